@@ -1,0 +1,93 @@
+//! Gathers updates and releases them at most once per window (200 ms in the dashboard).
+//!
+//! It is a throttle, not a debounce: the window starts at the first pending update and is not
+//! pushed back by later ones, so a steady flood still flushes every window (the React dashboard's
+//! trailing debounce delivered nothing until the stream paused). Field updates collapse to the
+//! key (the shell reads the latest value at flush time); events are kept in order, never merged.
+//! Memory is bounded: keys are a bounded set, and when events pile up past `max_events` the batch
+//! is due at once rather than dropping any.
+
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch<K, E> {
+    pub fields: BTreeSet<K>,
+    pub events: Vec<E>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Coalescer<K: Ord, E> {
+    window_ms: f64,
+    max_events: usize,
+    first_pending_ms: Option<f64>,
+    fields: BTreeSet<K>,
+    events: Vec<E>,
+}
+
+impl<K: Ord, E> Coalescer<K, E> {
+    pub fn new(window_ms: f64, max_events: usize) -> Self {
+        Coalescer {
+            window_ms,
+            max_events: max_events.max(1),
+            first_pending_ms: None,
+            fields: BTreeSet::new(),
+            events: Vec::new(),
+        }
+    }
+
+    fn pending_since(&mut self, now_ms: f64) {
+        self.first_pending_ms.get_or_insert(now_ms);
+    }
+
+    /// Records that a field changed. Returns true when this opened a new window, which is when
+    /// the shell must arm its timer.
+    pub fn mark(&mut self, key: K, now_ms: f64) -> bool {
+        let opened = self.first_pending_ms.is_none();
+        self.pending_since(now_ms);
+        self.fields.insert(key);
+        opened
+    }
+
+    /// Records an event that must reach the view. Returns true when this opened a new window.
+    pub fn push_event(&mut self, event: E, now_ms: f64) -> bool {
+        let opened = self.first_pending_ms.is_none();
+        self.pending_since(now_ms);
+        self.events.push(event);
+        opened
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.first_pending_ms.is_some()
+    }
+
+    /// When the pending batch is due, if anything is pending.
+    pub fn deadline(&self) -> Option<f64> {
+        self.first_pending_ms.map(|t| t + self.window_ms)
+    }
+
+    pub fn is_due(&self, now_ms: f64) -> bool {
+        self.events.len() >= self.max_events || self.deadline().is_some_and(|d| now_ms >= d)
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Takes the batch if it is due.
+    pub fn poll(&mut self, now_ms: f64) -> Option<Batch<K, E>> {
+        if self.is_due(now_ms) {
+            Some(self.take())
+        } else {
+            None
+        }
+    }
+
+    /// Takes whatever is pending now (for example when the page is about to hide).
+    pub fn take(&mut self) -> Batch<K, E> {
+        self.first_pending_ms = None;
+        Batch {
+            fields: std::mem::take(&mut self.fields),
+            events: std::mem::take(&mut self.events),
+        }
+    }
+}

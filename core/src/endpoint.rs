@@ -1,0 +1,131 @@
+//! Where the dashboard talks to: its own origin by default, or a server a person typed in.
+//!
+//! Pure string work so that it is tested natively; the shell passes in `location.origin`.
+
+use crate::protocol::Artifact;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use thiserror::Error;
+
+/// Everything but RFC 3986's unreserved characters is escaped in query values, so a filename
+/// with `&`, `#`, `+` or spaces cannot change the request.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+pub fn encode(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ServerUrlError {
+    #[error("the server address is empty")]
+    Empty,
+    #[error("only http and https servers are supported, not \"{0}\"")]
+    Scheme(String),
+    #[error("the server address has no host")]
+    NoHost,
+    #[error("the server address must not contain spaces, quotes or angle brackets")]
+    BadCharacter,
+}
+
+/// A ComfyUI server's base address, normalised: scheme, host, port and an optional path prefix
+/// (for a server behind a reverse proxy), without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerBase {
+    secure: bool,
+    /// `host[:port]` plus any path prefix.
+    rest: String,
+}
+
+impl ServerBase {
+    /// Accepts what a person types: `127.0.0.1:8188`, `http://host:8188/`, `https://x/comfy`,
+    /// or a `ws://` address copied from somewhere.
+    pub fn parse(input: &str) -> Result<ServerBase, ServerUrlError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(ServerUrlError::Empty);
+        }
+        if input
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+        {
+            return Err(ServerUrlError::BadCharacter);
+        }
+        let (secure, rest) = match input.split_once("://") {
+            Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+                "http" | "ws" => (false, rest),
+                "https" | "wss" => (true, rest),
+                other => return Err(ServerUrlError::Scheme(other.to_owned())),
+            },
+            None => (false, input),
+        };
+        // Drop any query or fragment, and a trailing `/ws` or `/api` someone pasted.
+        let rest = rest.split(['?', '#']).next().unwrap_or("");
+        let mut rest = rest.trim_end_matches('/').to_owned();
+        for suffix in ["/ws", "/api", "/telemetry"] {
+            if let Some(stripped) = rest.strip_suffix(suffix) {
+                rest = stripped.trim_end_matches('/').to_owned();
+            }
+        }
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(ServerUrlError::NoHost);
+        }
+        Ok(ServerBase { secure, rest })
+    }
+
+    /// The page's own origin, e.g. `http://127.0.0.1:8080`.
+    pub fn from_origin(origin: &str) -> Result<ServerBase, ServerUrlError> {
+        ServerBase::parse(origin)
+    }
+
+    pub fn http(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.secure { "https" } else { "http" },
+            self.rest
+        )
+    }
+
+    fn ws(&self) -> String {
+        format!("{}://{}", if self.secure { "wss" } else { "ws" }, self.rest)
+    }
+
+    /// `…/api/<path>`; every ComfyUI route also exists under `/api`, and using it keeps the
+    /// root free for this app when both share an origin.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/{}", self.http(), path.trim_start_matches('/'))
+    }
+
+    pub fn telemetry_socket(&self, client_id: &str) -> String {
+        format!("{}/telemetry?clientId={}", self.ws(), encode(client_id))
+    }
+
+    pub fn comfy_socket(&self, client_id: &str) -> String {
+        format!("{}/ws?clientId={}", self.ws(), encode(client_id))
+    }
+
+    /// The `/api/view` address of an output file.
+    pub fn view(&self, artifact: &Artifact) -> String {
+        self.api(&format!(
+            "view?filename={}&subfolder={}&type={}",
+            encode(&artifact.filename),
+            encode(&artifact.subfolder),
+            encode(if artifact.folder_type.is_empty() {
+                "output"
+            } else {
+                &artifact.folder_type
+            })
+        ))
+    }
+
+    pub fn history_entry(&self, prompt_id: &str) -> String {
+        self.api(&format!("history/{}", encode(prompt_id)))
+    }
+
+    /// A label for people and for the run's `server` key.
+    pub fn label(&self) -> String {
+        self.http()
+    }
+}

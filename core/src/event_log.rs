@@ -1,0 +1,186 @@
+//! The live event log: a bounded list of what the server said, newest last.
+//!
+//! High-rate messages (progress, previews, monitor samples) fold into the previous entry of the
+//! same kind and run with a repeat count, so a flood cannot push the interesting lines away.
+
+use crate::format::short_id;
+use crate::protocol::{DecodeError, ServerMessage};
+use std::collections::VecDeque;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub seq: u64,
+    pub at_ms: f64,
+    pub kind: String,
+    pub text: String,
+    pub run_id: Option<String>,
+    pub repeat: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    capacity: usize,
+    lines: VecDeque<LogLine>,
+    next_seq: u64,
+}
+
+impl EventLog {
+    pub fn new(capacity: usize) -> EventLog {
+        EventLog {
+            capacity: capacity.max(1),
+            lines: VecDeque::new(),
+            next_seq: 0,
+        }
+    }
+
+    pub fn lines(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
+        self.lines.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    fn push(
+        &mut self,
+        kind: &str,
+        text: String,
+        run_id: Option<String>,
+        at_ms: f64,
+        foldable: bool,
+    ) {
+        if foldable {
+            if let Some(last) = self.lines.back_mut() {
+                if last.kind == kind && last.run_id == run_id {
+                    last.repeat += 1;
+                    last.text = text;
+                    last.at_ms = at_ms;
+                    return;
+                }
+            }
+        }
+        if self.lines.len() == self.capacity {
+            self.lines.pop_front();
+        }
+        self.next_seq += 1;
+        self.lines.push_back(LogLine {
+            seq: self.next_seq,
+            at_ms,
+            kind: kind.to_owned(),
+            text,
+            run_id,
+            repeat: 1,
+        });
+    }
+
+    pub fn record(&mut self, msg: &ServerMessage, at_ms: f64) {
+        let foldable = matches!(
+            msg,
+            ServerMessage::Progress(_)
+                | ServerMessage::ProgressState(_)
+                | ServerMessage::Preview(_)
+                | ServerMessage::ProgressText(_)
+                | ServerMessage::CrystoolsMonitor(_)
+                | ServerMessage::Logs(_)
+                | ServerMessage::Unknown { .. }
+        );
+        self.push(
+            msg.kind(),
+            describe(msg),
+            msg.prompt_id().map(str::to_owned),
+            at_ms,
+            foldable,
+        );
+    }
+
+    pub fn record_error(&mut self, error: &DecodeError, at_ms: f64) {
+        self.push("malformed", error.to_string(), None, at_ms, true);
+    }
+
+    pub fn record_note(&mut self, kind: &str, text: String, at_ms: f64) {
+        self.push(kind, text, None, at_ms, false);
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| crate::format::number(v))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// One line a person can read. Server text is passed through as text; the view escapes it.
+pub fn describe(msg: &ServerMessage) -> String {
+    match msg {
+        ServerMessage::Status(s) => match s.queue_remaining {
+            Some(n) => format!("queue remaining {n}"),
+            None => "status".into(),
+        },
+        ServerMessage::FeatureFlags(f) => format!(
+            "feature flags: preview metadata {}",
+            if f.supports_preview_metadata {
+                "on"
+            } else {
+                "off"
+            }
+        ),
+        ServerMessage::ExecutionStart(m) => format!("prompt {} started", short_id(&m.prompt_id)),
+        ServerMessage::ExecutionCached(m) => format!(
+            "prompt {}: {} cached node(s)",
+            short_id(&m.prompt_id),
+            m.nodes.len()
+        ),
+        ServerMessage::Executing(m) => match (&m.node, &m.prompt_id) {
+            (Some(n), _) => format!("executing node {n}"),
+            (None, Some(p)) => format!("prompt {} done executing", short_id(p)),
+            (None, None) => "executing (no node)".into(),
+        },
+        ServerMessage::Progress(m) => format!(
+            "node {} step {}/{}",
+            m.node.as_deref().unwrap_or("?"),
+            opt(m.value),
+            opt(m.max)
+        ),
+        ServerMessage::ProgressState(m) => format!("{} node(s) reporting", m.nodes.len()),
+        ServerMessage::Executed(m) => {
+            format!("node {} produced {} output(s)", m.node, m.outputs.len())
+        }
+        ServerMessage::ExecutionSuccess(m) => {
+            format!("prompt {} succeeded", short_id(&m.prompt_id))
+        }
+        ServerMessage::ExecutionError(m) => format!(
+            "prompt {} failed at node {} ({}): {}",
+            short_id(&m.prompt_id),
+            m.node_id.as_deref().unwrap_or("?"),
+            m.node_type.as_deref().unwrap_or("?"),
+            m.exception_message.as_deref().unwrap_or("").trim_end()
+        ),
+        ServerMessage::ExecutionInterrupted(m) => format!(
+            "prompt {} interrupted at node {}",
+            short_id(&m.prompt_id),
+            m.node_id.as_deref().unwrap_or("?")
+        ),
+        ServerMessage::Logs(l) => match l.entries.last() {
+            Some(e) => e.message.trim_end().to_owned(),
+            None => "logs".into(),
+        },
+        ServerMessage::CrystoolsMonitor(m) => format!(
+            "monitor: cpu {}%",
+            m.cpu_utilization
+                .map(crate::format::number)
+                .unwrap_or_else(|| "n/a".into())
+        ),
+        ServerMessage::SeedTelemetry(t) => format!(
+            "scene {} {}",
+            t.scene_id,
+            t.status.as_deref().unwrap_or("update")
+        ),
+        ServerMessage::Preview(p) => {
+            format!("preview {} ({} bytes)", p.mime.as_str(), p.bytes.len())
+        }
+        ServerMessage::ProgressText(t) => format!("node {}: {}", t.node_id, t.text.trim_end()),
+        ServerMessage::Unknown { kind } => format!("unhandled message type {kind}"),
+    }
+}

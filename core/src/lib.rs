@@ -1,0 +1,20 @@
+//! The dashboard's functional core: everything that can be decided without a browser or a clock.
+//!
+//! Data flows one way: [`protocol`] turns frames into messages, [`tracker`] folds messages into
+//! runs, [`coalesce`] gathers the resulting changes into 200 ms batches, and the shell publishes
+//! those batches into signals. Time is always an argument (`now_ms`, epoch milliseconds), so a
+//! recorded trace replays to the same runs every time.
+
+pub mod backoff;
+pub mod coalesce;
+pub mod endpoint;
+pub mod event_log;
+pub mod format;
+pub mod protocol;
+pub mod run;
+pub mod trace;
+pub mod tracker;
+
+pub use protocol::{decode_binary, decode_text, DecodeError, ServerMessage};
+pub use run::{Run, RunStatus};
+pub use tracker::{Change, Tracker};

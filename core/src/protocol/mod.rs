@@ -1,0 +1,19 @@
+//! ComfyUI's WebSocket and HTTP protocol, as recorded from a real 0.3.64 server.
+//!
+//! Decoding never panics: a frame that cannot be understood becomes a [`DecodeError`], and a
+//! well-formed frame of a type we do not know becomes [`ServerMessage::Unknown`] so it can be
+//! counted rather than treated as a fault.
+
+mod binary;
+mod error;
+pub mod http;
+mod lenient;
+mod message;
+mod output;
+mod text;
+
+pub use binary::decode_binary;
+pub use error::DecodeError;
+pub use message::*;
+pub use output::{Artifact, ArtifactKind};
+pub use text::decode_text;

@@ -1,0 +1,249 @@
+use super::{lenient, output::artifacts_of, *};
+use serde::Deserialize;
+use serde_json::{value::RawValue, Map, Value};
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+}
+
+/// Decodes one text frame. The envelope is parsed first with the payload left raw, so a flood of
+/// `progress` frames costs one pass over each frame, not a generic JSON tree per message.
+pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
+    let envelope: Envelope<'_> =
+        serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+    let Some(kind) = envelope.kind else {
+        return decode_untyped(frame);
+    };
+    let data = envelope.data.map(RawValue::get).unwrap_or("null");
+    decode_payload(&kind, data)
+}
+
+fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
+    let value: Value =
+        serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+    match value.as_object() {
+        Some(obj) if obj.contains_key("sceneId") => seed_telemetry(obj),
+        _ => Err(DecodeError::MissingType),
+    }
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(kind: &str, data: &str) -> Result<T, DecodeError> {
+    serde_json::from_str(data).map_err(|e| DecodeError::bad_data(kind, e))
+}
+
+fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(DecodeError::bad_data(kind, "data is not an object")),
+        Err(e) => Err(DecodeError::bad_data(kind, e)),
+    }
+}
+
+pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, DecodeError> {
+    Ok(match kind {
+        "status" => ServerMessage::Status(status(kind, data)?),
+        "feature_flags" => ServerMessage::FeatureFlags(typed(kind, data)?),
+        "execution_start" => ServerMessage::ExecutionStart(typed(kind, data)?),
+        "execution_success" => ServerMessage::ExecutionSuccess(typed(kind, data)?),
+        "execution_cached" => ServerMessage::ExecutionCached(typed(kind, data)?),
+        "executing" => ServerMessage::Executing(typed(kind, data)?),
+        "progress" => ServerMessage::Progress(typed(kind, data)?),
+        "progress_state" => ServerMessage::ProgressState(progress_state(kind, data)?),
+        "executed" => ServerMessage::Executed(executed(kind, data)?),
+        "execution_error" => ServerMessage::ExecutionError(execution_error(kind, data)?),
+        "execution_interrupted" => ServerMessage::ExecutionInterrupted(typed(kind, data)?),
+        "logs" => ServerMessage::Logs(logs(kind, data)?),
+        "crystools.monitor" => ServerMessage::CrystoolsMonitor(monitor(kind, data)?),
+        "telemetry" | "telemetry_update" | "telemetry.update" => {
+            seed_telemetry(&object(kind, data)?)?
+        }
+        other => ServerMessage::Unknown {
+            kind: other.to_owned(),
+        },
+    })
+}
+
+fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
+    let map = object(kind, data)?;
+    let queue_remaining = map
+        .get("status")
+        .and_then(|s| s.get("exec_info"))
+        .and_then(|e| e.get("queue_remaining"))
+        .and_then(lenient::number_of)
+        .filter(|n| *n >= 0.0)
+        .map(|n| n.min(u32::MAX as f64) as u32);
+    let sid = map.get("sid").and_then(lenient::id_of);
+    Ok(Status {
+        queue_remaining,
+        sid,
+    })
+}
+
+fn required_id(kind: &str, map: &Map<String, Value>, field: &str) -> Result<String, DecodeError> {
+    map.get(field)
+        .and_then(lenient::id_of)
+        .ok_or_else(|| DecodeError::bad_data(kind, format!("missing \"{field}\"")))
+}
+
+fn opt_str(map: &Map<String, Value>, field: &str) -> Option<String> {
+    map.get(field).and_then(lenient::id_of)
+}
+
+fn id_list(map: &Map<String, Value>, field: &str) -> Vec<String> {
+    map.get(field)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(lenient::id_of).collect())
+        .unwrap_or_default()
+}
+
+fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
+    let map = object(kind, data)?;
+    let prompt_id = required_id(kind, &map, "prompt_id")?;
+    let mut nodes: Vec<NodeProgress> = match map.get("nodes") {
+        Some(Value::Object(nodes)) => nodes
+            .iter()
+            .map(|(key, node)| NodeProgress {
+                node_id: node
+                    .get("node_id")
+                    .and_then(lenient::id_of)
+                    .unwrap_or_else(|| key.clone()),
+                value: node.get("value").and_then(lenient::number_of),
+                max: node.get("max").and_then(lenient::number_of),
+                state: node
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .map(NodeState::parse)
+                    .unwrap_or(NodeState::Unknown),
+                display_node_id: node.get("display_node_id").and_then(lenient::id_of),
+            })
+            .collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),
+    };
+    nodes.sort_by(|a, b| crate::run::node_order(&a.node_id, &b.node_id));
+    Ok(ProgressState { prompt_id, nodes })
+}
+
+fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
+    let map = object(kind, data)?;
+    let prompt_id = required_id(kind, &map, "prompt_id")?;
+    let node = required_id(kind, &map, "node")?;
+    let outputs = match map.get("output") {
+        Some(Value::Object(output)) => artifacts_of(&node, output),
+        _ => Vec::new(),
+    };
+    Ok(Executed {
+        display_node: opt_str(&map, "display_node"),
+        prompt_id,
+        node,
+        outputs,
+    })
+}
+
+fn execution_error(kind: &str, data: &str) -> Result<ExecutionError, DecodeError> {
+    let map = object(kind, data)?;
+    // `traceback` is a list of strings; an ExecutionBlocked error sends `[]`, some extensions a
+    // single string. `current_inputs` (an object, or a list in the blocked variant) is not kept:
+    // it holds str() of tensors and can be megabytes.
+    let traceback = match map.get("traceback") {
+        Some(Value::Array(lines)) => lines
+            .iter()
+            .filter_map(|l| l.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    Ok(ExecutionError {
+        prompt_id: required_id(kind, &map, "prompt_id")?,
+        node_id: opt_str(&map, "node_id"),
+        node_type: opt_str(&map, "node_type"),
+        exception_type: opt_str(&map, "exception_type"),
+        exception_message: opt_str(&map, "exception_message"),
+        traceback,
+        executed: id_list(&map, "executed"),
+        timestamp: map
+            .get("timestamp")
+            .and_then(lenient::number_of)
+            .map(|t| t as i64),
+    })
+}
+
+fn logs(kind: &str, data: &str) -> Result<Logs, DecodeError> {
+    let map = object(kind, data)?;
+    let entries = map
+        .get("entries")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| LogEntry {
+                    time: e.get("t").and_then(Value::as_str).unwrap_or("").to_owned(),
+                    message: e.get("m").and_then(Value::as_str).unwrap_or("").to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Logs { entries })
+}
+
+/// Crystools reports `-1` for anything it cannot measure.
+fn measured(v: Option<&Value>) -> Option<f64> {
+    v.and_then(lenient::number_of).filter(|n| *n >= 0.0)
+}
+
+fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
+    let map = object(kind, data)?;
+    let gpus = map
+        .get("gpus")
+        .and_then(Value::as_array)
+        .map(|gpus| {
+            gpus.iter()
+                .map(|g| MonitorGpu {
+                    utilization: measured(g.get("gpu_utilization")),
+                    temperature: measured(g.get("gpu_temperature")),
+                    vram_total: measured(g.get("vram_total")),
+                    vram_used: measured(g.get("vram_used")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(MonitorSample {
+        cpu_utilization: measured(map.get("cpu_utilization")),
+        ram_total: measured(map.get("ram_total")),
+        ram_used: measured(map.get("ram_used")),
+        device_type: map
+            .get("device_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        gpus,
+    })
+}
+
+fn seed_telemetry(map: &Map<String, Value>) -> Result<ServerMessage, DecodeError> {
+    let scene_id = map
+        .get("sceneId")
+        .and_then(lenient::id_of)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DecodeError::bad_data("telemetry", "missing \"sceneId\""))?;
+    let num = |field: &str| map.get(field).and_then(lenient::number_of);
+    Ok(ServerMessage::SeedTelemetry(SeedTelemetry {
+        scene_id,
+        timestamp: num("timestamp").map(|t| t as i64),
+        status: map.get("status").and_then(Value::as_str).map(str::to_owned),
+        duration_s: num("duration").filter(|d| *d >= 0.0),
+        attempts: num("attempts")
+            .filter(|a| *a >= 0.0)
+            .map(|a| a.min(u32::MAX as f64) as u32),
+        gpu_vram_free: num("gpuVramFree").filter(|v| *v >= 0.0),
+        gpu_utilization: num("gpuUtilization").filter(|v| *v >= 0.0),
+        gpu_name: map
+            .get("gpuName")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        vram_delta: num("vramDelta"),
+    }))
+}
