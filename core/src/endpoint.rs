@@ -24,7 +24,7 @@ pub enum ServerUrlError {
     Empty,
     #[error("only http and https servers are supported, not \"{0}\"")]
     Scheme(String),
-    #[error("the server address has no host")]
+    #[error("the server address needs a host name or IP, with an optional :port")]
     NoHost,
     #[error("the server address must not contain spaces, quotes or angle brackets")]
     BadCharacter,
@@ -69,7 +69,8 @@ impl ServerBase {
                 rest = stripped.trim_end_matches('/').to_owned();
             }
         }
-        if rest.is_empty() || rest.starts_with('/') {
+        let authority = rest.split('/').next().unwrap_or("");
+        if !valid_authority(authority) {
             return Err(ServerUrlError::NoHost);
         }
         Ok(ServerBase { secure, rest })
@@ -128,4 +129,37 @@ impl ServerBase {
     pub fn label(&self) -> String {
         self.http()
     }
+}
+
+/// `host[:port]` where host is a name, an IPv4 address or a bracketed IPv6 address. Anything
+/// else (a `javascript:` string, user info, an empty host) is refused before it becomes a URL.
+fn valid_authority(authority: &str) -> bool {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((addr, rest))
+                if !addr.is_empty()
+                    && addr
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') =>
+            {
+                (addr, rest.strip_prefix(':'))
+            }
+            _ => return false,
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && (authority.starts_with('[')
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_'));
+    let port_ok = match port {
+        None => true,
+        Some(p) => !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()),
+    };
+    host_ok && port_ok
 }

@@ -107,8 +107,7 @@ impl EventLog {
 }
 
 fn opt(v: Option<f64>) -> String {
-    v.map(|v| crate::format::number(v))
-        .unwrap_or_else(|| "?".into())
+    v.map(crate::format::number).unwrap_or_else(|| "?".into())
 }
 
 /// One line a person can read. Server text is passed through as text; the view escapes it.

@@ -151,6 +151,9 @@ pub struct Run {
     pub workflow: Option<String>,
     pub progress_text: Option<String>,
     pub last_update_ms: f64,
+    /// Some of what we show (end, status, outputs) came from `/api/history`, not the stream.
+    #[serde(default)]
+    pub reconstructed: bool,
     /// The React producers' history poll count; `None` for ComfyUI runs.
     pub history_attempts: Option<u32>,
     pub gpu_name: Option<String>,
@@ -184,6 +187,7 @@ impl Run {
             workflow: None,
             progress_text: None,
             last_update_ms: now_ms,
+            reconstructed: false,
             history_attempts: None,
             gpu_name: None,
             reported_vram_delta: None,

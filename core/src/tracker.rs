@@ -694,9 +694,12 @@ impl Tracker {
     /// outputs, server timestamps); for one we never saw it rebuilds the run.
     pub fn apply_history(&mut self, entry: &HistoryEntry, now_ms: f64, out: &mut Vec<Change>) {
         let (run, created) = self.touch(&entry.prompt_id, RunSource::History, now_ms);
-        let streamed = run.source == RunSource::Stream && !created;
-        if !streamed && run.source != RunSource::Seed {
-            run.source = RunSource::History;
+        let saw_end = !created
+            && run.source == RunSource::Stream
+            && run.status.is_terminal()
+            && run.status != RunStatus::Unknown;
+        if !saw_end {
+            run.reconstructed = true;
         }
         if let Some(item) = &entry.prompt {
             run.number = item.number.or(run.number);
