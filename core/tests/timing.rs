@@ -7,15 +7,10 @@ use telemetry_core::coalesce::Coalescer;
 fn backoff_waits_1_2_4_8_16_seconds_then_gives_up() {
     let mut b = Backoff::default();
     let mut delays = Vec::new();
-    loop {
-        match b.on_failure() {
-            Reconnect::After { delay_ms, attempt } => {
-                assert_eq!(attempt as usize, delays.len() + 1);
-                assert_eq!(b.attempt(), attempt);
-                delays.push(delay_ms);
-            }
-            Reconnect::GiveUp => break,
-        }
+    while let Reconnect::After { delay_ms, attempt } = b.on_failure() {
+        assert_eq!(attempt as usize, delays.len() + 1);
+        assert_eq!(b.attempt(), attempt);
+        delays.push(delay_ms);
         assert!(delays.len() <= 5);
     }
     assert_eq!(delays, vec![1000, 2000, 4000, 8000, 16000]);

@@ -155,16 +155,32 @@ fn normalize_base(base: &str) -> String {
     }
 }
 
-/// Serves until the listener fails; the caller owns the listener so it can bind port 0 and
-/// learn the real port first.
-pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<(), ReplayError> {
-    let app = Arc::new(load(config)?);
-    if app.config.autostart {
-        playback::Playback::start_if_idle(&app);
+/// Recordings loaded and checked, ready to serve. Loading first lets the binary report bad
+/// fixtures before it announces that it is listening.
+pub struct Server {
+    app: Arc<App>,
+}
+
+impl Server {
+    pub fn load(config: Config) -> Result<Self, ReplayError> {
+        Ok(Self {
+            app: Arc::new(load(config)?),
+        })
     }
-    let router = router::build(app);
-    axum::serve(listener, router).await?;
-    Ok(())
+
+    /// Serves until the listener fails; the caller owns the listener so it can bind port 0 and
+    /// learn the real port first.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> Result<(), ReplayError> {
+        if self.app.config.autostart {
+            playback::Playback::start_if_idle(&self.app);
+        }
+        axum::serve(listener, router::build(self.app)).await?;
+        Ok(())
+    }
+}
+
+pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<(), ReplayError> {
+    Server::load(config)?.serve(listener).await
 }
 
 /// The first of the usual fixture locations that exists, relative to the current directory.
