@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::trace::{Frame, Payload, Scenario};
+use crate::trace::{Frame, Payload, QueuedPrompt, Scenario};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -77,59 +77,48 @@ struct Meta {
     real_node_id: String,
 }
 
-pub fn prompt_runs(scenario: &Scenario, recorded: &HashMap<String, Box<RawValue>>) -> Vec<PromptRun> {
-    let mut queued: Vec<(f64, String, Value, Box<RawValue>, Option<String>)> = scenario
-        .prompts
-        .iter()
-        .map(|q| {
-            (
-                q.at_ms,
-                q.prompt_id.clone(),
-                q.number.clone(),
-                q.prompt.clone(),
-                q.client_id.clone(),
-            )
-        })
-        .collect();
+pub fn prompt_runs(
+    scenario: &Scenario,
+    recorded: &HashMap<String, Box<RawValue>>,
+) -> Vec<PromptRun> {
+    let mut queued = scenario.prompts.clone();
     // A recording without the client's actions still shows prompts starting.
-    let known: HashSet<String> = queued.iter().map(|q| q.1.clone()).collect();
-    let mut extra_number = scenario.prompts.len() as u64;
-    let mut seen = HashSet::new();
+    let mut known: HashSet<String> = queued.iter().map(|q| q.prompt_id.clone()).collect();
     for f in &scenario.full {
-        if let Payload::Text { msg, .. } = &f.payload {
-            if msg.kind == "execution_start" {
-                if let Some(id) = msg.prompt_id() {
-                    if !known.contains(id) && seen.insert(id.to_owned()) {
-                        let empty = serde_json::value::to_raw_value(&serde_json::json!({}));
-                        if let Ok(empty) = empty {
-                            queued.push((f.at_ms, id.to_owned(), Value::from(extra_number), empty, None));
-                            extra_number += 1;
-                        }
-                    }
-                }
+        let Payload::Text { msg, .. } = &f.payload else {
+            continue;
+        };
+        let Some(id) = msg.prompt_id().filter(|_| msg.kind == "execution_start") else {
+            continue;
+        };
+        if known.insert(id.to_owned()) {
+            if let Ok(prompt) = RawValue::from_string("{}".to_owned()) {
+                queued.push(QueuedPrompt {
+                    at_ms: f.at_ms,
+                    prompt_id: id.to_owned(),
+                    number: Value::from(queued.len()),
+                    prompt,
+                    client_id: None,
+                });
             }
         }
     }
-
     queued
-        .into_iter()
-        .filter_map(|(queued_ms, id, number, prompt, client_id)| {
-            run_of(&scenario.full, scenario.duration_ms, queued_ms, &id, &number, &prompt, client_id.as_deref(), recorded)
-        })
+        .iter()
+        .filter_map(|q| run_of(&scenario.full, scenario.duration_ms, q, recorded))
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run_of(
     full: &[Frame],
     duration_ms: f64,
-    queued_ms: f64,
-    id: &str,
-    number: &Value,
-    prompt: &RawValue,
-    client_id: Option<&str>,
+    queued: &QueuedPrompt,
     recorded: &HashMap<String, Box<RawValue>>,
 ) -> Option<PromptRun> {
+    let id = queued.prompt_id.as_str();
+    let number = &queued.number;
+    let prompt: &RawValue = &queued.prompt;
+    let client_id = queued.client_id.as_deref();
     let mut started = None;
     let mut ended = None;
     let mut last_seen = None;
@@ -186,7 +175,7 @@ fn run_of(
         }
     }
 
-    let queued_ms = queued_ms.max(0.0);
+    let queued_ms = queued.at_ms.max(0.0);
     let started_ms = started.unwrap_or(queued_ms).max(queued_ms);
     let ended_ms = ended
         .or(last_seen.filter(|t| *t > started_ms))
@@ -296,7 +285,10 @@ fn sink_nodes(prompt: &Value) -> Vec<String> {
 }
 
 /// Every `filename` mentioned in outputs, so `/view` knows which images "exist".
-pub fn output_filenames(scenarios: &[Scenario], recorded: &HashMap<String, Box<RawValue>>) -> HashSet<String> {
+pub fn output_filenames(
+    scenarios: &[Scenario],
+    recorded: &HashMap<String, Box<RawValue>>,
+) -> HashSet<String> {
     let mut names = HashSet::new();
     for s in scenarios {
         for f in &s.full {

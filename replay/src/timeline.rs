@@ -12,7 +12,10 @@ pub enum Position {
         scenario_ms: f64,
     },
     /// Between scenario `after` and the next one (or the loop restart).
-    Gap { cycle: u64, after: usize },
+    Gap {
+        cycle: u64,
+        after: usize,
+    },
     Finished,
 }
 

@@ -186,7 +186,7 @@ pub fn load_scenario(fixtures: &Path, name: &str) -> Result<Scenario, ReplayErro
     let observer_file = loaded.iter().find(|f| is_observer(f));
 
     let actions_path = dir.join("actions.jsonl");
-    let actions: Vec<Value> = if actions_path.is_file() {
+    let actions: Vec<Action> = if actions_path.is_file() {
         read_jsonl(&actions_path)
     } else {
         Vec::new()
@@ -195,7 +195,7 @@ pub fn load_scenario(fixtures: &Path, name: &str) -> Result<Scenario, ReplayErro
     let times = loaded
         .iter()
         .flat_map(|f| f.lines.iter().filter_map(|l| l.t_mono_ms))
-        .chain(actions.iter().filter_map(|a| a.get("t_mono_ms")?.as_f64()))
+        .chain(actions.iter().filter_map(|a| a.t_mono_ms))
         .filter(|t| t.is_finite());
     let (origin, end) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
         (lo.min(t), hi.max(t))
@@ -314,25 +314,49 @@ fn parse_text(raw: &RawValue) -> Option<TextMsg> {
     })
 }
 
-fn queued_prompts(actions: &[Value], origin: f64) -> Vec<QueuedPrompt> {
+#[derive(Deserialize)]
+struct Action {
+    t_mono_ms: Option<f64>,
+    method: Option<String>,
+    path: Option<String>,
+    status: Option<u64>,
+    request_body: Option<Box<RawValue>>,
+    response: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct PromptBody {
+    /// Raw so `/queue` and `/history` show the prompt as it was posted.
+    prompt: Option<Box<RawValue>>,
+    client_id: Option<String>,
+}
+
+fn queued_prompts(actions: &[Action], origin: f64) -> Vec<QueuedPrompt> {
     actions
         .iter()
         .filter_map(|a| {
-            let method = a.get("method")?.as_str()?;
-            let path = a.get("path")?.as_str()?;
-            let status = a.get("status")?.as_u64()?;
-            if method != "POST" || !path.trim_end_matches('/').ends_with("/prompt") || status != 200
+            let path = a.path.as_deref()?;
+            if a.method.as_deref() != Some("POST")
+                || !path.trim_end_matches('/').ends_with("/prompt")
+                || a.status != Some(200)
             {
                 return None;
             }
-            let body = a.get("request_body")?;
-            queued_from(
-                body,
-                a.get("response")?,
-                a.get("t_mono_ms")?.as_f64()? - origin,
-            )
+            let body: PromptBody = serde_json::from_str(a.request_body.as_ref()?.get()).ok()?;
+            let response = a.response.as_ref()?;
+            Some(QueuedPrompt {
+                at_ms: a.t_mono_ms? - origin,
+                prompt_id: response.get("prompt_id")?.as_str()?.to_owned(),
+                number: response.get("number").cloned().unwrap_or(Value::Null),
+                prompt: body.prompt.or_else(empty_object)?,
+                client_id: body.client_id,
+            })
         })
         .collect()
+}
+
+fn empty_object() -> Option<Box<RawValue>> {
+    RawValue::from_string("{}".to_owned()).ok()
 }
 
 fn queued_from(request: &Value, response: &Value, at_ms: f64) -> Option<QueuedPrompt> {
@@ -379,7 +403,9 @@ fn add_prompts_json(path: &Path, full: &[Frame], prompts: &mut Vec<QueuedPrompt>
         }
         let first_seen = full
             .iter()
-            .find(|f| matches!(&f.payload, Payload::Text { msg, .. } if msg.prompt_id() == Some(id)))
+            .find(
+                |f| matches!(&f.payload, Payload::Text { msg, .. } if msg.prompt_id() == Some(id)),
+            )
             .map_or(0.0, |f| f.at_ms);
         if let Some(q) = queued_from(req, resp, first_seen) {
             prompts.push(q);

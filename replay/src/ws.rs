@@ -1,7 +1,7 @@
 //! WebSocket endpoints: `/ws` (what a ComfyUI socket gets) and `/telemetry` (everything).
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
@@ -14,8 +14,7 @@ use crate::hub::{Stream, CLIENT_QUEUE};
 use crate::playback::Playback;
 use crate::{state, App};
 
-const FEATURE_FLAGS_REPLY: &str =
-    r#"{"type":"feature_flags","data":{"supports_preview_metadata":true,"max_upload_size":104857600}}"#;
+const FEATURE_FLAGS_REPLY: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true,"max_upload_size":104857600}}"#;
 
 pub async fn comfy_ws(
     State(app): State<Arc<App>>,

@@ -1,0 +1,171 @@
+//! ComfyUI's HTTP API, answered from recordings and the playback state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::value::RawValue;
+
+use crate::history::PromptRun;
+use crate::{state, view, App};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/system_stats", get(system_stats))
+        .route("/queue", get(queue))
+        .route("/prompt", get(prompt_info).post(prompt_post))
+        .route("/history", get(history_list))
+        .route("/history/{id}", get(history_one))
+        .route("/view", get(view::view))
+        .route("/interrupt", post(interrupt))
+        .route("/features", get(features))
+        .route("/object_info", get(object_info_all))
+        .route("/object_info/{class}", get(object_info_one))
+}
+
+/// The first path segments that belong to the API when it is also mounted at the root.
+pub const ROOT_SEGMENTS: [&str; 8] = [
+    "system_stats",
+    "queue",
+    "prompt",
+    "history",
+    "view",
+    "interrupt",
+    "features",
+    "object_info",
+];
+
+pub fn json(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn ok_json(body: String) -> Response {
+    json(StatusCode::OK, body)
+}
+
+async fn system_stats(State(app): State<Arc<App>>) -> Response {
+    if !app.config.system_stats {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    match &app.recorded.system_stats {
+        Some(raw) => ok_json(raw.get().to_owned()),
+        None => ok_json(
+            r#"{"system":{"os":"posix","ram_total":0,"ram_free":0,"comfyui_version":"replay","python_version":"","pytorch_version":"","embedded_python":false,"argv":["comfy-replay"]},"devices":[]}"#
+                .to_owned(),
+        ),
+    }
+}
+
+async fn features(State(app): State<Arc<App>>) -> Response {
+    match &app.recorded.features {
+        Some(raw) => ok_json(raw.get().to_owned()),
+        None => {
+            ok_json(r#"{"supports_preview_metadata":true,"max_upload_size":104857600}"#.to_owned())
+        }
+    }
+}
+
+fn items(runs: &[&PromptRun]) -> String {
+    let parts: Vec<&str> = runs.iter().map(|r| r.queue_item.get()).collect();
+    format!("[{}]", parts.join(","))
+}
+
+async fn queue(State(app): State<Arc<App>>) -> Response {
+    let q = state::queue(&app);
+    ok_json(format!(
+        r#"{{"queue_running":{},"queue_pending":{}}}"#,
+        items(&q.running),
+        items(&q.pending)
+    ))
+}
+
+async fn prompt_info(State(app): State<Arc<App>>) -> Response {
+    let n = state::queue(&app).remaining();
+    ok_json(format!(r#"{{"exec_info":{{"queue_remaining":{n}}}}}"#))
+}
+
+async fn prompt_post() -> Response {
+    eprintln!("POST /prompt refused: replay only");
+    json(
+        StatusCode::BAD_REQUEST,
+        r#"{"error":{"type":"replay_only","message":"this replay server does not execute prompts","details":"","extra_info":{}},"node_errors":{}}"#
+            .to_owned(),
+    )
+}
+
+async fn interrupt() -> StatusCode {
+    eprintln!("POST /interrupt received (nothing to interrupt in a replay)");
+    StatusCode::OK
+}
+
+fn entries<'a>(runs: impl Iterator<Item = &'a PromptRun>) -> String {
+    let parts: Vec<String> = runs
+        .map(|r| {
+            let key = serde_json::Value::String(r.prompt_id.clone());
+            format!("{key}:{}", r.entry.get())
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// Same selection as ComfyUI: without `offset` the last `max_items`, otherwise `max_items` from
+/// `offset`, oldest first.
+async fn history_list(
+    State(app): State<Arc<App>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let done = state::finished(&app);
+    let max_items = params
+        .get("max_items")
+        .and_then(|v| v.parse::<usize>().ok());
+    let offset = params.get("offset").and_then(|v| v.parse::<i64>().ok());
+    let start = match (offset, max_items) {
+        (Some(o), _) if o >= 0 => o as usize,
+        (_, Some(m)) => done.len().saturating_sub(m),
+        _ => 0,
+    };
+    let take = max_items.unwrap_or(usize::MAX);
+    ok_json(entries(done.into_iter().skip(start).take(take)))
+}
+
+async fn history_one(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let done = state::finished(&app);
+    ok_json(entries(done.into_iter().filter(|r| r.prompt_id == id)))
+}
+
+async fn object_info_all(State(app): State<Arc<App>>) -> Response {
+    let mut names: Vec<&String> = app.recorded.object_info.keys().collect();
+    names.sort();
+    let parts: Vec<String> = names
+        .into_iter()
+        .filter_map(|n| {
+            let raw: &RawValue = app.recorded.object_info.get(n)?;
+            Some(format!(
+                "{}:{}",
+                serde_json::Value::String(n.clone()),
+                raw.get()
+            ))
+        })
+        .collect();
+    ok_json(format!("{{{}}}", parts.join(",")))
+}
+
+async fn object_info_one(State(app): State<Arc<App>>, Path(class): Path<String>) -> Response {
+    match app.recorded.object_info.get(&class) {
+        Some(raw) => ok_json(format!(
+            "{{{}:{}}}",
+            serde_json::Value::String(class.clone()),
+            raw.get()
+        )),
+        None => ok_json("{}".to_owned()),
+    }
+}
