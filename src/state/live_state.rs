@@ -1,0 +1,51 @@
+use leptos::prelude::*;
+use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::event_log::LogLine;
+use telemetry_core::run::Run;
+use telemetry_core::tracker::{Counters, GpuState, Lifecycle, QueueState};
+
+/// The latest sampler preview, as an object URL the `<img>` can show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewImage {
+    pub url: String,
+    pub run_id: Option<String>,
+    pub node_id: Option<String>,
+    pub seq: u64,
+}
+
+/// One signal per independently changing value, so a progress tick re-renders the progress
+/// bar and not the event log.
+#[derive(Clone, Copy)]
+pub struct LiveState {
+    pub connection: RwSignal<ConnectionInfo>,
+    pub queue: RwSignal<QueueState>,
+    /// The run a person watching wants to see: running now, else the latest.
+    pub current: RwSignal<Option<Run>>,
+    /// Runs seen since the page opened, newest first.
+    pub runs: RwSignal<Vec<Run>>,
+    pub preview: RwSignal<Option<PreviewImage>>,
+    pub gpu: RwSignal<GpuState>,
+    pub counters: RwSignal<Counters>,
+    pub log: RwSignal<Vec<LogLine>>,
+    /// Local time of the last flush that carried data, for "updated 3 s ago".
+    pub last_update_ms: RwSignal<Option<f64>>,
+    /// Recent lifecycle events, newest last (bounded).
+    pub lifecycle: RwSignal<Vec<Lifecycle>>,
+}
+
+impl LiveState {
+    pub fn new(connection: ConnectionInfo) -> LiveState {
+        LiveState {
+            connection: RwSignal::new(connection),
+            queue: RwSignal::new(QueueState::default()),
+            current: RwSignal::new(None),
+            runs: RwSignal::new(Vec::new()),
+            preview: RwSignal::new(None),
+            gpu: RwSignal::new(GpuState::default()),
+            counters: RwSignal::new(Counters::default()),
+            log: RwSignal::new(Vec::new()),
+            last_update_ms: RwSignal::new(None),
+            lifecycle: RwSignal::new(Vec::new()),
+        }
+    }
+}

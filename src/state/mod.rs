@@ -1,0 +1,10 @@
+//! App-wide state held in one context: signals written only by the stream's observer at flush
+//! time (at most every 200 ms), read by the views.
+
+mod live_state;
+mod observer;
+mod stream_handle;
+
+pub use live_state::{LiveState, PreviewImage};
+pub use observer::SignalObserver;
+pub use stream_handle::{provide_stream, use_live, use_stream, StreamHandle};

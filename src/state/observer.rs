@@ -1,0 +1,116 @@
+use super::{LiveState, PreviewImage};
+use crate::stream::StreamObserver;
+use leptos::prelude::*;
+use std::cell::RefCell;
+use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::tracker::Field;
+
+const LIFECYCLE_KEPT: usize = 100;
+
+/// Copies each coalesced batch into the signals. Only fields named in the batch are touched.
+pub struct SignalObserver {
+    state: LiveState,
+    preview_url: RefCell<Option<String>>,
+    last_log_seq: RefCell<(u64, u32)>,
+}
+
+impl SignalObserver {
+    pub fn new(state: LiveState) -> SignalObserver {
+        SignalObserver {
+            state,
+            preview_url: RefCell::new(None),
+            last_log_seq: RefCell::new((0, 0)),
+        }
+    }
+
+    /// Replaces the preview's object URL, revoking the previous one so previews do not leak.
+    fn set_preview(&self, pipeline: &Pipeline) {
+        let Some(latest) = &pipeline.tracker.preview else {
+            return;
+        };
+        let bytes = js_sys::Uint8Array::from(latest.preview.bytes.as_slice());
+        let parts = js_sys::Array::of1(&bytes);
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(latest.preview.mime.as_str());
+        let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+            return;
+        };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
+        if let Some(old) = self.preview_url.replace(Some(url.clone())) {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        self.state.preview.set(Some(PreviewImage {
+            url,
+            run_id: latest.run_id.clone(),
+            node_id: latest.node_id.clone(),
+            seq: latest.seq,
+        }));
+    }
+}
+
+impl Drop for SignalObserver {
+    fn drop(&mut self) {
+        if let Some(old) = self.preview_url.take() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+    }
+}
+
+impl StreamObserver for SignalObserver {
+    fn on_connection(&self, info: &ConnectionInfo) {
+        self.state.connection.set(info.clone());
+    }
+
+    fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64) {
+        let tracker = &pipeline.tracker;
+        let mut runs_changed = !batch.events.is_empty();
+        let mut changed_ids = Vec::new();
+        for field in &batch.fields {
+            match field {
+                Field::Queue => self.state.queue.set(tracker.queue.clone()),
+                Field::Run(id) => {
+                    runs_changed = true;
+                    changed_ids.push(id.clone());
+                }
+                Field::Preview => self.set_preview(pipeline),
+                Field::Gpu => self.state.gpu.set(tracker.gpu.clone()),
+                Field::Counters => self.state.counters.set(tracker.counters.clone()),
+                Field::Connection => {}
+            }
+        }
+        if runs_changed {
+            self.state.runs.update(|runs| {
+                for id in &changed_ids {
+                    if let Some(run) = tracker.run(id) {
+                        match runs.iter_mut().find(|r| r.prompt_id == *id) {
+                            Some(slot) => *slot = run.clone(),
+                            None => runs.insert(0, run.clone()),
+                        }
+                    }
+                }
+            });
+            let current = tracker.current_run().cloned();
+            if self.state.current.with_untracked(|c| c.as_ref() != current.as_ref()) {
+                self.state.current.set(current);
+            }
+        }
+        if !batch.events.is_empty() {
+            self.state.lifecycle.update(|l| {
+                l.extend(batch.events.iter().cloned());
+                let excess = l.len().saturating_sub(LIFECYCLE_KEPT);
+                l.drain(..excess);
+            });
+        }
+        let newest = pipeline.log.lines().next_back().map(|l| (l.seq, l.repeat));
+        if let Some(newest) = newest {
+            if newest != *self.last_log_seq.borrow() {
+                self.last_log_seq.replace(newest);
+                self.state.log.set(pipeline.log.lines().cloned().collect());
+            }
+        }
+        self.state.last_update_ms.set(Some(now_ms));
+    }
+}

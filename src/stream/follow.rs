@@ -1,0 +1,75 @@
+//! Following runs the socket does not report: `/api/queue` for what is queued or running by any
+//! client, and `/api/history/{id}` for how a run ended when its end was not sent to us.
+//!
+//! At most one queue request is in flight; a request asked for meanwhile is remembered and made
+//! once the first returns, so a burst of `status` messages costs two requests, not one each.
+
+use super::manager::{schedule_flush, Inner};
+use crate::browser::clock::now_ms;
+use crate::browser::http::get_text;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+#[derive(Default)]
+pub struct FollowState {
+    queue_in_flight: bool,
+    queue_again: bool,
+    history_in_flight: HashSet<String>,
+}
+
+pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
+    let url = {
+        let mut inner = rc.borrow_mut();
+        if inner.follow.queue_in_flight {
+            inner.follow.queue_again = true;
+            return;
+        }
+        inner.follow.queue_in_flight = true;
+        inner.server.api("queue")
+    };
+    let rc = rc.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let body = get_text(&url).await;
+        let now = now_ms();
+        let left = {
+            let mut inner = rc.borrow_mut();
+            inner.follow.queue_in_flight = false;
+            match body.map(|b| inner.pipeline.on_queue(&b, now)) {
+                Ok(Ok((opened, left))) => {
+                    schedule_flush(&rc, &mut inner, opened, now);
+                    left
+                }
+                // A failed poll changes nothing; the next status message asks again.
+                _ => Vec::new(),
+            }
+        };
+        for id in left {
+            request_history(&rc, id);
+        }
+        let again = std::mem::take(&mut rc.borrow_mut().follow.queue_again);
+        if again {
+            request_queue(&rc);
+        }
+    });
+}
+
+pub fn request_history(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
+    let url = {
+        let mut inner = rc.borrow_mut();
+        if !inner.follow.history_in_flight.insert(prompt_id.clone()) {
+            return;
+        }
+        inner.server.history_entry(&prompt_id)
+    };
+    let rc = rc.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let body = get_text(&url).await;
+        let now = now_ms();
+        let mut inner = rc.borrow_mut();
+        inner.follow.history_in_flight.remove(&prompt_id);
+        if let Ok(Ok(opened)) = body.map(|b| inner.pipeline.on_history(&b, now)) {
+            schedule_flush(&rc, &mut inner, opened, now);
+        }
+    });
+}

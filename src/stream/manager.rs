@@ -1,0 +1,343 @@
+use super::follow;
+use super::socket::{Frame, Socket};
+use crate::browser::clock::now_ms;
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use telemetry_core::backoff::{Backoff, Reconnect};
+use telemetry_core::connection::{ConnectionInfo, ConnectionState, EndpointKind};
+use telemetry_core::endpoint::ServerBase;
+use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::tracker::Field;
+
+/// Tunables; tests scale the backoff down, the dashboard uses the defaults.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    pub backoff_base_ms: u64,
+    pub max_attempts: u32,
+    pub window_ms: f64,
+    /// Try `/telemetry` (our extension) before ComfyUI's `/ws`.
+    pub prefer_telemetry: bool,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        StreamConfig {
+            backoff_base_ms: 1000,
+            max_attempts: 5,
+            window_ms: 200.0,
+            prefer_telemetry: true,
+        }
+    }
+}
+
+/// Receives what the stream learned. Called at most once per coalescing window for data, and
+/// on every connection state change.
+pub trait StreamObserver {
+    fn on_connection(&self, info: &ConnectionInfo);
+    fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64);
+}
+
+/// A handle to the one live stream. Cloning shares it.
+#[derive(Clone)]
+pub struct StreamManager {
+    inner: Rc<RefCell<Inner>>,
+}
+
+pub(super) struct Inner {
+    config: StreamConfig,
+    pub(super) server: ServerBase,
+    client_id: String,
+    backoff: Backoff,
+    info: ConnectionInfo,
+    pub(super) pipeline: Pipeline,
+    observer: Rc<dyn StreamObserver>,
+    socket: Option<Socket>,
+    /// Bumped for every socket, so events of a socket we replaced are ignored.
+    generation: u64,
+    current: EndpointKind,
+    opened: bool,
+    established: bool,
+    /// `/telemetry` failed on this attempt; `/ws` is tried next within the same attempt.
+    telemetry_failed: bool,
+    retry_timer: Option<Timeout>,
+    flush_timer: Option<Timeout>,
+    pub(super) follow: follow::FollowState,
+    stopped: bool,
+}
+
+const FEATURE_FLAGS: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true}}"#;
+
+impl StreamManager {
+    pub fn new(
+        config: StreamConfig,
+        server: ServerBase,
+        client_id: String,
+        observer: Rc<dyn StreamObserver>,
+    ) -> StreamManager {
+        let label = server.label();
+        let inner = Inner {
+            backoff: Backoff::new(config.backoff_base_ms, config.max_attempts),
+            info: ConnectionInfo::new(&label, &client_id, config.max_attempts),
+            pipeline: Pipeline::new(&label, config.window_ms),
+            current: if config.prefer_telemetry {
+                EndpointKind::Telemetry
+            } else {
+                EndpointKind::Ws
+            },
+            config,
+            server,
+            client_id,
+            observer,
+            socket: None,
+            generation: 0,
+            opened: false,
+            established: false,
+            telemetry_failed: false,
+            retry_timer: None,
+            flush_timer: None,
+            follow: follow::FollowState::default(),
+            stopped: false,
+        };
+        StreamManager {
+            inner: Rc::new(RefCell::new(inner)),
+        }
+    }
+
+    pub fn start(&self) {
+        connect(&self.inner);
+    }
+
+    /// A person pressed retry: count attempts from zero and connect now.
+    pub fn retry(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.backoff.retry();
+            inner.retry_timer = None;
+            inner.telemetry_failed = false;
+            inner.stopped = false;
+        }
+        connect(&self.inner);
+    }
+
+    /// Closes the socket and cancels timers; nothing reconnects afterwards.
+    pub fn stop(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.stopped = true;
+        inner.generation += 1;
+        inner.socket = None;
+        inner.retry_timer = None;
+        inner.flush_timer = None;
+    }
+
+    pub fn info(&self) -> ConnectionInfo {
+        self.inner.borrow().info.clone()
+    }
+
+    pub fn server(&self) -> ServerBase {
+        self.inner.borrow().server.clone()
+    }
+
+    /// Runs a closure over the pipeline (for tests and one-off reads).
+    pub fn with_pipeline<R>(&self, f: impl FnOnce(&Pipeline) -> R) -> R {
+        f(&self.inner.borrow().pipeline)
+    }
+
+    /// Asks ComfyUI to stop the running prompt.
+    pub async fn interrupt(&self) -> Result<(), crate::browser::http::HttpError> {
+        let url = self.inner.borrow().server.api("interrupt");
+        crate::browser::http::post_empty(&url).await
+    }
+}
+
+fn notify_connection(inner: &Inner) {
+    inner.observer.on_connection(&inner.info);
+}
+
+fn connect(rc: &Rc<RefCell<Inner>>) {
+    let mut inner = rc.borrow_mut();
+    if inner.stopped {
+        return;
+    }
+    inner.generation += 1;
+    inner.socket = None;
+    inner.opened = false;
+    inner.established = false;
+    let endpoint = if inner.config.prefer_telemetry && !inner.info.telemetry_missing && !inner.telemetry_failed {
+        EndpointKind::Telemetry
+    } else {
+        EndpointKind::Ws
+    };
+    inner.current = endpoint;
+    let url = match endpoint {
+        EndpointKind::Telemetry => inner.server.telemetry_socket(&inner.client_id),
+        _ => inner.server.comfy_socket(&inner.client_id),
+    };
+    inner.info.state = if inner.backoff.attempt() == 0 {
+        ConnectionState::Connecting
+    } else {
+        ConnectionState::Reconnecting
+    };
+    inner.info.next_attempt_at_ms = None;
+    let generation = inner.generation;
+    let weak = Rc::downgrade(rc);
+    let (w_open, w_frame, w_close) = (weak.clone(), weak.clone(), weak);
+    let socket = Socket::open(
+        &url,
+        move || with_live(&w_open, generation, on_open),
+        move |frame| with_live(&w_frame, generation, |rc| on_frame(rc, frame)),
+        move |code| with_live(&w_close, generation, |rc| on_close(rc, code)),
+    );
+    match socket {
+        Ok(socket) => {
+            inner.socket = Some(socket);
+            notify_connection(&inner);
+        }
+        Err(error) => {
+            inner.info.last_error = Some(format!("cannot open {url}: {error}"));
+            drop(inner);
+            on_close(rc, 1006);
+        }
+    }
+}
+
+/// Runs an event handler only if the manager still exists and the event belongs to the socket
+/// it has now.
+fn with_live(weak: &Weak<RefCell<Inner>>, generation: u64, f: impl FnOnce(&Rc<RefCell<Inner>>)) {
+    if let Some(rc) = weak.upgrade() {
+        let current = rc.borrow().generation == generation;
+        if current {
+            f(&rc);
+        }
+    }
+}
+
+fn on_open(rc: &Rc<RefCell<Inner>>) {
+    let mut inner = rc.borrow_mut();
+    inner.opened = true;
+    if let Some(socket) = &inner.socket {
+        socket.send(FEATURE_FLAGS);
+    }
+    if inner.current == EndpointKind::Ws && inner.telemetry_failed {
+        inner.info.telemetry_missing = true;
+    }
+    inner.telemetry_failed = false;
+    inner.info.state = ConnectionState::Open;
+    inner.info.endpoint = Some(inner.current);
+    inner.info.last_error = None;
+    let now = now_ms();
+    arm_if_opened(rc, &mut inner, Field::Connection, now);
+    notify_connection(&inner);
+    drop(inner);
+    // Runs queued by other clients, and any that ended while we were away.
+    follow::request_queue(rc);
+}
+
+fn on_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
+    let now = now_ms();
+    let mut inner = rc.borrow_mut();
+    if !inner.established {
+        // The server has spoken: this connection counts as successful.
+        inner.established = true;
+        inner.backoff.on_established();
+        inner.info.attempt = 0;
+        notify_connection(&inner);
+    }
+    let remaining_before = inner.pipeline.tracker.queue.remaining;
+    let opened = match &frame {
+        Frame::Text(t) => inner.pipeline.on_text(t, now),
+        Frame::Binary(b) => inner.pipeline.on_binary(b, now),
+    };
+    let queue_changed = inner.pipeline.tracker.queue.remaining != remaining_before;
+    let needs_history = inner.pipeline.take_needs_history();
+    schedule_flush(rc, &mut inner, opened, now);
+    drop(inner);
+    if queue_changed {
+        follow::request_queue(rc);
+    }
+    for id in needs_history {
+        follow::request_history(rc, id);
+    }
+}
+
+fn on_close(rc: &Rc<RefCell<Inner>>, code: u16) {
+    let now = now_ms();
+    let mut inner = rc.borrow_mut();
+    inner.socket = None;
+    if inner.stopped {
+        return;
+    }
+    let was_open = inner.opened;
+    inner.opened = false;
+    if !was_open && inner.current == EndpointKind::Telemetry {
+        // `/telemetry` is not there (or the server is down): try `/ws` at once, same attempt.
+        inner.telemetry_failed = true;
+        drop(inner);
+        connect(rc);
+        return;
+    }
+    inner.telemetry_failed = false;
+    if was_open {
+        let opened = inner.pipeline.stream_lost(now);
+        schedule_flush(rc, &mut inner, opened, now);
+        inner.info.last_error = Some(format!("connection closed (code {code})"));
+    } else {
+        inner.info.last_error = Some(format!("could not connect to {}", inner.server.label()));
+    }
+    match inner.backoff.on_failure() {
+        Reconnect::After { delay_ms, attempt } => {
+            inner.info.state = ConnectionState::Reconnecting;
+            inner.info.attempt = attempt;
+            inner.info.next_attempt_at_ms = Some(now + delay_ms as f64);
+            let weak = Rc::downgrade(rc);
+            inner.retry_timer = Some(Timeout::new(delay_ms.min(u32::MAX as u64) as u32, move || {
+                if let Some(rc) = weak.upgrade() {
+                    rc.borrow_mut().retry_timer = None;
+                    connect(&rc);
+                }
+            }));
+        }
+        Reconnect::GiveUp => {
+            inner.info.state = ConnectionState::Offline;
+            inner.info.attempt = inner.backoff.attempt();
+            inner.info.next_attempt_at_ms = None;
+        }
+    }
+    let opened = inner.pipeline.mark(Field::Connection, now);
+    schedule_flush(rc, &mut inner, opened, now);
+    notify_connection(&inner);
+}
+
+fn arm_if_opened(rc: &Rc<RefCell<Inner>>, inner: &mut Inner, field: Field, now: f64) {
+    let opened = inner.pipeline.mark(field, now);
+    schedule_flush(rc, inner, opened, now);
+}
+
+/// Arms the window's single timer when a window opened, or flushes at once when the batch is
+/// already due (a storm of lifecycle events filled it).
+pub(super) fn schedule_flush(rc: &Rc<RefCell<Inner>>, inner: &mut Inner, opened: bool, now: f64) {
+    if inner.pipeline.is_due(now) {
+        flush(inner, now);
+        return;
+    }
+    if opened || (inner.flush_timer.is_none() && inner.pipeline.deadline().is_some()) {
+        let wait = inner.pipeline.deadline().map(|d| (d - now).max(0.0)).unwrap_or(0.0);
+        let weak = Rc::downgrade(rc);
+        inner.flush_timer = Some(Timeout::new(wait.ceil() as u32, move || {
+            if let Some(rc) = weak.upgrade() {
+                let mut inner = rc.borrow_mut();
+                inner.flush_timer = None;
+                flush(&mut inner, now_ms());
+            }
+        }));
+    }
+}
+
+fn flush(inner: &mut Inner, now: f64) {
+    inner.flush_timer = None;
+    let batch = inner.pipeline.take();
+    if batch.fields.is_empty() && batch.events.is_empty() {
+        return;
+    }
+    inner.observer.on_batch(&inner.pipeline, &batch, now);
+}

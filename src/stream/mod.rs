@@ -1,0 +1,8 @@
+//! The live stream: one WebSocket to ComfyUI, reconnected with backoff, feeding the core's
+//! pipeline and flushing coalesced batches to an observer (the signals, or a test).
+
+mod follow;
+mod manager;
+mod socket;
+
+pub use manager::{StreamConfig, StreamManager, StreamObserver};

@@ -1,0 +1,101 @@
+use super::{history::HistoryPage, live::LivePage, settings::SettingsPage, ServerSetting};
+use crate::browser::client_id::new_client_id;
+use crate::state::{provide_stream, use_live, LiveState, SignalObserver, StreamHandle};
+use crate::stream::{StreamConfig, StreamManager};
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+use std::rc::Rc;
+use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::endpoint::ServerBase;
+
+/// The path the app is served under (`<base href>`, set by Trunk's public URL), so that it
+/// works at `/` and under a sub-path such as `/telemetry/ui/`.
+fn base_path() -> String {
+    let base = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_default();
+    let path = base
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_owned()))
+        .unwrap_or_default();
+    path.trim_end_matches('/').to_owned()
+}
+
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_else(|| "http://127.0.0.1:8188".into())
+}
+
+/// Picks the server to talk to; an unusable setting falls back to the page's origin and says so.
+fn resolve_server(setting: Option<&str>) -> (ServerBase, Option<String>) {
+    let origin = || ServerBase::from_origin(&page_origin());
+    match setting.map(ServerBase::parse) {
+        Some(Ok(server)) => (server, None),
+        Some(Err(e)) => match origin() {
+            Ok(o) => (o, Some(format!("server setting ignored: {e}"))),
+            Err(_) => (fallback_server(), Some(e.to_string())),
+        },
+        None => (origin().unwrap_or_else(|_| fallback_server()), None),
+    }
+}
+
+fn fallback_server() -> ServerBase {
+    // Only reached when the page's own origin is not http(s) (a file:// page).
+    ServerBase::parse("127.0.0.1:8188").unwrap_or_else(|_| unreachable!("constant address parses"))
+}
+
+fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>) {
+    let (server, problem) = resolve_server(setting.as_deref());
+    let client_id = new_client_id();
+    let mut info = ConnectionInfo::new(&server.label(), &client_id, StreamConfig::default().max_attempts);
+    info.last_error = problem;
+    state.connection.set(info);
+    let observer = Rc::new(SignalObserver::new(state));
+    let manager = StreamManager::new(StreamConfig::default(), server, client_id, observer);
+    handle.replace(manager.clone());
+    manager.start();
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let setting = ServerSetting::load();
+    provide_context(setting);
+    let state = LiveState::new(ConnectionInfo::new("", "", StreamConfig::default().max_attempts));
+    let handle = provide_stream(state);
+    Effect::new(move |_| connect(handle, state, setting.0.get()));
+    on_cleanup(move || {
+        handle.with(|m| m.stop());
+    });
+    view! {
+        <Router base=base_path()>
+            <Header/>
+            <main class="page">
+                <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
+                    <Route path=path!("/") view=LivePage/>
+                    <Route path=path!("/history") view=HistoryPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let live = use_live();
+    let state = move || live.connection.with(|c| c.state.as_str());
+    view! {
+        <header class="topbar">
+            <span class="brand">"ComfyUI telemetry"</span>
+            <nav class="tabs" aria-label="Pages">
+                <A href="/" exact=true>"Live"</A>
+                <A href="/history">"History"</A>
+                <A href="/settings">"Settings"</A>
+            </nav>
+            <span class="conn-pill" data-state=state>{state}</span>
+        </header>
+    }
+}

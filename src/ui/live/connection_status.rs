@@ -1,0 +1,76 @@
+use super::use_ticking_now;
+use crate::state::{use_live, use_stream};
+use leptos::prelude::*;
+use telemetry_core::connection::{ConnectionState, EndpointKind};
+use telemetry_core::format;
+
+/// Connection state, the endpoint in use, reconnect attempts and the retry button.
+#[component]
+pub fn ConnectionStatus() -> impl IntoView {
+    let live = use_live();
+    let stream = use_stream();
+    let now = use_ticking_now();
+    let conn = live.connection;
+    let state = move || conn.with(|c| c.state.as_str());
+    let attempt = move || conn.with(|c| c.attempt.to_string());
+    let endpoint = move || conn.with(|c| c.endpoint.map(EndpointKind::as_str).unwrap_or(""));
+    let headline = move || {
+        conn.with(|c| match c.state {
+            ConnectionState::Connecting => "Connecting…".to_owned(),
+            ConnectionState::Open => match c.endpoint {
+                Some(EndpointKind::Telemetry) => "Live: full stream (/telemetry)".to_owned(),
+                Some(EndpointKind::Demo) => "Playing a recorded demo".to_owned(),
+                _ => "Live: ComfyUI /ws (own runs only)".to_owned(),
+            },
+            ConnectionState::Reconnecting => {
+                let wait = c
+                    .next_attempt_at_ms
+                    .map(|t| ((t - now.get()) / 1000.0).ceil().max(0.0))
+                    .map(|s| format!(" in {s}s"))
+                    .unwrap_or_default();
+                format!("Reconnecting: attempt {} of {}{wait}", c.attempt, c.max_attempts)
+            }
+            ConnectionState::Offline => format!("Offline after {} attempts", c.attempt),
+        })
+    };
+    let updated = move || {
+        live.last_update_ms
+            .get()
+            .map(|t| format!("updated {}", format::age_ms(now.get() - t)))
+            .unwrap_or_else(|| "no data yet".into())
+    };
+    let offline = move || conn.with(|c| c.state == ConnectionState::Offline);
+    let malformed = move || live.counters.with(|c| c.malformed);
+    view! {
+        <div class="connection" data-testid="connection-status" data-state=state data-attempt=attempt data-endpoint=endpoint>
+            <div class="conn-line">
+                <span class="dot" data-state=state aria-hidden="true"></span>
+                <strong class="conn-headline">{headline}</strong>
+                <span class="muted">{updated}</span>
+            </div>
+            <div class="muted small">
+                {move || conn.with(|c| format!("server {} · client id {}", c.server, c.client_id))}
+            </div>
+            <Show when=move || conn.with(|c| c.telemetry_missing)>
+                <p class="note small">
+                    "The /telemetry extension is not installed on this server, so only runs queued by this browser's own client id stream live; other runs are followed through the queue and history."
+                </p>
+            </Show>
+            {move || conn.with(|c| c.last_error.clone()).filter(|_| !matches!(conn.with(|c| c.state), ConnectionState::Open)).map(|e| view! { <p class="error-text small">{e}</p> })}
+            <Show when=move || { malformed() > 0 }>
+                <p class="warn-text small">
+                    {move || live.counters.with(|c| format!(
+                        "{} malformed frame(s) ignored; last: {}",
+                        c.malformed,
+                        c.last_error.as_ref().map(|e| e.to_string()).unwrap_or_default()
+                    ))}
+                </p>
+            </Show>
+            <Show when=offline>
+                <button class="primary" data-testid="retry-connection" on:click=move |_| { stream.with(|m| m.retry()); }>
+                    "Retry now"
+                </button>
+            </Show>
+        </div>
+    }
+}

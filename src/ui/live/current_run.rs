@@ -1,0 +1,151 @@
+use super::use_ticking_now;
+use crate::state::use_live;
+use leptos::prelude::*;
+use telemetry_core::format;
+use telemetry_core::run::{Run, RunStatus};
+
+/// The run being shown: status, time, node and step progress, the sampler preview and, for a
+/// failed run, its error.
+#[component]
+pub fn CurrentRun() -> impl IntoView {
+    let live = use_live();
+    let current = live.current;
+    view! {
+        <section class="card span-2 current-run" data-testid="current-run"
+            data-run-id=move || current.with(|r| r.as_ref().map(|r| r.prompt_id.clone()).unwrap_or_default())
+            data-status=move || current.with(|r| r.as_ref().map(|r| r.status.as_str()).unwrap_or(""))>
+            <Show
+                when=move || current.with(Option::is_some)
+                fallback=|| view! {
+                    <h2>"No run yet"</h2>
+                    <p class="muted">"Queue a prompt in ComfyUI and it appears here as it runs."</p>
+                }
+            >
+                <RunHeader/>
+                <RunProgress/>
+                <LivePreview/>
+                <RunError/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn RunHeader() -> impl IntoView {
+    let live = use_live();
+    let now = use_ticking_now();
+    let run = live.current;
+    let field = move |f: fn(&Run) -> String| move || run.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let elapsed = move || {
+        let now = now.get();
+        run.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.duration_ms(now))
+                .map(format::duration_ms)
+                .unwrap_or_else(|| "unknown".into())
+        })
+    };
+    view! {
+        <div class="run-header">
+            <span class="status-badge" data-status=field(|r| r.status.as_str().to_owned())>
+                {field(|r| r.status.as_str().to_owned())}
+            </span>
+            <h2 class="run-title" title=field(|r| r.prompt_id.clone())>
+                "Prompt " {field(|r| format::short_id(&r.prompt_id).to_owned())}
+                {move || run.with(|r| r.as_ref().and_then(|r| r.number).map(|n| format!(" · #{n}")))}
+            </h2>
+            <span class="muted">{move || match run.with(|r| r.as_ref().map(|r| r.status)) {
+                Some(RunStatus::Running) => "elapsed ",
+                _ => "took ",
+            }}{elapsed}</span>
+        </div>
+        <p class="muted small">
+            {move || run.with(|r| r.as_ref().and_then(|r| r.workflow.clone()).unwrap_or_else(|| "workflow not known yet".into()))}
+        </p>
+    }
+}
+
+#[component]
+fn RunProgress() -> impl IntoView {
+    let live = use_live();
+    let run = live.current;
+    let attr = move |f: fn(&Run) -> Option<String>| move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default());
+    let fraction = move || run.with(|r| r.as_ref().and_then(Run::progress));
+    let step_text = move || {
+        run.with(|r| {
+            let r = r.as_ref()?;
+            let (value, max) = r.step()?;
+            let node = r.current_node.clone().unwrap_or_default();
+            let class = r.node(&node).and_then(|n| n.class_type.clone()).map(|c| format!(" ({c})")).unwrap_or_default();
+            Some(format!("node {node}{class}: step {} of {}", format::number(value), format::number(max)))
+        })
+    };
+    view! {
+        <div class="run-progress" data-testid="run-progress"
+            data-nodes-done=attr(|r| Some(r.nodes_done().to_string()))
+            data-nodes-total=attr(|r| r.node_total.map(|t| t.to_string()))
+            data-step=attr(|r| r.step().map(|(v, _)| format::number(v)))
+            data-steps=attr(|r| r.step().map(|(_, m)| format::number(m)))>
+            <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string()).unwrap_or_default()>
+                <div class="bar-fill" class:indeterminate=move || fraction().is_none()
+                    style:width=move || fraction().map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "100%".into())></div>
+            </div>
+            <div class="progress-text">
+                <span>{move || run.with(|r| r.as_ref().map(|r| {
+                    let total = r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+                    format!("{} of {} nodes done, {} cached", r.nodes_done(), total, r.nodes_cached())
+                }))}</span>
+                <span class="muted">{step_text}</span>
+            </div>
+            {move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn LivePreview() -> impl IntoView {
+    let live = use_live();
+    let shown = move || {
+        let run_id = live.current.with(|r| r.as_ref().map(|r| r.prompt_id.clone()));
+        live.preview.get().filter(|p| p.run_id.is_none() || p.run_id == run_id)
+    };
+    view! {
+        {move || shown().map(|p| view! {
+            <figure class="preview">
+                <img data-testid="live-preview" src=p.url.clone() alt="Latest sampler preview"/>
+                <figcaption class="muted small">
+                    {format!("preview from node {}", p.node_id.clone().unwrap_or_else(|| "?".into()))}
+                </figcaption>
+            </figure>
+        })}
+    }
+}
+
+#[component]
+fn RunError() -> impl IntoView {
+    let live = use_live();
+    let error = move || live.current.with(|r| r.as_ref().and_then(|r| r.error.clone()));
+    view! {
+        {move || error().map(|e| {
+            let traceback = e.traceback.join("");
+            view! {
+                <div class="run-error" data-testid="run-error"
+                    data-node-id=e.node_id.clone().unwrap_or_default()
+                    data-node-type=e.node_type.clone().unwrap_or_default()>
+                    <strong>
+                        {format!("{} in node {} ({})",
+                            e.exception_type.clone().unwrap_or_else(|| "Error".into()),
+                            e.node_id.clone().unwrap_or_else(|| "?".into()),
+                            e.node_type.clone().unwrap_or_else(|| "unknown type".into()))}
+                    </strong>
+                    <p class="mono">{e.exception_message.clone().unwrap_or_default()}</p>
+                    <details>
+                        <summary>"Traceback"</summary>
+                        <pre>{traceback}</pre>
+                    </details>
+                </div>
+            }
+        })}
+    }
+}

@@ -1,0 +1,28 @@
+use crate::state::use_live;
+use leptos::prelude::*;
+
+/// What the server said, newest first. Rapid progress and previews fold into one line with a
+/// count, so the meaningful lines stay visible during a flood.
+#[component]
+pub fn EventLog() -> impl IntoView {
+    let live = use_live();
+    let lines = move || {
+        let mut lines = live.log.get();
+        lines.reverse();
+        lines
+    };
+    view! {
+        <section class="card span-2">
+            <h2>"Event log"</h2>
+            <ol class="event-log" data-testid="event-log" aria-live="off">
+                <For each=lines key=|l| (l.seq, l.repeat) let:line>
+                    <li class="event-log-entry" data-testid="event-log-entry" data-type=line.kind.clone()>
+                        <span class="kind">{line.kind.clone()}</span>
+                        <span class="text">{line.text.clone()}</span>
+                        {(line.repeat > 1).then(|| view! { <span class="repeat">{format!("×{}", line.repeat)}</span> })}
+                    </li>
+                </For>
+            </ol>
+        </section>
+    }
+}

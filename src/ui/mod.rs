@@ -1,0 +1,10 @@
+//! Pages and components. Components read signals from context and hold no logic worth testing
+//! on its own: that lives in `telemetry-core`.
+
+pub mod app;
+pub mod history;
+pub mod live;
+pub mod settings;
+mod server_setting;
+
+pub use server_setting::ServerSetting;

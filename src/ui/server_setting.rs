@@ -1,0 +1,25 @@
+use crate::browser::settings_store;
+use leptos::prelude::*;
+
+/// The ComfyUI server the person chose, or `None` for the dashboard's own origin.
+#[derive(Clone, Copy)]
+pub struct ServerSetting(pub RwSignal<Option<String>>);
+
+impl ServerSetting {
+    /// `?server=` wins and is remembered; otherwise what was remembered last time.
+    pub fn load() -> ServerSetting {
+        let value = match settings_store::server_from_query() {
+            Some(server) => {
+                settings_store::save_server(Some(&server));
+                Some(server)
+            }
+            None => settings_store::load_server(),
+        };
+        ServerSetting(RwSignal::new(value))
+    }
+
+    pub fn set(&self, server: Option<String>) {
+        settings_store::save_server(server.as_deref());
+        self.0.set(server);
+    }
+}
