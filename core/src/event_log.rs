@@ -15,7 +15,12 @@ pub struct LogLine {
     pub text: String,
     pub run_id: Option<String>,
     pub repeat: u32,
+    /// High-rate kinds that fold into one line with a count.
+    pub foldable: bool,
 }
+
+/// How many trailing lines a high-rate message may fold into.
+const FOLD_WINDOW: usize = 6;
 
 #[derive(Debug, Clone)]
 pub struct EventLog {
@@ -54,11 +59,19 @@ impl EventLog {
         foldable: bool,
     ) {
         if foldable {
-            if let Some(last) = self.lines.back_mut() {
-                if last.kind == kind && last.run_id == run_id {
-                    last.repeat += 1;
-                    last.text = text;
-                    last.at_ms = at_ms;
+            // Interleaved high-rate kinds (progress_state, progress, preview…) each fold into
+            // their own line among the trailing run of foldable lines.
+            let trailing = self
+                .lines
+                .iter_mut()
+                .rev()
+                .take(FOLD_WINDOW)
+                .take_while(|l| l.foldable);
+            for line in trailing {
+                if line.kind == kind && line.run_id == run_id {
+                    line.repeat += 1;
+                    line.text = text;
+                    line.at_ms = at_ms;
                     return;
                 }
             }
@@ -74,6 +87,7 @@ impl EventLog {
             text,
             run_id,
             repeat: 1,
+            foldable,
         });
     }
 

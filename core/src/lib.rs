@@ -7,9 +7,11 @@
 
 pub mod backoff;
 pub mod coalesce;
+pub mod connection;
 pub mod endpoint;
 pub mod event_log;
 pub mod format;
+pub mod pipeline;
 pub mod protocol;
 pub mod run;
 pub mod trace;

@@ -305,3 +305,35 @@ fn every_scenario_replays_twice_to_the_same_runs() {
         }
     }
 }
+
+#[test]
+fn event_log_folds_interleaved_progress_and_keeps_milestones() {
+    let mut log = telemetry_core::event_log::EventLog::new(200);
+    for frame in frames("a_success", "ws_submitter") {
+        if let Ok(msg) = decode(&frame) {
+            log.record(&msg, frame.t_ms);
+        }
+    }
+    let kinds: Vec<&str> = log.lines().map(|l| l.kind.as_str()).collect();
+    assert!(
+        kinds.len() < 20,
+        "34 frames fold into a short log: {kinds:?}"
+    );
+    for milestone in [
+        "execution_start",
+        "executing",
+        "executed",
+        "execution_success",
+    ] {
+        assert!(
+            kinds.contains(&milestone),
+            "{milestone} missing from {kinds:?}"
+        );
+    }
+    let progress = log
+        .lines()
+        .find(|l| l.kind == "progress")
+        .expect("progress line");
+    assert_eq!(progress.repeat, 10);
+    assert_eq!(progress.text, "node 2 step 10/10");
+}

@@ -11,7 +11,8 @@ pub fn new_client_id() -> String {
     if !filled {
         // No crypto (very old browser): mix the clock and Math.random; uniqueness, not secrecy.
         for (i, b) in bytes.iter_mut().enumerate() {
-            *b = ((js_sys::Math::random() * 256.0) as u8) ^ ((js_sys::Date::now() as u64 >> (i % 8)) as u8);
+            *b = ((js_sys::Math::random() * 256.0) as u8)
+                ^ ((js_sys::Date::now() as u64 >> (i % 8)) as u8);
         }
     }
     let mut id = String::from("dash");

@@ -1,6 +1,6 @@
 //! Thin wrappers over browser APIs, so the rest of the shell reads as plain Rust.
 
-pub mod clock;
 pub mod client_id;
+pub mod clock;
 pub mod http;
 pub mod settings_store;

@@ -33,7 +33,8 @@ impl SignalObserver {
         let parts = js_sys::Array::of1(&bytes);
         let options = web_sys::BlobPropertyBag::new();
         options.set_type(latest.preview.mime.as_str());
-        let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        else {
             return;
         };
         let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
@@ -93,7 +94,11 @@ impl StreamObserver for SignalObserver {
                 }
             });
             let current = tracker.current_run().cloned();
-            if self.state.current.with_untracked(|c| c.as_ref() != current.as_ref()) {
+            if self
+                .state
+                .current
+                .with_untracked(|c| c.as_ref() != current.as_ref())
+            {
                 self.state.current.set(current);
             }
         }

@@ -163,7 +163,10 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
     inner.socket = None;
     inner.opened = false;
     inner.established = false;
-    let endpoint = if inner.config.prefer_telemetry && !inner.info.telemetry_missing && !inner.telemetry_failed {
+    let endpoint = if inner.config.prefer_telemetry
+        && !inner.info.telemetry_missing
+        && !inner.telemetry_failed
+    {
         EndpointKind::Telemetry
     } else {
         EndpointKind::Ws
@@ -179,6 +182,7 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
         ConnectionState::Reconnecting
     };
     inner.info.next_attempt_at_ms = None;
+    inner.info.retry_delay_ms = None;
     let generation = inner.generation;
     let weak = Rc::downgrade(rc);
     let (w_open, w_frame, w_close) = (weak.clone(), weak.clone(), weak);
@@ -289,18 +293,23 @@ fn on_close(rc: &Rc<RefCell<Inner>>, code: u16) {
             inner.info.state = ConnectionState::Reconnecting;
             inner.info.attempt = attempt;
             inner.info.next_attempt_at_ms = Some(now + delay_ms as f64);
+            inner.info.retry_delay_ms = Some(delay_ms);
             let weak = Rc::downgrade(rc);
-            inner.retry_timer = Some(Timeout::new(delay_ms.min(u32::MAX as u64) as u32, move || {
-                if let Some(rc) = weak.upgrade() {
-                    rc.borrow_mut().retry_timer = None;
-                    connect(&rc);
-                }
-            }));
+            inner.retry_timer = Some(Timeout::new(
+                delay_ms.min(u32::MAX as u64) as u32,
+                move || {
+                    if let Some(rc) = weak.upgrade() {
+                        rc.borrow_mut().retry_timer = None;
+                        connect(&rc);
+                    }
+                },
+            ));
         }
         Reconnect::GiveUp => {
             inner.info.state = ConnectionState::Offline;
             inner.info.attempt = inner.backoff.attempt();
             inner.info.next_attempt_at_ms = None;
+            inner.info.retry_delay_ms = None;
         }
     }
     let opened = inner.pipeline.mark(Field::Connection, now);
@@ -321,7 +330,11 @@ pub(super) fn schedule_flush(rc: &Rc<RefCell<Inner>>, inner: &mut Inner, opened:
         return;
     }
     if opened || (inner.flush_timer.is_none() && inner.pipeline.deadline().is_some()) {
-        let wait = inner.pipeline.deadline().map(|d| (d - now).max(0.0)).unwrap_or(0.0);
+        let wait = inner
+            .pipeline
+            .deadline()
+            .map(|d| (d - now).max(0.0))
+            .unwrap_or(0.0);
         let weak = Rc::downgrade(rc);
         inner.flush_timer = Some(Timeout::new(wait.ceil() as u32, move || {
             if let Some(rc) = weak.upgrade() {

@@ -50,7 +50,11 @@ fn fallback_server() -> ServerBase {
 fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>) {
     let (server, problem) = resolve_server(setting.as_deref());
     let client_id = new_client_id();
-    let mut info = ConnectionInfo::new(&server.label(), &client_id, StreamConfig::default().max_attempts);
+    let mut info = ConnectionInfo::new(
+        &server.label(),
+        &client_id,
+        StreamConfig::default().max_attempts,
+    );
     info.last_error = problem;
     state.connection.set(info);
     let observer = Rc::new(SignalObserver::new(state));
@@ -63,7 +67,11 @@ fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>) {
 pub fn App() -> impl IntoView {
     let setting = ServerSetting::load();
     provide_context(setting);
-    let state = LiveState::new(ConnectionInfo::new("", "", StreamConfig::default().max_attempts));
+    let state = LiveState::new(ConnectionInfo::new(
+        "",
+        "",
+        StreamConfig::default().max_attempts,
+    ));
     let handle = provide_stream(state);
     Effect::new(move |_| connect(handle, state, setting.0.get()));
     on_cleanup(move || {

@@ -4,7 +4,7 @@
 pub mod app;
 pub mod history;
 pub mod live;
-pub mod settings;
 mod server_setting;
+pub mod settings;
 
 pub use server_setting::ServerSetting;

@@ -22,8 +22,12 @@ pub fn HistoryPage() -> impl IntoView {
                 .filter(|r| {
                     text.is_empty()
                         || r.prompt_id.to_lowercase().contains(&text)
-                        || r.workflow.as_deref().is_some_and(|w| w.to_lowercase().contains(&text))
-                        || r.outputs.iter().any(|o| o.filename.to_lowercase().contains(&text))
+                        || r.workflow
+                            .as_deref()
+                            .is_some_and(|w| w.to_lowercase().contains(&text))
+                        || r.outputs
+                            .iter()
+                            .any(|o| o.filename.to_lowercase().contains(&text))
                 })
                 .cloned()
                 .collect::<Vec<_>>()

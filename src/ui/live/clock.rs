@@ -6,7 +6,9 @@ use std::time::Duration;
 /// labels that keep ticking without new data.
 pub fn use_ticking_now() -> ReadSignal<f64> {
     let (now, set_now) = signal(now_ms());
-    if let Ok(handle) = set_interval_with_handle(move || set_now.set(now_ms()), Duration::from_secs(1)) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || set_now.set(now_ms()), Duration::from_secs(1))
+    {
         on_cleanup(move || handle.clear());
     }
     now

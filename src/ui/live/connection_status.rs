@@ -28,7 +28,10 @@ pub fn ConnectionStatus() -> impl IntoView {
                     .map(|t| ((t - now.get()) / 1000.0).ceil().max(0.0))
                     .map(|s| format!(" in {s}s"))
                     .unwrap_or_default();
-                format!("Reconnecting: attempt {} of {}{wait}", c.attempt, c.max_attempts)
+                format!(
+                    "Reconnecting: attempt {} of {}{wait}",
+                    c.attempt, c.max_attempts
+                )
             }
             ConnectionState::Offline => format!("Offline after {} attempts", c.attempt),
         })

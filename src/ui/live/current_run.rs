@@ -35,7 +35,8 @@ fn RunHeader() -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
     let run = live.current;
-    let field = move |f: fn(&Run) -> String| move || run.with(|r| r.as_ref().map(f).unwrap_or_default());
+    let field =
+        move |f: fn(&Run) -> String| move || run.with(|r| r.as_ref().map(f).unwrap_or_default());
     let elapsed = move || {
         let now = now.get();
         run.with(|r| {
@@ -69,15 +70,25 @@ fn RunHeader() -> impl IntoView {
 fn RunProgress() -> impl IntoView {
     let live = use_live();
     let run = live.current;
-    let attr = move |f: fn(&Run) -> Option<String>| move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default());
+    let attr = move |f: fn(&Run) -> Option<String>| {
+        move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default())
+    };
     let fraction = move || run.with(|r| r.as_ref().and_then(Run::progress));
     let step_text = move || {
         run.with(|r| {
             let r = r.as_ref()?;
             let (value, max) = r.step()?;
             let node = r.current_node.clone().unwrap_or_default();
-            let class = r.node(&node).and_then(|n| n.class_type.clone()).map(|c| format!(" ({c})")).unwrap_or_default();
-            Some(format!("node {node}{class}: step {} of {}", format::number(value), format::number(max)))
+            let class = r
+                .node(&node)
+                .and_then(|n| n.class_type.clone())
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            Some(format!(
+                "node {node}{class}: step {} of {}",
+                format::number(value),
+                format::number(max)
+            ))
         })
     };
     view! {
@@ -107,8 +118,12 @@ fn RunProgress() -> impl IntoView {
 fn LivePreview() -> impl IntoView {
     let live = use_live();
     let shown = move || {
-        let run_id = live.current.with(|r| r.as_ref().map(|r| r.prompt_id.clone()));
-        live.preview.get().filter(|p| p.run_id.is_none() || p.run_id == run_id)
+        let run_id = live
+            .current
+            .with(|r| r.as_ref().map(|r| r.prompt_id.clone()));
+        live.preview
+            .get()
+            .filter(|p| p.run_id.is_none() || p.run_id == run_id)
     };
     view! {
         {move || shown().map(|p| view! {
@@ -125,7 +140,10 @@ fn LivePreview() -> impl IntoView {
 #[component]
 fn RunError() -> impl IntoView {
     let live = use_live();
-    let error = move || live.current.with(|r| r.as_ref().and_then(|r| r.error.clone()));
+    let error = move || {
+        live.current
+            .with(|r| r.as_ref().and_then(|r| r.error.clone()))
+    };
     view! {
         {move || error().map(|e| {
             let traceback = e.traceback.join("");

@@ -1,0 +1,127 @@
+//! decoder → tracker → buffer, in one place, so the browser driver, the in-page demo and the
+//! native tests push frames through exactly the same path.
+
+use crate::coalesce::{Batch, Coalescer};
+use crate::event_log::EventLog;
+use crate::protocol::http::{decode_history, decode_queue, decode_system_stats};
+use crate::tracker::{Change, Field, Lifecycle, Tracker};
+use crate::{decode_binary, decode_text, DecodeError, ServerMessage};
+
+/// Pending lifecycle events before a batch is due regardless of the window.
+const MAX_PENDING_EVENTS: usize = 1024;
+const LOG_LINES: usize = 200;
+
+pub type UpdateBatch = Batch<Field, Lifecycle>;
+
+#[derive(Debug)]
+pub struct Pipeline {
+    pub tracker: Tracker,
+    pub log: EventLog,
+    buffer: Coalescer<Field, Lifecycle>,
+    scratch: Vec<Change>,
+}
+
+impl Pipeline {
+    pub fn new(server: &str, window_ms: f64) -> Pipeline {
+        Pipeline {
+            tracker: Tracker::new(server),
+            log: EventLog::new(LOG_LINES),
+            buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Moves the tracker's changes into the buffer. True when a new window opened: the shell
+    /// then arms one timer for [`Pipeline::deadline`].
+    fn drain(&mut self, now_ms: f64) -> bool {
+        let mut opened = false;
+        for change in self.scratch.drain(..) {
+            opened |= match change {
+                Change::Field(f) => self.buffer.mark(f, now_ms),
+                Change::Lifecycle(l) => self.buffer.push_event(l, now_ms),
+            };
+        }
+        opened
+    }
+
+    fn message(&mut self, decoded: Result<ServerMessage, DecodeError>, now_ms: f64) -> bool {
+        match decoded {
+            Ok(msg) => {
+                self.tracker.apply(&msg, now_ms, &mut self.scratch);
+                self.log.record(&msg, now_ms);
+            }
+            Err(e) => {
+                self.log.record_error(&e, now_ms);
+                self.tracker.record_malformed(e, &mut self.scratch);
+            }
+        }
+        self.drain(now_ms)
+    }
+
+    pub fn on_text(&mut self, frame: &str, now_ms: f64) -> bool {
+        self.message(decode_text(frame), now_ms)
+    }
+
+    pub fn on_binary(&mut self, frame: &[u8], now_ms: f64) -> bool {
+        self.message(decode_binary(frame), now_ms)
+    }
+
+    /// Applies a `/api/queue` body; returns whether a window opened and the prompts that left
+    /// the queue without us seeing their end.
+    pub fn on_queue(
+        &mut self,
+        body: &str,
+        now_ms: f64,
+    ) -> Result<(bool, Vec<String>), DecodeError> {
+        let snapshot = decode_queue(body)?;
+        let left = self
+            .tracker
+            .apply_queue(&snapshot, now_ms, &mut self.scratch);
+        Ok((self.drain(now_ms), left))
+    }
+
+    pub fn on_history(&mut self, body: &str, now_ms: f64) -> Result<bool, DecodeError> {
+        for entry in decode_history(body)? {
+            self.tracker
+                .apply_history(&entry, now_ms, &mut self.scratch);
+        }
+        Ok(self.drain(now_ms))
+    }
+
+    pub fn on_system_stats(&mut self, body: &str, now_ms: f64) -> Result<bool, DecodeError> {
+        let stats = decode_system_stats(body)?;
+        self.tracker
+            .apply_system_stats(stats, now_ms, &mut self.scratch);
+        Ok(self.drain(now_ms))
+    }
+
+    /// Something outside the tracker changed (the connection, for example).
+    pub fn mark(&mut self, field: Field, now_ms: f64) -> bool {
+        self.buffer.mark(field, now_ms)
+    }
+
+    pub fn stream_lost(&mut self, now_ms: f64) -> bool {
+        self.tracker.stream_lost(&mut self.scratch);
+        self.drain(now_ms)
+    }
+
+    pub fn deadline(&self) -> Option<f64> {
+        self.buffer.deadline()
+    }
+
+    pub fn is_due(&self, now_ms: f64) -> bool {
+        self.buffer.is_due(now_ms)
+    }
+
+    pub fn poll(&mut self, now_ms: f64) -> Option<UpdateBatch> {
+        self.buffer.poll(now_ms)
+    }
+
+    pub fn take(&mut self) -> UpdateBatch {
+        self.buffer.take()
+    }
+
+    pub fn take_needs_history(&mut self) -> Vec<String> {
+        self.tracker.take_needs_history()
+    }
+}

@@ -1,0 +1,202 @@
+//! The stream manager against a real server in a real browser: it connects, survives the server
+//! dying with attempts after 1, 2, 4, 8 and 16 units, goes offline, and a manual retry works.
+//!
+//! Needs the replay server on 127.0.0.1:18188 with `--enable-cors-header` (scripts/test.sh
+//! starts it). The backoff unit is scaled to 100 ms through `StreamConfig`; the dashboard's
+//! default stays 1000 ms.
+#![cfg(target_arch = "wasm32")]
+
+use comfy_dashboard::stream::{StreamConfig, StreamManager, StreamObserver};
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use telemetry_core::connection::{ConnectionInfo, ConnectionState, EndpointKind};
+use telemetry_core::endpoint::ServerBase;
+use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SERVER: &str = "http://127.0.0.1:18188";
+
+#[derive(Default)]
+struct Recorder {
+    states: RefCell<Vec<(f64, ConnectionInfo)>>,
+    batches: RefCell<Vec<(f64, usize, usize)>>,
+}
+
+impl StreamObserver for Recorder {
+    fn on_connection(&self, info: &ConnectionInfo) {
+        self.states
+            .borrow_mut()
+            .push((js_sys::Date::now(), info.clone()));
+    }
+    fn on_batch(&self, _: &Pipeline, batch: &UpdateBatch, now_ms: f64) {
+        self.batches
+            .borrow_mut()
+            .push((now_ms, batch.fields.len(), batch.events.len()));
+    }
+}
+
+impl Recorder {
+    fn last(&self) -> Option<ConnectionInfo> {
+        self.states.borrow().last().map(|(_, i)| i.clone())
+    }
+}
+
+async fn wait_for(what: &str, timeout_ms: f64, mut ok: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while !ok() {
+        assert!(
+            js_sys::Date::now() - start < timeout_ms,
+            "timed out waiting for {what}"
+        );
+        TimeoutFuture::new(20).await;
+    }
+}
+
+async fn control(path: &str) {
+    let response = gloo_net::http::Request::post(&format!("{SERVER}/__replay/{path}"))
+        .send()
+        .await
+        .expect("replay control reachable");
+    assert!(response.ok(), "control {path}: {}", response.status());
+}
+
+fn manager(recorder: &Rc<Recorder>, base_ms: u64) -> StreamManager {
+    let config = StreamConfig {
+        backoff_base_ms: base_ms,
+        window_ms: 50.0,
+        ..StreamConfig::default()
+    };
+    let server = ServerBase::parse(SERVER).expect("server address");
+    StreamManager::new(config, server, "dashtest".into(), recorder.clone())
+}
+
+#[wasm_bindgen_test]
+async fn reconnects_1_2_4_8_16_then_offline_then_manual_retry() {
+    control("recover").await;
+    let recorder = Rc::new(Recorder::default());
+    let m = manager(&recorder, 100);
+    m.start();
+    wait_for("open", 10_000.0, || m.info().state == ConnectionState::Open).await;
+    assert_eq!(m.info().endpoint, Some(EndpointKind::Telemetry));
+    wait_for("first batch", 10_000.0, || {
+        !recorder.batches.borrow().is_empty()
+    })
+    .await;
+
+    control("outage").await;
+    wait_for("offline", 30_000.0, || {
+        m.info().state == ConnectionState::Offline
+    })
+    .await;
+    assert_eq!(m.info().attempt, 5);
+
+    // Each failure schedules the next attempt; read the schedule and when each attempt began.
+    let states = recorder.states.borrow().clone();
+    let scheduled: Vec<(f64, u32, u64)> = states
+        .iter()
+        .filter_map(|(t, i)| i.retry_delay_ms.map(|d| (*t, i.attempt, d)))
+        .collect();
+    let delays: Vec<u64> = scheduled.iter().map(|(_, _, d)| *d).collect();
+    assert_eq!(delays, vec![100, 200, 400, 800, 1600]);
+    let attempts: Vec<u32> = scheduled.iter().map(|(_, a, _)| *a).collect();
+    assert_eq!(attempts, vec![1, 2, 3, 4, 5]);
+    for (at, attempt, delay) in &scheduled {
+        let began = states
+            .iter()
+            .find(|(t, i)| {
+                *t >= *at
+                    && i.state == ConnectionState::Reconnecting
+                    && i.attempt == *attempt
+                    && i.retry_delay_ms.is_none()
+            })
+            .map(|(t, _)| *t)
+            .unwrap_or_else(|| panic!("attempt {attempt} never began"));
+        assert!(
+            began - at >= *delay as f64 - 1.0,
+            "attempt {attempt} began {} ms after scheduling, before its {delay} ms delay",
+            began - at
+        );
+    }
+    // Offline stays offline: no attempt is scheduled any more.
+    let count = recorder.states.borrow().len();
+    TimeoutFuture::new(500).await;
+    assert_eq!(recorder.states.borrow().len(), count);
+    assert_eq!(
+        recorder.last().map(|i| i.state),
+        Some(ConnectionState::Offline)
+    );
+
+    control("recover").await;
+    m.retry();
+    wait_for("open after retry", 10_000.0, || {
+        m.info().state == ConnectionState::Open
+    })
+    .await;
+    wait_for("attempt count reset", 10_000.0, || m.info().attempt == 0).await;
+    m.stop();
+}
+
+/// A stock ComfyUI (no extension): the replay server on 18189 runs with `--no-telemetry`.
+const STOCK_SERVER: &str = "http://127.0.0.1:18189";
+
+#[wasm_bindgen_test]
+async fn missing_telemetry_endpoint_falls_back_to_ws_without_spending_an_attempt() {
+    let recorder = Rc::new(Recorder::default());
+    let config = StreamConfig {
+        backoff_base_ms: 100,
+        window_ms: 50.0,
+        ..StreamConfig::default()
+    };
+    let server = ServerBase::parse(STOCK_SERVER).expect("server");
+    let m = StreamManager::new(config, server, "dashtest2".into(), recorder.clone());
+    m.start();
+    wait_for("open on /ws", 10_000.0, || {
+        m.info().state == ConnectionState::Open
+    })
+    .await;
+    let info = m.info();
+    assert_eq!(info.endpoint, Some(EndpointKind::Ws));
+    assert!(
+        info.telemetry_missing,
+        "the dashboard says why it is on /ws"
+    );
+    assert!(
+        recorder
+            .states
+            .borrow()
+            .iter()
+            .all(|(_, i)| i.retry_delay_ms.is_none()),
+        "falling back is not a failed attempt"
+    );
+    m.stop();
+}
+
+#[wasm_bindgen_test]
+async fn updates_reach_the_observer_in_coalesced_batches() {
+    control("recover").await;
+    let recorder = Rc::new(Recorder::default());
+    let m = manager(&recorder, 100);
+    m.start();
+    wait_for("open", 10_000.0, || m.info().state == ConnectionState::Open).await;
+    wait_for("several batches", 20_000.0, || {
+        recorder.batches.borrow().len() >= 3
+    })
+    .await;
+    let batches = recorder.batches.borrow().clone();
+    for pair in batches.windows(2) {
+        assert!(
+            pair[1].0 - pair[0].0 >= 49.0,
+            "two flushes {} ms apart within one 50 ms window",
+            pair[1].0 - pair[0].0
+        );
+    }
+    let messages = m.with_pipeline(|p| p.tracker.counters.messages);
+    assert!(
+        messages as usize >= batches.len(),
+        "several messages per batch, not one flush each"
+    );
+    m.stop();
+}
