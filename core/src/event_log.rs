@@ -99,6 +99,7 @@ impl EventLog {
                 | ServerMessage::Preview(_)
                 | ServerMessage::ProgressText(_)
                 | ServerMessage::CrystoolsMonitor(_)
+                | ServerMessage::TelemetryGpu(_)
                 | ServerMessage::Logs(_)
                 | ServerMessage::Unknown { .. }
         );
@@ -189,6 +190,31 @@ pub fn describe(msg: &ServerMessage) -> String {
             "scene {} {}",
             t.scene_id,
             t.status.as_deref().unwrap_or("update")
+        ),
+        ServerMessage::TelemetryHello(h) => format!(
+            "extension v{} on ComfyUI {}: {} running, {} pending",
+            h.extension_version.as_deref().unwrap_or("?"),
+            h.comfyui_version.as_deref().unwrap_or("?"),
+            h.running.len(),
+            h.pending.len()
+        ),
+        ServerMessage::TelemetryQueued(q) => format!(
+            "prompt {} queued ({} nodes)",
+            short_id(&q.prompt_id),
+            q.node_count
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "?".into())
+        ),
+        ServerMessage::TelemetryGpu(g) => format!(
+            "gpu {}: {} free",
+            g.name.as_deref().unwrap_or("?"),
+            g.vram_free
+                .map(crate::format::mb)
+                .unwrap_or_else(|| "n/a".into())
+        ),
+        ServerMessage::TelemetryDropped(d) => format!(
+            "the extension dropped {} message(s) for this slow client",
+            d.count.unwrap_or(0)
         ),
         ServerMessage::Preview(p) => {
             format!("preview {} ({} bytes)", p.mime.as_str(), p.bytes.len())

@@ -6,16 +6,21 @@
 //! recorded trace replays to the same runs every time.
 
 pub mod backoff;
+pub mod badges;
 pub mod coalesce;
 pub mod connection;
 pub mod endpoint;
+pub mod eta;
 pub mod event_log;
+pub mod follow;
 pub mod format;
+pub mod gpu;
 pub mod pipeline;
 pub mod protocol;
 pub mod run;
 pub mod trace;
 pub mod tracker;
+pub mod warnings;
 
 pub use protocol::{decode_binary, decode_text, DecodeError, ServerMessage};
 pub use run::{Run, RunStatus};

@@ -161,6 +161,25 @@ pub struct Run {
     pub reported_vram_delta: Option<f64>,
     /// A producer-reported duration in seconds, used when no timestamps exist.
     pub reported_duration_s: Option<f64>,
+    /// VRAM of the device in bytes, and free VRAM at the first reading during the run and the
+    /// first after its end.
+    #[serde(default)]
+    pub vram_total: Option<f64>,
+    #[serde(default)]
+    pub vram_free_before: Option<f64>,
+    #[serde(default)]
+    pub vram_free_after: Option<f64>,
+    #[serde(default)]
+    pub vram_peak_used: Option<f64>,
+    /// The device was the CPU, so VRAM figures are system RAM.
+    #[serde(default)]
+    pub cpu_only: bool,
+    /// The stream dropped while this run was active.
+    #[serde(default)]
+    pub stream_lost: bool,
+    /// How the run was followed by polling, when it was.
+    #[serde(default)]
+    pub follow: Option<crate::follow::FollowRecord>,
 }
 
 impl Run {
@@ -192,6 +211,21 @@ impl Run {
             gpu_name: None,
             reported_vram_delta: None,
             reported_duration_s: None,
+            vram_total: None,
+            vram_free_before: None,
+            vram_free_after: None,
+            vram_peak_used: None,
+            cpu_only: false,
+            stream_lost: false,
+            follow: None,
+        }
+    }
+
+    /// Free VRAM after minus before, in bytes: negative means the run left memory in use.
+    pub fn vram_delta(&self) -> Option<f64> {
+        match (self.vram_free_before, self.vram_free_after) {
+            (Some(b), Some(a)) => Some(a - b),
+            _ => self.reported_vram_delta,
         }
     }
 

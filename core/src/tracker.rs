@@ -3,6 +3,9 @@
 //! Every entry point takes `now_ms` (local epoch ms) and reports what it changed as [`Change`]s,
 //! which the coalescing buffer collapses before anything reaches the view.
 
+use crate::follow::{FollowRecord, Next, Poll, QueuePolicy};
+use crate::gpu::GpuReading;
+use crate::protocol::extension::{Hello, QueuedPrompt};
 use crate::protocol::http::{HistoryEntry, QueueItem, QueueSnapshot, SystemStats};
 use crate::protocol::{
     Artifact, DecodeError, MonitorSample, NodeState, Preview, SeedTelemetry, ServerMessage,
@@ -94,6 +97,18 @@ pub struct GpuState {
     pub stats_at_ms: Option<f64>,
     pub monitor: Option<MonitorSample>,
     pub monitor_at_ms: Option<f64>,
+    /// The latest reading from any source, merged with older ones for missing fields.
+    pub latest: Option<GpuReading>,
+    /// `/api/system_stats` failed on its last poll.
+    pub stats_failed: bool,
+}
+
+/// What the extension's hello told us about it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtensionInfo {
+    pub protocol: Option<i64>,
+    pub version: Option<String>,
+    pub comfyui_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -103,6 +118,8 @@ pub struct Counters {
     pub malformed: u64,
     pub unknown: BTreeMap<String, u64>,
     pub last_error: Option<DecodeError>,
+    /// Messages the extension dropped for us because we read too slowly.
+    pub dropped: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -122,6 +139,12 @@ pub struct Tracker {
     preview_seq: u64,
     /// Runs whose end we did not see; the shell asks `/api/history` how they ended.
     needs_history: Vec<String>,
+    /// The extension said hello: every client's runs stream to us.
+    pub extension: Option<ExtensionInfo>,
+    /// Policy for runs followed by polling.
+    pub policy: QueuePolicy,
+    /// When each followed run is next due for a history poll (local ms).
+    follow_next: HashMap<String, f64>,
 }
 
 impl Tracker {
@@ -205,8 +228,11 @@ impl Tracker {
     /// The socket went away: the running run keeps its state (the server may still be working)
     /// but we no longer know which node is current.
     pub fn stream_lost(&mut self, out: &mut Vec<Change>) {
-        if let Some(id) = self.active.clone() {
-            out.push(Change::Field(Field::Run(id)));
+        for run in self.runs.values_mut() {
+            if run.status == RunStatus::Running {
+                run.stream_lost = true;
+                out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+            }
         }
         self.queue.from_http = false;
         out.push(Change::Field(Field::Queue));
@@ -286,19 +312,35 @@ impl Tracker {
             RunStatus::Failed => LifecycleKind::Failed {
                 message: run.error.as_ref().and_then(|e| e.exception_message.clone()),
             },
-            _ => {
-                if !self.needs_history.iter().any(|p| p == prompt_id) {
-                    self.needs_history.push(prompt_id.to_owned());
-                }
-                LifecycleKind::Lost
-            }
+            _ => LifecycleKind::Lost,
         };
+        let lost = kind == LifecycleKind::Lost;
         Self::lifecycle(out, prompt_id, kind, now_ms);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
+        if lost {
+            self.follow_history(prompt_id, now_ms);
+        }
         if self.active.as_deref() == Some(prompt_id) {
             self.active = None;
         }
         self.evict();
+    }
+
+    /// We did not see how a run ended: ask `/api/history` under the follow policy.
+    fn follow_history(&mut self, prompt_id: &str, now_ms: f64) {
+        if !self.needs_history.iter().any(|p| p == prompt_id) {
+            self.needs_history.push(prompt_id.to_owned());
+        }
+        let policy = self.policy;
+        if let Some(run) = self.runs.get_mut(prompt_id) {
+            let record = run
+                .follow
+                .get_or_insert_with(|| FollowRecord::new(policy, now_ms));
+            record.execution_done(now_ms);
+            if !record.is_done() {
+                self.follow_next.insert(prompt_id.to_owned(), now_ms);
+            }
+        }
     }
 
     fn evict(&mut self) {
@@ -518,9 +560,24 @@ impl Tracker {
             ServerMessage::CrystoolsMonitor(sample) => {
                 self.gpu.monitor = Some(sample.clone());
                 self.gpu.monitor_at_ms = Some(now_ms);
-                out.push(Change::Field(Field::Gpu));
+                match GpuReading::from_monitor(sample, now_ms) {
+                    Some(reading) => self.apply_gpu(reading, now_ms, out),
+                    None => out.push(Change::Field(Field::Gpu)),
+                }
             }
             ServerMessage::SeedTelemetry(t) => self.seed(t, now_ms, out),
+            ServerMessage::TelemetryHello(h) => self.hello(h, now_ms, out),
+            ServerMessage::TelemetryQueued(q) => {
+                let item = queue_item_of(q);
+                self.apply_queue_item(&item, false, now_ms, out);
+            }
+            ServerMessage::TelemetryGpu(sample) => {
+                self.apply_gpu(GpuReading::from_extension(sample, now_ms), now_ms, out);
+            }
+            ServerMessage::TelemetryDropped(d) => {
+                self.counters.dropped += d.count.unwrap_or(0).max(0) as u64;
+                out.push(Change::Field(Field::Counters));
+            }
             ServerMessage::Unknown { kind } => {
                 *self.counters.unknown.entry(kind.clone()).or_insert(0) += 1;
                 out.push(Change::Field(Field::Counters));
@@ -651,6 +708,14 @@ impl Tracker {
             }
             left.push(run.prompt_id.clone());
         }
+        for id in &left {
+            if let Some(record) = self.runs.get_mut(id).and_then(|r| r.follow.as_mut()) {
+                record.execution_done(now_ms);
+                if !record.is_done() && !self.follow_next.contains_key(id) {
+                    self.follow_next.insert(id.clone(), now_ms);
+                }
+            }
+        }
         left
     }
 
@@ -661,6 +726,7 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        let (full_stream, policy) = (self.extension.is_some(), self.policy);
         let (run, created) = self.touch(&item.prompt_id, RunSource::Polling, now_ms);
         run.number = item.number.or(run.number);
         if run.client_id.is_none() {
@@ -673,6 +739,10 @@ impl Tracker {
         if created {
             run.status = RunStatus::Queued;
             run.queued_at_ms = Some(now_ms);
+            // Without the extension, another client's run sends us no events: follow it.
+            if !full_stream {
+                run.follow = Some(FollowRecord::new(policy, now_ms));
+            }
             Self::lifecycle(out, &id, LifecycleKind::Queued, now_ms);
         }
         let queued = self
@@ -800,9 +870,186 @@ impl Tracker {
 
     /// Applies a `/api/system_stats` answer.
     pub fn apply_system_stats(&mut self, stats: SystemStats, now_ms: f64, out: &mut Vec<Change>) {
+        let reading = GpuReading::from_system_stats(&stats, now_ms);
         self.gpu.stats = Some(stats);
         self.gpu.stats_at_ms = Some(now_ms);
+        self.gpu.stats_failed = false;
+        match reading {
+            Some(reading) => self.apply_gpu(reading, now_ms, out),
+            None => out.push(Change::Field(Field::Gpu)),
+        }
+    }
+
+    /// `/api/system_stats` failed: VRAM figures will be missing, and the view says so.
+    pub fn system_stats_failed(&mut self, out: &mut Vec<Change>) {
+        if !self.gpu.stats_failed {
+            self.gpu.stats_failed = true;
+            out.push(Change::Field(Field::Gpu));
+            if let Some(id) = self.current_run().map(|r| r.prompt_id.clone()) {
+                out.push(Change::Field(Field::Run(id)));
+            }
+        }
+    }
+
+    /// A VRAM reading from any source: the first one during a run is its "before", the first
+    /// one after its end its "after", and the largest use seen in between its peak.
+    pub fn apply_gpu(&mut self, reading: GpuReading, now_ms: f64, out: &mut Vec<Change>) {
+        let reading = reading.merged_with(self.gpu.latest.as_ref());
+        for run in self.runs.values_mut() {
+            let during = run.status == RunStatus::Running;
+            let just_after = run.status.is_terminal()
+                && run.vram_free_after.is_none()
+                && run.vram_free_before.is_some()
+                && run
+                    .ended_at_ms
+                    .is_some_and(|end| now_ms >= end && now_ms - end < 60_000.0);
+            if !(during || just_after) {
+                continue;
+            }
+            if reading.name.is_some() && run.gpu_name.is_none() {
+                run.gpu_name = reading.name.clone();
+            }
+            run.cpu_only = reading.cpu_only;
+            run.vram_total = reading.vram_total.or(run.vram_total);
+            if let Some(free) = reading.vram_free {
+                if during {
+                    run.vram_free_before.get_or_insert(free);
+                } else {
+                    run.vram_free_after = Some(free);
+                }
+            }
+            if let Some(used) = reading.vram_used() {
+                if during || run.vram_peak_used.is_none() {
+                    run.vram_peak_used = Some(run.vram_peak_used.map_or(used, |p| p.max(used)));
+                }
+            }
+            out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+        }
+        self.gpu.latest = Some(reading);
         out.push(Change::Field(Field::Gpu));
+    }
+
+    fn hello(&mut self, h: &Hello, now_ms: f64, out: &mut Vec<Change>) {
+        self.extension = Some(ExtensionInfo {
+            protocol: h.protocol,
+            version: h.extension_version.clone(),
+            comfyui_version: h.comfyui_version.clone(),
+        });
+        let snapshot = QueueSnapshot {
+            running: h.running.iter().map(queue_item_of).collect(),
+            pending: h.pending.iter().map(queue_item_of).collect(),
+        };
+        let left = self.apply_queue(&snapshot, now_ms, out);
+        for id in left {
+            self.lost_track(&id, now_ms, out);
+        }
+        if let Some(prompt) = &h.executing_prompt {
+            self.start(prompt, now_ms, out);
+            if let Some(node) = &h.executing_node {
+                if let Some(run) = self.runs.get_mut(prompt) {
+                    run.current_node = Some(node.clone());
+                    run.source = RunSource::Stream;
+                }
+            }
+        }
+        out.push(Change::Field(Field::Connection));
+    }
+
+    /// A run we believed open is gone from the queue and we did not see how it ended.
+    fn lost_track(&mut self, prompt_id: &str, now_ms: f64, out: &mut Vec<Change>) {
+        let open = self
+            .runs
+            .get(prompt_id)
+            .is_some_and(|r| !r.status.is_terminal());
+        if open {
+            if let Some(run) = self.runs.get_mut(prompt_id) {
+                if run.status == RunStatus::Queued {
+                    run.status = RunStatus::Running;
+                }
+            }
+            self.finish(prompt_id, RunStatus::Unknown, None, now_ms, out);
+        }
+    }
+
+    /// Runs whose history poll is due now, in the order they became due. Each is returned
+    /// once until its poll is reported with [`Tracker::apply_history_poll`].
+    pub fn due_history_polls(&mut self, now_ms: f64) -> Vec<String> {
+        let mut due: Vec<(f64, String)> = self
+            .follow_next
+            .iter()
+            .filter(|(_, at)| **at <= now_ms)
+            .map(|(id, at)| (*at, id.clone()))
+            .collect();
+        due.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (_, id) in &due {
+            self.follow_next.insert(id.clone(), f64::INFINITY);
+        }
+        due.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Whether any followed run still needs polling (queue or history).
+    pub fn is_following(&self) -> bool {
+        self.runs
+            .values()
+            .any(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
+    }
+
+    /// Reports a history poll for a followed run: the entry (found), `Ok(None)` (not there
+    /// yet) or `Err(())` (the request failed).
+    pub fn apply_history_poll(
+        &mut self,
+        prompt_id: &str,
+        result: Result<Option<&HistoryEntry>, ()>,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        let poll = match result {
+            Ok(Some(entry)) => {
+                self.apply_history(entry, now_ms, out);
+                Poll::Found
+            }
+            Ok(None) => Poll::Missing,
+            Err(()) => Poll::Failed,
+        };
+        let policy = self.policy;
+        let Some(run) = self.runs.get_mut(prompt_id) else {
+            self.follow_next.remove(prompt_id);
+            return;
+        };
+        let record = run
+            .follow
+            .get_or_insert_with(|| FollowRecord::new(policy, now_ms));
+        match record.on_poll(poll, now_ms) {
+            Next::PollAt(at) => {
+                self.follow_next.insert(prompt_id.to_owned(), at);
+            }
+            Next::Done(_) => {
+                self.follow_next.remove(prompt_id);
+            }
+        }
+        out.push(Change::Field(Field::Run(prompt_id.to_owned())));
+    }
+
+    /// Applies the follow policy's time limits to followed runs that have not been polled
+    /// lately (still queued, or waiting between polls).
+    pub fn check_follows(&mut self, now_ms: f64, out: &mut Vec<Change>) {
+        let mut ended = Vec::new();
+        for run in self.runs.values_mut() {
+            let Some(record) = run.follow.as_mut() else {
+                continue;
+            };
+            if record.is_done() {
+                continue;
+            }
+            if record.check(now_ms).is_some() {
+                ended.push(run.prompt_id.clone());
+            }
+            out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+        }
+        for id in ended {
+            self.follow_next.remove(&id);
+            self.lost_track(&id, now_ms, out);
+        }
     }
 }
 
@@ -825,5 +1072,15 @@ fn seed_status(s: &str) -> RunStatus {
         "failed" | "error" => RunStatus::Failed,
         "cancelled" | "canceled" | "interrupted" => RunStatus::Interrupted,
         _ => RunStatus::Unknown,
+    }
+}
+
+fn queue_item_of(q: &QueuedPrompt) -> QueueItem {
+    QueueItem {
+        number: q.number,
+        prompt_id: q.prompt_id.clone(),
+        client_id: q.client_id.clone(),
+        nodes: q.nodes.clone(),
+        outputs_to_execute: Vec::new(),
     }
 }

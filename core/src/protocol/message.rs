@@ -19,6 +19,10 @@ pub enum ServerMessage {
     Logs(Logs),
     CrystoolsMonitor(MonitorSample),
     SeedTelemetry(SeedTelemetry),
+    TelemetryHello(super::extension::Hello),
+    TelemetryQueued(super::extension::QueuedPrompt),
+    TelemetryGpu(super::extension::GpuSample),
+    TelemetryDropped(super::extension::Dropped),
     Preview(Preview),
     ProgressText(ProgressText),
     /// A well-formed message of a type this dashboard does not know. Kept so it can be counted
@@ -46,6 +50,10 @@ impl ServerMessage {
             ServerMessage::Logs(_) => "logs",
             ServerMessage::CrystoolsMonitor(_) => "crystools.monitor",
             ServerMessage::SeedTelemetry(_) => "telemetry",
+            ServerMessage::TelemetryHello(_) => "telemetry.hello",
+            ServerMessage::TelemetryQueued(_) => "telemetry.queued",
+            ServerMessage::TelemetryGpu(_) => "telemetry.gpu",
+            ServerMessage::TelemetryDropped(_) => "telemetry.dropped",
             ServerMessage::Preview(_) => "preview",
             ServerMessage::ProgressText(_) => "progress_text",
             ServerMessage::Unknown { kind } => kind,
@@ -66,6 +74,7 @@ impl ServerMessage {
             ServerMessage::ExecutionError(m) => Some(&m.prompt_id),
             ServerMessage::ExecutionInterrupted(m) => Some(&m.prompt_id),
             ServerMessage::Preview(m) => m.prompt_id.as_deref(),
+            ServerMessage::TelemetryQueued(m) => Some(&m.prompt_id),
             _ => None,
         }
     }

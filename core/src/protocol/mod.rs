@@ -6,6 +6,7 @@
 
 mod binary;
 mod error;
+pub mod extension;
 pub mod http;
 mod lenient;
 mod message;

@@ -58,6 +58,15 @@ pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, De
         "execution_interrupted" => ServerMessage::ExecutionInterrupted(typed(kind, data)?),
         "logs" => ServerMessage::Logs(logs(kind, data)?),
         "crystools.monitor" => ServerMessage::CrystoolsMonitor(monitor(kind, data)?),
+        "telemetry.hello" => {
+            ServerMessage::TelemetryHello(super::extension::hello(kind, &object(kind, data)?))
+        }
+        "telemetry.queued" => ServerMessage::TelemetryQueued(super::extension::queued_prompt(
+            kind,
+            &Value::Object(object(kind, data)?),
+        )?),
+        "telemetry.gpu" => ServerMessage::TelemetryGpu(typed(kind, data)?),
+        "telemetry.dropped" => ServerMessage::TelemetryDropped(typed(kind, data)?),
         "telemetry" | "telemetry_update" | "telemetry.update" => {
             seed_telemetry(&object(kind, data)?)?
         }
