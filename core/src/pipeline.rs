@@ -4,7 +4,7 @@
 use crate::coalesce::{Batch, Coalescer};
 use crate::event_log::EventLog;
 use crate::protocol::http::{decode_history, decode_queue, decode_system_stats};
-use crate::tracker::{Change, Field, Lifecycle, Tracker};
+use crate::tracker::{Change, Field, Lifecycle, LifecycleKind, Tracker};
 use crate::{decode_binary, decode_text, DecodeError, ServerMessage};
 
 /// Pending lifecycle events before a batch is due regardless of the window.
@@ -19,6 +19,9 @@ pub struct Pipeline {
     pub log: EventLog,
     buffer: Coalescer<Field, Lifecycle>,
     scratch: Vec<Change>,
+    /// A run started or ended since the last [`Pipeline::take_run_boundary`]: the shell reads
+    /// VRAM then, so before/after are close to the real moments.
+    run_boundary: bool,
 }
 
 impl Pipeline {
@@ -28,6 +31,7 @@ impl Pipeline {
             log: EventLog::new(LOG_LINES),
             buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS),
             scratch: Vec::new(),
+            run_boundary: false,
         }
     }
 
@@ -38,7 +42,13 @@ impl Pipeline {
         for change in self.scratch.drain(..) {
             opened |= match change {
                 Change::Field(f) => self.buffer.mark(f, now_ms),
-                Change::Lifecycle(l) => self.buffer.push_event(l, now_ms),
+                Change::Lifecycle(l) => {
+                    self.run_boundary |= !matches!(
+                        l.kind,
+                        LifecycleKind::Queued | LifecycleKind::Output { .. }
+                    );
+                    self.buffer.push_event(l, now_ms)
+                }
             };
         }
         opened
@@ -93,6 +103,36 @@ impl Pipeline {
         self.tracker
             .apply_system_stats(stats, now_ms, &mut self.scratch);
         Ok(self.drain(now_ms))
+    }
+
+    /// One history poll of a followed run: the body of `/api/history/{id}`, or `Err` when the
+    /// request failed. An unreadable body counts as a failed request.
+    pub fn on_history_poll(&mut self, prompt_id: &str, body: Result<&str, ()>, now_ms: f64) -> bool {
+        let decoded = body.and_then(|b| decode_history(b).map_err(|_| ()));
+        let entry = decoded
+            .as_ref()
+            .map(|entries| entries.iter().find(|e| e.prompt_id == prompt_id));
+        let result = match &entry {
+            Ok(found) => Ok(*found),
+            Err(()) => Err(()),
+        };
+        self.tracker
+            .apply_history_poll(prompt_id, result, now_ms, &mut self.scratch);
+        self.drain(now_ms)
+    }
+
+    pub fn check_follows(&mut self, now_ms: f64) -> bool {
+        self.tracker.check_follows(now_ms, &mut self.scratch);
+        self.drain(now_ms)
+    }
+
+    pub fn system_stats_failed(&mut self, now_ms: f64) -> bool {
+        self.tracker.system_stats_failed(&mut self.scratch);
+        self.drain(now_ms)
+    }
+
+    pub fn take_run_boundary(&mut self) -> bool {
+        std::mem::take(&mut self.run_boundary)
     }
 
     /// Something outside the tracker changed (the connection, for example).

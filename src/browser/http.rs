@@ -35,3 +35,17 @@ pub async fn post_empty(url: &str) -> Result<(), HttpError> {
     }
     Ok(())
 }
+
+pub async fn post_json(url: &str, body: &str) -> Result<(), HttpError> {
+    let response = Request::post(url)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .map_err(|e| HttpError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| HttpError::Network(e.to_string()))?;
+    if !response.ok() {
+        return Err(HttpError::Status(response.status()));
+    }
+    Ok(())
+}

@@ -3,4 +3,5 @@
 pub mod client_id;
 pub mod clock;
 pub mod http;
+pub mod notify;
 pub mod settings_store;

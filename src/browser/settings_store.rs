@@ -2,6 +2,8 @@
 //! just means defaults.
 
 const SERVER_KEY: &str = "comfy-dashboard.server";
+const POLICY_KEY: &str = "comfy-dashboard.queue-policy";
+const NOTIFY_KEY: &str = "comfy-dashboard.notify";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -29,4 +31,30 @@ pub fn server_from_query() -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     params.get("server").filter(|s| !s.trim().is_empty())
+}
+
+/// The follow policy a person set; anything unreadable gives the defaults.
+pub fn load_policy() -> telemetry_core::follow::QueuePolicy {
+    storage()
+        .and_then(|s| s.get_item(POLICY_KEY).ok().flatten())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_policy(policy: &telemetry_core::follow::QueuePolicy) {
+    if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(policy)) {
+        let _ = s.set_item(POLICY_KEY, &json);
+    }
+}
+
+pub fn load_notify() -> bool {
+    storage()
+        .and_then(|s| s.get_item(NOTIFY_KEY).ok().flatten())
+        .is_some_and(|v| v == "1")
+}
+
+pub fn save_notify(on: bool) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(NOTIFY_KEY, if on { "1" } else { "0" });
+    }
 }

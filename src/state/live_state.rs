@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::endpoint::ServerBase;
 use telemetry_core::event_log::LogLine;
 use telemetry_core::run::Run;
 use telemetry_core::tracker::{Counters, GpuState, Lifecycle, QueueState};
@@ -31,6 +32,8 @@ pub struct LiveState {
     pub last_update_ms: RwSignal<Option<f64>>,
     /// Recent lifecycle events, newest last (bounded).
     pub lifecycle: RwSignal<Vec<Lifecycle>>,
+    /// The server in use, for `/api/view` links.
+    pub server: RwSignal<Option<ServerBase>>,
 }
 
 impl LiveState {
@@ -46,6 +49,7 @@ impl LiveState {
             log: RwSignal::new(Vec::new()),
             last_update_ms: RwSignal::new(None),
             lifecycle: RwSignal::new(Vec::new()),
+            server: RwSignal::new(None),
         }
     }
 }

@@ -55,6 +55,12 @@ pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
 }
 
 pub fn request_history(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
+    request_history_poll(rc, prompt_id);
+}
+
+/// One history poll for a run whose end we did not see; the tracker's follow policy decides
+/// whether and when to ask again.
+pub fn request_history_poll(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
     let url = {
         let mut inner = rc.borrow_mut();
         if !inner.follow.history_in_flight.insert(prompt_id.clone()) {
@@ -68,8 +74,10 @@ pub fn request_history(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
         let now = now_ms();
         let mut inner = rc.borrow_mut();
         inner.follow.history_in_flight.remove(&prompt_id);
-        if let Ok(Ok(opened)) = body.map(|b| inner.pipeline.on_history(&b, now)) {
-            schedule_flush(&rc, &mut inner, opened, now);
-        }
+        let opened = match body {
+            Ok(b) => inner.pipeline.on_history_poll(&prompt_id, Ok(&b), now),
+            Err(_) => inner.pipeline.on_history_poll(&prompt_id, Err(()), now),
+        };
+        schedule_flush(&rc, &mut inner, opened, now);
     });
 }

@@ -1,7 +1,8 @@
 use super::follow;
+use super::housekeeping::{self, Housekeeping};
 use super::socket::{Frame, Socket};
 use crate::browser::clock::now_ms;
-use gloo_timers::callback::Timeout;
+use gloo_timers::callback::{Interval, Timeout};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use telemetry_core::backoff::{Backoff, Reconnect};
@@ -49,7 +50,7 @@ pub(super) struct Inner {
     pub(super) server: ServerBase,
     client_id: String,
     backoff: Backoff,
-    info: ConnectionInfo,
+    pub(super) info: ConnectionInfo,
     pub(super) pipeline: Pipeline,
     observer: Rc<dyn StreamObserver>,
     socket: Option<Socket>,
@@ -63,7 +64,33 @@ pub(super) struct Inner {
     retry_timer: Option<Timeout>,
     flush_timer: Option<Timeout>,
     pub(super) follow: follow::FollowState,
+    pub(super) housekeeping: Housekeeping,
+    ticker: Option<Interval>,
+    demo_timer: Option<Timeout>,
     stopped: bool,
+}
+
+impl Inner {
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub(super) fn notify_connection(&self) {
+        notify_connection(self);
+    }
+
+    /// Leaves the socket behind for a recording: no reconnects while it plays.
+    pub(super) fn demo_active(&mut self) {
+        self.generation += 1;
+        self.socket = None;
+        self.retry_timer = None;
+        self.stopped = true;
+        self.established = true;
+    }
+
+    pub(super) fn set_demo_timer(&mut self, timer: Timeout) {
+        self.demo_timer = Some(timer);
+    }
 }
 
 const FEATURE_FLAGS: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true}}"#;
@@ -97,6 +124,9 @@ impl StreamManager {
             retry_timer: None,
             flush_timer: None,
             follow: follow::FollowState::default(),
+            housekeeping: Housekeeping::default(),
+            ticker: None,
+            demo_timer: None,
             stopped: false,
         };
         StreamManager {
@@ -105,7 +135,18 @@ impl StreamManager {
     }
 
     pub fn start(&self) {
+        let weak = Rc::downgrade(&self.inner);
+        self.inner.borrow_mut().ticker = Some(Interval::new(housekeeping::TICK_MS, move || {
+            if let Some(rc) = weak.upgrade() {
+                housekeeping::tick(&rc);
+            }
+        }));
         connect(&self.inner);
+    }
+
+    /// Changes the follow policy for runs followed from now on.
+    pub fn set_policy(&self, policy: telemetry_core::follow::QueuePolicy) {
+        self.inner.borrow_mut().pipeline.tracker.policy = policy.sanitized();
     }
 
     /// A person pressed retry: count attempts from zero and connect now.
@@ -114,10 +155,16 @@ impl StreamManager {
             let mut inner = self.inner.borrow_mut();
             inner.backoff.retry();
             inner.retry_timer = None;
+            inner.demo_timer = None;
             inner.telemetry_failed = false;
             inner.stopped = false;
         }
         connect(&self.inner);
+    }
+
+    /// Plays a recording instead of a live server (see `load_playlist`).
+    pub fn play_recording(&self, frames: Vec<telemetry_core::trace::TraceFrame>) {
+        super::demo::play(&self.inner, frames);
     }
 
     /// Closes the socket and cancels timers; nothing reconnects afterwards.
@@ -128,6 +175,8 @@ impl StreamManager {
         inner.socket = None;
         inner.retry_timer = None;
         inner.flush_timer = None;
+        inner.ticker = None;
+        inner.demo_timer = None;
     }
 
     pub fn info(&self) -> ConnectionInfo {
@@ -143,10 +192,12 @@ impl StreamManager {
         f(&self.inner.borrow().pipeline)
     }
 
-    /// Asks ComfyUI to stop the running prompt.
-    pub async fn interrupt(&self) -> Result<(), crate::browser::http::HttpError> {
+    /// Asks ComfyUI to stop a prompt. With its id, ComfyUI interrupts only if that prompt is
+    /// still the one running, so a late click cannot stop the next prompt in the queue.
+    pub async fn interrupt(&self, prompt_id: &str) -> Result<(), crate::browser::http::HttpError> {
         let url = self.inner.borrow().server.api("interrupt");
-        crate::browser::http::post_empty(&url).await
+        let body = serde_json::json!({ "prompt_id": prompt_id }).to_string();
+        crate::browser::http::post_json(&url, &body).await
     }
 }
 
@@ -238,6 +289,11 @@ fn on_open(rc: &Rc<RefCell<Inner>>) {
 }
 
 fn on_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
+    handle_frame(rc, frame);
+}
+
+/// One frame from the server (or a recording) through decoder → tracker → buffer.
+pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
     let now = now_ms();
     let mut inner = rc.borrow_mut();
     if !inner.established {
@@ -253,11 +309,15 @@ fn on_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
         Frame::Binary(b) => inner.pipeline.on_binary(b, now),
     };
     let queue_changed = inner.pipeline.tracker.queue.remaining != remaining_before;
+    let run_boundary = inner.pipeline.take_run_boundary();
     let needs_history = inner.pipeline.take_needs_history();
     schedule_flush(rc, &mut inner, opened, now);
     drop(inner);
     if queue_changed {
         follow::request_queue(rc);
+    }
+    if run_boundary {
+        housekeeping::request_system_stats(rc);
     }
     for id in needs_history {
         follow::request_history(rc, id);

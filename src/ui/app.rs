@@ -1,4 +1,4 @@
-use super::{history::HistoryPage, live::LivePage, settings::SettingsPage, ServerSetting};
+use super::{history::HistoryPage, live::LivePage, settings::SettingsPage, PolicySetting, ServerSetting};
 use crate::browser::client_id::new_client_id;
 use crate::state::{provide_stream, use_live, LiveState, SignalObserver, StreamHandle};
 use crate::stream::{StreamConfig, StreamManager};
@@ -47,7 +47,7 @@ fn fallback_server() -> ServerBase {
     ServerBase::parse("127.0.0.1:8188").unwrap_or_else(|_| unreachable!("constant address parses"))
 }
 
-fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>) {
+fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>, policy: PolicySetting) {
     let (server, problem) = resolve_server(setting.as_deref());
     let client_id = new_client_id();
     let mut info = ConnectionInfo::new(
@@ -57,23 +57,44 @@ fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>) {
     );
     info.last_error = problem;
     state.connection.set(info);
+    state.server.set(Some(server.clone()));
     let observer = Rc::new(SignalObserver::new(state));
     let manager = StreamManager::new(StreamConfig::default(), server, client_id, observer);
     handle.replace(manager.clone());
-    manager.start();
+    manager.set_policy(policy.0.get_untracked());
+    if demo_requested() {
+        super::live::start_demo(handle);
+    } else {
+        manager.start();
+    }
+}
+
+/// `?demo` plays the bundled recording instead of connecting.
+fn demo_requested() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .is_some_and(|p| p.has("demo"))
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     let setting = ServerSetting::load();
     provide_context(setting);
+    let policy = PolicySetting::load();
+    provide_context(policy);
     let state = LiveState::new(ConnectionInfo::new(
         "",
         "",
         StreamConfig::default().max_attempts,
     ));
     let handle = provide_stream(state);
-    Effect::new(move |_| connect(handle, state, setting.0.get()));
+    Effect::new(move |_| connect(handle, state, setting.0.get(), policy));
+    Effect::new(move |_| {
+        let p = policy.0.get();
+        handle.with(|m| m.set_policy(p));
+    });
+    super::live::notify_on_run_end(state);
     on_cleanup(move || {
         handle.with(|m| m.stop());
     });

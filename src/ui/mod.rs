@@ -2,9 +2,10 @@
 //! on its own: that lives in `telemetry-core`.
 
 pub mod app;
+pub mod components;
 pub mod history;
 pub mod live;
 mod server_setting;
 pub mod settings;
 
-pub use server_setting::ServerSetting;
+pub use server_setting::{PolicySetting, ServerSetting};

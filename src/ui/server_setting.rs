@@ -23,3 +23,19 @@ impl ServerSetting {
         self.0.set(server);
     }
 }
+
+/// The follow policy for runs that do not stream, remembered across reloads.
+#[derive(Clone, Copy)]
+pub struct PolicySetting(pub RwSignal<telemetry_core::follow::QueuePolicy>);
+
+impl PolicySetting {
+    pub fn load() -> PolicySetting {
+        PolicySetting(RwSignal::new(settings_store::load_policy()))
+    }
+
+    pub fn set(&self, policy: telemetry_core::follow::QueuePolicy) {
+        let policy = policy.sanitized();
+        settings_store::save_policy(&policy);
+        self.0.set(policy);
+    }
+}

@@ -1,27 +1,52 @@
 //! The live tab: what ComfyUI is doing now.
 
+mod actions;
 mod clock;
 mod connection_status;
 mod current_run;
+mod demo_offer;
 mod event_log;
 mod queue_status;
 
+pub use actions::notify_on_run_end;
 pub use clock::use_ticking_now;
+pub use demo_offer::start_demo;
+
+use super::components::{ArtifactViewer, FallbackWarningsCard, GpuStatus, QueuePolicyCard, TelemetryBadges};
+use crate::state::use_live;
+use actions::{InterruptButton, NotifyToggle};
 use connection_status::ConnectionStatus;
 use current_run::CurrentRun;
+use demo_offer::DemoOffer;
 use event_log::EventLog;
 use leptos::prelude::*;
 use queue_status::QueueStatus;
 
 #[component]
 pub fn LivePage() -> impl IntoView {
+    let live = use_live();
+    let run = live.current;
     view! {
         <div class="live-grid">
             <section class="card span-2 status-row">
                 <ConnectionStatus/>
                 <QueueStatus/>
             </section>
+            <DemoOffer/>
             <CurrentRun/>
+            <div class="span-2 row actions">
+                <InterruptButton/>
+                <NotifyToggle/>
+            </div>
+            <div class="span-2">
+                <TelemetryBadges run=run streaming=true/>
+            </div>
+            <GpuStatus/>
+            <QueuePolicyCard run=run/>
+            <div class="span-2">
+                <FallbackWarningsCard run=run live_session=true/>
+            </div>
+            <ArtifactViewer run=run/>
             <EventLog/>
         </div>
     }

@@ -1,0 +1,84 @@
+use crate::state::use_live;
+use leptos::prelude::*;
+use telemetry_core::protocol::{Artifact, ArtifactKind};
+use telemetry_core::run::Run;
+
+/// Every output of a run, loaded from ComfyUI's `/api/view` with each query part encoded.
+/// A file that is gone shows a placeholder instead of a broken image.
+#[component]
+pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
+    let outputs = move || run.with(|r| r.as_ref().map(|r| r.outputs.clone()).unwrap_or_default());
+    let large = RwSignal::new(None::<(String, String)>);
+    let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <section class="card span-2" data-testid="artifact-viewer" data-count=move || outputs().len().to_string()>
+            <h2>"Outputs"</h2>
+            <Show when=move || !outputs().is_empty() fallback=|| view! { <p class="muted">"No outputs yet."</p> }>
+                <ul class="artifacts">
+                    <For each=indexed
+                        key=|(i, a)| (*i, a.filename.clone(), a.text.clone())
+                        children=move |(_, a)| view! { <ArtifactItem artifact=a large=large/> }/>
+                </ul>
+            </Show>
+            {move || large.get().map(|(url, name)| view! {
+                <div class="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
+                    tabindex="-1" on:click=move |_| large.set(None)
+                    on:keydown=move |ev| if ev.key() == "Escape" { large.set(None) }>
+                    <img src=url alt=name.clone()/>
+                    <button class="close" on:click=move |_| large.set(None)>"Close"</button>
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let live = use_live();
+    let url = live.server.with_untracked(|s| s.as_ref().map(|s| s.view(&artifact))).unwrap_or_default();
+    let missing = RwSignal::new(false);
+    let name = artifact.filename.clone();
+    let caption = if artifact.subfolder.is_empty() {
+        format!("{} · node {}", artifact.filename, artifact.node_id)
+    } else {
+        format!("{}/{} · node {}", artifact.subfolder, artifact.filename, artifact.node_id)
+    };
+    let kind = artifact.kind;
+    let text = artifact.text.clone().unwrap_or_default();
+    let (media_url, media_name) = (url.clone(), name.clone());
+    let media = move || {
+        let (url, name) = (media_url.clone(), media_name.clone());
+        match kind {
+            ArtifactKind::Image => {
+                let (u, n) = (url.clone(), name.clone());
+                view! {
+                    <button class="thumb" title="Open large" on:click=move |_| large.set(Some((u.clone(), n.clone())))>
+                        <img src=url alt=name loading="lazy" on:error=move |_| missing.set(true)/>
+                    </button>
+                }
+                .into_any()
+            }
+            ArtifactKind::Video => view! {
+                <video controls preload="metadata" src=url on:error=move |_| missing.set(true)></video>
+            }
+            .into_any(),
+            ArtifactKind::Audio => view! {
+                <audio controls preload="metadata" src=url on:error=move |_| missing.set(true)></audio>
+            }
+            .into_any(),
+            ArtifactKind::Text => view! { <pre class="text-output">{text.clone()}</pre> }.into_any(),
+            ArtifactKind::Other => view! { <a href=url download=name>"Download"</a> }.into_any(),
+        }
+    };
+    view! {
+        <li class="artifact" data-testid="artifact" data-kind=artifact.kind.as_str() data-filename=artifact.filename.clone()
+            data-missing=move || missing.get().to_string()>
+            <Show when=move || !missing.get() fallback=|| view! {
+                <div class="missing-file" role="img" aria-label="File not found">"File not found on the server"</div>
+            }>
+                {media.clone()}
+            </Show>
+            <span class="small muted caption">{caption}</span>
+        </li>
+    }
+}

@@ -1,0 +1,52 @@
+use crate::state::use_live;
+use leptos::prelude::*;
+use telemetry_core::format::{self, MIB};
+
+/// The latest VRAM reading, from whichever source sent it.
+#[component]
+pub fn GpuStatus() -> impl IntoView {
+    let live = use_live();
+    let g = live.gpu;
+    let mb = |v: Option<f64>| v.map(|b| ((b / MIB).round() as i64).to_string()).unwrap_or_default();
+    let latest = move || g.with(|g| g.latest.clone());
+    view! {
+        <section class="card" data-testid="gpu-status"
+            data-name=move || latest().and_then(|r| r.name).unwrap_or_default()
+            data-vram-total-mb=move || mb(latest().and_then(|r| r.vram_total))
+            data-vram-free-mb=move || mb(latest().and_then(|r| r.vram_free))>
+            <h2>"GPU"</h2>
+            {move || match latest() {
+                None => view! { <p class="muted">"No GPU reading yet."</p> }.into_any(),
+                Some(r) => {
+                    let used = r.vram_used();
+                    let fraction = match (used, r.vram_total) {
+                        (Some(u), Some(t)) if t > 0.0 => Some(u / t),
+                        _ => None,
+                    };
+                    view! {
+                        <p><strong>{r.name.clone().unwrap_or_else(|| "unknown device".into())}</strong>
+                            {r.cpu_only.then_some(" · CPU only: figures are system RAM")}</p>
+                        <div class="bar" role="meter" aria-label="VRAM used">
+                            <div class="bar-fill" style:width=fraction.map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "0%".into())></div>
+                        </div>
+                        <p class="small">
+                            {format!("{} used of {} · {} free",
+                                used.map(format::mb).unwrap_or_else(|| "unknown".into()),
+                                r.vram_total.map(format::mb).unwrap_or_else(|| "unknown".into()),
+                                r.vram_free.map(format::mb).unwrap_or_else(|| "unknown".into()))}
+                        </p>
+                        <p class="muted small">
+                            {format!("utilisation {} · temperature {} · from {}",
+                                r.utilization.map(|u| format!("{}%", format::number(u))).unwrap_or_else(|| "unknown".into()),
+                                r.temperature.map(|t| format!("{} °C", format::number(t))).unwrap_or_else(|| "unknown".into()),
+                                r.source.as_str())}
+                        </p>
+                    }.into_any()
+                }
+            }}
+            <Show when=move || g.with(|g| g.stats_failed)>
+                <p class="warn-text small">"/system_stats is not answering; VRAM figures may be stale."</p>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,14 @@
+//! Components shared by the live tab and a past run's page. Each takes the run as a signal, so
+//! the same card shows a live run or a stored one.
+
+mod artifact_viewer;
+mod fallback_warnings_card;
+mod gpu_status;
+mod queue_policy_card;
+mod telemetry_badges;
+
+pub use artifact_viewer::ArtifactViewer;
+pub use fallback_warnings_card::FallbackWarningsCard;
+pub use gpu_status::GpuStatus;
+pub use queue_policy_card::QueuePolicyCard;
+pub use telemetry_badges::TelemetryBadges;

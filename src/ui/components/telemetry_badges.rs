@@ -1,0 +1,53 @@
+use crate::state::use_live;
+use crate::ui::live::use_ticking_now;
+use leptos::prelude::*;
+use telemetry_core::badges::badges;
+use telemetry_core::eta::{eta, past_durations};
+use telemetry_core::format;
+use telemetry_core::run::Run;
+
+/// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
+#[component]
+pub fn TelemetryBadges(#[prop(into)] run: Signal<Option<Run>>, #[prop(optional)] streaming: bool) -> impl IntoView {
+    let live = use_live();
+    let now = use_ticking_now();
+    let items = move || {
+        let now = now.get();
+        run.with(|r| {
+            r.as_ref().map(|r| {
+                let mut past = live.runs.with(|runs| past_durations(r, runs.iter()));
+                badges(r, now, eta(r, now, &mut past))
+            })
+        })
+        .unwrap_or_default()
+    };
+    let updated = move || {
+        live.last_update_ms
+            .get()
+            .map(|t| format!("updated {}", format::age_ms(now.get() - t)))
+    };
+    view! {
+        <section class="card" data-testid="telemetry-badges">
+            <div class="card-head">
+                <h2>"Telemetry"</h2>
+                {streaming.then(|| view! {
+                    <span class="streaming" class:stale=move || live.last_update_ms.get().is_none_or(|t| now.get() - t > 10_000.0)>
+                        <span class="pulse" aria-hidden="true"></span>
+                        "streaming " {updated}
+                    </span>
+                })}
+            </div>
+            <Show when=move || run.with(Option::is_some) fallback=|| view! { <p class="muted">"No run to show."</p> }>
+                <dl class="badges">
+                    <For each=items key=|b| (b.field, b.display.clone(), b.tone) let:b>
+                        <div class="badge" data-testid="telemetry-badge" data-field=b.field
+                            data-value=b.value.clone().unwrap_or_default() data-tone=b.tone>
+                            <dt>{b.label}</dt>
+                            <dd class:unknown=b.value.is_none()>{b.display.clone()}</dd>
+                        </div>
+                    </For>
+                </dl>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,92 @@
+use crate::browser::{notify, settings_store};
+use crate::state::{use_live, use_stream, LiveState};
+use leptos::prelude::*;
+use telemetry_core::format::short_id;
+use telemetry_core::run::RunStatus;
+use telemetry_core::tracker::LifecycleKind;
+
+/// Stops the running prompt after a confirmation. Only that prompt: ComfyUI ignores the
+/// request if another one is running by then.
+#[component]
+pub fn InterruptButton() -> impl IntoView {
+    let live = use_live();
+    let stream = use_stream();
+    let message = RwSignal::new(None::<String>);
+    let running = move || {
+        live.current
+            .with(|r| r.as_ref().filter(|r| r.status == RunStatus::Running).map(|r| r.prompt_id.clone()))
+    };
+    let click = move |_| {
+        let Some(id) = running() else { return };
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(&format!("Interrupt prompt {}?", short_id(&id))).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        let Some(manager) = stream.with(Clone::clone) else { return };
+        leptos::task::spawn_local(async move {
+            let result = manager.interrupt(&id).await;
+            message.set(Some(match result {
+                Ok(()) => format!("Interrupt sent for {}.", short_id(&id)),
+                Err(e) => format!("Interrupt failed: {e}"),
+            }));
+        });
+    };
+    view! {
+        <Show when=move || running().is_some()>
+            <button class="danger" data-testid="interrupt-run" on:click=click>"Interrupt run"</button>
+        </Show>
+        {move || message.get().map(|m| view! { <span class="small muted" role="status">{m}</span> })}
+    }
+}
+
+/// Opt-in: a desktop notification when a run ends.
+#[component]
+pub fn NotifyToggle() -> impl IntoView {
+    let on = RwSignal::new(settings_store::load_notify() && notify::granted());
+    let note = RwSignal::new(None::<&'static str>);
+    let toggle = move |_| {
+        if on.get_untracked() {
+            on.set(false);
+            settings_store::save_notify(false);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let granted = notify::request().await;
+            on.set(granted);
+            settings_store::save_notify(granted);
+            note.set((!granted).then_some("Notifications are blocked or unsupported in this browser."));
+        });
+    };
+    view! {
+        <Show when=notify::supported>
+            <button data-testid="notify-toggle" aria-pressed=move || on.get().to_string() on:click=toggle>
+                {move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }}
+            </button>
+        </Show>
+        {move || note.get().map(|n| view! { <span class="small warn-text">{n}</span> })}
+    }
+}
+
+/// Shows a notification for each run that ends, when notifications are on.
+pub fn notify_on_run_end(state: LiveState) {
+    let seen = StoredValue::new(0usize);
+    Effect::new(move |_| {
+        let events = state.lifecycle.get();
+        let start = seen.get_value().min(events.len());
+        seen.set_value(events.len());
+        if !settings_store::load_notify() {
+            return;
+        }
+        for e in &events[start..] {
+            let what = match &e.kind {
+                LifecycleKind::Succeeded => "finished".to_owned(),
+                LifecycleKind::Failed { message } => format!("failed: {}", message.as_deref().unwrap_or("").trim()),
+                LifecycleKind::Interrupted => "was interrupted".to_owned(),
+                _ => continue,
+            };
+            notify::show("ComfyUI run", &format!("Prompt {} {what}", short_id(&e.run_id)));
+        }
+    });
+}
