@@ -43,10 +43,8 @@ impl Pipeline {
             opened |= match change {
                 Change::Field(f) => self.buffer.mark(f, now_ms),
                 Change::Lifecycle(l) => {
-                    self.run_boundary |= !matches!(
-                        l.kind,
-                        LifecycleKind::Queued | LifecycleKind::Output { .. }
-                    );
+                    self.run_boundary |=
+                        !matches!(l.kind, LifecycleKind::Queued | LifecycleKind::Output { .. });
                     self.buffer.push_event(l, now_ms)
                 }
             };
@@ -107,7 +105,12 @@ impl Pipeline {
 
     /// One history poll of a followed run: the body of `/api/history/{id}`, or `Err` when the
     /// request failed. An unreadable body counts as a failed request.
-    pub fn on_history_poll(&mut self, prompt_id: &str, body: Result<&str, ()>, now_ms: f64) -> bool {
+    pub fn on_history_poll(
+        &mut self,
+        prompt_id: &str,
+        body: Result<&str, ()>,
+        now_ms: f64,
+    ) -> bool {
         let decoded = body.and_then(|b| decode_history(b).map_err(|_| ()));
         let entry = decoded
             .as_ref()

@@ -141,6 +141,10 @@ pub struct Run {
     /// The server's own `execution_*` timestamps; preferred for durations when both exist.
     pub server_started_ms: Option<i64>,
     pub server_ended_ms: Option<i64>,
+    /// From the extension's `telemetry.queued`; with `server_started_ms` it gives an exact
+    /// queue wait.
+    #[serde(default)]
+    pub server_queued_ms: Option<i64>,
     pub nodes: Vec<NodeRecord>,
     /// Known only when the prompt itself was seen (queue, history or the extension).
     pub node_total: Option<u32>,
@@ -197,6 +201,7 @@ impl Run {
             ended_at_ms: None,
             server_started_ms: None,
             server_ended_ms: None,
+            server_queued_ms: None,
             nodes: Vec::new(),
             node_total: None,
             current_node: None,
@@ -249,6 +254,9 @@ impl Run {
 
     /// Time between being queued and starting, when we saw both.
     pub fn queue_wait_ms(&self) -> Option<f64> {
+        if let (Some(q), Some(s)) = (self.server_queued_ms, self.server_started_ms) {
+            return (s >= q).then(|| (s - q) as f64);
+        }
         match (self.queued_at_ms, self.started_at_ms) {
             (Some(q), Some(s)) if s >= q => Some(s - q),
             _ => None,

@@ -570,6 +570,9 @@ impl Tracker {
             ServerMessage::TelemetryQueued(q) => {
                 let item = queue_item_of(q);
                 self.apply_queue_item(&item, false, now_ms, out);
+                if let Some(run) = self.runs.get_mut(&q.prompt_id) {
+                    run.server_queued_ms = run.server_queued_ms.or(q.queued_at);
+                }
             }
             ServerMessage::TelemetryGpu(sample) => {
                 self.apply_gpu(GpuReading::from_extension(sample, now_ms), now_ms, out);
@@ -738,7 +741,10 @@ impl Tracker {
         let id = item.prompt_id.clone();
         if created {
             run.status = RunStatus::Queued;
-            run.queued_at_ms = Some(now_ms);
+            // Seen already running: when it was queued is unknown, not "now".
+            if !running {
+                run.queued_at_ms = Some(now_ms);
+            }
             // Without the extension, another client's run sends us no events: follow it.
             if !full_stream {
                 run.follow = Some(FollowRecord::new(policy, now_ms));

@@ -361,3 +361,37 @@ fn extension_messages_are_decoded_and_followed() {
         Ok(ServerMessage::Unknown { .. })
     ));
 }
+
+#[test]
+fn queue_wait_is_only_shown_when_both_ends_were_seen() {
+    let mut t = Tracker::new("s");
+    let mut out = Vec::new();
+    // First seen already running: its queue time is not known.
+    t.apply_queue(
+        &decode_queue(&http_body("queue_running.json")).expect("q"),
+        5.0,
+        &mut out,
+    );
+    let running = t.run("c648fb54-0737-4f17-8abe-38eed93bf844").expect("run");
+    assert_eq!(running.queue_wait_ms(), None);
+    // First seen pending, then running: measured between the two polls.
+    t.apply_queue(
+        &decode_queue(&http_body("queue_pending.json")).expect("q"),
+        10.0,
+        &mut out,
+    );
+    let mut promoted = decode_queue(&http_body("queue_pending.json")).expect("q");
+    let next = promoted.pending.remove(0);
+    promoted.running = vec![next.clone()];
+    t.apply_queue(&promoted, 2_010.0, &mut out);
+    assert_eq!(
+        t.run(&next.prompt_id).and_then(|r| r.queue_wait_ms()),
+        Some(2_000.0)
+    );
+    // The extension's server clock wins when both ends carry it.
+    let queued = r#"{"type":"telemetry.queued","data":{"prompt_id":"x","number":1,"client_id":null,"node_count":1,"nodes":{"1":"A"},"queued_at":1000}}"#;
+    let start = r#"{"type":"execution_start","data":{"prompt_id":"x","timestamp":4500}}"#;
+    t.apply(&decode_text(queued).expect("q"), 0.0, &mut out);
+    t.apply(&decode_text(start).expect("s"), 1.0, &mut out);
+    assert_eq!(t.run("x").and_then(|r| r.queue_wait_ms()), Some(3_500.0));
+}

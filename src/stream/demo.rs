@@ -18,7 +18,8 @@ pub async fn load_playlist(base: &str) -> Result<Vec<TraceFrame>, String> {
     let list = get_text(&format!("{base}recordings/playlist.json"))
         .await
         .map_err(|e| format!("no bundled recording: {e}"))?;
-    let files: Vec<String> = serde_json::from_str(&list).map_err(|e| format!("bad playlist: {e}"))?;
+    let files: Vec<String> =
+        serde_json::from_str(&list).map_err(|e| format!("bad playlist: {e}"))?;
     let mut all = Vec::new();
     let mut offset = 0.0;
     for file in files {

@@ -43,8 +43,12 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
             && now >= inner.housekeeping.next_stats_ms;
         if poll_stats {
             inner.housekeeping.stats_in_flight = true;
-            inner.housekeeping.next_stats_ms =
-                now + if active { STATS_ACTIVE_MS } else { STATS_IDLE_MS };
+            inner.housekeeping.next_stats_ms = now
+                + if active {
+                    STATS_ACTIVE_MS
+                } else {
+                    STATS_IDLE_MS
+                };
         }
         let following = inner.pipeline.tracker.is_following();
         let interval = inner.pipeline.tracker.policy.sanitized().poll_interval_s as f64 * 1000.0;

@@ -1,4 +1,6 @@
-use super::{history::HistoryPage, live::LivePage, settings::SettingsPage, PolicySetting, ServerSetting};
+use super::{
+    history::HistoryPage, live::LivePage, settings::SettingsPage, PolicySetting, ServerSetting,
+};
 use crate::browser::client_id::new_client_id;
 use crate::state::{provide_stream, use_live, LiveState, SignalObserver, StreamHandle};
 use crate::stream::{StreamConfig, StreamManager};

@@ -35,13 +35,19 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
 #[component]
 fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let live = use_live();
-    let url = live.server.with_untracked(|s| s.as_ref().map(|s| s.view(&artifact))).unwrap_or_default();
+    let url = live
+        .server
+        .with_untracked(|s| s.as_ref().map(|s| s.view(&artifact)))
+        .unwrap_or_default();
     let missing = RwSignal::new(false);
     let name = artifact.filename.clone();
     let caption = if artifact.subfolder.is_empty() {
         format!("{} · node {}", artifact.filename, artifact.node_id)
     } else {
-        format!("{}/{} · node {}", artifact.subfolder, artifact.filename, artifact.node_id)
+        format!(
+            "{}/{} · node {}",
+            artifact.subfolder, artifact.filename, artifact.node_id
+        )
     };
     let kind = artifact.kind;
     let text = artifact.text.clone().unwrap_or_default();

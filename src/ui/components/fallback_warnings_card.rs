@@ -5,11 +5,15 @@ use telemetry_core::warnings::{warnings_for, WarningContext};
 
 /// Every degraded path behind the numbers of a run, or a plain statement that it is clean.
 #[component]
-pub fn FallbackWarningsCard(#[prop(into)] run: Signal<Option<Run>>, #[prop(optional)] live_session: bool) -> impl IntoView {
+pub fn FallbackWarningsCard(
+    #[prop(into)] run: Signal<Option<Run>>,
+    #[prop(optional)] live_session: bool,
+) -> impl IntoView {
     let live = use_live();
     let list = move || {
         let ctx = if live_session {
-            let (endpoint, telemetry_missing) = live.connection.with(|c| (c.endpoint, c.telemetry_missing));
+            let (endpoint, telemetry_missing) =
+                live.connection.with(|c| (c.endpoint, c.telemetry_missing));
             WarningContext {
                 endpoint,
                 telemetry_missing,
@@ -20,7 +24,11 @@ pub fn FallbackWarningsCard(#[prop(into)] run: Signal<Option<Run>>, #[prop(optio
         } else {
             WarningContext::default()
         };
-        run.with(|r| r.as_ref().map(|r| warnings_for(r, &ctx)).unwrap_or_default())
+        run.with(|r| {
+            r.as_ref()
+                .map(|r| warnings_for(r, &ctx))
+                .unwrap_or_default()
+        })
     };
     let count = move || list().len();
     view! {

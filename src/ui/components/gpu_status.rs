@@ -7,7 +7,10 @@ use telemetry_core::format::{self, MIB};
 pub fn GpuStatus() -> impl IntoView {
     let live = use_live();
     let g = live.gpu;
-    let mb = |v: Option<f64>| v.map(|b| ((b / MIB).round() as i64).to_string()).unwrap_or_default();
+    let mb = |v: Option<f64>| {
+        v.map(|b| ((b / MIB).round() as i64).to_string())
+            .unwrap_or_default()
+    };
     let latest = move || g.with(|g| g.latest.clone());
     view! {
         <section class="card" data-testid="gpu-status"

@@ -18,24 +18,87 @@ fn knobs(policy: &QueuePolicy, run: Option<&Run>) -> Vec<Knob> {
     let follow = run.and_then(|r| r.follow.as_ref());
     let waited = follow.map(|f| format::number((f.waited_ms / 1000.0).floor()));
     let attempts = follow.map(|f| f.attempts.to_string());
-    let post = follow.and_then(|f| f.execution_done_ms.map(|d| format::number(((f.started_ms + f.waited_ms - d) / 1000.0).max(0.0).floor())));
+    let post = follow.and_then(|f| {
+        f.execution_done_ms
+            .map(|d| format::number(((f.started_ms + f.waited_ms - d) / 1000.0).max(0.0).floor()))
+    });
     let retries = follow.map(|f| f.retries.to_string());
     let not_followed = "not used: streamed";
     let used = |v: Option<String>, unit: &str, of: String| match v {
         Some(v) => (v.clone(), format!("{v}{unit} of {of}")),
         None => (String::new(), not_followed.to_owned()),
     };
-    let attempts_limit = if policy.max_attempts == 0 { "unbounded".to_owned() } else { policy.max_attempts.to_string() };
+    let attempts_limit = if policy.max_attempts == 0 {
+        "unbounded".to_owned()
+    } else {
+        policy.max_attempts.to_string()
+    };
     let (w, ws) = used(waited, " s", format!("{} s", policy.max_wait_s));
     let (a, as_) = used(attempts, "", attempts_limit.clone());
-    let (p, ps) = used(post.or_else(|| follow.map(|_| "0".into())), " s", format!("{} s", policy.post_execution_timeout_s));
+    let (p, ps) = used(
+        post.or_else(|| follow.map(|_| "0".into())),
+        " s",
+        format!("{} s", policy.post_execution_timeout_s),
+    );
     let (r, rs) = used(retries, "", policy.retry_budget.to_string());
     vec![
-        Knob { key: "max_wait_s", label: "Max wait", value: policy.max_wait_s.to_string(), shown: format!("{} s", policy.max_wait_s), used: w, used_shown: ws, help: "How long to wait for a run's history entry in total." },
-        Knob { key: "poll_interval_s", label: "Poll interval", value: policy.poll_interval_s.to_string(), shown: format!("{} s", policy.poll_interval_s), used: String::new(), used_shown: String::new(), help: "Time between queue and history polls." },
-        Knob { key: "max_attempts", label: "Max history polls", value: if policy.max_attempts == 0 { "unbounded".into() } else { policy.max_attempts.to_string() }, shown: attempts_limit, used: a, used_shown: as_, help: "History requests before giving up; 0 means unbounded (until max wait)." },
-        Knob { key: "post_execution_timeout_s", label: "Post-execution timeout", value: policy.post_execution_timeout_s.to_string(), shown: format!("{} s", policy.post_execution_timeout_s), used: p, used_shown: ps, help: "How long outputs may take to appear after execution ends." },
-        Knob { key: "retry_budget", label: "Retry budget", value: policy.retry_budget.to_string(), shown: if policy.retry_budget == 0 { "no retries".into() } else { format!("{} retr{}", policy.retry_budget, if policy.retry_budget == 1 { "y" } else { "ies" }) }, used: r, used_shown: rs, help: "Retries of a failed history request before giving up." },
+        Knob {
+            key: "max_wait_s",
+            label: "Max wait",
+            value: policy.max_wait_s.to_string(),
+            shown: format!("{} s", policy.max_wait_s),
+            used: w,
+            used_shown: ws,
+            help: "How long to wait for a run's history entry in total.",
+        },
+        Knob {
+            key: "poll_interval_s",
+            label: "Poll interval",
+            value: policy.poll_interval_s.to_string(),
+            shown: format!("{} s", policy.poll_interval_s),
+            used: String::new(),
+            used_shown: String::new(),
+            help: "Time between queue and history polls.",
+        },
+        Knob {
+            key: "max_attempts",
+            label: "Max history polls",
+            value: if policy.max_attempts == 0 {
+                "unbounded".into()
+            } else {
+                policy.max_attempts.to_string()
+            },
+            shown: attempts_limit,
+            used: a,
+            used_shown: as_,
+            help: "History requests before giving up; 0 means unbounded (until max wait).",
+        },
+        Knob {
+            key: "post_execution_timeout_s",
+            label: "Post-execution timeout",
+            value: policy.post_execution_timeout_s.to_string(),
+            shown: format!("{} s", policy.post_execution_timeout_s),
+            used: p,
+            used_shown: ps,
+            help: "How long outputs may take to appear after execution ends.",
+        },
+        Knob {
+            key: "retry_budget",
+            label: "Retry budget",
+            value: policy.retry_budget.to_string(),
+            shown: if policy.retry_budget == 0 {
+                "no retries".into()
+            } else {
+                format!(
+                    "{} retr{}",
+                    policy.retry_budget,
+                    if policy.retry_budget == 1 { "y" } else { "ies" }
+                )
+            },
+            used: r,
+            used_shown: rs,
+            help: "Retries of a failed history request before giving up.",
+        },
     ]
 }
 
@@ -47,17 +110,26 @@ pub fn QueuePolicyCard(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView 
     let items = move || {
         let current = setting.0.get();
         run.with(|r| {
-            let policy = r.as_ref().and_then(|r| r.follow.as_ref()).map(|f| f.policy).unwrap_or(current);
+            let policy = r
+                .as_ref()
+                .and_then(|r| r.follow.as_ref())
+                .map(|f| f.policy)
+                .unwrap_or(current);
             knobs(&policy, r.as_ref())
         })
     };
     let window = move || {
         let current = setting.0.get();
-        let p = run.with(|r| r.as_ref().and_then(|r| r.follow.as_ref()).map(|f| f.policy)).unwrap_or(current);
+        let p = run
+            .with(|r| r.as_ref().and_then(|r| r.follow.as_ref()).map(|f| f.policy))
+            .unwrap_or(current);
         // The poll loop stops at whichever limit comes first (the React card took the max).
         let by_attempts = (p.max_attempts > 0).then(|| p.max_attempts * p.poll_interval_s);
         match by_attempts {
-            Some(a) if a < p.max_wait_s => format!("gives up after {a} s ({} polls × {} s), before the {} s max wait", p.max_attempts, p.poll_interval_s, p.max_wait_s),
+            Some(a) if a < p.max_wait_s => format!(
+                "gives up after {a} s ({} polls × {} s), before the {} s max wait",
+                p.max_attempts, p.poll_interval_s, p.max_wait_s
+            ),
             _ => format!("gives up after at most {} s", p.max_wait_s),
         }
     };

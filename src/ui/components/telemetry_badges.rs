@@ -8,7 +8,10 @@ use telemetry_core::run::Run;
 
 /// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
 #[component]
-pub fn TelemetryBadges(#[prop(into)] run: Signal<Option<Run>>, #[prop(optional)] streaming: bool) -> impl IntoView {
+pub fn TelemetryBadges(
+    #[prop(into)] run: Signal<Option<Run>>,
+    #[prop(optional)] streaming: bool,
+) -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
     let items = move || {

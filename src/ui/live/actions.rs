@@ -13,18 +13,26 @@ pub fn InterruptButton() -> impl IntoView {
     let stream = use_stream();
     let message = RwSignal::new(None::<String>);
     let running = move || {
-        live.current
-            .with(|r| r.as_ref().filter(|r| r.status == RunStatus::Running).map(|r| r.prompt_id.clone()))
+        live.current.with(|r| {
+            r.as_ref()
+                .filter(|r| r.status == RunStatus::Running)
+                .map(|r| r.prompt_id.clone())
+        })
     };
     let click = move |_| {
         let Some(id) = running() else { return };
         let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message(&format!("Interrupt prompt {}?", short_id(&id))).ok())
+            .and_then(|w| {
+                w.confirm_with_message(&format!("Interrupt prompt {}?", short_id(&id)))
+                    .ok()
+            })
             .unwrap_or(false);
         if !confirmed {
             return;
         }
-        let Some(manager) = stream.with(Clone::clone) else { return };
+        let Some(manager) = stream.with(Clone::clone) else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             let result = manager.interrupt(&id).await;
             message.set(Some(match result {
@@ -56,7 +64,9 @@ pub fn NotifyToggle() -> impl IntoView {
             let granted = notify::request().await;
             on.set(granted);
             settings_store::save_notify(granted);
-            note.set((!granted).then_some("Notifications are blocked or unsupported in this browser."));
+            note.set(
+                (!granted).then_some("Notifications are blocked or unsupported in this browser."),
+            );
         });
     };
     view! {
@@ -82,11 +92,16 @@ pub fn notify_on_run_end(state: LiveState) {
         for e in &events[start..] {
             let what = match &e.kind {
                 LifecycleKind::Succeeded => "finished".to_owned(),
-                LifecycleKind::Failed { message } => format!("failed: {}", message.as_deref().unwrap_or("").trim()),
+                LifecycleKind::Failed { message } => {
+                    format!("failed: {}", message.as_deref().unwrap_or("").trim())
+                }
                 LifecycleKind::Interrupted => "was interrupted".to_owned(),
                 _ => continue,
             };
-            notify::show("ComfyUI run", &format!("Prompt {} {what}", short_id(&e.run_id)));
+            notify::show(
+                "ComfyUI run",
+                &format!("Prompt {} {what}", short_id(&e.run_id)),
+            );
         }
     });
 }

@@ -12,7 +12,9 @@ pub use actions::notify_on_run_end;
 pub use clock::use_ticking_now;
 pub use demo_offer::start_demo;
 
-use super::components::{ArtifactViewer, FallbackWarningsCard, GpuStatus, QueuePolicyCard, TelemetryBadges};
+use super::components::{
+    ArtifactViewer, FallbackWarningsCard, GpuStatus, QueuePolicyCard, TelemetryBadges,
+};
 use crate::state::use_live;
 use actions::{InterruptButton, NotifyToggle};
 use connection_status::ConnectionStatus;
