@@ -90,7 +90,8 @@ pub struct FollowRecord {
     pub attempts: u32,
     /// Failed history requests that were retried.
     pub retries: u32,
-    pub waited_ms: f64,
+    /// Time spent following; `None` when it is not known (imported runs).
+    pub waited_ms: Option<f64>,
     /// When the run left the queue: execution is over, outputs are on their way.
     pub execution_done_ms: Option<f64>,
     pub exit: Option<ExitReason>,
@@ -121,7 +122,7 @@ impl FollowRecord {
             started_ms: now_ms,
             attempts: 0,
             retries: 0,
-            waited_ms: 0.0,
+            waited_ms: Some(0.0),
             execution_done_ms: None,
             exit: None,
         }
@@ -145,13 +146,14 @@ impl FollowRecord {
         if let Some(exit) = self.exit {
             return Some(exit);
         }
-        self.waited_ms = (now_ms - self.started_ms).max(0.0);
+        let waited = (now_ms - self.started_ms).max(0.0);
+        self.waited_ms = Some(waited);
         let exit = if self
             .execution_done_ms
             .is_some_and(|d| now_ms - d >= self.policy.post_execution_timeout_s as f64 * 1000.0)
         {
             Some(ExitReason::PostExecution)
-        } else if self.waited_ms >= self.policy.max_wait_s as f64 * 1000.0 {
+        } else if waited >= self.policy.max_wait_s as f64 * 1000.0 {
             Some(ExitReason::MaxWait)
         } else {
             None
@@ -166,7 +168,7 @@ impl FollowRecord {
             return Next::Done(exit);
         }
         self.attempts += 1;
-        self.waited_ms = (now_ms - self.started_ms).max(0.0);
+        self.waited_ms = Some((now_ms - self.started_ms).max(0.0));
         let exit = match poll {
             Poll::Found => Some(ExitReason::Success),
             Poll::Failed if self.retries >= self.policy.retry_budget => Some(ExitReason::Unknown),

@@ -15,6 +15,7 @@ pub mod event_log;
 pub mod follow;
 pub mod format;
 pub mod gpu;
+pub mod history;
 pub mod pipeline;
 pub mod protocol;
 pub mod run;

@@ -184,6 +184,9 @@ pub struct Run {
     /// How the run was followed by polling, when it was.
     #[serde(default)]
     pub follow: Option<crate::follow::FollowRecord>,
+    /// Fallback notes a producer attached (imported pipelines).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Run {
@@ -223,6 +226,7 @@ impl Run {
             cpu_only: false,
             stream_lost: false,
             follow: None,
+            notes: Vec::new(),
         }
     }
 

@@ -128,6 +128,14 @@ pub fn warnings_for(run: &Run, ctx: &WarningContext) -> Vec<Warning> {
             _ => {}
         }
     }
+    for note in run.notes.iter().filter(|n| !n.trim().is_empty()) {
+        add(
+            "producer-note",
+            Severity::Info,
+            "Note from the producer",
+            note.trim().to_owned(),
+        );
+    }
     if ctx.malformed_frames > 0 {
         add(
             "malformed-frames",

@@ -31,7 +31,7 @@ fn follow_succeeds_when_history_appears() {
         Next::Done(ExitReason::Success)
     );
     assert_eq!(f.attempts, 2);
-    assert_eq!(f.waited_ms, 3000.0);
+    assert_eq!(f.waited_ms, Some(3000.0));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod text;
 
 pub use binary::decode_binary;
 pub use error::DecodeError;
+pub use lenient::number_of;
 pub use message::*;
 pub use output::{Artifact, ArtifactKind};
 pub use text::decode_text;

@@ -16,17 +16,26 @@ struct Knob {
 
 fn knobs(policy: &QueuePolicy, run: Option<&Run>) -> Vec<Knob> {
     let follow = run.and_then(|r| r.follow.as_ref());
-    let waited = follow.map(|f| format::number((f.waited_ms / 1000.0).floor()));
+    let waited = follow
+        .and_then(|f| f.waited_ms)
+        .map(|w| format::number((w / 1000.0).floor()));
     let attempts = follow.map(|f| f.attempts.to_string());
     let post = follow.and_then(|f| {
         f.execution_done_ms
-            .map(|d| format::number(((f.started_ms + f.waited_ms - d) / 1000.0).max(0.0).floor()))
+            .zip(f.waited_ms)
+            .map(|(d, w)| format::number(((f.started_ms + w - d) / 1000.0).max(0.0).floor()))
     });
     let retries = follow.map(|f| f.retries.to_string());
-    let not_followed = "not used: streamed";
+    // A streamed run used none of the policy; a followed one may not have reached a limit's
+    // phase yet (still queued) or may not know (imported): say which, never show a zero.
+    let idle = if follow.is_some() {
+        "not reached or not recorded"
+    } else {
+        "not used: streamed"
+    };
     let used = |v: Option<String>, unit: &str, of: String| match v {
         Some(v) => (v.clone(), format!("{v}{unit} of {of}")),
-        None => (String::new(), not_followed.to_owned()),
+        None => (String::new(), idle.to_owned()),
     };
     let attempts_limit = if policy.max_attempts == 0 {
         "unbounded".to_owned()
@@ -35,11 +44,7 @@ fn knobs(policy: &QueuePolicy, run: Option<&Run>) -> Vec<Knob> {
     };
     let (w, ws) = used(waited, " s", format!("{} s", policy.max_wait_s));
     let (a, as_) = used(attempts, "", attempts_limit.clone());
-    let (p, ps) = used(
-        post.or_else(|| follow.map(|_| "0".into())),
-        " s",
-        format!("{} s", policy.post_execution_timeout_s),
-    );
+    let (p, ps) = used(post, " s", format!("{} s", policy.post_execution_timeout_s));
     let (r, rs) = used(retries, "", policy.retry_budget.to_string());
     vec![
         Knob {

@@ -1,0 +1,13 @@
+//! The history tab's pure parts: the stored record, queries that live in the URL, export and
+//! import formats, statistics and comparisons. The IndexedDB store in the shell only moves
+//! these records; every decision about them is made here and tested natively.
+
+pub mod compare;
+pub mod export;
+pub mod import;
+pub mod query;
+pub mod record;
+pub mod stats;
+
+pub use query::{HistoryQuery, SortKey};
+pub use record::StoredRun;
