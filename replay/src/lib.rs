@@ -4,6 +4,7 @@
 
 mod api;
 mod control;
+mod extension;
 mod history;
 mod hub;
 mod playback;
@@ -36,6 +37,8 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     pub base_path: String,
     pub telemetry: bool,
+    /// `/telemetry` speaks the custom node's protocol (hello, catch-up, queued, gpu).
+    pub extension: bool,
     /// What `/ws` sends: the observer stream is what a passive dashboard really gets.
     pub ws_stream: Stream,
     pub system_stats: bool,
@@ -54,6 +57,7 @@ impl Config {
             dist: None,
             base_path: "/".to_owned(),
             telemetry: true,
+            extension: false,
             ws_stream: Stream::Observer,
             system_stats: true,
             cors: false,
@@ -90,6 +94,7 @@ pub(crate) struct App {
     pub hub: hub::Hub,
     pub playback: playback::Playback,
     pub outage: control::Outage,
+    pub extension: extension::Info,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -120,7 +125,11 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
     );
     let view_files = history::output_filenames(&scenarios, &recorded.history);
     let png = png::preview_png(&scenarios).unwrap_or_else(png::tiny_png);
-    let schedule = scenarios.iter().map(playback::schedule_of).collect();
+    let schedule = scenarios
+        .iter()
+        .map(|s| playback::schedule_of(s, config.extension))
+        .collect();
+    let extension = extension::info(&recorded);
     for s in &scenarios {
         eprintln!(
             "scenario {}: {} frames, {} observer frames, {} prompts, {:.0} ms",
@@ -143,6 +152,7 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         hub: hub::Hub::default(),
         playback: playback::Playback::default(),
         outage: control::Outage::default(),
+        extension,
     })
 }
 

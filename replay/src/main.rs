@@ -47,6 +47,10 @@ struct Cli {
     /// Answer 404 on /telemetry so a dashboard falls back to /ws.
     #[arg(long)]
     no_telemetry: bool,
+    /// Make /telemetry behave like the comfyui_telemetry custom node: telemetry.hello and a
+    /// catch-up replay on connect, telemetry.queued and telemetry.gpu.
+    #[arg(long)]
+    extension: bool,
     /// What /ws sends.
     #[arg(long, value_enum, default_value = "observer")]
     ws_stream: WsStream,
@@ -81,6 +85,7 @@ async fn main() -> ExitCode {
     config.dist = cli.dist;
     config.base_path = cli.base_path;
     config.telemetry = !cli.no_telemetry;
+    config.extension = cli.extension;
     config.ws_stream = match cli.ws_stream {
         WsStream::Observer => Stream::Observer,
         WsStream::Submitter => Stream::Full,

@@ -1,7 +1,8 @@
 //! The playback clock and the task that sends frames when they fall due.
 //!
 //! There is one timeline for the whole server, like a real ComfyUI: a client that connects late
-//! gets what happens from then on, never a replay of the past.
+//! gets what happens from then on, never a replay of the past (except the catch-up an
+//! extension-mode `/telemetry` client is greeted with).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,25 +12,64 @@ use axum::extract::ws::Message;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::hub::Stream;
+use crate::extension;
+use crate::hub::{Cursor, Stream};
 use crate::trace::{Frame, Payload, Scenario};
 use crate::App;
 
-/// A frame ready to send, built once at load so playback only clones cheap handles.
-pub struct Scheduled {
-    pub at_ms: f64,
-    pub stream: Stream,
-    pub msg: Message,
+/// What a text frame of the full stream says, for the extension's catch-up and `executing`.
+#[derive(Debug, Clone)]
+pub struct TextMeta {
+    pub kind: String,
+    pub prompt_id: Option<String>,
+    /// `data.node`: `None` when absent, `Some(None)` when explicitly null.
+    pub node: Option<Option<String>>,
 }
 
-pub fn schedule_of(s: &Scenario) -> Vec<Scheduled> {
+pub enum Event {
+    /// A recorded frame, built once at load so playback only clones cheap handles.
+    Frame {
+        stream: Stream,
+        msg: Message,
+        meta: Option<TextMeta>,
+    },
+    /// `--extension`: a prompt entered the queue (`telemetry.queued` without `queued_at`).
+    Queued(serde_json::Value),
+}
+
+pub struct Scheduled {
+    pub at_ms: f64,
+    pub event: Event,
+}
+
+fn node_of(data: &serde_json::Value) -> Option<Option<String>> {
+    let node = data.get("node")?;
+    Some(match node {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    })
+}
+
+pub fn schedule_of(s: &Scenario, extension_events: bool) -> Vec<Scheduled> {
     let tag = |stream: Stream| {
         move |f: &Frame| Scheduled {
             at_ms: f.at_ms,
-            stream,
-            msg: match &f.payload {
-                Payload::Text { raw, .. } => Message::Text(raw.clone().into()),
-                Payload::Binary(b) => Message::Binary(b.clone().into()),
+            event: match &f.payload {
+                Payload::Text { raw, msg } => Event::Frame {
+                    stream,
+                    msg: Message::Text(raw.clone().into()),
+                    meta: (stream == Stream::Full).then(|| TextMeta {
+                        kind: msg.kind.clone(),
+                        prompt_id: msg.prompt_id().map(str::to_owned),
+                        node: node_of(&msg.data),
+                    }),
+                },
+                Payload::Binary(b) => Event::Frame {
+                    stream,
+                    msg: Message::Binary(b.clone().into()),
+                    meta: None,
+                },
             },
         }
     };
@@ -39,6 +79,13 @@ pub fn schedule_of(s: &Scenario) -> Vec<Scheduled> {
         .map(tag(Stream::Full))
         .chain(s.observer.iter().map(tag(Stream::Observer)))
         .collect();
+    if extension_events {
+        out.extend(s.prompts.iter().map(|q| Scheduled {
+            at_ms: q.at_ms,
+            event: Event::Queued(extension::queued_data(q)),
+        }));
+    }
+    // Stable: a prompt's announcement stays after frames recorded at the same instant.
     out.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
     out
 }
@@ -91,6 +138,7 @@ impl Playback {
         let base = Instant::now();
         inner.started = Some(base);
         app.playback.frames_sent.store(0, Ordering::Relaxed);
+        app.hub.reset_cursor();
         eprintln!("playback started");
         inner.player = Some(tokio::spawn(play(Arc::clone(app), base)));
     }
@@ -104,11 +152,23 @@ async fn play(app: Arc<App>, base: Instant) {
             if let Some(name) = app.names.get(index) {
                 eprintln!("playing scenario {name} (cycle {cycle})");
             }
-            for f in frames {
+            for (pos, f) in frames.iter().enumerate() {
                 let due = app.timeline.due_ms(cycle, index, f.at_ms);
                 tokio::time::sleep_until(base + Duration::from_secs_f64(due.max(0.0) / 1000.0))
                     .await;
-                app.hub.dispatch(f.stream, &f.msg);
+                let cursor = Cursor {
+                    index,
+                    next: pos + 1,
+                };
+                match &f.event {
+                    Event::Frame { stream, msg, .. } => {
+                        app.hub.play(cursor, *stream, msg);
+                    }
+                    Event::Queued(data) => {
+                        app.hub
+                            .play_extension(cursor, &extension::queued_frame(data.clone()));
+                    }
+                }
                 app.playback.frames_sent.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::hub::{Stream, CLIENT_QUEUE};
 use crate::playback::Playback;
-use crate::{state, App};
+use crate::{extension, state, App};
 
 const FEATURE_FLAGS_REPLY: &str = r#"{"type":"feature_flags","data":{"supports_preview_metadata":true,"max_upload_size":104857600}}"#;
 
@@ -22,7 +22,7 @@ pub async fn comfy_ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let stream = app.config.ws_stream;
-    accept(app, params, upgrade, stream)
+    accept(app, params, upgrade, stream, false)
 }
 
 pub async fn telemetry_ws(
@@ -30,7 +30,8 @@ pub async fn telemetry_ws(
     Query(params): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    accept(app, params, upgrade, Stream::Full)
+    let extension = app.config.extension;
+    accept(app, params, upgrade, Stream::Full, extension)
 }
 
 fn accept(
@@ -38,13 +39,14 @@ fn accept(
     params: HashMap<String, String>,
     upgrade: WebSocketUpgrade,
     stream: Stream,
+    extension: bool,
 ) -> Response {
     let client_id = params
         .get("clientId")
         .filter(|c| !c.is_empty())
         .cloned()
         .unwrap_or_else(random_hex_id);
-    upgrade.on_upgrade(move |socket| session(app, socket, client_id, stream))
+    upgrade.on_upgrade(move |socket| session(app, socket, client_id, stream, extension))
 }
 
 /// ComfyUI invents a uuid4 hex when the client gives none; uniqueness is all that matters here.
@@ -76,23 +78,47 @@ fn is_feature_flags(text: &str) -> bool {
         .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("feature_flags"))
 }
 
-async fn session(app: Arc<App>, mut socket: WebSocket, client_id: String, stream: Stream) {
+/// One `telemetry.gpu` per recorded second, like the extension's sampler at 1 Hz.
+fn gpu_period(app: &App) -> std::time::Duration {
+    std::time::Duration::from_secs_f64((1.0 / app.timeline.speed()).max(0.01))
+}
+
+async fn session(
+    app: Arc<App>,
+    mut socket: WebSocket,
+    client_id: String,
+    stream: Stream,
+    extension: bool,
+) {
     if app.outage.active() {
         return;
     }
     let (tx, mut rx) = mpsc::channel(CLIENT_QUEUE);
-    // Queued before registering, so the greeting precedes any played frame.
-    let hello = status_frame(state::queue(&app).remaining(), &client_id);
-    if tx.try_send(Message::Text(hello.into())).is_err() {
+    let key = if extension {
+        // Greeted and registered under the hub's lock: the catch-up ends where live frames begin.
+        app.hub.register_extension(client_id.clone(), tx, |cursor| {
+            extension::greeting(&app, cursor)
+        })
+    } else {
+        // Queued before registering, so the greeting precedes any played frame.
+        let hello = status_frame(state::queue(&app).remaining(), &client_id);
+        tx.try_send(Message::Text(hello.into()))
+            .ok()
+            .map(|()| app.hub.register(stream, client_id.clone(), tx))
+    };
+    let Some(key) = key else {
         return;
-    }
-    let key = app.hub.register(stream, client_id.clone(), tx);
-    eprintln!("ws client {client_id} connected ({stream:?} stream)");
+    };
+    let mode = if extension { " as extension" } else { "" };
+    eprintln!("ws client {client_id} connected ({stream:?} stream{mode})");
     Playback::start_if_idle(&app);
 
+    let mut gpu = extension.then(|| tokio::time::interval(gpu_period(&app)));
     let mut first_text = true;
     loop {
         tokio::select! {
+            // Queued frames first: the greeting and catch-up precede the first GPU sample.
+            biased;
             out = rx.recv() => match out {
                 Some(msg) => {
                     if socket.send(msg).await.is_err() {
@@ -116,6 +142,16 @@ async fn session(app: Arc<App>, mut socket: WebSocket, client_id: String, stream
                 }
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}
+            },
+            _ = async {
+                match gpu.as_mut() {
+                    Some(t) => t.tick().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if socket.send(extension::gpu_frame(&app.extension)).await.is_err() {
+                    break;
+                }
             },
         }
     }

@@ -132,7 +132,7 @@ impl TrendsBuilder {
                 }
             })
             .collect();
-        self.trends.workflows.sort_by(|a, b| b.runs.cmp(&a.runs));
+        self.trends.workflows.sort_by_key(|w| std::cmp::Reverse(w.runs));
         self.trends
     }
 }
