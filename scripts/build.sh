@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Release build of the dashboard into dist/ with Trunk.
+#
+#   scripts/build.sh                    # served at /
+#   scripts/build.sh --public-url /sub/ # served under a sub-path (any trunk build flag passes through)
+#
+# Expects scripts/setup.sh to have run (trunk, wasm-bindgen, binaryen's wasm-opt, fetched crates).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# PATH gets tests/e2e/node_modules/.bin (wasm-opt 132) first; TRUNK_SKIP_VERSION_CHECK=true.
+# shellcheck source=scripts/env.sh
+source "$ROOT/scripts/env.sh"
+
+echo "build: trunk build --release $* -> dist/"
+start=$SECONDS
+# Trunk.toml sets offline = true: no tool downloads, and cargo runs --offline.
+trunk build --release --dist dist "$@"
+echo "build: done in $((SECONDS - start))s ($(du -sh dist | cut -f1) in dist/)"

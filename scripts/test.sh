@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order, stopping at the first failure (this is what .ci/run executes):
+#   setup -> fmt -> clippy (native + wasm) -> native tests -> browser unit tests (wasm-bindgen-test in
+#   headless Chromium, against replay servers on :18188/:18189) -> release build -> Playwright
+#   end-to-end -> the extension's pytest suite (scripts/test-extension.sh, when present).
+# The last line is always `N passed, M failed`, summed over every test runner's own summary.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export CI="${CI:-}"
+# Colours in captured logs only get in the way of the count parsing below.
+export CARGO_TERM_COLOR=never FORCE_COLOR=0 NO_COLOR=1
+
+START=$SECONDS
+PASSED=0
+FAILED=0
+LOGDIR="$(mktemp -d)"
+REPLAY_PIDS=()
+
+cleanup() {
+	# Only the replay servers this script started, by their pids.
+	local pid
+	for pid in "${REPLAY_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$LOGDIR"
+}
+trap cleanup EXIT
+
+summary() { echo "$PASSED passed, $FAILED failed"; }
+
+# Add the counts from a step's log: cargo/libtest and wasm-bindgen-test-runner print
+# `test result: ok. X passed; Y failed; ...`, Playwright's list reporter `  X passed (1.2s)` / `  Y failed`.
+count() {
+	local log="$1" p f
+	p=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	p=$(sed -nE 's/^ +([0-9]+) passed \([^)]*\)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -nE 's/^ +([0-9]+) (failed|interrupted)$/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	# pytest's closing line: `37 passed in 1.2s`, `1 failed, 36 passed in 1.2s`, `2 errors in ...`.
+	local last
+	last=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?)(,.*)? in [0-9.]+s' "$log" | tail -1 || true)
+	if [ -n "$last" ]; then
+		p=$(echo "$last" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+		f=$(echo "$last" | grep -oE '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}')
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+	fi
+}
+
+# step NAME CMD...: run CMD with its output shown and logged; count its tests; stop on failure.
+step() {
+	local name="$1" log rc t0
+	shift
+	log="$LOGDIR/step.log"
+	t0=$SECONDS
+	echo
+	echo "=== $name"
+	set +e
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	count "$log"
+	if [ "$rc" -ne 0 ]; then
+		echo
+		echo "FAILED: $name (exit $rc, after $((SECONDS - START))s in total)"
+		# A lint or build failure has no test count of its own: still report a failure.
+		[ "$FAILED" -gt 0 ] || FAILED=1
+		summary
+		exit 1
+	fi
+	echo "--- ok: $name ($((SECONDS - t0))s)"
+}
+
+# --- setup (installs what is missing; puts wasm-opt/playwright on PATH via env.sh) ------------------
+step "setup" bash scripts/setup.sh
+# shellcheck source=scripts/env.sh
+source "$ROOT/scripts/env.sh"
+
+# --- a. formatting ------------------------------------------------------------------------------
+step "cargo fmt --check" cargo fmt --all -- --check
+
+# --- b. lints: natively for the whole workspace (the wasm app compiles natively too: web-sys and
+# friends build on any target), then the app again for the target it actually runs on. -----------
+step "clippy (native, workspace)" cargo clippy --workspace --all-targets -- -D warnings
+step "clippy (wasm32, comfy-dashboard)" \
+	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# --- c. native tests --------------------------------------------------------------------------------
+step "native tests (telemetry-core, comfy-replay)" cargo test -p telemetry-core -p comfy-replay
+
+# The replay server binary: used by the browser unit tests and by Playwright (tests/e2e/replay.ts).
+step "build replay server" cargo build -p comfy-replay
+REPLAY_BIN="$REPLAY_TARGET_DIR/debug/comfy-replay"
+
+# --- d. browser unit tests ----------------------------------------------------------------------------
+# tests/*.rs (wasm-bindgen-test, run_in_browser) talk to replay servers on fixed ports for the duration
+# of this step: 127.0.0.1:18188 (with /telemetry, as with the extension) and 127.0.0.1:18189
+# (`--no-telemetry`, a stock ComfyUI), both with their control API (`POST /__replay/outage`, ...).
+REPLAY_PIDS=()
+# start_replay PORT EXTRA-FLAGS...: start one in the background, wait for its `listening on` line.
+start_replay() {
+	local port="$1" log="$LOGDIR/replay-$1.log" pid fixtures="$ROOT/../shared/fixtures/comfyui"
+	shift
+	[ -d "$fixtures" ] || fixtures="$ROOT/demo/recordings"
+	"$REPLAY_BIN" --host 127.0.0.1 --port "$port" --fixtures "$fixtures" \
+		--enable-cors-header --speed 4 --loop --autostart --scenario a_success "$@" >"$log" 2>&1 &
+	pid=$!
+	REPLAY_PIDS+=("$pid")
+	for _ in $(seq 300); do # at most ~30 s
+		if grep -q '^listening on ' "$log"; then
+			echo "replay server (pid $pid $*): $(grep '^listening on ' "$log")"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "replay server did not start on 127.0.0.1:$port (port already taken?):"
+	cat "$log"
+	return 1
+}
+stop_replays() {
+	local pid
+	for pid in "${REPLAY_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	REPLAY_PIDS=()
+}
+# Not through `step`: its pipe would run this in a subshell and lose REPLAY_PIDS.
+echo
+echo "=== start replay servers on :18188 and :18189"
+if ! { start_replay 18188 && start_replay 18189 --no-telemetry; }; then
+	echo "FAILED: start replay servers"
+	[ "$FAILED" -gt 0 ] || FAILED=1
+	summary
+	exit 1
+fi
+# wasm-bindgen-test-runner drives Debian's chromium through chromedriver (it adds --headless,
+# --no-sandbox and --disable-dev-shm-usage itself). No tests yet also passes ("no tests to run!").
+step "browser unit tests (wasm32, headless chromium)" \
+	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	CHROMEDRIVER="$(command -v chromedriver)" \
+	cargo test -p comfy-dashboard --target wasm32-unknown-unknown
+stop_replays
+
+# --- e. release build + end-to-end ------------------------------------------------------------------
+step "release build (trunk)" bash scripts/build.sh
+# Each test starts its own replay server on a free port, serving dist/ (tests/e2e/replay.ts).
+run_playwright() { (cd tests/e2e && REPLAY_BIN="$REPLAY_BIN" npx --no-install playwright test); }
+step "end-to-end (playwright)" run_playwright
+
+# --- the ComfyUI custom node (Python, comfyui_telemetry/): its own pytest suite and script. ----------
+if [ -f scripts/test-extension.sh ]; then
+	step "extension tests (pytest)" bash scripts/test-extension.sh
+fi
+
+echo
+echo "all steps passed in $((SECONDS - START))s"
+# --- f. the closing line CI reads --------------------------------------------------------------------
+summary
