@@ -96,6 +96,31 @@ impl Pipeline {
         Ok(self.drain(now_ms))
     }
 
+    /// Entries already decoded (a backfill that skipped runs the store has).
+    pub fn on_history_entries(
+        &mut self,
+        entries: &[crate::protocol::http::HistoryEntry],
+        now_ms: f64,
+    ) -> bool {
+        for entry in entries {
+            self.tracker.apply_history(entry, now_ms, &mut self.scratch);
+        }
+        self.drain(now_ms)
+    }
+
+    /// Runs loaded from the store after a reload, so the stream continues them. A run the
+    /// tracker already knows (events arrived first) is left as it is.
+    pub fn restore(&mut self, runs: Vec<crate::run::Run>, now_ms: f64) -> bool {
+        for run in runs {
+            if self.tracker.run(&run.prompt_id).is_none() {
+                let id = run.prompt_id.clone();
+                self.tracker.restore(run);
+                self.scratch.push(Change::Field(Field::Run(id)));
+            }
+        }
+        self.drain(now_ms)
+    }
+
     pub fn on_system_stats(&mut self, body: &str, now_ms: f64) -> Result<bool, DecodeError> {
         let stats = decode_system_stats(body)?;
         self.tracker

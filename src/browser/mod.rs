@@ -2,6 +2,7 @@
 
 pub mod client_id;
 pub mod clock;
+pub mod download;
 pub mod http;
 pub mod notify;
 pub mod settings_store;

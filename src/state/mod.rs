@@ -1,10 +1,14 @@
 //! App-wide state held in one context: signals written only by the stream's observer at flush
 //! time (at most every 200 ms), read by the views.
 
+mod backfill;
 mod live_state;
 mod observer;
+mod store_state;
 mod stream_handle;
 
+pub use backfill::backfill;
 pub use live_state::{LiveState, PreviewImage};
 pub use observer::SignalObserver;
+pub use store_state::{use_store, StoreState, StoreStatus, WriterSlot};
 pub use stream_handle::{provide_stream, use_live, use_stream, StreamHandle};

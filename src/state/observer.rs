@@ -1,4 +1,4 @@
-use super::{LiveState, PreviewImage};
+use super::{LiveState, PreviewImage, WriterSlot};
 use crate::stream::StreamObserver;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -11,14 +11,17 @@ const LIFECYCLE_KEPT: usize = 100;
 /// Copies each coalesced batch into the signals. Only fields named in the batch are touched.
 pub struct SignalObserver {
     state: LiveState,
+    /// Every changed run is also handed to the store's writer (write-as-it-happens).
+    writer: WriterSlot,
     preview_url: RefCell<Option<String>>,
     last_log_seq: RefCell<(u64, u32)>,
 }
 
 impl SignalObserver {
-    pub fn new(state: LiveState) -> SignalObserver {
+    pub fn new(state: LiveState, writer: WriterSlot) -> SignalObserver {
         SignalObserver {
             state,
+            writer,
             preview_url: RefCell::new(None),
             last_log_seq: RefCell::new((0, 0)),
         }
@@ -80,6 +83,13 @@ impl StreamObserver for SignalObserver {
                 Field::Gpu => self.state.gpu.set(tracker.gpu.clone()),
                 Field::Counters => self.state.counters.set(tracker.counters.clone()),
                 Field::Connection => {}
+            }
+        }
+        if let Some(writer) = self.writer.borrow().as_ref() {
+            for id in &changed_ids {
+                if let Some(run) = tracker.run(id) {
+                    writer.note(run, now_ms);
+                }
             }
         }
         if runs_changed {

@@ -162,6 +162,22 @@ impl StreamManager {
         connect(&self.inner);
     }
 
+    /// Continues runs that were open when the page was last closed.
+    pub fn restore(&self, runs: Vec<telemetry_core::run::Run>) {
+        let now = now_ms();
+        let mut inner = self.inner.borrow_mut();
+        let opened = inner.pipeline.restore(runs, now);
+        schedule_flush(&self.inner, &mut inner, opened, now);
+    }
+
+    /// Adds runs ComfyUI's history knows and the store does not (finished while we were away).
+    pub fn apply_history(&self, entries: Vec<telemetry_core::protocol::http::HistoryEntry>) {
+        let now = now_ms();
+        let mut inner = self.inner.borrow_mut();
+        let opened = inner.pipeline.on_history_entries(&entries, now);
+        schedule_flush(&self.inner, &mut inner, opened, now);
+    }
+
     /// Plays a recording instead of a live server (see `load_playlist`).
     pub fn play_recording(&self, frames: Vec<telemetry_core::trace::TraceFrame>) {
         super::demo::play(&self.inner, frames);

@@ -1,14 +1,22 @@
 use super::{
-    history::HistoryPage, live::LivePage, settings::SettingsPage, PolicySetting, ServerSetting,
+    history::{ComparePage, HistoryPage, RunDetailPage},
+    live::LivePage,
+    settings::SettingsPage,
+    PolicySetting, ServerSetting,
 };
 use crate::browser::client_id::new_client_id;
-use crate::state::{provide_stream, use_live, LiveState, SignalObserver, StreamHandle};
+use crate::state::{
+    backfill, provide_stream, use_live, LiveState, SignalObserver, StoreState, StoreStatus,
+    StreamHandle,
+};
+use crate::store::{RunStore, StoreWriter};
 use crate::stream::{StreamConfig, StreamManager};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 use std::rc::Rc;
 use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::endpoint::ServerBase;
 
 /// The path the app is served under (`<base href>`, set by Trunk's public URL), so that it
@@ -49,7 +57,13 @@ fn fallback_server() -> ServerBase {
     ServerBase::parse("127.0.0.1:8188").unwrap_or_else(|_| unreachable!("constant address parses"))
 }
 
-fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>, policy: PolicySetting) {
+fn connect(
+    handle: StreamHandle,
+    state: LiveState,
+    setting: Option<String>,
+    policy: PolicySetting,
+    store: StoreState,
+) {
     let (server, problem) = resolve_server(setting.as_deref());
     let client_id = new_client_id();
     let mut info = ConnectionInfo::new(
@@ -60,15 +74,57 @@ fn connect(handle: StreamHandle, state: LiveState, setting: Option<String>, poli
     info.last_error = problem;
     state.connection.set(info);
     state.server.set(Some(server.clone()));
-    let observer = Rc::new(SignalObserver::new(state));
+    let observer = Rc::new(SignalObserver::new(state, store.writer_slot()));
     let manager = StreamManager::new(StreamConfig::default(), server, client_id, observer);
     handle.replace(manager.clone());
     manager.set_policy(policy.0.get_untracked());
+    restore_unfinished(manager.clone(), store);
     if demo_requested() {
         super::live::start_demo(handle);
     } else {
         manager.start();
     }
+}
+
+/// Opens the run store; without it the live tab keeps working in memory and the history tab
+/// says why.
+fn open_store(store: StoreState, handle: StreamHandle) {
+    leptos::task::spawn_local(async move {
+        match RunStore::open().await {
+            Ok(runs) => {
+                let writer = StoreWriter::new(runs.clone(), 1000);
+                let write_error = store.write_error;
+                writer.on_error(move |e| write_error.set(Some(e)));
+                *store.writer_slot().borrow_mut() = Some(writer);
+                store.store.set_value(Some(runs));
+                store.status.set(StoreStatus::Ready);
+                if let Some(manager) = handle.with(Clone::clone) {
+                    restore_unfinished(manager, store);
+                }
+            }
+            Err(e) => store.status.set(StoreStatus::Failed(e)),
+        }
+    });
+}
+
+/// After a reload, runs that were still queued or running continue where they were.
+fn restore_unfinished(manager: StreamManager, store: StoreState) {
+    let Some(runs) = store.get() else {
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(open) = runs.unfinished().await {
+            let server = manager.server().label();
+            let mine: Vec<_> = open
+                .into_iter()
+                .filter(|r| r.server == server)
+                .map(|r| r.run)
+                .collect();
+            if !mine.is_empty() {
+                manager.restore(mine);
+            }
+        }
+    });
 }
 
 /// `?demo` plays the bundled recording instead of connecting.
@@ -91,7 +147,23 @@ pub fn App() -> impl IntoView {
         StreamConfig::default().max_attempts,
     ));
     let handle = provide_stream(state);
-    Effect::new(move |_| connect(handle, state, setting.0.get(), policy));
+    let store = StoreState::new();
+    provide_context(store);
+    open_store(store, handle);
+    Effect::new(move |_| connect(handle, state, setting.0.get(), policy, store));
+    // Backfill from /api/history whenever the stream (re)opens and the store is ready.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = state
+            .connection
+            .with(|c| c.state == ConnectionState::Open && c.endpoint != Some(EndpointKind::Demo))
+            && store.status.with(|s| *s == StoreStatus::Ready);
+        if open && was_open != Some(true) {
+            if let Some(manager) = handle.with(Clone::clone) {
+                leptos::task::spawn_local(backfill(manager, store));
+            }
+        }
+        open
+    });
     Effect::new(move |_| {
         let p = policy.0.get();
         handle.with(|m| m.set_policy(p));
@@ -107,6 +179,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
                     <Route path=path!("/") view=LivePage/>
                     <Route path=path!("/history") view=HistoryPage/>
+                    <Route path=path!("/history/:run_id") view=RunDetailPage/>
+                    <Route path=path!("/compare") view=ComparePage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                 </Routes>
             </main>

@@ -132,7 +132,9 @@ impl TrendsBuilder {
                 }
             })
             .collect();
-        self.trends.workflows.sort_by_key(|w| std::cmp::Reverse(w.runs));
+        self.trends
+            .workflows
+            .sort_by_key(|w| std::cmp::Reverse(w.runs));
         self.trends
     }
 }

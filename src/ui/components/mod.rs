@@ -4,11 +4,17 @@
 mod artifact_viewer;
 mod fallback_warnings_card;
 mod gpu_status;
+mod line_chart;
+mod node_timeline;
 mod queue_policy_card;
+mod run_error;
 mod telemetry_badges;
 
 pub use artifact_viewer::ArtifactViewer;
 pub use fallback_warnings_card::FallbackWarningsCard;
 pub use gpu_status::GpuStatus;
+pub use line_chart::LineChart;
+pub use node_timeline::NodeTimeline;
 pub use queue_policy_card::QueuePolicyCard;
+pub use run_error::RunError;
 pub use telemetry_badges::TelemetryBadges;

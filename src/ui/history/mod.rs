@@ -1,64 +1,75 @@
-//! The history tab. Until the IndexedDB store lands it lists the runs seen since the page was
-//! opened (streamed, followed or rebuilt from ComfyUI's history), with a status filter.
+//! The history tab: every stored run, filtered through the URL, paged with store cursors.
 
-use crate::state::use_live;
+mod actions;
+mod compare;
+mod detail;
+mod filters;
+mod list;
+mod storage;
+mod trends;
+
+pub use compare::ComparePage;
+pub use detail::RunDetailPage;
+
+use crate::state::{use_live, use_store, StoreStatus};
+use actions::HistoryActions;
+use filters::FilterBar;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use telemetry_core::format;
-use telemetry_core::run::RunStatus;
+use list::{HistoryList, SessionRuns};
+use storage::StorageStatus;
+use telemetry_core::history::HistoryQuery;
+use trends::TrendsPanel;
+
+/// The query in the URL, decoded.
+pub fn use_history_query() -> Memo<HistoryQuery> {
+    let map = use_query_map();
+    Memo::new(move |_| {
+        map.with(|m| {
+            let pairs: Vec<(String, String)> = [
+                "status", "q", "from", "to", "exit", "gpu", "server", "workflow", "sort", "order",
+            ]
+            .iter()
+            .filter_map(|k| m.get(k).map(|v| (k.to_string(), v)))
+            .collect();
+            HistoryQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        })
+    })
+}
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
+    let store = use_store();
     let live = use_live();
-    let query = use_query_map();
-    let status_filter = move || query.with(|q| q.get("status").and_then(|s| RunStatus::parse(&s)));
-    let text_filter = move || query.with(|q| q.get("q").unwrap_or_default().to_lowercase());
-    let rows = move || {
-        let status = status_filter();
-        let text = text_filter();
-        live.runs.with(|runs| {
-            runs.iter()
-                .filter(|r| status.is_none_or(|s| r.status == s))
-                .filter(|r| {
-                    text.is_empty()
-                        || r.prompt_id.to_lowercase().contains(&text)
-                        || r.workflow
-                            .as_deref()
-                            .is_some_and(|w| w.to_lowercase().contains(&text))
-                        || r.outputs
-                            .iter()
-                            .any(|o| o.filename.to_lowercase().contains(&text))
-                })
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
-    let count = move || rows().len();
+    provide_context(list::Selection(RwSignal::new(Vec::new())));
+    // Runs finishing live land in the store a moment later; refresh the list then.
+    Effect::new(move |seen: Option<usize>| {
+        let n = live.lifecycle.with(Vec::len);
+        if seen.is_some_and(|s| s != n) {
+            gloo_timers::callback::Timeout::new(800, move || store.bump()).forget();
+        }
+        n
+    });
     view! {
-        <section class="card">
-            <h2>"Runs this session"</h2>
-            <p class="muted small">"Runs seen since this page was opened, newest first."</p>
-            <p data-testid="history-count" data-count=move || count().to_string()>
-                {move || format!("{} run(s)", count())}
-            </p>
-            <table class="runs" data-testid="history-list">
-                <thead>
-                    <tr><th>"Prompt"</th><th>"Status"</th><th>"Workflow"</th><th>"Duration"</th><th>"Nodes"</th><th>"Outputs"</th></tr>
-                </thead>
-                <tbody>
-                    <For each=rows key=|r| (r.prompt_id.clone(), r.status, r.last_update_ms.to_bits()) let:run>
-                        <tr data-testid="history-row" data-run-id=run.prompt_id.clone()
-                            data-status=run.status.as_str() data-exit-reason="">
-                            <td class="mono" title=run.prompt_id.clone()>{format::short_id(&run.prompt_id).to_owned()}</td>
-                            <td><span class="status-badge" data-status=run.status.as_str()>{run.status.as_str()}</span></td>
-                            <td>{run.workflow.clone().unwrap_or_else(|| "unknown".into())}</td>
-                            <td>{run.duration_ms(run.last_update_ms).map(format::duration_ms).unwrap_or_else(|| "unknown".into())}</td>
-                            <td>{format!("{}/{}", run.nodes_done(), run.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()))}</td>
-                            <td>{run.outputs.len()}</td>
-                        </tr>
-                    </For>
-                </tbody>
-            </table>
-        </section>
+        {move || match store.status.get() {
+            StoreStatus::Opening => view! { <p class="muted">"Opening the run store…"</p> }.into_any(),
+            StoreStatus::Failed(e) => view! {
+                <section class="card" role="alert">
+                    <h2>"History is unavailable"</h2>
+                    <p>{format!("The browser's storage could not be opened: {e}.")}</p>
+                    <p class="muted small">"The live tab keeps working in memory, and nothing already stored was changed. Runs seen since this page was opened are listed below."</p>
+                </section>
+                <SessionRuns/>
+            }.into_any(),
+            StoreStatus::Ready => view! {
+                <div class="history">
+                    <FilterBar/>
+                    <HistoryActions/>
+                    <HistoryList/>
+                    <TrendsPanel/>
+                    <StorageStatus/>
+                </div>
+            }.into_any(),
+        }}
     }
 }

@@ -1,5 +1,6 @@
 use super::use_ticking_now;
 use crate::state::use_live;
+use crate::ui::components::RunError;
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::run::{Run, RunStatus};
@@ -24,7 +25,7 @@ pub fn CurrentRun() -> impl IntoView {
                 <RunHeader/>
                 <RunProgress/>
                 <LivePreview/>
-                <RunError/>
+                <RunError run=current/>
             </Show>
         </section>
     }
@@ -133,37 +134,6 @@ fn LivePreview() -> impl IntoView {
                     {format!("preview from node {}", p.node_id.clone().unwrap_or_else(|| "?".into()))}
                 </figcaption>
             </figure>
-        })}
-    }
-}
-
-#[component]
-fn RunError() -> impl IntoView {
-    let live = use_live();
-    let error = move || {
-        live.current
-            .with(|r| r.as_ref().and_then(|r| r.error.clone()))
-    };
-    view! {
-        {move || error().map(|e| {
-            let traceback = e.traceback.join("");
-            view! {
-                <div class="run-error" data-testid="run-error"
-                    data-node-id=e.node_id.clone().unwrap_or_default()
-                    data-node-type=e.node_type.clone().unwrap_or_default()>
-                    <strong>
-                        {format!("{} in node {} ({})",
-                            e.exception_type.clone().unwrap_or_else(|| "Error".into()),
-                            e.node_id.clone().unwrap_or_else(|| "?".into()),
-                            e.node_type.clone().unwrap_or_else(|| "unknown type".into()))}
-                    </strong>
-                    <p class="mono">{e.exception_message.clone().unwrap_or_default()}</p>
-                    <details>
-                        <summary>"Traceback"</summary>
-                        <pre>{traceback}</pre>
-                    </details>
-                </div>
-            }
         })}
     }
 }

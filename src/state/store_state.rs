@@ -1,0 +1,63 @@
+//! The run store as app-wide state: whether it opened, a revision counter that lists watch to
+//! refresh when new writes land, and the writer the live stream hands its changed runs to.
+
+use crate::store::{RunStore, StoreError, StoreWriter};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreStatus {
+    Opening,
+    Ready,
+    /// The live tab keeps working in memory; the history tab says why it cannot.
+    Failed(StoreError),
+}
+
+/// Shared with the stream's observer, which is created before the store finishes opening.
+pub type WriterSlot = Rc<RefCell<Option<StoreWriter>>>;
+
+#[derive(Clone, Copy)]
+pub struct StoreState {
+    pub store: StoredValue<Option<RunStore>, LocalStorage>,
+    pub writer: StoredValue<WriterSlot, LocalStorage>,
+    pub status: RwSignal<StoreStatus>,
+    /// Bumped after writes, imports and deletes so that views re-query.
+    pub revision: RwSignal<u64>,
+    /// The last write error (quota, blocked), shown on the history tab.
+    pub write_error: RwSignal<Option<StoreError>>,
+}
+
+impl StoreState {
+    pub fn new() -> StoreState {
+        StoreState {
+            store: StoredValue::new_local(None),
+            writer: StoredValue::new_local(Rc::new(RefCell::new(None))),
+            status: RwSignal::new(StoreStatus::Opening),
+            revision: RwSignal::new(0),
+            write_error: RwSignal::new(None),
+        }
+    }
+
+    pub fn get(&self) -> Option<RunStore> {
+        self.store.with_value(Clone::clone)
+    }
+
+    pub fn writer_slot(&self) -> WriterSlot {
+        self.writer.with_value(Rc::clone)
+    }
+
+    pub fn bump(&self) {
+        self.revision.update(|r| *r += 1);
+    }
+}
+
+impl Default for StoreState {
+    fn default() -> Self {
+        StoreState::new()
+    }
+}
+
+pub fn use_store() -> StoreState {
+    expect_context::<StoreState>()
+}

@@ -1,0 +1,58 @@
+use leptos::prelude::*;
+use telemetry_core::format;
+use telemetry_core::history::query::format_date;
+use telemetry_core::history::stats::Point;
+
+/// A small SVG chart over time: points with a tooltip naming the date and value, a labelled
+/// value axis, and first/last dates. SVG rather than a chart crate keeps the bundle small.
+#[component]
+pub fn LineChart(
+    title: &'static str,
+    unit: &'static str,
+    #[prop(into)] points: Signal<Vec<Point>>,
+    #[prop(optional)] percent: bool,
+) -> impl IntoView {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 36.0;
+    let shown = move |v: f64| {
+        if percent {
+            format!("{}%", (v * 100.0).round())
+        } else {
+            format!("{}{unit}", format::number(v))
+        }
+    };
+    view! {
+        <figure class="chart">
+            <figcaption>{title}</figcaption>
+            {move || {
+                let pts = points.get();
+                if pts.is_empty() {
+                    return view! { <p class="muted small">"No data for this filter."</p> }.into_any();
+                }
+                let (x0, x1) = (pts[0].start_ms, pts[pts.len() - 1].start_ms);
+                let (mut y0, mut y1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.value), b.max(p.value)));
+                if percent { y0 = 0.0; y1 = 1.0; }
+                if (y1 - y0).abs() < f64::EPSILON { y0 -= 1.0; y1 += 1.0; }
+                let x = move |t: f64| if x1 > x0 { PAD + (t - x0) / (x1 - x0) * (W - 2.0 * PAD) } else { W / 2.0 };
+                let y = move |v: f64| H - PAD / 2.0 - (v - y0) / (y1 - y0) * (H - PAD);
+                let path = pts.iter().enumerate().map(|(i, p)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(p.start_ms), y(p.value))).collect::<Vec<_>>().join(" ");
+                let dots = pts.iter().map(|p| {
+                    let tip = format!("{}: {}", format_date(p.start_ms), shown(p.value));
+                    view! { <circle cx=format!("{:.1}", x(p.start_ms)) cy=format!("{:.1}", y(p.value)) r="2.5"><title>{tip}</title></circle> }
+                }).collect_view();
+                view! {
+                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title class="chart-svg">
+                        <line x1=PAD y1=H - PAD / 2.0 x2=W - PAD y2=H - PAD / 2.0 class="axis"/>
+                        <text x="2" y=format!("{:.1}", y(y1) + 4.0) class="tick">{shown(y1)}</text>
+                        <text x="2" y=format!("{:.1}", y(y0)) class="tick">{shown(y0)}</text>
+                        <text x=PAD y=H - 2.0 class="tick">{format_date(x0)}</text>
+                        <text x=W - PAD y=H - 2.0 class="tick" text-anchor="end">{format_date(x1)}</text>
+                        <path d=path class="line"/>
+                        {dots}
+                    </svg>
+                }.into_any()
+            }}
+        </figure>
+    }
+}

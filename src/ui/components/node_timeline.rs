@@ -1,0 +1,53 @@
+use leptos::prelude::*;
+use telemetry_core::format;
+use telemetry_core::history::compare::timeline;
+use telemetry_core::run::Run;
+
+/// A waterfall of the run's nodes: when each started and how long it ran, cached nodes marked.
+/// Times are receive times; ComfyUI sends no per-node timestamps.
+#[component]
+pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
+    let bars = move || run.with(|r| r.as_ref().map(timeline).unwrap_or_default());
+    let span = move || {
+        bars()
+            .iter()
+            .filter_map(|b| Some(b.start_ms? + b.duration_ms.unwrap_or(0.0)))
+            .fold(0.0_f64, f64::max)
+            .max(1.0)
+    };
+    view! {
+        <section class="card span-2">
+            <h2>"Node timeline"</h2>
+            <Show when=move || !bars().is_empty() fallback=|| view! { <p class="muted">"No node timings: this run did not stream its events."</p> }>
+                <ol class="timeline" data-testid="node-timeline">
+                    <For each=bars key=|b| (b.node_id.clone(), b.start_ms.map(f64::to_bits), b.duration_ms.map(f64::to_bits)) let:b>
+                        {
+                            let total = span();
+                            let left = b.start_ms.map(|s| s / total * 100.0).unwrap_or(0.0);
+                            let width = b.duration_ms.map(|d| (d / total * 100.0).max(0.6)).unwrap_or(0.6);
+                            let label = format!("{} {}", b.node_id, b.class_type.clone().unwrap_or_default());
+                            let timing = match (b.start_ms, b.duration_ms) {
+                                (_, _) if b.cached => "cached".to_owned(),
+                                (Some(s), Some(d)) => format!("+{} · {}", format::duration_ms(s), format::duration_ms(d)),
+                                (Some(s), None) => format!("+{}", format::duration_ms(s)),
+                                _ => "no timing".to_owned(),
+                            };
+                            view! {
+                                <li class="timeline-row">
+                                    <span class="timeline-label" title=label.clone()>{label.clone()}</span>
+                                    <span class="timeline-track">
+                                        <span class="node-bar" data-testid="node-bar" data-node-id=b.node_id.clone()
+                                            data-cached=b.cached.to_string() data-status=b.status.as_str()
+                                            style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
+                                            title=format!("{label}: {timing}")></span>
+                                    </span>
+                                    <span class="timeline-time small muted">{timing}</span>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ol>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,207 @@
+use super::list::Selection;
+use super::use_history_query;
+use crate::browser::clock::now_ms;
+use crate::browser::download::{download_text, read_file};
+use crate::state::use_store;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use telemetry_core::history::export::{csv_header, csv_row, file_name, json};
+use telemetry_core::history::import::{import, ImportKind};
+use telemetry_core::history::StoredRun;
+use wasm_bindgen::JsCast;
+
+fn confirm(message: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(message).ok())
+        .unwrap_or(false)
+}
+
+/// Export of the filtered runs, import of backups and seed metadata, deletion, comparison.
+#[component]
+pub fn HistoryActions() -> impl IntoView {
+    let store = use_store();
+    let query = use_history_query();
+    let selection = expect_context::<Selection>();
+    let message = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    let say = move |ok: bool, m: String| message.set(Some((ok, m)));
+
+    let export = move |as_csv: bool| {
+        let Some(runs) = store.get() else { return };
+        let q = query.get_untracked();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            // CSV rows are built while streaming; JSON needs the runs themselves.
+            let mut csv = csv_header();
+            let mut all = Vec::new();
+            let result = runs
+                .for_each_matching(&q, |r| {
+                    if as_csv {
+                        csv.push_str(&csv_row(&r.run));
+                    } else {
+                        all.push(r.run.clone());
+                    }
+                })
+                .await;
+            busy.set(false);
+            let now = now_ms();
+            let outcome = match result {
+                Ok(n) if as_csv => download_text(
+                    &file_name("comfy-runs", now, "csv"),
+                    "text/csv;charset=utf-8",
+                    &csv,
+                )
+                .map(|_| n),
+                Ok(n) => download_text(
+                    &file_name("comfy-runs", now, "json"),
+                    "application/json",
+                    &json(all, now),
+                )
+                .map(|_| n),
+                Err(e) => Err(e.to_string()),
+            };
+            match outcome {
+                Ok(n) => say(true, format!("Exported {n} run(s).")),
+                Err(e) => say(false, format!("Export failed: {e}")),
+            }
+        });
+    };
+
+    let on_import = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let Some(runs) = store.get() else { return };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let text = read_file(file).await;
+            let outcome = match text
+                .map_err(|e| e.to_string())
+                .and_then(|t| import(&t).map_err(|e| e.to_string()))
+            {
+                Ok(imported) => {
+                    let records: Vec<StoredRun> =
+                        imported.runs.iter().map(StoredRun::from_run).collect();
+                    let keys: Vec<String> = records.iter().map(|r| r.key.clone()).collect();
+                    let new = runs
+                        .missing(&keys)
+                        .await
+                        .map(|m| m.len())
+                        .unwrap_or(keys.len());
+                    match runs.put(&records).await {
+                        Ok(()) => Ok(format!(
+                            "Imported {} run(s) from {} ({} new, {} updated{}).",
+                            records.len(),
+                            match imported.kind {
+                                ImportKind::Backup => "a backup",
+                                ImportKind::GemDirect => "gemDirect1 metadata",
+                            },
+                            new,
+                            records.len() - new,
+                            if imported.skipped > 0 {
+                                format!(", {} unreadable skipped", imported.skipped)
+                            } else {
+                                String::new()
+                            }
+                        )),
+                        Err(e) => Err(e.to_string()),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            busy.set(false);
+            match outcome {
+                Ok(m) => {
+                    say(true, m);
+                    store.bump();
+                }
+                Err(e) => say(false, format!("Import failed: {e}")),
+            }
+        });
+    };
+
+    let delete_selected = move |_| {
+        let ids = selection.0.get_untracked();
+        if ids.is_empty()
+            || !confirm(&format!(
+                "Delete {} selected run(s) from this browser?",
+                ids.len()
+            ))
+        {
+            return;
+        }
+        let Some(runs) = store.get() else { return };
+        leptos::task::spawn_local(async move {
+            let mut keys = Vec::new();
+            for id in &ids {
+                if let Ok(Some(r)) = runs.find_prompt(id).await {
+                    keys.push(r.key);
+                }
+            }
+            match runs.delete(&keys).await {
+                Ok(()) => {
+                    say(true, format!("Deleted {} run(s).", keys.len()));
+                    selection.0.set(Vec::new());
+                    store.bump();
+                }
+                Err(e) => say(false, format!("Delete failed: {e}")),
+            }
+        });
+    };
+    let clear_all = move |_| {
+        if !confirm("Delete every stored run from this browser? This cannot be undone.") {
+            return;
+        }
+        let Some(runs) = store.get() else { return };
+        leptos::task::spawn_local(async move {
+            match runs.clear().await {
+                Ok(()) => {
+                    say(true, "All stored runs deleted.".into());
+                    selection.0.set(Vec::new());
+                    store.bump();
+                }
+                Err(e) => say(false, format!("Clear failed: {e}")),
+            }
+        });
+    };
+    let navigate = use_navigate();
+    let compare = move |_| {
+        let ids = selection.0.get_untracked();
+        navigate(
+            &format!(
+                "/compare?runs={}",
+                ids.iter()
+                    .map(|i| telemetry_core::endpoint::encode(i))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Default::default(),
+        );
+    };
+    let selected = move || selection.0.with(Vec::len);
+    view! {
+        <section class="card actions-bar" aria-label="Actions">
+            <div class="row">
+                <button data-testid="export-csv" on:click=move |_| export(true) disabled=move || busy.get()>"Export CSV"</button>
+                <button data-testid="export-json" on:click=move |_| export(false) disabled=move || busy.get()>"Export JSON"</button>
+                <label class="file-button">"Import JSON…"
+                    <input type="file" data-testid="import-file" accept=".json,application/json" on:change=on_import/>
+                </label>
+                <button data-testid="compare-selected" on:click=compare disabled=move || !(2..=4).contains(&selected())>
+                    {move || format!("Compare {} selected", selected())}
+                </button>
+                <button class="danger" data-testid="delete-selected" on:click=delete_selected disabled=move || selected() == 0>"Delete selected"</button>
+                <button class="danger" data-testid="clear-all" on:click=clear_all>"Clear all"</button>
+            </div>
+            <p class="muted small">"Exports cover the runs matching the current filter. Import accepts a JSON export (runs already stored are updated, not duplicated) or a gemDirect1 artifact-metadata.json."</p>
+            {move || message.get().map(|(ok, m)| view! { <p class=if ok { "ok-text small" } else { "error-text small" } role="status" data-testid="action-message">{m}</p> })}
+        </section>
+    }
+}

@@ -1,0 +1,108 @@
+use crate::state::{use_live, use_store};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use telemetry_core::format;
+use telemetry_core::history::compare::{aligned_nodes, compare, timeline};
+use telemetry_core::run::Run;
+
+/// Two to four runs side by side: every field, differences highlighted, timelines aligned.
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let query = use_query_map();
+    let live = use_live();
+    let store = use_store();
+    let ids = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("runs")
+                .unwrap_or_default()
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .take(4)
+                .collect::<Vec<_>>()
+        })
+    });
+    let runs = RwSignal::new(Vec::<Run>::new());
+    Effect::new(move |_| {
+        let ids = ids.get();
+        // Opened by URL, the page renders before the store has opened: run again once it has.
+        store.status.track();
+        let in_memory = live.runs.get_untracked();
+        let Some(db) = store.get() else {
+            runs.set(
+                ids.iter()
+                    .filter_map(|id| in_memory.iter().find(|r| r.prompt_id == *id).cloned())
+                    .collect(),
+            );
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let mut found = Vec::new();
+            for id in &ids {
+                match db.find_prompt(id).await {
+                    Ok(Some(r)) => found.push(r.run),
+                    _ => found.extend(in_memory.iter().find(|r| r.prompt_id == *id).cloned()),
+                }
+            }
+            runs.set(found);
+        });
+    });
+    let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
+    view! {
+        <section class="card" data-testid="compare-view" data-runs=move || ids.get().join(",")>
+            <p class="small"><A href="/history">"← All runs"</A></p>
+            <h2>"Compare runs"</h2>
+            <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
+                <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
+            }>
+                <div class="table-scroll">
+                <table class="runs compare">
+                    <thead><tr><th>"Field"</th>
+                        {move || runs.get().into_iter().map(|r| view! {
+                            <th class="mono"><A href=format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id))>{format::short_id(&r.prompt_id).to_owned()}</A></th>
+                        }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        <For each=rows key=|r| (r.field, r.values.clone()) let:row>
+                            <tr class:differs=row.differs data-field=row.field data-differs=row.differs.to_string()>
+                                <th scope="row">{row.label}</th>
+                                {row.values.iter().map(|v| view! { <td>{v.clone()}</td> }).collect_view()}
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+                </div>
+                <h2>"Node timelines"</h2>
+                {move || {
+                    let list = runs.get();
+                    let refs: Vec<&Run> = list.iter().collect();
+                    let nodes = aligned_nodes(&refs);
+                    let bars: Vec<_> = list.iter().map(timeline).collect();
+                    let span = bars.iter().flatten().filter_map(|b| Some(b.start_ms? + b.duration_ms.unwrap_or(0.0))).fold(1.0_f64, f64::max);
+                    view! {
+                        <table class="runs timelines">
+                            <tbody>
+                                {nodes.into_iter().map(|id| view! {
+                                    <tr>
+                                        <th scope="row" class="mono">{id.clone()}</th>
+                                        {bars.iter().map(|run_bars| {
+                                            let bar = run_bars.iter().find(|b| b.node_id == id).cloned();
+                                            view! { <td class="timeline-track">{bar.map(|b| {
+                                                let left = b.start_ms.map(|s| s / span * 100.0).unwrap_or(0.0);
+                                                let width = b.duration_ms.map(|d| (d / span * 100.0).max(0.8)).unwrap_or(0.8);
+                                                view! { <span class="node-bar" data-cached=b.cached.to_string() data-status=b.status.as_str()
+                                                    style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
+                                                    title=b.duration_ms.map(format::duration_ms).unwrap_or_else(|| if b.cached { "cached".into() } else { "no timing".into() })></span> }
+                                            })}</td> }
+                                        }).collect_view()}
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                }}
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,168 @@
+use super::use_history_query;
+use crate::state::{use_live, use_store};
+use crate::store::PageCursor;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use telemetry_core::format;
+use telemetry_core::history::query::format_iso;
+use telemetry_core::history::StoredRun;
+
+const PAGE: usize = 50;
+
+/// Selected run ids, shared by the list and the actions bar.
+#[derive(Clone, Copy)]
+pub struct Selection(pub RwSignal<Vec<String>>);
+
+/// The matching runs, a page at a time through store cursors: never the whole store in memory.
+#[component]
+pub fn HistoryList() -> impl IntoView {
+    let store = use_store();
+    let query = use_history_query();
+    let rows = RwSignal::new(Vec::<StoredRun>::new());
+    let next = RwSignal::new(None::<PageCursor>);
+    let count = RwSignal::new(None::<u64>);
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let generation = StoredValue::new(0u64);
+    let selection = expect_context::<Selection>();
+
+    // A new query or new data: start again from the first page. Results of an older query that
+    // arrive late are dropped.
+    Effect::new(move |_| {
+        let q = query.get();
+        store.revision.track();
+        let Some(runs) = store.get() else { return };
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let page = runs.page(&q, None, PAGE).await;
+            let total = runs.count(&q).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            loading.set(false);
+            match (page, total) {
+                (Ok(page), Ok(total)) => {
+                    rows.set(page.runs);
+                    next.set(page.next);
+                    count.set(Some(total));
+                    error.set(None);
+                }
+                (Err(e), _) | (_, Err(e)) => error.set(Some(e.to_string())),
+            }
+        });
+    });
+    let more = move |_| {
+        let (Some(runs), Some(cursor)) = (store.get(), next.get_untracked()) else {
+            return;
+        };
+        let q = query.get_untracked();
+        let mine = generation.get_value();
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let page = runs.page(&q, Some(&cursor), PAGE).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            loading.set(false);
+            match page {
+                Ok(page) => {
+                    rows.update(|r| r.extend(page.runs));
+                    next.set(page.next);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let toggle = move |id: String| {
+        selection.0.update(|s| {
+            if let Some(at) = s.iter().position(|x| *x == id) {
+                s.remove(at);
+            } else {
+                s.push(id);
+            }
+        })
+    };
+    view! {
+        <section class="card span-2">
+            <div class="card-head">
+                <h2>"Runs"</h2>
+                <p data-testid="history-count" data-count=move || count.get().map(|c| c.to_string()).unwrap_or_default()>
+                    {move || match count.get() { Some(1) => "1 matching run".to_owned(), Some(n) => format!("{n} matching runs"), None => "counting…".into() }}
+                </p>
+            </div>
+            {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+            <div class="table-scroll">
+            <table class="runs" data-testid="history-list">
+                <thead><tr>
+                    <th><span class="sr-only">"Select"</span></th><th>"Prompt"</th><th>"Status"</th><th>"Started"</th><th>"Duration"</th>
+                    <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
+                        {
+                            let id = r.prompt_id.clone();
+                            let row_id = id.clone();
+                            let label = format!("Select {}", format::short_id(&id));
+                            let href = format!("/history/{}", telemetry_core::endpoint::encode(&id));
+                            let short = format::short_id(&id).to_owned();
+                            let checked_id = id.clone();
+                            let toggle_id = id.clone();
+                            let run = &r.run;
+                            view! {
+                                <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone()>
+                                    <td><input type="checkbox" aria-label=label
+                                        prop:checked=move || selection.0.with(|s| s.contains(&checked_id))
+                                        on:change=move |_| toggle(toggle_id.clone())/></td>
+                                    <td class="mono"><A href=href>{short}</A></td>
+                                    <td><span class="status-badge" data-status=r.status.clone()>{r.status.clone()}</span></td>
+                                    <td class="small">{format_iso(r.start_ms).replace('T', " ").chars().take(19).collect::<String>()}</td>
+                                    <td>{if r.duration_ms >= 0.0 { format::duration_ms(r.duration_ms) } else { "unknown".into() }}</td>
+                                    <td class="small">{if r.workflow.is_empty() { "unknown".to_owned() } else { r.workflow.clone() }}</td>
+                                    <td>{format!("{}/{}", run.nodes_done(), run.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()))}</td>
+                                    <td>{run.outputs.len()}</td>
+                                    <td class="small">{if r.gpu.is_empty() { "unknown".to_owned() } else { r.gpu.clone() }}</td>
+                                    <td class="small">{r.exit_reason.clone()}</td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+            </div>
+            <Show when=move || rows.with(Vec::is_empty) && !loading.get()>
+                <p class="muted">"No stored run matches. Runs appear here as they happen, and runs that finished while this page was closed are added from ComfyUI's history."</p>
+            </Show>
+            <Show when=move || next.with(Option::is_some)>
+                <button data-testid="load-more" on:click=more disabled=move || loading.get()>"Load more"</button>
+            </Show>
+        </section>
+    }
+}
+
+/// When the store cannot be used: the runs seen since the page opened, from memory.
+#[component]
+pub fn SessionRuns() -> impl IntoView {
+    let live = use_live();
+    view! {
+        <section class="card">
+            <h2>"Runs this session"</h2>
+            <p data-testid="history-count" data-count=move || live.runs.with(Vec::len).to_string()>
+                {move || format!("{} run(s) in memory", live.runs.with(Vec::len))}
+            </p>
+            <table class="runs" data-testid="history-list">
+                <tbody>
+                    <For each=move || live.runs.get() key=|r| (r.prompt_id.clone(), r.status) let:run>
+                        <tr data-testid="history-row" data-run-id=run.prompt_id.clone() data-status=run.status.as_str()
+                            data-exit-reason=telemetry_core::history::record::exit_reason(&run)>
+                            <td class="mono">{format::short_id(&run.prompt_id).to_owned()}</td>
+                            <td>{run.status.as_str()}</td>
+                            <td>{run.workflow.clone().unwrap_or_else(|| "unknown".into())}</td>
+                        </tr>
+                    </For>
+                </tbody>
+            </table>
+        </section>
+    }
+}

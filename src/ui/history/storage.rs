@@ -1,0 +1,72 @@
+use crate::browser::clock::now_ms;
+use crate::state::use_store;
+use crate::store::RunStore;
+use leptos::prelude::*;
+use telemetry_core::format::MIB;
+
+const RETENTION_KEY: &str = "comfy-dashboard.retention";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// `(keep last N runs, keep N days)`; `None` keeps everything.
+fn load_retention() -> (Option<u32>, Option<u32>) {
+    storage()
+        .and_then(|s| s.get_item(RETENTION_KEY).ok().flatten())
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or((None, None))
+}
+
+/// Storage used and the browser's quota, plus the retention setting.
+#[component]
+pub fn StorageStatus() -> impl IntoView {
+    let store = use_store();
+    let estimate = RwSignal::new(None::<(f64, f64)>);
+    Effect::new(move |_| {
+        store.revision.track();
+        leptos::task::spawn_local(async move { estimate.set(RunStore::estimate().await) });
+    });
+    let (last, days) = load_retention();
+    let keep_last = RwSignal::new(last.map(|v| v.to_string()).unwrap_or_default());
+    let keep_days = RwSignal::new(days.map(|v| v.to_string()).unwrap_or_default());
+    let note = RwSignal::new(None::<String>);
+    let apply = move |_| {
+        let parse = |s: String| s.trim().parse::<u32>().ok().filter(|v| *v > 0);
+        let (last, days) = (
+            parse(keep_last.get_untracked()),
+            parse(keep_days.get_untracked()),
+        );
+        if let (Some(s), Ok(j)) = (storage(), serde_json::to_string(&(last, days))) {
+            let _ = s.set_item(RETENTION_KEY, &j);
+        }
+        let Some(runs) = store.get() else { return };
+        leptos::task::spawn_local(async move {
+            match runs.apply_retention(last, days, now_ms()).await {
+                Ok(n) => {
+                    note.set(Some(format!("Retention applied: {n} old run(s) deleted.")));
+                    store.bump();
+                }
+                Err(e) => note.set(Some(format!("Retention failed: {e}"))),
+            }
+        });
+    };
+    view! {
+        <section class="card" data-testid="storage-status"
+            data-used-bytes=move || estimate.get().map(|(u, _)| (u as u64).to_string()).unwrap_or_default()
+            data-quota-bytes=move || estimate.get().map(|(_, q)| (q as u64).to_string()).unwrap_or_default()>
+            <h2>"Storage"</h2>
+            <p>{move || match estimate.get() {
+                Some((used, quota)) => format!("{:.1} MB used of {:.0} MB the browser allows ({:.2}%).", used / MIB, quota / MIB, if quota > 0.0 { used / quota * 100.0 } else { 0.0 }),
+                None => "This browser does not report storage use.".into(),
+            }}</p>
+            {move || store.write_error.get().map(|e| view! { <p class="error-text small" role="alert">{format!("Saving runs failed: {e}. The live tab keeps working; delete old runs or lower retention to free space.")}</p> })}
+            <div class="row">
+                <label>"Keep the last " <input type="number" min="1" class="num" aria-label="runs to keep" prop:value=move || keep_last.get() on:input:target=move |ev| keep_last.set(ev.target().value())/> " runs"</label>
+                <label>"and at most " <input type="number" min="1" class="num" aria-label="days to keep" prop:value=move || keep_days.get() on:input:target=move |ev| keep_days.set(ev.target().value())/> " days"</label>
+                <button data-testid="apply-retention" on:click=apply>"Apply retention"</button>
+            </div>
+            {move || note.get().map(|n| view! { <p class="small">{n}</p> })}
+        </section>
+    }
+}

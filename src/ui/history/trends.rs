@@ -1,0 +1,65 @@
+use super::use_history_query;
+use crate::state::use_store;
+use crate::ui::components::LineChart;
+use leptos::prelude::*;
+use telemetry_core::format;
+use telemetry_core::history::stats::{Trends, TrendsBuilder};
+
+/// Trends over the filtered runs, computed on request in one streaming pass.
+#[component]
+pub fn TrendsPanel() -> impl IntoView {
+    let store = use_store();
+    let query = use_history_query();
+    let open = RwSignal::new(false);
+    let trends = RwSignal::new(None::<Trends>);
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        let q = query.get();
+        store.revision.track();
+        let Some(runs) = store.get() else { return };
+        leptos::task::spawn_local(async move {
+            let mut b = TrendsBuilder::default();
+            if runs.for_each_matching(&q, |r| b.add(r)).await.is_ok() {
+                trends.set(Some(b.finish()));
+            }
+        });
+    });
+    let series = move |f: fn(&Trends) -> Vec<telemetry_core::history::stats::Point>| {
+        Signal::derive(move || trends.with(|t| t.as_ref().map(f).unwrap_or_default()))
+    };
+    view! {
+        <section class="card span-2" data-testid="trends">
+            <div class="card-head">
+                <h2>"Trends"</h2>
+                <button aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                    {move || if open.get() { "Hide trends" } else { "Show trends" }}
+                </button>
+            </div>
+            <Show when=move || open.get()>
+                {move || trends.get().map(|t| view! {
+                    <p>{format!("{} runs · success rate {} · {} failed · {} interrupted", t.runs,
+                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted)}</p>
+                })}
+                <div class="charts">
+                    <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>
+                    <LineChart title="VRAM delta" unit=" MB" points=series(|t| t.vram_delta_mb.clone())/>
+                    <LineChart title="Success rate per day" unit="" percent=true points=series(|t| t.daily_success.clone())/>
+                </div>
+                <table class="runs">
+                    <thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Succeeded"</th><th>"p50"</th><th>"p95"</th></tr></thead>
+                    <tbody>
+                        {move || trends.with(|t| t.as_ref().map(|t| t.workflows.iter().map(|w| view! {
+                            <tr>
+                                <td>{w.workflow.clone()}</td><td>{w.runs}</td><td>{w.succeeded}</td>
+                                <td>{w.p50_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
+                                <td>{w.p95_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
+                            </tr>
+                        }).collect_view()))}
+                    </tbody>
+                </table>
+            </Show>
+        </section>
+    }
+}
