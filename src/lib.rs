@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod state;
+pub mod store;
 pub mod stream;
 pub mod ui;
 

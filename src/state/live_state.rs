@@ -3,7 +3,7 @@ use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::event_log::LogLine;
 use telemetry_core::run::Run;
-use telemetry_core::tracker::{Counters, GpuState, Lifecycle, QueueState};
+use telemetry_core::tracker::{Counters, ExtensionInfo, GpuState, Lifecycle, QueueState};
 
 /// The latest sampler preview, as an object URL the `<img>` can show.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,8 @@ pub struct LiveState {
     pub lifecycle: RwSignal<Vec<Lifecycle>>,
     /// The server in use, for `/api/view` links.
     pub server: RwSignal<Option<ServerBase>>,
+    /// The extension said hello: every client's runs stream to this page.
+    pub extension: RwSignal<Option<ExtensionInfo>>,
 }
 
 impl LiveState {
@@ -50,6 +52,7 @@ impl LiveState {
             last_update_ms: RwSignal::new(None),
             lifecycle: RwSignal::new(Vec::new()),
             server: RwSignal::new(None),
+            extension: RwSignal::new(None),
         }
     }
 }

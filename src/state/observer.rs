@@ -82,7 +82,15 @@ impl StreamObserver for SignalObserver {
                 Field::Preview => self.set_preview(pipeline),
                 Field::Gpu => self.state.gpu.set(tracker.gpu.clone()),
                 Field::Counters => self.state.counters.set(tracker.counters.clone()),
-                Field::Connection => {}
+                Field::Connection => {
+                    if self
+                        .state
+                        .extension
+                        .with_untracked(|e| e != &tracker.extension)
+                    {
+                        self.state.extension.set(tracker.extension.clone());
+                    }
+                }
             }
         }
         if let Some(writer) = self.writer.borrow().as_ref() {

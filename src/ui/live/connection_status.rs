@@ -18,7 +18,14 @@ pub fn ConnectionStatus() -> impl IntoView {
         conn.with(|c| match c.state {
             ConnectionState::Connecting => "Connecting…".to_owned(),
             ConnectionState::Open => match c.endpoint {
-                Some(EndpointKind::Telemetry) => "Live: full stream (/telemetry)".to_owned(),
+                Some(EndpointKind::Telemetry) => match live.extension.get() {
+                    Some(x) => format!(
+                        "Live: full stream from the telemetry extension {} (ComfyUI {})",
+                        x.version.map(|v| format!("v{v}")).unwrap_or_default(),
+                        x.comfyui_version.unwrap_or_else(|| "?".into())
+                    ),
+                    None => "Live: /telemetry".to_owned(),
+                },
                 Some(EndpointKind::Demo) => "Playing a recorded demo".to_owned(),
                 _ => "Live: ComfyUI /ws (own runs only)".to_owned(),
             },
@@ -44,8 +51,9 @@ pub fn ConnectionStatus() -> impl IntoView {
     };
     let offline = move || conn.with(|c| c.state == ConnectionState::Offline);
     let malformed = move || live.counters.with(|c| c.malformed);
+    let full = move || live.extension.with(Option::is_some).to_string();
     view! {
-        <div class="connection" data-testid="connection-status" data-state=state data-attempt=attempt data-endpoint=endpoint>
+        <div class="connection" data-testid="connection-status" data-state=state data-attempt=attempt data-endpoint=endpoint data-full-stream=full>
             <div class="conn-line">
                 <span class="dot" data-state=state aria-hidden="true"></span>
                 <strong class="conn-headline">{headline}</strong>

@@ -1,0 +1,18 @@
+//! Past runs in IndexedDB, so the history survives reloads and grows past what the live view
+//! keeps. Every decision about a record (its fields, filters, order) is made in
+//! `telemetry_core::history`; this module only stores, finds and walks records.
+
+mod codec;
+mod error;
+mod estimate;
+mod migrate;
+mod open;
+mod plan;
+mod run_store;
+pub mod schema;
+mod writer;
+
+pub use error::{classify, StoreError};
+pub use plan::PageCursor;
+pub use run_store::{Page, RunStore};
+pub use writer::StoreWriter;

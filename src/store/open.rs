@@ -1,0 +1,175 @@
+//! Opening the database: the upgrade handshake, with the failure modes `rexie` cannot see.
+//!
+//! `rexie`'s builder awaits only success or error, so an upgrade blocked by another tab would
+//! hang forever, and its future cannot be dropped safely while the request is pending. We
+//! therefore run the upgrade on a short-lived `web-sys` connection that listens for `blocked`,
+//! close it, and only then let `rexie` open the (now current) database for the real work.
+
+use super::error::classify;
+use super::schema;
+use super::StoreError;
+use futures::channel::mpsc;
+use futures::future::{select, Either};
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbVersionChangeEvent};
+
+/// How long an upgrade may stay blocked by another tab before we tell the person.
+pub const BLOCKED_GIVE_UP_MS: u32 = 3_000;
+/// How long IndexedDB may stay silent before we call it unavailable. Generous: another tab's
+/// long upgrade queues our request without any event.
+pub const SILENT_GIVE_UP_MS: u32 = 20_000;
+
+enum Step {
+    Blocked,
+    Upgrading,
+    Done(Result<(), StoreError>),
+}
+
+/// Brings the database to `schema::SCHEMA_VERSION` and closes the connection used for it.
+pub async fn upgrade(name: &str) -> Result<(), StoreError> {
+    let factory = web_sys::window()
+        .ok_or_else(|| StoreError::Unavailable("no window".to_owned()))?
+        .indexed_db()
+        .map_err(|e| StoreError::Unavailable(describe(&e)))?
+        .ok_or_else(|| StoreError::Unavailable("IndexedDB is not available".to_owned()))?;
+    let request = factory
+        .open_with_u32(name, schema::SCHEMA_VERSION)
+        .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+
+    let (tx, mut rx) = mpsc::unbounded::<Step>();
+    // Set once we stopped waiting; a late success must then close what it opened.
+    let gave_up = Rc::new(Cell::new(false));
+    install_handlers(&request, tx, gave_up.clone());
+
+    let mut waiting = Wait::Silent;
+    loop {
+        let limit = match waiting {
+            Wait::Silent => Some(SILENT_GIVE_UP_MS),
+            Wait::Blocked => Some(BLOCKED_GIVE_UP_MS),
+            Wait::Upgrading => None,
+        };
+        let step = match limit {
+            Some(ms) => match select(rx.next(), TimeoutFuture::new(ms)).await {
+                Either::Left((step, _)) => step,
+                Either::Right(_) => {
+                    gave_up.set(true);
+                    return Err(match waiting {
+                        Wait::Blocked => StoreError::Blocked,
+                        _ => StoreError::Unavailable(format!(
+                            "IndexedDB did not answer within {ms} ms"
+                        )),
+                    });
+                }
+            },
+            None => rx.next().await,
+        };
+        match step {
+            Some(Step::Blocked) => waiting = Wait::Blocked,
+            // Index creation over a large store can take long; it is progress, not a hang.
+            Some(Step::Upgrading) => waiting = Wait::Upgrading,
+            Some(Step::Done(result)) => return result,
+            None => return Err(StoreError::Failed("the open request vanished".to_owned())),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Wait {
+    Silent,
+    Blocked,
+    Upgrading,
+}
+
+/// Each handler fires at most once per open request, so `once_into_js` frees them as they run
+/// (the ones that never fire stay allocated: a few bytes per open).
+fn install_handlers(
+    request: &IdbOpenDbRequest,
+    tx: mpsc::UnboundedSender<Step>,
+    gave_up: Rc<Cell<bool>>,
+) {
+    let on_blocked = {
+        let tx = tx.clone();
+        Closure::once_into_js(move |_: web_sys::Event| {
+            let _ = tx.unbounded_send(Step::Blocked);
+        })
+    };
+    let on_upgrade = {
+        let tx = tx.clone();
+        let request = request.clone();
+        Closure::once_into_js(move |event: web_sys::Event| {
+            let _ = tx.unbounded_send(Step::Upgrading);
+            let old = event
+                .dyn_ref::<IdbVersionChangeEvent>()
+                .map(|e| e.old_version() as u32)
+                .unwrap_or(0);
+            let db = request
+                .result()
+                .ok()
+                .and_then(|r| r.dyn_into::<IdbDatabase>().ok());
+            let upgrade_tx = request.transaction();
+            let result = match (db, &upgrade_tx) {
+                (Some(db), Some(utx)) => schema::upgrade(&db, utx, old),
+                _ => Err(JsValue::from_str("upgrade without database or transaction")),
+            };
+            if let (Err(e), Some(utx)) = (result, upgrade_tx) {
+                // The first `Done` wins, so the reason goes out before the abort's `AbortError`.
+                let reason = format!("the history upgrade failed: {}", describe(&e));
+                let _ = tx.unbounded_send(Step::Done(Err(StoreError::Failed(reason))));
+                // Aborting rolls the whole upgrade back: the old layout and data stay as they were.
+                let _ = utx.abort();
+            }
+        })
+    };
+    let on_success = {
+        let tx = tx.clone();
+        let request = request.clone();
+        Closure::once_into_js(move |_: web_sys::Event| {
+            if let Some(db) = request
+                .result()
+                .ok()
+                .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
+            {
+                db.close();
+            }
+            if !gave_up.get() {
+                let _ = tx.unbounded_send(Step::Done(Ok(())));
+            }
+        })
+    };
+    let on_error = {
+        let request = request.clone();
+        Closure::once_into_js(move |_: web_sys::Event| {
+            let err = match request.error() {
+                Ok(Some(e)) => open_error(&e),
+                _ => StoreError::Failed("opening the history database failed".to_owned()),
+            };
+            let _ = tx.unbounded_send(Step::Done(Err(err)));
+        })
+    };
+    request.set_onblocked(Some(on_blocked.unchecked_ref()));
+    request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
+    request.set_onsuccess(Some(on_success.unchecked_ref()));
+    request.set_onerror(Some(on_error.unchecked_ref()));
+}
+
+fn describe(e: &JsValue) -> String {
+    match classify(e) {
+        StoreError::Failed(s) | StoreError::Unavailable(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// An open that fails for any reason but these means storage is off here (Firefox's private
+/// mode used to fail with `InvalidStateError`, Safari with `UnknownError`).
+fn open_error(e: &web_sys::DomException) -> StoreError {
+    match e.name().as_str() {
+        "VersionError" | "QuotaExceededError" => classify(e.as_ref()),
+        "AbortError" => StoreError::Failed(format!("the history upgrade failed: {}", e.message())),
+        name => StoreError::Unavailable(format!("{name}: {}", e.message())),
+    }
+}

@@ -1,0 +1,520 @@
+//! The history of past runs in IndexedDB.
+//!
+//! Nothing here loads the whole store: lists walk an index in chunks and stop once a page is
+//! full, counts use index counts where the filters allow, and everything else streams.
+
+use super::estimate;
+use super::plan::{self, Lead, PageCursor, Part, Range};
+use super::schema::{self, RUNS};
+use super::{codec, migrate, open, StoreError};
+use futures::future::join_all;
+use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
+use telemetry_core::run::RunStatus;
+use wasm_bindgen::JsValue;
+
+/// Largest read per cursor pass: big enough to amortise a transaction, small enough that a
+/// sparse filter over 100 000 runs never holds more than this many records at once.
+const MAX_CHUNK: u32 = 500;
+/// Below this many runs in the filters' range, a non-time sort loads the range and sorts it in
+/// memory instead of walking the whole sort index.
+const CANDIDATES: u64 = 2_000;
+/// Keys handled per write transaction by delete, retention and `missing`.
+const KEYS_CHUNK: usize = 500;
+
+pub struct Page {
+    pub runs: Vec<StoredRun>,
+    /// Where the next page starts; `None` when nothing matching is left.
+    pub next: Option<PageCursor>,
+}
+
+/// Shared by every clone; the connection closes when the last clone goes (or on `close`).
+#[derive(Clone)]
+pub struct RunStore {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    conn: RefCell<Option<Rc<Conn>>>,
+    candidates: Cell<u64>,
+}
+
+/// Closes the connection when dropped. Operations hold their own `Rc`, so `close()` during a
+/// read lets that read finish. Without this, a dropped `Rexie` would leave an open connection
+/// whose `versionchange` handler is gone, and it would block every later upgrade.
+struct Conn(Option<Rexie>);
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            db.close();
+        }
+    }
+}
+
+impl Conn {
+    fn db(&self) -> Result<&Rexie, StoreError> {
+        self.0.as_ref().ok_or_else(closed)
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Failed("the history store is closed".to_owned())
+}
+
+enum Bounds {
+    All,
+    Empty,
+    Range(KeyRange),
+}
+
+fn bounds(lower: Option<(JsValue, bool)>, upper: Option<(JsValue, bool)>) -> Bounds {
+    // IndexedDB throws for an empty range (lower above upper); for a walk that means "nothing".
+    let range = match (lower, upper) {
+        (None, None) => return Bounds::All,
+        (Some((l, lo)), Some((u, uo))) => KeyRange::bound(&l, &u, Some(lo), Some(uo)),
+        (Some((l, lo)), None) => KeyRange::lower_bound(&l, Some(lo)),
+        (None, Some((u, uo))) => KeyRange::upper_bound(&u, Some(uo)),
+    };
+    match range {
+        Ok(r) => Bounds::Range(r),
+        Err(_) => Bounds::Empty,
+    }
+}
+
+/// Waits for a write transaction to commit. An abort without a reason is what Chrome does when
+/// the disk quota is hit, so it is reported as `QuotaExceeded` when storage is nearly full.
+pub(crate) async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
+    match tx.done().await {
+        Ok(r) if r.is_committed() => Ok(()),
+        Ok(_) => Err(write_error(StoreError::Failed("the write was aborted".to_owned())).await),
+        Err(e) => Err(write_error(e.into()).await),
+    }
+}
+
+async fn write_error(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Failed(s)
+            if (s.contains("AbortError") || s.contains("aborted"))
+                && estimate::nearly_full().await =>
+        {
+            StoreError::QuotaExceeded
+        }
+        _ => e,
+    }
+}
+
+impl RunStore {
+    pub const DB_NAME: &'static str = "comfy-dashboard";
+
+    pub async fn open() -> Result<RunStore, StoreError> {
+        RunStore::open_named(Self::DB_NAME).await
+    }
+
+    /// Upgrades the layout if needed, opens, then rewrites records older than the current
+    /// record version (see `migrate`). Errors of the data pass are returned: records are only
+    /// ever rewritten whole, so a failed pass leaves them as they were and the next open retries.
+    pub async fn open_named(name: &str) -> Result<RunStore, StoreError> {
+        open::upgrade(name).await?;
+        let db = schema::rexie_builder(name).build().await?;
+        let store = RunStore {
+            inner: Rc::new(Inner {
+                name: name.to_owned(),
+                conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
+                candidates: Cell::new(CANDIDATES),
+            }),
+        };
+        migrate::migrate(store.conn()?.db()?).await?;
+        Ok(store)
+    }
+
+    /// How many runs a duration or status sort may load to sort in memory (default 2000);
+    /// tests lower it to 0 to exercise the index walk on small data.
+    #[doc(hidden)]
+    pub fn set_sort_in_memory_limit(&self, runs: u64) {
+        self.inner.candidates.set(runs);
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    fn conn(&self) -> Result<Rc<Conn>, StoreError> {
+        self.inner.conn.borrow().clone().ok_or_else(closed)
+    }
+
+    fn transaction(
+        &self,
+        mode: TransactionMode,
+    ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
+        let conn = self.conn()?;
+        let tx = conn.db()?.transaction(&[RUNS], mode)?;
+        Ok((conn, tx))
+    }
+
+    /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
+    /// writing the same run cannot interleave into a mix of both.
+    pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let values = runs
+            .iter()
+            .map(codec::encode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let written = tx
+            .store(RUNS)?
+            .put_all(values.into_iter().map(|v| (v, None)))
+            .await;
+        if let Err(e) = written {
+            return Err(write_error(e.into()).await);
+        }
+        finish(tx).await
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let value = tx.store(RUNS)?.get(JsValue::from_str(key)).await?;
+        Ok(value.and_then(codec::decode))
+    }
+
+    /// The run with this prompt id on any server (ids are UUIDs, so at most one in practice).
+    pub async fn find_prompt(&self, prompt_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let value = tx
+            .store(RUNS)?
+            .index("prompt_id")?
+            .get(JsValue::from_str(prompt_id))
+            .await?;
+        Ok(value.and_then(codec::decode))
+    }
+
+    /// The keys not stored yet, in the order given: a backfill writes only these, so it never
+    /// overwrites a fuller record with what `/api/history` still remembers.
+    pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let store = tx.store(RUNS)?;
+            // All requests go out in the first poll, in one transaction.
+            let found =
+                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))).await;
+            for (key, exists) in chunk.iter().zip(found) {
+                if !exists? {
+                    out.push(key.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` matching runs in the query's order, strictly after `after`.
+    pub async fn page(
+        &self,
+        query: &HistoryQuery,
+        after: Option<&PageCursor>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        if limit == 0 {
+            return Ok(Page {
+                runs: Vec::new(),
+                next: after.cloned(),
+            });
+        }
+        let walk = plan::sort_range(query);
+        if query.sort != SortKey::StartTime && !walk.is_narrow() && !query.is_empty() {
+            let filter = plan::filter_range(query);
+            let most = self.inner.candidates.get();
+            if filter.is_narrow() && self.count_range(&filter).await? <= most {
+                return self.page_in_memory(query, &filter, after, limit).await;
+            }
+        }
+        let resume = after.map(|c| walk.key_of(c));
+        let mut runs = Vec::new();
+        let mut more = false;
+        let first_chunk = u32::try_from(limit + 1).unwrap_or(MAX_CHUNK);
+        self.walk(&walk, direction(query), resume, first_chunk, |run| {
+            if query.matches(&run) {
+                if runs.len() == limit {
+                    more = true;
+                    return false;
+                }
+                runs.push(run);
+            }
+            true
+        })
+        .await?;
+        let next = if more {
+            runs.last().map(|r| PageCursor::of(query, r))
+        } else {
+            None
+        };
+        Ok(Page { runs, next })
+    }
+
+    /// For a duration or status sort with a selective filter: the filters' range is small, so
+    /// reading it beats walking the whole sort index for a few matches.
+    async fn page_in_memory(
+        &self,
+        query: &HistoryQuery,
+        filter: &Range,
+        after: Option<&PageCursor>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let mut runs = Vec::new();
+        self.walk(filter, Direction::Next, None, MAX_CHUNK, |run| {
+            if query.matches(&run) && after.is_none_or(|c| c.is_before(query, &run)) {
+                runs.push(run);
+            }
+            true
+        })
+        .await?;
+        runs.sort_by(|a, b| query.compare(a, b));
+        let more = runs.len() > limit;
+        runs.truncate(limit);
+        let next = if more {
+            runs.last().map(|r| PageCursor::of(query, r))
+        } else {
+            None
+        };
+        Ok(Page { runs, next })
+    }
+
+    pub async fn count(&self, query: &HistoryQuery) -> Result<u64, StoreError> {
+        if query.is_empty() {
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            return Ok(tx.store(RUNS)?.count(None).await? as u64);
+        }
+        let filter = plan::filter_range(query);
+        if filter.exact {
+            return self.count_range(&filter).await;
+        }
+        let mut n = 0;
+        self.walk(&filter, Direction::Next, None, MAX_CHUNK, |run| {
+            if query.matches(&run) {
+                n += 1;
+            }
+            true
+        })
+        .await?;
+        Ok(n)
+    }
+
+    async fn count_range(&self, range: &Range) -> Result<u64, StoreError> {
+        let key_range = match bounds(range.lower(), range.upper()) {
+            Bounds::Empty => return Ok(0),
+            Bounds::All => None,
+            Bounds::Range(r) => Some(r),
+        };
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        Ok(tx.store(RUNS)?.index(range.index)?.count(key_range).await? as u64)
+    }
+
+    /// Every matching run in list order, a page at a time; returns how many. Only one page is
+    /// in memory at once, so exports and statistics work at any store size.
+    pub async fn for_each_matching(
+        &self,
+        query: &HistoryQuery,
+        mut f: impl FnMut(&StoredRun),
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        let mut after: Option<PageCursor> = None;
+        loop {
+            let page = self.page(query, after.as_ref(), MAX_CHUNK as usize).await?;
+            for run in &page.runs {
+                f(run);
+            }
+            n += page.runs.len() as u64;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    /// Runs a reload interrupted (queued or running when the page went away), to hand back to
+    /// the tracker. Few by nature, so read whole.
+    pub async fn unfinished(&self) -> Result<Vec<StoredRun>, StoreError> {
+        let mut out = Vec::new();
+        for status in [RunStatus::Queued, RunStatus::Running] {
+            let range = Range {
+                index: "status",
+                lead: Lead::Fixed(Part::Text(status.as_str().to_owned())),
+                from_ms: None,
+                to_ms: None,
+                exact: true,
+            };
+            let key_range = match bounds(range.lower(), range.upper()) {
+                Bounds::Range(r) => Some(r),
+                _ => continue,
+            };
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let values = tx
+                .store(RUNS)?
+                .index("status")?
+                .get_all(key_range, None)
+                .await?;
+            out.extend(values.into_iter().filter_map(codec::decode));
+        }
+        Ok(out)
+    }
+
+    pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+            let store = tx.store(RUNS)?;
+            let results = join_all(chunk.iter().map(|k| store.delete(JsValue::from_str(k)))).await;
+            for r in results {
+                r?;
+            }
+            finish(tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        tx.store(RUNS)?.clear().await?;
+        finish(tx).await
+    }
+
+    /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
+    /// `keep_last`; returns how many went. Each chunk counts and deletes in one read-write
+    /// transaction, so two tabs applying retention at once cannot delete twice the excess.
+    pub async fn apply_retention(
+        &self,
+        keep_last: Option<u32>,
+        keep_days: Option<u32>,
+        now_ms: f64,
+    ) -> Result<u32, StoreError> {
+        let mut deleted = 0u32;
+        if let Some(days) = keep_days {
+            let cutoff = now_ms - f64::from(days) * 86_400_000.0;
+            // `[cutoff]` sorts before every `[cutoff, key]` and after every `[earlier, key]`.
+            let before = js_sys::Array::of1(&JsValue::from_f64(cutoff));
+            loop {
+                let range =
+                    KeyRange::upper_bound(&before, Some(true)).map_err(rexie::Error::from)?;
+                let n = self
+                    .delete_oldest(Some(range), KEYS_CHUNK as u32, None)
+                    .await?;
+                deleted += n;
+                if (n as usize) < KEYS_CHUNK {
+                    break;
+                }
+            }
+        }
+        if let Some(keep) = keep_last {
+            loop {
+                let n = self
+                    .delete_oldest(None, KEYS_CHUNK as u32, Some(keep))
+                    .await?;
+                deleted += n;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes up to `limit` of the oldest runs in `range`; with `keep`, only as many as exceed
+    /// it, counted inside the same transaction.
+    async fn delete_oldest(
+        &self,
+        range: Option<KeyRange>,
+        limit: u32,
+        keep: Option<u32>,
+    ) -> Result<u32, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let store = tx.store(RUNS)?;
+        let limit = match keep {
+            Some(keep) => {
+                let total = store.count(None).await?;
+                limit.min(total.saturating_sub(keep))
+            }
+            None => limit,
+        };
+        if limit == 0 {
+            finish(tx).await?;
+            return Ok(0);
+        }
+        let keys = store
+            .index("start_ms")?
+            .get_all_keys(range, Some(limit))
+            .await?;
+        let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
+        for r in results {
+            r?;
+        }
+        finish(tx).await?;
+        Ok(keys.len() as u32)
+    }
+
+    pub async fn estimate() -> Option<(f64, f64)> {
+        estimate::estimate().await
+    }
+
+    /// Lets other tabs upgrade or delete the database right away; later calls fail with
+    /// `Failed`. Reads already under way finish first.
+    pub fn close(&self) {
+        self.inner.conn.borrow_mut().take();
+    }
+
+    /// Walks `range` in `dir` from just after `resume`, a chunk per read-only transaction,
+    /// until `visit` says stop or the range ends. Each chunk resumes after the last index key
+    /// read, which is unique (it ends with the primary key), so nothing is skipped or repeated.
+    async fn walk(
+        &self,
+        range: &Range,
+        dir: Direction,
+        mut resume: Option<JsValue>,
+        first_chunk: u32,
+        mut visit: impl FnMut(StoredRun) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut chunk = first_chunk.clamp(1, MAX_CHUNK);
+        loop {
+            let (lower, upper) = match (&resume, dir) {
+                (Some(k), Direction::Prev) => (range.lower(), Some((k.clone(), true))),
+                (Some(k), _) => (Some((k.clone(), true)), range.upper()),
+                (None, _) => (range.lower(), range.upper()),
+            };
+            let key_range = match bounds(lower, upper) {
+                Bounds::Empty => return Ok(()),
+                Bounds::All => None,
+                Bounds::Range(r) => Some(r),
+            };
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let rows = tx
+                .store(RUNS)?
+                .index(range.index)?
+                .scan(key_range, Some(chunk), None, Some(dir))
+                .await?;
+            let read = rows.len();
+            for (key, value) in rows {
+                resume = Some(key);
+                if let Some(run) = codec::decode(value) {
+                    if !visit(run) {
+                        return Ok(());
+                    }
+                }
+            }
+            if (read as u32) < chunk {
+                return Ok(());
+            }
+            chunk = (chunk * 2).min(MAX_CHUNK);
+        }
+    }
+}
+
+fn direction(query: &HistoryQuery) -> Direction {
+    if query.ascending {
+        Direction::Next
+    } else {
+        Direction::Prev
+    }
+}

@@ -1,0 +1,111 @@
+//! The database layout per version, and the upgrade steps between versions.
+//!
+//! Version 1 is the legacy shape (one store, one plain `start_ms` index). Version 2 adds an index
+//! per filter and a `meta` store. Every index used for walking ends with `start_ms` and the
+//! primary key: IndexedDB orders index entries by index key and then by primary key, so these
+//! compound keys give exactly the order of `HistoryQuery::compare`, and every entry's index key
+//! is unique, so a page can resume strictly after the last run shown with an open key range.
+//!
+//! Upgrades run in the `upgradeneeded` handler through `web-sys`, not through `rexie`'s builder:
+//! that builder diffs the declared schema (deleting anything not declared) and cannot report a
+//! blocked upgrade, which we must turn into `StoreError::Blocked`.
+
+use wasm_bindgen::JsValue;
+use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction};
+
+pub const SCHEMA_VERSION: u32 = 2;
+pub const RUNS: &str = "runs";
+pub const META: &str = "meta";
+pub const DATA_VERSION: &str = "data_version";
+
+/// Index name and key path. The names are the fields they lead with.
+pub const INDEXES: &[(&str, &[&str])] = &[
+    ("start_ms", &["start_ms", "key"]),
+    ("duration_ms", &["duration_ms", "start_ms", "key"]),
+    ("status", &["status", "start_ms", "key"]),
+    ("exit_reason", &["exit_reason", "start_ms", "key"]),
+    ("gpu", &["gpu", "start_ms", "key"]),
+    ("server", &["server", "start_ms", "key"]),
+    ("workflow", &["workflow", "start_ms", "key"]),
+    ("prompt_id", &["prompt_id"]),
+];
+
+fn key_path(parts: &[&str]) -> JsValue {
+    match parts {
+        [single] => JsValue::from_str(single),
+        _ => parts
+            .iter()
+            .map(|p| JsValue::from_str(p))
+            .collect::<js_sys::Array>()
+            .into(),
+    }
+}
+
+/// Runs every step from `old_version` up to `SCHEMA_VERSION` inside the upgrade transaction.
+/// Each step only adds or replaces indexes and stores, so existing records are never touched;
+/// rewriting records happens afterwards (`migrate`), in chunks and outside the upgrade.
+pub fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old_version: u32) -> Result<(), JsValue> {
+    if old_version < 1 {
+        create_v1(db)?;
+    }
+    if old_version < 2 {
+        upgrade_to_v2(db, tx)?;
+    }
+    Ok(())
+}
+
+/// The legacy layout, kept as it was so tests can build a real version-1 database.
+pub fn create_v1(db: &IdbDatabase) -> Result<(), JsValue> {
+    let params = IdbObjectStoreParameters::new();
+    params.set_key_path(&JsValue::from_str("key"));
+    let runs = db.create_object_store_with_optional_parameters(RUNS, &params)?;
+    runs.create_index_with_str("start_ms", "start_ms")?;
+    Ok(())
+}
+
+fn upgrade_to_v2(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
+    let runs = tx.object_store(RUNS)?;
+    for (name, parts) in INDEXES {
+        let wanted = key_path(parts);
+        if runs.index_names().contains(name) {
+            let same = runs
+                .index(name)
+                .and_then(|i| i.key_path())
+                .map(|have| {
+                    js_sys::JSON::stringify(&have).ok() == js_sys::JSON::stringify(&wanted).ok()
+                })
+                .unwrap_or(false);
+            if same {
+                continue;
+            }
+            runs.delete_index(name)?;
+        }
+        let params = IdbIndexParameters::new();
+        params.set_unique(false);
+        runs.create_index_with_str_sequence_and_optional_parameters(name, &wanted, &params)?;
+    }
+    if !db.object_store_names().contains(META) {
+        let params = IdbObjectStoreParameters::new();
+        params.set_key_path(&JsValue::from_str("name"));
+        db.create_object_store_with_optional_parameters(META, &params)?;
+    }
+    Ok(())
+}
+
+/// The same layout for `rexie`'s builder. The store opens the database with it only after our
+/// own upgrade has run, so normally it changes nothing; if the database vanished in between
+/// (deleted by another tab) it still creates the right layout instead of an empty one.
+pub fn rexie_builder(name: &str) -> rexie::RexieBuilder {
+    let mut runs = rexie::ObjectStore::new(RUNS).key_path("key");
+    for (index, parts) in INDEXES {
+        let index = match parts {
+            [single] => rexie::Index::new(index, single),
+            _ => rexie::Index::new_array(index, parts.iter().copied()),
+        };
+        runs = runs.add_index(index.unique(false).multi_entry(false));
+    }
+    rexie::Rexie::builder(name)
+        .version(SCHEMA_VERSION)
+        .add_object_store(runs)
+        .add_object_store(rexie::ObjectStore::new(META).key_path("name"))
+}

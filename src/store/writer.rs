@@ -1,0 +1,233 @@
+//! Writing runs as they happen, without writing on every progress tick.
+//!
+//! A live run changes several times a second; each change would be a whole-record rewrite. The
+//! writer keeps the latest state per run and writes it once the run's window (`interval_ms`
+//! from its first unwritten change) closes, all runs due together in one transaction. A run
+//! that just became terminal is written at once: that is the state a reload must not lose.
+
+use super::{RunStore, StoreError};
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use telemetry_core::history::record::key_of;
+use telemetry_core::history::StoredRun;
+use telemetry_core::run::{Run, RunStatus};
+
+/// Timers fire a little late; entries due this close to the firing go along.
+const SLACK_MS: f64 = 50.0;
+/// A failed write is retried this many times (unless the run changes again meanwhile).
+const MAX_ATTEMPTS: u8 = 3;
+
+#[derive(Clone)]
+pub struct StoreWriter {
+    state: Rc<RefCell<State>>,
+}
+
+struct State {
+    store: RunStore,
+    interval_ms: f64,
+    pending: HashMap<String, Pending>,
+    /// Status last handed to a write, to tell "became terminal" from "still terminal".
+    written_status: HashMap<String, RunStatus>,
+    timer: Option<(f64, Timeout)>,
+    /// The caller's clock minus `Date.now()`: `note` takes the caller's time, timers run on
+    /// the browser's.
+    clock_offset: f64,
+    stopped: bool,
+    last_error: Option<StoreError>,
+    listeners: Vec<Rc<dyn Fn(StoreError)>>,
+    written: u64,
+}
+
+struct Pending {
+    run: Run,
+    due: f64,
+    attempts: u8,
+}
+
+impl State {
+    fn now(&self) -> f64 {
+        js_sys::Date::now() + self.clock_offset
+    }
+}
+
+impl StoreWriter {
+    pub fn new(store: RunStore, interval_ms: u32) -> Self {
+        StoreWriter {
+            state: Rc::new(RefCell::new(State {
+                store,
+                interval_ms: f64::from(interval_ms),
+                pending: HashMap::new(),
+                written_status: HashMap::new(),
+                timer: None,
+                clock_offset: 0.0,
+                stopped: false,
+                last_error: None,
+                listeners: Vec::new(),
+                written: 0,
+            })),
+        }
+    }
+
+    /// Takes the run's latest state; cheap enough to call for every change.
+    pub fn note(&self, run: &Run, now_ms: f64) {
+        {
+            let mut s = self.state.borrow_mut();
+            if s.stopped {
+                return;
+            }
+            s.clock_offset = now_ms - js_sys::Date::now();
+            let key = key_of(&run.server, &run.prompt_id);
+            let became_terminal =
+                run.status.is_terminal() && s.written_status.get(&key) != Some(&run.status);
+            let due = if became_terminal {
+                now_ms
+            } else {
+                now_ms + s.interval_ms
+            };
+            match s.pending.get_mut(&key) {
+                Some(p) => {
+                    p.run = run.clone();
+                    p.due = p.due.min(due);
+                    p.attempts = 0;
+                }
+                None => {
+                    s.pending.insert(
+                        key,
+                        Pending {
+                            run: run.clone(),
+                            due,
+                            attempts: 0,
+                        },
+                    );
+                }
+            }
+        }
+        self.schedule();
+    }
+
+    /// Writes everything pending now, e.g. when the page is being hidden.
+    pub fn flush_now(&self) {
+        let batch: Vec<Pending> = {
+            let mut s = self.state.borrow_mut();
+            s.timer = None;
+            s.pending.drain().map(|(_, p)| p).collect()
+        };
+        self.write(batch);
+    }
+
+    pub fn last_error(&self) -> Option<StoreError> {
+        self.state.borrow().last_error.clone()
+    }
+
+    pub fn on_error(&self, f: impl Fn(StoreError) + 'static) {
+        self.state.borrow_mut().listeners.push(Rc::new(f));
+    }
+
+    /// Runs written so far (a diagnostic, and how tests see coalescing).
+    pub fn written(&self) -> u64 {
+        self.state.borrow().written
+    }
+
+    /// Arms the timer for the earliest due entry, unless it is already armed for that or
+    /// earlier.
+    fn schedule(&self) {
+        let weak: Weak<RefCell<State>> = Rc::downgrade(&self.state);
+        let mut s = self.state.borrow_mut();
+        let Some(due) = s.pending.values().map(|p| p.due).min_by(f64::total_cmp) else {
+            s.timer = None;
+            return;
+        };
+        if s.timer.as_ref().is_some_and(|(at, _)| *at <= due) {
+            return;
+        }
+        let delay = (due - s.now()).clamp(0.0, f64::from(u32::MAX)) as u32;
+        let timeout = Timeout::new(delay, move || {
+            if let Some(state) = weak.upgrade() {
+                StoreWriter { state }.flush_due();
+            }
+        });
+        s.timer = Some((due, timeout));
+    }
+
+    fn flush_due(&self) {
+        let batch: Vec<Pending> = {
+            let mut s = self.state.borrow_mut();
+            s.timer = None;
+            let limit = s.now() + SLACK_MS;
+            let due: Vec<String> = s
+                .pending
+                .iter()
+                .filter(|(_, p)| p.due <= limit)
+                .map(|(k, _)| k.clone())
+                .collect();
+            due.iter().filter_map(|k| s.pending.remove(k)).collect()
+        };
+        self.write(batch);
+        self.schedule();
+    }
+
+    fn write(&self, batch: Vec<Pending>) {
+        if batch.is_empty() {
+            return;
+        }
+        let store = {
+            let mut s = self.state.borrow_mut();
+            for p in &batch {
+                s.written_status
+                    .insert(key_of(&p.run.server, &p.run.prompt_id), p.run.status);
+            }
+            s.store.clone()
+        };
+        let records: Vec<StoredRun> = batch.iter().map(|p| StoredRun::from_run(&p.run)).collect();
+        let writer = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = store.put(&records).await;
+            writer.finished(batch, result);
+        });
+    }
+
+    fn finished(&self, batch: Vec<Pending>, result: Result<(), StoreError>) {
+        let listeners = {
+            let mut s = self.state.borrow_mut();
+            let error = match result {
+                Ok(()) => {
+                    s.written += batch.len() as u64;
+                    return;
+                }
+                Err(e) => e,
+            };
+            s.last_error = Some(error.clone());
+            if error == StoreError::QuotaExceeded {
+                // Retrying would fail the same way and keep the disk pinned at full.
+                s.stopped = true;
+                s.pending.clear();
+                s.timer = None;
+            } else {
+                let due = s.now() + s.interval_ms;
+                for p in batch {
+                    let key = key_of(&p.run.server, &p.run.prompt_id);
+                    s.written_status.remove(&key);
+                    if p.attempts + 1 < MAX_ATTEMPTS && !s.pending.contains_key(&key) {
+                        s.pending.insert(
+                            key,
+                            Pending {
+                                due,
+                                attempts: p.attempts + 1,
+                                ..p
+                            },
+                        );
+                    }
+                }
+            }
+            s.listeners.clone()
+        };
+        if let Some(e) = self.last_error() {
+            for f in listeners {
+                f(e.clone());
+            }
+        }
+        self.schedule();
+    }
+}
