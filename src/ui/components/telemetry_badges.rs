@@ -1,10 +1,12 @@
-use crate::state::use_live;
+use crate::state::{use_live, use_store};
 use crate::ui::live::use_ticking_now;
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
 use telemetry_core::eta::{eta, past_durations};
 use telemetry_core::format;
+use telemetry_core::history::HistoryQuery;
 use telemetry_core::run::Run;
+use telemetry_core::run::RunStatus;
 
 /// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
 #[component]
@@ -14,11 +16,23 @@ pub fn TelemetryBadges(
 ) -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
+    let stored = use_stored_durations(run);
     let items = move || {
         let now = now.get();
         run.with(|r| {
             r.as_ref().map(|r| {
                 let mut past = live.runs.with(|runs| past_durations(r, runs.iter()));
+                let session: Vec<String> = live
+                    .runs
+                    .with(|runs| runs.iter().map(|x| x.prompt_id.clone()).collect());
+                // Stored runs not already counted from this session.
+                stored.with(|s| {
+                    past.extend(
+                        s.iter()
+                            .filter(|(id, _)| !session.contains(id))
+                            .map(|(_, d)| *d),
+                    )
+                });
                 badges(r, now, eta(r, now, &mut past))
             })
         })
@@ -53,4 +67,40 @@ pub fn TelemetryBadges(
             </Show>
         </section>
     }
+}
+
+/// Durations of stored succeeded runs of the running run's workflow, read once per workflow,
+/// so the ETA can use the median of past runs across sessions.
+fn use_stored_durations(run: Signal<Option<Run>>) -> RwSignal<Vec<(String, f64)>> {
+    let store = use_store();
+    let durations = RwSignal::new(Vec::new());
+    let workflow = Memo::new(move |_| {
+        run.with(|r| {
+            r.as_ref()
+                .filter(|r| r.status == RunStatus::Running)
+                .and_then(|r| r.workflow.clone())
+        })
+    });
+    Effect::new(move |_| {
+        let Some(w) = workflow.get() else { return };
+        store.status.track();
+        let Some(db) = store.get() else { return };
+        leptos::task::spawn_local(async move {
+            let q = HistoryQuery {
+                workflow: Some(w),
+                status: Some(RunStatus::Succeeded),
+                ..HistoryQuery::default()
+            };
+            let mut found = Vec::new();
+            let _ = db
+                .for_each_matching(&q, |r| {
+                    if r.duration_ms >= 0.0 && found.len() < 10_000 {
+                        found.push((r.prompt_id.clone(), r.duration_ms));
+                    }
+                })
+                .await;
+            durations.set(found);
+        });
+    });
+    durations
 }
