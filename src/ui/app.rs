@@ -141,6 +141,7 @@ pub fn App() -> impl IntoView {
     provide_context(setting);
     let policy = PolicySetting::load();
     provide_context(policy);
+    super::live::provide_ticker();
     let state = LiveState::new(ConnectionInfo::new(
         "",
         "",

@@ -2,14 +2,28 @@ use crate::browser::clock::now_ms;
 use leptos::prelude::*;
 use std::time::Duration;
 
-/// A signal with the local time, advanced every second while the component lives, for "3s ago"
-/// labels that keep ticking without new data.
-pub fn use_ticking_now() -> ReadSignal<f64> {
+/// One clock for the whole page, so every "elapsed" and "3s ago" agrees to the tick.
+#[derive(Clone, Copy)]
+pub struct Ticker(ReadSignal<f64>);
+
+/// Starts the page's clock; called once by the app.
+pub fn provide_ticker() {
     let (now, set_now) = signal(now_ms());
     if let Ok(handle) =
         set_interval_with_handle(move || set_now.set(now_ms()), Duration::from_secs(1))
     {
         on_cleanup(move || handle.clear());
     }
-    now
+    provide_context(Ticker(now));
+}
+
+/// The local time, advanced every second, for labels that keep ticking without new data.
+pub fn use_ticking_now() -> ReadSignal<f64> {
+    match use_context::<Ticker>() {
+        Some(Ticker(now)) => now,
+        None => {
+            provide_ticker();
+            expect_context::<Ticker>().0
+        }
+    }
 }
