@@ -17,6 +17,16 @@ fn lifecycle_kinds(changes: &[Change], run: &str) -> Vec<&'static str> {
         .collect()
 }
 
+fn previews(messages: &[ServerMessage]) -> Vec<&telemetry_core::protocol::Preview> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Preview(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn every_recorded_frame_decodes_without_error() {
     let names = scenarios();
@@ -152,14 +162,7 @@ fn queue_of_three_runs_in_order_and_queue_counts_follow_status() {
 #[test]
 fn legacy_previews_belong_to_the_node_that_ran_last() {
     let r = replay("f_preview_legacy", "ws_submitter");
-    let previews: Vec<_> = r
-        .messages
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::Preview(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let previews = previews(&r.messages);
     assert_eq!(previews.len(), 4);
     assert!(previews
         .iter()
@@ -182,14 +185,7 @@ fn legacy_previews_belong_to_the_node_that_ran_last() {
 fn metadata_previews_name_their_prompt_and_node() {
     let r = replay("f_preview_metadata", "ws_submitter");
     let run = r.tracker.runs()[0].clone();
-    let previews: Vec<_> = r
-        .messages
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::Preview(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let previews = previews(&r.messages);
     assert_eq!(previews.len(), 4);
     assert!(previews
         .iter()

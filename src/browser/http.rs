@@ -1,6 +1,6 @@
 //! GET and POST against ComfyUI's HTTP API, returning bodies as text for the core's decoders.
 
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 use thiserror::Error;
 
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -11,41 +11,30 @@ pub enum HttpError {
     Status(u16),
 }
 
-pub async fn get_text(url: &str) -> Result<String, HttpError> {
-    let response = Request::get(url)
-        .send()
-        .await
-        .map_err(|e| HttpError::Network(e.to_string()))?;
-    if !response.ok() {
-        return Err(HttpError::Status(response.status()));
-    }
-    response
-        .text()
-        .await
-        .map_err(|e| HttpError::Network(e.to_string()))
+fn network(e: impl std::fmt::Display) -> HttpError {
+    HttpError::Network(e.to_string())
 }
 
-pub async fn post_empty(url: &str) -> Result<(), HttpError> {
-    let response = Request::post(url)
-        .send()
-        .await
-        .map_err(|e| HttpError::Network(e.to_string()))?;
+/// A response with a 2xx status, or why there is none.
+async fn ok(request: Result<Request, gloo_net::Error>) -> Result<Response, HttpError> {
+    let response = request.map_err(network)?.send().await.map_err(network)?;
     if !response.ok() {
         return Err(HttpError::Status(response.status()));
     }
-    Ok(())
+    Ok(response)
+}
+
+pub async fn get_text(url: &str) -> Result<String, HttpError> {
+    ok(Request::get(url).build())
+        .await?
+        .text()
+        .await
+        .map_err(network)
 }
 
 pub async fn post_json(url: &str, body: &str) -> Result<(), HttpError> {
-    let response = Request::post(url)
+    let request = Request::post(url)
         .header("Content-Type", "application/json")
-        .body(body.to_owned())
-        .map_err(|e| HttpError::Network(e.to_string()))?
-        .send()
-        .await
-        .map_err(|e| HttpError::Network(e.to_string()))?;
-    if !response.ok() {
-        return Err(HttpError::Status(response.status()));
-    }
-    Ok(())
+        .body(body.to_owned());
+    ok(request).await.map(|_| ())
 }
