@@ -3,10 +3,11 @@
 //! Nothing here loads the whole store: lists walk an index in chunks and stop once a page is
 //! full, counts use index counts where the filters allow, and everything else streams.
 
+use super::codec::{self, Matcher};
 use super::estimate;
 use super::plan::{self, Lead, PageCursor, Part, Range};
 use super::schema::{self, RUNS};
-use super::{codec, migrate, open, StoreError};
+use super::{migrate, open, StoreError};
 use futures::future::join_all;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use std::cell::{Cell, RefCell};
@@ -237,15 +238,22 @@ impl RunStore {
         let mut runs = Vec::new();
         let mut more = false;
         let first_chunk = u32::try_from(limit + 1).unwrap_or(MAX_CHUNK);
-        self.walk(&walk, direction(query), resume, first_chunk, |run| {
-            if query.matches(&run) {
-                if runs.len() == limit {
-                    more = true;
-                    return false;
-                }
-                runs.push(run);
+        let mut matcher = Matcher::new(query);
+        self.walk(&walk, direction(query), resume, first_chunk, |value| {
+            if !matcher.accepts(&value) {
+                return true;
             }
-            true
+            match codec::decode(value).filter(|r| query.matches(r)) {
+                Some(_) if runs.len() == limit => {
+                    more = true;
+                    false
+                }
+                Some(run) => {
+                    runs.push(run);
+                    true
+                }
+                None => true,
+            }
         })
         .await?;
         let next = if more {
@@ -266,9 +274,14 @@ impl RunStore {
         limit: usize,
     ) -> Result<Page, StoreError> {
         let mut runs = Vec::new();
-        self.walk(filter, Direction::Next, None, MAX_CHUNK, |run| {
-            if query.matches(&run) && after.is_none_or(|c| c.is_before(query, &run)) {
-                runs.push(run);
+        let mut matcher = Matcher::new(query);
+        self.walk(filter, Direction::Next, None, MAX_CHUNK, |value| {
+            if matcher.accepts(&value) {
+                if let Some(run) = codec::decode(value) {
+                    if query.matches(&run) && after.is_none_or(|c| c.is_before(query, &run)) {
+                        runs.push(run);
+                    }
+                }
             }
             true
         })
@@ -294,8 +307,9 @@ impl RunStore {
             return self.count_range(&filter).await;
         }
         let mut n = 0;
-        self.walk(&filter, Direction::Next, None, MAX_CHUNK, |run| {
-            if query.matches(&run) {
+        let mut matcher = Matcher::new(query);
+        self.walk(&filter, Direction::Next, None, MAX_CHUNK, |value| {
+            if matcher.accepts(&value) {
                 n += 1;
             }
             true
@@ -383,8 +397,9 @@ impl RunStore {
     }
 
     /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
-    /// `keep_last`; returns how many went. Each chunk counts and deletes in one read-write
-    /// transaction, so two tabs applying retention at once cannot delete twice the excess.
+    /// `keep_last`; returns how many went. Each rule runs in one read-write transaction (keys
+    /// fetched a chunk at a time), so two tabs applying retention at once cannot delete twice
+    /// the excess, and the store is counted once, not per chunk (a count walks the index).
     pub async fn apply_retention(
         &self,
         keep_last: Option<u32>,
@@ -396,63 +411,49 @@ impl RunStore {
             let cutoff = now_ms - f64::from(days) * 86_400_000.0;
             // `[cutoff]` sorts before every `[cutoff, key]` and after every `[earlier, key]`.
             let before = js_sys::Array::of1(&JsValue::from_f64(cutoff));
-            loop {
-                let range =
-                    KeyRange::upper_bound(&before, Some(true)).map_err(rexie::Error::from)?;
-                let n = self
-                    .delete_oldest(Some(range), KEYS_CHUNK as u32, None)
-                    .await?;
-                deleted += n;
-                if (n as usize) < KEYS_CHUNK {
-                    break;
-                }
-            }
+            deleted += self.delete_oldest(Some(before.into()), None).await?;
         }
         if let Some(keep) = keep_last {
-            loop {
-                let n = self
-                    .delete_oldest(None, KEYS_CHUNK as u32, Some(keep))
-                    .await?;
-                deleted += n;
-                if n == 0 {
-                    break;
-                }
-            }
+            deleted += self.delete_oldest(None, Some(keep)).await?;
         }
         Ok(deleted)
     }
 
-    /// Deletes up to `limit` of the oldest runs in `range`; with `keep`, only as many as exceed
-    /// it, counted inside the same transaction.
+    /// Deletes the oldest runs starting before `before` (an exclusive `start_ms` index key),
+    /// or, with `keep`, as many as exceed it.
     async fn delete_oldest(
         &self,
-        range: Option<KeyRange>,
-        limit: u32,
+        before: Option<JsValue>,
         keep: Option<u32>,
     ) -> Result<u32, StoreError> {
         let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
-        let limit = match keep {
-            Some(keep) => {
-                let total = store.count(None).await?;
-                limit.min(total.saturating_sub(keep))
-            }
-            None => limit,
+        let index = store.index("start_ms")?;
+        let mut left = match keep {
+            Some(keep) => store.count(None).await?.saturating_sub(keep),
+            None => u32::MAX,
         };
-        if limit == 0 {
-            finish(tx).await?;
-            return Ok(0);
-        }
-        let keys = store
-            .index("start_ms")?
-            .get_all_keys(range, Some(limit))
-            .await?;
-        let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-        for r in results {
-            r?;
+        let mut deleted = 0u32;
+        while left > 0 {
+            let range = match &before {
+                Some(b) => Some(KeyRange::upper_bound(b, Some(true)).map_err(rexie::Error::from)?),
+                None => None,
+            };
+            let want = left.min(KEYS_CHUNK as u32);
+            let keys = index.get_all_keys(range, Some(want)).await?;
+            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
+            for r in results {
+                r?;
+            }
+            let n = keys.len() as u32;
+            deleted += n;
+            left -= n;
+            if n < want {
+                break;
+            }
         }
         finish(tx).await?;
-        Ok(keys.len() as u32)
+        Ok(deleted)
     }
 
     pub async fn estimate() -> Option<(f64, f64)> {
@@ -474,7 +475,7 @@ impl RunStore {
         dir: Direction,
         mut resume: Option<JsValue>,
         first_chunk: u32,
-        mut visit: impl FnMut(StoredRun) -> bool,
+        mut visit: impl FnMut(JsValue) -> bool,
     ) -> Result<(), StoreError> {
         let mut chunk = first_chunk.clamp(1, MAX_CHUNK);
         loop {
@@ -497,10 +498,8 @@ impl RunStore {
             let read = rows.len();
             for (key, value) in rows {
                 resume = Some(key);
-                if let Some(run) = codec::decode(value) {
-                    if !visit(run) {
-                        return Ok(());
-                    }
+                if !visit(value) {
+                    return Ok(());
                 }
             }
             if (read as u32) < chunk {
