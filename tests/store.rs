@@ -599,7 +599,7 @@ fn classify_sorts_dom_exceptions() {
 }
 
 #[wasm_bindgen_test]
-async fn writer_coalesces_and_writes_terminal_states_at_once() {
+async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     let store = RunStore::open_named(&db_name("writer")).await.unwrap();
     let writer = StoreWriter::new(store.clone(), 400);
     let errors = Rc::new(RefCell::new(Vec::new()));
@@ -612,16 +612,23 @@ async fn writer_coalesces_and_writes_terminal_states_at_once() {
         run.progress_text = Some(format!("step {step}"));
         writer.note(&run, js_sys::Date::now());
     }
+    // A new run's first state goes out at once (a reload right after the start finds it), with
+    // whatever arrived before the write: one write for the burst.
     TimeoutFuture::new(100).await;
-    assert_eq!(
-        store.get("s|live").await.unwrap(),
-        None,
-        "written before its window closed"
-    );
-    TimeoutFuture::new(600).await;
     assert_eq!(writer.written(), 1);
     let got = store.get("s|live").await.unwrap().unwrap();
     assert_eq!(got.run.progress_text.as_deref(), Some("step 19"));
+    // Further progress with the same status waits for the window, collapsed to the latest.
+    for step in 20..40 {
+        run.progress_text = Some(format!("step {step}"));
+        writer.note(&run, js_sys::Date::now());
+    }
+    TimeoutFuture::new(100).await;
+    assert_eq!(writer.written(), 1, "written before its window closed");
+    TimeoutFuture::new(600).await;
+    assert_eq!(writer.written(), 2);
+    let got = store.get("s|live").await.unwrap().unwrap();
+    assert_eq!(got.run.progress_text.as_deref(), Some("step 39"));
 
     // A long window, yet the terminal state goes out at once.
     let slow = StoreWriter::new(store.clone(), 60_000);

@@ -96,7 +96,8 @@ pub fn badges(run: &Run, now_ms: f64, eta: Option<Eta>) -> Vec<Badge> {
         "step",
         "Step",
         step.map(|(v, _)| format::number(v)),
-        step.map(|(v, m)| format!("{} / {}", format::number(v), format::number(m))),
+        step.map(|(v, m)| format!("{} / {}", format::number(v), format::number(m)))
+            .or_else(|| run.status.is_terminal().then(|| "n/a (ended)".into())),
     ));
     out.push(badge(
         "eta_s",

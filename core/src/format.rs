@@ -68,8 +68,14 @@ pub fn signed_mb(bytes: f64) -> String {
     }
 }
 
-/// The first 8 characters of a prompt id, enough to tell runs apart in a list.
+/// The first 8 characters of a ComfyUI prompt id (a UUID), enough to tell runs apart in a list;
+/// other ids (imported scenes such as `run/scene-001`) are shown whole, since their start is
+/// shared by every scene of a run.
 pub fn short_id(id: &str) -> &str {
+    let uuid_like = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if !uuid_like {
+        return id;
+    }
     match id.char_indices().nth(8) {
         Some((at, _)) => &id[..at],
         None => id,

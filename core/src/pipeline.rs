@@ -112,11 +112,9 @@ impl Pipeline {
     /// tracker already knows (events arrived first) is left as it is.
     pub fn restore(&mut self, runs: Vec<crate::run::Run>, now_ms: f64) -> bool {
         for run in runs {
-            if self.tracker.run(&run.prompt_id).is_none() {
-                let id = run.prompt_id.clone();
-                self.tracker.restore(run);
-                self.scratch.push(Change::Field(Field::Run(id)));
-            }
+            let id = run.prompt_id.clone();
+            self.tracker.restore(run);
+            self.scratch.push(Change::Field(Field::Run(id)));
         }
         self.drain(now_ms)
     }
@@ -187,6 +185,10 @@ impl Pipeline {
 
     pub fn take(&mut self) -> UpdateBatch {
         self.buffer.take()
+    }
+
+    pub fn take_unnamed_ended(&mut self) -> Vec<String> {
+        self.tracker.take_unnamed_ended()
     }
 
     pub fn take_needs_history(&mut self) -> Vec<String> {

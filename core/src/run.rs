@@ -282,6 +282,61 @@ impl Run {
         &mut self.nodes[at]
     }
 
+    /// Merges what an earlier record of this run knew (one stored before a reload) into this
+    /// one, which was rebuilt since: earlier start times win, missing nodes, outputs and prompt
+    /// details are added, and nothing this record measured is overwritten.
+    pub fn absorb_earlier(&mut self, earlier: &Run) {
+        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        self.first_seen_ms = self.first_seen_ms.min(earlier.first_seen_ms);
+        self.queued_at_ms = min(earlier.queued_at_ms, self.queued_at_ms);
+        self.started_at_ms = min(earlier.started_at_ms, self.started_at_ms);
+        self.server_queued_ms = self.server_queued_ms.or(earlier.server_queued_ms);
+        self.server_started_ms = self.server_started_ms.or(earlier.server_started_ms);
+        self.number = self.number.or(earlier.number);
+        self.client_id = self.client_id.clone().or_else(|| earlier.client_id.clone());
+        self.node_total = self.node_total.or(earlier.node_total);
+        self.workflow = self.workflow.clone().or_else(|| earlier.workflow.clone());
+        self.gpu_name = self.gpu_name.clone().or_else(|| earlier.gpu_name.clone());
+        self.vram_total = self.vram_total.or(earlier.vram_total);
+        self.vram_free_before = earlier.vram_free_before.or(self.vram_free_before);
+        self.vram_peak_used = match (self.vram_peak_used, earlier.vram_peak_used) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.stream_lost |= earlier.stream_lost;
+        if earlier.source == RunSource::Stream && self.source == RunSource::Polling {
+            self.source = RunSource::Stream;
+            if self
+                .follow
+                .as_ref()
+                .is_some_and(|f| f.attempts == 0 && f.exit.is_none())
+            {
+                self.follow = None;
+            }
+        }
+        for node in &earlier.nodes {
+            let mine = self.node_mut(&node.id);
+            if mine.class_type.is_none() {
+                mine.class_type = node.class_type.clone();
+            }
+            if mine.status == NodeStatus::Pending {
+                mine.status = node.status;
+                mine.value = mine.value.or(node.value);
+                mine.max = mine.max.or(node.max);
+            }
+            mine.started_ms = min(node.started_ms, mine.started_ms);
+            mine.finished_ms = mine.finished_ms.or(node.finished_ms);
+        }
+        for output in &earlier.outputs {
+            if !self.outputs.contains(output) {
+                self.outputs.push(output.clone());
+            }
+        }
+    }
+
     pub fn nodes_done(&self) -> u32 {
         self.nodes.iter().filter(|n| n.status.is_done()).count() as u32
     }

@@ -143,6 +143,7 @@ pub struct Tracker {
     pub extension: Option<ExtensionInfo>,
     /// Policy for runs followed by polling.
     pub policy: QueuePolicy,
+    unnamed_ended: Vec<String>,
     /// When each followed run is next due for a history poll (local ms).
     follow_next: HashMap<String, f64>,
 }
@@ -205,6 +206,12 @@ impl Tracker {
     /// Puts a run back, for example one loaded from the store after a reload, so that the
     /// stream continues it instead of starting a new one.
     pub fn restore(&mut self, run: Run) {
+        if let Some(current) = self.runs.get_mut(&run.prompt_id) {
+            // The stream or a queue poll got there first after a reload: keep what it learned
+            // and add what the stored record knew from before (start times, nodes, outputs).
+            current.absorb_earlier(&run);
+            return;
+        }
         if run.status == RunStatus::Running
             && self.active.is_none()
             && run.source == RunSource::Stream
@@ -212,6 +219,12 @@ impl Tracker {
             self.active = Some(run.prompt_id.clone());
         }
         self.runs.insert(run.prompt_id.clone(), run);
+    }
+
+    /// Runs that ended on the stream without their prompt having been seen (too short for a
+    /// queue poll): the shell reads their `/api/history` entry once to name the workflow.
+    pub fn take_unnamed_ended(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.unnamed_ended)
     }
 
     /// Prompt ids whose end we did not see, oldest first; each is returned once.
@@ -260,13 +273,27 @@ impl Tracker {
     /// Marks a run as started once, whichever message told us first.
     fn start(&mut self, prompt_id: &str, now_ms: f64, out: &mut Vec<Change>) -> bool {
         let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
+        // Events are arriving: a run we were about to follow by polling (seen in the queue
+        // first) streams after all, and its unused follow record would only mislead.
+        if run.source == RunSource::Polling {
+            run.source = RunSource::Stream;
+            if run
+                .follow
+                .as_ref()
+                .is_some_and(|f| f.attempts == 0 && f.exit.is_none())
+            {
+                run.follow = None;
+                self.follow_next.remove(prompt_id);
+            }
+        }
+        let run = match self.runs.get_mut(prompt_id) {
+            Some(run) => run,
+            None => return false,
+        };
         if matches!(run.status, RunStatus::Queued | RunStatus::Unknown) && run.ended_at_ms.is_none()
         {
             run.status = RunStatus::Running;
             run.started_at_ms.get_or_insert(now_ms);
-            if run.source == RunSource::Polling {
-                run.source = RunSource::Stream;
-            }
             Self::lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
             self.active = Some(prompt_id.to_owned());
             return true;
@@ -315,6 +342,9 @@ impl Tracker {
             _ => LifecycleKind::Lost,
         };
         let lost = kind == LifecycleKind::Lost;
+        if !lost && run.source == RunSource::Stream && run.node_total.is_none() {
+            self.unnamed_ended.push(prompt_id.to_owned());
+        }
         Self::lifecycle(out, prompt_id, kind, now_ms);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
         if lost {
@@ -905,7 +935,7 @@ impl Tracker {
             let during = run.status == RunStatus::Running;
             let just_after = run.status.is_terminal()
                 && run.vram_free_after.is_none()
-                && run.vram_free_before.is_some()
+                && (run.vram_free_before.is_some() || run.gpu_name.is_none())
                 && run
                     .ended_at_ms
                     .is_some_and(|end| now_ms >= end && now_ms - end < 60_000.0);
@@ -914,6 +944,13 @@ impl Tracker {
             }
             if reading.name.is_some() && run.gpu_name.is_none() {
                 run.gpu_name = reading.name.clone();
+            }
+            if !during && run.vram_free_before.is_none() {
+                // Too short for a reading during it: the device is known, its VRAM use is not.
+                run.cpu_only = reading.cpu_only;
+                run.vram_total = reading.vram_total.or(run.vram_total);
+                out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+                continue;
             }
             run.cpu_only = reading.cpu_only;
             run.vram_total = reading.vram_total.or(run.vram_total);

@@ -67,5 +67,13 @@ fn formats_match_the_contract() {
     assert_eq!(format::signed_mb(1048576.0 * 3.0), "+3 MB");
     assert_eq!(format::number(10.0), "10");
     assert_eq!(format::number(0.25), "0.25");
-    assert_eq!(format::short_id("f265f327-46cd"), "f265f327");
+    assert_eq!(
+        format::short_id("f265f327-46cd-4648-b93f-013611d81e1b"),
+        "f265f327"
+    );
+    assert_eq!(
+        format::short_id("test/scene-001"),
+        "test/scene-001",
+        "non-UUID ids are shown whole"
+    );
 }

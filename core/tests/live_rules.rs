@@ -395,3 +395,68 @@ fn queue_wait_is_only_shown_when_both_ends_were_seen() {
     t.apply(&decode_text(start).expect("s"), 1.0, &mut out);
     assert_eq!(t.run("x").and_then(|r| r.queue_wait_ms()), Some(3_500.0));
 }
+
+#[test]
+fn a_run_seen_in_the_queue_first_that_then_streams_is_not_followed() {
+    // e_queue3's second prompt: /api/queue shows it pending before its events arrive.
+    let mut out = Vec::new();
+    let mut queued = decode_queue(&http_body("queue_pending.json")).expect("q");
+    queued.running.clear();
+    // A queue poll before its events: then the same prompt streams.
+    let id = &queued.pending[0].prompt_id;
+    let mut t2 = Tracker::new("s");
+    t2.apply_queue(&queued, 0.0, &mut out);
+    assert!(
+        t2.run(id).and_then(|r| r.follow.as_ref()).is_some(),
+        "followed while only queued"
+    );
+    let start =
+        format!(r#"{{"type":"execution_start","data":{{"prompt_id":"{id}","timestamp":1}}}}"#);
+    let done =
+        format!(r#"{{"type":"execution_success","data":{{"prompt_id":"{id}","timestamp":2}}}}"#);
+    t2.apply(&decode_text(&start).expect("start"), 1.0, &mut out);
+    t2.apply(&decode_text(&done).expect("done"), 2.0, &mut out);
+    let run = t2.run(id).expect("run");
+    assert_eq!(run.source, telemetry_core::run::RunSource::Stream);
+    assert!(
+        run.follow.is_none(),
+        "it streamed: no follow record, exit reason 'streamed'"
+    );
+    assert_eq!(
+        telemetry_core::history::record::exit_reason(run),
+        "streamed"
+    );
+    assert!(warnings_for(run, &WarningContext::default()).is_empty());
+    assert!(
+        !t2.due_history_polls(1e12).contains(id),
+        "never polled for history"
+    );
+}
+
+#[test]
+fn a_stored_run_restored_after_a_reload_keeps_its_start_and_nodes() {
+    let frames = frames("d_interrupted", "ws_submitter");
+    let cut = frames.len() / 2;
+    let before = replay_frames(&frames[..cut]).tracker.runs()[0].clone();
+    assert_eq!(before.status, RunStatus::Running);
+    // After the reload a queue poll sees the run first, as running, before the store answers.
+    let mut t = Tracker::new("s");
+    let mut out = Vec::new();
+    let running = decode_queue(&http_body("queue_running.json")).expect("q");
+    let reload_at = frames[cut].t_ms + 5_000.0;
+    t.apply_queue(&running, reload_at, &mut out);
+    t.restore(before.clone());
+    let run = t.run(&before.prompt_id).expect("run");
+    assert_eq!(
+        run.source,
+        telemetry_core::run::RunSource::Stream,
+        "it streamed before the reload"
+    );
+    assert!(run.follow.is_none());
+    assert_eq!(
+        run.started_at_ms, before.started_at_ms,
+        "the start is not reset to the reload"
+    );
+    assert_eq!(run.server_started_ms, before.server_started_ms);
+    assert_eq!(run.nodes_done(), before.nodes_done());
+}

@@ -79,9 +79,10 @@ impl StoreWriter {
             }
             s.clock_offset = now_ms - js_sys::Date::now();
             let key = key_of(&run.server, &run.prompt_id);
-            let became_terminal =
-                run.status.is_terminal() && s.written_status.get(&key) != Some(&run.status);
-            let due = if became_terminal {
+            // A new status (the start, the end) is written at once, so a reload right after a
+            // run starts still finds its start; progress in between waits for the interval.
+            let status_changed = s.written_status.get(&key) != Some(&run.status);
+            let due = if status_changed {
                 now_ms
             } else {
                 now_ms + s.interval_ms

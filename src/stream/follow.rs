@@ -81,3 +81,20 @@ pub fn request_history_poll(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
         schedule_flush(&rc, &mut inner, opened, now);
     });
 }
+
+/// One read of a streamed run's history entry, only to learn what the stream did not say (its
+/// prompt: node count and types). Not a follow: no policy, no retries.
+pub fn request_details(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
+    let url = rc.borrow().server.history_entry(&prompt_id);
+    let rc = rc.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(body) = get_text(&url).await else {
+            return;
+        };
+        let now = now_ms();
+        let mut inner = rc.borrow_mut();
+        if let Ok(opened) = inner.pipeline.on_history(&body, now) {
+            schedule_flush(&rc, &mut inner, opened, now);
+        }
+    });
+}

@@ -32,6 +32,9 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
     let now = now_ms();
     let (poll_stats, poll_queue, due) = {
         let mut inner = rc.borrow_mut();
+        if inner.demo {
+            return;
+        }
         let active = inner
             .pipeline
             .tracker

@@ -67,6 +67,8 @@ pub(super) struct Inner {
     pub(super) housekeeping: Housekeeping,
     ticker: Option<Interval>,
     demo_timer: Option<Timeout>,
+    /// Playing a recording: nothing may be asked of the page's real server.
+    pub(super) demo: bool,
     stopped: bool,
 }
 
@@ -86,6 +88,7 @@ impl Inner {
         self.retry_timer = None;
         self.stopped = true;
         self.established = true;
+        self.demo = true;
     }
 
     pub(super) fn set_demo_timer(&mut self, timer: Timeout) {
@@ -127,6 +130,7 @@ impl StreamManager {
             housekeeping: Housekeeping::default(),
             ticker: None,
             demo_timer: None,
+            demo: false,
             stopped: false,
         };
         StreamManager {
@@ -327,8 +331,13 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
     let queue_changed = inner.pipeline.tracker.queue.remaining != remaining_before;
     let run_boundary = inner.pipeline.take_run_boundary();
     let needs_history = inner.pipeline.take_needs_history();
+    let unnamed = inner.pipeline.take_unnamed_ended();
+    let demo = inner.demo;
     schedule_flush(rc, &mut inner, opened, now);
     drop(inner);
+    if demo {
+        return;
+    }
     if queue_changed {
         follow::request_queue(rc);
     }
@@ -337,6 +346,9 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
     }
     for id in needs_history {
         follow::request_history(rc, id);
+    }
+    for id in unnamed {
+        follow::request_details(rc, id);
     }
 }
 

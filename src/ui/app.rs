@@ -170,6 +170,19 @@ pub fn App() -> impl IntoView {
         handle.with(|m| m.set_policy(p));
     });
     super::live::notify_on_run_end(state);
+    // Pending progress is written before the page goes away or to the background.
+    let flush = move || {
+        if let Some(writer) = store.writer_slot().borrow().as_ref() {
+            writer.flush_now();
+        }
+    };
+    let hidden = leptos::prelude::window_event_listener(leptos::ev::pagehide, move |_| flush());
+    let visibility =
+        leptos::prelude::window_event_listener(leptos::ev::visibilitychange, move |_| flush());
+    on_cleanup(move || {
+        hidden.remove();
+        visibility.remove();
+    });
     on_cleanup(move || {
         handle.with(|m| m.stop());
     });

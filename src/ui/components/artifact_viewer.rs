@@ -13,7 +13,7 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
     view! {
         <section class="card span-2" data-testid="artifact-viewer" data-count=move || outputs().len().to_string()>
             <h2>"Outputs"</h2>
-            <Show when=move || !outputs().is_empty() fallback=|| view! { <p class="muted">"No outputs yet."</p> }>
+            <Show when=move || !outputs().is_empty() fallback=move || view! { <p class="muted">{move || if run.with(|r| r.as_ref().is_some_and(|r| r.status.is_terminal())) { "This run produced no outputs." } else { "No outputs yet." }}</p> }>
                 <ul class="artifacts">
                     <For each=indexed
                         key=|(i, a)| (*i, a.filename.clone(), a.text.clone())
@@ -41,7 +41,9 @@ fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -
         .unwrap_or_default();
     let missing = RwSignal::new(false);
     let name = artifact.filename.clone();
-    let caption = if artifact.subfolder.is_empty() {
+    let caption = if artifact.kind == ArtifactKind::Text {
+        format!("text from node {}", artifact.node_id)
+    } else if artifact.subfolder.is_empty() {
         format!("{} · node {}", artifact.filename, artifact.node_id)
     } else {
         format!(

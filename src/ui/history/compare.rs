@@ -82,6 +82,9 @@ pub fn ComparePage() -> impl IntoView {
                     let span = bars.iter().flatten().filter_map(|b| Some(b.start_ms? + b.duration_ms.unwrap_or(0.0))).fold(1.0_f64, f64::max);
                     view! {
                         <table class="runs timelines">
+                            <thead><tr><th>"Node"</th>
+                                {list.iter().map(|r| view! { <th class="mono">{format::short_id(&r.prompt_id).to_owned()}</th> }).collect_view()}
+                            </tr></thead>
                             <tbody>
                                 {nodes.into_iter().map(|id| view! {
                                     <tr>

@@ -12,7 +12,14 @@ pub fn InterruptButton() -> impl IntoView {
     let live = use_live();
     let stream = use_stream();
     let message = RwSignal::new(None::<String>);
+    // A recorded demo run is not on the server this page talks to: nothing to interrupt.
     let running = move || {
+        if live
+            .connection
+            .with(|c| c.endpoint == Some(telemetry_core::connection::EndpointKind::Demo))
+        {
+            return None;
+        }
         live.current.with(|r| {
             r.as_ref()
                 .filter(|r| r.status == RunStatus::Running)

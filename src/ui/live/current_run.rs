@@ -62,7 +62,7 @@ fn RunHeader() -> impl IntoView {
             }}{elapsed}</span>
         </div>
         <p class="muted small">
-            {move || run.with(|r| r.as_ref().and_then(|r| r.workflow.clone()).unwrap_or_else(|| "workflow not known yet".into()))}
+            {move || run.with(|r| r.as_ref().and_then(|r| r.workflow.clone()).unwrap_or_else(|| "workflow unknown".into()))}
         </p>
     }
 }

@@ -1,0 +1,202 @@
+//! The 100 000-run history benchmark (run by `bench/history.sh`, not by the test suite). It fills
+//! a store with generated runs, then times the history tab's queries against raw IndexedDB
+//! cursor reads of the same data measured in the same run, and prints ratios: these machines are
+//! shared and noisy, so absolute times mean little on their own.
+#![cfg(all(target_arch = "wasm32", feature = "bench"))]
+
+use comfy_dashboard::store::RunStore;
+use rexie::{Direction, TransactionMode};
+use telemetry_core::history::{HistoryQuery, StoredRun};
+use telemetry_core::run::{NodeRecord, Run, RunSource, RunStatus};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const RUNS: usize = 100_000;
+const CHUNK: usize = 2_000;
+const REPEATS: usize = 5;
+const WORKFLOWS: [&str; 5] = ["txt2img", "upscale", "video", "inpaint", "controlnet"];
+const GPUS: [&str; 3] = ["RTX 4090", "A100", "RTX 3090"];
+
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+fn generate(i: usize) -> Run {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = |n: u64| {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (x >> 17) % n
+    };
+    let start = 1_760_000_000_000.0 + i as f64 * 60_000.0;
+    let mut run = Run::new(
+        "http://127.0.0.1:8188",
+        &format!("bench-{i:06}"),
+        RunSource::Stream,
+        start,
+    );
+    run.status = match next(20) {
+        0 => RunStatus::Failed,
+        1 => RunStatus::Interrupted,
+        _ => RunStatus::Succeeded,
+    };
+    run.server_started_ms = Some(start as i64);
+    run.server_ended_ms = Some(start as i64 + 2_000 + next(120_000) as i64);
+    run.workflow = Some(WORKFLOWS[next(5) as usize].to_owned());
+    run.gpu_name = Some(GPUS[next(3) as usize].to_owned());
+    for (n, class) in ["CheckpointLoader", "KSampler", "VAEDecode", "SaveImage"]
+        .iter()
+        .enumerate()
+    {
+        let mut node = NodeRecord::new(&n.to_string());
+        node.class_type = Some((*class).to_owned());
+        run.nodes.push(node);
+    }
+    run.node_total = Some(4);
+    run
+}
+
+async fn median_ms<F, Fut>(mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut times = Vec::new();
+    for _ in 0..REPEATS {
+        let t = now();
+        f().await;
+        times.push(now() - t);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
+
+#[wasm_bindgen_test]
+async fn history_store_at_100k_runs() {
+    let name = "bench-history-100k";
+    let _ = rexie::Rexie::delete(name).await;
+    let store = RunStore::open_named(name).await.expect("store opens");
+    let fill_start = now();
+    for chunk in (0..RUNS).collect::<Vec<_>>().chunks(CHUNK) {
+        let records: Vec<StoredRun> = chunk
+            .iter()
+            .map(|i| StoredRun::from_run(&generate(*i)))
+            .collect();
+        store.put(&records).await.expect("put");
+    }
+    let fill_ms = now() - fill_start;
+    let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
+
+    let all = HistoryQuery::default();
+    let failed = HistoryQuery {
+        status: Some(RunStatus::Failed),
+        ..HistoryQuery::default()
+    };
+    let text = HistoryQuery {
+        text: Some("bench-09999".into()),
+        ..HistoryQuery::default()
+    };
+
+    let ours_first = median_ms(|| async {
+        store.page(&all, None, 50).await.expect("page");
+    })
+    .await;
+    let raw_first = median_ms(|| async {
+        let tx = raw
+            .transaction(&["runs"], TransactionMode::ReadOnly)
+            .expect("tx");
+        let idx = tx
+            .store("runs")
+            .expect("store")
+            .index("start_ms")
+            .expect("index");
+        idx.scan(None, Some(50), None, Some(Direction::Prev))
+            .await
+            .expect("scan");
+    })
+    .await;
+    let ours_status = median_ms(|| async {
+        store.page(&failed, None, 50).await.expect("page");
+    })
+    .await;
+    let ours_count_status = median_ms(|| async {
+        store.count(&failed).await.expect("count");
+    })
+    .await;
+    let ours_text = median_ms(|| async {
+        store.page(&text, None, 50).await.expect("page");
+    })
+    .await;
+    // The naive way: read every record with a cursor and filter in the page.
+    let raw_scan = median_ms(|| async {
+        let tx = raw
+            .transaction(&["runs"], TransactionMode::ReadOnly)
+            .expect("tx");
+        let rows = tx
+            .store("runs")
+            .expect("store")
+            .scan(None, None, None, None)
+            .await
+            .expect("scan");
+        let wanted = wasm_bindgen::JsValue::from_str("failed");
+        let n = rows
+            .iter()
+            .filter(|(_, v)| {
+                js_sys::Reflect::get(v, &"status".into())
+                    .map(|s| s == wanted)
+                    .unwrap_or(false)
+            })
+            .count();
+        assert!(n > 0);
+    })
+    .await;
+    let count = store.count(&all).await.expect("count");
+    assert_eq!(count as usize, RUNS);
+
+    let line = |what: &str, ours: f64, base: &str, raw: f64| {
+        format!(
+            "| {what} | {ours:.1} | {base} | {raw:.1} | {:.2} |",
+            ours / raw
+        )
+    };
+    let table = [
+        format!("store filled with {RUNS} runs in {:.1} s", fill_ms / 1000.0),
+        "| query | ours (ms, median of 5) | baseline (same run) | baseline (ms) | ratio |"
+            .to_owned(),
+        "|---|---|---|---|---|".to_owned(),
+        line(
+            "first page, newest first",
+            ours_first,
+            "raw cursor: 50 from the start_ms index",
+            raw_first,
+        ),
+        line(
+            "first page, status=failed",
+            ours_status,
+            "raw cursor: 50 from the start_ms index",
+            raw_first,
+        ),
+        line(
+            "count, status=failed",
+            ours_count_status,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page, text search (full scan)",
+            ours_text,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+    ];
+    for l in table {
+        console_log!("{l}");
+    }
+    store.close();
+    raw.close();
+    let _ = rexie::Rexie::delete(name).await;
+}
