@@ -164,6 +164,10 @@ impl Tracker {
         self.runs.get(prompt_id)
     }
 
+    pub fn run_count(&self) -> usize {
+        self.runs.len()
+    }
+
     /// All runs in memory, newest first.
     pub fn runs(&self) -> Vec<&Run> {
         let mut runs: Vec<&Run> = self.runs.values().collect();

@@ -110,6 +110,11 @@ impl StreamObserver for SignalObserver {
                         }
                     }
                 }
+                // Only what the tracker still holds (it keeps a bounded number of runs; the
+                // store keeps the rest), so memory stays flat however long the page is open.
+                if runs.len() > tracker.run_count() {
+                    runs.retain(|r| tracker.run(&r.prompt_id).is_some());
+                }
             });
             let current = tracker.current_run().cloned();
             if self

@@ -179,6 +179,11 @@ impl StoreWriter {
                 s.written_status
                     .insert(key_of(&p.run.server, &p.run.prompt_id), p.run.status);
             }
+            // One entry per run ever written would grow without bound on a busy server; ended
+            // runs rarely change again, and if one does it is simply written at once.
+            if s.written_status.len() > 1000 {
+                s.written_status.retain(|_, status| !status.is_terminal());
+            }
             s.store.clone()
         };
         let records: Vec<StoredRun> = batch.iter().map(|p| StoredRun::from_run(&p.run)).collect();

@@ -18,8 +18,17 @@ const STATS_IDLE_MS: f64 = 10_000.0;
 #[derive(Default)]
 pub struct Housekeeping {
     next_stats_ms: f64,
+    last_stats_ms: f64,
     stats_in_flight: bool,
     next_queue_ms: f64,
+}
+
+impl Housekeeping {
+    /// A run started or ended: read VRAM on the next tick, but never more than once a second,
+    /// however many runs a busy server starts (a fetch per boundary flooded the network).
+    pub fn stats_soon(&mut self) {
+        self.next_stats_ms = self.next_stats_ms.min(self.last_stats_ms + 1000.0);
+    }
 }
 
 fn page_hidden() -> bool {
@@ -46,6 +55,7 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
             && now >= inner.housekeeping.next_stats_ms;
         if poll_stats {
             inner.housekeeping.stats_in_flight = true;
+            inner.housekeeping.last_stats_ms = now;
             inner.housekeeping.next_stats_ms = now
                 + if active {
                     STATS_ACTIVE_MS
@@ -75,8 +85,8 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-/// Also called when a run starts or ends, so VRAM before/after are read close to the event.
-pub fn request_system_stats(rc: &Rc<RefCell<Inner>>) {
+/// Called by the tick only, which keeps one request in flight at a time.
+fn request_system_stats(rc: &Rc<RefCell<Inner>>) {
     let url = rc.borrow().server.api("system_stats");
     let rc = rc.clone();
     wasm_bindgen_futures::spawn_local(async move {

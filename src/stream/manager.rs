@@ -342,7 +342,7 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
         follow::request_queue(rc);
     }
     if run_boundary {
-        housekeeping::request_system_stats(rc);
+        rc.borrow_mut().housekeeping.stats_soon();
     }
     for id in needs_history {
         follow::request_history(rc, id);
