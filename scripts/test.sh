@@ -48,8 +48,9 @@ count() {
 	local last
 	last=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?)(,.*)? in [0-9.]+s' "$log" | tail -1 || true)
 	if [ -n "$last" ]; then
-		p=$(echo "$last" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-		f=$(echo "$last" | grep -oE '[0-9]+ (failed|errors?)' | awk '{s+=$1} END {print s+0}')
+		# `|| true`: with pipefail, a grep that finds nothing (no failures) must not end the script.
+		p=$( (echo "$last" | grep -oE '[0-9]+ passed' || true) | awk '{s+=$1} END {print s+0}')
+		f=$( (echo "$last" | grep -oE '[0-9]+ (failed|errors?)' || true) | awk '{s+=$1} END {print s+0}')
 		PASSED=$((PASSED + p))
 		FAILED=$((FAILED + f))
 	fi
