@@ -16,6 +16,7 @@ pub struct FollowState {
     queue_in_flight: bool,
     queue_again: bool,
     history_in_flight: HashSet<String>,
+    details_in_flight: bool,
 }
 
 pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
@@ -85,14 +86,25 @@ pub fn request_history_poll(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
 /// One read of a streamed run's history entry, only to learn what the stream did not say (its
 /// prompt: node count and types). Not a follow: no policy, no retries.
 pub fn request_details(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
-    let url = rc.borrow().server.history_entry(&prompt_id);
+    // Best effort, one at a time: a server finishing many short runs a second must not turn
+    // into a request per run (the benchmark's flood showed fetch dominating the page).
+    let url = {
+        let mut inner = rc.borrow_mut();
+        if inner.follow.details_in_flight {
+            return;
+        }
+        inner.follow.details_in_flight = true;
+        inner.server.history_entry(&prompt_id)
+    };
     let rc = rc.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let Ok(body) = get_text(&url).await else {
-            return;
-        };
+        let body = get_text(&url).await;
         let now = now_ms();
         let mut inner = rc.borrow_mut();
+        inner.follow.details_in_flight = false;
+        let Ok(body) = body else {
+            return;
+        };
         if let Ok(opened) = inner.pipeline.on_history(&body, now) {
             schedule_flush(&rc, &mut inner, opened, now);
         }
