@@ -6,7 +6,7 @@
 
 use super::manager::{schedule_flush, Inner};
 use crate::browser::clock::now_ms;
-use crate::browser::http::get_text;
+use crate::browser::http::{get_text, HttpError};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -59,6 +59,23 @@ pub fn request_history(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
     request_history_poll(rc, prompt_id);
 }
 
+/// Fetches `url` in the background and hands the answer to `apply`, which updates the pipeline
+/// and says whether a coalescing window opened.
+fn fetch_into(
+    rc: &Rc<RefCell<Inner>>,
+    url: String,
+    apply: impl FnOnce(&mut Inner, Result<String, HttpError>, f64) -> bool + 'static,
+) {
+    let rc = rc.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let body = get_text(&url).await;
+        let now = now_ms();
+        let mut inner = rc.borrow_mut();
+        let opened = apply(&mut inner, body, now);
+        schedule_flush(&rc, &mut inner, opened, now);
+    });
+}
+
 /// One history poll for a run whose end we did not see; the tracker's follow policy decides
 /// whether and when to ask again.
 pub fn request_history_poll(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
@@ -69,17 +86,10 @@ pub fn request_history_poll(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
         }
         inner.server.history_entry(&prompt_id)
     };
-    let rc = rc.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let body = get_text(&url).await;
-        let now = now_ms();
-        let mut inner = rc.borrow_mut();
+    fetch_into(rc, url, move |inner, body, now| {
         inner.follow.history_in_flight.remove(&prompt_id);
-        let opened = match body {
-            Ok(b) => inner.pipeline.on_history_poll(&prompt_id, Ok(&b), now),
-            Err(_) => inner.pipeline.on_history_poll(&prompt_id, Err(()), now),
-        };
-        schedule_flush(&rc, &mut inner, opened, now);
+        let body = body.as_deref().map_err(|_| ());
+        inner.pipeline.on_history_poll(&prompt_id, body, now)
     });
 }
 
@@ -96,17 +106,10 @@ pub fn request_details(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
         inner.follow.details_in_flight = true;
         inner.server.history_entry(&prompt_id)
     };
-    let rc = rc.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let body = get_text(&url).await;
-        let now = now_ms();
-        let mut inner = rc.borrow_mut();
+    fetch_into(rc, url, |inner, body, now| {
         inner.follow.details_in_flight = false;
-        let Ok(body) = body else {
-            return;
-        };
-        if let Ok(opened) = inner.pipeline.on_history(&body, now) {
-            schedule_flush(&rc, &mut inner, opened, now);
-        }
+        body.ok()
+            .and_then(|b| inner.pipeline.on_history(&b, now).ok())
+            .unwrap_or(false)
     });
 }
