@@ -191,7 +191,8 @@ impl Pipeline {
         self.tracker.take_unnamed_ended()
     }
 
-    pub fn take_needs_history(&mut self) -> Vec<String> {
-        self.tracker.take_needs_history()
+    /// Followed runs whose history poll is due now (see [`Tracker::due_history_polls`]).
+    pub fn due_history_polls(&mut self, now_ms: f64) -> Vec<String> {
+        self.tracker.due_history_polls(now_ms)
     }
 }

@@ -137,8 +137,6 @@ pub struct Tracker {
     pub gpu: GpuState,
     pub counters: Counters,
     preview_seq: u64,
-    /// Runs whose end we did not see; the shell asks `/api/history` how they ended.
-    needs_history: Vec<String>,
     /// The extension said hello: every client's runs stream to us.
     pub extension: Option<ExtensionInfo>,
     /// Policy for runs followed by polling.
@@ -229,11 +227,6 @@ impl Tracker {
     /// queue poll): the shell reads their `/api/history` entry once to name the workflow.
     pub fn take_unnamed_ended(&mut self) -> Vec<String> {
         std::mem::take(&mut self.unnamed_ended)
-    }
-
-    /// Prompt ids whose end we did not see, oldest first; each is returned once.
-    pub fn take_needs_history(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.needs_history)
     }
 
     pub fn record_malformed(&mut self, error: DecodeError, out: &mut Vec<Change>) {
@@ -362,9 +355,6 @@ impl Tracker {
 
     /// We did not see how a run ended: ask `/api/history` under the follow policy.
     fn follow_history(&mut self, prompt_id: &str, now_ms: f64) {
-        if !self.needs_history.iter().any(|p| p == prompt_id) {
-            self.needs_history.push(prompt_id.to_owned());
-        }
         let policy = self.policy;
         if let Some(run) = self.runs.get_mut(prompt_id) {
             let record = run
@@ -746,11 +736,8 @@ impl Tracker {
             left.push(run.prompt_id.clone());
         }
         for id in &left {
-            if let Some(record) = self.runs.get_mut(id).and_then(|r| r.follow.as_mut()) {
-                record.execution_done(now_ms);
-                if !record.is_done() && !self.follow_next.contains_key(id) {
-                    self.follow_next.insert(id.clone(), now_ms);
-                }
+            if !self.follow_next.contains_key(id) {
+                self.follow_history(id, now_ms);
             }
         }
         left

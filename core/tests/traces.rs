@@ -205,8 +205,12 @@ fn prompt_without_client_id_is_seen_through_broadcast_progress_and_needs_history
     let run = runs[0].clone();
     assert_eq!(run.status, RunStatus::Unknown, "its end is sent to no one");
     assert!(run.ended_at_ms.is_some());
-    assert_eq!(r.tracker.take_needs_history(), vec![run.prompt_id.clone()]);
-    assert!(r.tracker.take_needs_history().is_empty());
+    let end = run.ended_at_ms.expect("ended");
+    assert_eq!(
+        r.tracker.due_history_polls(end),
+        vec![run.prompt_id.clone()]
+    );
+    assert!(r.tracker.due_history_polls(end).is_empty(), "returned once");
 }
 
 #[test]

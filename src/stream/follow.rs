@@ -33,30 +33,24 @@ pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
     wasm_bindgen_futures::spawn_local(async move {
         let body = get_text(&url).await;
         let now = now_ms();
-        let left = {
+        // Runs that left the queue are now due for their first history poll.
+        let due = {
             let mut inner = rc.borrow_mut();
             inner.follow.queue_in_flight = false;
-            match body.map(|b| inner.pipeline.on_queue(&b, now)) {
-                Ok(Ok((opened, left))) => {
-                    schedule_flush(&rc, &mut inner, opened, now);
-                    left
-                }
-                // A failed poll changes nothing; the next status message asks again.
-                _ => Vec::new(),
+            // A failed poll changes nothing; the next status message asks again.
+            if let Ok(Ok((opened, _left))) = body.map(|b| inner.pipeline.on_queue(&b, now)) {
+                schedule_flush(&rc, &mut inner, opened, now);
             }
+            inner.pipeline.due_history_polls(now)
         };
-        for id in left {
-            request_history(&rc, id);
+        for id in due {
+            request_history_poll(&rc, id);
         }
         let again = std::mem::take(&mut rc.borrow_mut().follow.queue_again);
         if again {
             request_queue(&rc);
         }
     });
-}
-
-pub fn request_history(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
-    request_history_poll(rc, prompt_id);
 }
 
 /// Fetches `url` in the background and hands the answer to `apply`, which updates the pipeline

@@ -330,7 +330,8 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
     };
     let queue_changed = inner.pipeline.tracker.queue.remaining != remaining_before;
     let run_boundary = inner.pipeline.take_run_boundary();
-    let needs_history = inner.pipeline.take_needs_history();
+    // A run whose end we did not see is polled at once rather than on the next tick.
+    let due = inner.pipeline.due_history_polls(now);
     let unnamed = inner.pipeline.take_unnamed_ended();
     let demo = inner.demo;
     schedule_flush(rc, &mut inner, opened, now);
@@ -344,8 +345,8 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
     if run_boundary {
         rc.borrow_mut().housekeeping.stats_soon();
     }
-    for id in needs_history {
-        follow::request_history(rc, id);
+    for id in due {
+        follow::request_history_poll(rc, id);
     }
     for id in unnamed {
         follow::request_details(rc, id);
