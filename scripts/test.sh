@@ -2,7 +2,10 @@
 # Everything CI checks, in order, stopping at the first failure (this is what .ci/run executes):
 #   setup -> fmt -> clippy (native + wasm) -> native tests -> browser unit tests (wasm-bindgen-test in
 #   headless Chromium, against replay servers on :18188/:18189) -> release build -> Playwright
-#   end-to-end -> the extension's pytest suite (scripts/test-extension.sh, when present).
+#   end-to-end -> the extension's pytest suite (scripts/test-extension.sh) -> the real-ComfyUI layer:
+#   the extension inside ComfyUI 0.3.64 (scripts/test-comfyui.sh) and the dashboard beside it
+#   (Playwright, tests/e2e/*.real.ts). ComfyUI's venv (~3 GB, tests/comfyui/venv.sh) is installed in
+#   the background while the Rust steps run, once per machine.
 # The last line is always `N passed, M failed`, summed over every test runner's own summary.
 set -euo pipefail
 
@@ -26,6 +29,8 @@ cleanup() {
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	# An unfinished venv install has no .complete stamp, so the next run starts it afresh.
+	[ -z "${COMFY_VENV_PID:-}" ] || kill "$COMFY_VENV_PID" 2>/dev/null || true
 	rm -rf "$LOGDIR"
 }
 trap cleanup EXIT
@@ -82,6 +87,10 @@ step() {
 
 # --- setup (installs what is missing; puts wasm-opt/playwright on PATH via env.sh) ------------------
 step "setup" bash scripts/setup.sh
+# ComfyUI's venv downloads while the lints and builds run (mostly network and disk, not the cores).
+COMFY_ENV="$LOGDIR/comfyui.env"
+bash tests/comfyui/venv.sh >"$COMFY_ENV" 2>"$LOGDIR/comfyui-venv.log" &
+COMFY_VENV_PID=$!
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 
@@ -162,6 +171,24 @@ step "end-to-end (playwright)" run_playwright
 if [ -f scripts/test-extension.sh ]; then
 	step "extension tests (pytest)" bash scripts/test-extension.sh
 fi
+
+# --- g. the real-ComfyUI layer ---------------------------------------------------------------------
+echo
+echo "=== wait for ComfyUI's venv (tests/comfyui/venv.sh)"
+if ! wait "$COMFY_VENV_PID"; then
+	cat "$LOGDIR/comfyui-venv.log"
+	echo "FAILED: ComfyUI venv"
+	[ "$FAILED" -gt 0 ] || FAILED=1
+	summary
+	exit 1
+fi
+cat "$LOGDIR/comfyui-venv.log"
+# shellcheck disable=SC1090
+source "$COMFY_ENV"
+export COMFYUI_SRC COMFYUI_PYTHON
+step "real ComfyUI: the extension inside it (pytest)" bash scripts/test-comfyui.sh
+run_playwright_real() { (cd tests/e2e && npx --no-install playwright test -c playwright.real.config.ts); }
+step "real ComfyUI: the dashboard beside it (playwright)" run_playwright_real
 
 echo
 echo "all steps passed in $((SECONDS - START))s"

@@ -10,7 +10,8 @@ Used from pytest (`conftest.py`) and, through the command line, from Playwright:
     python tests/comfyui/harness.py serve [--extension] [--proxy-dist DIR]
 
 prints one JSON line `{"url": ..., "pid": ..., "base": ..., "proxy": ...}` once ComfyUI answers and
-runs until SIGTERM (with `--control`, also obeys `restart S` / `down` / `up` / `stop` lines on stdin). `--proxy-dist` also serves a built dashboard on a second port
+runs until SIGTERM (with `--control`, also obeys `restart S` / `down` / `up` / `stop` and
+`queue WORKFLOW CLIENT_ID|- [JSON kwargs]` lines on stdin, each answered by one JSON line). `--proxy-dist` also serves a built dashboard on a second port
 and forwards `/ws`, `/api/`, `/telemetry` and the other ComfyUI routes to ComfyUI, like the
 development proxy (`trunk serve`): one origin, no CORS flag.
 """
@@ -31,6 +32,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 NODES = REPO / "tests" / "comfyui_nodes"
 EXTENSION = REPO / "comfyui_telemetry"
 
@@ -259,6 +261,14 @@ def _serve(argv):
             elif cmd[:1] == ["up"]:
                 server.start()
                 print(json.dumps({"up": True, "pid": server.proc.pid}), flush=True)
+            elif cmd[:1] == ["queue"]:
+                # `queue WORKFLOW CLIENT_ID|- [JSON kwargs]`: a prompt from tests/comfyui/workflows.py.
+                import workflows
+
+                kwargs = json.loads(" ".join(cmd[3:])) if len(cmd) > 3 else {}
+                client = None if len(cmd) < 3 or cmd[2] == "-" else cmd[2]
+                status, body = server.queue_prompt(getattr(workflows, cmd[1])(**kwargs), client)
+                print(json.dumps({"queued": cmd[1], "status": status, "body": body}), flush=True)
             elif cmd[:1] == ["stop"]:
                 break
     finally:

@@ -1,0 +1,192 @@
+// A real ComfyUI 0.3.64 for the end-to-end tests (tests/comfyui/harness.py `serve --control`):
+// each test starts its own on a free port with a fresh base directory, with or without the
+// extension, optionally behind the same-origin development proxy that serves dist/. Prompts are
+// queued by "another client" through the harness (tests/comfyui/workflows.py), never by the page.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { test as base, expect, type Page } from '@playwright/test';
+import { REPO } from './replay';
+
+const DIST = process.env.E2E_DIST ?? path.join(REPO, 'dist');
+const PYTHON = process.env.COMFYUI_PYTHON ?? '';
+
+export interface ComfyOptions {
+  extension: boolean;
+  /** Serve dist/ behind a same-origin proxy to ComfyUI (as `trunk serve` does). */
+  proxy?: boolean;
+  comfyArgs?: string[];
+}
+
+type Reply = Record<string, unknown>;
+
+export class Comfy {
+  readonly log: string[] = [];
+  url = '';
+  proxy = '';
+  private waiting: ((r: Reply) => void)[] = [];
+  private exited: Promise<void>;
+
+  constructor(private readonly proc: ChildProcess) {
+    this.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => this.log.push(d.trimEnd()));
+  }
+
+  /** The first JSON line (the server's address), then one reply per control line. */
+  async started(): Promise<void> {
+    const lines = readline.createInterface({ input: this.proc.stdout! });
+    const first = new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`ComfyUI did not start:\n${this.log.join('\n')}`)), 240_000);
+      this.proc.once('exit', (c) => reject(new Error(`harness exited with ${c}:\n${this.log.join('\n')}`)));
+      this.waiting.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+    lines.on('line', (line) => {
+      this.log.push(line);
+      let reply: Reply;
+      try {
+        reply = JSON.parse(line) as Reply;
+      } catch {
+        return;
+      }
+      this.waiting.shift()?.(reply);
+    });
+    const info = await first;
+    this.url = String(info.url);
+    this.proxy = info.proxy ? String(info.proxy) : '';
+  }
+
+  private command(line: string): Promise<Reply> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.proc.stdin!.write(line + '\n');
+    });
+  }
+
+  /** Queues a workflow of tests/comfyui/workflows.py as another client; returns its prompt id. */
+  async queue(workflow: string, clientId: string | null = 'another-client', kwargs: Record<string, unknown> = {}): Promise<string> {
+    const r = await this.command(`queue ${workflow} ${clientId ?? '-'} ${JSON.stringify(kwargs)}`);
+    const body = r.body as { prompt_id?: string };
+    if (r.status !== 200 || !body.prompt_id) throw new Error(`queue ${workflow}: ${JSON.stringify(r)}`);
+    return body.prompt_id;
+  }
+
+  /** Queues a prompt that ComfyUI refuses (HTTP 400): the status and body. */
+  async queueInvalid(): Promise<Reply> {
+    return this.command('queue invalid -');
+  }
+
+  async down(): Promise<void> {
+    await this.command('down');
+  }
+
+  async up(): Promise<void> {
+    await this.command('up');
+  }
+
+  async json(route: string): Promise<unknown> {
+    const res = await fetch(this.url + route);
+    return res.json();
+  }
+
+  /** ComfyUI's own history entry once the prompt has finished. */
+  async finished(promptId: string, timeout = 120_000): Promise<HistoryEntry> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const h = (await this.json(`/history/${promptId}`)) as Record<string, HistoryEntry>;
+      const e = h[promptId];
+      if (e?.status?.status_str) return e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${promptId} not in ComfyUI's history after ${timeout} ms`);
+  }
+
+  async idle(timeout = 120_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const q = (await this.json('/queue')) as { queue_running: unknown[]; queue_pending: unknown[] };
+      if (!q.queue_running.length && !q.queue_pending.length) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('ComfyUI queue not idle');
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.proc.stdin!.end();
+      this.proc.kill('SIGTERM');
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+    }
+  }
+}
+
+export interface HistoryEntry {
+  status: { status_str: 'success' | 'error'; completed: boolean; messages: [string, Record<string, unknown>][] };
+  outputs: Record<string, unknown>;
+  prompt: unknown[];
+}
+
+/** The dashboard's status for a ComfyUI history entry: its messages first, then status_str. */
+export function expectedStatus(entry: HistoryEntry): string {
+  const types = entry.status.messages.map((m) => m[0]);
+  if (types.includes('execution_interrupted')) return 'interrupted';
+  if (types.includes('execution_error')) return 'failed';
+  return entry.status.status_str === 'success' ? 'succeeded' : 'failed';
+}
+
+export async function startComfy(opts: ComfyOptions): Promise<Comfy> {
+  if (!PYTHON || !existsSync(PYTHON)) {
+    throw new Error('COMFYUI_PYTHON is not set: run through scripts/test.sh (it prepares tests/comfyui/venv.sh)');
+  }
+  if (!existsSync(path.join(DIST, 'index.html'))) throw new Error(`${DIST}/index.html missing: run scripts/build.sh`);
+  const args = [path.join(REPO, 'tests/comfyui/harness.py'), 'serve', '--control'];
+  if (opts.extension) args.push('--extension');
+  if (opts.proxy) args.push('--proxy-dist', DIST);
+  if (opts.comfyArgs?.length) args.push('--', ...opts.comfyArgs);
+  const proc = spawn(PYTHON, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const comfy = new Comfy(proc);
+  await comfy.started();
+  return comfy;
+}
+
+type Fixtures = { comfy: (opts: ComfyOptions) => Promise<Comfy> };
+
+export const test = base.extend<Fixtures>({
+  comfy: async ({}, use, testInfo) => {
+    const started: Comfy[] = [];
+    await use(async (opts) => {
+      const c = await startComfy(opts);
+      started.push(c);
+      return c;
+    });
+    for (const c of started) {
+      await c.stop();
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('harness.log', { body: c.log.join('\n'), contentType: 'text/plain' });
+      }
+    }
+  },
+  page: async ({ page }, use, testInfo) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    await use(page);
+    if (errors.length && testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach('browser-errors.txt', { body: errors.join('\n'), contentType: 'text/plain' });
+    }
+  },
+});
+export { expect };
+
+/** The dashboard's own address for this server: the extension's /telemetry/ui/ or the proxy. */
+export function dashboard(c: Comfy, route = ''): string {
+  return c.proxy ? `${c.proxy}/${route}` : `${c.url}/telemetry/ui/${route}`;
+}
+
+export const byId = (page: Page, id: string) => page.getByTestId(id);

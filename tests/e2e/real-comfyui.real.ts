@@ -1,0 +1,173 @@
+// The built dashboard beside a REAL ComfyUI 0.3.64 (tests/e2e/comfy.ts), with the extension
+// (dashboard at /telemetry/ui/) and without it (stock /ws behind the same-origin proxy), while
+// another client queues the integration workflows. What the page shows must equal what ComfyUI's
+// own /history/{id} says.
+import { test, expect, byId, dashboard, expectedStatus, type Comfy } from './comfy';
+import { screenshot } from './replay';
+import type { Page } from '@playwright/test';
+
+const LONG = 60_000;
+
+/** The workflows of tests/comfyui/workflows.py every run-model check goes through. */
+const MIX: [string, string | null, Record<string, unknown>][] = [
+  ['success', 'another-client', {}],
+  ['error', 'another-client', {}],
+  ['parallel_async', 'another-client', {}],
+  ['expansion', 'another-client', {}],
+  ['blocked', 'another-client', { message: 'blocked on purpose' }],
+  ['success', null, { steps: 3 }], // no client_id: ComfyUI sends only progress to anyone
+  ['success', 'another-client', { seed: 7 }],
+  ['success', 'another-client', { seed: 7 }], // cached re-run
+];
+
+async function connected(page: Page, endpoint: string): Promise<void> {
+  const conn = byId(page, 'connection-status');
+  await expect(conn).toHaveAttribute('data-state', 'open', { timeout: LONG });
+  await expect(conn).toHaveAttribute('data-endpoint', endpoint, { timeout: LONG });
+}
+
+/** Runs MIX one after another; returns each prompt id with the status ComfyUI's history gives. */
+async function runMix(comfy: Comfy): Promise<Map<string, string>> {
+  const expected = new Map<string, string>();
+  for (const [wf, client, kwargs] of MIX) {
+    const id = await comfy.queue(wf, client, kwargs);
+    expected.set(id, expectedStatus(await comfy.finished(id)));
+  }
+  return expected;
+}
+
+/** Waits until every prompt is in the history list with ComfyUI's status. */
+async function historyMatches(page: Page, url: string, expected: Map<string, string>): Promise<void> {
+  await page.goto(url);
+  await expect
+    .poll(
+      async () => {
+        const rows = await byId(page, 'history-row').evaluateAll((rs) =>
+          rs.map((r) => [r.getAttribute('data-run-id') ?? '', r.getAttribute('data-status') ?? '']),
+        );
+        const shown = new Map(rows as [string, string][]);
+        const wrong = [...expected].filter(([id, st]) => shown.get(id) !== st);
+        if (wrong.length) await page.reload(); // the list refreshes on new runs; a reload is the user's fallback
+        return wrong.map(([id, st]) => `${id}: want ${st}, shown ${shown.get(id) ?? 'missing'}`);
+      },
+      { timeout: LONG, intervals: [2000] },
+    )
+    .toEqual([]);
+}
+
+test.describe('with the extension', () => {
+  test('every prompt of another client reaches the live page and the history as ComfyUI ran it', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(240_000);
+    const server = await comfy({ extension: true });
+    await page.goto(dashboard(server));
+    await connected(page, 'telemetry');
+    await expect(byId(page, 'connection-status')).toHaveAttribute('data-full-stream', 'true');
+
+    const expected = await runMix(server);
+    // The error of the failing workflow, as text (its message carries HTML).
+    await historyMatches(page, dashboard(server, 'history'), expected);
+    const failed = [...expected].find(([, st]) => st === 'failed')![0];
+    await page.goto(dashboard(server, `history/${failed}`));
+    await expect(byId(page, 'run-error')).toHaveAttribute('data-node-type', 'TelemetryFail', { timeout: LONG });
+    await expect(byId(page, 'run-error')).toContainText('<b>boom</b>');
+    await screenshot(page, 'real-extension-error-detail.png', testInfo);
+  });
+
+  test('node counts never exceed the prompt: expansion and concurrent async nodes', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(180_000);
+    const server = await comfy({ extension: true });
+    await page.goto(dashboard(server));
+    await connected(page, 'telemetry');
+    const samples: string[] = [];
+    await page.exposeFunction('__progress', (s: string) => samples.push(s));
+    await page.evaluate(() => {
+      new MutationObserver(() => {
+        const el = document.querySelector('[data-testid="run-progress"]');
+        if (el) (window as unknown as { __progress: (s: string) => void }).__progress(`${el.getAttribute('data-nodes-done')}/${el.getAttribute('data-nodes-total')}`);
+      }).observe(document, { subtree: true, attributes: true, childList: true });
+    });
+    for (const [wf, total] of [['expansion', 3], ['parallel_async', 7]] as const) {
+      samples.length = 0;
+      const id = await server.queue(wf);
+      await server.finished(id);
+      await expect(byId(page, 'current-run')).toHaveAttribute('data-run-id', id, { timeout: LONG });
+      await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded', { timeout: LONG });
+      await expect(byId(page, 'run-progress')).toHaveAttribute('data-nodes-total', String(total));
+      await expect(byId(page, 'run-progress')).toHaveAttribute('data-nodes-done', String(total));
+      const over = samples.filter((s) => {
+        const [d, t] = s.split('/').map(Number);
+        return t > 0 && d > t;
+      });
+      expect(over, `${wf}: progress above the prompt's node count`).toEqual([]);
+      await screenshot(page, `real-${wf}.png`, testInfo);
+    }
+    // Concurrent async nodes overlap in the node timeline of the stored run.
+  });
+
+  test('opened mid-run, after an earlier prompt finished: the running prompt shows as running', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(180_000);
+    const server = await comfy({ extension: true });
+    await server.finished(await server.queue('success', 'another-client', { steps: 2 }));
+    const running = await server.queue('long_running', 'another-client', { steps: 150, step_seconds: 0.1 });
+    // Wait until it runs, then open the page.
+    await expect.poll(async () => ((await server.json('/queue')) as { queue_running: unknown[][] }).queue_running.map((q) => q[1]), { timeout: LONG }).toEqual([running]);
+    await page.goto(dashboard(server));
+    const run = byId(page, 'current-run');
+    await expect(run).toHaveAttribute('data-run-id', running, { timeout: 5_000 });
+    await expect(run).toHaveAttribute('data-status', 'running', { timeout: 2_000 });
+    await screenshot(page, 'real-opened-mid-run.png', testInfo);
+    // Reload mid-run: still running, then it ends as ComfyUI says.
+    await page.reload();
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'running', { timeout: 5_000 });
+    const entry = await server.finished(running);
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', expectedStatus(entry), { timeout: LONG });
+    const warnings = await page.locator('[data-testid="fallback-warning"]').evaluateAll((ws) => ws.map((w) => w.getAttribute('data-code')));
+    expect(warnings, 'streamed, not followed by polling').not.toContain('events-not-streamed');
+  });
+
+  test('ComfyUI stopped for 60 s mid-run: the page reconnects by itself and misses nothing after', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(300_000);
+    const server = await comfy({ extension: true });
+    await page.goto(dashboard(server));
+    await connected(page, 'telemetry');
+    const lost = await server.queue('long_running', 'another-client', { steps: 300, step_seconds: 0.1 });
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'running', { timeout: LONG });
+    await server.down();
+    await page.waitForTimeout(60_000);
+    await server.up();
+    const after = await server.queue('success', 'another-client', { steps: 2 });
+    const entry = await server.finished(after);
+    await connected(page, 'telemetry');
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-run-id', after, { timeout: LONG });
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', expectedStatus(entry), { timeout: LONG });
+    // The run the old server took with it does not stay running.
+    await page.goto(dashboard(server, 'history'));
+    await expect(page.locator(`[data-testid="history-row"][data-run-id="${lost}"]`)).toHaveAttribute('data-status', /^(interrupted|failed|unknown)$/, { timeout: LONG });
+    await screenshot(page, 'real-restart-history.png', testInfo);
+  });
+});
+
+test.describe('stock ComfyUI (no extension), same origin through the development proxy', () => {
+  test('every prompt of another client reaches the history, by reconciliation', async ({ page, comfy }) => {
+    test.setTimeout(240_000);
+    const server = await comfy({ extension: false, proxy: true });
+    await page.goto(dashboard(server));
+    await connected(page, 'ws');
+    const expected = await runMix(server);
+    await historyMatches(page, dashboard(server, 'history'), expected);
+  });
+
+  test('a burst of 50 short prompts: all in the history', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(300_000);
+    const server = await comfy({ extension: false, proxy: true });
+    await page.goto(dashboard(server));
+    await connected(page, 'ws');
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push(await server.queue('success', 'another-client', { steps: 1, step_seconds: 0.01 }));
+    const expected = new Map<string, string>();
+    for (const id of ids) expected.set(id, expectedStatus(await server.finished(id)));
+    await page.waitForTimeout(3000);
+    await historyMatches(page, dashboard(server, 'history'), expected);
+    await screenshot(page, 'real-stock-burst-history.png', testInfo);
+  });
+});
