@@ -25,6 +25,9 @@ pub enum Field {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lifecycle {
+    /// Increases by one with every event of this tracker: a consumer remembers the last `seq`
+    /// it handled and takes only the newer ones, however many a bounded list keeps.
+    pub seq: u64,
     pub run_id: String,
     pub kind: LifecycleKind,
     pub at_ms: f64,
@@ -110,4 +113,14 @@ pub struct Counters {
     pub last_error: Option<DecodeError>,
     /// Messages the extension dropped for us because we read too slowly.
     pub dropped: u64,
+}
+
+/// What the server offers beyond ComfyUI 0.3.64's API, learned by asking it (never guessed from
+/// a version string). `None` until known.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerFeatures {
+    /// `/api/jobs` answers (ComfyUI 0.36+).
+    pub jobs: Option<bool>,
+    /// The server's `/api/features` answer, when it has one.
+    pub flags: Option<serde_json::Value>,
 }

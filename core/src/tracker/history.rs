@@ -47,6 +47,15 @@ impl Tracker {
                     run.server_ended_ms = run.server_ended_ms.or(m.timestamp);
                     status = Some(RunStatus::Succeeded);
                 }
+                ServerMessage::ExecutionError(m)
+                    if m.exception_type.as_deref() == Some("ExecutionBlocked") =>
+                {
+                    // A blocked node is no failure (ComfyUI does not store these, but a
+                    // producer might).
+                    if let Some(id) = &m.node_id {
+                        run.node_mut(id).blocked = m.exception_message.clone();
+                    }
+                }
                 ServerMessage::ExecutionError(m) => {
                     run.server_ended_ms = run.server_ended_ms.or(m.timestamp);
                     if run.error.is_none() {
@@ -94,7 +103,7 @@ impl Tracker {
         let added = add_outputs(run, &entry.outputs);
         let id = entry.prompt_id.clone();
         if added > 0 && !created {
-            Self::lifecycle(out, &id, LifecycleKind::Output { artifacts: added }, now_ms);
+            self.lifecycle(out, &id, LifecycleKind::Output { artifacts: added }, now_ms);
         }
         out.push(Change::Field(Field::Run(id.clone())));
         let final_status = status.unwrap_or(RunStatus::Unknown);
@@ -110,6 +119,33 @@ impl Tracker {
                 }
                 self.finish(&id, final_status, server_end, now_ms, out);
             }
+        }
+    }
+
+    /// The answer to one `/api/history/{id}` read: the entry, `Ok(None)` (no such entry) or
+    /// `Err(())` (the request failed). Followed runs count it as a poll of their policy; other
+    /// runs are settled by it, or lost when the server knows them no more.
+    pub fn apply_history_entry(
+        &mut self,
+        prompt_id: &str,
+        result: Result<Option<&HistoryEntry>, ()>,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        let followed = self
+            .runs
+            .get(prompt_id)
+            .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
+            || self.follow_next.contains_key(prompt_id);
+        if followed {
+            self.apply_history_poll(prompt_id, result, now_ms, out);
+            return;
+        }
+        match result {
+            Ok(Some(entry)) => self.apply_history(entry, now_ms, out),
+            Ok(None) => self.history_entry_missing(prompt_id, now_ms, out),
+            // Asked again on the next reconnect, drained queue or dropped-messages notice.
+            Err(()) => {}
         }
     }
 }

@@ -7,17 +7,20 @@ mod change;
 mod follow;
 mod gpu;
 mod history;
+mod nodes;
 mod queue;
+mod reconcile;
 mod seed;
 mod socket;
 
 pub use change::*;
+pub use reconcile::{Request, HISTORY_PAGE};
 
 use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
@@ -28,6 +31,9 @@ pub struct Tracker {
     runs: HashMap<String, Run>,
     /// The prompt whose execution events we are receiving now.
     active: Option<String>,
+    /// The prompt whose `execution_start` arrived on the socket we have now: its end will
+    /// arrive on it too, so a queue read that lacks it is older than the stream.
+    streaming: Option<String>,
     /// `(prompt, node)` that ran last: legacy previews carry no ids and belong to it.
     last_node: Option<(String, String)>,
     pub queue: QueueState,
@@ -41,9 +47,20 @@ pub struct Tracker {
     pub extension: Option<ExtensionInfo>,
     /// Policy for runs followed by polling.
     pub policy: QueuePolicy,
-    unnamed_ended: Vec<String>,
     /// When each followed run is next due for a history poll (local ms).
     follow_next: HashMap<String, f64>,
+    /// What the shell should ask the server, in order, without duplicates.
+    requests: Vec<Request>,
+    /// Runs whose end must be read from the server, with the queue snapshot generation at the
+    /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
+    awaiting: HashMap<String, u64>,
+    /// Snapshots of `/api/queue` applied so far, and the prompt ids the last one listed.
+    queue_generation: u64,
+    queue_ids: HashSet<String>,
+    /// Sequence number of the last lifecycle event.
+    lifecycle_seq: u64,
+    /// What the server offers beyond 0.3.64's API, learned by asking it.
+    pub features: ServerFeatures,
 }
 
 impl Tracker {
@@ -106,27 +123,24 @@ impl Tracker {
     }
 
     /// Puts a run back, for example one loaded from the store after a reload, so that the
-    /// stream continues it instead of starting a new one.
+    /// stream continues it instead of starting a new one. Whichever arrived first, the record
+    /// kept is the merge of both (see [`Run::merge`]): a replay's poorer copy never replaces
+    /// the stored one. A run restored as open is settled by asking the server.
     pub fn restore(&mut self, run: Run) {
-        if let Some(current) = self.runs.get_mut(&run.prompt_id) {
-            // The stream or a queue poll got there first after a reload: keep what it learned
-            // and add what the stored record knew from before (start times, nodes, outputs).
-            current.absorb_earlier(&run);
-            return;
+        let id = run.prompt_id.clone();
+        if let Some(current) = self.runs.get_mut(&id) {
+            current.merge(&run);
+        } else {
+            self.runs.insert(id.clone(), run);
         }
-        if run.status == RunStatus::Running
-            && self.active.is_none()
-            && run.source == RunSource::Stream
-        {
-            self.active = Some(run.prompt_id.clone());
+        let open = self
+            .runs
+            .get(&id)
+            .is_some_and(|r| !r.status.is_terminal() && r.source != RunSource::Seed);
+        if open {
+            self.await_server(&id);
+            self.request(Request::ReadQueue);
         }
-        self.runs.insert(run.prompt_id.clone(), run);
-    }
-
-    /// Runs that ended on the stream without their prompt having been seen (too short for a
-    /// queue poll): the shell reads their `/api/history` entry once to name the workflow.
-    pub fn take_unnamed_ended(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.unnamed_ended)
     }
 
     pub fn record_malformed(&mut self, error: DecodeError, out: &mut Vec<Change>) {
@@ -145,6 +159,7 @@ impl Tracker {
             }
         }
         self.queue.from_http = false;
+        self.streaming = None;
         out.push(Change::Field(Field::Queue));
     }
 
@@ -164,8 +179,21 @@ impl Tracker {
         (run, created)
     }
 
-    pub(super) fn lifecycle(out: &mut Vec<Change>, run_id: &str, kind: LifecycleKind, at_ms: f64) {
+    /// Reports a lifecycle event with the next sequence number. A start or an end is also the
+    /// moment to read VRAM, so that "before" and "after" are close to the real moments.
+    pub(super) fn lifecycle(
+        &mut self,
+        out: &mut Vec<Change>,
+        run_id: &str,
+        kind: LifecycleKind,
+        at_ms: f64,
+    ) {
+        if !matches!(kind, LifecycleKind::Queued | LifecycleKind::Output { .. }) {
+            self.request(Request::ReadGpuSoon);
+        }
+        self.lifecycle_seq += 1;
         out.push(Change::Lifecycle(Lifecycle {
+            seq: self.lifecycle_seq,
             run_id: run_id.to_owned(),
             kind,
             at_ms,
@@ -175,18 +203,8 @@ impl Tracker {
     /// Marks a run as started once, whichever message told us first.
     pub(super) fn start(&mut self, prompt_id: &str, now_ms: f64, out: &mut Vec<Change>) -> bool {
         let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
-        // Events are arriving: a run we were about to follow by polling (seen in the queue
-        // first) streams after all, and its unused follow record would only mislead.
-        if run.source == RunSource::Polling {
-            run.source = RunSource::Stream;
-            if run
-                .follow
-                .as_ref()
-                .is_some_and(|f| f.attempts == 0 && f.exit.is_none())
-            {
-                run.follow = None;
-                self.follow_next.remove(prompt_id);
-            }
+        if run.became_streamed() && run.follow.is_none() {
+            self.follow_next.remove(prompt_id);
         }
         let run = match self.runs.get_mut(prompt_id) {
             Some(run) => run,
@@ -196,7 +214,7 @@ impl Tracker {
         {
             run.status = RunStatus::Running;
             run.started_at_ms.get_or_insert(now_ms);
-            Self::lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
+            self.lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
             self.active = Some(prompt_id.to_owned());
             return true;
         }
@@ -214,11 +232,16 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        self.awaiting.remove(prompt_id);
         let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
-        if run.status.is_terminal() && run.status != RunStatus::Unknown {
+        // Replayed or duplicated ends change nothing: a settled run stays as it ended.
+        if run.status.is_settled() || (run.status == status && run.ended_at_ms.is_some()) {
             return;
         }
         run.status = status;
+        if status != RunStatus::Unknown {
+            run.lost_reason = None;
+        }
         run.ended_at_ms = Some(now_ms);
         if server_ms.is_some() {
             run.server_ended_ms = server_ms;
@@ -244,16 +267,19 @@ impl Tracker {
             _ => LifecycleKind::Lost,
         };
         let lost = kind == LifecycleKind::Lost;
-        if !lost && run.source == RunSource::Stream && run.node_total.is_none() {
-            self.unnamed_ended.push(prompt_id.to_owned());
-        }
-        Self::lifecycle(out, prompt_id, kind, now_ms);
+        // Ended on the stream without its prompt having been seen (too short for a queue
+        // poll): its history entry names the workflow and counts its nodes.
+        let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
+        self.lifecycle(out, prompt_id, kind, now_ms);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
-        if lost {
-            self.follow_history(prompt_id, now_ms);
+        if unnamed {
+            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
         }
         if self.active.as_deref() == Some(prompt_id) {
             self.active = None;
+        }
+        if self.streaming.as_deref() == Some(prompt_id) {
+            self.streaming = None;
         }
         self.evict();
     }

@@ -29,28 +29,35 @@ impl Tracker {
             present.push(item.prompt_id.clone());
             self.apply_queue_item(item, running, now_ms, out);
         }
-        let mut left = Vec::new();
+        self.queue_generation += 1;
+        self.queue_ids = present.iter().cloned().collect();
         let mut ids: Vec<&Run> = self
             .runs
             .values()
-            .filter(|r| !r.status.is_terminal() && !present.contains(&r.prompt_id))
+            .filter(|r| !r.status.is_terminal() && !self.queue_ids.contains(&r.prompt_id))
             .filter(|r| r.source != RunSource::Seed)
+            // The run whose events stream to us right now has not left: the queue read may
+            // have been answered before it was queued. Its end arrives on the stream.
+            .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
             .collect();
         ids.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
-        for run in ids {
-            // A streamed run that is still running has not left: the queue can lag the socket.
-            if run.source == RunSource::Stream
-                && self.active.as_deref() == Some(run.prompt_id.as_str())
-            {
-                continue;
-            }
-            left.push(run.prompt_id.clone());
-        }
+        let left: Vec<String> = ids.into_iter().map(|r| r.prompt_id.clone()).collect();
+        let mut unfollowed = Vec::new();
         for id in &left {
-            if !self.follow_next.contains_key(id) {
-                self.follow_history(id, now_ms);
+            let followed = self
+                .runs
+                .get(id)
+                .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()));
+            if followed {
+                // Another client's run without the extension: polled under the follow policy.
+                if !self.follow_next.contains_key(id) {
+                    self.follow_history(id, now_ms);
+                }
+            } else {
+                unfollowed.push(id.clone());
             }
         }
+        self.reconcile_with_queue(&unfollowed);
         left
     }
 
@@ -81,7 +88,7 @@ impl Tracker {
             if !full_stream {
                 run.follow = Some(FollowRecord::new(policy, now_ms));
             }
-            Self::lifecycle(out, &id, LifecycleKind::Queued, now_ms);
+            self.lifecycle(out, &id, LifecycleKind::Queued, now_ms);
         }
         let queued = self
             .runs
@@ -93,7 +100,7 @@ impl Tracker {
                 run.status = RunStatus::Running;
                 run.started_at_ms.get_or_insert(now_ms);
             }
-            Self::lifecycle(out, &id, LifecycleKind::Started, now_ms);
+            self.lifecycle(out, &id, LifecycleKind::Started, now_ms);
         }
         out.push(Change::Field(Field::Run(id)));
     }
@@ -108,19 +115,23 @@ impl Tracker {
             running: h.running.iter().map(queue_item_of).collect(),
             pending: h.pending.iter().map(queue_item_of).collect(),
         };
-        let left = self.apply_queue(&snapshot, now_ms, out);
-        for id in left {
-            self.lost_track(&id, now_ms, out);
-        }
+        // The hello's queue is a snapshot like `/api/queue`'s: open runs it lacks are read from
+        // history, never ended here (its catch-up may still replay their end).
+        self.apply_queue(&snapshot, now_ms, out);
         if let Some(prompt) = &h.executing_prompt {
             self.start(prompt, now_ms, out);
-            if let Some(node) = &h.executing_node {
-                if let Some(run) = self.runs.get_mut(prompt) {
+            if let Some(run) = self.runs.get_mut(prompt) {
+                run.became_streamed();
+                if let Some(node) = &h.executing_node {
                     run.current_node = Some(node.clone());
-                    run.source = RunSource::Stream;
                 }
             }
         }
+        // What ran before this socket (a restarted server, a reload) is read from history.
+        self.request(Request::ReadHistory {
+            max_items: HISTORY_PAGE,
+            offset: None,
+        });
         out.push(Change::Field(Field::Connection));
     }
 

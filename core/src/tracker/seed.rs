@@ -36,7 +36,7 @@ impl Tracker {
                 self.finish(&t.scene_id, s, t.timestamp, now_ms, out)
             }
             Some(RunStatus::Queued) if created => {
-                Self::lifecycle(out, &t.scene_id, LifecycleKind::Queued, now_ms)
+                self.lifecycle(out, &t.scene_id, LifecycleKind::Queued, now_ms)
             }
             _ => {}
         }
