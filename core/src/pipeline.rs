@@ -155,6 +155,25 @@ impl Pipeline {
         self.on_history_entries(entries, now_ms)
     }
 
+    /// The answer to [`Request::ReadJobs`]: the body of `/api/jobs`, or `Err` when it did not
+    /// answer (the server has no jobs API: queue and history are read instead).
+    pub fn on_jobs(&mut self, body: Result<&str, ()>, now_ms: f64) -> bool {
+        match body.map(crate::protocol::jobs::decode_jobs) {
+            Ok(Ok(jobs)) => self.tracker.apply_jobs(&jobs, now_ms, &mut self.scratch),
+            _ => self.tracker.jobs_unavailable(),
+        }
+        self.drain(now_ms)
+    }
+
+    /// The answer to [`Request::ReadFeatures`]: `/api/features`' body, or `Err` when absent.
+    pub fn on_features(&mut self, body: Result<&str, ()>) {
+        let flags = body
+            .ok()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        self.tracker.apply_features(flags);
+    }
+
     /// The socket opened (first time or again): asks for what settles the page's runs.
     pub fn on_connected(&mut self, now_ms: f64) -> bool {
         self.tracker.connected(&mut self.scratch);

@@ -18,6 +18,8 @@ pub enum RunStatus {
     Interrupted,
     /// The run ended, or vanished, without anything saying how.
     Unknown,
+    /// Cancelled, as newer servers' `/api/jobs` say: not failed and not lost.
+    Cancelled,
 }
 
 impl RunStatus {
@@ -29,6 +31,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
             RunStatus::Unknown => "unknown",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
@@ -40,6 +43,7 @@ impl RunStatus {
             "failed" => RunStatus::Failed,
             "interrupted" => RunStatus::Interrupted,
             "unknown" => RunStatus::Unknown,
+            "cancelled" => RunStatus::Cancelled,
             _ => return None,
         })
     }
@@ -47,7 +51,11 @@ impl RunStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted | RunStatus::Unknown
+            RunStatus::Succeeded
+                | RunStatus::Failed
+                | RunStatus::Interrupted
+                | RunStatus::Unknown
+                | RunStatus::Cancelled
         )
     }
 
@@ -58,7 +66,10 @@ impl RunStatus {
             RunStatus::Queued => 0,
             RunStatus::Running => 1,
             RunStatus::Unknown => 2,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted => 3,
+            RunStatus::Succeeded
+            | RunStatus::Failed
+            | RunStatus::Interrupted
+            | RunStatus::Cancelled => 3,
         }
     }
 
@@ -67,13 +78,14 @@ impl RunStatus {
         self.rank() == 3
     }
 
-    pub const ALL: [RunStatus; 6] = [
+    pub const ALL: [RunStatus; 7] = [
         RunStatus::Queued,
         RunStatus::Running,
         RunStatus::Succeeded,
         RunStatus::Failed,
         RunStatus::Interrupted,
         RunStatus::Unknown,
+        RunStatus::Cancelled,
     ];
 }
 

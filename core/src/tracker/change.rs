@@ -42,6 +42,8 @@ pub enum LifecycleKind {
         message: Option<String>,
     },
     Interrupted,
+    /// Cancelled (newer servers' `/api/jobs`).
+    Cancelled,
     /// The run ended (or left the queue) without saying how.
     Lost,
     Output {
@@ -57,6 +59,7 @@ impl LifecycleKind {
             LifecycleKind::Succeeded => "succeeded",
             LifecycleKind::Failed { .. } => "failed",
             LifecycleKind::Interrupted => "interrupted",
+            LifecycleKind::Cancelled => "cancelled",
             LifecycleKind::Lost => "lost",
             LifecycleKind::Output { .. } => "output",
         }

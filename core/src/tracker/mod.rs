@@ -7,6 +7,7 @@ mod change;
 mod follow;
 mod gpu;
 mod history;
+mod jobs;
 mod nodes;
 mod queue;
 mod reconcile;
@@ -248,7 +249,7 @@ impl Tracker {
         }
         let node_status = match status {
             RunStatus::Succeeded => NodeStatus::Finished,
-            RunStatus::Interrupted => NodeStatus::Interrupted,
+            RunStatus::Interrupted | RunStatus::Cancelled => NodeStatus::Interrupted,
             _ => NodeStatus::Failed,
         };
         for node in run.nodes.iter_mut() {
@@ -261,6 +262,7 @@ impl Tracker {
         let kind = match status {
             RunStatus::Succeeded => LifecycleKind::Succeeded,
             RunStatus::Interrupted => LifecycleKind::Interrupted,
+            RunStatus::Cancelled => LifecycleKind::Cancelled,
             RunStatus::Failed => LifecycleKind::Failed {
                 message: run.error.as_ref().and_then(|e| e.exception_message.clone()),
             },
