@@ -3,8 +3,9 @@
 
 use crate::coalesce::{Batch, Coalescer};
 use crate::event_log::EventLog;
+use crate::protocol::http::HistoryEntry;
 use crate::protocol::http::{decode_history, decode_queue, decode_system_stats};
-use crate::tracker::{Change, Field, Lifecycle, LifecycleKind, Tracker};
+use crate::tracker::{Change, Field, Lifecycle, Request, Tracker};
 use crate::{decode_binary, decode_text, DecodeError, ServerMessage};
 
 /// Pending lifecycle events before a batch is due regardless of the window.
@@ -19,9 +20,6 @@ pub struct Pipeline {
     pub log: EventLog,
     buffer: Coalescer<Field, Lifecycle>,
     scratch: Vec<Change>,
-    /// A run started or ended since the last [`Pipeline::take_run_boundary`]: the shell reads
-    /// VRAM then, so before/after are close to the real moments.
-    run_boundary: bool,
 }
 
 impl Pipeline {
@@ -31,7 +29,6 @@ impl Pipeline {
             log: EventLog::new(LOG_LINES),
             buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS),
             scratch: Vec::new(),
-            run_boundary: false,
         }
     }
 
@@ -42,11 +39,7 @@ impl Pipeline {
         for change in self.scratch.drain(..) {
             opened |= match change {
                 Change::Field(f) => self.buffer.mark(f, now_ms),
-                Change::Lifecycle(l) => {
-                    self.run_boundary |=
-                        !matches!(l.kind, LifecycleKind::Queued | LifecycleKind::Output { .. });
-                    self.buffer.push_event(l, now_ms)
-                }
+                Change::Lifecycle(l) => self.buffer.push_event(l, now_ms),
             };
         }
         opened
@@ -97,11 +90,7 @@ impl Pipeline {
     }
 
     /// Entries already decoded (a backfill that skipped runs the store has).
-    pub fn on_history_entries(
-        &mut self,
-        entries: &[crate::protocol::http::HistoryEntry],
-        now_ms: f64,
-    ) -> bool {
+    pub fn on_history_entries(&mut self, entries: &[HistoryEntry], now_ms: f64) -> bool {
         for entry in entries {
             self.tracker.apply_history(entry, now_ms, &mut self.scratch);
         }
@@ -126,9 +115,11 @@ impl Pipeline {
         Ok(self.drain(now_ms))
     }
 
-    /// One history poll of a followed run: the body of `/api/history/{id}`, or `Err` when the
-    /// request failed. An unreadable body counts as a failed request.
-    pub fn on_history_poll(
+    /// The answer to [`Request::ReadHistoryEntry`]: the body of `/api/history/{id}`, or `Err`
+    /// when the request failed (an unreadable body counts as failed). A followed run counts it
+    /// as a poll under its policy; any other run is settled by it, and one the server no
+    /// longer knows (missing from both its queue and its history) ends as lost.
+    pub fn on_history_entry(
         &mut self,
         prompt_id: &str,
         body: Result<&str, ()>,
@@ -143,8 +134,56 @@ impl Pipeline {
             Err(()) => Err(()),
         };
         self.tracker
-            .apply_history_poll(prompt_id, result, now_ms, &mut self.scratch);
+            .apply_history_entry(prompt_id, result, now_ms, &mut self.scratch);
         self.drain(now_ms)
+    }
+
+    /// The old name of [`Pipeline::on_history_entry`].
+    pub fn on_history_poll(
+        &mut self,
+        prompt_id: &str,
+        body: Result<&str, ()>,
+        now_ms: f64,
+    ) -> bool {
+        self.on_history_entry(prompt_id, body, now_ms)
+    }
+
+    /// The answer to [`Request::ReadHistory`]: every entry settles the run it names or adds
+    /// one never seen. The shell drops entries its store already has first (as the backfill
+    /// does), so that runs that ended earlier are not announced again.
+    pub fn on_history_list(&mut self, entries: &[HistoryEntry], now_ms: f64) -> bool {
+        self.on_history_entries(entries, now_ms)
+    }
+
+    /// The answer to [`Request::ReadJobs`]: the body of `/api/jobs`, or `Err` when it did not
+    /// answer (the server has no jobs API: queue and history are read instead).
+    pub fn on_jobs(&mut self, body: Result<&str, ()>, now_ms: f64) -> bool {
+        match body.map(crate::protocol::jobs::decode_jobs) {
+            Ok(Ok(jobs)) => self.tracker.apply_jobs(&jobs, now_ms, &mut self.scratch),
+            _ => self.tracker.jobs_unavailable(),
+        }
+        self.drain(now_ms)
+    }
+
+    /// The answer to [`Request::ReadFeatures`]: `/api/features`' body, or `Err` when absent.
+    pub fn on_features(&mut self, body: Result<&str, ()>) {
+        let flags = body
+            .ok()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        self.tracker.apply_features(flags);
+    }
+
+    /// The socket opened (first time or again): asks for what settles the page's runs.
+    pub fn on_connected(&mut self, now_ms: f64) -> bool {
+        self.tracker.connected(&mut self.scratch);
+        self.drain(now_ms)
+    }
+
+    /// What the shell should ask the server now (see [`Request`]). Call after every input;
+    /// each request is returned once.
+    pub fn take_requests(&mut self, now_ms: f64) -> Vec<Request> {
+        self.tracker.take_requests(now_ms)
     }
 
     pub fn check_follows(&mut self, now_ms: f64) -> bool {
@@ -155,10 +194,6 @@ impl Pipeline {
     pub fn system_stats_failed(&mut self, now_ms: f64) -> bool {
         self.tracker.system_stats_failed(&mut self.scratch);
         self.drain(now_ms)
-    }
-
-    pub fn take_run_boundary(&mut self) -> bool {
-        std::mem::take(&mut self.run_boundary)
     }
 
     /// Something outside the tracker changed (the connection, for example).
@@ -185,10 +220,6 @@ impl Pipeline {
 
     pub fn take(&mut self) -> UpdateBatch {
         self.buffer.take()
-    }
-
-    pub fn take_unnamed_ended(&mut self) -> Vec<String> {
-        self.tracker.take_unnamed_ended()
     }
 
     /// Followed runs whose history poll is due now (see [`Tracker::due_history_polls`]).

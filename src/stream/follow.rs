@@ -4,7 +4,7 @@
 //! At most one queue request is in flight; a request asked for meanwhile is remembered and made
 //! once the first returns, so a burst of `status` messages costs two requests, not one each.
 
-use super::manager::{schedule_flush, Inner};
+use super::manager::{carry_out, schedule_flush, Inner};
 use crate::browser::clock::now_ms;
 use crate::browser::http::{get_text, HttpError};
 use std::cell::RefCell;
@@ -33,19 +33,17 @@ pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
     wasm_bindgen_futures::spawn_local(async move {
         let body = get_text(&url).await;
         let now = now_ms();
-        // Runs that left the queue are now due for their first history poll.
-        let due = {
+        // Runs that left the queue are now read from history (due polls and reconciliation).
+        let requests = {
             let mut inner = rc.borrow_mut();
             inner.follow.queue_in_flight = false;
             // A failed poll changes nothing; the next status message asks again.
             if let Ok(Ok((opened, _left))) = body.map(|b| inner.pipeline.on_queue(&b, now)) {
                 schedule_flush(&rc, &mut inner, opened, now);
             }
-            inner.pipeline.due_history_polls(now)
+            inner.pipeline.take_requests(now)
         };
-        for id in due {
-            request_history_poll(&rc, id);
-        }
+        carry_out(&rc, requests);
         let again = std::mem::take(&mut rc.borrow_mut().follow.queue_again);
         if again {
             request_queue(&rc);
@@ -64,9 +62,13 @@ fn fetch_into(
     wasm_bindgen_futures::spawn_local(async move {
         let body = get_text(&url).await;
         let now = now_ms();
-        let mut inner = rc.borrow_mut();
-        let opened = apply(&mut inner, body, now);
-        schedule_flush(&rc, &mut inner, opened, now);
+        let requests = {
+            let mut inner = rc.borrow_mut();
+            let opened = apply(&mut inner, body, now);
+            schedule_flush(&rc, &mut inner, opened, now);
+            inner.pipeline.take_requests(now)
+        };
+        carry_out(&rc, requests);
     });
 }
 

@@ -3,8 +3,8 @@
 //! following runs that do not stream (queue polls at the policy's interval, history polls when
 //! due, and the policy's time limits).
 
-use super::follow::{request_history_poll, request_queue};
-use super::manager::{schedule_flush, Inner};
+use super::follow::request_queue;
+use super::manager::{carry_out, schedule_flush, Inner};
 use crate::browser::clock::now_ms;
 use crate::browser::http::get_text;
 use std::cell::RefCell;
@@ -71,8 +71,8 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
         }
         let opened = inner.pipeline.check_follows(now);
         schedule_flush(rc, &mut inner, opened, now);
-        let due = inner.pipeline.tracker.due_history_polls(now);
-        (poll_stats, poll_queue, due)
+        let requests = inner.pipeline.take_requests(now);
+        (poll_stats, poll_queue, requests)
     };
     if poll_stats {
         request_system_stats(rc);
@@ -80,9 +80,7 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
     if poll_queue {
         request_queue(rc);
     }
-    for id in due {
-        request_history_poll(rc, id);
-    }
+    carry_out(rc, due);
 }
 
 /// Called by the tick only, which keeps one request in flight at a time.

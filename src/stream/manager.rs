@@ -9,7 +9,7 @@ use telemetry_core::backoff::{Backoff, Reconnect};
 use telemetry_core::connection::{ConnectionInfo, ConnectionState, EndpointKind};
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
-use telemetry_core::tracker::Field;
+use telemetry_core::tracker::{Field, Request};
 
 /// Tunables; tests scale the backoff down, the dashboard uses the defaults.
 #[derive(Debug, Clone)]
@@ -303,9 +303,12 @@ fn on_open(rc: &Rc<RefCell<Inner>>) {
     let now = now_ms();
     arm_if_opened(rc, &mut inner, Field::Connection, now);
     notify_connection(&inner);
+    let opened = inner.pipeline.on_connected(now);
+    schedule_flush(rc, &mut inner, opened, now);
+    let requests = inner.pipeline.take_requests(now);
     drop(inner);
     // Runs queued by other clients, and any that ended while we were away.
-    follow::request_queue(rc);
+    carry_out(rc, requests);
 }
 
 fn on_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
@@ -323,33 +326,31 @@ pub(super) fn handle_frame(rc: &Rc<RefCell<Inner>>, frame: Frame) {
         inner.info.attempt = 0;
         notify_connection(&inner);
     }
-    let remaining_before = inner.pipeline.tracker.queue.remaining;
     let opened = match &frame {
         Frame::Text(t) => inner.pipeline.on_text(t, now),
         Frame::Binary(b) => inner.pipeline.on_binary(b, now),
     };
-    let queue_changed = inner.pipeline.tracker.queue.remaining != remaining_before;
-    let run_boundary = inner.pipeline.take_run_boundary();
-    // A run whose end we did not see is polled at once rather than on the next tick.
-    let due = inner.pipeline.due_history_polls(now);
-    let unnamed = inner.pipeline.take_unnamed_ended();
+    let requests = inner.pipeline.take_requests(now);
     let demo = inner.demo;
     schedule_flush(rc, &mut inner, opened, now);
     drop(inner);
     if demo {
         return;
     }
-    if queue_changed {
-        follow::request_queue(rc);
-    }
-    if run_boundary {
-        rc.borrow_mut().housekeeping.stats_soon();
-    }
-    for id in due {
-        follow::request_history_poll(rc, id);
-    }
-    for id in unnamed {
-        follow::request_details(rc, id);
+    carry_out(rc, requests);
+}
+
+/// Carries out what the pipeline asked of the server.
+pub(super) fn carry_out(rc: &Rc<RefCell<Inner>>, requests: Vec<Request>) {
+    for request in requests {
+        match request {
+            Request::ReadQueue => follow::request_queue(rc),
+            Request::ReadHistoryEntry(id) => follow::request_history_poll(rc, id),
+            Request::ReadHistoryDetails(id) => follow::request_details(rc, id),
+            Request::ReadGpuSoon => rc.borrow_mut().housekeeping.stats_soon(),
+            // Not carried out by this shell yet: history lists, features and jobs.
+            Request::ReadHistory { .. } | Request::ReadFeatures | Request::ReadJobs => {}
+        }
     }
 }
 

@@ -153,6 +153,14 @@ pub struct NodeProgress {
     pub max: Option<f64>,
     pub state: NodeState,
     pub display_node_id: Option<String>,
+    /// The node that expanded into this one (`None` for the prompt's own nodes).
+    pub parent_node_id: Option<String>,
+    /// The prompt node this one ultimately comes from.
+    pub real_node_id: Option<String>,
+    /// What a running node is spending time on (newer servers; absent when none).
+    pub activity: Option<String>,
+    /// Seconds the node has run, on servers that send it.
+    pub seconds: Option<f64>,
 }
 
 /// `pending` is filtered out by the server and `error` is defined but never sent; both are still

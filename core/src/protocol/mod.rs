@@ -8,6 +8,7 @@ mod binary;
 mod error;
 pub mod extension;
 pub mod http;
+pub mod jobs;
 mod lenient;
 mod message;
 mod output;

@@ -128,6 +128,16 @@ fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> 
                     .map(NodeState::parse)
                     .unwrap_or(NodeState::Unknown),
                 display_node_id: node.get("display_node_id").and_then(lenient::id_of),
+                parent_node_id: node.get("parent_node_id").and_then(lenient::id_of),
+                real_node_id: node.get("real_node_id").and_then(lenient::id_of),
+                activity: node
+                    .get("activity")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                seconds: node
+                    .get("seconds")
+                    .and_then(lenient::number_of)
+                    .filter(|s| *s >= 0.0),
             })
             .collect(),
         Some(Value::Null) | None => Vec::new(),

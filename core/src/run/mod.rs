@@ -2,7 +2,11 @@
 
 use crate::protocol::{Artifact, ExecutionError};
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
+
+mod merge;
+mod node;
+
+pub use node::{attribute, expansion_root, node_order, NodeOrigin, NodeRecord, NodeStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -14,6 +18,8 @@ pub enum RunStatus {
     Interrupted,
     /// The run ended, or vanished, without anything saying how.
     Unknown,
+    /// Cancelled, as newer servers' `/api/jobs` say: not failed and not lost.
+    Cancelled,
 }
 
 impl RunStatus {
@@ -25,6 +31,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
             RunStatus::Unknown => "unknown",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
@@ -36,6 +43,7 @@ impl RunStatus {
             "failed" => RunStatus::Failed,
             "interrupted" => RunStatus::Interrupted,
             "unknown" => RunStatus::Unknown,
+            "cancelled" => RunStatus::Cancelled,
             _ => return None,
         })
     }
@@ -43,17 +51,41 @@ impl RunStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted | RunStatus::Unknown
+            RunStatus::Succeeded
+                | RunStatus::Failed
+                | RunStatus::Interrupted
+                | RunStatus::Unknown
+                | RunStatus::Cancelled
         )
     }
 
-    pub const ALL: [RunStatus; 6] = [
+    /// How settled a status is. A merge or a late frame never lowers it; `Unknown` (lost) is
+    /// terminal but gives way to what the server's history says.
+    pub fn rank(self) -> u8 {
+        match self {
+            RunStatus::Queued => 0,
+            RunStatus::Running => 1,
+            RunStatus::Unknown => 2,
+            RunStatus::Succeeded
+            | RunStatus::Failed
+            | RunStatus::Interrupted
+            | RunStatus::Cancelled => 3,
+        }
+    }
+
+    /// Ended in a way the server said (not merely lost).
+    pub fn is_settled(self) -> bool {
+        self.rank() == 3
+    }
+
+    pub const ALL: [RunStatus; 7] = [
         RunStatus::Queued,
         RunStatus::Running,
         RunStatus::Succeeded,
         RunStatus::Failed,
         RunStatus::Interrupted,
         RunStatus::Unknown,
+        RunStatus::Cancelled,
     ];
 }
 
@@ -69,60 +101,6 @@ pub enum RunSource {
     History,
     /// The React dashboard's flat telemetry updates.
     Seed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeStatus {
-    Pending,
-    Running,
-    Finished,
-    Cached,
-    Failed,
-    Interrupted,
-}
-
-impl NodeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeStatus::Pending => "pending",
-            NodeStatus::Running => "running",
-            NodeStatus::Finished => "finished",
-            NodeStatus::Cached => "cached",
-            NodeStatus::Failed => "failed",
-            NodeStatus::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn is_done(self) -> bool {
-        matches!(self, NodeStatus::Finished | NodeStatus::Cached)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeRecord {
-    pub id: String,
-    pub class_type: Option<String>,
-    pub status: NodeStatus,
-    /// Local receive times (epoch ms): the server sends no per-node timestamps.
-    pub started_ms: Option<f64>,
-    pub finished_ms: Option<f64>,
-    pub value: Option<f64>,
-    pub max: Option<f64>,
-}
-
-impl NodeRecord {
-    pub fn new(id: &str) -> NodeRecord {
-        NodeRecord {
-            id: id.to_owned(),
-            class_type: None,
-            status: NodeStatus::Pending,
-            started_ms: None,
-            finished_ms: None,
-            value: None,
-            max: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,6 +165,13 @@ pub struct Run {
     /// Fallback notes a producer attached (imported pipelines).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `progress_state` reported this run's nodes: from then on it is the truth for each node,
+    /// and `executing` only names the node to show.
+    #[serde(default)]
+    pub server_node_states: bool,
+    /// Why the run ended `unknown`, when it did (e.g. the server no longer knows it).
+    #[serde(default)]
+    pub lost_reason: Option<String>,
 }
 
 impl Run {
@@ -227,6 +212,8 @@ impl Run {
             stream_lost: false,
             follow: None,
             notes: Vec::new(),
+            server_node_states: false,
+            lost_reason: None,
         }
     }
 
@@ -282,63 +269,35 @@ impl Run {
         &mut self.nodes[at]
     }
 
-    /// Merges what an earlier record of this run knew (one stored before a reload) into this
-    /// one, which was rebuilt since: earlier start times win, missing nodes, outputs and prompt
-    /// details are added, and nothing this record measured is overwritten.
-    pub fn absorb_earlier(&mut self, earlier: &Run) {
-        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
-        self.first_seen_ms = self.first_seen_ms.min(earlier.first_seen_ms);
-        self.queued_at_ms = min(earlier.queued_at_ms, self.queued_at_ms);
-        self.started_at_ms = min(earlier.started_at_ms, self.started_at_ms);
-        self.server_queued_ms = self.server_queued_ms.or(earlier.server_queued_ms);
-        self.server_started_ms = self.server_started_ms.or(earlier.server_started_ms);
-        self.number = self.number.or(earlier.number);
-        self.client_id = self.client_id.clone().or_else(|| earlier.client_id.clone());
-        self.node_total = self.node_total.or(earlier.node_total);
-        self.workflow = self.workflow.clone().or_else(|| earlier.workflow.clone());
-        self.gpu_name = self.gpu_name.clone().or_else(|| earlier.gpu_name.clone());
-        self.vram_total = self.vram_total.or(earlier.vram_total);
-        self.vram_free_before = earlier.vram_free_before.or(self.vram_free_before);
-        self.vram_peak_used = match (self.vram_peak_used, earlier.vram_peak_used) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        self.stream_lost |= earlier.stream_lost;
-        if earlier.source == RunSource::Stream && self.source == RunSource::Polling {
-            self.source = RunSource::Stream;
-            if self
-                .follow
-                .as_ref()
-                .is_some_and(|f| f.attempts == 0 && f.exit.is_none())
-            {
-                self.follow = None;
-            }
-        }
-        for node in &earlier.nodes {
-            let mine = self.node_mut(&node.id);
-            if mine.class_type.is_none() {
-                mine.class_type = node.class_type.clone();
-            }
-            if mine.status == NodeStatus::Pending {
-                mine.status = node.status;
-                mine.value = mine.value.or(node.value);
-                mine.max = mine.max.or(node.max);
-            }
-            mine.started_ms = min(node.started_ms, mine.started_ms);
-            mine.finished_ms = mine.finished_ms.or(node.finished_ms);
-        }
-        for output in &earlier.outputs {
-            if !self.outputs.contains(output) {
-                self.outputs.push(output.clone());
-            }
-        }
+    /// The prompt's own nodes when it is known, else every node seen.
+    fn counted(&self) -> impl Iterator<Item = &NodeRecord> {
+        let known = self.nodes.iter().any(|n| n.in_prompt);
+        self.nodes.iter().filter(move |n| n.in_prompt || !known)
     }
 
+    /// Nodes of the prompt that are done; never more than the prompt has.
     pub fn nodes_done(&self) -> u32 {
-        self.nodes.iter().filter(|n| n.status.is_done()).count() as u32
+        let done = self.counted().filter(|n| n.status.is_done()).count() as u32;
+        self.node_total.map_or(done, |t| done.min(t))
+    }
+
+    /// Nodes running now: several at once when the prompt has async nodes.
+    pub fn nodes_running(&self) -> Vec<&NodeRecord> {
+        self.nodes
+            .iter()
+            .filter(|n| n.status == NodeStatus::Running)
+            .collect()
+    }
+
+    /// The prompt's node an executing id is shown as (see [`attribute`]).
+    pub fn attribute(&self, id: &str, origin: NodeOrigin<'_>) -> String {
+        let in_prompt = |c: &str| self.node(c).is_some_and(|n| n.in_prompt);
+        let known = self.nodes.iter().any(|n| n.in_prompt);
+        attribute(
+            id,
+            origin,
+            known.then_some(&in_prompt as &dyn Fn(&str) -> bool),
+        )
     }
 
     pub fn nodes_cached(&self) -> u32 {
@@ -361,6 +320,7 @@ impl Run {
             return Some(1.0);
         }
         let total = self.node_total.filter(|t| *t > 0)? as f64;
+        // `nodes_done` is capped by the total, so progress never passes 100 % early.
         let mut done = self.nodes_done() as f64;
         if let Some((value, max)) = self.step() {
             if max > 0.0
@@ -380,38 +340,44 @@ impl Run {
         let mut count = 0;
         let mut types = Vec::new();
         for (id, class) in nodes {
-            self.node_mut(id).class_type = Some(class.clone());
+            let node = self.node_mut(id);
+            node.class_type = Some(class.clone());
+            node.in_prompt = true;
             types.push(class.clone());
             count += 1;
         }
         if count > 0 {
             self.node_total = Some(count);
             self.workflow = workflow_name(types.iter().map(String::as_str));
+            self.fold_foreign_nodes();
         }
     }
-}
 
-/// Node ids are usually small integers as strings ("2" < "10"), sometimes `"12:3"` for
-/// subgraphs, sometimes arbitrary: order numerically where possible, then as text.
-pub fn node_order(a: &str, b: &str) -> Ordering {
-    let key = |s: &str| -> Vec<Result<u64, String>> {
-        s.split(':')
-            .map(|p| p.parse::<u64>().map_err(|_| p.to_owned()))
-            .collect()
-    };
-    let (ka, kb) = (key(a), key(b));
-    for (x, y) in ka.iter().zip(kb.iter()) {
-        let ord = match (x, y) {
-            (Ok(x), Ok(y)) => x.cmp(y),
-            (Ok(_), Err(_)) => Ordering::Less,
-            (Err(_), Ok(_)) => Ordering::Greater,
-            (Err(x), Err(y)) => x.cmp(y),
-        };
-        if ord != Ordering::Equal {
-            return ord;
+    /// Nodes recorded before the prompt was known that are not the prompt's own (expanded ids)
+    /// are folded into the prompt node they belong to.
+    fn fold_foreign_nodes(&mut self) {
+        let foreign: Vec<NodeRecord> = self
+            .nodes
+            .iter()
+            .filter(|n| !n.in_prompt)
+            .cloned()
+            .collect();
+        for node in foreign {
+            let home = self.attribute(&node.id, NodeOrigin::default());
+            if home == node.id {
+                continue;
+            }
+            self.nodes.retain(|n| n.id != node.id);
+            let target = self.node_mut(&home);
+            let copies = target.copies + 1;
+            let mut folded = node.clone();
+            folded.id = home.clone();
+            folded.in_prompt = true;
+            folded.class_type = None;
+            target.merge(&folded);
+            target.copies = copies;
         }
     }
-    ka.len().cmp(&kb.len()).then_with(|| a.cmp(b))
 }
 
 /// Runs of the same graph share a workflow name: its distinct node types in first-use order.

@@ -1,0 +1,129 @@
+//! What the tracker reports: [`Change`]s that the coalescing buffer collapses, and the shared
+//! state (queue, preview, GPU, counters) that the shell copies into signals.
+
+use crate::gpu::GpuReading;
+use crate::protocol::http::SystemStats;
+use crate::protocol::{DecodeError, MonitorSample, Preview};
+use std::collections::BTreeMap;
+
+/// What changed. Fields collapse to their latest value; lifecycle events are never collapsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Field(Field),
+    Lifecycle(Lifecycle),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    Queue,
+    Run(String),
+    Preview,
+    Gpu,
+    Counters,
+    Connection,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lifecycle {
+    /// Increases by one with every event of this tracker: a consumer remembers the last `seq`
+    /// it handled and takes only the newer ones, however many a bounded list keeps.
+    pub seq: u64,
+    pub run_id: String,
+    pub kind: LifecycleKind,
+    pub at_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LifecycleKind {
+    Queued,
+    Started,
+    Succeeded,
+    Failed {
+        message: Option<String>,
+    },
+    Interrupted,
+    /// Cancelled (newer servers' `/api/jobs`).
+    Cancelled,
+    /// The run ended (or left the queue) without saying how.
+    Lost,
+    Output {
+        artifacts: usize,
+    },
+}
+
+impl LifecycleKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LifecycleKind::Queued => "queued",
+            LifecycleKind::Started => "started",
+            LifecycleKind::Succeeded => "succeeded",
+            LifecycleKind::Failed { .. } => "failed",
+            LifecycleKind::Interrupted => "interrupted",
+            LifecycleKind::Cancelled => "cancelled",
+            LifecycleKind::Lost => "lost",
+            LifecycleKind::Output { .. } => "output",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueState {
+    /// From the broadcast `status`: running plus pending.
+    pub remaining: Option<u32>,
+    /// From `/api/queue` when it has been read since the last `status`; otherwise derived from
+    /// `remaining` (ComfyUI runs one prompt at a time).
+    pub running: Option<u32>,
+    pub pending: Option<u32>,
+    pub from_http: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestPreview {
+    pub run_id: Option<String>,
+    pub node_id: Option<String>,
+    pub preview: Preview,
+    pub at_ms: f64,
+    /// Increases with every preview so the shell can tell a new image from the same one.
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GpuState {
+    pub stats: Option<SystemStats>,
+    pub stats_at_ms: Option<f64>,
+    pub monitor: Option<MonitorSample>,
+    pub monitor_at_ms: Option<f64>,
+    /// The latest reading from any source, merged with older ones for missing fields.
+    pub latest: Option<GpuReading>,
+    /// `/api/system_stats` failed on its last poll.
+    pub stats_failed: bool,
+}
+
+/// What the extension's hello told us about it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtensionInfo {
+    pub protocol: Option<i64>,
+    pub version: Option<String>,
+    pub comfyui_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Counters {
+    pub messages: u64,
+    pub binary: u64,
+    pub malformed: u64,
+    pub unknown: BTreeMap<String, u64>,
+    pub last_error: Option<DecodeError>,
+    /// Messages the extension dropped for us because we read too slowly.
+    pub dropped: u64,
+}
+
+/// What the server offers beyond ComfyUI 0.3.64's API, learned by asking it (never guessed from
+/// a version string). `None` until known.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerFeatures {
+    /// `/api/jobs` answers (ComfyUI 0.36+).
+    pub jobs: Option<bool>,
+    /// The server's `/api/features` answer, when it has one.
+    pub flags: Option<serde_json::Value>,
+}

@@ -1,0 +1,151 @@
+//! `/api/history` entries: they fill gaps in streamed runs and rebuild the ones never seen.
+
+use super::*;
+use crate::protocol::http::HistoryEntry;
+use crate::protocol::ServerMessage;
+
+impl Tracker {
+    /// Applies a `/api/history` entry. For a run we streamed this only fills gaps (prompt,
+    /// outputs, server timestamps); for one we never saw it rebuilds the run.
+    pub fn apply_history(&mut self, entry: &HistoryEntry, now_ms: f64, out: &mut Vec<Change>) {
+        let (run, created) = self.touch(&entry.prompt_id, RunSource::History, now_ms);
+        let saw_end = !created
+            && run.source == RunSource::Stream
+            && run.status.is_terminal()
+            && run.status != RunStatus::Unknown;
+        if !saw_end {
+            run.reconstructed = true;
+        }
+        if let Some(item) = &entry.prompt {
+            run.number = item.number.or(run.number);
+            if run.client_id.is_none() {
+                run.client_id = item.client_id.clone();
+            }
+            if run.node_total.is_none() || run.workflow.is_none() {
+                run.set_class_types(&item.nodes);
+            }
+        }
+        let mut status = match entry.status_str.as_deref() {
+            Some("success") => Some(RunStatus::Succeeded),
+            Some("error") => Some(RunStatus::Failed),
+            _ => None,
+        };
+        for msg in &entry.messages {
+            match msg {
+                ServerMessage::ExecutionStart(m) => {
+                    run.server_started_ms = run.server_started_ms.or(m.timestamp);
+                }
+                ServerMessage::ExecutionCached(m) => {
+                    for id in &m.nodes {
+                        let node = run.node_mut(id);
+                        if !node.status.is_done() {
+                            node.status = NodeStatus::Cached;
+                        }
+                    }
+                }
+                ServerMessage::ExecutionSuccess(m) => {
+                    run.server_ended_ms = run.server_ended_ms.or(m.timestamp);
+                    status = Some(RunStatus::Succeeded);
+                }
+                ServerMessage::ExecutionError(m)
+                    if m.exception_type.as_deref() == Some("ExecutionBlocked") =>
+                {
+                    // A blocked node is no failure (ComfyUI does not store these, but a
+                    // producer might).
+                    if let Some(id) = &m.node_id {
+                        run.node_mut(id).blocked = m.exception_message.clone();
+                    }
+                }
+                ServerMessage::ExecutionError(m) => {
+                    run.server_ended_ms = run.server_ended_ms.or(m.timestamp);
+                    if run.error.is_none() {
+                        run.error = Some(m.clone());
+                    }
+                    if let Some(id) = &m.node_id {
+                        run.node_mut(id).status = NodeStatus::Failed;
+                    }
+                    for id in &m.executed {
+                        let node = run.node_mut(id);
+                        if node.status == NodeStatus::Pending || node.status == NodeStatus::Running
+                        {
+                            node.status = NodeStatus::Finished;
+                        }
+                    }
+                    status = Some(RunStatus::Failed);
+                }
+                ServerMessage::ExecutionInterrupted(m) => {
+                    run.server_ended_ms = run.server_ended_ms.or(m.timestamp);
+                    run.interrupted_node = run.interrupted_node.clone().or(m.node_id.clone());
+                    if let Some(id) = &m.node_id {
+                        run.node_mut(id).status = NodeStatus::Interrupted;
+                    }
+                    for id in &m.executed {
+                        let node = run.node_mut(id);
+                        if node.status == NodeStatus::Pending || node.status == NodeStatus::Running
+                        {
+                            node.status = NodeStatus::Finished;
+                        }
+                    }
+                    status = Some(RunStatus::Interrupted);
+                }
+                _ => {}
+            }
+        }
+        if status == Some(RunStatus::Succeeded) {
+            // A successful prompt ran every node it needed; those without `executed` or cache
+            // notices just had no UI output.
+            for node in run.nodes.iter_mut() {
+                if !node.status.is_done() {
+                    node.status = NodeStatus::Finished;
+                }
+            }
+        }
+        let added = add_outputs(run, &entry.outputs);
+        let id = entry.prompt_id.clone();
+        if added > 0 && !created {
+            self.lifecycle(out, &id, LifecycleKind::Output { artifacts: added }, now_ms);
+        }
+        out.push(Change::Field(Field::Run(id.clone())));
+        let final_status = status.unwrap_or(RunStatus::Unknown);
+        let server_end = self.runs.get(&id).and_then(|r| r.server_ended_ms);
+        let already = self.runs.get(&id).map(|r| r.status);
+        match already {
+            Some(s) if s.is_terminal() && s != RunStatus::Unknown => {}
+            _ => {
+                if created {
+                    if let Some(run) = self.runs.get_mut(&id) {
+                        run.status = RunStatus::Running;
+                    }
+                }
+                self.finish(&id, final_status, server_end, now_ms, out);
+            }
+        }
+    }
+
+    /// The answer to one `/api/history/{id}` read: the entry, `Ok(None)` (no such entry) or
+    /// `Err(())` (the request failed). Followed runs count it as a poll of their policy; other
+    /// runs are settled by it, or lost when the server knows them no more.
+    pub fn apply_history_entry(
+        &mut self,
+        prompt_id: &str,
+        result: Result<Option<&HistoryEntry>, ()>,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        let followed = self
+            .runs
+            .get(prompt_id)
+            .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
+            || self.follow_next.contains_key(prompt_id);
+        if followed {
+            self.apply_history_poll(prompt_id, result, now_ms, out);
+            return;
+        }
+        match result {
+            Ok(Some(entry)) => self.apply_history(entry, now_ms, out),
+            Ok(None) => self.history_entry_missing(prompt_id, now_ms, out),
+            // Asked again on the next reconnect, drained queue or dropped-messages notice.
+            Err(()) => {}
+        }
+    }
+}

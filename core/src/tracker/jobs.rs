@@ -1,0 +1,81 @@
+//! Reconciling through newer servers' `/api/jobs`: it knows pending, running and finished
+//! prompts in one answer, with server times, and tells "cancelled" from "failed".
+
+use super::*;
+use crate::protocol::http::QueueItem;
+use crate::protocol::jobs::{Job, JobStatus};
+
+impl Tracker {
+    /// The server answered `/api/features`: kept for the views; whether `/api/jobs` exists is
+    /// learned by asking it, so a jobs read follows.
+    pub fn apply_features(&mut self, flags: serde_json::Value) {
+        self.features.flags = Some(flags);
+        if self.features.jobs.is_none() {
+            self.request(Request::ReadJobs);
+        }
+    }
+
+    /// `/api/jobs` did not answer (404 on 0.3.64): reconcile through queue and history.
+    pub fn jobs_unavailable(&mut self) {
+        if self.features.jobs != Some(false) {
+            self.features.jobs = Some(false);
+            self.reconcile_all();
+        }
+    }
+
+    /// Applies a `/api/jobs` list: pending and running jobs as the queue, finished ones as
+    /// their end. Open runs it does not list are read one by one.
+    pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
+        self.features.jobs = Some(true);
+        let mut listed = HashSet::new();
+        for job in jobs {
+            listed.insert(job.id.clone());
+            let item = QueueItem {
+                number: job.number,
+                prompt_id: job.id.clone(),
+                ..Default::default()
+            };
+            match job.status {
+                JobStatus::Pending => self.apply_queue_item(&item, false, now_ms, out),
+                JobStatus::InProgress => self.apply_queue_item(&item, true, now_ms, out),
+                JobStatus::Completed => self.job_ended(job, RunStatus::Succeeded, now_ms, out),
+                JobStatus::Failed => self.job_ended(job, RunStatus::Failed, now_ms, out),
+                JobStatus::Cancelled => self.job_ended(job, RunStatus::Cancelled, now_ms, out),
+                JobStatus::Unknown => {}
+            }
+        }
+        let absent: Vec<String> = self
+            .runs
+            .values()
+            .filter(|r| !r.status.is_terminal() && r.source != RunSource::Seed)
+            .filter(|r| !listed.contains(&r.prompt_id))
+            .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
+            .map(|r| r.prompt_id.clone())
+            .collect();
+        for id in absent {
+            self.await_server(&id);
+            self.request(Request::ReadHistoryEntry(id));
+        }
+    }
+
+    fn job_ended(&mut self, job: &Job, status: RunStatus, now_ms: f64, out: &mut Vec<Change>) {
+        let created = !self.runs.contains_key(&job.id);
+        let (run, _) = self.touch(&job.id, RunSource::History, now_ms);
+        if run.status.is_settled() {
+            return;
+        }
+        run.number = run.number.or(job.number);
+        run.server_queued_ms = run.server_queued_ms.or(job.create_time);
+        run.server_started_ms = run.server_started_ms.or(job.execution_start_time);
+        run.reconstructed |= created || run.source != RunSource::Stream;
+        if status == RunStatus::Failed && run.error.is_none() {
+            if let Some(message) = &job.error_message {
+                run.notes.push(format!("failed: {message}"));
+            }
+        }
+        if run.status == RunStatus::Queued || created {
+            run.status = RunStatus::Running;
+        }
+        self.finish(&job.id, status, job.execution_end_time, now_ms, out);
+    }
+}

@@ -1,0 +1,330 @@
+//! Folds decoded messages, queue snapshots and history entries into runs.
+//!
+//! Every entry point takes `now_ms` (local epoch ms) and reports what it changed as [`Change`]s,
+//! which the coalescing buffer collapses before anything reaches the view.
+
+mod change;
+mod follow;
+mod gpu;
+mod history;
+mod jobs;
+mod nodes;
+mod queue;
+mod reconcile;
+mod seed;
+mod socket;
+
+pub use change::*;
+pub use reconcile::{Request, HISTORY_PAGE};
+
+use crate::follow::FollowRecord;
+use crate::follow::QueuePolicy;
+use crate::protocol::{Artifact, DecodeError};
+use crate::run::{NodeStatus, Run, RunSource, RunStatus};
+use std::collections::{HashMap, HashSet};
+
+/// Runs kept in memory; older finished ones live only in the store.
+const MAX_RUNS: usize = 500;
+
+#[derive(Debug, Clone, Default)]
+pub struct Tracker {
+    server: String,
+    runs: HashMap<String, Run>,
+    /// The prompt whose execution events we are receiving now.
+    active: Option<String>,
+    /// The prompt whose `execution_start` arrived on the socket we have now: its end will
+    /// arrive on it too, so a queue read that lacks it is older than the stream.
+    streaming: Option<String>,
+    /// `(prompt, node)` that ran last: legacy previews carry no ids and belong to it.
+    last_node: Option<(String, String)>,
+    pub queue: QueueState,
+    pub client_id: Option<String>,
+    pub supports_preview_metadata: bool,
+    pub preview: Option<LatestPreview>,
+    pub gpu: GpuState,
+    pub counters: Counters,
+    preview_seq: u64,
+    /// The extension said hello: every client's runs stream to us.
+    pub extension: Option<ExtensionInfo>,
+    /// Policy for runs followed by polling.
+    pub policy: QueuePolicy,
+    /// When each followed run is next due for a history poll (local ms).
+    follow_next: HashMap<String, f64>,
+    /// What the shell should ask the server, in order, without duplicates.
+    requests: Vec<Request>,
+    /// Runs whose end must be read from the server, with the queue snapshot generation at the
+    /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
+    awaiting: HashMap<String, u64>,
+    /// Snapshots of `/api/queue` applied so far, and the prompt ids the last one listed.
+    queue_generation: u64,
+    queue_ids: HashSet<String>,
+    /// Sequence number of the last lifecycle event.
+    lifecycle_seq: u64,
+    /// What the server offers beyond 0.3.64's API, learned by asking it.
+    pub features: ServerFeatures,
+}
+
+impl Tracker {
+    pub fn new(server: &str) -> Tracker {
+        Tracker {
+            server: server.to_owned(),
+            ..Tracker::default()
+        }
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    pub fn run(&self, prompt_id: &str) -> Option<&Run> {
+        self.runs.get(prompt_id)
+    }
+
+    pub fn run_count(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// All runs in memory, newest first.
+    pub fn runs(&self) -> Vec<&Run> {
+        let mut runs: Vec<&Run> = self.runs.values().collect();
+        runs.sort_by(|a, b| {
+            b.first_seen_ms
+                .total_cmp(&a.first_seen_ms)
+                .then_with(|| b.number.cmp(&a.number))
+        });
+        runs
+    }
+
+    pub fn active_run(&self) -> Option<&Run> {
+        self.active.as_deref().and_then(|id| self.runs.get(id))
+    }
+
+    /// The run a person watching wants to see: the one running, else the one that started or
+    /// ended last.
+    pub fn current_run(&self) -> Option<&Run> {
+        if let Some(run) = self.active_run() {
+            return Some(run);
+        }
+        if let Some(run) = self
+            .runs
+            .values()
+            .filter(|r| r.status == RunStatus::Running)
+            .max_by(|a, b| a.last_update_ms.total_cmp(&b.last_update_ms))
+        {
+            return Some(run);
+        }
+        self.runs
+            .values()
+            .filter(|r| r.status != RunStatus::Queued)
+            .max_by(|a, b| {
+                a.last_update_ms
+                    .total_cmp(&b.last_update_ms)
+                    .then_with(|| a.number.cmp(&b.number))
+            })
+    }
+
+    /// Puts a run back, for example one loaded from the store after a reload, so that the
+    /// stream continues it instead of starting a new one. Whichever arrived first, the record
+    /// kept is the merge of both (see [`Run::merge`]): a replay's poorer copy never replaces
+    /// the stored one. A run restored as open is settled by asking the server.
+    pub fn restore(&mut self, run: Run) {
+        let id = run.prompt_id.clone();
+        if let Some(current) = self.runs.get_mut(&id) {
+            current.merge(&run);
+        } else {
+            self.runs.insert(id.clone(), run);
+        }
+        let open = self
+            .runs
+            .get(&id)
+            .is_some_and(|r| !r.status.is_terminal() && r.source != RunSource::Seed);
+        if open {
+            self.await_server(&id);
+            self.request(Request::ReadQueue);
+        }
+    }
+
+    pub fn record_malformed(&mut self, error: DecodeError, out: &mut Vec<Change>) {
+        self.counters.malformed += 1;
+        self.counters.last_error = Some(error);
+        out.push(Change::Field(Field::Counters));
+    }
+
+    /// The socket went away: the running run keeps its state (the server may still be working)
+    /// but we no longer know which node is current.
+    pub fn stream_lost(&mut self, out: &mut Vec<Change>) {
+        for run in self.runs.values_mut() {
+            if run.status == RunStatus::Running {
+                run.stream_lost = true;
+                out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+            }
+        }
+        self.queue.from_http = false;
+        self.streaming = None;
+        out.push(Change::Field(Field::Queue));
+    }
+
+    pub(super) fn touch(
+        &mut self,
+        prompt_id: &str,
+        source: RunSource,
+        now_ms: f64,
+    ) -> (&mut Run, bool) {
+        let server = self.server.clone();
+        let mut created = false;
+        let run = self.runs.entry(prompt_id.to_owned()).or_insert_with(|| {
+            created = true;
+            Run::new(&server, prompt_id, source, now_ms)
+        });
+        run.last_update_ms = now_ms;
+        (run, created)
+    }
+
+    /// Reports a lifecycle event with the next sequence number. A start or an end is also the
+    /// moment to read VRAM, so that "before" and "after" are close to the real moments.
+    pub(super) fn lifecycle(
+        &mut self,
+        out: &mut Vec<Change>,
+        run_id: &str,
+        kind: LifecycleKind,
+        at_ms: f64,
+    ) {
+        if !matches!(kind, LifecycleKind::Queued | LifecycleKind::Output { .. }) {
+            self.request(Request::ReadGpuSoon);
+        }
+        self.lifecycle_seq += 1;
+        out.push(Change::Lifecycle(Lifecycle {
+            seq: self.lifecycle_seq,
+            run_id: run_id.to_owned(),
+            kind,
+            at_ms,
+        }));
+    }
+
+    /// Marks a run as started once, whichever message told us first.
+    pub(super) fn start(&mut self, prompt_id: &str, now_ms: f64, out: &mut Vec<Change>) -> bool {
+        let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
+        if run.became_streamed() && run.follow.is_none() {
+            self.follow_next.remove(prompt_id);
+        }
+        let run = match self.runs.get_mut(prompt_id) {
+            Some(run) => run,
+            None => return false,
+        };
+        if matches!(run.status, RunStatus::Queued | RunStatus::Unknown) && run.ended_at_ms.is_none()
+        {
+            run.status = RunStatus::Running;
+            run.started_at_ms.get_or_insert(now_ms);
+            self.lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
+            self.active = Some(prompt_id.to_owned());
+            return true;
+        }
+        if run.status == RunStatus::Running {
+            self.active = Some(prompt_id.to_owned());
+        }
+        false
+    }
+
+    pub(super) fn finish(
+        &mut self,
+        prompt_id: &str,
+        status: RunStatus,
+        server_ms: Option<i64>,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        self.awaiting.remove(prompt_id);
+        let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
+        // Replayed or duplicated ends change nothing: a settled run stays as it ended.
+        if run.status.is_settled() || (run.status == status && run.ended_at_ms.is_some()) {
+            return;
+        }
+        run.status = status;
+        if status != RunStatus::Unknown {
+            run.lost_reason = None;
+        }
+        run.ended_at_ms = Some(now_ms);
+        if server_ms.is_some() {
+            run.server_ended_ms = server_ms;
+        }
+        let node_status = match status {
+            RunStatus::Succeeded => NodeStatus::Finished,
+            RunStatus::Interrupted | RunStatus::Cancelled => NodeStatus::Interrupted,
+            _ => NodeStatus::Failed,
+        };
+        for node in run.nodes.iter_mut() {
+            if node.status == NodeStatus::Running {
+                node.status = node_status;
+                node.finished_ms.get_or_insert(now_ms);
+            }
+        }
+        run.current_node = None;
+        let kind = match status {
+            RunStatus::Succeeded => LifecycleKind::Succeeded,
+            RunStatus::Interrupted => LifecycleKind::Interrupted,
+            RunStatus::Cancelled => LifecycleKind::Cancelled,
+            RunStatus::Failed => LifecycleKind::Failed {
+                message: run.error.as_ref().and_then(|e| e.exception_message.clone()),
+            },
+            _ => LifecycleKind::Lost,
+        };
+        let lost = kind == LifecycleKind::Lost;
+        // Ended on the stream without its prompt having been seen (too short for a queue
+        // poll): its history entry names the workflow and counts its nodes.
+        let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
+        self.lifecycle(out, prompt_id, kind, now_ms);
+        out.push(Change::Field(Field::Run(prompt_id.to_owned())));
+        if unnamed {
+            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
+        }
+        if self.active.as_deref() == Some(prompt_id) {
+            self.active = None;
+        }
+        if self.streaming.as_deref() == Some(prompt_id) {
+            self.streaming = None;
+        }
+        self.evict();
+    }
+
+    /// We did not see how a run ended: ask `/api/history` under the follow policy.
+    pub(super) fn follow_history(&mut self, prompt_id: &str, now_ms: f64) {
+        let policy = self.policy;
+        if let Some(run) = self.runs.get_mut(prompt_id) {
+            let record = run
+                .follow
+                .get_or_insert_with(|| FollowRecord::new(policy, now_ms));
+            record.execution_done(now_ms);
+            if !record.is_done() {
+                self.follow_next.insert(prompt_id.to_owned(), now_ms);
+            }
+        }
+    }
+
+    pub(super) fn evict(&mut self) {
+        if self.runs.len() <= MAX_RUNS {
+            return;
+        }
+        let mut finished: Vec<(f64, String)> = self
+            .runs
+            .values()
+            .filter(|r| r.status.is_terminal())
+            .map(|r| (r.last_update_ms, r.prompt_id.clone()))
+            .collect();
+        finished.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let excess = self.runs.len() - MAX_RUNS;
+        for (_, id) in finished.into_iter().take(excess) {
+            self.runs.remove(&id);
+        }
+    }
+}
+
+fn add_outputs(run: &mut Run, outputs: &[Artifact]) -> usize {
+    let mut added = 0;
+    for a in outputs {
+        if !run.outputs.contains(a) {
+            run.outputs.push(a.clone());
+            added += 1;
+        }
+    }
+    added
+}

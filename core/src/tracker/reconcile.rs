@@ -1,0 +1,178 @@
+//! Reconcile, don't guess: when the page cannot know how a run ended (a reconnect, dropped
+//! messages, a queue that drained without saying which prompt, a run restored as running), the
+//! tracker asks the server and settles runs by its answers.
+//!
+//! The tracker never performs I/O: it returns [`Request`]s that the shell carries out and whose
+//! answers it feeds back (`Pipeline::on_queue`, `on_history_list`, `on_history_entry`,
+//! `on_jobs`). The rule for "lost": a run is lost only when a queue snapshot read after we
+//! began to wonder lacks it and its history entry is missing too. ComfyUI moves a prompt from
+//! the queue to the history under one lock, so such a run is unknown to this server (it was
+//! restarted, or its history was cleared).
+
+use super::*;
+
+/// Newest history entries read on every reconcile: enough for a burst of 50 short prompts.
+pub const HISTORY_PAGE: u32 = 64;
+
+/// Something the shell should ask the server. Carried out in order; answers go back through
+/// the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Request {
+    /// `GET /api/queue` → `Pipeline::on_queue`.
+    ReadQueue,
+    /// `GET /api/history?max_items={max_items}` (plus `&offset={offset}` when set; without it
+    /// ComfyUI returns the newest entries) → `Pipeline::on_history_list`.
+    ReadHistory { max_items: u32, offset: Option<u32> },
+    /// `GET /api/history/{id}` → `Pipeline::on_history_entry`.
+    ReadHistoryEntry(String),
+    /// `GET /api/history/{id}` for a run that ended on the stream before its prompt was seen,
+    /// only to name its workflow and count its nodes → `Pipeline::on_history`. Best effort:
+    /// one at a time is enough.
+    ReadHistoryDetails(String),
+    /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
+    ReadGpuSoon,
+    /// `GET /api/features` → `Pipeline::on_features`.
+    ReadFeatures,
+    /// `GET /api/jobs` (newer servers) → `Pipeline::on_jobs`; used instead of queue + history
+    /// reads once the server is known to have it.
+    ReadJobs,
+}
+
+impl Tracker {
+    /// Adds a request unless the same one is already waiting.
+    pub(super) fn request(&mut self, request: Request) {
+        if !self.requests.contains(&request) {
+            self.requests.push(request);
+        }
+    }
+
+    /// What the shell should ask the server now, oldest first; each is returned once.
+    /// Followed runs whose history poll is due are included as [`Request::ReadHistoryEntry`].
+    pub fn take_requests(&mut self, now_ms: f64) -> Vec<Request> {
+        for id in self.due_history_polls(now_ms) {
+            self.request(Request::ReadHistoryEntry(id));
+        }
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Reads everything needed to settle what the page believes: the queue and the newest
+    /// history entries (or the jobs list where the server has one).
+    pub(super) fn reconcile_all(&mut self) {
+        if self.features.jobs == Some(true) {
+            self.request(Request::ReadJobs);
+            return;
+        }
+        self.request(Request::ReadQueue);
+        self.request(Request::ReadHistory {
+            max_items: HISTORY_PAGE,
+            offset: None,
+        });
+    }
+
+    /// The socket (re)connected: whatever ran meanwhile is read from the server. Open runs are
+    /// settled by the queue and history answers.
+    pub fn connected(&mut self, out: &mut Vec<Change>) {
+        if self.features.jobs.is_none() {
+            self.request(Request::ReadFeatures);
+        }
+        self.reconcile_all();
+        out.push(Change::Field(Field::Connection));
+    }
+
+    /// We no longer know how this run stands: its end is read from the server.
+    pub(super) fn await_server(&mut self, prompt_id: &str) {
+        let generation = self.queue_generation;
+        self.awaiting
+            .entry(prompt_id.to_owned())
+            .or_insert(generation);
+    }
+
+    /// Runs whose end is being read from the server.
+    pub fn is_awaiting(&self, prompt_id: &str) -> bool {
+        self.awaiting.contains_key(prompt_id)
+    }
+
+    /// After a queue snapshot: open runs it lacks are read from history; awaited runs it
+    /// lists are still with the server and need nothing more.
+    pub(super) fn reconcile_with_queue(&mut self, absent: &[String]) {
+        let generation = self.queue_generation;
+        self.awaiting.retain(|id, _| !self.queue_ids.contains(id));
+        for id in absent {
+            // Marked before this snapshot: it counts as read after we began to wonder.
+            self.awaiting.entry(id.clone()).or_insert(generation - 1);
+            self.request(Request::ReadHistoryEntry(id.clone()));
+        }
+    }
+
+    /// `/api/history/{id}` has no entry for `prompt_id`.
+    pub(super) fn history_entry_missing(
+        &mut self,
+        prompt_id: &str,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        let Some(&marked) = self.awaiting.get(prompt_id) else {
+            return;
+        };
+        if self.queue_ids.contains(prompt_id) {
+            // Still queued or running on the server: the stream or a later read settles it.
+            self.awaiting.remove(prompt_id);
+            return;
+        }
+        if self.queue_generation <= marked {
+            // No queue snapshot since we began to wonder: read one first.
+            self.request(Request::ReadQueue);
+            return;
+        }
+        self.lose(
+            prompt_id,
+            "the server no longer knows this prompt",
+            now_ms,
+            out,
+        );
+    }
+
+    /// Ends an open run as lost with the server, saying why.
+    pub(super) fn lose(
+        &mut self,
+        prompt_id: &str,
+        reason: &str,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        self.awaiting.remove(prompt_id);
+        let Some(run) = self.runs.get_mut(prompt_id) else {
+            return;
+        };
+        if run.status.is_terminal() {
+            return;
+        }
+        run.lost_reason = Some(reason.to_owned());
+        if run.status == RunStatus::Queued {
+            run.status = RunStatus::Running;
+        }
+        self.finish(prompt_id, RunStatus::Unknown, None, now_ms, out);
+    }
+
+    /// Open runs other than `except`, streamed or restored, that the page can no longer follow
+    /// by events: used when a new prompt starts while another still looks running.
+    pub(super) fn open_runs_except(&self, except: &str) -> Vec<String> {
+        let mut ids: Vec<&Run> = self
+            .runs
+            .values()
+            .filter(|r| r.status == RunStatus::Running && r.prompt_id != except)
+            .filter(|r| r.source != RunSource::Seed)
+            .collect();
+        ids.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
+        ids.into_iter().map(|r| r.prompt_id.clone()).collect()
+    }
+
+    /// A prompt started while `previous` still looked running. ComfyUI runs one prompt at a
+    /// time, so `previous` ended unseen — or this start is a replay of an older one. Either way
+    /// the server says which: nothing is ended here.
+    pub(super) fn settle_by_server(&mut self, previous: &str) {
+        self.await_server(previous);
+        self.request(Request::ReadQueue);
+        self.request(Request::ReadHistoryEntry(previous.to_owned()));
+    }
+}
