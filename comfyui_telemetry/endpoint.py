@@ -1,8 +1,9 @@
 """The read-only `GET /telemetry` WebSocket.
 
 Registered on `PromptServer.instance.routes` at import time, before ComfyUI's `add_routes()`,
-which serves it at `/telemetry` and `/api/telemetry` behind ComfyUI's own middlewares (the
-origin check or `--enable-cors-header`), exactly like `/ws`.
+which serves it at `/telemetry` and `/api/telemetry`. ComfyUI's own middlewares still run, but
+the extension applies its own origin policy first (`origin.py`): ComfyUI's lets `Origin: null`
+and non-loopback Hosts through, and `--enable-cors-header` turns it off.
 """
 
 import json
@@ -10,8 +11,11 @@ import json
 import aiohttp
 from aiohttp import web
 
-from . import protocol, snapshot
+from . import origin, protocol, snapshot
+from .framequeue import LIFECYCLE
 from ._log import once
+
+DEFAULT_HEARTBEAT = 30.0
 
 # What ComfyUI 0.3.64 answers (comfy_api/feature_flags.py SERVER_FEATURE_FLAGS, recorded in
 # f_preview_metadata); used when that module is not importable.
@@ -41,12 +45,28 @@ def feature_flags_reply(text):
     return None
 
 
-def make_handler(server, hub):
+def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compress=False):
+    """The `/telemetry` handler: origin policy, subscriber cap, then a read-only socket.
+
+    `heartbeat` (seconds, None = off) pings the client and closes a socket whose pong does not
+    come back. `compress` is off by default: permessage-deflate would compress every frame once
+    per subscriber on ComfyUI's event loop (previews are compressed images already).
+    """
+
     async def telemetry_ws(request):
-        ws = web.WebSocketResponse()
+        refused = origin.refusal(request)
+        if refused is not None:
+            return refused
+        if hub.full():
+            once("full", "refusing a /telemetry subscriber: %d already connected",
+                 len(hub.subscribers))
+            return web.Response(status=503, text="telemetry: too many subscribers\n")
+        ws = web.WebSocketResponse(heartbeat=heartbeat or None, compress=compress)
         await ws.prepare(request)
+        transport = request.transport
         try:
-            sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n))
+            sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n, summaries),
+                                abort=transport.abort if transport is not None else None)
         except Exception as e:
             once("subscribe", "could not set up a /telemetry subscriber: %r", e, exc_info=True)
             await ws.close()
@@ -58,7 +78,7 @@ def make_handler(server, hub):
                 if msg.type == aiohttp.WSMsgType.TEXT and first:
                     reply = feature_flags_reply(msg.data)
                     if reply is not None:
-                        sub.push(reply, force=True)
+                        sub.push(reply, LIFECYCLE)
                 first = False
         except Exception as e:
             once("ws-read", "/telemetry read failed: %r", e)
@@ -67,3 +87,16 @@ def make_handler(server, hub):
         return ws
 
     return telemetry_ws
+
+
+def make_stats_handler(hub):
+    """`GET /telemetry/stats`: what each subscriber's queue holds and has lost, and the catch-up
+    buffer's size, against their limits (JSON; same origin policy)."""
+
+    async def telemetry_stats(request):
+        refused = origin.refusal(request)
+        if refused is not None:
+            return refused
+        return web.json_response(hub.stats(), headers={"Cache-Control": "no-store"})
+
+    return telemetry_stats
