@@ -7,6 +7,7 @@ and non-loopback Hosts through, and `--enable-cors-header` turns it off.
 """
 
 import json
+import socket
 
 import aiohttp
 from aiohttp import web
@@ -45,6 +46,22 @@ def feature_flags_reply(text):
     return None
 
 
+def send_buffer_size(queue_bytes):
+    """The kernel send buffer for a subscriber's socket: a quarter of its queue budget, within
+    [64 kB, 1 MB]. Left to autotuning, Linux lets it grow to 4 MB, memory that a reader who
+    stopped reading would cost on top of its budget."""
+    return max(64 * 1024, min(1024 * 1024, int(queue_bytes) // 4))
+
+
+def _limit_send_buffer(transport, queue_bytes):
+    try:
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_size(queue_bytes))
+    except Exception as e:  # not a TCP socket (a test transport, a UNIX socket): leave it
+        once("sndbuf", "could not size a /telemetry socket's send buffer: %r", e)
+
+
 def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compress=False):
     """The `/telemetry` handler: origin policy, subscriber cap, then a read-only socket.
 
@@ -64,6 +81,7 @@ def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compr
         ws = web.WebSocketResponse(heartbeat=heartbeat or None, compress=compress)
         await ws.prepare(request)
         transport = request.transport
+        _limit_send_buffer(transport, hub.queue_bytes)
         try:
             sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n, summaries),
                                 abort=transport.abort if transport is not None else None)
