@@ -83,8 +83,10 @@ def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compr
         transport = request.transport
         _limit_send_buffer(transport, hub.queue_bytes)
         try:
+            direct = transport is not None and not ws.compress and hasattr(transport, "write")
             sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n, summaries),
-                                abort=transport.abort if transport is not None else None)
+                                abort=transport.abort if transport is not None else None,
+                                transport=transport if direct else None)
         except Exception as e:
             once("subscribe", "could not set up a /telemetry subscriber: %r", e, exc_info=True)
             await ws.close()

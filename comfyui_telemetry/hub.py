@@ -53,11 +53,54 @@ def kind_of_binary(frame):
     return fq.PROGRESS if event == TEXT_EVENT else fq.PREVIEW
 
 
+WRITE_BATCH = 256 * 1024  # bytes written to the transport at once
+TRANSPORT_HIGH_WATER = 64 * 1024  # aiohttp's own writer limit
+
+
+class Wire:
+    """A frame and, built once for every subscriber, its bytes on the wire (an unmasked,
+    uncompressed WebSocket frame), so that fanning out to N subscribers costs N writes, not N
+    encodings through aiohttp's writer."""
+
+    __slots__ = ("frame", "_wire")
+
+    def __init__(self, frame):
+        self.frame, self._wire = frame, None
+
+    def __len__(self):
+        return len(self.frame)
+
+    @property
+    def wire(self):
+        if self._wire is None:
+            self._wire = encode_frame(self.frame)
+        return self._wire
+
+
+def encode_frame(frame):
+    if isinstance(frame, str):
+        payload, first = frame.encode("utf-8"), 0x81  # FIN + text
+    else:
+        payload, first = bytes(frame), 0x82  # FIN + binary
+    n = len(payload)
+    if n < 126:
+        header = struct.pack(">BB", first, n)
+    elif n < 1 << 16:
+        header = struct.pack(">BBH", first, 126, n)
+    else:
+        header = struct.pack(">BBQ", first, 127, n)
+    return header + payload
+
+
 class Subscriber:
     """One `/telemetry` socket: a byte-bounded queue of frames and the task that writes them."""
 
-    def __init__(self, ws, max_frames, on_close, max_bytes=DEFAULT_QUEUE_BYTES, abort=None):
+    def __init__(self, ws, max_frames, on_close, max_bytes=DEFAULT_QUEUE_BYTES, abort=None,
+                 transport=None):
         self.ws = ws
+        # Set when frames may be written straight to the socket's transport (uncompressed);
+        # else (and in tests that replace the socket) they go through aiohttp's send_*.
+        self.transport = transport
         self.queue = fq.FrameQueue(max_bytes, max_frames)
         self.reported = 0  # frames reported lost in telemetry.dropped so far
         self.closed = False
@@ -86,18 +129,31 @@ class Subscriber:
         self._wake.set()
         return True
 
+    def _next(self):
+        item = self.queue.pop()
+        if item is None:
+            return None
+        frame, lost = item
+        if lost:
+            self.reported += lost
+            frame = protocol.dropped(lost, self.reported)
+        return frame
+
     async def run(self):
         try:
             while not self.closed:
-                item = self.queue.pop()
-                if item is None:
+                if self.transport is not None:
+                    if not await self._write_batch():
+                        self._wake.clear()
+                        await self._wake.wait()
+                    continue
+                frame = self._next()
+                if frame is None:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                frame, lost = item
-                if lost:
-                    self.reported += lost
-                    frame = protocol.dropped(lost, self.reported)
+                if isinstance(frame, Wire):
+                    frame = frame.frame
                 if isinstance(frame, str):
                     await self.ws.send_str(frame)
                 else:
@@ -112,6 +168,33 @@ class Subscriber:
                 pass
         finally:
             self.close()
+
+    async def _write_batch(self):
+        """Writes what is queued (up to WRITE_BATCH bytes) in one transport write, then waits
+        for the transport to drain like aiohttp's writer does. Returns False when idle."""
+        chunks, size = [], 0
+        while size < WRITE_BATCH:
+            frame = self._next()
+            if frame is None:
+                break
+            wire = frame.wire if isinstance(frame, Wire) else encode_frame(frame)
+            chunks.append(wire)
+            size += len(wire)
+        if not chunks:
+            return False
+        transport = self.transport
+        if self.ws.closed or transport.is_closing():
+            raise ConnectionResetError("socket closed")
+        transport.write(b"".join(chunks))
+        if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
+            drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
+            drain = getattr(drain, "_drain_helper", None)
+            if drain is not None:
+                await drain()
+            else:
+                while transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
+                    await asyncio.sleep(0.01)
+        return True
 
     def disconnect(self):
         """Ends a subscriber that cannot keep up: its queue is freed at once, its socket closed
@@ -231,6 +314,7 @@ class Hub:
     def broadcast(self, frame, kind=None):
         if kind is None:
             kind = fq.PROGRESS if isinstance(frame, str) else kind_of_binary(frame)
+        frame = Wire(frame)
         for sub in list(self.subscribers):
             try:
                 sub.push(frame, kind)
@@ -243,13 +327,13 @@ class Hub:
     def full(self):
         return self.max_subscribers is not None and len(self.subscribers) >= self.max_subscribers
 
-    def subscribe(self, ws, greeting, abort=None):
+    def subscribe(self, ws, greeting, abort=None, transport=None):
         """Registers a socket; `greeting(replay_count)` builds the hello data.
 
         The hello and the replay are queued before the subscriber is visible to `broadcast`,
         and nothing here awaits, so no live message can slip in between or be duplicated.
         """
-        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort)
+        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport)
         replay = self.replay_frames()
         sub.push(protocol.envelope("telemetry.hello", greeting(len(replay))), fq.LIFECYCLE)
         for text in replay:

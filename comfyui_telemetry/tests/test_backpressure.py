@@ -15,6 +15,7 @@ from conftest import hello_of, receive, receive_all
 def _gate(sub):
     """Makes a subscriber's socket writes block until the returned event is set."""
     gate, entered = asyncio.Event(), asyncio.Event()
+    sub.transport = None  # through ws.send_*, which this replaces
     real_send_str, real_send_bytes = sub.ws.send_str, sub.ws.send_bytes
 
     async def gated_str(frame):
