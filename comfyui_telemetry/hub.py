@@ -183,7 +183,8 @@ class Subscriber:
         if not chunks:
             return False
         transport = self.transport
-        if self.ws.closed or transport.is_closing():
+        # No data frame after aiohttp started its closing handshake (heartbeat timeout, close).
+        if self.ws.closed or getattr(self.ws, "_closing", False) or transport.is_closing():
             raise ConnectionResetError("socket closed")
         transport.write(b"".join(chunks))
         if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
