@@ -1,17 +1,22 @@
 """The read-only `GET /telemetry` WebSocket.
 
 Registered on `PromptServer.instance.routes` at import time, before ComfyUI's `add_routes()`,
-which serves it at `/telemetry` and `/api/telemetry` behind ComfyUI's own middlewares (the
-origin check or `--enable-cors-header`), exactly like `/ws`.
+which serves it at `/telemetry` and `/api/telemetry`. ComfyUI's own middlewares still run, but
+the extension applies its own origin policy first (`origin.py`): ComfyUI's lets `Origin: null`
+and non-loopback Hosts through, and `--enable-cors-header` turns it off.
 """
 
 import json
+import socket
 
 import aiohttp
 from aiohttp import web
 
-from . import protocol, snapshot
+from . import origin, protocol, snapshot
+from .framequeue import LIFECYCLE
 from ._log import once
+
+DEFAULT_HEARTBEAT = 30.0
 
 # What ComfyUI 0.3.64 answers (comfy_api/feature_flags.py SERVER_FEATURE_FLAGS, recorded in
 # f_preview_metadata); used when that module is not importable.
@@ -41,12 +46,47 @@ def feature_flags_reply(text):
     return None
 
 
-def make_handler(server, hub):
+def send_buffer_size(queue_bytes):
+    """The kernel send buffer for a subscriber's socket: a quarter of its queue budget, within
+    [64 kB, 1 MB]. Left to autotuning, Linux lets it grow to 4 MB, memory that a reader who
+    stopped reading would cost on top of its budget."""
+    return max(64 * 1024, min(1024 * 1024, int(queue_bytes) // 4))
+
+
+def _limit_send_buffer(transport, queue_bytes):
+    try:
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_size(queue_bytes))
+    except Exception as e:  # not a TCP socket (a test transport, a UNIX socket): leave it
+        once("sndbuf", "could not size a /telemetry socket's send buffer: %r", e)
+
+
+def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compress=False):
+    """The `/telemetry` handler: origin policy, subscriber cap, then a read-only socket.
+
+    `heartbeat` (seconds, None = off) pings the client and closes a socket whose pong does not
+    come back. `compress` is off by default: permessage-deflate would compress every frame once
+    per subscriber on ComfyUI's event loop (previews are compressed images already).
+    """
+
     async def telemetry_ws(request):
-        ws = web.WebSocketResponse()
+        refused = origin.refusal(request)
+        if refused is not None:
+            return refused
+        if hub.full():
+            once("full", "refusing a /telemetry subscriber: %d already connected",
+                 len(hub.subscribers))
+            return web.Response(status=503, text="telemetry: too many subscribers\n")
+        ws = web.WebSocketResponse(heartbeat=heartbeat or None, compress=compress)
         await ws.prepare(request)
+        transport = request.transport
+        _limit_send_buffer(transport, hub.queue_bytes)
         try:
-            sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n))
+            direct = transport is not None and not ws.compress and hasattr(transport, "write")
+            sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n, summaries),
+                                abort=transport.abort if transport is not None else None,
+                                transport=transport if direct else None)
         except Exception as e:
             once("subscribe", "could not set up a /telemetry subscriber: %r", e, exc_info=True)
             await ws.close()
@@ -58,7 +98,7 @@ def make_handler(server, hub):
                 if msg.type == aiohttp.WSMsgType.TEXT and first:
                     reply = feature_flags_reply(msg.data)
                     if reply is not None:
-                        sub.push(reply, force=True)
+                        sub.push(reply, LIFECYCLE)
                 first = False
         except Exception as e:
             once("ws-read", "/telemetry read failed: %r", e)
@@ -67,3 +107,16 @@ def make_handler(server, hub):
         return ws
 
     return telemetry_ws
+
+
+def make_stats_handler(hub):
+    """`GET /telemetry/stats`: what each subscriber's queue holds and has lost, and the catch-up
+    buffer's size, against their limits (JSON; same origin policy)."""
+
+    async def telemetry_stats(request):
+        refused = origin.refusal(request)
+        if refused is not None:
+            return refused
+        return web.json_response(hub.stats(), headers={"Cache-Control": "no-store"})
+
+    return telemetry_stats

@@ -3,7 +3,10 @@
 import os
 
 from . import endpoint, gpu, hooks, protocol, ui
-from .hub import DEFAULT_QUEUE, DEFAULT_RING, Hub
+from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
+                  DEFAULT_RING_BYTES, Hub)
+from .snapshot import Summaries
+from .framequeue import LIFECYCLE
 from ._log import once
 
 ATTR = "_comfyui_telemetry"
@@ -22,19 +25,26 @@ def _env_number(name, default, cast, allow_zero=False):
 
 
 class Extension:
-    def __init__(self, server, hub, gpu_loop):
+    def __init__(self, server, hub, gpu_loop, summaries=None):
         self.server = server
         self.hub = hub
         self.gpu = gpu_loop
+        self.summaries = summaries or Summaries()
+
+    def note_queued(self, item):
+        """Before ComfyUI's `put`, on its thread: the prompt's credentials (to redact them) and
+        its summary (for the hello and the announcement)."""
+        self.hub.redactor.remember(item)
+        self.summaries.note(item)
 
     def announce_queued(self, item):
         if not self.hub.subscribers:
             return
-        qp = protocol.queued_prompt(item)
+        qp = self.summaries.of(item)
         if qp is None:
             return
-        qp["queued_at"] = protocol.now_ms()
-        self.hub.broadcast(protocol.envelope("telemetry.queued", qp))
+        qp = dict(qp, queued_at=protocol.now_ms())
+        self.hub.broadcast(protocol.envelope("telemetry.queued", qp), LIFECYCLE)
 
 
 def install(
@@ -42,6 +52,10 @@ def install(
     *,
     ring_size=None,
     queue_size=None,
+    ring_bytes=None,
+    queue_bytes=None,
+    max_subscribers=None,
+    heartbeat=None,
     sampler=None,
     gpu_interval=None,
     resolve_dist=ui.dist_dir,
@@ -56,7 +70,17 @@ def install(
     hub = Hub(
         ring_size=ring_size or _env_number("COMFY_TELEMETRY_RING", DEFAULT_RING, int),
         queue_size=queue_size or _env_number("COMFY_TELEMETRY_QUEUE", DEFAULT_QUEUE, int),
+        ring_bytes=ring_bytes
+        or _env_number("COMFY_TELEMETRY_RING_BYTES", DEFAULT_RING_BYTES, int),
+        queue_bytes=queue_bytes
+        or _env_number("COMFY_TELEMETRY_QUEUE_BYTES", DEFAULT_QUEUE_BYTES, int),
+        max_subscribers=max_subscribers
+        or _env_number("COMFY_TELEMETRY_MAX_SUBSCRIBERS", DEFAULT_MAX_SUBSCRIBERS, int),
     )
+    if heartbeat is None:
+        heartbeat = _env_number(
+            "COMFY_TELEMETRY_HEARTBEAT", endpoint.DEFAULT_HEARTBEAT, float, allow_zero=True
+        )
     if gpu_interval is None:
         gpu_interval = _env_number("COMFY_TELEMETRY_GPU_INTERVAL", 1.0, float, allow_zero=True)
     loop = gpu.GpuLoop(hub, sampler=sampler, interval=gpu_interval or 1.0)
@@ -65,10 +89,15 @@ def install(
         hub.on_no_subscriber = loop.stop
     ext = Extension(server, hub, loop)
 
-    server.routes.get("/telemetry")(endpoint.make_handler(server, hub))
+    server.routes.get("/telemetry")(
+        endpoint.make_handler(server, hub, ext.summaries, heartbeat=heartbeat)
+    )
+    server.routes.get("/telemetry/stats")(endpoint.make_stats_handler(hub))
     ui.register(server, resolve_dist)
     hooks.wrap_send(server, hub)
-    if not hooks.wrap_queue_put(server, ext.announce_queued, lambda: getattr(server, "loop", None)):
+    if not hooks.wrap_queue_put(
+        server, ext.announce_queued, lambda: getattr(server, "loop", None), ext.note_queued
+    ):
         once("no-queue", "PromptServer has no prompt_queue.put: telemetry.queued disabled")
     setattr(server, ATTR, ext)
     return ext

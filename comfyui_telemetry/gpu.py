@@ -9,6 +9,7 @@ Sampling runs in the default executor so a slow driver call never blocks ComfyUI
 import asyncio
 
 from . import protocol
+from .framequeue import NOISE
 from ._log import once
 
 FIELDS = (
@@ -59,6 +60,26 @@ def normalize(sample):
     return out
 
 
+def cpu_requested():
+    """Whether ComfyUI was started with `--cpu` (comfy.cli_args.args.cpu, or
+    comfy.model_management's CPU state, whichever is importable)."""
+    try:
+        from comfy.cli_args import args  # noqa: PLC0415
+
+        if getattr(args, "cpu", False) is True:
+            return True
+    except Exception:
+        pass
+    try:
+        import sys  # noqa: PLC0415
+
+        mm = sys.modules.get("comfy.model_management")  # only if ComfyUI already loaded it
+        state = getattr(mm, "cpu_state", None)
+        return state is not None and getattr(state, "name", None) == "CPU"
+    except Exception:
+        return False
+
+
 class DefaultSampler:
     """Callable returning one sample dict; picks its source on first use."""
 
@@ -81,6 +102,10 @@ class DefaultSampler:
     # --- source selection --------------------------------------------------------------
 
     def _probe(self):
+        if cpu_requested():
+            # `--cpu`: never touch torch.cuda or NVML (either may initialise a CUDA context,
+            # costing VRAM and startup time on a machine told not to use the GPU).
+            return self._cpu
         try:
             import torch  # noqa: PLC0415
 
@@ -227,7 +252,9 @@ class GpuLoop:
             try:
                 sample = await loop.run_in_executor(None, self.sampler)
                 if self.hub.subscribers:
-                    self.hub.broadcast(protocol.envelope("telemetry.gpu", normalize(sample)))
+                    self.hub.broadcast(
+                        protocol.envelope("telemetry.gpu", normalize(sample)), NOISE
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as e:

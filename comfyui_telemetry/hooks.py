@@ -38,7 +38,8 @@ def wrap_send(server, hub):
     @functools.wraps(send_json)
     async def mirrored_send_json(event, data, *args, **kwargs):
         try:
-            hub.mirror_json(event, data)
+            sid = args[0] if args else kwargs.get("sid")
+            hub.mirror_json(event, data, sid)
         except Exception as e:
             once("mirror-json", "could not mirror a %r message: %r", event, e)
         return await send_json(event, data, *args, **kwargs)
@@ -59,11 +60,13 @@ def wrap_send(server, hub):
     return True
 
 
-def wrap_queue_put(server, on_queued, loop_of):
+def wrap_queue_put(server, on_queued, loop_of, before=None):
     """Announces each item given to `prompt_queue.put` (ComfyUI execution.py PromptQueue.put,
     called by server.py post_prompt with `(number, prompt_id, prompt, extra_data,
-    outputs_to_execute[, sensitive])`). `put` may run on any thread; the announcement is moved
-    to the event loop. Returns whether a queue was found and wrapped."""
+    outputs_to_execute[, sensitive])`). `before(item)` runs first, on the caller's thread (so
+    what it learns is known before the prompt can run). A `put` that returns False (newer
+    ComfyUI refusing a duplicate) or raises announces nothing. `put` may run on any thread; the
+    announcement is moved to the event loop. Returns whether a queue was found and wrapped."""
     queue = getattr(server, "prompt_queue", None)
     put = getattr(queue, "put", None)
     if put is None or getattr(put, MARK, None) is not None:
@@ -71,7 +74,14 @@ def wrap_queue_put(server, on_queued, loop_of):
 
     @functools.wraps(put)
     def announcing_put(item, *args, **kwargs):
+        if before is not None:
+            try:
+                before(item)
+            except Exception as e:
+                once("before-put", "could not note a queued prompt: %r", e)
         result = put(item, *args, **kwargs)
+        if result is False:
+            return result
         try:
             _schedule(loop_of(), on_queued, item)
         except Exception as e:

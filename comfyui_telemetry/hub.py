@@ -2,76 +2,158 @@
 
 Everything here runs on ComfyUI's event loop (PromptServer.send_json/send_bytes are coroutines
 run by `publish_loop`), so no locking is needed. Publishing never awaits and never raises: each
-subscriber has its own bounded queue drained by its own task, so a slow or dead dashboard costs
-ComfyUI one deque append per message at most.
+subscriber has its own queue, bounded in bytes, drained by its own task, so a slow or dead
+dashboard costs ComfyUI a few appends per message and at most its byte budget of memory.
 """
 
 import asyncio
-from collections import deque
+import struct
 
+from . import framequeue as fq
 from . import protocol
+from .catchup import CatchUp
+from .catchup import DEFAULT_BYTES as DEFAULT_RING_BYTES
+from .catchup import DEFAULT_FRAMES as DEFAULT_RING
+from .redact import Redactor, is_connect_time
 from ._log import once
 
-DEFAULT_RING = 512
 DEFAULT_QUEUE = 1024
+DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_SUBSCRIBERS = 64
+# WebSocket close code for a subscriber that could not take even its lifecycle messages.
+CLOSE_TOO_SLOW = 1013
 
 # Messages after which nothing is executing (ComfyUI execution.py: execution_success/error/
 # interrupted, then `executing` with node null).
 TERMINAL = frozenset({"execution_success", "execution_error", "execution_interrupted"})
+# What a dashboard needs to know a run's shape and outcome: never dropped from a queue.
+LIFECYCLE = frozenset({
+    "execution_start", "execution_cached", "executing", "executed", "execution_success",
+    "execution_error", "execution_interrupted", "telemetry.hello", "telemetry.queued",
+    "feature_flags",
+})
+# High-rate broadcasts that are not about a run (asset scanning, monitors, log streaming).
+NOISE = frozenset({"crystools.monitor", "logs", "telemetry.gpu"})
+TEXT_EVENT = 3  # binary progress text: small, kept like progress
+
+
+def kind_of(event):
+    if event in LIFECYCLE:
+        return fq.LIFECYCLE
+    if event in NOISE or (isinstance(event, str) and event.startswith("assets.seed")):
+        return fq.NOISE
+    return fq.PROGRESS
+
+
+def kind_of_binary(frame):
+    try:
+        (event,) = struct.unpack_from(">I", frame)
+    except Exception:
+        return fq.PREVIEW
+    return fq.PROGRESS if event == TEXT_EVENT else fq.PREVIEW
+
+
+WRITE_BATCH = 256 * 1024  # bytes written to the transport at once
+TRANSPORT_HIGH_WATER = 64 * 1024  # aiohttp's own writer limit
+
+
+class Wire:
+    """A frame and, built once for every subscriber, its bytes on the wire (an unmasked,
+    uncompressed WebSocket frame), so that fanning out to N subscribers costs N writes, not N
+    encodings through aiohttp's writer."""
+
+    __slots__ = ("frame", "_wire")
+
+    def __init__(self, frame):
+        self.frame, self._wire = frame, None
+
+    def __len__(self):
+        return len(self.frame)
+
+    @property
+    def wire(self):
+        if self._wire is None:
+            self._wire = encode_frame(self.frame)
+        return self._wire
+
+
+def encode_frame(frame):
+    if isinstance(frame, str):
+        payload, first = frame.encode("utf-8"), 0x81  # FIN + text
+    else:
+        payload, first = bytes(frame), 0x82  # FIN + binary
+    n = len(payload)
+    if n < 126:
+        header = struct.pack(">BB", first, n)
+    elif n < 1 << 16:
+        header = struct.pack(">BBH", first, 126, n)
+    else:
+        header = struct.pack(">BBQ", first, 127, n)
+    return header + payload
 
 
 class Subscriber:
-    """One `/telemetry` socket: a bounded queue of frames and the task that writes them."""
+    """One `/telemetry` socket: a byte-bounded queue of frames and the task that writes them."""
 
-    def __init__(self, ws, maxsize, on_close):
+    def __init__(self, ws, max_frames, on_close, max_bytes=DEFAULT_QUEUE_BYTES, abort=None,
+                 transport=None):
         self.ws = ws
-        self.maxsize = max(1, int(maxsize))
-        self.dropped_pending = 0
-        self.dropped_total = 0
+        # Set when frames may be written straight to the socket's transport (uncompressed);
+        # else (and in tests that replace the socket) they go through aiohttp's send_*.
+        self.transport = transport
+        self.queue = fq.FrameQueue(max_bytes, max_frames)
+        self.reported = 0  # frames reported lost in telemetry.dropped so far
         self.closed = False
         self.task = None
-        self._queue = deque()
         self._wake = asyncio.Event()
         self._on_close = on_close
+        self._abort = abort
 
     def __len__(self):
-        return len(self._queue)
+        return len(self.queue)
 
-    def push(self, frame, force=False):
-        """Queues a frame (str = text, bytes = binary); returns False when it was dropped.
+    @property
+    def dropped_total(self):
+        return self.queue.dropped_total
 
-        `force` bypasses the bound; it is only used for the greeting and catch-up replay,
-        which are themselves bounded by the ring size.
-        """
+    def push(self, frame, kind=fq.PROGRESS, pinned=False):
+        """Queues a frame (str = text, bytes = binary). Over budget, older previews, then noise,
+        then progress are dropped; a subscriber whose lifecycle messages alone exceed it is
+        disconnected. Returns whether the subscriber is still there."""
         if self.closed:
             return False
-        if not force and len(self._queue) >= self.maxsize:
-            self.dropped_pending += 1
-            self.dropped_total += 1
+        if not self.queue.push(frame, kind, pinned=pinned):
+            once("too-slow", "a /telemetry subscriber fell too far behind and was disconnected")
+            self.disconnect()
             return False
-        if self.dropped_pending and not force:
-            # Room again: say how much was lost before anything newer.
-            self._queue.append(protocol.dropped(self.dropped_pending, self.dropped_total))
-            self.dropped_pending = 0
-        self._queue.append(frame)
         self._wake.set()
         return True
+
+    def _next(self):
+        item = self.queue.pop()
+        if item is None:
+            return None
+        frame, lost = item
+        if lost:
+            self.reported += lost
+            frame = protocol.dropped(lost, self.reported)
+        return frame
 
     async def run(self):
         try:
             while not self.closed:
-                if not self._queue:
-                    if self.dropped_pending:
-                        # Caught up after losing messages and nothing new arrived: report now.
-                        self._queue.append(
-                            protocol.dropped(self.dropped_pending, self.dropped_total)
-                        )
-                        self.dropped_pending = 0
-                        continue
+                if self.transport is not None:
+                    if not await self._write_batch():
+                        self._wake.clear()
+                        await self._wake.wait()
+                    continue
+                frame = self._next()
+                if frame is None:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                frame = self._queue.popleft()
+                if isinstance(frame, Wire):
+                    frame = frame.frame
                 if isinstance(frame, str):
                     await self.ws.send_str(frame)
                 else:
@@ -87,63 +169,127 @@ class Subscriber:
         finally:
             self.close()
 
+    async def _write_batch(self):
+        """Writes what is queued (up to WRITE_BATCH bytes) in one transport write, then waits
+        for the transport to drain like aiohttp's writer does. Returns False when idle."""
+        chunks, size = [], 0
+        while size < WRITE_BATCH:
+            frame = self._next()
+            if frame is None:
+                break
+            wire = frame.wire if isinstance(frame, Wire) else encode_frame(frame)
+            chunks.append(wire)
+            size += len(wire)
+        if not chunks:
+            return False
+        transport = self.transport
+        # No data frame after aiohttp started its closing handshake (heartbeat timeout, close).
+        if self.ws.closed or getattr(self.ws, "_closing", False) or transport.is_closing():
+            raise ConnectionResetError("socket closed")
+        transport.write(b"".join(chunks))
+        if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
+            drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
+            drain = getattr(drain, "_drain_helper", None)
+            if drain is not None:
+                await drain()
+            else:
+                while transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
+                    await asyncio.sleep(0.01)
+        return True
+
+    def disconnect(self):
+        """Ends a subscriber that cannot keep up: its queue is freed at once, its socket closed
+        (aborted if the close itself cannot get through)."""
+        task = self.task
+        self.close()
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+        try:
+            asyncio.get_running_loop().create_task(self._close_socket())
+        except Exception:
+            pass
+
+    async def _close_socket(self):
+        try:
+            await asyncio.wait_for(
+                self.ws.close(code=CLOSE_TOO_SLOW, message=b"telemetry: too slow"), 5.0
+            )
+        except Exception:
+            if self._abort is not None:
+                try:
+                    self._abort()
+                except Exception:
+                    pass
+
     def close(self):
         if self.closed:
             return
         self.closed = True
-        self._queue.clear()
+        self.queue.clear()
         self._wake.set()
         try:
             self._on_close(self)
         except Exception:
             pass
 
+    def stats(self):
+        q = self.queue
+        return {"queued_frames": q.live, "queued_bytes": q.bytes, "peak_bytes": q.peak_bytes,
+                "limit_bytes": q.max_bytes, "dropped_total": q.dropped_total}
+
 
 class Hub:
-    """Subscribers, the catch-up ring buffer and what ComfyUI is executing, as seen on the wire."""
+    """Subscribers, the catch-up buffer and what ComfyUI is executing, as seen on the wire."""
 
-    def __init__(self, ring_size=DEFAULT_RING, queue_size=DEFAULT_QUEUE):
+    def __init__(self, ring_size=DEFAULT_RING, queue_size=DEFAULT_QUEUE, *,
+                 ring_bytes=DEFAULT_RING_BYTES, queue_bytes=DEFAULT_QUEUE_BYTES,
+                 max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None):
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
+        self.max_subscribers = max_subscribers
         self.subscribers = set()
-        # (prompt_id, text) of the running prompt and the previous one; text frames only.
-        self.ring = deque(maxlen=max(0, int(ring_size)))
-        self.current_prompt = None
-        self.previous_prompt = None
+        self.catchup = CatchUp(ring_size, ring_bytes)
+        self.redactor = redactor or Redactor()
         self.executing_prompt = None
         self.executing_node = None
         self.on_first_subscriber = None
         self.on_no_subscriber = None
 
+    @property
+    def current_prompt(self):
+        return self.catchup.current
+
+    @property
+    def previous_prompt(self):
+        return self.catchup.previous
+
     # --- what ComfyUI sent --------------------------------------------------------------
 
-    def mirror_json(self, event, data):
+    def mirror_json(self, event, data, sid=None):
         """A message ComfyUI's `send_json` is sending, whatever its target."""
         prompt_id = data.get("prompt_id") if isinstance(data, dict) else None
         if not isinstance(prompt_id, str):
             prompt_id = None
         self._track(event, data, prompt_id)
-        if prompt_id is None and not self.subscribers:
+        if is_connect_time(event, data, sid):
             return
-        text = protocol.envelope(event, data)
-        if prompt_id is not None and self.ring.maxlen:
-            self.ring.append((prompt_id, text))
-        self.broadcast(text)
+        kind = kind_of(event)
+        buffered = prompt_id is not None and self.catchup.enabled and kind != fq.NOISE
+        if not buffered and not self.subscribers:
+            return
+        text = self.redactor.text(event, data)
+        if buffered:
+            self.catchup.add(prompt_id, event, text, kind)
+        self.broadcast(text, kind)
 
     def mirror_bytes(self, frame):
         """A binary frame exactly as ComfyUI's `send_bytes` puts it on the wire (not buffered)."""
         if self.subscribers:
-            self.broadcast(bytes(frame))
+            frame = bytes(frame)
+            self.broadcast(frame, kind_of_binary(frame))
 
     def _track(self, event, data, prompt_id):
-        if prompt_id is not None and prompt_id != self.current_prompt:
-            if self.current_prompt is not None:
-                self.previous_prompt = self.current_prompt
-            self.current_prompt = prompt_id
-            keep = (self.current_prompt, self.previous_prompt)
-            kept = [e for e in self.ring if e[0] in keep]
-            if len(kept) != len(self.ring):
-                self.ring.clear()
-                self.ring.extend(kept)
+        self.catchup.note_prompt(prompt_id)
         if event == "execution_start":
             self.executing_prompt, self.executing_node = prompt_id, None
         elif event in TERMINAL:
@@ -166,27 +312,33 @@ class Hub:
 
     # --- subscribers -----------------------------------------------------------------------
 
-    def broadcast(self, frame):
+    def broadcast(self, frame, kind=None):
+        if kind is None:
+            kind = fq.PROGRESS if isinstance(frame, str) else kind_of_binary(frame)
+        frame = Wire(frame)
         for sub in list(self.subscribers):
             try:
-                sub.push(frame)
+                sub.push(frame, kind)
             except Exception as e:
                 once("push", "could not queue a frame for a subscriber: %r", e)
 
     def replay_frames(self):
-        return [text for _, text in self.ring]
+        return self.catchup.frames()
 
-    def subscribe(self, ws, greeting):
+    def full(self):
+        return self.max_subscribers is not None and len(self.subscribers) >= self.max_subscribers
+
+    def subscribe(self, ws, greeting, abort=None, transport=None):
         """Registers a socket; `greeting(replay_count)` builds the hello data.
 
         The hello and the replay are queued before the subscriber is visible to `broadcast`,
         and nothing here awaits, so no live message can slip in between or be duplicated.
         """
-        sub = Subscriber(ws, self.queue_size, self._remove)
+        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport)
         replay = self.replay_frames()
-        sub.push(protocol.envelope("telemetry.hello", greeting(len(replay))), force=True)
+        sub.push(protocol.envelope("telemetry.hello", greeting(len(replay))), fq.LIFECYCLE)
         for text in replay:
-            sub.push(text, force=True)
+            sub.push(text, pinned=True)  # the very objects the catch-up buffer holds
         self.subscribers.add(sub)
         sub.task = asyncio.get_running_loop().create_task(sub.run())
         if len(self.subscribers) == 1 and self.on_first_subscriber is not None:
@@ -210,3 +362,8 @@ class Hub:
         task = sub.task
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
+
+    def stats(self):
+        return {"subscribers": [s.stats() for s in list(self.subscribers)],
+                "max_subscribers": self.max_subscribers,
+                "catch_up": self.catchup.stats()}

@@ -22,7 +22,7 @@ def envelope(kind, data):
     return json.dumps({"type": kind, "data": data})
 
 
-def _as_int(value):
+def as_int(value):
     # ComfyUI's queue number is an int, or a float when the client posted `number`
     # (server.py post_prompt does float(json_data["number"])). Unknown is null, never -1.
     if isinstance(value, bool):
@@ -67,7 +67,7 @@ def queued_prompt(item):
             nodes[str(node_id)] = class_type
     return {
         "prompt_id": prompt_id,
-        "number": _as_int(t[0]),
+        "number": as_int(t[0]),
         "client_id": client_id if isinstance(client_id, str) else None,
         "node_count": len(prompt),
         "nodes": nodes,

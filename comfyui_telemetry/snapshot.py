@@ -1,7 +1,21 @@
-"""The state a dashboard needs on (re)connect: ComfyUI version, queue and what is executing."""
+"""The state a dashboard needs on (re)connect: ComfyUI version, queue and what is executing.
+
+The hello is built on ComfyUI's event loop, so it must be cheap with hundreds of queued prompts:
+ComfyUI's `get_current_queue()` deep-copies every pending prompt under the queue's lock (~0.7 s
+for 300 large prompts, stalling every client). Instead the queue's lists are copied shallowly
+under its lock (what ComfyUI's own `get_current_queue_volatile`, used by `GET /queue`, does;
+queue items are not mutated once queued), and each prompt's summary comes from the one made
+when it was queued (`Summaries`), computed only for prompts queued before the extension loaded.
+"""
+
+import threading
+from collections import OrderedDict
 
 from . import protocol
 from ._log import once
+
+MAX_SUMMARIES = 4096
+LOCK_TIMEOUT = 0.5  # seconds; past it, read without the lock (a list copy is atomic in CPython)
 
 
 def comfyui_version():
@@ -15,29 +29,78 @@ def comfyui_version():
         return None
 
 
+class Summaries:
+    """QueuedPrompt summaries made at `put` time, by prompt id (bounded, oldest forgotten)."""
+
+    def __init__(self, limit=MAX_SUMMARIES):
+        self.limit = limit
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
+
+    def note(self, item):
+        qp = protocol.queued_prompt(item)
+        if qp is not None:
+            with self._lock:
+                self._items[qp["prompt_id"]] = qp
+                while len(self._items) > self.limit:
+                    self._items.popitem(last=False)
+        return qp
+
+    def of(self, item):
+        """The summary of a queue entry: the remembered one, else computed now."""
+        t = protocol.queue_tuple(item)
+        prompt_id = t[1] if t is not None and len(t) > 1 else None
+        qp = self._items.get(prompt_id) if isinstance(prompt_id, str) else None
+        if qp is not None:
+            # The queue number is the entry's own (a remembered summary may predate a requeue).
+            number = protocol.as_int(t[0]) if t else None
+            return qp if number == qp["number"] else dict(qp, number=number)
+        return protocol.queued_prompt(item)
+
+
 def _number_key(p):
     n = p.get("number")
     return (n is None, n if n is not None else 0)
 
 
-def queue_snapshot(server):
-    """(running, pending) QueuedPrompt lists from the server's PromptQueue.
+def _shallow(queue):
+    """(running entries, pending entries) without copying the entries themselves."""
+    mutex = getattr(queue, "mutex", None)
+    pending = getattr(queue, "queue", None)
+    running = getattr(queue, "currently_running", None)
+    if isinstance(pending, list) and isinstance(running, dict):
+        locked = False
+        try:
+            locked = mutex.acquire(timeout=LOCK_TIMEOUT) if mutex is not None else False
+        except Exception:
+            locked = False
+        try:
+            return list(running.values()), list(pending)
+        finally:
+            if locked:
+                mutex.release()
+    for name in ("get_current_queue_volatile", "get_current_queue"):
+        get = getattr(queue, name, None)
+        if get is not None:
+            running, pending = get()
+            return list(running or []), list(pending or [])
+    return [], []
 
-    ComfyUI's PromptQueue.get_current_queue() returns (running items, copy of pending items)
-    under its mutex, like GET /queue. Pending items live in a heap, so they are sorted by
-    number here (the order ComfyUI will run them in).
-    """
+
+def queue_snapshot(server, summaries=None):
+    """(running, pending) QueuedPrompt lists from the server's PromptQueue, pending in run order
+    (ComfyUI keeps pending items in a heap)."""
     queue = getattr(server, "prompt_queue", None)
-    get = getattr(queue, "get_current_queue", None)
-    if get is None:
+    if queue is None:
         return [], []
+    summaries = summaries or Summaries(0)
     try:
-        running, pending = get()
+        running, pending = _shallow(queue)
     except Exception as e:
         once("queue-snapshot", "could not read the prompt queue: %r", e)
         return [], []
-    run = [p for p in map(protocol.queued_prompt, running or []) if p is not None]
-    pend = [p for p in map(protocol.queued_prompt, pending or []) if p is not None]
+    run = [p for p in map(summaries.of, running) if p is not None]
+    pend = [p for p in map(summaries.of, pending) if p is not None]
     pend.sort(key=_number_key)
     return run, pend
 
@@ -57,8 +120,8 @@ def executing(server, hub, running):
     return {"prompt_id": prompt_id, "node": node}
 
 
-def hello(server, hub, replay_count):
-    running, pending = queue_snapshot(server)
+def hello(server, hub, replay_count, summaries=None):
+    running, pending = queue_snapshot(server, summaries)
     return protocol.hello(
         comfyui_version(),
         running,

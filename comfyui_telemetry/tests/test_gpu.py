@@ -143,3 +143,27 @@ def test_normalize_turns_minus_one_into_null():
     s = gpu.normalize({"vram_total": -1, "utilization": -1, "temperature": "hot"})
     assert s["vram_total"] is None and s["utilization"] is None and s["temperature"] is None
     assert s["device"] == "cpu" and isinstance(s["timestamp"], int)
+
+
+def test_under_cpu_flag_cuda_is_never_touched(monkeypatch):
+    import sys
+    import types
+
+    from comfyui_telemetry import gpu
+
+    class Untouchable:
+        def __getattr__(self, name):
+            raise AssertionError(f"torch.cuda.{name} touched under --cpu")
+
+    torch = types.ModuleType("torch")
+    torch.cuda = Untouchable()
+    cli_args = types.ModuleType("comfy.cli_args")
+    cli_args.args = types.SimpleNamespace(cpu=True)
+    comfy_pkg = types.ModuleType("comfy")
+    comfy_pkg.cli_args = cli_args
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setitem(sys.modules, "comfy", comfy_pkg)
+    monkeypatch.setitem(sys.modules, "comfy.cli_args", cli_args)
+    monkeypatch.setitem(sys.modules, "pynvml", Untouchable())
+    sample = gpu.DefaultSampler()()
+    assert sample["device"] == "cpu" and sample["cpu_only"] is True

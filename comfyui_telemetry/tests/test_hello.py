@@ -138,3 +138,83 @@ async def test_queued_via_post_prompt_and_from_another_thread(comfy):
     assert [(q["prompt_id"], q["client_id"]) for q in queued] == [(pid, "c"), ("from-thread", None)]
     # ComfyUI's own put still did its job.
     assert comfy.server.prompt_queue.get_tasks_remaining() == 2
+
+
+async def test_catch_up_is_bounded_in_bytes_progress_first_lifecycle_kept(make_comfy):
+    comfy = await make_comfy(ring_bytes=20_000)
+    srv = comfy.server
+    await start_prompt(srv, "big", "ui")
+    for i in range(100):
+        await srv.send_json("progress", {"value": i, "max": 100, "prompt_id": "big", "node": "2",
+                                         "pad": "x" * 500}, "ui")
+    await finish_prompt(srv, "big", "ui")
+    assert comfy.hub.catchup.queue.bytes <= 20_000
+    tele = await comfy.ws("/telemetry")
+    hello = await hello_of(tele)
+    replay = [json.loads(await receive(tele)) for _ in range(hello["replay"]["count"])]
+    kinds = [m["type"] for m in replay]
+    assert kinds[:2] == ["execution_start", "execution_cached"]
+    assert kinds[-2:] == ["execution_success", "executing"]
+    steps = [m["data"]["value"] for m in replay if m["type"] == "progress"]
+    assert 0 < len(steps) < 100 and steps == list(range(100 - len(steps), 100))  # the newest
+
+
+async def test_catch_up_keeps_the_latest_progress_state_only(comfy):
+    srv = comfy.server
+    await start_prompt(srv, "p", "ui")
+    for i in range(50):
+        await srv.send_json("progress_state", {"prompt_id": "p", "nodes": {"2": {"value": i}}}, "ui")
+    tele = await comfy.ws("/telemetry")
+    hello = await hello_of(tele)
+    replay = [json.loads(await receive(tele)) for _ in range(hello["replay"]["count"])]
+    states = [m for m in replay if m["type"] == "progress_state"]
+    assert [s["data"]["nodes"]["2"]["value"] for s in states] == [49]
+
+
+async def test_a_flood_of_non_run_broadcasts_leaves_the_runs_catch_up_intact(make_comfy):
+    comfy = await make_comfy(ring_size=64)
+    srv = comfy.server
+    await start_prompt(srv, "run", "ui")
+    await run_node(srv, "run", "ui", "2", steps=3)
+    for i in range(2000):  # newer ComfyUI's asset scanner, monitors, log streaming
+        await srv.send_json("assets.seed.progress", {"prompt_id": "run", "done": i}, None)
+        await srv.send_json("crystools.monitor", {"prompt_id": "run", "cpu": i}, None)
+        await srv.send_json("logs", {"prompt_id": "run", "entries": [str(i)]}, None)
+    await finish_prompt(srv, "run", "ui")
+    tele = await comfy.ws("/telemetry")
+    hello = await hello_of(tele)
+    replay = [json.loads(await receive(tele)) for _ in range(hello["replay"]["count"])]
+    assert types_of([json.dumps(m) for m in replay]) == [
+        "execution_start", "execution_cached", "executing", "progress", "progress", "progress",
+        "execution_success", "executing"]
+
+
+async def test_hello_never_deep_copies_the_queue(comfy, monkeypatch):
+    srv = comfy.server
+    big = {str(i): {"class_type": "Node%d" % (i % 7), "inputs": {}} for i in range(400)}
+    for n in range(300):
+        srv.prompt_queue.put(queue_item(n, f"q{n}", prompt=big))
+    srv.prompt_queue.get(timeout=0)
+
+    def forbidden(*_a, **_k):
+        raise AssertionError("deep copy of the queue on the event loop")
+
+    monkeypatch.setattr(srv.prompt_queue, "get_current_queue", forbidden)
+    import copy
+    monkeypatch.setattr(copy, "deepcopy", forbidden)
+    hello = await hello_of(await comfy.ws("/telemetry"))
+    assert [p["prompt_id"] for p in hello["queue"]["running"]] == ["q0"]
+    assert [p["number"] for p in hello["queue"]["pending"]] == list(range(1, 300))
+    assert hello["queue"]["pending"][0]["node_count"] == 400
+    assert hello["queue"]["pending"][0]["nodes"]["8"] == "Node1"
+
+
+async def test_hello_summarises_prompts_queued_before_the_extension(comfy):
+    srv = comfy.server
+    # Put straight into the heap, as if queued before the extension was loaded.
+    import heapq
+    heapq.heappush(srv.prompt_queue.queue, queue_item(5, "early", client_id="c"))
+    hello = await hello_of(await comfy.ws("/telemetry"))
+    assert hello["queue"]["pending"] == [{
+        "prompt_id": "early", "number": 5, "client_id": "c", "node_count": 3,
+        "nodes": {"1": "EmptyImage", "2": "SlowProgress", "3": "SaveImage"}}]

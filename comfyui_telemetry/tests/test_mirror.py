@@ -132,6 +132,7 @@ async def test_a_subscriber_whose_socket_raises_never_breaks_send_json(comfy):
     # Whichever subscriber is which, break one.
     victim = subs[0]
     victim.ws = Exploding()
+    victim.transport = None  # through ws.send_*, which now explodes
     for i in range(5):
         await comfy.server.send_json("progress", {"value": i, "max": 5, "prompt_id": "p",
                                                   "node": "1"}, "alice")
