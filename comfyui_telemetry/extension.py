@@ -2,7 +2,7 @@
 
 import os
 
-from . import endpoint, gpu, hooks, protocol, ui
+from . import endpoint, gpu, hooks, metrics, protocol, ui
 from .hub import DEFAULT_QUEUE, DEFAULT_RING, Hub
 from ._log import once
 
@@ -70,5 +70,6 @@ def install(
     hooks.wrap_send(server, hub)
     if not hooks.wrap_queue_put(server, ext.announce_queued, lambda: getattr(server, "loop", None)):
         once("no-queue", "PromptServer has no prompt_queue.put: telemetry.queued disabled")
+    ext.metrics = metrics.install(server, hub, loop.sampler)
     setattr(server, ATTR, ext)
     return ext
