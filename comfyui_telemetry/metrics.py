@@ -5,7 +5,8 @@ every prompt, including those posted without a `client_id` that send no `executi
 messages. Run durations come from ComfyUI's own `execution_*` timestamps (in the status that
 `task_done` receives); queue waits from the put to the worker's get. Node times come from the
 mirrored `progress_state` messages (sent for every prompt): from a node's first `running` to
-its `finished`, per node type. Cached nodes never run and are not timed.
+its `finished`, per node type. Cached nodes never run, and a node that fails never finishes:
+neither is timed.
 
 Labels are bounded: `status` is one of three values, `node_type` is one of the first
 `MAX_NODE_TYPES` class types seen (then `other`), `device` is a device name. Prompt ids and
@@ -255,7 +256,7 @@ class Metrics:
                                      "Time from queueing a prompt to its start.",
                                      [({}, self.queue_wait)]),
                 exposition.histogram("comfyui_node_duration_seconds",
-                                     "Execution time of nodes that ran (not cached), by node type.",
+                                     "Execution time of nodes that ran to completion (not cached, not failed), by node type.",
                                      [({"node_type": k}, h) for k, h in sorted(self.node_seconds.items())]),
                 F("comfyui_queue_running", "gauge", "Prompts running now.", [("", {}, running)]),
                 F("comfyui_running_prompt_seconds", "gauge",

@@ -222,3 +222,19 @@ def test_both_expositions_give_the_same_text():
 
     names = {f.name for f in text_string_to_metric_families(body.decode())}
     assert {"comfyui_prompts_queued", "comfyui_node_duration_seconds", "comfyui_telemetry_info"} <= names
+
+
+def test_the_shipped_dashboard_and_alerts_name_only_metrics_that_exist():
+    import os
+
+    deploy = os.path.join(os.path.dirname(__file__), "..", "..", "deploy")
+    m = metrics.Metrics()
+    m.on_put(queue_item(0, "p"))
+    m._node_histogram("X").observe(1)
+    m.gpu = (m.monotonic(), {"device": "cpu", "vram_total": 2, "vram_free": 1})
+    body = exposition.text(m.families(tasks_remaining=0, subscribers=(), comfyui_version="x")).decode()
+    exported = {line.split("{")[0].split(" ")[0] for line in body.splitlines() if not line.startswith("#")}
+    for name in ("grafana-dashboard.json", "alerts.yml"):
+        with open(os.path.join(deploy, name)) as f:
+            used = set(re.findall(r"\bcomfyui_[a-z_]+", f.read())) - {"comfyui_version", "comfyui_telemetry_fleet"}
+        assert used and used <= exported, (name, used - exported)
