@@ -68,7 +68,7 @@ mkdir -p "$NODE"
 cp comfyui_telemetry/*.py comfyui_telemetry/README.md comfyui_telemetry/pyproject.toml "$NODE/"
 cp LICENSE "$NODE/"
 cp -r dist "$NODE/dist"
-find "$NODE/dist" \( -name '*.br' -o -name '*.gz' \) -delete
+find "$NODE/dist" \( -name '*.br' -o -name '*.gz' -o -name '.*' \) -type f -delete
 
 # Precompress every text-like asset; a variant is kept only when it is smaller.
 "$PY" - "$NODE/dist" <<'PY'
