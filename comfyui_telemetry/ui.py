@@ -146,6 +146,15 @@ def cache_control(rel_path):
     return IMMUTABLE if HASHED.search(rel_path) else REVALIDATE
 
 
+class EncodedResponse(web.Response):
+    """A body that is already brotli or gzip: never compressed again. ComfyUI's
+    `--enable-compress-response-body` middleware calls `enable_compression()` on every JSON or
+    plain-text response, which would gzip the variant and overwrite its Content-Encoding."""
+
+    def enable_compression(self, *args, **kwargs):
+        return None
+
+
 def _read(path):
     with open(path, "rb") as f:
         return f.read()
@@ -162,6 +171,7 @@ async def _file_response(request, path, rel_path):
     }
     if coding:
         headers["Content-Encoding"] = coding
+        return EncodedResponse(body=body, headers=headers)
     return web.Response(body=body, headers=headers)
 
 

@@ -229,3 +229,31 @@ def test_dist_of_a_git_clone_installed_as_the_custom_node(tmp_path, monkeypatch)
     (clone / "Trunk.toml").write_text("")
     (clone / "dist").mkdir()
     assert ui.dist_dir(str(clone / "comfyui_telemetry")) == str(clone / "dist")
+
+
+async def test_comfyuis_compress_body_never_compresses_a_variant_again(aiohttp_client, packaged):
+    """ComfyUI's --enable-compress-response-body middleware (server.py compress_body) gzips every
+    web.Response typed application/json or text/plain: a precompressed variant must pass as it is."""
+    from aiohttp import web
+
+    @web.middleware
+    async def compress_body(request, handler):
+        accept_encoding = request.headers.get("Accept-Encoding", "")
+        response = await handler(request)
+        if not isinstance(response, web.Response):
+            return response
+        if response.content_type not in ["application/json", "text/plain"]:
+            return response
+        if response.body and "gzip" in accept_encoding:
+            response.enable_compression()
+        return response
+
+    (packaged / "recordings" / "index.json.br").write_bytes(b"BR-JSON")
+    app = web.Application(middlewares=[compress_body])
+    app.router.add_get(ui.PREFIX + "{tail:.*}", ui.make_handler(lambda: str(packaged)))
+    c = await aiohttp_client(app)
+    r = await raw_get(c, "/telemetry/ui/recordings/index.json", "gzip, br")
+    assert r.headers["Content-Encoding"] == "br" and await r.read() == b"BR-JSON"
+    # Without a variant, ComfyUI's middleware may compress as it always does.
+    r = await c.get("/telemetry/ui/recordings/index.json", headers={"Accept-Encoding": "gzip"})
+    assert await r.text() == "[]"
