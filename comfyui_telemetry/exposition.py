@@ -20,6 +20,11 @@ except Exception:  # not installed, or broken: the hand-written exposition below
     CollectorRegistry = generate_latest = Metric = None
 
 
+def formatter():
+    """Which exposition `render` uses: "prometheus_client" or "builtin"."""
+    return "prometheus_client" if generate_latest is not None else "builtin"
+
+
 def histogram(name, doc, series):
     """A histogram family from [(labels, metrics.Histogram)]."""
     samples = []

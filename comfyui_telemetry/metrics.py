@@ -284,7 +284,8 @@ class Metrics:
             F("comfyui_telemetry", "info", "The extension and the ComfyUI it runs in.",
               [("_info", {"version": protocol.EXTENSION_VERSION,
                           "comfyui_version": comfyui_version or "unknown",
-                          "protocol": str(protocol.PROTOCOL)}, 1)]),
+                          "protocol": str(protocol.PROTOCOL),
+                          "exposition": exposition.formatter()}, 1)]),
         ]
         return out
 

@@ -95,9 +95,18 @@ class Prometheus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def comfy_for_prometheus():
-    server = ComfyServer(extension=True).start()
+@pytest.fixture(params=["prometheus_client", "hand-written"])
+def comfy_for_prometheus(request, tmp_path):
+    """A ComfyUI with the extension, formatting its metrics with prometheus_client (in the test
+    venv) or, with that package hidden as it is in a stock ComfyUI, with its own exposition."""
+    env = {}
+    if request.param == "hand-written":
+        hidden = tmp_path / "hide"
+        (hidden / "prometheus_client").mkdir(parents=True)
+        (hidden / "prometheus_client" / "__init__.py").write_text('raise ImportError("hidden by the test")\n')
+        env["PYTHONPATH"] = str(hidden)
+    server = ComfyServer(extension=True, env=env).start()
+    server.exposition = request.param
     yield server
     server.close()
 
@@ -157,6 +166,10 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
         await asyncio.to_thread(time.sleep, 2)
         rules = {r["name"]: r for g in prom.api("rules")["groups"] for r in g["rules"]}
         assert all(r["health"] == "ok" and r["state"] == "inactive" for r in rules.values()), rules
+
+        # The formatter the server used says so in its info series.
+        formatter = {"prometheus_client": "prometheus_client", "hand-written": "builtin"}[comfy.exposition]
+        assert [dict(k)["exposition"] for k in info] == [formatter]
 
         # Every query of the Grafana dashboard is valid PromQL against this data.
         for expr in dashboard_queries():
