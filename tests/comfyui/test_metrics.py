@@ -1,5 +1,6 @@
 """A real Prometheus (Debian's `prometheus`) scrapes a real ComfyUI's /telemetry/metrics, and its
-query API answers with the runs this test queued, by status. Also: the shipped alert rules load
+query API answers with the runs this test queued, by status (success, error, interrupted), and
+sees a long run running. Also: the shipped alert rules load
 and pass their promtool unit tests, and every query of the Grafana dashboard is valid PromQL.
 
 Needs the `prometheus` binary (Debian package `prometheus`, which also brings `promtool`); the
@@ -133,19 +134,31 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
                    await run(comfy, wf.success(steps=2, step_seconds=0.05)),
                    await run(comfy, wf.error(), client_id)]
         assert results == ["success", "success", "error"]
+        # A long run: Prometheus sees it running and ageing (what ComfyUIRunStuck watches), then
+        # it is interrupted (ComfyUI's history says "error"; the metrics say "interrupted").
+        status, body = await asyncio.to_thread(comfy.queue_prompt, wf.long_running(steps=300, step_seconds=0.1), client_id)
+        assert status == 200, body
+        await asyncio.to_thread(prom.wait_for, "comfyui_running_prompt_seconds > 1",
+                                lambda r: len(r) == 1)
+        assert list(prom.query("comfyui_queue_running").values()) == [1.0]
+        await asyncio.to_thread(comfy.request, "POST", "/interrupt", {})
+        entry = await asyncio.to_thread(comfy.wait_history, body["prompt_id"])
+        assert entry["status"]["status_str"] == "error"
 
         finished = await asyncio.to_thread(
             prom.wait_for, "sum by (status) (comfyui_prompts_finished_total)",
-            lambda r: by_status(r).get("success") == 2 and by_status(r).get("error") == 1)
-        assert by_status(finished) == {"success": 2.0, "error": 1.0, "interrupted": 0.0}
-        assert list(prom.query("comfyui_prompts_queued_total").values()) == [3.0]
-        assert list(prom.query("comfyui_prompts_started_total").values()) == [3.0]
+            lambda r: by_status(r).get("success") == 2 and by_status(r).get("interrupted") == 1)
+        assert by_status(finished) == {"success": 2.0, "error": 1.0, "interrupted": 1.0}
+        assert list(prom.query("comfyui_prompts_queued_total").values()) == [4.0]
+        assert list(prom.query("comfyui_prompts_started_total").values()) == [4.0]
         durations = by_status(prom.query("comfyui_prompt_duration_seconds_count"))
-        assert durations == {"success": 2.0, "error": 1.0, "interrupted": 0.0}
-        assert list(prom.query("comfyui_prompt_queue_wait_seconds_count").values()) == [3.0]
-        # Node times by node type, for nodes that ran to completion: the sleep ran in all three
+        assert durations == {"success": 2.0, "error": 1.0, "interrupted": 1.0}
+        interrupted_after = prom.query('comfyui_prompt_duration_seconds_sum{status="interrupted"}')
+        assert list(interrupted_after.values())[0] >= 1.0
+        assert list(prom.query("comfyui_prompt_queue_wait_seconds_count").values()) == [4.0]
+        # Node times by node type, for nodes that ran to completion: the sleep in the first three
         # (fresh seeds), EmptyImage only in the first (then cached), SaveImage in the two successes;
-        # the failing node never finished.
+        # neither the failing node nor the interrupted sleep finished.
         nodes = {dict(k)["node_type"]: v for k, v in prom.query("comfyui_node_duration_seconds_count").items()}
         assert nodes == {"TelemetrySleep": 3.0, "EmptyImage": 1.0, "SaveImage": 2.0}
         sleep_sum = prom.query('comfyui_node_duration_seconds_sum{node_type="TelemetrySleep"}')
@@ -159,7 +172,7 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
         series = prom.api("series", **{"match[]": '{job="comfyui"}'})
         assert not [s for s in series if any(k in ("prompt_id", "client_id") for k in s)]
 
-        # The shipped rules loaded and evaluate; nothing is stuck and there are too few errors.
+        # The shipped rules loaded and evaluate; nothing is stuck now and there are too few errors.
         groups = prom.api("rules")["groups"]
         rules = {r["name"]: r for g in groups for r in g["rules"]}
         assert set(rules) == {"ComfyUIRunStuck", "ComfyUIRunFailures"}
