@@ -5,6 +5,9 @@
 #   scripts/package.sh                # build, then package into target/package/
 #   scripts/package.sh --no-build     # package the dist/ that is there (it must be built for /telemetry/ui/)
 #
+# The build goes through scripts/build.sh, so dist/ is left built for /telemetry/ui/ (ComfyUI's
+# extension serves either build; the replay server and the e2e tests want one for /: build.sh).
+#
 # Output (target/ is gitignored):
 #   target/package/comfyui_telemetry/            the custom node: *.py, README.md, LICENSE,
 #                                                pyproject.toml, dist/ (each asset with .br and .gz)

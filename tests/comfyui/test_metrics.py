@@ -1,7 +1,7 @@
 """A real Prometheus (Debian's `prometheus`) scrapes a real ComfyUI's /telemetry/metrics, and its
 query API answers with the runs this test queued, by status (success, error, interrupted), and
-sees a long run running. Also: the shipped alert rules load
-and pass their promtool unit tests, and every query of the Grafana dashboard is valid PromQL.
+sees a long run running. Also: the shipped alert rules load and pass their promtool unit tests,
+and every query of the Grafana dashboard is valid PromQL.
 
 Needs the `prometheus` binary (Debian package `prometheus`, which also brings `promtool`); the
 tests are skipped without it, and install nothing.
