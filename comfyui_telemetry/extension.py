@@ -2,7 +2,7 @@
 
 import os
 
-from . import endpoint, gpu, hooks, protocol, ui
+from . import endpoint, gpu, hooks, metrics, protocol, ui
 from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
                   DEFAULT_RING_BYTES, Hub)
 from .snapshot import Summaries
@@ -99,5 +99,6 @@ def install(
         server, ext.announce_queued, lambda: getattr(server, "loop", None), ext.note_queued
     ):
         once("no-queue", "PromptServer has no prompt_queue.put: telemetry.queued disabled")
+    ext.metrics = metrics.install(server, hub, loop.sampler)
     setattr(server, ATTR, ext)
     return ext

@@ -241,6 +241,8 @@ class Subscriber:
 class Hub:
     """Subscribers, the catch-up buffer and what ComfyUI is executing, as seen on the wire."""
 
+    listeners = ()
+
     def __init__(self, ring_size=DEFAULT_RING, queue_size=DEFAULT_QUEUE, *,
                  ring_bytes=DEFAULT_RING_BYTES, queue_bytes=DEFAULT_QUEUE_BYTES,
                  max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None):
@@ -265,8 +267,19 @@ class Hub:
 
     # --- what ComfyUI sent --------------------------------------------------------------
 
+    def add_listener(self, fn):
+        """Calls `fn(event, data)` for every JSON message ComfyUI sends, subscribers or not
+        (the metrics). It runs in ComfyUI's send path: it must be cheap and must not keep
+        `data`; what it raises is logged once and swallowed."""
+        self.listeners = self.listeners + (fn,)
+
     def mirror_json(self, event, data, sid=None):
         """A message ComfyUI's `send_json` is sending, whatever its target."""
+        for fn in self.listeners:
+            try:
+                fn(event, data)
+            except Exception as e:
+                once("listener", "a telemetry listener failed: %r", e)
         prompt_id = data.get("prompt_id") if isinstance(data, dict) else None
         if not isinstance(prompt_id, str):
             prompt_id = None

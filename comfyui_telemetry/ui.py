@@ -3,34 +3,68 @@
 Served from the same origin as ComfyUI, the dashboard passes ComfyUI's origin check with no
 `--enable-cors-header`. Registered on the aiohttp router directly rather than on
 `PromptServer.routes`, so that `add_routes()` does not give it an `/api` twin.
+
+A packaged dashboard (`scripts/package.sh`) carries `x.br` and `x.gz` beside each asset `x`;
+the variant the browser accepts is sent as it is, with its `Content-Encoding` (brotli first,
+then gzip), so a cold load costs about a third of the raw bytes and no CPU. Trunk's hashed
+asset names change with their content, so those are cached for a year; `index.html` and
+anything unhashed are revalidated on every load (`no-cache`).
 """
 
+import asyncio
 import os
 import re
 
 from aiohttp import web
 
+from . import origin
+
 PREFIX = "/telemetry/ui/"
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Encodings we precompress for, in order of preference, with their file suffix.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+# Trunk names assets `<name>-<16 hex digits>[_bg].<ext>` and snippet folders `<crate>-<16 hex>`.
+HASHED = re.compile(r"-[0-9a-f]{16}(?:_bg)?\.[A-Za-z0-9]+$|(?:^|/)snippets/[^/]+-[0-9a-f]{16}/")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".jsonl": "application/x-ndjson",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".map": "application/json",
+}
 
 NO_DIST = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ComfyUI telemetry</title></head>
 <body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
 <h1>ComfyUI telemetry: dashboard not built</h1>
-<p>The <code>/telemetry</code> WebSocket is live, but no built dashboard was found at
-<code>{dist}</code>.</p>
-<p>Build it from the project checkout with
+<p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but no
+built dashboard was found at <code>{dist}</code>.</p>
+<p>The packaged custom node (<code>comfyui_telemetry-&lt;version&gt;.zip</code>, made by
+<code>scripts/package.sh</code>) contains it: unzip it into <code>custom_nodes/</code> instead
+of this copy. Or build it from the project checkout with
 <code>scripts/build.sh --public-url /telemetry/ui/</code>, then either set
 <code>COMFY_TELEMETRY_DIST</code> to the resulting <code>dist/</code> folder, copy that folder
-to <code>&lt;this custom node&gt;/dist</code>, or symlink the custom node from the checkout.
-Reload this page afterwards; no restart is needed.</p>
+to <code>&lt;this custom node&gt;/dist</code>, or keep the checkout's <code>dist/</code> beside
+this package. Reload this page afterwards; no restart is needed.</p>
 </body></html>
 """
 
 
 def dist_dir(package_dir=PACKAGE_DIR):
-    """`COMFY_TELEMETRY_DIST`, else `<package>/dist`, else the checkout's `dist/` when the
-    package is a symlink into it (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry)."""
+    """`COMFY_TELEMETRY_DIST`, else `<package>/dist`, else the checkout's `dist/` beside the
+    package: when the package is a symlink into a checkout
+    (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry), or when the checkout itself
+    is the custom node (ComfyUI-Manager's "install from git URL" clones the repository)."""
     env = os.environ.get("COMFY_TELEMETRY_DIST")
     if env:
         return env
@@ -38,8 +72,10 @@ def dist_dir(package_dir=PACKAGE_DIR):
     if os.path.isdir(own):
         return own
     real = os.path.realpath(package_dir)
-    if real != os.path.abspath(package_dir):
-        repo = os.path.join(os.path.dirname(real), "dist")
+    checkout = os.path.dirname(real)
+    linked = real != os.path.abspath(package_dir)
+    if linked or os.path.isfile(os.path.join(checkout, "Trunk.toml")):
+        repo = os.path.join(checkout, "dist")
         if os.path.isdir(repo):
             return repo
     return own
@@ -63,25 +99,114 @@ def mount_index(html, names, prefix=PREFIX):
     return html
 
 
-def _index_response(dist):
-    with open(os.path.join(dist, "index.html"), encoding="utf-8") as f:
-        html = f.read()
+def accepted(header):
+    """The content codings an `Accept-Encoding` header accepts (q > 0), lower-cased.
+
+    `*` stands for any coding not named; `x-gzip` counts as gzip (RFC 9110 §8.4.1.3)."""
+    named, star = {}, False
+    for part in (header or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if coding == "x-gzip":
+            coding = "gzip"
+        if coding == "*":
+            star = q > 0
+        else:
+            named[coding] = max(q, named.get(coding, 0.0))
+    out = {c for c, q in named.items() if q > 0}
+    if star:
+        out |= {c for c, _ in ENCODINGS if c not in named}
+    return out
+
+
+def pick_variant(path, accept_encoding):
+    """(file to send, its Content-Encoding or None) for `path` and an Accept-Encoding header."""
+    ok = accepted(accept_encoding)
+    for coding, suffix in ENCODINGS:
+        if coding in ok and os.path.isfile(path + suffix):
+            return path + suffix, coding
+    return path, None
+
+
+def content_type(path):
+    return CONTENT_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
+
+
+def cache_control(rel_path):
+    return IMMUTABLE if HASHED.search(rel_path) else REVALIDATE
+
+
+class EncodedResponse(web.Response):
+    """A body that is already brotli or gzip: never compressed again. ComfyUI's
+    `--enable-compress-response-body` middleware calls `enable_compression()` on every JSON or
+    plain-text response, which would gzip the variant and overwrite its Content-Encoding."""
+
+    def enable_compression(self, *args, **kwargs):
+        return None
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+async def _file_response(request, path, rel_path):
+    variant, coding = pick_variant(path, request.headers.get("Accept-Encoding"))
+    body = await asyncio.get_running_loop().run_in_executor(None, _read, variant)
+    headers = {
+        "Content-Type": content_type(path),
+        "Cache-Control": cache_control(rel_path),
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if coding:
+        headers["Content-Encoding"] = coding
+        return EncodedResponse(body=body, headers=headers)
+    return web.Response(body=body, headers=headers)
+
+
+async def _index_response(request, dist):
+    path = os.path.join(dist, "index.html")
+    html = await asyncio.get_running_loop().run_in_executor(None, _read, path)
+    html = html.decode("utf-8", errors="replace")
     try:
         names = os.listdir(dist)
     except OSError:
         names = []
+    mounted = mount_index(html, names)
+    if mounted == html:
+        # Built for the sub-path: the precompressed index is the same page.
+        return await _file_response(request, path, "index.html")
     return web.Response(
-        text=mount_index(html, names),
+        text=mounted,
         content_type="text/html",
-        headers={"Cache-Control": "no-cache"},
+        charset="utf-8",
+        headers={"Cache-Control": REVALIDATE, "Vary": "Accept-Encoding"},
     )
 
 
 def make_handler(resolve_dist=dist_dir):
     async def telemetry_ui(request):
+        refused = origin.refusal(request)
+        if refused is not None:
+            return refused
         dist = resolve_dist()
         if not os.path.isfile(os.path.join(dist, "index.html")):
-            return web.Response(text=NO_DIST.format(dist=dist), content_type="text/html")
+            return web.Response(
+                text=NO_DIST.format(dist=dist),
+                content_type="text/html",
+                headers={"Cache-Control": REVALIDATE},
+            )
         tail = request.match_info.get("tail", "")
         if tail and tail != "index.html":
             root = os.path.realpath(dist)
@@ -89,12 +214,12 @@ def make_handler(resolve_dist=dist_dir):
             if not target.startswith(root + os.sep):
                 raise web.HTTPNotFound()
             if os.path.isfile(target):
-                return web.FileResponse(target)
+                return await _file_response(request, target, os.path.relpath(target, root))
             if "." in tail.rsplit("/", 1)[-1]:
                 # A missing asset, not an app route: the index would only confuse the browser.
                 raise web.HTTPNotFound()
         # Any other path is a route of the single-page app.
-        return _index_response(dist)
+        return await _index_response(request, dist)
 
     return telemetry_ui
 

@@ -39,6 +39,21 @@ else
 	$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 fi
 
+# --- Debian packages for the real-ComfyUI layer: a real Prometheus (and promtool) that scrapes the
+# extension's /telemetry/metrics, and brotli for scripts/package.sh's precompressed assets. -------
+missing=()
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v brotli >/dev/null 2>&1 || missing+=(brotli)
+if [ "${#missing[@]}" -eq 0 ]; then
+	say "prometheus + brotli present"
+else
+	say "installing ${missing[*]} (apt)"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# The package's service is never started here: tests run the binary on a free port.
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 # --- Node.js: @playwright/test 1.65 and binaryen need node >= 20 (the machine image ships it). -----
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	say "installing nodejs + npm (apt)"

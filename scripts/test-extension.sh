@@ -14,5 +14,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "pytest==9.2.0" "aiohttp==3.14.5" "pytest-aiohttp==1.1.1"
+  "pytest==9.2.0" "aiohttp==3.14.5" "pytest-aiohttp==1.1.1" "prometheus_client==0.23.1"
 exec "$VENV/bin/python" -m pytest comfyui_telemetry/tests -q "$@"

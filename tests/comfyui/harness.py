@@ -63,9 +63,12 @@ def free_port() -> int:
 class ComfyServer:
     """One ComfyUI process on a free port with its own base directory."""
 
-    def __init__(self, *, extension: bool, extra_args=(), env=None, base: Path | None = None, port=None):
+    def __init__(self, *, extension: bool, extra_args=(), env=None, base: Path | None = None, port=None,
+                 test_nodes: bool = True):
         self.src, self.python = prepare()
         self.extension = extension
+        # False: custom_nodes/ holds only what the test puts there (a packaged node, a clone).
+        self.test_nodes = test_nodes
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
         self.base = Path(base) if base else Path(tempfile.mkdtemp(prefix="comfy-base-"))
@@ -82,7 +85,7 @@ class ComfyServer:
         nodes = self.base / "custom_nodes"
         nodes.mkdir(parents=True, exist_ok=True)
         target = nodes / "telemetry_test_nodes"
-        if not target.exists():
+        if self.test_nodes and not target.exists():
             shutil.copytree(NODES, target, ignore=shutil.ignore_patterns("__pycache__"))
         link = nodes / "comfyui_telemetry"
         if self.extension and not link.exists():

@@ -1,0 +1,153 @@
+"""The packaged custom node (scripts/package.sh) unzipped into a fresh ComfyUI's custom_nodes/ with
+nothing else, and the repository itself cloned there (ComfyUI-Manager's "install from git URL").
+
+The package is read from target/package/comfyui_telemetry-<version>.zip, or from
+$COMFY_TELEMETRY_PACKAGE; run scripts/package.sh first.
+"""
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from harness import REPO, ComfyServer
+
+COLD_LOAD_LIMIT = 450_000
+ASSET = re.compile(r"""["'](/telemetry/ui/[^"'?#]+\.(?:js|wasm|css))["']""")
+
+
+def package_zip() -> Path:
+    explicit = os.environ.get("COMFY_TELEMETRY_PACKAGE")
+    if explicit:
+        return Path(explicit)
+    meta = tomllib.loads((REPO / "comfyui_telemetry" / "pyproject.toml").read_text())
+    return REPO / "target" / "package" / f"comfyui_telemetry-{meta['project']['version']}.zip"
+
+
+@pytest.fixture(scope="module")
+def packaged():
+    """A ComfyUI whose custom_nodes/ holds only the unzipped package."""
+    zip_path = package_zip()
+    if not zip_path.is_file():
+        pytest.fail(f"{zip_path} not found: run scripts/package.sh before these tests")
+    server = ComfyServer(extension=False, test_nodes=False)
+    nodes = server.base / "custom_nodes"
+    nodes.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(nodes)
+    assert sorted(p.name for p in nodes.iterdir()) == ["comfyui_telemetry"]
+    server.start()
+    yield server
+    server.close()
+
+
+async def get(session, server, path, encoding):
+    # auto_decompress off: the bytes counted are the bytes on the wire.
+    async with session.get(server.url + path, headers={"Accept-Encoding": encoding},
+                           auto_decompress=False) as r:
+        return r.status, dict(r.headers), await r.read()
+
+
+async def cold_load(server, encoding):
+    """{path: (headers, wire bytes)} of index.html and every js, wasm and css it loads."""
+    dist = server.base / "custom_nodes" / "comfyui_telemetry" / "dist"
+    index = (dist / "index.html").read_text()
+    paths = ["/telemetry/ui/"] + sorted(set(ASSET.findall(index)))
+    assert any(p.endswith(".wasm") for p in paths) and any(p.endswith(".js") for p in paths), paths
+    out = {}
+    async with aiohttp.ClientSession() as session:
+        for path in paths:
+            status, headers, body = await get(session, server, path, encoding)
+            assert status == 200, (path, status)
+            out[path] = (headers, body)
+    return out
+
+
+async def test_the_packaged_node_serves_the_dashboard_brotli_compressed(packaged):
+    dist = packaged.base / "custom_nodes" / "comfyui_telemetry" / "dist"
+    loads = {}
+    for encoding, browser in (("br", "gzip, deflate, br, zstd"), ("gzip", "gzip, deflate"), ("raw", "identity")):
+        loads[encoding] = await cold_load(packaged, browser)
+    totals = {k: sum(len(body) for _, body in v.values()) for k, v in loads.items()}
+    print(f"\ncold load of /telemetry/ui/: br {totals['br']} B, gzip {totals['gzip']} B, raw {totals['raw']} B")
+
+    for path, (headers, body) in loads["br"].items():
+        assert headers.get("Content-Encoding") == "br", path
+        assert headers.get("Vary") == "Accept-Encoding", path
+        name = "index.html" if path.endswith("/") else path.removeprefix("/telemetry/ui/")
+        # The brotli bytes are the packaged variant of that very file.
+        assert body == (dist / (name + ".br")).read_bytes(), path
+        if name == "index.html":
+            assert headers["Cache-Control"] == "no-cache"
+            assert headers["Content-Type"].startswith("text/html")
+        else:
+            assert headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+        if name.endswith(".wasm"):
+            assert headers["Content-Type"] == "application/wasm"
+    for path, (headers, body) in loads["gzip"].items():
+        assert headers.get("Content-Encoding") == "gzip", path
+        name = "index.html" if path.endswith("/") else path.removeprefix("/telemetry/ui/")
+        assert gzip.decompress(body) == (dist / name).read_bytes(), path
+    for path, (headers, body) in loads["raw"].items():
+        assert "Content-Encoding" not in headers, path
+
+    assert totals["br"] < COLD_LOAD_LIMIT, totals
+    assert totals["br"] < totals["gzip"] < totals["raw"]
+
+
+async def test_the_packaged_node_streams_and_has_metrics(packaged, connect):
+    tel = await connect(packaged, "/telemetry")
+    hello = await tel.wait_type("telemetry.hello")
+    assert hello["data"]["comfyui_version"] == "0.3.64"
+    status, body = fetch_text(packaged, "/telemetry/metrics")
+    assert status == 200 and "comfyui_telemetry_info{" in body
+    log = packaged.log_tail(400)
+    assert "Traceback" not in log and "Unable to parse pyproject.toml" not in log
+
+
+def fetch_text(server, path):
+    with urllib.request.urlopen(server.url + path, timeout=30) as r:
+        return r.status, r.read().decode()
+
+
+def _clone_into(nodes: Path, name: str) -> Path:
+    """The files a `git clone` of this checkout would hold (tracked and new, not ignored)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, check=True, capture_output=True,
+    ).stdout.split(b"\0")
+    target = nodes / name
+    for rel in filter(None, (p.decode() for p in listed)):
+        src = REPO / rel
+        if src.is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / rel)
+    return target
+
+
+def test_a_git_url_install_loads_the_extension_from_the_repository_root():
+    server = ComfyServer(extension=False, test_nodes=False)
+    try:
+        nodes = server.base / "custom_nodes"
+        nodes.mkdir(parents=True, exist_ok=True)
+        clone = _clone_into(nodes, "comfyui-telemetry.dashboard")  # a dot, as ComfyUI mangles those
+        assert (clone / "__init__.py").is_file() and not (clone / "dist").exists()
+        server.start()
+        status, body = fetch_text(server, "/telemetry/metrics")
+        assert status == 200 and 'comfyui_version="0.3.64"' in body
+        # The clone has no built dashboard: the page says where the packaged one is.
+        status, page = fetch_text(server, "/telemetry/ui/")
+        assert status == 200 and "scripts/package.sh" in page
+        log = server.log_tail(400)
+        assert "/telemetry WebSocket and /telemetry/ui/ installed" in log
+        assert "IMPORT FAILED" not in log and "Traceback" not in log
+    finally:
+        server.close()
