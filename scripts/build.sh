@@ -3,6 +3,7 @@
 #
 #   scripts/build.sh                    # served at /
 #   scripts/build.sh --public-url /sub/ # served under a sub-path (any trunk build flag passes through)
+#   DIST_DIR=elsewhere scripts/build.sh # into another folder (scripts/package.sh), dist/ untouched
 #
 # Expects scripts/setup.sh to have run (trunk, wasm-bindgen, binaryen's wasm-opt, fetched crates).
 set -euo pipefail
@@ -13,8 +14,9 @@ cd "$ROOT"
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 
-echo "build: trunk build --release $* -> dist/"
+DIST_DIR="${DIST_DIR:-dist}"
+echo "build: trunk build --release $* -> $DIST_DIR/"
 start=$SECONDS
 # Trunk.toml sets offline = true: no tool downloads, and cargo runs --offline.
-trunk build --release --dist dist "$@"
-echo "build: done in $((SECONDS - start))s ($(du -sh dist | cut -f1) in dist/)"
+trunk build --release --dist "$DIST_DIR" "$@"
+echo "build: done in $((SECONDS - start))s ($(du -sh "$DIST_DIR" | cut -f1) in $DIST_DIR/)"

@@ -3,10 +3,10 @@
 # /telemetry/ui/ and precompressed, as a folder and as a zip.
 #
 #   scripts/package.sh                # build, then package into target/package/
-#   scripts/package.sh --no-build     # package the dist/ that is there (it must be built for /telemetry/ui/)
+#   scripts/package.sh --no-build     # package the build that is there (target/package/dist-ui)
 #
-# The build goes through scripts/build.sh, so dist/ is left built for /telemetry/ui/ (ComfyUI's
-# extension serves either build; the replay server and the e2e tests want one for /: build.sh).
+# The build goes through scripts/build.sh into target/package/dist-ui (built for /telemetry/ui/);
+# dist/ (built for /, which the replay server and the e2e tests use) is left as it is.
 #
 # Output (target/ is gitignored):
 #   target/package/comfyui_telemetry/            the custom node: *.py, README.md, LICENSE,
@@ -21,6 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/target/package"
 NODE="$OUT/comfyui_telemetry"
+BUILD="$OUT/dist-ui"
 say() { printf 'package: %s\n' "$*"; }
 
 build=1
@@ -35,14 +36,14 @@ for arg in "$@"; do
 done
 
 if [ "$build" = 1 ]; then
-	bash scripts/build.sh --public-url /telemetry/ui/
+	DIST_DIR="$BUILD" bash scripts/build.sh --public-url /telemetry/ui/
 fi
-[ -f dist/index.html ] || {
-	echo "package: no dist/index.html: run without --no-build" >&2
+[ -f "$BUILD/index.html" ] || {
+	echo "package: no $BUILD/index.html: run without --no-build" >&2
 	exit 1
 }
-grep -q '<base href="/telemetry/ui/"' dist/index.html || {
-	echo "package: dist/ was not built for /telemetry/ui/ (scripts/build.sh --public-url /telemetry/ui/)" >&2
+grep -q '<base href="/telemetry/ui/"' "$BUILD/index.html" || {
+	echo "package: $BUILD was not built for /telemetry/ui/" >&2
 	exit 1
 }
 
@@ -70,7 +71,7 @@ mkdir -p "$NODE"
 # The extension's own files; its tests stay in the repository.
 cp comfyui_telemetry/*.py comfyui_telemetry/README.md comfyui_telemetry/pyproject.toml "$NODE/"
 cp LICENSE "$NODE/"
-cp -r dist "$NODE/dist"
+cp -r "$BUILD" "$NODE/dist"
 find "$NODE/dist" \( -name '*.br' -o -name '*.gz' -o -name '.*' \) -type f -delete
 
 # Precompress every text-like asset; a variant is kept only when it is smaller.

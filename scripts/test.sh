@@ -186,6 +186,8 @@ cat "$LOGDIR/comfyui-venv.log"
 # shellcheck disable=SC1090
 source "$COMFY_ENV"
 export COMFYUI_SRC COMFYUI_PYTHON
+# The installable custom node (target/package/): test_package.py unzips it into a fresh ComfyUI.
+step "package the custom node (scripts/package.sh)" bash scripts/package.sh
 step "real ComfyUI: the extension inside it (pytest)" bash scripts/test-comfyui.sh
 run_playwright_real() { (cd tests/e2e && npx --no-install playwright test -c playwright.real.config.ts); }
 step "real ComfyUI: the dashboard beside it (playwright)" run_playwright_real
