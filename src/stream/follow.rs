@@ -17,6 +17,7 @@ pub struct FollowState {
     queue_again: bool,
     history_in_flight: HashSet<String>,
     details_in_flight: bool,
+    jobs_in_flight: bool,
 }
 
 pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
@@ -107,5 +108,32 @@ pub fn request_details(rc: &Rc<RefCell<Inner>>, prompt_id: String) {
         body.ok()
             .and_then(|b| inner.pipeline.on_history(&b, now).ok())
             .unwrap_or(false)
+    });
+}
+
+/// `GET /api/features`: what the server says it supports (feature detection, never version
+/// guessing). A server without the route answers 404, which reads as "no flags".
+pub fn request_features(rc: &Rc<RefCell<Inner>>) {
+    let url = rc.borrow().server.api("features");
+    fetch_into(rc, url, |inner, body, _now| {
+        inner.pipeline.on_features(body.as_deref().map_err(|_| ()));
+        false
+    });
+}
+
+/// `GET /api/jobs` (newer servers): pending, running, finished and cancelled jobs in one read.
+/// An error means the server has no jobs API, and the pipeline goes back to queue + history.
+pub fn request_jobs(rc: &Rc<RefCell<Inner>>) {
+    let url = {
+        let mut inner = rc.borrow_mut();
+        if inner.follow.jobs_in_flight {
+            return;
+        }
+        inner.follow.jobs_in_flight = true;
+        inner.server.api("jobs")
+    };
+    fetch_into(rc, url, |inner, body, now| {
+        inner.follow.jobs_in_flight = false;
+        inner.pipeline.on_jobs(body.as_deref().map_err(|_| ()), now)
     });
 }

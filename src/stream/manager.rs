@@ -348,8 +348,10 @@ pub(super) fn carry_out(rc: &Rc<RefCell<Inner>>, requests: Vec<Request>) {
             Request::ReadHistoryEntry(id) => follow::request_history_poll(rc, id),
             Request::ReadHistoryDetails(id) => follow::request_details(rc, id),
             Request::ReadGpuSoon => rc.borrow_mut().housekeeping.stats_soon(),
-            // Not carried out by this shell yet: history lists, features and jobs.
-            Request::ReadHistory { .. } | Request::ReadFeatures | Request::ReadJobs => {}
+            Request::ReadFeatures => follow::request_features(rc),
+            Request::ReadJobs => follow::request_jobs(rc),
+            // Not carried out by this shell yet: history lists.
+            Request::ReadHistory { .. } => {}
         }
     }
 }
