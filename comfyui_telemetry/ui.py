@@ -26,8 +26,9 @@ PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-# Trunk names assets `<name>-<16 hex digits>[_bg].<ext>` and snippet folders `<crate>-<16 hex>`.
-HASHED = re.compile(r"-[0-9a-f]{16}(?:_bg)?\.[A-Za-z0-9]+$|(?:^|/)snippets/[^/]+-[0-9a-f]{16}/")
+# Trunk names assets `<name>-<hash>[_bg].<ext>` and snippet folders `<crate>-<hash>`, the hash a
+# 64-bit number in hex without leading zeros (so 16 digits, fewer one time in sixteen).
+HASHED = re.compile(r"-[0-9a-f]{10,16}(?:_bg)?\.[A-Za-z0-9]+$|(?:^|/)snippets/[^/]+-[0-9a-f]{10,16}/")
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

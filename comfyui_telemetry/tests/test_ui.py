@@ -217,6 +217,8 @@ def test_hashed_names():
     assert ui.cache_control(HASHED_JS) == ui.IMMUTABLE
     assert ui.cache_control(HASHED_WASM) == ui.IMMUTABLE
     assert ui.cache_control("main-fedcba9876543210.css") == ui.IMMUTABLE
+    # Trunk prints the 64-bit hash without leading zeros: 15 digits one time in sixteen.
+    assert ui.cache_control("comfy-dashboard-5fa31fe8f00fd13_bg.wasm") == ui.IMMUTABLE
     assert ui.cache_control("snippets/comfy-dashboard-0123456789abcdef/inline0.js") == ui.IMMUTABLE
     assert ui.cache_control("index.html") == ui.REVALIDATE
     assert ui.cache_control("recordings/a-success/actions.jsonl") == ui.REVALIDATE
