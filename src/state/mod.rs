@@ -7,7 +7,7 @@ mod observer;
 mod store_state;
 mod stream_handle;
 
-pub use backfill::backfill;
+pub use backfill::{backfill, install_history_reader};
 pub use live_state::{LiveState, PreviewImage};
 pub use observer::SignalObserver;
 pub use store_state::{use_store, StoreState, StoreStatus, WriterSlot};

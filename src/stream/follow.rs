@@ -11,8 +11,16 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
+/// Reads ComfyUI's newest history entries for the page and hands the ones it lacks to the
+/// pipeline (the app sets one that also skips runs its store already has). It must call
+/// [`crate::stream::StreamManager::history_read_done`] when it has finished.
+pub type HistoryReader = Rc<dyn Fn(u32)>;
+
 #[derive(Default)]
 pub struct FollowState {
+    history_reader: Option<HistoryReader>,
+    list_in_flight: bool,
+    list_again: bool,
     queue_in_flight: bool,
     queue_again: bool,
     history_in_flight: HashSet<String>,
@@ -136,4 +144,68 @@ pub fn request_jobs(rc: &Rc<RefCell<Inner>>) {
         inner.follow.jobs_in_flight = false;
         inner.pipeline.on_jobs(body.as_deref().map_err(|_| ()), now)
     });
+}
+
+pub fn set_history_reader(rc: &Rc<RefCell<Inner>>, reader: HistoryReader) {
+    rc.borrow_mut().follow.history_reader = Some(reader);
+}
+
+/// `GET /api/history?max_items=N`: settles every run the page believes active and adds every
+/// prompt it never saw. One read at a time; one asked for meanwhile follows the first.
+pub fn request_history_list(rc: &Rc<RefCell<Inner>>, max_items: u32) {
+    let reader = {
+        let mut inner = rc.borrow_mut();
+        if inner.follow.list_in_flight {
+            inner.follow.list_again = true;
+            return;
+        }
+        inner.follow.list_in_flight = true;
+        inner.follow.history_reader.clone()
+    };
+    match reader {
+        Some(read) => read(max_items),
+        None => read_history_unfiltered(rc, max_items),
+    }
+}
+
+/// Without a store: entries of runs the pipeline does not know, or knows but not settled.
+fn read_history_unfiltered(rc: &Rc<RefCell<Inner>>, max_items: u32) {
+    let url = rc
+        .borrow()
+        .server
+        .api(&format!("history?max_items={max_items}"));
+    let done = rc.clone();
+    fetch_into(rc, url, move |inner, body, now| {
+        let entries = body
+            .ok()
+            .and_then(|b| telemetry_core::protocol::http::decode_history(&b).ok())
+            .unwrap_or_default();
+        let wanted: Vec<_> = entries
+            .into_iter()
+            .filter(|e| {
+                inner
+                    .pipeline
+                    .tracker
+                    .run(&e.prompt_id)
+                    .is_none_or(|r| !r.status.is_settled())
+            })
+            .collect();
+        let opened = inner.pipeline.on_history_list(&wanted, now);
+        let rc = done.clone();
+        wasm_bindgen_futures::spawn_local(async move { history_read_done(&rc) });
+        opened
+    });
+}
+
+/// The history read finished: make the one asked for meanwhile, if any.
+pub fn history_read_done(rc: &Rc<RefCell<Inner>>) {
+    let again = {
+        let mut inner = rc.borrow_mut();
+        inner.follow.list_in_flight = false;
+        std::mem::take(&mut inner.follow.list_again)
+    };
+    if again {
+        let max = telemetry_core::tracker::HISTORY_PAGE;
+        request_history_list(rc, max);
+    }
 }

@@ -180,6 +180,9 @@ impl StreamManager {
         let mut inner = self.inner.borrow_mut();
         let opened = inner.pipeline.on_history_entries(&entries, now);
         schedule_flush(&self.inner, &mut inner, opened, now);
+        let requests = inner.pipeline.take_requests(now);
+        drop(inner);
+        carry_out(&self.inner, requests);
     }
 
     /// Plays a recording instead of a live server (see `load_playlist`).
@@ -208,6 +211,22 @@ impl StreamManager {
     }
 
     /// Runs a closure over the pipeline (for tests and one-off reads).
+    /// Who carries out history reads (the app's, which skips runs its store has).
+    pub fn set_history_reader(&self, reader: follow::HistoryReader) {
+        follow::set_history_reader(&self.inner, reader);
+    }
+
+    /// Reads the newest `max_items` history entries (one read at a time), as the pipeline's
+    /// `ReadHistory` does: the backfill once the store is ready.
+    pub fn read_history(&self, max_items: u32) {
+        follow::request_history_list(&self.inner, max_items);
+    }
+
+    /// The history reader has applied what it read (see [`follow::HistoryReader`]).
+    pub fn history_read_done(&self) {
+        follow::history_read_done(&self.inner);
+    }
+
     pub fn with_pipeline<R>(&self, f: impl FnOnce(&Pipeline) -> R) -> R {
         f(&self.inner.borrow().pipeline)
     }
@@ -350,8 +369,7 @@ pub(super) fn carry_out(rc: &Rc<RefCell<Inner>>, requests: Vec<Request>) {
             Request::ReadGpuSoon => rc.borrow_mut().housekeeping.stats_soon(),
             Request::ReadFeatures => follow::request_features(rc),
             Request::ReadJobs => follow::request_jobs(rc),
-            // Not carried out by this shell yet: history lists.
-            Request::ReadHistory { .. } => {}
+            Request::ReadHistory { max_items, .. } => follow::request_history_list(rc, max_items),
         }
     }
 }

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::browser::client_id::new_client_id;
 use crate::state::{
-    backfill, provide_stream, use_live, LiveState, SignalObserver, StoreState, StoreStatus,
-    StreamHandle,
+    install_history_reader, provide_stream, use_live, LiveState, SignalObserver, StoreState,
+    StoreStatus, StreamHandle,
 };
 use crate::store::{RunStore, StoreWriter};
 use crate::stream::{StreamConfig, StreamManager};
@@ -77,6 +77,7 @@ fn connect(
     let observer = Rc::new(SignalObserver::new(state, store.writer_slot()));
     let manager = StreamManager::new(StreamConfig::default(), server, client_id, observer);
     handle.replace(manager.clone());
+    install_history_reader(&manager, store);
     manager.set_policy(policy.0.get_untracked());
     restore_unfinished(manager.clone(), store);
     if demo_requested() {
@@ -135,6 +136,10 @@ fn demo_requested() -> bool {
         .is_some_and(|p| p.has("demo"))
 }
 
+/// How many recent history entries the backfill reads once the store is ready (ComfyUI returns
+/// everything, up to 10 000 full prompts, without a limit).
+const BACKFILL_ITEMS: u32 = 200;
+
 #[component]
 pub fn App() -> impl IntoView {
     let setting = ServerSetting::load();
@@ -160,7 +165,7 @@ pub fn App() -> impl IntoView {
             && store.status.with(|s| *s == StoreStatus::Ready);
         if open && was_open != Some(true) {
             if let Some(manager) = handle.with(Clone::clone) {
-                leptos::task::spawn_local(backfill(manager, store));
+                manager.read_history(BACKFILL_ITEMS);
             }
         }
         open
