@@ -484,3 +484,53 @@ fn every_start_and_end_asks_for_a_vram_reading() {
     t.send("execution_success", json!({"prompt_id": "A"}));
     assert!(t.requests().contains(&Request::ReadGpuSoon));
 }
+
+#[test]
+fn a_prompt_too_short_for_any_queue_poll_is_read_from_history() {
+    // Stock ComfyUI, another client's prompt: only `status` frames reach the page, and the
+    // queue read that the first one asks for already finds the queue empty.
+    let mut t = T::new();
+    t.send(
+        "status",
+        json!({"status": {"exec_info": {"queue_remaining": 0}}}),
+    );
+    t.requests();
+    t.send(
+        "status",
+        json!({"status": {"exec_info": {"queue_remaining": 1}}}),
+    );
+    assert!(t.requests().contains(&Request::ReadQueue));
+    t.t.apply_queue(&QueueSnapshot::default(), t.now, &mut t.out);
+    t.send(
+        "status",
+        json!({"status": {"exec_info": {"queue_remaining": 0}}}),
+    );
+    assert!(
+        t.requests()
+            .iter()
+            .any(|r| matches!(r, Request::ReadHistory { offset: None, .. })),
+        "a prompt ended that the page never saw: the history says which"
+    );
+}
+
+#[test]
+fn an_end_seen_on_the_stream_needs_no_history_read() {
+    let mut t = T::new();
+    t.send(
+        "status",
+        json!({"status": {"exec_info": {"queue_remaining": 1}}}),
+    );
+    t.send("execution_start", json!({"prompt_id": "A"}));
+    t.requests();
+    t.send("execution_success", json!({"prompt_id": "A"}));
+    t.send(
+        "status",
+        json!({"status": {"exec_info": {"queue_remaining": 0}}}),
+    );
+    assert!(
+        !t.requests()
+            .iter()
+            .any(|r| matches!(r, Request::ReadHistory { .. })),
+        "the one prompt that left the queue ended before our eyes"
+    );
+}

@@ -1,5 +1,6 @@
 //! Thin wrappers over browser APIs, so the rest of the shell reads as plain Rust.
 
+pub mod base_path;
 pub mod client_id;
 pub mod clock;
 pub mod download;

@@ -4,6 +4,7 @@ use super::{
     settings::SettingsPage,
     PolicySetting, ServerSetting,
 };
+use crate::browser::base_path::{app_href, base_path};
 use crate::browser::client_id::new_client_id;
 use crate::state::{
     install_history_reader, provide_stream, use_live, LiveState, SignalObserver, StoreState,
@@ -18,20 +19,6 @@ use std::rc::Rc;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::endpoint::ServerBase;
-
-/// The path the app is served under (`<base href>`, set by Trunk's public URL), so that it
-/// works at `/` and under a sub-path such as `/telemetry/ui/`.
-fn base_path() -> String {
-    let base = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.base_uri().ok().flatten())
-        .unwrap_or_default();
-    let path = base
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].to_owned()))
-        .unwrap_or_default();
-    path.trim_end_matches('/').to_owned()
-}
 
 fn page_origin() -> String {
     web_sys::window()
@@ -215,9 +202,9 @@ fn Header() -> impl IntoView {
         <header class="topbar">
             <span class="brand">"ComfyUI telemetry"</span>
             <nav class="tabs" aria-label="Pages">
-                <A href="/" exact=true>"Live"</A>
-                <A href="/history">"History"</A>
-                <A href="/settings">"Settings"</A>
+                <A href=app_href("/") exact=true>"Live"</A>
+                <A href=app_href("/history")>"History"</A>
+                <A href=app_href("/settings")>"Settings"</A>
             </nav>
             <span class="conn-pill" data-state=state>{state}</span>
         </header>

@@ -3,8 +3,9 @@
     python proxy.py http://127.0.0.1:PORT DIST_DIR
 
 Serves the built dashboard from DIST_DIR (single-page-app fallback to index.html) on a free port,
-and forwards WebSockets (`/ws`, `/api/ws`, `/telemetry`, `/api/telemetry`) and HTTP (`/api/...` and
-ComfyUI's bare routes the page uses) to ComfyUI. An `Origin` equal to the proxy's own is rewritten
+and forwards WebSockets (`/ws`, `/api/ws`, `/telemetry`, `/api/telemetry`) and HTTP under `/api/` to
+ComfyUI, exactly what Trunk.toml's proxies forward: every other path is the dashboard's (a root
+`/history` is the history page here, not ComfyUI's JSON). An `Origin` equal to the proxy's own is rewritten
 to ComfyUI's, as a same-origin deployment would present it; any other Origin passes unchanged.
 Prints `{"url": ...}` once listening. Runs in ComfyUI's venv (aiohttp is there).
 """
@@ -19,7 +20,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 WS_PATHS = {"/ws", "/api/ws", "/telemetry", "/api/telemetry"}
-HTTP_PREFIXES = ("/api/", "/view", "/history", "/queue", "/prompt", "/system_stats", "/interrupt", "/telemetry/")
+HTTP_PREFIXES = ("/api/",)
 HOP = {"host", "connection", "upgrade", "content-length", "transfer-encoding", "accept-encoding"}
 
 

@@ -60,6 +60,12 @@ pub struct Tracker {
     queue_ids: HashSet<String>,
     /// Sequence number of the last lifecycle event.
     lifecycle_seq: u64,
+    /// Runs that ended (by any source) since the last `status` frame: when the queue shrinks by
+    /// more than this, prompts ended that the page never saw, and the history says which.
+    ends_since_status: u32,
+    /// `queue_remaining` of the last `status` frame (queue reads never change it: a read
+    /// between two frames must not hide that the queue shrank).
+    status_remaining: Option<u32>,
     /// What the server offers beyond 0.3.64's API, learned by asking it.
     pub features: ServerFeatures,
 }
@@ -273,6 +279,7 @@ impl Tracker {
         // poll): its history entry names the workflow and counts its nodes.
         let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
         self.lifecycle(out, prompt_id, kind, now_ms);
+        self.ends_since_status = self.ends_since_status.saturating_add(1);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
         if unnamed {
             self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));

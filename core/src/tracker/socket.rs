@@ -63,8 +63,9 @@ impl Tracker {
 
     /// `status` says how many prompts are left. When that disagrees with what the page knows
     /// (the queue drained with a run still open, or changed for prompts we were not told
-    /// of) the queue is re-read; when it drained, the newest history entries too, for prompts
-    /// too short to be seen in a queue poll.
+    /// of) the queue is re-read. When it shrank by more runs than the page saw end since the
+    /// previous `status`, prompts ended unseen (too short for a queue poll, or queued and run
+    /// between two polls): the newest history entries say which.
     fn status(&mut self, status: &Status, out: &mut Vec<Change>) {
         if let Some(sid) = &status.sid {
             self.client_id = Some(sid.clone());
@@ -72,6 +73,7 @@ impl Tracker {
         let Some(remaining) = status.queue_remaining else {
             return;
         };
+        let ended_seen = std::mem::take(&mut self.ends_since_status);
         let before = self.queue.remaining;
         self.queue.remaining = Some(remaining);
         self.queue.running = Some(remaining.min(1));
@@ -81,13 +83,16 @@ impl Tracker {
         let open = self.open_run_count();
         if before != Some(remaining) && open != remaining {
             self.request(Request::ReadQueue);
-            if remaining < before.unwrap_or(u32::MAX) {
-                // Something ended; whatever we did not see end is in the history.
-                self.request(Request::ReadHistory {
-                    max_items: HISTORY_PAGE,
-                    offset: None,
-                });
-            }
+        }
+        let shrank_by = self
+            .status_remaining
+            .replace(remaining)
+            .map_or(0, |b| b.saturating_sub(remaining));
+        if shrank_by > ended_seen {
+            self.request(Request::ReadHistory {
+                max_items: HISTORY_PAGE,
+                offset: None,
+            });
         }
     }
 

@@ -1,3 +1,4 @@
+use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -51,7 +52,7 @@ pub fn ComparePage() -> impl IntoView {
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
     view! {
         <section class="card" data-testid="compare-view" data-runs=move || ids.get().join(",")>
-            <p class="small"><A href="/history">"← All runs"</A></p>
+            <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
             <h2>"Compare runs"</h2>
             <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
                 <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
@@ -60,7 +61,7 @@ pub fn ComparePage() -> impl IntoView {
                 <table class="runs compare">
                     <thead><tr><th>"Field"</th>
                         {move || runs.get().into_iter().map(|r| view! {
-                            <th class="mono"><A href=format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id))>{format::short_id(&r.prompt_id).to_owned()}</A></th>
+                            <th class="mono"><A href=app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id)))>{format::short_id(&r.prompt_id).to_owned()}</A></th>
                         }).collect_view()}
                     </tr></thead>
                     <tbody>

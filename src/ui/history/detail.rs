@@ -1,3 +1,4 @@
+use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunError, TelemetryBadges,
@@ -55,7 +56,7 @@ pub fn RunDetailPage() -> impl IntoView {
     view! {
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
             <section class="card span-2">
-                <p class="small"><A href="/history">"← All runs"</A></p>
+                <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
                 {move || match run.get() {
                     Some(r) => view! {
                         <div class="run-header">
@@ -69,7 +70,7 @@ pub fn RunDetailPage() -> impl IntoView {
                             r.number.map(|n| format!(" · #{n}")).unwrap_or_default())}</p>
                         <p class="small">{format!("{} of {} nodes done, {} cached, {} output(s)", r.nodes_done(),
                             r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()), r.nodes_cached(), r.outputs.len())}
-                            <A href=format!("/compare?runs={}", telemetry_core::endpoint::encode(&r.prompt_id))>" · compare…"</A></p>
+                            <A href=app_href(&format!("/compare?runs={}", telemetry_core::endpoint::encode(&r.prompt_id)))>" · compare…"</A></p>
                     }.into_any(),
                     None => view! {
                         <h2>{move || format!("Run {}", format::short_id(&run_id.get()))}</h2>

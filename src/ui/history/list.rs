@@ -1,4 +1,5 @@
 use super::use_history_query;
+use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use crate::store::PageCursor;
 use leptos::prelude::*;
@@ -105,7 +106,7 @@ pub fn HistoryList() -> impl IntoView {
                             let id = r.prompt_id.clone();
                             let row_id = id.clone();
                             let label = format!("Select {}", format::short_id(&id));
-                            let href = format!("/history/{}", telemetry_core::endpoint::encode(&id));
+                            let href = app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&id)));
                             let short = format::short_id(&id).to_owned();
                             let checked_id = id.clone();
                             let toggle_id = id.clone();
