@@ -534,3 +534,30 @@ fn an_end_seen_on_the_stream_needs_no_history_read() {
         "the one prompt that left the queue ended before our eyes"
     );
 }
+
+#[test]
+fn a_replayed_node_timing_never_replaces_the_one_seen_live() {
+    // Seen live: the node ran 1.5 s. Replayed after a reload: start and end at once.
+    let mut live = Run::new("s", "A", RunSource::Stream, 1.0);
+    let node = live.node_mut("10");
+    node.started_ms = Some(100.0);
+    node.finished_ms = Some(1_600.0);
+    let mut replay = Run::new("s", "A", RunSource::Stream, 9_000.0);
+    let node = replay.node_mut("10");
+    node.started_ms = Some(9_000.0);
+    node.finished_ms = Some(9_001.0);
+    replay.merge(&live);
+    let node = replay.nodes.iter().find(|n| n.id == "10").unwrap();
+    assert_eq!(
+        (node.started_ms, node.finished_ms),
+        (Some(100.0), Some(1_600.0))
+    );
+    // The other way round too.
+    let mut live2 = live.clone();
+    live2.merge(&replay);
+    let node = live2.nodes.iter().find(|n| n.id == "10").unwrap();
+    assert_eq!(
+        (node.started_ms, node.finished_ms),
+        (Some(100.0), Some(1_600.0))
+    );
+}

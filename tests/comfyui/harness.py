@@ -173,8 +173,11 @@ class ComfyServer:
             except ValueError:
                 return e.code, raw.decode(errors="replace")
 
-    def queue_prompt(self, prompt, client_id=None, extra_data=None, prompt_id=None):
+    def queue_prompt(self, prompt, client_id=None, extra_data=None, prompt_id=None, targets=None):
+        """`targets`: ComfyUI's `partial_execution_targets` (run only these output nodes)."""
         body = {"prompt": prompt}
+        if targets is not None:
+            body["partial_execution_targets"] = targets
         if client_id is not None:
             body["client_id"] = client_id
         if extra_data is not None:
@@ -265,12 +268,14 @@ def _serve(argv):
                 server.start()
                 print(json.dumps({"up": True, "pid": server.proc.pid}), flush=True)
             elif cmd[:1] == ["queue"]:
-                # `queue WORKFLOW CLIENT_ID|- [JSON kwargs]`: a prompt from tests/comfyui/workflows.py.
+                # `queue WORKFLOW CLIENT_ID|- [JSON kwargs]`: a prompt from tests/comfyui/workflows.py;
+                # the kwarg `_targets` is not the workflow's: it runs only those output nodes.
                 import workflows
 
                 kwargs = json.loads(" ".join(cmd[3:])) if len(cmd) > 3 else {}
+                targets = kwargs.pop("_targets", None)
                 client = None if len(cmd) < 3 or cmd[2] == "-" else cmd[2]
-                status, body = server.queue_prompt(getattr(workflows, cmd[1])(**kwargs), client)
+                status, body = server.queue_prompt(getattr(workflows, cmd[1])(**kwargs), client, targets=targets)
                 print(json.dumps({"queued": cmd[1], "status": status, "body": body}), flush=True)
             elif cmd[:1] == ["stop"]:
                 break

@@ -87,6 +87,21 @@ export class Comfy {
     await this.command('up');
   }
 
+  /** Waits until `promptId` runs, then interrupts it as ComfyUI's own button does. */
+  async interruptWhenRunning(promptId: string, timeout = 60_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const q = (await this.json('/queue')) as { queue_running: unknown[][] };
+      if (q.queue_running.some((item) => item[1] === promptId)) {
+        await new Promise((r) => setTimeout(r, 1000)); // a few steps in
+        await fetch(this.url + '/interrupt', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ prompt_id: promptId }) });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${promptId} never ran`);
+  }
+
   async json(route: string): Promise<unknown> {
     const res = await fetch(this.url + route);
     return res.json();

@@ -18,6 +18,9 @@ const MIX: [string, string | null, Record<string, unknown>][] = [
   ['success', null, { steps: 3 }], // no client_id: ComfyUI sends only progress to anyone
   ['success', 'another-client', { seed: 7 }],
   ['success', 'another-client', { seed: 7 }], // cached re-run
+  ['partial_cache', 'another-client', { seed: 8 }], // EmptyImage cached, the rest runs
+  ['parallel_async', 'another-client', { seconds: 0.3, _targets: ['20'] }], // partial execution: one of three outputs
+  ['long_running', 'another-client', { steps: 100, step_seconds: 0.1, interrupt: true }], // interrupted mid-run
 ];
 
 async function connected(page: Page, endpoint: string): Promise<void> {
@@ -29,8 +32,9 @@ async function connected(page: Page, endpoint: string): Promise<void> {
 /** Runs MIX one after another; returns each prompt id with the status ComfyUI's history gives. */
 async function runMix(comfy: Comfy): Promise<Map<string, string>> {
   const expected = new Map<string, string>();
-  for (const [wf, client, kwargs] of MIX) {
+  for (const [wf, client, { interrupt, ...kwargs }] of MIX) {
     const id = await comfy.queue(wf, client, kwargs);
+    if (interrupt) await comfy.interruptWhenRunning(id);
     expected.set(id, expectedStatus(await comfy.finished(id)));
   }
   return expected;
@@ -110,6 +114,19 @@ test.describe('with the extension', () => {
       await screenshot(page, `real-${wf}.png`, testInfo);
     }
     // Concurrent async nodes overlap in the node timeline of the stored run.
+    const parallel = await server.queue('parallel_async', 'another-client', { seconds: 1.5 });
+    await server.finished(parallel);
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded', { timeout: LONG });
+    await page.goto(dashboard(server, `history/${parallel}`));
+    const bars = page.locator(['10', '11', '12'].map((id) => `[data-testid="node-bar"][data-node-id="${id}"]`).join(', '));
+    await expect(bars).toHaveCount(3, { timeout: LONG });
+    const spans = await bars.evaluateAll((bs) =>
+      bs.map((b) => [Number(b.getAttribute('data-start-ms')), Number(b.getAttribute('data-start-ms')) + Number(b.getAttribute('data-duration-ms'))]),
+    );
+    const latestStart = Math.max(...spans.map(([s]) => s));
+    const earliestEnd = Math.min(...spans.map(([, e]) => e));
+    expect(latestStart, `the three async sleeps ran at the same time: ${JSON.stringify(spans)}`).toBeLessThan(earliestEnd);
+    await screenshot(page, 'real-parallel-async-timeline.png', testInfo);
   });
 
   test('opened mid-run, after an earlier prompt finished: the running prompt shows as running', async ({ page, comfy }, testInfo) => {

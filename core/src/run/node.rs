@@ -108,16 +108,25 @@ impl NodeRecord {
     /// Folds what another record of the same node knew into this one, keeping the furthest
     /// state, the earliest start and every measured value.
     pub fn merge(&mut self, other: &NodeRecord) {
-        let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
         if other.status.rank() > self.status.rank() {
             self.status = other.status;
         }
         self.class_type = self.class_type.take().or_else(|| other.class_type.clone());
-        self.started_ms = min(self.started_ms, other.started_ms);
-        self.finished_ms = self.finished_ms.or(other.finished_ms);
+        // Start and finish are one observation: a replay received both at once (a near-zero
+        // bar), the live stream saw them apart. The earlier-started observation is the real
+        // one, so its pair is kept whole; mixing its start with a replay's finish would stretch
+        // the bar over the time between the run and the reload.
+        let other_earlier = match (self.started_ms, other.started_ms) {
+            (Some(a), Some(b)) => b < a,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if other_earlier {
+            self.started_ms = other.started_ms;
+            self.finished_ms = other.finished_ms.or(self.finished_ms);
+        } else {
+            self.finished_ms = self.finished_ms.or(other.finished_ms);
+        }
         self.value = self.value.or(other.value);
         self.max = self.max.or(other.max);
         self.in_prompt |= other.in_prompt;

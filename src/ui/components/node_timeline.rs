@@ -38,6 +38,8 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                                     <span class="timeline-track">
                                         <span class="node-bar" data-testid="node-bar" data-node-id=b.node_id.clone()
                                             data-cached=b.cached.to_string() data-status=b.status.as_str()
+                                            data-start-ms=b.start_ms.map(|s| format!("{s:.0}")).unwrap_or_default()
+                                            data-duration-ms=b.duration_ms.map(|d| format!("{d:.0}")).unwrap_or_default()
                                             style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
                                             title=format!("{label}: {timing}")></span>
                                     </span>

@@ -46,12 +46,23 @@ pub fn RunDetailPage() -> impl IntoView {
             }
         });
     });
-    // A run still in memory is shown live; otherwise the stored record.
+    // A run still in memory is shown live, with what the stored record knew merged in (after a
+    // reload the live one may be a poorer replay: no workflow, replayed node timings).
     let run = Signal::derive(move || {
         let id = run_id.get();
-        live.runs
+        let earlier = stored.get();
+        match live
+            .runs
             .with(|runs| runs.iter().find(|r| r.prompt_id == id).cloned())
-            .or_else(|| stored.get())
+        {
+            Some(mut now) => {
+                if let Some(earlier) = &earlier {
+                    now.merge(earlier);
+                }
+                Some(now)
+            }
+            None => earlier,
+        }
     });
     view! {
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
