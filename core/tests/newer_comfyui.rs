@@ -116,3 +116,15 @@ fn assets_seed_broadcasts_are_harmless_during_a_run() {
     assert_eq!(p.tracker.run("P").unwrap().status, RunStatus::Running);
     assert_eq!(p.tracker.counters.malformed, 0);
 }
+
+#[test]
+fn a_cancelled_job_that_had_started_was_interrupted() {
+    // comfy_execution/jobs.py: status_str "error" with execution_interrupted → "cancelled".
+    let body = r#"{"jobs": [{"id": "5a1c0c2e-0000-4000-8000-000000000009", "status": "cancelled",
+        "priority": 3, "execution_start_time": 1795525741000, "execution_end_time": 1795525742000}]}"#;
+    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    p.on_jobs(Ok(body), 10.0);
+    let run = p.tracker.run(&id(9)).unwrap();
+    assert_eq!(run.status, RunStatus::Interrupted);
+    assert_eq!(run.duration_ms(0.0), Some(1000.0));
+}

@@ -23,12 +23,14 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/view", get(view::view))
         .route("/interrupt", post(interrupt))
         .route("/features", get(features))
+        .route("/jobs", get(crate::jobs::jobs))
         .route("/object_info", get(object_info_all))
         .route("/object_info/{class}", get(object_info_one))
 }
 
 /// The first path segments that belong to the API when it is also mounted at the root.
-pub const ROOT_SEGMENTS: [&str; 8] = [
+pub const ROOT_SEGMENTS: [&str; 9] = [
+    "jobs",
     "system_stats",
     "queue",
     "prompt",

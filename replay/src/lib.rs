@@ -7,6 +7,7 @@ mod control;
 mod extension;
 mod history;
 mod hub;
+mod jobs;
 mod playback;
 mod png;
 mod recorded;
@@ -44,6 +45,10 @@ pub struct Config {
     pub system_stats: bool,
     pub cors: bool,
     pub autostart: bool,
+    /// Answer `/api/jobs` as newer servers do (`jobs.rs`); 0.3.64 answers 404.
+    pub jobs: bool,
+    /// Jobs listed as cancelled before they ran (with `jobs`).
+    pub cancelled_jobs: Vec<String>,
 }
 
 impl Config {
@@ -62,6 +67,8 @@ impl Config {
             system_stats: true,
             cors: false,
             autostart: false,
+            jobs: false,
+            cancelled_jobs: Vec::new(),
         }
     }
 }

@@ -63,6 +63,12 @@ struct Cli {
     /// Start playback now instead of at the first WebSocket connection.
     #[arg(long)]
     autostart: bool,
+    /// Answer /api/jobs as ComfyUI servers newer than 0.3.64 do.
+    #[arg(long)]
+    jobs: bool,
+    /// With --jobs: also list this prompt id as a job cancelled before it ran (repeatable).
+    #[arg(long = "cancelled-job")]
+    cancelled_jobs: Vec<String>,
 }
 
 #[tokio::main]
@@ -93,6 +99,8 @@ async fn main() -> ExitCode {
     config.system_stats = !cli.no_system_stats;
     config.cors = cli.enable_cors_header;
     config.autostart = cli.autostart;
+    config.jobs = cli.jobs;
+    config.cancelled_jobs = cli.cancelled_jobs;
 
     let server = match Server::load(config) {
         Ok(s) => s,

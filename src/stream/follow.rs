@@ -26,6 +26,7 @@ pub struct FollowState {
     history_in_flight: HashSet<String>,
     details_in_flight: bool,
     jobs_in_flight: bool,
+    jobs_again: bool,
 }
 
 pub fn request_queue(rc: &Rc<RefCell<Inner>>) {
@@ -131,17 +132,25 @@ pub fn request_features(rc: &Rc<RefCell<Inner>>) {
 
 /// `GET /api/jobs` (newer servers): pending, running, finished and cancelled jobs in one read.
 /// An error means the server has no jobs API, and the pipeline goes back to queue + history.
+/// One read at a time; one asked for meanwhile follows the first (its answer may predate what
+/// made the page ask).
 pub fn request_jobs(rc: &Rc<RefCell<Inner>>) {
     let url = {
         let mut inner = rc.borrow_mut();
         if inner.follow.jobs_in_flight {
+            inner.follow.jobs_again = true;
             return;
         }
         inner.follow.jobs_in_flight = true;
         inner.server.api("jobs")
     };
-    fetch_into(rc, url, |inner, body, now| {
+    let again = rc.clone();
+    fetch_into(rc, url, move |inner, body, now| {
         inner.follow.jobs_in_flight = false;
+        if std::mem::take(&mut inner.follow.jobs_again) {
+            let rc = again.clone();
+            wasm_bindgen_futures::spawn_local(async move { request_jobs(&rc) });
+        }
         inner.pipeline.on_jobs(body.as_deref().map_err(|_| ()), now)
     });
 }

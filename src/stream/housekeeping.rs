@@ -3,7 +3,7 @@
 //! following runs that do not stream (queue polls at the policy's interval, history polls when
 //! due, and the policy's time limits).
 
-use super::follow::request_queue;
+use super::follow::{request_jobs, request_queue};
 use super::manager::{carry_out, schedule_flush, Inner};
 use crate::browser::clock::now_ms;
 use crate::browser::http::get_text;
@@ -78,7 +78,13 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
         request_system_stats(rc);
     }
     if poll_queue {
-        request_queue(rc);
+        // Where the server has /api/jobs, one jobs read is the queue poll.
+        let jobs = rc.borrow().pipeline.tracker.features.jobs == Some(true);
+        if jobs {
+            request_jobs(rc);
+        } else {
+            request_queue(rc);
+        }
     }
     carry_out(rc, due);
 }

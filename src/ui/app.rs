@@ -83,6 +83,16 @@ fn open_store(store: StoreState, handle: StreamHandle) {
                 let writer = StoreWriter::new(runs.clone(), 1000);
                 let write_error = store.write_error;
                 writer.on_error(move |e| write_error.set(Some(e)));
+                if let Some(manager) = handle.with(Clone::clone) {
+                    // Runs the page learned while the store was opening (a jobs or history
+                    // read that settled them at once may never touch them again).
+                    let now = crate::browser::clock::now_ms();
+                    manager.with_pipeline(|p| {
+                        for run in p.tracker.runs() {
+                            writer.note(run, now);
+                        }
+                    });
+                }
                 *store.writer_slot().borrow_mut() = Some(writer);
                 store.store.set_value(Some(runs));
                 store.status.set(StoreStatus::Ready);

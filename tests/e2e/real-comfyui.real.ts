@@ -150,6 +150,65 @@ test.describe('with the extension', () => {
     expect(warnings, 'streamed, not followed by polling').not.toContain('events-not-streamed');
   });
 
+  test('200 short prompts with reloads during and after: every run notified once, the 200th too, no record poorer', async ({ page, comfy }, testInfo) => {
+    test.setTimeout(420_000);
+    const server = await comfy({ extension: true });
+    // Desktop notifications on and granted; each one is recorded in sessionStorage (kept across
+    // reloads of this tab) as the browser would show it.
+    await page.addInitScript(() => {
+      localStorage.setItem('comfy-dashboard.notify', '1');
+      class Recorded {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        constructor(title: string, options?: { body?: string }) {
+          const all = JSON.parse(sessionStorage.getItem('notes') ?? '[]') as string[];
+          all.push(`${title}: ${options?.body ?? ''}`);
+          sessionStorage.setItem('notes', JSON.stringify(all));
+        }
+        close() {}
+      }
+      Object.defineProperty(window, 'Notification', { value: Recorded, configurable: true });
+    });
+    const notes = async () => JSON.parse((await page.evaluate(() => sessionStorage.getItem('notes'))) ?? '[]') as string[];
+    await page.goto(dashboard(server));
+    await connected(page, 'telemetry');
+    const ids: string[] = [];
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 200; i++) {
+      ids.push(await server.queue('success', 'another-client', { steps: 1, step_seconds: 0.01 }));
+      if (i === 24) {
+        // A reload during the burst: the catch-up replays the runs that already ended.
+        await server.finished(ids[20]);
+        await page.reload();
+        await connected(page, 'telemetry');
+      }
+    }
+    for (const id of ids) expected.set(id, expectedStatus(await server.finished(id)));
+    const last = ids[ids.length - 1];
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-run-id', last, { timeout: LONG });
+    await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded', { timeout: LONG });
+    // The 200th run is notified as the first was.
+    const short = (id: string) => id.slice(0, 8);
+    await expect.poll(async () => (await notes()).filter((n) => n.includes(short(last))).length, { timeout: 10_000 }).toBe(1);
+    // The history list, open while runs end, refreshes by itself: its first page (the newest 50)
+    // as ComfyUI ran them, and all 200 counted.
+    const newest = new Map(ids.slice(-50).map((id) => [id, expected.get(id)!]));
+    await historyMatches(page, dashboard(server, 'history'), newest, true);
+    await expect(byId(page, 'history-count')).toHaveAttribute('data-count', '200', { timeout: LONG });
+    // And after a reload once the burst is over: nothing notified again, no record poorer.
+    await page.reload();
+    await connected(page, 'telemetry');
+    await page.waitForTimeout(3000);
+    const all = await notes();
+    const twice = ids.filter((id) => all.filter((n) => n.includes(short(id))).length > 1);
+    expect(twice, 'runs notified more than once').toEqual([]);
+    expect(all.filter((n) => n.includes(short(ids[0]))).length, 'the first run was notified').toBe(1);
+    const rows = await byId(page, 'history-row').evaluateAll((rs) => rs.map((r) => r.textContent ?? ''));
+    const poor = rows.filter((t) => !t.includes('EmptyImage → TelemetrySleep → SaveImage') || !t.includes('3/3'));
+    expect(poor.length, `history rows without their workflow or node count: ${poor.slice(0, 3).join(' | ')}`).toBe(0);
+    await screenshot(page, 'real-burst-200-history.png', testInfo);
+  });
+
   // Not yet verified against a real restart (issue: "Runs exactly as ComfyUI ran them").
   test.fixme('ComfyUI stopped for 60 s mid-run: the page reconnects by itself and misses nothing after', async ({ page, comfy }, testInfo) => {
     test.setTimeout(300_000);

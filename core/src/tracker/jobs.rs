@@ -28,8 +28,12 @@ impl Tracker {
     pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
         self.features.jobs = Some(true);
         let mut listed = HashSet::new();
+        let mut queued = HashSet::new();
         for job in jobs {
             listed.insert(job.id.clone());
+            if matches!(job.status, JobStatus::Pending | JobStatus::InProgress) {
+                queued.insert(job.id.clone());
+            }
             let item = QueueItem {
                 number: job.number,
                 prompt_id: job.id.clone(),
@@ -40,10 +44,27 @@ impl Tracker {
                 JobStatus::InProgress => self.apply_queue_item(&item, true, now_ms, out),
                 JobStatus::Completed => self.job_ended(job, RunStatus::Succeeded, now_ms, out),
                 JobStatus::Failed => self.job_ended(job, RunStatus::Failed, now_ms, out),
+                // ComfyUI's jobs API calls an interrupted run "cancelled" too
+                // (`comfy_execution/jobs.py`): one that had started was interrupted.
+                JobStatus::Cancelled if job.execution_start_time.is_some() => {
+                    self.job_ended(job, RunStatus::Interrupted, now_ms, out)
+                }
                 JobStatus::Cancelled => self.job_ended(job, RunStatus::Cancelled, now_ms, out),
                 JobStatus::Unknown => {}
             }
         }
+        // It is a queue snapshot too: a run missing from history is judged against it.
+        let running = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::InProgress)
+            .count() as u32;
+        self.queue.running = Some(running);
+        self.queue.pending = Some((queued.len() as u32).saturating_sub(running));
+        self.queue.remaining = Some(queued.len() as u32);
+        self.queue.from_http = true;
+        out.push(Change::Field(Field::Queue));
+        self.queue_generation += 1;
+        self.queue_ids = queued;
         let absent: Vec<String> = self
             .runs
             .values()

@@ -39,8 +39,18 @@ pub enum Request {
 }
 
 impl Tracker {
-    /// Adds a request unless the same one is already waiting.
+    /// Adds a request unless the same one is already waiting. Where the server has
+    /// `/api/jobs`, one jobs read answers both the queue and the newest history: the one place
+    /// that rule lives.
     pub(super) fn request(&mut self, request: Request) {
+        let request = match request {
+            Request::ReadQueue | Request::ReadHistory { offset: None, .. }
+                if self.features.jobs == Some(true) =>
+            {
+                Request::ReadJobs
+            }
+            other => other,
+        };
         if !self.requests.contains(&request) {
             self.requests.push(request);
         }
@@ -58,10 +68,6 @@ impl Tracker {
     /// Reads everything needed to settle what the page believes: the queue and the newest
     /// history entries (or the jobs list where the server has one).
     pub(super) fn reconcile_all(&mut self) {
-        if self.features.jobs == Some(true) {
-            self.request(Request::ReadJobs);
-            return;
-        }
         self.request(Request::ReadQueue);
         self.request(Request::ReadHistory {
             max_items: HISTORY_PAGE,

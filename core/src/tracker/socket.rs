@@ -81,14 +81,16 @@ impl Tracker {
         self.queue.from_http = false;
         out.push(Change::Field(Field::Queue));
         let open = self.open_run_count();
-        if before != Some(remaining) && open != remaining {
-            self.request(Request::ReadQueue);
-        }
+        let changed_unseen = before != Some(remaining) && open != remaining;
         let shrank_by = self
             .status_remaining
             .replace(remaining)
             .map_or(0, |b| b.saturating_sub(remaining));
-        if shrank_by > ended_seen {
+        let ended_unseen = shrank_by > ended_seen;
+        if changed_unseen {
+            self.request(Request::ReadQueue);
+        }
+        if ended_unseen {
             self.request(Request::ReadHistory {
                 max_items: HISTORY_PAGE,
                 offset: None,
