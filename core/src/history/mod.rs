@@ -5,8 +5,10 @@
 pub mod compare;
 pub mod export;
 pub mod import;
+pub mod plot;
 pub mod query;
 pub mod record;
+pub mod series;
 pub mod stats;
 
 pub use query::{HistoryQuery, SortKey};
