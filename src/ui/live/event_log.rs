@@ -14,7 +14,10 @@ pub fn EventLog() -> impl IntoView {
     view! {
         <section class="card span-2">
             <h2>"Event log"</h2>
-            <ol class="event-log" data-testid="event-log" aria-live="off">
+            // Focusable so keyboard users can scroll it; role=log, but not announced (it can
+            // change many times a second; the run announcer says what matters).
+            <ol class="event-log" data-testid="event-log" role="log" aria-live="off"
+                aria-label="Event log, newest first" tabindex="0">
                 <For each=lines key=|l| (l.seq, l.repeat) let:line>
                     <li class="event-log-entry" data-testid="event-log-entry" data-type=line.kind.clone()>
                         <span class="kind">{line.kind.clone()}</span>
