@@ -8,6 +8,7 @@ pub mod import;
 pub mod plot;
 pub mod query;
 pub mod record;
+pub mod run_svg;
 pub mod series;
 pub mod stats;
 

@@ -16,8 +16,9 @@ pub fn EventLog() -> impl IntoView {
             <h2>"Event log"</h2>
             // Focusable so keyboard users can scroll it; role=log, but not announced (it can
             // change many times a second; the run announcer says what matters).
-            <ol class="event-log" data-testid="event-log" role="log" aria-live="off"
+            <div class="event-log" data-testid="event-log" role="log" aria-live="off"
                 aria-label="Event log, newest first" tabindex="0">
+            <ol>
                 <For each=lines key=|l| (l.seq, l.repeat) let:line>
                     <li class="event-log-entry" data-testid="event-log-entry" data-type=line.kind.clone()>
                         <span class="kind">{line.kind.clone()}</span>
@@ -26,6 +27,7 @@ pub fn EventLog() -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            </div>
         </section>
     }
 }
