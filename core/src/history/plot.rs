@@ -139,8 +139,8 @@ pub struct RunPlot {
     pub peak: Option<(f64, f64)>,
 }
 
-/// Lays out the three series of a run: progress (0–100 %) and memory (0 to a round number at
-/// or above the device size) share the `upper` panel, each on its own scale; the step rate,
+/// Lays out the three series of a run: progress (0–100 %) and memory (0 to a round number
+/// above its peak) share the `upper` panel, each on its own scale; the step rate,
 /// which changes with every node, gets the `lower` panel.
 pub fn run_plot(series: &RunSeries, upper: Frame, lower: Frame) -> RunPlot {
     let frame = upper;
@@ -160,7 +160,10 @@ pub fn run_plot(series: &RunSeries, upper: Frame, lower: Frame) -> RunPlot {
         .iter()
         .filter_map(|s| s.mem_mb)
         .fold(series.peak_mb.unwrap_or(0.0), f64::max);
-    let mem_max = nice_max(mem_seen.max(series.mem_total_mb.unwrap_or(0.0)));
+    // Scaled to what the run used, not to the device's size: a run using 1 GB of a 24 GB card
+    // would otherwise be a flat line on the floor. The caption names the peak, the badges
+    // the device size.
+    let mem_max = nice_max(mem_seen * 1.25);
     let mem_y = frame.y(mem_max);
     RunPlot {
         progress_area: area_path(progress(), x, pct),

@@ -10,7 +10,7 @@ use super::series::RunSeries;
 use crate::format;
 use std::fmt::Write;
 
-pub const WIDTH: f64 = 600.0;
+pub const WIDTH: f64 = 900.0;
 pub const HEIGHT: f64 = 190.0;
 
 /// Progress and memory on top, the step rate below: one picture, two scales that never

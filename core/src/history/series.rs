@@ -123,7 +123,9 @@ impl RunSeries {
         let step_rate = current.and_then(|n| {
             let (value, started) = (n.value?, n.started_ms?);
             let spent_s = (now_ms - started) / 1000.0;
-            (value > 0.0 && spent_s > 0.0).then(|| value / spent_s)
+            // Under half a second in, one step over a few milliseconds reads as hundreds per
+            // second: not a rate worth drawing yet.
+            (value > 0.0 && spent_s >= 0.5).then(|| value / spent_s)
         });
         let sample = Sample {
             t_ms: (now_ms - self.start_ms).max(0.0),
