@@ -16,7 +16,11 @@ test('the live page charts the current run and its detail page charts it again f
   await chart.scrollIntoViewIfNeeded();
   await shot(page, 'live-chart-mid-run.png', testInfo);
 
+  await expect(byId(page, 'run-announcement')).toHaveText(/started/, { timeout: LONG });
   await waitForRunEnd(page, 'interrupted');
+  // The polite live region says how it ended.
+  await expect(byId(page, 'run-announcement')).toHaveAttribute('data-kind', 'interrupted', { timeout: LONG });
+  await expect(byId(page, 'run-announcement')).toHaveAttribute('aria-live', 'polite');
   const live = {
     points: Number(await chart.getAttribute('data-points')),
     peak: await chart.getAttribute('data-peak-mb'),
