@@ -4,6 +4,7 @@
 const SERVER_KEY: &str = "comfy-dashboard.server";
 const POLICY_KEY: &str = "comfy-dashboard.queue-policy";
 const NOTIFY_KEY: &str = "comfy-dashboard.notify";
+const TRENDS_KEY: &str = "comfy-dashboard.trends-open";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -56,5 +57,18 @@ pub fn load_notify() -> bool {
 pub fn save_notify(on: bool) {
     if let Some(s) = storage() {
         let _ = s.set_item(NOTIFY_KEY, if on { "1" } else { "0" });
+    }
+}
+
+/// Whether the history tab's trends are shown; open unless a person closed them.
+pub fn load_trends_open() -> bool {
+    storage()
+        .and_then(|s| s.get_item(TRENDS_KEY).ok().flatten())
+        .is_none_or(|v| v != "0")
+}
+
+pub fn save_trends_open(open: bool) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(TRENDS_KEY, if open { "1" } else { "0" });
     }
 }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::event_log::LogLine;
+use telemetry_core::history::series::RunSeries;
 use telemetry_core::run::Run;
 use telemetry_core::tracker::{Counters, ExtensionInfo, GpuState, Lifecycle, QueueState};
 
@@ -36,6 +37,9 @@ pub struct LiveState {
     pub server: RwSignal<Option<ServerBase>>,
     /// The extension said hello: every client's runs stream to this page.
     pub extension: RwSignal<Option<ExtensionInfo>>,
+    /// The current run over time, for the run chart. Its own signal: a new sample redraws the
+    /// chart and nothing else.
+    pub series: RwSignal<Option<RunSeries>>,
 }
 
 impl LiveState {
@@ -53,6 +57,7 @@ impl LiveState {
             lifecycle: RwSignal::new(Vec::new()),
             server: RwSignal::new(None),
             extension: RwSignal::new(None),
+            series: RwSignal::new(None),
         }
     }
 }

@@ -1,10 +1,13 @@
 use super::{LiveState, PreviewImage, WriterSlot};
 use crate::stream::StreamObserver;
 use leptos::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::history::series::RunSeries;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::run::RunStatus;
 use telemetry_core::tracker::Field;
+use telemetry_core::tracker::Tracker;
 
 const LIFECYCLE_KEPT: usize = 100;
 
@@ -15,6 +18,10 @@ pub struct SignalObserver {
     writer: WriterSlot,
     preview_url: RefCell<Option<String>>,
     last_log_seq: RefCell<(u64, u32)>,
+    /// The current run's series, sampled at each flush that changed it.
+    series: RefCell<Option<RunSeries>>,
+    /// The series has its final sample (the run ended): later flushes leave it alone.
+    series_closed: Cell<bool>,
 }
 
 impl SignalObserver {
@@ -24,6 +31,8 @@ impl SignalObserver {
             writer,
             preview_url: RefCell::new(None),
             last_log_seq: RefCell::new((0, 0)),
+            series: RefCell::new(None),
+            series_closed: Cell::new(false),
         }
     }
 
@@ -52,6 +61,33 @@ impl SignalObserver {
             node_id: latest.node_id.clone(),
             seq: latest.seq,
         }));
+    }
+}
+
+impl SignalObserver {
+    /// Adds a sample of the current run to its series. Only a run seen running starts a
+    /// series: a run that ended before the page saw it has no picture to show. Returns the
+    /// series when it changed.
+    fn sample_series(&self, tracker: &Tracker, now_ms: f64) -> Option<RunSeries> {
+        let run = tracker.current_run()?;
+        let mut slot = self.series.borrow_mut();
+        if slot.as_ref().is_none_or(|s| s.prompt_id != run.prompt_id) {
+            if run.status != RunStatus::Running {
+                return None;
+            }
+            let start = run.started_at_ms.unwrap_or(now_ms).min(now_ms);
+            *slot = Some(RunSeries::new(&run.prompt_id, start));
+            self.series_closed.set(false);
+        }
+        if self.series_closed.get() {
+            return None;
+        }
+        let series = slot.as_mut()?;
+        series.record(run, tracker.gpu.latest.as_ref(), now_ms);
+        if run.status.is_terminal() {
+            self.series_closed.set(true);
+        }
+        Some(series.clone())
     }
 }
 
@@ -93,7 +129,22 @@ impl StreamObserver for SignalObserver {
                 }
             }
         }
+        let gpu_changed = batch.fields.iter().any(|f| matches!(f, Field::Gpu));
+        let series = if runs_changed || gpu_changed {
+            self.sample_series(tracker, now_ms)
+        } else {
+            None
+        };
         if let Some(writer) = self.writer.borrow().as_ref() {
+            if let Some(series) = &series {
+                writer.attach_series(
+                    &tracker
+                        .current_run()
+                        .map(|r| r.server.clone())
+                        .unwrap_or_default(),
+                    series,
+                );
+            }
             for id in &changed_ids {
                 if let Some(run) = tracker.run(id) {
                     writer.note(run, now_ms);
@@ -138,6 +189,9 @@ impl StreamObserver for SignalObserver {
                 self.last_log_seq.replace(newest);
                 self.state.log.set(pipeline.log.lines().cloned().collect());
             }
+        }
+        if series.is_some() {
+            self.state.series.set(series);
         }
         self.state.last_update_ms.set(Some(now_ms));
     }

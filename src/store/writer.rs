@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 use telemetry_core::history::record::key_of;
+use telemetry_core::history::series::RunSeries;
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::{Run, RunStatus};
 
@@ -38,7 +39,13 @@ struct State {
     last_error: Option<StoreError>,
     listeners: Vec<Rc<dyn Fn(StoreError)>>,
     written: u64,
+    /// The live series of recently watched runs, attached to their records when written.
+    series: HashMap<String, RunSeries>,
 }
+
+/// Series kept for attaching: the current run and a few that just ended (a late write of an
+/// ended run keeps its chart).
+const SERIES_KEPT: usize = 8;
 
 struct Pending {
     run: Run,
@@ -66,6 +73,7 @@ impl StoreWriter {
                 last_error: None,
                 listeners: Vec::new(),
                 written: 0,
+                series: HashMap::new(),
             })),
         }
     }
@@ -106,6 +114,24 @@ impl StoreWriter {
             }
         }
         self.schedule();
+    }
+
+    /// The run's series as of now; written with the run's next record.
+    pub fn attach_series(&self, server: &str, series: &RunSeries) {
+        let key = key_of(server, &series.prompt_id);
+        let mut s = self.state.borrow_mut();
+        if !s.series.contains_key(&key) && s.series.len() >= SERIES_KEPT {
+            // Oldest first by start time: the current run is always the newest.
+            if let Some(oldest) = s
+                .series
+                .iter()
+                .min_by(|a, b| a.1.start_ms.total_cmp(&b.1.start_ms))
+                .map(|(k, _)| k.clone())
+            {
+                s.series.remove(&oldest);
+            }
+        }
+        s.series.insert(key, series.clone());
     }
 
     /// Writes everything pending now, e.g. when the page is being hidden.
@@ -173,7 +199,7 @@ impl StoreWriter {
         if batch.is_empty() {
             return;
         }
-        let store = {
+        let (store, records) = {
             let mut s = self.state.borrow_mut();
             for p in &batch {
                 s.written_status
@@ -184,9 +210,16 @@ impl StoreWriter {
             if s.written_status.len() > 1000 {
                 s.written_status.retain(|_, status| !status.is_terminal());
             }
-            s.store.clone()
+            let records: Vec<StoredRun> = batch
+                .iter()
+                .map(|p| {
+                    let mut record = StoredRun::from_run(&p.run);
+                    record.series = s.series.get(&record.key).cloned();
+                    record
+                })
+                .collect();
+            (s.store.clone(), records)
         };
-        let records: Vec<StoredRun> = batch.iter().map(|p| StoredRun::from_run(&p.run)).collect();
         let writer = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let result = store.put(&records).await;

@@ -191,6 +191,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router base=base_path()>
             <Header/>
+            <super::live::RunAnnouncer/>
             <main class="page">
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
                     <Route path=path!("/") view=LivePage/>

@@ -5,8 +5,11 @@
 pub mod compare;
 pub mod export;
 pub mod import;
+pub mod plot;
 pub mod query;
 pub mod record;
+pub mod run_svg;
+pub mod series;
 pub mod stats;
 
 pub use query::{HistoryQuery, SortKey};

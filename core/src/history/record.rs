@@ -1,5 +1,6 @@
 //! What the store keeps per run: the run itself plus flat fields for its indexes.
 
+use super::series::RunSeries;
 use crate::follow::ExitReason;
 use crate::run::{Run, RunSource};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,10 @@ pub struct StoredRun {
     pub search: String,
     pub version: u32,
     pub run: Run,
+    /// Progress, step rate and memory over the run, as the live page sampled them; absent for
+    /// runs that were not watched live and for records written before it existed.
+    #[serde(default)]
+    pub series: Option<RunSeries>,
 }
 
 pub fn key_of(server: &str, prompt_id: &str) -> String {
@@ -92,6 +97,22 @@ impl StoredRun {
             search: search.to_lowercase(),
             version: RECORD_VERSION,
             run: run.clone(),
+            series: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_written_before_series_existed_still_decodes() {
+        let run = Run::new("srv", "p", RunSource::Stream, 1.0);
+        let mut json = serde_json::to_value(StoredRun::from_run(&run)).expect("encodes");
+        json.as_object_mut().expect("object").remove("series");
+        let back: StoredRun = serde_json::from_value(json).expect("decodes");
+        assert_eq!(back.series, None);
+        assert_eq!(back.run, run);
     }
 }

@@ -10,6 +10,38 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
     let outputs = move || run.with(|r| r.as_ref().map(|r| r.outputs.clone()).unwrap_or_default());
     let large = RwSignal::new(None::<(String, String)>);
     let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();
+    // The element that had focus when the lightbox opened gets it back when it closes, so a
+    // keyboard user continues where they were.
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    let close = move || {
+        if large.with_untracked(Option::is_some) {
+            large.set(None);
+            if let Some(el) = opener.get_value() {
+                let _ = el.focus();
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if large.with(Option::is_some) {
+            opener.set_value(
+                web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element())
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()),
+            );
+            if let Some(button) = close_button.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    // Escape closes it wherever focus is (the image itself is not focusable).
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    });
+    on_cleanup(move || escape.remove());
     view! {
         <section class="card span-2" data-testid="artifact-viewer" data-count=move || outputs().len().to_string()>
             <h2>"Outputs"</h2>
@@ -21,11 +53,10 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                 </ul>
             </Show>
             {move || large.get().map(|(url, name)| view! {
-                <div class="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
-                    tabindex="-1" on:click=move |_| large.set(None)
-                    on:keydown=move |ev| if ev.key() == "Escape" { large.set(None) }>
+                <div class="lightbox" data-testid="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
+                    on:click=move |_| close()>
                     <img src=url alt=name.clone()/>
-                    <button class="close" on:click=move |_| large.set(None)>"Close"</button>
+                    <button class="close" node_ref=close_button on:click=move |_| close()>"Close"</button>
                 </div>
             })}
         </section>

@@ -29,7 +29,10 @@ pub fn GpuStatus() -> impl IntoView {
                     view! {
                         <p><strong>{r.name.clone().unwrap_or_else(|| "unknown device".into())}</strong>
                             {r.cpu_only.then_some(" · CPU only: figures are system RAM")}</p>
-                        <div class="bar" role="meter" aria-label="VRAM used">
+                        // A meter needs its value; without a reading it is only decoration.
+                        <div class="bar" role=fraction.map(|_| "meter") aria-hidden=fraction.is_none().then_some("true")
+                            aria-label="VRAM used" aria-valuemin="0" aria-valuemax="100"
+                            aria-valuenow=fraction.map(|f| ((f * 100.0).round() as i64).to_string())>
                             <div class="bar-fill" style:width=fraction.map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "0%".into())></div>
                         </div>
                         <p class="small">

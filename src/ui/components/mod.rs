@@ -7,6 +7,7 @@ mod gpu_status;
 mod line_chart;
 mod node_timeline;
 mod queue_policy_card;
+mod run_chart;
 mod run_error;
 mod telemetry_badges;
 
@@ -16,5 +17,6 @@ pub use gpu_status::GpuStatus;
 pub use line_chart::LineChart;
 pub use node_timeline::NodeTimeline;
 pub use queue_policy_card::QueuePolicyCard;
+pub use run_chart::RunChart;
 pub use run_error::RunError;
 pub use telemetry_badges::TelemetryBadges;

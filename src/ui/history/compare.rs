@@ -53,7 +53,7 @@ pub fn ComparePage() -> impl IntoView {
     view! {
         <section class="card" data-testid="compare-view" data-runs=move || ids.get().join(",")>
             <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
-            <h2>"Compare runs"</h2>
+            <h1 class="page-title">"Compare runs"</h1>
             <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
                 <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
             }>

@@ -1,13 +1,15 @@
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use crate::ui::components::{
-    ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunError, TelemetryBadges,
+    ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunChart, RunError,
+    TelemetryBadges,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use telemetry_core::format;
 use telemetry_core::history::query::format_iso;
+use telemetry_core::history::series::RunSeries;
 use telemetry_core::run::Run;
 
 /// One run, live or stored: its telemetry, policy, warnings, outputs, error and node timeline.
@@ -19,6 +21,7 @@ pub fn RunDetailPage() -> impl IntoView {
     let store = use_store();
     let run_id = Memo::new(move |_| params.with(|p| p.get("run_id").unwrap_or_default()));
     let stored = RwSignal::new(None::<Run>);
+    let stored_series = RwSignal::new(None::<RunSeries>);
     let state = RwSignal::new("loading");
     Effect::new(move |_| {
         let id = run_id.get();
@@ -40,6 +43,7 @@ pub fn RunDetailPage() -> impl IntoView {
             match runs.find_prompt(&id).await {
                 Ok(found) => {
                     state.set(if found.is_some() { "found" } else { "missing" });
+                    stored_series.set(found.as_ref().and_then(|r| r.series.clone()));
                     stored.set(found.map(|r| r.run));
                 }
                 Err(_) => state.set("unavailable"),
@@ -64,7 +68,15 @@ pub fn RunDetailPage() -> impl IntoView {
             None => earlier,
         }
     });
+    // The live series while the run is the one being watched, else the one stored with it.
+    let series = Signal::derive(move || {
+        let id = run_id.get();
+        live.series
+            .with(|s| s.as_ref().filter(|s| s.prompt_id == id).cloned())
+            .or_else(|| stored_series.get())
+    });
     view! {
+        <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
             <section class="card span-2">
                 <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
@@ -94,6 +106,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 }}
                 <RunError run=run/>
             </section>
+            <RunChart series=series/>
             <div class="span-2"><TelemetryBadges run=run/></div>
             <QueuePolicyCard run=run/>
             <FallbackWarningsCard run=run/>

@@ -26,6 +26,8 @@ pub fn HistoryList() -> impl IntoView {
     let loading = RwSignal::new(false);
     let generation = StoredValue::new(0u64);
     let selection = expect_context::<Selection>();
+    let roving = super::roving::Roving::default();
+    let first = move || rows.with(|r| r.first().map(|r| r.prompt_id.clone()));
 
     // A new query or new data: start again from the first page. Results of an older query that
     // arrive late are dropped.
@@ -95,7 +97,7 @@ pub fn HistoryList() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
             <div class="table-scroll">
-            <table class="runs" data-testid="history-list">
+            <table class="runs" data-testid="history-list" aria-label="Stored runs (arrow keys move between rows, Enter opens one)">
                 <thead><tr>
                     <th><span class="sr-only">"Select"</span></th><th>"Prompt"</th><th>"Status"</th><th>"Started"</th><th>"Duration"</th>
                     <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th>
@@ -110,9 +112,13 @@ pub fn HistoryList() -> impl IntoView {
                             let short = format::short_id(&id).to_owned();
                             let checked_id = id.clone();
                             let toggle_id = id.clone();
+                            let (tab_id, focus_id) = (id.clone(), id.clone());
                             let run = &r.run;
                             view! {
-                                <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone()>
+                                <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone()
+                                    tabindex=move || roving.tabindex(&tab_id, first())
+                                    on:focusin=move |_| roving.0.set(Some(focus_id.clone()))
+                                    on:keydown=move |ev| if roving.keydown(&ev) { ev.prevent_default() }>
                                     <td><input type="checkbox" aria-label=label
                                         prop:checked=move || selection.0.with(|s| s.contains(&checked_id))
                                         on:change=move |_| toggle(toggle_id.clone())/></td>

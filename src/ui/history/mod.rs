@@ -5,6 +5,7 @@ mod compare;
 mod detail;
 mod filters;
 mod list;
+mod roving;
 mod storage;
 mod trends;
 
@@ -51,6 +52,7 @@ pub fn HistoryPage() -> impl IntoView {
         n
     });
     view! {
+        <h1 class="page-title">"History"</h1>
         {move || match store.status.get() {
             StoreStatus::Opening => view! { <p class="muted">"Opening the run store…"</p> }.into_any(),
             StoreStatus::Failed(e) => view! {
@@ -64,9 +66,9 @@ pub fn HistoryPage() -> impl IntoView {
             StoreStatus::Ready => view! {
                 <div class="history">
                     <FilterBar/>
+                    <TrendsPanel/>
                     <HistoryActions/>
                     <HistoryList/>
-                    <TrendsPanel/>
                     <StorageStatus/>
                 </div>
             }.into_any(),

@@ -1,16 +1,18 @@
 use super::use_history_query;
+use crate::browser::settings_store;
 use crate::state::use_store;
 use crate::ui::components::LineChart;
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::stats::{Trends, TrendsBuilder};
 
-/// Trends over the filtered runs, computed on request in one streaming pass.
+/// Trends over the filtered runs, in one streaming pass. Shown above the list unless a person
+/// collapsed them (remembered), since a glance at the trend is what the tab is opened for.
 #[component]
 pub fn TrendsPanel() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
-    let open = RwSignal::new(false);
+    let open = RwSignal::new(settings_store::load_trends_open());
     let trends = RwSignal::new(None::<Trends>);
     Effect::new(move |_| {
         if !open.get() {
@@ -33,10 +35,12 @@ pub fn TrendsPanel() -> impl IntoView {
         <section class="card span-2" data-testid="trends">
             <div class="card-head">
                 <h2>"Trends"</h2>
-                <button aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                <button aria-expanded=move || open.get().to_string() aria-controls="trends-body" data-testid="trends-toggle"
+                    on:click=move |_| { open.update(|o| *o = !*o); settings_store::save_trends_open(open.get_untracked()); }>
                     {move || if open.get() { "Hide trends" } else { "Show trends" }}
                 </button>
             </div>
+            <div id="trends-body">
             <Show when=move || open.get()>
                 {move || trends.get().map(|t| view! {
                     <p>{format!("{} runs · success rate {} · {} failed · {} interrupted", t.runs,
@@ -60,6 +64,7 @@ pub fn TrendsPanel() -> impl IntoView {
                     </tbody>
                 </table>
             </Show>
+            </div>
         </section>
     }
 }

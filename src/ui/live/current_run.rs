@@ -98,8 +98,11 @@ fn RunProgress() -> impl IntoView {
             data-nodes-total=attr(|r| r.node_total.map(|t| t.to_string()))
             data-step=attr(|r| r.step().map(|(v, _)| format::number(v)))
             data-steps=attr(|r| r.step().map(|(_, m)| format::number(m)))>
-            <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string()).unwrap_or_default()>
+            // Without a known total the bar is indeterminate: aria-valuenow is then left out,
+            // as ARIA says, rather than set to an empty string.
+            <div class="bar" role="progressbar" aria-label="Run progress" aria-valuemin="0" aria-valuemax="100"
+                aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string())
+                aria-valuetext=move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into())>
                 <div class="bar-fill" class:indeterminate=move || fraction().is_none()
                     style:width=move || fraction().map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "100%".into())></div>
             </div>

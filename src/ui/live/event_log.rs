@@ -14,7 +14,11 @@ pub fn EventLog() -> impl IntoView {
     view! {
         <section class="card span-2">
             <h2>"Event log"</h2>
-            <ol class="event-log" data-testid="event-log" aria-live="off">
+            // Focusable so keyboard users can scroll it; role=log, but not announced (it can
+            // change many times a second; the run announcer says what matters).
+            <div class="event-log" data-testid="event-log" role="log" aria-live="off"
+                aria-label="Event log, newest first" tabindex="0">
+            <ol>
                 <For each=lines key=|l| (l.seq, l.repeat) let:line>
                     <li class="event-log-entry" data-testid="event-log-entry" data-type=line.kind.clone()>
                         <span class="kind">{line.kind.clone()}</span>
@@ -23,6 +27,7 @@ pub fn EventLog() -> impl IntoView {
                     </li>
                 </For>
             </ol>
+            </div>
         </section>
     }
 }

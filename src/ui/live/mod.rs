@@ -1,6 +1,7 @@
 //! The live tab: what ComfyUI is doing now.
 
 mod actions;
+mod announcer;
 mod clock;
 mod connection_status;
 mod current_run;
@@ -9,11 +10,12 @@ mod event_log;
 mod queue_status;
 
 pub use actions::notify_on_run_end;
+pub use announcer::RunAnnouncer;
 pub use clock::{provide_ticker, use_ticking_now};
 pub use demo_offer::start_demo;
 
 use super::components::{
-    ArtifactViewer, FallbackWarningsCard, GpuStatus, QueuePolicyCard, TelemetryBadges,
+    ArtifactViewer, FallbackWarningsCard, GpuStatus, QueuePolicyCard, RunChart, TelemetryBadges,
 };
 use crate::state::use_live;
 use actions::{InterruptButton, NotifyToggle};
@@ -29,6 +31,7 @@ pub fn LivePage() -> impl IntoView {
     let live = use_live();
     let run = live.current;
     view! {
+        <h1 class="page-title">"Live"</h1>
         <div class="live-grid">
             <section class="card span-2 status-row">
                 <ConnectionStatus/>
@@ -36,6 +39,7 @@ pub fn LivePage() -> impl IntoView {
             </section>
             <DemoOffer/>
             <CurrentRun/>
+            <RunChart series=live.series/>
             <div class="span-2 row actions">
                 <InterruptButton/>
                 <NotifyToggle/>

@@ -35,6 +35,7 @@ pub fn SettingsPage() -> impl IntoView {
         setting.set(None);
     };
     view! {
+        <h1 class="page-title">"Settings"</h1>
         <section class="card narrow">
             <h2>"ComfyUI server"</h2>
             <form on:submit=save class="stack">

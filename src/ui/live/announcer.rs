@@ -1,0 +1,50 @@
+use crate::state::use_live;
+use leptos::prelude::*;
+use telemetry_core::format::short_id;
+use telemetry_core::tracker::LifecycleKind;
+
+/// Says when a run starts and ends, politely, for people who cannot watch the page. It sits in
+/// the app shell, so it speaks on every route. Only the newest start or end is read out: a
+/// burst of runs finishing together is one sentence, not a queue of them.
+#[component]
+pub fn RunAnnouncer() -> impl IntoView {
+    let live = use_live();
+    let seen = StoredValue::new(0u64);
+    let text = Memo::new(move |prev: Option<&(String, String)>| {
+        let last_seen = seen.get_value();
+        let newest = live.lifecycle.with(|events| {
+            events
+                .iter()
+                .filter(|e| e.seq > last_seen || last_seen == 0)
+                .filter_map(|e| {
+                    let what = match &e.kind {
+                        LifecycleKind::Started => "started",
+                        LifecycleKind::Succeeded => "finished",
+                        LifecycleKind::Failed { .. } => "failed",
+                        LifecycleKind::Interrupted => "was interrupted",
+                        LifecycleKind::Cancelled => "was cancelled",
+                        _ => return None,
+                    };
+                    Some((
+                        e.seq,
+                        e.kind.as_str(),
+                        format!("Run {} {what}.", short_id(&e.run_id)),
+                    ))
+                })
+                .next_back()
+        });
+        match newest {
+            Some((seq, kind, line)) => {
+                seen.set_value(seq);
+                (kind.to_owned(), line)
+            }
+            None => prev.cloned().unwrap_or_default(),
+        }
+    });
+    view! {
+        <div class="sr-only" data-testid="run-announcement" aria-live="polite" aria-atomic="true"
+            data-kind=move || text.with(|t| t.0.clone())>
+            {move || text.with(|t| t.1.clone())}
+        </div>
+    }
+}
