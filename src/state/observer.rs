@@ -3,9 +3,12 @@ use crate::stream::StreamObserver;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::lifecycle_feed::FeedNumbering;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 use telemetry_core::tracker::Field;
 
+/// The page's lifecycle feed keeps this many events; consumers read it by `seq`
+/// (see `super::lifecycle_feed`), so the bound never hides a new event from them.
 const LIFECYCLE_KEPT: usize = 100;
 
 /// Copies each coalesced batch into the signals. Only fields named in the batch are touched.
@@ -15,6 +18,9 @@ pub struct SignalObserver {
     writer: WriterSlot,
     preview_url: RefCell<Option<String>>,
     last_log_seq: RefCell<(u64, u32)>,
+    /// This tracker numbers its events from 1; the page's feed outlives it (a new server
+    /// setting makes a new tracker), so its events continue the page's numbering.
+    numbering: FeedNumbering,
 }
 
 impl SignalObserver {
@@ -24,6 +30,9 @@ impl SignalObserver {
             writer,
             preview_url: RefCell::new(None),
             last_log_seq: RefCell::new((0, 0)),
+            numbering: state
+                .lifecycle
+                .with_untracked(|l| FeedNumbering::continuing(l)),
         }
     }
 
@@ -127,7 +136,7 @@ impl StreamObserver for SignalObserver {
         }
         if !batch.events.is_empty() {
             self.state.lifecycle.update(|l| {
-                l.extend(batch.events.iter().cloned());
+                l.extend(batch.events.iter().map(|e| self.numbering.page_event(e)));
                 let excess = l.len().saturating_sub(LIFECYCLE_KEPT);
                 l.drain(..excess);
             });

@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod export;
 pub mod import;
+pub mod merge;
 pub mod query;
 pub mod record;
 pub mod stats;
