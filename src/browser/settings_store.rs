@@ -72,3 +72,16 @@ pub fn save_trends_open(open: bool) {
         let _ = s.set_item(TRENDS_KEY, if open { "1" } else { "0" });
     }
 }
+
+const NOTIFIED_KEY: &str = "comfy-dashboard.notified-runs";
+
+/// Run ids already announced by a notification (a JSON array, bounded by the core).
+pub fn load_notified_runs() -> Option<String> {
+    storage()?.get_item(NOTIFIED_KEY).ok()?
+}
+
+pub fn save_notified_runs(json: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(NOTIFIED_KEY, json);
+    }
+}

@@ -4,11 +4,14 @@ use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::history::series::RunSeries;
+use telemetry_core::lifecycle_feed::FeedNumbering;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 use telemetry_core::run::RunStatus;
 use telemetry_core::tracker::Field;
 use telemetry_core::tracker::Tracker;
 
+/// The page's lifecycle feed keeps this many events; consumers read it by `seq`
+/// (see `super::lifecycle_feed`), so the bound never hides a new event from them.
 const LIFECYCLE_KEPT: usize = 100;
 
 /// Copies each coalesced batch into the signals. Only fields named in the batch are touched.
@@ -22,6 +25,9 @@ pub struct SignalObserver {
     series: RefCell<Option<RunSeries>>,
     /// The series has its final sample (the run ended): later flushes leave it alone.
     series_closed: Cell<bool>,
+    /// This tracker numbers its events from 1; the page's feed outlives it (a new server
+    /// setting makes a new tracker), so its events continue the page's numbering.
+    numbering: FeedNumbering,
 }
 
 impl SignalObserver {
@@ -33,6 +39,9 @@ impl SignalObserver {
             last_log_seq: RefCell::new((0, 0)),
             series: RefCell::new(None),
             series_closed: Cell::new(false),
+            numbering: state
+                .lifecycle
+                .with_untracked(|l| FeedNumbering::continuing(l)),
         }
     }
 
@@ -178,7 +187,7 @@ impl StreamObserver for SignalObserver {
         }
         if !batch.events.is_empty() {
             self.state.lifecycle.update(|l| {
-                l.extend(batch.events.iter().cloned());
+                l.extend(batch.events.iter().map(|e| self.numbering.page_event(e)));
                 let excess = l.len().saturating_sub(LIFECYCLE_KEPT);
                 l.drain(..excess);
             });

@@ -171,7 +171,7 @@ pub fn App() -> impl IntoView {
         let p = policy.0.get();
         handle.with(|m| m.set_policy(p));
     });
-    super::live::notify_on_run_end(state);
+    crate::state::notify_on_run_end(state);
     // Pending progress is written before the page goes away or to the background.
     let flush = move || {
         if let Some(writer) = store.writer_slot().borrow().as_ref() {

@@ -52,6 +52,18 @@ pub enum LifecycleKind {
 }
 
 impl LifecycleKind {
+    /// The run ended, however it ended.
+    pub fn is_end(&self) -> bool {
+        matches!(
+            self,
+            LifecycleKind::Succeeded
+                | LifecycleKind::Failed { .. }
+                | LifecycleKind::Interrupted
+                | LifecycleKind::Cancelled
+                | LifecycleKind::Lost
+        )
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             LifecycleKind::Queued => "queued",

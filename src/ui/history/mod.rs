@@ -12,7 +12,7 @@ mod trends;
 pub use compare::ComparePage;
 pub use detail::RunDetailPage;
 
-use crate::state::{use_live, use_store, StoreStatus};
+use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
 use actions::HistoryActions;
 use filters::FilterBar;
 use leptos::prelude::*;
@@ -44,12 +44,9 @@ pub fn HistoryPage() -> impl IntoView {
     let live = use_live();
     provide_context(list::Selection(RwSignal::new(Vec::new())));
     // Runs finishing live land in the store a moment later; refresh the list then.
-    Effect::new(move |seen: Option<usize>| {
-        let n = live.lifecycle.with(Vec::len);
-        if seen.is_some_and(|s| s != n) {
-            gloo_timers::callback::Timeout::new(800, move || store.bump()).forget();
-        }
-        n
+    // By sequence number: the feed is bounded, so its length stops changing once it is full.
+    on_new_lifecycle(live, FeedStart::Now, move |_| {
+        gloo_timers::callback::Timeout::new(800, move || store.bump()).forget();
     });
     view! {
         <h1 class="page-title">"History"</h1>

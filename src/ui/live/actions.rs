@@ -1,9 +1,8 @@
 use crate::browser::{notify, settings_store};
-use crate::state::{use_live, use_stream, LiveState};
+use crate::state::{use_live, use_stream};
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
 use telemetry_core::run::RunStatus;
-use telemetry_core::tracker::LifecycleKind;
 
 /// Stops the running prompt after a confirmation. Only that prompt: ComfyUI ignores the
 /// request if another one is running by then.
@@ -84,31 +83,4 @@ pub fn NotifyToggle() -> impl IntoView {
         </Show>
         {move || note.get().map(|n| view! { <span class="small warn-text">{n}</span> })}
     }
-}
-
-/// Shows a notification for each run that ends, when notifications are on.
-pub fn notify_on_run_end(state: LiveState) {
-    let seen = StoredValue::new(0usize);
-    Effect::new(move |_| {
-        let events = state.lifecycle.get();
-        let start = seen.get_value().min(events.len());
-        seen.set_value(events.len());
-        if !settings_store::load_notify() {
-            return;
-        }
-        for e in &events[start..] {
-            let what = match &e.kind {
-                LifecycleKind::Succeeded => "finished".to_owned(),
-                LifecycleKind::Failed { message } => {
-                    format!("failed: {}", message.as_deref().unwrap_or("").trim())
-                }
-                LifecycleKind::Interrupted => "was interrupted".to_owned(),
-                _ => continue,
-            };
-            notify::show(
-                "ComfyUI run",
-                &format!("Prompt {} {what}", short_id(&e.run_id)),
-            );
-        }
-    });
 }

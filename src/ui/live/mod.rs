@@ -9,7 +9,6 @@ mod demo_offer;
 mod event_log;
 mod queue_status;
 
-pub use actions::notify_on_run_end;
 pub use announcer::RunAnnouncer;
 pub use clock::{provide_ticker, use_ticking_now};
 pub use demo_offer::start_demo;

@@ -1,0 +1,117 @@
+//! Which run ends to announce (desktop notifications): each run at most once, ever.
+//!
+//! The same end can reach the page more than once: the extension's catch-up replays a run to a
+//! socket that connects late, a reload replays it again, and `/api/history` rebuilds runs that
+//! ended while the page was closed. A person wants one notification per run, for runs that ended
+//! while they were watching. So the ids already announced are remembered (bounded, and saved by
+//! the shell across reloads), and runs rebuilt from history are never announced.
+
+use crate::format::short_id;
+use crate::run::RunSource;
+use crate::tracker::{Lifecycle, LifecycleKind};
+use std::collections::VecDeque;
+
+/// How many announced run ids are remembered: far more than a catch-up or a backfill replays
+/// (200 history entries), small enough to save on every end.
+pub const NOTIFIED_KEPT: usize = 500;
+
+/// One notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEnd {
+    pub run_id: String,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEndNotifier {
+    /// Oldest first; the oldest go once more than `kept` are remembered.
+    notified: VecDeque<String>,
+    kept: usize,
+}
+
+impl Default for RunEndNotifier {
+    fn default() -> Self {
+        RunEndNotifier::new(NOTIFIED_KEPT)
+    }
+}
+
+impl RunEndNotifier {
+    pub fn new(kept: usize) -> RunEndNotifier {
+        RunEndNotifier {
+            notified: VecDeque::new(),
+            kept: kept.max(1),
+        }
+    }
+
+    /// Adds the ids another tab or an earlier page saved (a JSON array of strings, as
+    /// [`RunEndNotifier::saved`] writes). Anything unreadable adds nothing: the worst case is
+    /// one repeated notification, never a failure.
+    pub fn absorb_saved(&mut self, saved: &str) {
+        let ids: Vec<String> = serde_json::from_str(saved).unwrap_or_default();
+        for id in ids {
+            self.mark(&id);
+        }
+    }
+
+    /// What to save: the remembered ids, oldest first, as a JSON array.
+    pub fn saved(&self) -> String {
+        serde_json::to_string(&self.notified).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    pub fn has_notified(&self, run_id: &str) -> bool {
+        self.notified.iter().any(|id| id == run_id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.notified.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.notified.is_empty()
+    }
+
+    /// Remembers a run as announced without announcing it: runs the store already holds as
+    /// finished when the page starts.
+    pub fn mark(&mut self, run_id: &str) {
+        if self.has_notified(run_id) {
+            return;
+        }
+        self.notified.push_back(run_id.to_owned());
+        while self.notified.len() > self.kept {
+            self.notified.pop_front();
+        }
+    }
+
+    /// The notification for `event`, if it is the first end of a run this page watched.
+    /// `source` is how the page learned of the run (`None` when it no longer holds it): a run
+    /// rebuilt from `/api/history` ended before anyone here saw it, so it is remembered but
+    /// not announced.
+    pub fn on_event(&mut self, event: &Lifecycle, source: Option<RunSource>) -> Option<RunEnd> {
+        let what = match &event.kind {
+            LifecycleKind::Succeeded => "finished".to_owned(),
+            LifecycleKind::Failed { message } => {
+                let message = message.as_deref().unwrap_or("").trim();
+                if message.is_empty() {
+                    "failed".to_owned()
+                } else {
+                    format!("failed: {message}")
+                }
+            }
+            LifecycleKind::Interrupted => "was interrupted".to_owned(),
+            _ => return None,
+        };
+        if self.has_notified(&event.run_id) {
+            return None;
+        }
+        self.mark(&event.run_id);
+        if source == Some(RunSource::History) {
+            return None;
+        }
+        Some(RunEnd {
+            run_id: event.run_id.clone(),
+            title: "ComfyUI run".to_owned(),
+            body: format!("Prompt {} {what}", short_id(&event.run_id)),
+        })
+    }
+}
