@@ -20,11 +20,7 @@ pub fn base_path() -> String {
 
 /// `path` (absolute within the app, e.g. `/history/abc`) as a link under the base path.
 pub fn app_href(path: &str) -> String {
-    join(&base_path(), path)
-}
-
-fn join(base: &str, path: &str) -> String {
-    format!("{base}{path}")
+    format!("{}{path}", base_path())
 }
 
 fn read_base_path() -> String {

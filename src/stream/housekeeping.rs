@@ -3,7 +3,6 @@
 //! following runs that do not stream (queue polls at the policy's interval, history polls when
 //! due, and the policy's time limits).
 
-use super::follow::{request_jobs, request_queue};
 use super::manager::{carry_out, schedule_flush, Inner};
 use crate::browser::clock::now_ms;
 use crate::browser::http::get_text;
@@ -39,7 +38,7 @@ fn page_hidden() -> bool {
 
 pub fn tick(rc: &Rc<RefCell<Inner>>) {
     let now = now_ms();
-    let (poll_stats, poll_queue, due) = {
+    let (poll_stats, due) = {
         let mut inner = rc.borrow_mut();
         if inner.demo {
             return;
@@ -68,23 +67,15 @@ pub fn tick(rc: &Rc<RefCell<Inner>>) {
         let poll_queue = following && now >= inner.housekeeping.next_queue_ms;
         if poll_queue {
             inner.housekeeping.next_queue_ms = now + interval;
+            inner.pipeline.tracker.poll_queue();
         }
         let opened = inner.pipeline.check_follows(now);
         schedule_flush(rc, &mut inner, opened, now);
         let requests = inner.pipeline.take_requests(now);
-        (poll_stats, poll_queue, requests)
+        (poll_stats, requests)
     };
     if poll_stats {
         request_system_stats(rc);
-    }
-    if poll_queue {
-        // Where the server has /api/jobs, one jobs read is the queue poll.
-        let jobs = rc.borrow().pipeline.tracker.features.jobs == Some(true);
-        if jobs {
-            request_jobs(rc);
-        } else {
-            request_queue(rc);
-        }
     }
     carry_out(rc, due);
 }

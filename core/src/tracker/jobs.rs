@@ -53,18 +53,13 @@ impl Tracker {
                 JobStatus::Unknown => {}
             }
         }
-        // It is a queue snapshot too: a run missing from history is judged against it.
+        // It is a queue snapshot too.
         let running = jobs
             .iter()
             .filter(|j| j.status == JobStatus::InProgress)
             .count() as u32;
-        self.queue.running = Some(running);
-        self.queue.pending = Some((queued.len() as u32).saturating_sub(running));
-        self.queue.remaining = Some(queued.len() as u32);
-        self.queue.from_http = true;
-        out.push(Change::Field(Field::Queue));
-        self.queue_generation += 1;
-        self.queue_ids = queued;
+        let pending = (queued.len() as u32).saturating_sub(running);
+        self.queue_listed(running, pending, queued, out);
         let absent: Vec<String> = self
             .runs
             .values()

@@ -14,11 +14,6 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) -> Vec<String> {
-        self.queue.running = Some(snapshot.running.len() as u32);
-        self.queue.pending = Some(snapshot.pending.len() as u32);
-        self.queue.remaining = Some((snapshot.running.len() + snapshot.pending.len()) as u32);
-        self.queue.from_http = true;
-        out.push(Change::Field(Field::Queue));
         let mut present = Vec::new();
         for (item, running) in snapshot
             .running
@@ -29,8 +24,12 @@ impl Tracker {
             present.push(item.prompt_id.clone());
             self.apply_queue_item(item, running, now_ms, out);
         }
-        self.queue_generation += 1;
-        self.queue_ids = present.iter().cloned().collect();
+        self.queue_listed(
+            snapshot.running.len() as u32,
+            snapshot.pending.len() as u32,
+            present.iter().cloned().collect(),
+            out,
+        );
         let mut ids: Vec<&Run> = self
             .runs
             .values()
@@ -59,6 +58,31 @@ impl Tracker {
         }
         self.reconcile_with_queue(&unfollowed);
         left
+    }
+
+    /// The server listed its whole queue (`/api/queue`, or the pending and running jobs of
+    /// `/api/jobs`): counts from it, and a new snapshot generation that a run missing from
+    /// history is judged against.
+    pub(super) fn queue_listed(
+        &mut self,
+        running: u32,
+        pending: u32,
+        ids: HashSet<String>,
+        out: &mut Vec<Change>,
+    ) {
+        self.queue.running = Some(running);
+        self.queue.pending = Some(pending);
+        self.queue.remaining = Some(running.saturating_add(pending));
+        self.queue.from_http = true;
+        out.push(Change::Field(Field::Queue));
+        self.queue_generation += 1;
+        self.queue_ids = ids;
+    }
+
+    /// The follow policy's queue poll is due: asked like every other read, so a server with
+    /// `/api/jobs` answers it with one jobs read.
+    pub fn poll_queue(&mut self) {
+        self.request(Request::ReadQueue);
     }
 
     pub(super) fn apply_queue_item(
