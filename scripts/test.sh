@@ -156,7 +156,7 @@ fi
 # wasm-bindgen-test-runner drives Debian's chromium through chromedriver (it adds --headless,
 # --no-sandbox and --disable-dev-shm-usage itself). No tests yet also passes ("no tests to run!").
 step "browser unit tests (wasm32, headless chromium)" \
-	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=90 \
 	CHROMEDRIVER="$(command -v chromedriver)" \
 	cargo test -p comfy-dashboard --target wasm32-unknown-unknown
 stop_replays

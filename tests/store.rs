@@ -418,10 +418,7 @@ fn legacy_record(run: &Run) -> JsValue {
         "version": 1,
         "run": run_json,
     });
-    use serde::Serialize;
-    record
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap()
+    js_sys::JSON::parse(&record.to_string()).unwrap()
 }
 
 async fn create_v1(name: &str, runs: &[Run]) {

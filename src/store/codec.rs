@@ -1,7 +1,13 @@
 //! Records in and out of IndexedDB's structured clone.
+//!
+//! Records cross through `serde_json::Value` and the browser's `JSON.parse`/`JSON.stringify`,
+//! not through a serde backend of JS values: serde code is compiled once per type and backend,
+//! and the import, the export and the decoder already compile every record type for `Value`, so
+//! a second backend was a large share of the bundle for nothing.
 
 use super::StoreError;
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::run::Run;
 use wasm_bindgen::JsValue;
@@ -10,13 +16,23 @@ use wasm_bindgen::JsValue;
 /// stay readable by key paths.
 pub fn encode(run: &StoredRun) -> Result<JsValue, StoreError> {
     let run = normalize(run.clone());
-    Ok(run.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    let value = serde_json::to_value(&run)
+        .map_err(|e| StoreError::Failed(format!("record encoding: {e}")))?;
+    js_sys::JSON::parse(&value.to_string())
+        .map_err(|_| StoreError::Failed("record encoding: not JSON".to_owned()))
 }
 
 /// `None` for a record that no longer reads as a run (written by a broken or far newer build):
 /// skipping it keeps the rest of the history usable.
 pub fn decode(value: JsValue) -> Option<StoredRun> {
-    serde_wasm_bindgen::from_value(value).ok()
+    from_js(&value)
+}
+
+/// A plain JS value read as `T`; `None` when it is not one.
+fn from_js<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    serde_json::from_value(value).ok()
 }
 
 /// IndexedDB keys cannot be NaN (the record would silently drop out of every index) and treat
@@ -52,24 +68,26 @@ pub fn version_of(value: &JsValue) -> u32 {
 /// runs still read.
 pub fn run_of(value: &JsValue) -> Option<Run> {
     let run = js_sys::Reflect::get(value, &JsValue::from_str("run")).ok()?;
-    serde_wasm_bindgen::from_value(run).ok()
+    from_js(&run)
 }
 
-/// The flat fields of a record, without the run: `HistoryQuery::matches` reads only these, and
-/// decoding them costs a fraction of the whole record, so filtered scans decode the run only for
-/// records that pass.
-#[derive(serde::Deserialize)]
-struct Flat {
-    key: String,
-    server: String,
-    prompt_id: String,
-    start_ms: f64,
-    duration_ms: f64,
-    status: String,
-    exit_reason: String,
-    gpu: String,
-    workflow: String,
-    search: String,
+/// One flat field of a record, read without touching the run: `HistoryQuery::matches` reads
+/// only these, and reading them costs a fraction of the whole record, so filtered scans decode
+/// the run only for records that pass.
+fn field(value: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(value, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined())
+}
+
+fn text_field(value: &JsValue, name: &str, into: &mut String) -> Option<()> {
+    *into = field(value, name)?.as_string()?;
+    Some(())
+}
+
+fn number_field(value: &JsValue, name: &str, into: &mut f64) -> Option<()> {
+    *into = field(value, name)?.as_f64()?;
+    Some(())
 }
 
 /// Applies a query to raw records. Relies on `HistoryQuery::matches` reading only
@@ -93,17 +111,23 @@ impl<'q> Matcher<'q> {
         if self.query.is_empty() {
             return true;
         }
-        match serde_wasm_bindgen::from_value::<Flat>(value.clone()) {
-            Ok(f) => {
-                let p = &mut self.probe;
-                (p.key, p.server, p.prompt_id) = (f.key, f.server, f.prompt_id);
-                (p.start_ms, p.duration_ms) = (f.start_ms, f.duration_ms);
-                (p.status, p.exit_reason, p.gpu) = (f.status, f.exit_reason, f.gpu);
-                (p.workflow, p.search) = (f.workflow, f.search);
-                self.query.matches(p)
-            }
+        let p = &mut self.probe;
+        let flat = (|| {
+            text_field(value, "key", &mut p.key)?;
+            text_field(value, "server", &mut p.server)?;
+            text_field(value, "prompt_id", &mut p.prompt_id)?;
+            number_field(value, "start_ms", &mut p.start_ms)?;
+            number_field(value, "duration_ms", &mut p.duration_ms)?;
+            text_field(value, "status", &mut p.status)?;
+            text_field(value, "exit_reason", &mut p.exit_reason)?;
+            text_field(value, "gpu", &mut p.gpu)?;
+            text_field(value, "workflow", &mut p.workflow)?;
+            text_field(value, "search", &mut p.search)
+        })();
+        match flat {
+            Some(()) => self.query.matches(p),
             // A record missing flat fields (legacy): decide on the full decode.
-            Err(_) => decode(value.clone()).is_some_and(|r| self.query.matches(&r)),
+            None => decode(value.clone()).is_some_and(|r| self.query.matches(&r)),
         }
     }
 }

@@ -92,9 +92,3 @@ impl From<rexie::Error> for StoreError {
         from_rexie(e)
     }
 }
-
-impl From<serde_wasm_bindgen::Error> for StoreError {
-    fn from(e: serde_wasm_bindgen::Error) -> Self {
-        StoreError::Failed(format!("record encoding: {e}"))
-    }
-}

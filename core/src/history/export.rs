@@ -152,7 +152,11 @@ pub fn json(runs: Vec<Run>, now_ms: f64) -> String {
         count: runs.len(),
         runs,
     };
-    serde_json::to_string_pretty(&backup).unwrap_or_else(|_| "{}".into())
+    // Through `Value`: the store encodes runs that way, so the bundle holds one serializer per
+    // record type.
+    serde_json::to_value(&backup)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| "{}".into())
 }
 
 /// A file name without characters that some systems refuse (the React export used ":").
