@@ -57,8 +57,7 @@ pub fn normalize(mut run: StoredRun) -> StoredRun {
 /// The record's `version` field, read without decoding the record: a legacy record may not
 /// decode as today's `StoredRun`.
 pub fn version_of(value: &JsValue) -> u32 {
-    js_sys::Reflect::get(value, &JsValue::from_str("version"))
-        .ok()
+    field(value, "version")
         .and_then(|v| v.as_f64())
         .map(|v| v as u32)
         .unwrap_or(0)
@@ -67,13 +66,12 @@ pub fn version_of(value: &JsValue) -> u32 {
 /// The `run` inside a record of any version: `Run` grows with `serde(default)` fields, so old
 /// runs still read.
 pub fn run_of(value: &JsValue) -> Option<Run> {
-    let run = js_sys::Reflect::get(value, &JsValue::from_str("run")).ok()?;
-    from_js(&run)
+    from_js(&field(value, "run")?)
 }
 
-/// One flat field of a record, read without touching the run: `HistoryQuery::matches` reads
-/// only these, and reading them costs a fraction of the whole record, so filtered scans decode
-/// the run only for records that pass.
+/// One field of a record, read without decoding the rest: `HistoryQuery::matches` reads only
+/// the flat ones, which cost a fraction of the whole record, so filtered scans decode the run
+/// only for records that pass.
 fn field(value: &JsValue, name: &str) -> Option<JsValue> {
     js_sys::Reflect::get(value, &JsValue::from_str(name))
         .ok()
