@@ -7,12 +7,16 @@
 mod binary;
 mod error;
 pub mod extension;
+mod high_rate;
 pub mod http;
 pub mod jobs;
 mod lenient;
 mod message;
 mod output;
+#[cfg(test)]
+mod reference;
 mod text;
+mod wire;
 
 pub use binary::decode_binary;
 pub use error::DecodeError;

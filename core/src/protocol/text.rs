@@ -1,11 +1,13 @@
-use super::{lenient, output::artifacts_of, *};
+use super::wire::Key;
+use super::{high_rate, lenient, output::artifacts_of, *};
 use serde::Deserialize;
 use serde_json::{value::RawValue, Map, Value};
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
+    /// Borrowed unless the name has escapes.
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Key<'a>>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
 }
@@ -15,7 +17,7 @@ struct Envelope<'a> {
 pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
     let envelope: Envelope<'_> =
         serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
-    let Some(kind) = envelope.kind else {
+    let Some(Key(kind)) = envelope.kind else {
         return decode_untyped(frame);
     };
     let data = envelope.data.map(RawValue::get).unwrap_or("null");
@@ -45,19 +47,19 @@ fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
 
 pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, DecodeError> {
     Ok(match kind {
-        "status" => ServerMessage::Status(status(kind, data)?),
+        "status" => ServerMessage::Status(high_rate::status(kind, data)?),
         "feature_flags" => ServerMessage::FeatureFlags(typed(kind, data)?),
         "execution_start" => ServerMessage::ExecutionStart(typed(kind, data)?),
         "execution_success" => ServerMessage::ExecutionSuccess(typed(kind, data)?),
         "execution_cached" => ServerMessage::ExecutionCached(typed(kind, data)?),
         "executing" => ServerMessage::Executing(typed(kind, data)?),
         "progress" => ServerMessage::Progress(typed(kind, data)?),
-        "progress_state" => ServerMessage::ProgressState(progress_state(kind, data)?),
+        "progress_state" => ServerMessage::ProgressState(high_rate::progress_state(kind, data)?),
         "executed" => ServerMessage::Executed(executed(kind, data)?),
         "execution_error" => ServerMessage::ExecutionError(execution_error(kind, data)?),
         "execution_interrupted" => ServerMessage::ExecutionInterrupted(typed(kind, data)?),
         "logs" => ServerMessage::Logs(logs(kind, data)?),
-        "crystools.monitor" => ServerMessage::CrystoolsMonitor(monitor(kind, data)?),
+        "crystools.monitor" => ServerMessage::CrystoolsMonitor(high_rate::monitor(kind, data)?),
         "telemetry.hello" => {
             ServerMessage::TelemetryHello(super::extension::hello(kind, &object(kind, data)?))
         }
@@ -76,22 +78,6 @@ pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, De
     })
 }
 
-fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
-    let map = object(kind, data)?;
-    let queue_remaining = map
-        .get("status")
-        .and_then(|s| s.get("exec_info"))
-        .and_then(|e| e.get("queue_remaining"))
-        .and_then(lenient::number_of)
-        .filter(|n| *n >= 0.0)
-        .map(|n| n.min(u32::MAX as f64) as u32);
-    let sid = map.get("sid").and_then(lenient::id_of);
-    Ok(Status {
-        queue_remaining,
-        sid,
-    })
-}
-
 fn required_id(kind: &str, map: &Map<String, Value>, field: &str) -> Result<String, DecodeError> {
     map.get(field)
         .and_then(lenient::id_of)
@@ -107,44 +93,6 @@ fn id_list(map: &Map<String, Value>, field: &str) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(lenient::id_of).collect())
         .unwrap_or_default()
-}
-
-fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
-    let map = object(kind, data)?;
-    let prompt_id = required_id(kind, &map, "prompt_id")?;
-    let mut nodes: Vec<NodeProgress> = match map.get("nodes") {
-        Some(Value::Object(nodes)) => nodes
-            .iter()
-            .map(|(key, node)| NodeProgress {
-                node_id: node
-                    .get("node_id")
-                    .and_then(lenient::id_of)
-                    .unwrap_or_else(|| key.clone()),
-                value: node.get("value").and_then(lenient::number_of),
-                max: node.get("max").and_then(lenient::number_of),
-                state: node
-                    .get("state")
-                    .and_then(Value::as_str)
-                    .map(NodeState::parse)
-                    .unwrap_or(NodeState::Unknown),
-                display_node_id: node.get("display_node_id").and_then(lenient::id_of),
-                parent_node_id: node.get("parent_node_id").and_then(lenient::id_of),
-                real_node_id: node.get("real_node_id").and_then(lenient::id_of),
-                activity: node
-                    .get("activity")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                seconds: node
-                    .get("seconds")
-                    .and_then(lenient::number_of)
-                    .filter(|s| *s >= 0.0),
-            })
-            .collect(),
-        Some(Value::Null) | None => Vec::new(),
-        Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),
-    };
-    nodes.sort_by(|a, b| crate::run::node_order(&a.node_id, &b.node_id));
-    Ok(ProgressState { prompt_id, nodes })
 }
 
 fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
@@ -207,39 +155,6 @@ fn logs(kind: &str, data: &str) -> Result<Logs, DecodeError> {
         })
         .unwrap_or_default();
     Ok(Logs { entries })
-}
-
-/// Crystools reports `-1` for anything it cannot measure.
-fn measured(v: Option<&Value>) -> Option<f64> {
-    v.and_then(lenient::number_of).filter(|n| *n >= 0.0)
-}
-
-fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
-    let map = object(kind, data)?;
-    let gpus = map
-        .get("gpus")
-        .and_then(Value::as_array)
-        .map(|gpus| {
-            gpus.iter()
-                .map(|g| MonitorGpu {
-                    utilization: measured(g.get("gpu_utilization")),
-                    temperature: measured(g.get("gpu_temperature")),
-                    vram_total: measured(g.get("vram_total")),
-                    vram_used: measured(g.get("vram_used")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(MonitorSample {
-        cpu_utilization: measured(map.get("cpu_utilization")),
-        ram_total: measured(map.get("ram_total")),
-        ram_used: measured(map.get("ram_used")),
-        device_type: map
-            .get("device_type")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        gpus,
-    })
 }
 
 fn seed_telemetry(map: &Map<String, Value>) -> Result<ServerMessage, DecodeError> {
