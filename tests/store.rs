@@ -173,6 +173,35 @@ fn filters() -> Vec<(&'static str, HistoryQuery)> {
             },
         ),
         (
+            "text-prompt-id",
+            HistoryQuery {
+                text: Some("P0042-".into()),
+                ..q()
+            },
+        ),
+        (
+            "text-short",
+            HistoryQuery {
+                text: Some("4-".into()),
+                ..q()
+            },
+        ),
+        (
+            "text+status",
+            HistoryQuery {
+                text: Some("vaedecode".into()),
+                status: Some(RunStatus::Failed),
+                ..q()
+            },
+        ),
+        (
+            "text-absent",
+            HistoryQuery {
+                text: Some("no such node".into()),
+                ..q()
+            },
+        ),
+        (
             "dates",
             HistoryQuery {
                 from_ms: Some(BASE + 10.0 * 3_600_000.0),
@@ -270,7 +299,8 @@ async fn pages_and_counts_agree_with_the_oracle() {
                 let keys: Vec<String> = one.runs.iter().map(|r| r.key.clone()).collect();
                 assert_eq!(keys, expected, "{label} single page");
                 assert_eq!(page_all(&store, &q, 23).await, expected, "{label} pages");
-                if sort != SortKey::StartTime {
+                // Free text: the text index's few matches (above), or at 0 the index walk.
+                if sort != SortKey::StartTime || q.text.is_some() {
                     store.set_sort_in_memory_limit(0);
                     assert_eq!(page_all(&store, &q, 23).await, expected, "{label} walk");
                     store.set_sort_in_memory_limit(2000);
@@ -311,6 +341,78 @@ async fn pages_and_counts_agree_with_the_oracle() {
         .unwrap();
     assert_eq!(n, 300);
     cleanup(store).await;
+}
+
+/// The keys a text search finds, by page and by count, checked against each other.
+async fn text_hits(store: &RunStore, text: &str) -> Vec<String> {
+    let q = HistoryQuery {
+        text: Some(text.into()),
+        ..Default::default()
+    };
+    let keys = page_all(store, &q, 7).await;
+    assert_eq!(store.count(&q).await.unwrap(), keys.len() as u64, "{text}");
+    keys
+}
+
+#[wasm_bindgen_test]
+async fn text_search_sees_every_tabs_writes_and_deletes() {
+    let name = db_name("text-tabs");
+    let ours = RunStore::open_named(&name).await.unwrap();
+    // Another tab: its own connection and its own text index.
+    let theirs = RunStore::open_named(&name).await.unwrap();
+    let all = stored(&generate(120, 5));
+    ours.put(&all).await.unwrap();
+    let ksampler = |runs: &[StoredRun]| {
+        oracle(
+            runs,
+            &HistoryQuery {
+                text: Some("ksampler".into()),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&all));
+    assert_eq!(text_hits(&theirs, "ksampler").await, ksampler(&all));
+
+    // The other tab writes a run with new text, then rewrites one without its KSampler.
+    let mut fresh = Run::new(SERVERS[0], "fresh-prompt", RunSource::Stream, BASE + DAY);
+    fresh.error = Some(telemetry_core::protocol::ExecutionError {
+        prompt_id: "fresh-prompt".into(),
+        node_id: None,
+        node_type: None,
+        exception_type: None,
+        exception_message: Some("CUDA out of memory".into()),
+        traceback: Vec::new(),
+        executed: Vec::new(),
+        timestamp: None,
+    });
+    let mut changed = all[0].run.clone();
+    changed
+        .nodes
+        .retain(|n| n.class_type.as_deref() != Some("KSampler"));
+    let written = [StoredRun::from_run(&fresh), StoredRun::from_run(&changed)];
+    theirs.put(&written).await.unwrap();
+    let mut now: Vec<StoredRun> = all.clone();
+    now[0] = written[1].clone();
+    now.push(written[0].clone());
+    assert_eq!(
+        text_hits(&ours, "out of memory").await,
+        vec![written[0].key.clone()]
+    );
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
+
+    // The other tab deletes runs; our counts must not remember them.
+    let gone: Vec<String> = ksampler(&now).into_iter().take(5).collect();
+    theirs.delete(&gone).await.unwrap();
+    now.retain(|r| !gone.contains(&r.key));
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
+    // And our own deletes and clear.
+    ours.delete(&[written[0].key.clone()]).await.unwrap();
+    assert!(text_hits(&ours, "out of memory").await.is_empty());
+    theirs.clear().await.unwrap();
+    assert!(text_hits(&ours, "ksampler").await.is_empty());
+    theirs.close();
+    cleanup(ours).await;
 }
 
 #[wasm_bindgen_test]
@@ -484,12 +586,61 @@ async fn migrates_a_version_1_database() {
         store.count(&q).await.unwrap(),
         oracle(&expected, &q).len() as u64
     );
+    // Free text finds the migrated runs, as the scan does.
+    let q = HistoryQuery {
+        text: Some("savei".into()),
+        ..Default::default()
+    };
+    assert_eq!(page_all(&store, &q, 50).await, oracle(&expected, &q));
     store.close();
 
     // Opening again finds nothing left to migrate and changes nothing.
     let again = RunStore::open_named(&name).await.unwrap();
     assert_eq!(again.count(&HistoryQuery::default()).await.unwrap(), 700);
     cleanup(again).await;
+}
+
+/// Runs already in today's record format, in a database from before the search store: the
+/// data migration has nothing to rewrite, so only the backfill can make them searchable.
+#[wasm_bindgen_test]
+async fn text_search_backfills_runs_stored_before_the_search_store() {
+    let name = db_name("backfill");
+    let runs = generate(1_100, 13);
+    let expected = stored(&runs);
+    create_v1(&name, &[]).await;
+    let db = rexie::Rexie::builder(&name)
+        .version(1)
+        .build()
+        .await
+        .unwrap();
+    let tx = db
+        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
+        .unwrap();
+    let values: Vec<JsValue> = expected
+        .iter()
+        .map(|r| js_sys::JSON::parse(&serde_json::to_string(r).unwrap()).unwrap())
+        .collect();
+    tx.store("runs")
+        .unwrap()
+        .put_all(values.into_iter().map(|v| (v, None)))
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    db.close();
+
+    let store = RunStore::open_named(&name).await.unwrap();
+    for text in ["p1042-", "CLIPText", "1-1", "zzz"] {
+        let q = HistoryQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            text_hits(&store, text).await,
+            oracle(&expected, &q),
+            "{text}"
+        );
+    }
+    cleanup(store).await;
 }
 
 async fn raw_open(name: &str, version: Option<u32>) -> Result<web_sys::IdbDatabase, JsValue> {

@@ -10,6 +10,7 @@ mod open;
 mod plan;
 mod run_store;
 pub mod schema;
+mod search;
 mod writer;
 
 pub use error::{classify, StoreError};

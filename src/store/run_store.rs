@@ -6,7 +6,8 @@
 use super::codec::{self, Matcher};
 use super::estimate;
 use super::plan::{self, Lead, PageCursor, Part, Range};
-use super::schema::{self, RUNS};
+use super::schema::{self, META, RUNS, SEARCH};
+use super::search::{self, SearchIndex};
 use super::{migrate, open, StoreError};
 use futures::future::join_all;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
@@ -41,6 +42,7 @@ struct Inner {
     name: String,
     conn: RefCell<Option<Rc<Conn>>>,
     candidates: Cell<u64>,
+    search: SearchIndex,
 }
 
 /// Closes the connection when dropped. Operations hold their own `Rc`, so `close()` during a
@@ -126,6 +128,7 @@ impl RunStore {
                 name: name.to_owned(),
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
+                search: SearchIndex::default(),
             }),
         };
         migrate::migrate(store.conn()?.db()?).await?;
@@ -151,13 +154,22 @@ impl RunStore {
         &self,
         mode: TransactionMode,
     ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
+        self.transaction_on(&[RUNS], mode)
+    }
+
+    fn transaction_on(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
         let conn = self.conn()?;
-        let tx = conn.db()?.transaction(&[RUNS], mode)?;
+        let tx = conn.db()?.transaction(stores, mode)?;
         Ok((conn, tx))
     }
 
     /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
-    /// writing the same run cannot interleave into a mix of both.
+    /// writing the same run cannot interleave into a mix of both. The runs' search entries are
+    /// written in the same transaction, so the search store never disagrees with the runs.
     pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
         if runs.is_empty() {
             return Ok(());
@@ -166,13 +178,20 @@ impl RunStore {
             .iter()
             .map(codec::encode)
             .collect::<Result<Vec<_>, _>>()?;
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let texts: Vec<(String, String)> = runs
+            .iter()
+            .map(|r| (r.key.clone(), r.search.clone()))
+            .collect();
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let written = tx
             .store(RUNS)?
             .put_all(values.into_iter().map(|v| (v, None)))
             .await;
         if let Err(e) = written {
             return Err(write_error(e.into()).await);
+        }
+        if let Err(e) = search::write(&tx, &texts).await {
+            return Err(write_error(e).await);
         }
         finish(tx).await
     }
@@ -225,6 +244,11 @@ impl RunStore {
                 runs: Vec::new(),
                 next: after.cloned(),
             });
+        }
+        if let Some(keys) = self.text_matches(query).await {
+            if keys.len() as u64 <= self.inner.candidates.get() {
+                return self.page_of_keys(query, &keys, after, limit).await;
+            }
         }
         let walk = plan::sort_range(query);
         if query.sort != SortKey::StartTime && !walk.is_narrow() && !query.is_empty() {
@@ -301,6 +325,16 @@ impl RunStore {
         if query.is_empty() {
             let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
             return Ok(tx.store(RUNS)?.count(None).await? as u64);
+        }
+        if let Some(keys) = self.text_matches(query).await {
+            if query.is_text_only() {
+                return Ok(keys.len() as u64);
+            }
+            if keys.len() as u64 <= self.inner.candidates.get() {
+                let mut matcher = Matcher::new(query);
+                let values = self.get_many(&keys).await?;
+                return Ok(values.iter().filter(|v| matcher.accepts(v)).count() as u64);
+            }
         }
         let filter = plan::filter_range(query);
         if filter.exact {
@@ -379,20 +413,24 @@ impl RunStore {
 
     pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
         for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+            let (_conn, tx) =
+                self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
             let store = tx.store(RUNS)?;
-            let results = join_all(chunk.iter().map(|k| store.delete(JsValue::from_str(k)))).await;
+            let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
+            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
             for r in results {
                 r?;
             }
+            search::forget(&tx, &keys).await?;
             finish(tx).await?;
         }
         Ok(())
     }
 
     pub async fn clear(&self) -> Result<(), StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         tx.store(RUNS)?.clear().await?;
+        search::forget_all(&tx).await?;
         finish(tx).await
     }
 
@@ -426,7 +464,7 @@ impl RunStore {
         before: Option<JsValue>,
         keep: Option<u32>,
     ) -> Result<u32, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let index = store.index("start_ms")?;
         let mut left = match keep {
@@ -445,6 +483,9 @@ impl RunStore {
             for r in results {
                 r?;
             }
+            if !keys.is_empty() {
+                search::forget(&tx, &keys).await?;
+            }
             let n = keys.len() as u32;
             deleted += n;
             left -= n;
@@ -454,6 +495,66 @@ impl RunStore {
         }
         finish(tx).await?;
         Ok(deleted)
+    }
+
+    /// Keys of the runs whose search text contains the query's free text, from the search
+    /// index; `None` without free text, or when the index cannot be read (the scan then answers,
+    /// slower but the same).
+    async fn text_matches(&self, query: &HistoryQuery) -> Option<Vec<Rc<str>>> {
+        let needle = query.search_needle()?;
+        let conn = self.conn().ok()?;
+        self.inner
+            .search
+            .matching(conn.db().ok()?, &needle)
+            .await
+            .ok()
+    }
+
+    /// The stored records of these keys (those still there), in one read-only transaction.
+    async fn get_many(&self, keys: &[Rc<str>]) -> Result<Vec<JsValue>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let store = tx.store(RUNS)?;
+        let found = join_all(keys.iter().map(|k| store.get(JsValue::from_str(k)))).await;
+        let mut values = Vec::with_capacity(found.len());
+        for value in found {
+            values.extend(value?);
+        }
+        Ok(values)
+    }
+
+    /// A page from the few runs the text index found: filtered and sorted on their flat fields,
+    /// and only the page itself decoded whole.
+    async fn page_of_keys(
+        &self,
+        query: &HistoryQuery,
+        keys: &[Rc<str>],
+        after: Option<&PageCursor>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let mut matcher = Matcher::new(query);
+        let mut found: Vec<(StoredRun, JsValue)> = self
+            .get_many(keys)
+            .await?
+            .into_iter()
+            .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
+            .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
+            .collect();
+        found.sort_by(|a, b| query.compare(&a.0, &b.0));
+        let mut runs = Vec::new();
+        let mut more = false;
+        for (_, value) in found {
+            if runs.len() == limit {
+                more = true;
+                break;
+            }
+            runs.extend(codec::decode(value).filter(|r| query.matches(r)));
+        }
+        let next = if more {
+            runs.last().map(|r| PageCursor::of(query, r))
+        } else {
+            None
+        };
+        Ok(Page { runs, next })
     }
 
     pub async fn estimate() -> Option<(f64, f64)> {

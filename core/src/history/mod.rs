@@ -12,6 +12,8 @@ pub mod record;
 pub mod run_svg;
 pub mod series;
 pub mod stats;
+pub mod text_index;
 
 pub use query::{HistoryQuery, SortKey};
 pub use record::StoredRun;
+pub use text_index::TextIndex;
