@@ -58,6 +58,13 @@ fn counted<R>(f: impl FnOnce() -> R) -> (R, u64, u64) {
     )
 }
 
+#[derive(serde::Deserialize)]
+struct Line<'a> {
+    kind: &'a str,
+    #[serde(borrow)]
+    msg: Option<&'a serde_json::value::RawValue>,
+}
+
 fn frames_in(dir: &Path, out: &mut Vec<Payload>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -73,7 +80,23 @@ fn frames_in(dir: &Path, out: &mut Vec<Payload>) {
             && path.extension().is_some_and(|e| e == "jsonl")
         {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            out.extend(parse_trace(&text).into_iter().map(|f| f.payload));
+            // Text frames as recorded, keys in the server's order (`type` first): `parse_trace`
+            // re-serializes them with sorted keys, which is not what a socket delivers.
+            for line in text.lines() {
+                if let Ok(Line {
+                    kind: "text",
+                    msg: Some(msg),
+                }) = serde_json::from_str::<Line>(line)
+                {
+                    out.push(Payload::Text(msg.get().to_owned()));
+                }
+            }
+            out.extend(
+                parse_trace(&text)
+                    .into_iter()
+                    .map(|f| f.payload)
+                    .filter(|p| matches!(p, Payload::Binary(_))),
+            );
         }
     }
 }

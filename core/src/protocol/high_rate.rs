@@ -24,7 +24,7 @@ fn missing(kind: &str, field: &str) -> DecodeError {
 // --- status ---------------------------------------------------------------------------------
 
 #[derive(Default)]
-struct StatusData {
+pub(super) struct StatusData {
     status: Option<Outer>,
     sid: Option<String>,
 }
@@ -71,29 +71,32 @@ impl<'de> FromMap<'de> for ExecInfo {
 }
 
 pub(super) fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
-    let d: StatusData = parse(kind, data)?;
+    Ok(status_of(parse(kind, data)?))
+}
+
+pub(super) fn status_of(d: StatusData) -> Status {
     let queue_remaining = d
         .status
         .and_then(|s| s.exec_info)
         .and_then(|e| e.queue_remaining)
         .filter(|n| *n >= 0.0)
         .map(|n| n.min(u32::MAX as f64) as u32);
-    Ok(Status {
+    Status {
         queue_remaining,
         sid: d.sid,
-    })
+    }
 }
 
 // --- progress_state --------------------------------------------------------------------------
 
 #[derive(Default)]
-struct ProgressStateData<'a> {
+pub(super) struct ProgressStateData<'a> {
     prompt_id: Option<String>,
     nodes: Nodes<'a>,
 }
 
 #[derive(Default)]
-enum Nodes<'a> {
+pub(super) enum Nodes<'a> {
     #[default]
     Absent,
     NotObject,
@@ -216,7 +219,13 @@ impl<'de> FromMap<'de> for NodeData {
 /// The `Value` reader put nodes in a sorted map first (by key, the last duplicate winning) and
 /// then sorted them stably by node order; the same steps give the same order for tied ids.
 pub(super) fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
-    let d: ProgressStateData<'_> = parse(kind, data)?;
+    progress_state_of(kind, parse(kind, data)?)
+}
+
+pub(super) fn progress_state_of(
+    kind: &str,
+    d: ProgressStateData<'_>,
+) -> Result<ProgressState, DecodeError> {
     let prompt_id = d.prompt_id.ok_or_else(|| missing(kind, "prompt_id"))?;
     let mut nodes = match d.nodes {
         Nodes::Absent => Vec::new(),
@@ -243,7 +252,7 @@ pub(super) fn progress_state(kind: &str, data: &str) -> Result<ProgressState, De
 // --- crystools.monitor -----------------------------------------------------------------------
 
 #[derive(Default)]
-struct MonitorData {
+pub(super) struct MonitorData {
     cpu_utilization: Option<f64>,
     ram_total: Option<f64>,
     ram_used: Option<f64>,
@@ -291,14 +300,17 @@ impl<'de> FromMap<'de> for MonitorGpu {
 }
 
 pub(super) fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
-    let d: MonitorData = parse(kind, data)?;
-    Ok(MonitorSample {
+    Ok(monitor_of(parse(kind, data)?))
+}
+
+pub(super) fn monitor_of(d: MonitorData) -> MonitorSample {
+    MonitorSample {
         cpu_utilization: d.cpu_utilization,
         ram_total: d.ram_total,
         ram_used: d.ram_used,
         device_type: d.device_type,
         gpus: d.gpus,
-    })
+    }
 }
 
 // --- preview metadata (binary event 4) -------------------------------------------------------
@@ -330,8 +342,11 @@ impl<'de> FromMap<'de> for PreviewMeta {
     }
 }
 
+/// Read as `&str` so the readers are compiled for one `serde_json` input type, not two.
 pub(super) fn preview_meta(meta: &[u8]) -> Result<PreviewMeta, DecodeError> {
-    serde_json::from_slice::<Strict<PreviewMeta>>(meta)
+    let meta =
+        std::str::from_utf8(meta).map_err(|e| DecodeError::BadPreviewMetadata(e.to_string()))?;
+    serde_json::from_str::<Strict<PreviewMeta>>(meta)
         .map(|s| s.0)
         .map_err(|e| DecodeError::BadPreviewMetadata(e.to_string()))
 }

@@ -240,6 +240,44 @@ mod tests {
             prop_assert_eq!(preview_meta(data.as_bytes()), wire);
         }
 
+        /// The one-pass decoder gives exactly what the two-pass one gives, errors included,
+        /// whatever the frame's shape.
+        #[test]
+        fn one_pass_equals_two_pass(
+            kind in prop::sample::select(vec![
+                "progress", "executing", "execution_cached", "execution_start",
+                "execution_success", "status", "progress_state", "crystools.monitor",
+                "executed", "logs", "telemetry.hello", "my.extension", "execution_error",
+            ]),
+            data in json_text(),
+            shape in 0u8..8,
+            cut in 0usize..400,
+        ) {
+            let kind_json = format!("{kind:?}");
+            let frame = match shape {
+                0 => format!("{{\"type\":{kind_json},\"data\":{data}}}"),
+                1 => format!("{{\"data\":{data},\"type\":{kind_json}}}"),
+                2 => format!("{{\"type\":{kind_json}}}"),
+                3 => format!("{{\"type\":{kind_json},\"data\":{data},\"type\":\"status\"}}"),
+                4 => format!("{{\"x\":[1],\"type\":{kind_json},\"data\":{data},\"y\":{{}}}}"),
+                5 => format!("{{\"type\":null,\"data\":{data}}}"),
+                6 => format!("{{\"type\":{kind_json},\"data\":{data},\"data\":null}}"),
+                _ => {
+                    let full = format!("{{\"type\":{kind_json},\"data\":{data}}}");
+                    let mut at = cut.min(full.len());
+                    while !full.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    full[..at].to_owned()
+                }
+            };
+            prop_assert_eq!(
+                super::super::text::decode_text(&frame),
+                super::super::text::decode_text_two_pass(&frame),
+                "{}", frame
+            );
+        }
+
         #[test]
         fn progress_state_with_nodes_agrees(
             nodes in prop::collection::vec(("[0-9]{1,2}", json_text()), 0..8),

@@ -1,5 +1,6 @@
-use super::wire::Key;
+use super::wire::{Key, Leaf, Strict};
 use super::{high_rate, lenient, output::artifacts_of, *};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{value::RawValue, Map, Value};
 
@@ -12,9 +13,21 @@ struct Envelope<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// Decodes one text frame. The envelope is parsed first with the payload left raw, so a flood of
-/// `progress` frames costs one pass over each frame, not a generic JSON tree per message.
+/// Decodes one text frame in one pass: with `type` before `data`, as ComfyUI and the extension
+/// always send them, the payload of a high-rate type is read straight from the frame into its
+/// message, and any other payload (or one that came before its `type`) is left raw for its own
+/// reader. Anything unusual (a duplicate or non-string `type`, any serde error) goes the
+/// two-pass way instead,
+/// which gives the same result and the exact old error (a test compares both on random frames).
 pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
+    match serde_json::from_str::<OnePass>(frame) {
+        Ok(OnePass(result)) => result,
+        Err(_) => decode_text_two_pass(frame),
+    }
+}
+
+/// The envelope parsed first with the payload left raw, then the payload on its own.
+pub(super) fn decode_text_two_pass(frame: &str) -> Result<ServerMessage, DecodeError> {
     let envelope: Envelope<'_> =
         serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     let Some(Key(kind)) = envelope.kind else {
@@ -22,6 +35,90 @@ pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
     };
     let data = envelope.data.map(RawValue::get).unwrap_or("null");
     decode_payload(&kind, data)
+}
+
+struct OnePass(Result<ServerMessage, DecodeError>);
+
+impl<'de> Deserialize<'de> for OnePass {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(OnePassVisitor)
+    }
+}
+
+struct OnePassVisitor;
+
+impl<'de> Visitor<'de> for OnePassVisitor {
+    type Value = OnePass;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a {type, data} frame")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
+        let unusual = || A::Error::custom("not the usual frame shape");
+        let mut kind: Option<Key<'de>> = None;
+        let mut decoded = None;
+        // `data` before `type` (a re-serialized frame with sorted keys): kept raw until then.
+        let mut raw: Option<&'de RawValue> = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match &*key {
+                "type" if kind.is_none() => match map.next_value::<Leaf<'de>>()? {
+                    Leaf::Str(s) => kind = Some(Key(s)),
+                    _ => return Err(unusual()),
+                },
+                "data" if decoded.is_none() && raw.is_none() => match &kind {
+                    Some(Key(k)) => decoded = Some(map.next_value_seed(Payload(k))?),
+                    None => raw = Some(map.next_value::<&'de RawValue>()?),
+                },
+                "type" | "data" => return Err(unusual()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match (kind, decoded, raw) {
+            (Some(_), Some(decoded), _) => Ok(OnePass(decoded)),
+            (Some(Key(k)), None, raw) => Ok(OnePass(decode_payload(
+                &k,
+                raw.map_or("null", RawValue::get),
+            ))),
+            (None, ..) => Err(unusual()),
+        }
+    }
+}
+
+/// A payload read from the frame's own deserializer. A serde error here fails the one pass
+/// (the two-pass way then reports it); errors found after reading are the result.
+struct Payload<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for Payload<'_> {
+    type Value = Result<ServerMessage, DecodeError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let kind = self.0;
+        Ok(match kind {
+            "progress" => Ok(ServerMessage::Progress(Progress::deserialize(d)?)),
+            "executing" => Ok(ServerMessage::Executing(Executing::deserialize(d)?)),
+            "execution_cached" => Ok(ServerMessage::ExecutionCached(
+                ExecutionCached::deserialize(d)?,
+            )),
+            "execution_start" => Ok(ServerMessage::ExecutionStart(ExecutionStamp::deserialize(
+                d,
+            )?)),
+            "execution_success" => Ok(ServerMessage::ExecutionSuccess(
+                ExecutionStamp::deserialize(d)?,
+            )),
+            "status" => Ok(ServerMessage::Status(high_rate::status_of(
+                Strict::deserialize(d)?.0,
+            ))),
+            "progress_state" => high_rate::progress_state_of(kind, Strict::deserialize(d)?.0)
+                .map(ServerMessage::ProgressState),
+            "crystools.monitor" => Ok(ServerMessage::CrystoolsMonitor(high_rate::monitor_of(
+                Strict::deserialize(d)?.0,
+            ))),
+            _ => decode_payload(kind, <&RawValue>::deserialize(d)?.get()),
+        })
+    }
 }
 
 fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
