@@ -3,7 +3,7 @@
 //! filtered with `HistoryQuery::matches` and sorted with `HistoryQuery::compare` in memory.
 #![cfg(target_arch = "wasm32")]
 
-use comfy_dashboard::store::{classify, PageCursor, RunStore, StoreError, StoreWriter};
+use comfy_dashboard::store::{classify, schema, PageCursor, RunStore, StoreError, StoreWriter};
 use futures::future::{select, Either};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
@@ -687,7 +687,7 @@ async fn our_connection_never_blocks_another_tab() {
     store.put(&stored(&generate(3, 5))).await.unwrap();
     // A newer build in another tab upgrades; we must step aside at once.
     let newer = match select(
-        Box::pin(raw_open(&name, Some(3))),
+        Box::pin(raw_open(&name, Some(schema::SCHEMA_VERSION + 1))),
         TimeoutFuture::new(2_000),
     )
     .await
