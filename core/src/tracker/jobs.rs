@@ -23,6 +23,12 @@ impl Tracker {
         }
     }
 
+    /// `/api/jobs` got no answer at all (a network error): whether the server has it is not
+    /// known yet (asked again on the next connect), so this time queue and history are read.
+    pub fn jobs_unanswered(&mut self) {
+        self.reconcile_all();
+    }
+
     /// Applies a `/api/jobs` list: pending and running jobs as the queue, finished ones as
     /// their end. Open runs it does not list are read one by one.
     pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
