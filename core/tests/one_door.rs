@@ -39,10 +39,21 @@ fn connecting_asks_what_settles_the_page_and_flushes_the_connection() {
     assert!(batch.fields.contains(&Field::Connection));
 }
 
+/// Connects and answers the connect's queue and history reads from an idle server.
+fn connected_and_idle(p: &mut Pipeline) {
+    let step = p.step(connected(), 0.0);
+    for request in step.requests {
+        if request != Request::ReadFeatures {
+            let reply = FakeServer::new().reply(&request);
+            p.step(Input::Answer { request, reply }, 0.5);
+        }
+    }
+}
+
 #[test]
 fn features_answered_lead_to_a_jobs_read_and_a_404_to_queue_and_history() {
     let mut p = pipeline();
-    p.step(connected(), 0.0);
+    connected_and_idle(&mut p);
     let step = p.step(
         Input::Answer {
             request: Request::ReadFeatures,
@@ -65,7 +76,7 @@ fn features_answered_lead_to_a_jobs_read_and_a_404_to_queue_and_history() {
 #[test]
 fn a_jobs_read_without_any_answer_decides_nothing_about_the_server() {
     let mut p = pipeline();
-    p.step(connected(), 0.0);
+    connected_and_idle(&mut p);
     let step = p.step(
         Input::Answer {
             request: Request::ReadJobs,

@@ -95,7 +95,7 @@ fn settle(p: &mut Pipeline, history_body: &str, now: f64) -> Vec<Request> {
                 Request::ReadJobs => {
                     p.on_jobs(Err(()), now);
                 }
-                Request::ReadGpuSoon => {}
+                Request::ReadGpuSoon | Request::ReadSystemStats => {}
             }
             asked.push(r);
         }

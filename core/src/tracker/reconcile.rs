@@ -30,7 +30,11 @@ pub enum Request {
     /// one at a time is enough.
     ReadHistoryDetails(String),
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
+    /// Only the old `take_requests` returns it; `Pipeline::step` folds it into the tick's
+    /// cadence, which asks [`Request::ReadSystemStats`].
     ReadGpuSoon,
+    /// `GET /api/system_stats` now → `Input::Answer` (made by `Pipeline::step` on a tick).
+    ReadSystemStats,
     /// `GET /api/features` → `Pipeline::on_features`.
     ReadFeatures,
     /// `GET /api/jobs` (newer servers) → `Pipeline::on_jobs`; used instead of queue + history

@@ -66,6 +66,7 @@ impl FakeServer {
             }
             Request::ReadFeatures => "{}".to_owned(),
             Request::ReadJobs | Request::ReadGpuSoon => return Reply::Failed { status: Some(404) },
+            Request::ReadSystemStats => self.system_stats.clone(),
         };
         Reply::Body(body)
     }
