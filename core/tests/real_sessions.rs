@@ -116,6 +116,10 @@ fn check_view(scenario: &str, file: &str) {
         end = f.t_ms;
     }
     settle(&mut p, &body, end + 1000.0);
+    assert!(
+        p.tracker.index_is_consistent(),
+        "{scenario}/{file}: run indexes"
+    );
     for (id, entry) in &entries {
         let run = p
             .tracker

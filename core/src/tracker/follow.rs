@@ -23,7 +23,7 @@ impl Tracker {
 
     /// Whether a run is running now (the VRAM cadence is faster then).
     pub fn is_running(&self) -> bool {
-        self.runs.values().any(|r| r.status == RunStatus::Running)
+        !self.unasked.is_empty()
     }
 
     /// Whether any followed run still needs polling (queue or history).

@@ -66,14 +66,14 @@ impl Tracker {
             .count() as u32;
         let pending = (queued.len() as u32).saturating_sub(running);
         self.queue_listed(running, pending, queued, out);
-        let absent: Vec<String> = self
-            .runs
-            .values()
-            .filter(|r| !r.status.is_terminal() && r.source != RunSource::Seed)
-            .filter(|r| !listed.contains(&r.prompt_id))
-            .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
-            .map(|r| r.prompt_id.clone())
+        let mut absent: Vec<String> = self
+            .open
+            .iter()
+            .filter(|id| !listed.contains(*id))
+            .filter(|id| self.streaming.as_deref() != Some(id.as_str()))
+            .cloned()
             .collect();
+        absent.sort();
         for id in absent {
             self.await_server(&id);
             self.request(Request::ReadHistoryEntry(id));
