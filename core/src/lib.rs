@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod badges;
+pub mod cadence;
 pub mod coalesce;
 pub mod connection;
 pub mod endpoint;
@@ -16,6 +17,8 @@ pub mod follow;
 pub mod format;
 pub mod gpu;
 pub mod history;
+pub mod inflight;
+pub mod input;
 pub mod lifecycle_feed;
 pub mod link;
 pub mod pipeline;

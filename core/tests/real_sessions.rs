@@ -95,7 +95,7 @@ fn settle(p: &mut Pipeline, history_body: &str, now: f64) -> Vec<Request> {
                 Request::ReadJobs => {
                     p.on_jobs(Err(()), now);
                 }
-                Request::ReadGpuSoon => {}
+                Request::ReadGpuSoon | Request::ReadSystemStats => {}
             }
             asked.push(r);
         }
@@ -116,6 +116,10 @@ fn check_view(scenario: &str, file: &str) {
         end = f.t_ms;
     }
     settle(&mut p, &body, end + 1000.0);
+    assert!(
+        p.tracker.index_is_consistent(),
+        "{scenario}/{file}: run indexes"
+    );
     for (id, entry) in &entries {
         let run = p
             .tracker

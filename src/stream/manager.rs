@@ -366,7 +366,9 @@ pub(super) fn carry_out(rc: &Rc<RefCell<Inner>>, requests: Vec<Request>) {
             Request::ReadQueue => follow::request_queue(rc),
             Request::ReadHistoryEntry(id) => follow::request_history_poll(rc, id),
             Request::ReadHistoryDetails(id) => follow::request_details(rc, id),
-            Request::ReadGpuSoon => rc.borrow_mut().housekeeping.stats_soon(),
+            Request::ReadGpuSoon | Request::ReadSystemStats => {
+                rc.borrow_mut().housekeeping.stats_soon()
+            }
             Request::ReadFeatures => follow::request_features(rc),
             Request::ReadJobs => follow::request_jobs(rc),
             Request::ReadHistory { max_items, .. } => follow::request_history_list(rc, max_items),

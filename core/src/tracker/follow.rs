@@ -21,6 +21,11 @@ impl Tracker {
         due.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// Whether a run is running now (the VRAM cadence is faster then).
+    pub fn is_running(&self) -> bool {
+        !self.unasked.is_empty()
+    }
+
     /// Whether any followed run still needs polling (queue or history).
     pub fn is_following(&self) -> bool {
         self.runs

@@ -132,6 +132,10 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        // Answered: a later start may ask about it again if it still looks running.
+        if self.asked.remove(prompt_id) {
+            self.reindex(prompt_id);
+        }
         let followed = self
             .runs
             .get(prompt_id)

@@ -7,6 +7,7 @@ mod change;
 mod follow;
 mod gpu;
 mod history;
+mod index;
 mod jobs;
 mod nodes;
 mod queue;
@@ -21,7 +22,7 @@ use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
@@ -50,8 +51,19 @@ pub struct Tracker {
     pub policy: QueuePolicy,
     /// When each followed run is next due for a history poll (local ms).
     follow_next: HashMap<String, f64>,
-    /// What the shell should ask the server, in order, without duplicates.
+    /// What the shell should ask the server, in order, without duplicates (the set beside it
+    /// makes the check O(1), however many requests wait).
     requests: Vec<Request>,
+    requested: HashSet<Request>,
+    /// See `index.rs`: open runs, running runs not in doubt, ended runs in the order they ended,
+    /// and runs that ended in the last minute.
+    open: HashSet<String>,
+    unasked: HashSet<String>,
+    /// Runs that looked running when another started, whose history entry has been asked for
+    /// and not yet answered.
+    asked: HashSet<String>,
+    ended: VecDeque<String>,
+    recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
     /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
     awaiting: HashMap<String, u64>,
@@ -147,7 +159,11 @@ impl Tracker {
         if open {
             self.await_server(&id);
             self.request(Request::ReadQueue);
+        } else if !self.ended.contains(&id) {
+            self.ended.push_back(id.clone());
         }
+        self.reindex(&id);
+        self.evict();
     }
 
     pub fn record_malformed(&mut self, error: DecodeError, out: &mut Vec<Change>) {
@@ -159,10 +175,12 @@ impl Tracker {
     /// The socket went away: the running run keeps its state (the server may still be working)
     /// but we no longer know which node is current.
     pub fn stream_lost(&mut self, out: &mut Vec<Change>) {
-        for run in self.runs.values_mut() {
-            if run.status == RunStatus::Running {
-                run.stream_lost = true;
-                out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+        for id in &self.open {
+            if let Some(run) = self.runs.get_mut(id) {
+                if run.status == RunStatus::Running {
+                    run.stream_lost = true;
+                    out.push(Change::Field(Field::Run(id.clone())));
+                }
             }
         }
         self.queue.from_http = false;
@@ -221,6 +239,7 @@ impl Tracker {
         {
             run.status = RunStatus::Running;
             run.started_at_ms.get_or_insert(now_ms);
+            self.reindex(prompt_id);
             self.lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
             self.active = Some(prompt_id.to_owned());
             return true;
@@ -265,6 +284,13 @@ impl Tracker {
             }
         }
         run.current_node = None;
+        self.asked.remove(prompt_id);
+        self.reindex(prompt_id);
+        self.index_end(prompt_id, now_ms);
+        let run = match self.runs.get(prompt_id) {
+            Some(run) => run,
+            None => return,
+        };
         let kind = match status {
             RunStatus::Succeeded => LifecycleKind::Succeeded,
             RunStatus::Interrupted => LifecycleKind::Interrupted,
@@ -304,23 +330,6 @@ impl Tracker {
             if !record.is_done() {
                 self.follow_next.insert(prompt_id.to_owned(), now_ms);
             }
-        }
-    }
-
-    pub(super) fn evict(&mut self) {
-        if self.runs.len() <= MAX_RUNS {
-            return;
-        }
-        let mut finished: Vec<(f64, String)> = self
-            .runs
-            .values()
-            .filter(|r| r.status.is_terminal())
-            .map(|r| (r.last_update_ms, r.prompt_id.clone()))
-            .collect();
-        finished.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let excess = self.runs.len() - MAX_RUNS;
-        for (_, id) in finished.into_iter().take(excess) {
-            self.runs.remove(&id);
         }
     }
 }

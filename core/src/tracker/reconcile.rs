@@ -30,7 +30,11 @@ pub enum Request {
     /// one at a time is enough.
     ReadHistoryDetails(String),
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
+    /// Only the old `take_requests` returns it; `Pipeline::step` folds it into the tick's
+    /// cadence, which asks [`Request::ReadSystemStats`].
     ReadGpuSoon,
+    /// `GET /api/system_stats` now → `Input::Answer` (made by `Pipeline::step` on a tick).
+    ReadSystemStats,
     /// `GET /api/features` → `Pipeline::on_features`.
     ReadFeatures,
     /// `GET /api/jobs` (newer servers) → `Pipeline::on_jobs`; used instead of queue + history
@@ -51,7 +55,8 @@ impl Tracker {
             }
             other => other,
         };
-        if !self.requests.contains(&request) {
+        if !self.requested.contains(&request) {
+            self.requested.insert(request.clone());
             self.requests.push(request);
         }
     }
@@ -62,6 +67,7 @@ impl Tracker {
         for id in self.due_history_polls(now_ms) {
             self.request(Request::ReadHistoryEntry(id));
         }
+        self.requested.clear();
         std::mem::take(&mut self.requests)
     }
 
@@ -91,6 +97,7 @@ impl Tracker {
         self.awaiting
             .entry(prompt_id.to_owned())
             .or_insert(generation);
+        self.reindex(prompt_id);
     }
 
     /// Runs whose end is being read from the server.
@@ -102,10 +109,20 @@ impl Tracker {
     /// lists are still with the server and need nothing more.
     pub(super) fn reconcile_with_queue(&mut self, absent: &[String]) {
         let generation = self.queue_generation;
-        self.awaiting.retain(|id, _| !self.queue_ids.contains(id));
+        let listed: Vec<String> = self
+            .awaiting
+            .keys()
+            .filter(|id| self.queue_ids.contains(*id))
+            .cloned()
+            .collect();
+        for id in listed {
+            self.awaiting.remove(&id);
+            self.reindex(&id);
+        }
         for id in absent {
             // Marked before this snapshot: it counts as read after we began to wonder.
             self.awaiting.entry(id.clone()).or_insert(generation - 1);
+            self.reindex(id);
             self.request(Request::ReadHistoryEntry(id.clone()));
         }
     }
@@ -123,6 +140,7 @@ impl Tracker {
         if self.queue_ids.contains(prompt_id) {
             // Still queued or running on the server: the stream or a later read settles it.
             self.awaiting.remove(prompt_id);
+            self.reindex(prompt_id);
             return;
         }
         if self.queue_generation <= marked {
@@ -161,22 +179,18 @@ impl Tracker {
     }
 
     /// Open runs other than `except`, streamed or restored, that the page can no longer follow
-    /// by events: used when a new prompt starts while another still looks running.
+    /// by events: used when a new prompt starts while another still looks running. Runs already
+    /// being asked about are not asked again (their answer is on its way), so a server that
+    /// never answers does not make every later start ask about every run it left open.
     pub(super) fn open_runs_except(&self, except: &str) -> Vec<String> {
-        let mut ids: Vec<&Run> = self
-            .runs
-            .values()
-            .filter(|r| r.status == RunStatus::Running && r.prompt_id != except)
-            .filter(|r| r.source != RunSource::Seed)
-            .collect();
-        ids.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
-        ids.into_iter().map(|r| r.prompt_id.clone()).collect()
+        self.running_unasked_except(except)
     }
 
     /// A prompt started while `previous` still looked running. ComfyUI runs one prompt at a
     /// time, so `previous` ended unseen — or this start is a replay of an older one. Either way
     /// the server says which: nothing is ended here.
     pub(super) fn settle_by_server(&mut self, previous: &str) {
+        self.asked.insert(previous.to_owned());
         self.await_server(previous);
         self.request(Request::ReadQueue);
         self.request(Request::ReadHistoryEntry(previous.to_owned()));

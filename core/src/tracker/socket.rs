@@ -53,14 +53,6 @@ impl Tracker {
         }
     }
 
-    /// Runs the page believes queued or running.
-    fn open_run_count(&self) -> u32 {
-        self.runs
-            .values()
-            .filter(|r| !r.status.is_terminal() && r.source != RunSource::Seed)
-            .count() as u32
-    }
-
     /// `status` says how many prompts are left. When that disagrees with what the page knows
     /// (the queue drained with a run still open, or changed for prompts we were not told
     /// of) the queue is re-read. When it shrank by more runs than the page saw end since the
@@ -80,7 +72,7 @@ impl Tracker {
         self.queue.pending = Some(remaining.saturating_sub(1));
         self.queue.from_http = false;
         out.push(Change::Field(Field::Queue));
-        let open = self.open_run_count();
+        let open = u32::try_from(self.open_run_count()).unwrap_or(u32::MAX);
         let changed_unseen = before != Some(remaining) && open != remaining;
         let shrank_by = self
             .status_remaining

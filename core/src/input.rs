@@ -1,0 +1,71 @@
+//! The one door into the core: everything the shell learns enters as an [`Input`], and the
+//! [`Step`] it gets back says what to ask the server and when to flush.
+//!
+//! The shell performs requests and feeds each answer back as [`Input::Answer`] with the
+//! [`Request`] that asked for it, so the core (not the shell) knows which reads are in flight,
+//! when to ask again and how often to poll. Nothing here does I/O or reads a clock.
+
+use crate::connection::EndpointKind;
+use crate::follow::QueuePolicy;
+use crate::protocol::http::HistoryEntry;
+use crate::run::Run;
+use crate::tracker::Request;
+
+/// Something the shell learned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input<'a> {
+    /// A text frame from the socket (or a recording).
+    Text(&'a str),
+    /// A binary frame (previews).
+    Binary(&'a [u8]),
+    /// The socket opened, first time or again.
+    Connected { endpoint: EndpointKind },
+    /// The socket closed.
+    Lost,
+    /// The server answered `request` (or it failed).
+    Answer { request: Request, reply: Reply },
+    /// Runs loaded from the store after a reload, so the stream continues them.
+    Restore(Vec<Run>),
+    /// History entries the store lacks (the start-up backfill, already filtered by the store):
+    /// each settles the run it names or adds one never seen.
+    HistoryEntries(Vec<HistoryEntry>),
+    /// The shell's 1 s tick; `hidden` when the page is not visible (no VRAM polls then).
+    Tick { hidden: bool },
+    /// The follow policy changed (applies to runs followed from now on).
+    Policy(QueuePolicy),
+}
+
+/// What the server said to one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// The response body (HTTP 2xx).
+    Body(String),
+    /// For [`Request::ReadHistory`] only: the entries of the answer that the page should apply,
+    /// already filtered by the store (runs it has are left out, as the backfill does). Without a
+    /// store, answer with [`Reply::Body`] and the core keeps the entries of runs it does not
+    /// know or has not settled.
+    Entries(Vec<HistoryEntry>),
+    /// The request failed: the HTTP status when the server answered, `None` when it did not
+    /// (network error, unreadable body).
+    Failed { status: Option<u16> },
+}
+
+impl Reply {
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Reply::Body(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// What the shell must do after one input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Step {
+    /// Requests to perform now, each answered through [`Input::Answer`]: already
+    /// de-duplicated and single-flighted (never two of a kind in flight).
+    pub requests: Vec<Request>,
+    /// Arm one timer for this time (local epoch ms) and then call `Pipeline::take`; a time at or
+    /// before now means flush now. `None`: nothing is pending.
+    pub flush_at: Option<f64>,
+}
