@@ -26,9 +26,12 @@ pub enum Input<'a> {
     Answer { request: Request, reply: Reply },
     /// Runs loaded from the store after a reload, so the stream continues them.
     Restore(Vec<Run>),
-    /// History entries the store lacks (the start-up backfill, already filtered by the store):
-    /// each settles the run it names or adds one never seen.
-    HistoryEntries(Vec<HistoryEntry>),
+    /// The start-up backfill, read once the store is ready: a history list and which of its
+    /// prompts the store already holds (see [`Reply::History`]).
+    HistoryEntries {
+        entries: Vec<HistoryEntry>,
+        stored: Vec<String>,
+    },
     /// The shell's 1 s tick; `hidden` when the page is not visible (no VRAM polls then).
     Tick { hidden: bool },
     /// The follow policy changed (applies to runs followed from now on).
@@ -40,11 +43,15 @@ pub enum Input<'a> {
 pub enum Reply {
     /// The response body (HTTP 2xx).
     Body(String),
-    /// For [`Request::ReadHistory`] only: the entries of the answer that the page should apply,
-    /// already filtered by the store (runs it has are left out, as the backfill does). Without a
-    /// store, answer with [`Reply::Body`] and the core keeps the entries of runs it does not
-    /// know or has not settled.
-    Entries(Vec<HistoryEntry>),
+    /// For [`Request::ReadHistory`] only: the decoded list and the prompt ids of it that the
+    /// page's store already holds. An entry settles a run the page has open whatever the store
+    /// holds; it adds a run the page does not know only when the store lacks it, so nothing is
+    /// stored twice and nothing that ended long ago is announced again. Without a store, answer
+    /// with [`Reply::Body`] (nothing is held).
+    History {
+        entries: Vec<HistoryEntry>,
+        stored: Vec<String>,
+    },
     /// The request failed: the HTTP status when the server answered, `None` when it did not
     /// (network error, unreadable body).
     Failed { status: Option<u16> },

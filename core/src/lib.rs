@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod refusal;
 pub mod run;
 pub mod run_end;
+pub mod series_book;
 pub mod server_watch;
 pub mod trace;
 pub mod tracker;

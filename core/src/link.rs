@@ -87,7 +87,8 @@ impl Link {
         self.watch.is_watching()
     }
 
-    fn is_current(&self, generation: u64) -> bool {
+    /// Events of this socket still count (it was not replaced, nothing stopped).
+    pub fn is_current(&self, generation: u64) -> bool {
         !self.stopped && generation == self.generation
     }
 
@@ -103,6 +104,7 @@ impl Link {
         self.backoff.retry();
         self.watch.end();
         self.telemetry_failed = false;
+        self.info.attempt = 0;
         self.info.refused = None;
         self.info.watch_probes = None;
         self.open()
@@ -224,7 +226,8 @@ impl Link {
                 self.info.state = ConnectionState::Offline;
                 self.info.attempt = self.backoff.attempt();
                 self.info.retry_delay_ms = None;
-                self.watch_step(self.watch_begin(now_ms))
+                let step = self.watch_begin(now_ms);
+                self.watch_step(step)
             }
         }
     }
@@ -245,6 +248,7 @@ impl Link {
             WatchStep::Reconnect => {
                 // The server answers again: a fresh set of quick attempts.
                 self.backoff.retry();
+                self.info.attempt = 0;
                 self.open()
             }
             WatchStep::Idle => Vec::new(),
@@ -265,7 +269,8 @@ impl Link {
                     vec![LinkAction::ProbeAlive]
                 } else {
                     // Early: keep waiting for the probe time.
-                    self.watch_step(self.watch.begin(now_ms))
+                    let step = self.watch.begin(now_ms);
+                    self.watch_step(step)
                 }
             }
             Waiting::Nothing => Vec::new(),

@@ -6,6 +6,8 @@
 //! methods below are kept until the shell has switched to it.
 
 use crate::cadence::Cadence;
+use crate::history::series::RunSeries;
+use crate::series_book::SeriesBook;
 use crate::coalesce::{Batch, Coalescer};
 use crate::connection::EndpointKind;
 use crate::event_log::EventLog;
@@ -33,6 +35,8 @@ pub struct Pipeline {
     inflight: InFlight,
     /// When the tick reads VRAM and the queue.
     cadence: Cadence,
+    /// Each watched run's chart series.
+    series: SeriesBook,
 }
 
 impl Pipeline {
@@ -45,6 +49,7 @@ impl Pipeline {
             endpoint: None,
             inflight: InFlight::default(),
             cadence: Cadence::default(),
+            series: SeriesBook::default(),
         }
     }
 
@@ -77,8 +82,8 @@ impl Pipeline {
             Input::Restore(runs) => {
                 self.restore(runs, now_ms);
             }
-            Input::HistoryEntries(entries) => {
-                self.on_history_entries(&entries, now_ms);
+            Input::HistoryEntries { entries, stored } => {
+                self.apply_history_list(entries, &stored, now_ms);
             }
             Input::Tick { hidden } => extra.extend(self.tick(hidden, now_ms)),
             Input::Policy(policy) => self.tracker.policy = policy.sanitized(),
@@ -139,20 +144,10 @@ impl Pipeline {
             }
             (Request::ReadHistory { .. }, Reply::Body(body)) => {
                 let entries = decode_history(&body).unwrap_or_default();
-                // Without a store: the entries of runs the page does not know, or knows but
-                // has not settled.
-                let wanted: Vec<HistoryEntry> = entries
-                    .into_iter()
-                    .filter(|e| {
-                        self.tracker
-                            .run(&e.prompt_id)
-                            .is_none_or(|r| !r.status.is_settled())
-                    })
-                    .collect();
-                self.on_history_entries(&wanted, now_ms);
+                self.apply_history_list(entries, &[], now_ms);
             }
-            (Request::ReadHistory { .. }, Reply::Entries(entries)) => {
-                self.on_history_entries(&entries, now_ms);
+            (Request::ReadHistory { .. }, Reply::History { entries, stored }) => {
+                self.apply_history_list(entries, &stored, now_ms);
             }
             (Request::ReadHistoryEntry(id), reply) => {
                 self.on_history_entry(&id, reply.body().ok_or(()), now_ms);
@@ -179,6 +174,20 @@ impl Pipeline {
             // Failed reads change nothing: whatever made the page ask asks again.
             _ => {}
         }
+    }
+
+    /// A history list: every entry settles the run it names when the page has it open, and
+    /// adds a run the page does not know unless the store already holds it (`stored`).
+    fn apply_history_list(&mut self, entries: Vec<HistoryEntry>, stored: &[String], now_ms: f64) {
+        let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let wanted: Vec<HistoryEntry> = entries
+            .into_iter()
+            .filter(|e| match self.tracker.run(&e.prompt_id) {
+                Some(run) => !run.status.is_settled(),
+                None => !stored.contains(e.prompt_id.as_str()),
+            })
+            .collect();
+        self.on_history_entries(&wanted, now_ms);
     }
 
     /// The tracker, read only: the shell reads runs, queue, GPU and counters from it.
@@ -377,8 +386,21 @@ impl Pipeline {
         self.buffer.poll(now_ms)
     }
 
-    pub fn take(&mut self) -> UpdateBatch {
-        self.buffer.take()
+    /// The pending batch, for the sinks; the runs it changed are sampled for their charts.
+    pub fn take(&mut self, now_ms: f64) -> UpdateBatch {
+        let batch = self.buffer.take();
+        self.series.sample(&self.tracker, &batch, now_ms);
+        batch
+    }
+
+    /// A run's chart series, when the page watched it run.
+    pub fn series(&self, prompt_id: &str) -> Option<&RunSeries> {
+        self.series.get(prompt_id)
+    }
+
+    /// The event log (read only).
+    pub fn log(&self) -> &EventLog {
+        &self.log
     }
 
     /// Followed runs whose history poll is due now (see [`Tracker::due_history_polls`]).

@@ -35,7 +35,7 @@ fn connecting_asks_what_settles_the_page_and_flushes_the_connection() {
         .any(|r| matches!(r, Request::ReadHistory { .. })));
     assert_eq!(step.flush_at, Some(1200.0), "one window after the change");
     assert_eq!(p.endpoint(), Some(EndpointKind::Ws));
-    let batch = p.take();
+    let batch = p.take(1200.0);
     assert!(batch.fields.contains(&Field::Connection));
 }
 
@@ -110,8 +110,44 @@ fn a_recorded_run_through_the_door_ends_as_its_history_says() {
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(run.nodes_done(), 3);
     assert!(last > 0.0);
-    let batch = p.take();
+    let batch = p.take(last + 200.0);
     assert!(batch.events.iter().any(|e| e.kind.is_end()));
+}
+
+#[test]
+fn a_history_list_adds_only_what_the_store_lacks_but_settles_what_is_open() {
+    let entries = common::history("history_prompt_success.json");
+    let id = entries[0].prompt_id.clone();
+    // Held by the store and unknown to the page: not added again.
+    let mut p = pipeline();
+    p.step(
+        Input::HistoryEntries {
+            entries: entries.clone(),
+            stored: vec![id.clone()],
+        },
+        5.0,
+    );
+    assert!(p.tracker().run(&id).is_none());
+    // Held by the store but open on the page (restored as running): settled by the entry.
+    let mut open = telemetry_core::run::Run::new(
+        "http://127.0.0.1:8188",
+        &id,
+        telemetry_core::run::RunSource::Stream,
+        1.0,
+    );
+    open.status = RunStatus::Running;
+    p.step(Input::Restore(vec![open]), 6.0);
+    p.step(
+        Input::HistoryEntries {
+            entries,
+            stored: vec![id.clone()],
+        },
+        7.0,
+    );
+    assert_eq!(
+        p.tracker().run(&id).map(|r| r.status),
+        Some(RunStatus::Succeeded)
+    );
 }
 
 #[test]
@@ -119,7 +155,13 @@ fn restore_and_backfill_enter_through_the_door() {
     let mut p = pipeline();
     let entries = common::history("history_prompt_success.json");
     let id = entries[0].prompt_id.clone();
-    let step = p.step(Input::HistoryEntries(entries), 5.0);
+    let step = p.step(
+        Input::HistoryEntries {
+            entries: entries.clone(),
+            stored: Vec::new(),
+        },
+        5.0,
+    );
     assert_eq!(
         p.tracker().run(&id).map(|r| r.status),
         Some(RunStatus::Succeeded)

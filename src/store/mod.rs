@@ -8,8 +8,10 @@ mod estimate;
 mod migrate;
 mod open;
 mod plan;
+mod put_merged;
 mod run_store;
 pub mod schema;
+pub mod sink;
 mod writer;
 
 pub use error::{classify, StoreError};

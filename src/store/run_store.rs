@@ -96,7 +96,7 @@ pub(crate) async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
     }
 }
 
-async fn write_error(e: StoreError) -> StoreError {
+pub(super) async fn write_error(e: StoreError) -> StoreError {
     match &e {
         StoreError::Failed(s)
             if (s.contains("AbortError") || s.contains("aborted"))
@@ -147,7 +147,7 @@ impl RunStore {
         self.inner.conn.borrow().clone().ok_or_else(closed)
     }
 
-    fn transaction(
+    pub(super) fn transaction(
         &self,
         mode: TransactionMode,
     ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {

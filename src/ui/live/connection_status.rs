@@ -1,4 +1,4 @@
-use super::use_ticking_now;
+use crate::state::use_ticking_now;
 use crate::state::{use_live, use_stream};
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};

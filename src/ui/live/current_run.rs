@@ -1,4 +1,4 @@
-use super::use_ticking_now;
+use crate::state::use_ticking_now;
 use crate::state::use_live;
 use crate::ui::components::RunError;
 use leptos::prelude::*;
