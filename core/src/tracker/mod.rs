@@ -72,8 +72,11 @@ pub struct Tracker {
     queue_ids: HashSet<String>,
     /// Sequence number of the last lifecycle event.
     lifecycle_seq: u64,
-    /// Runs that ended (by any source) since the last `status` frame: when the queue shrinks by
-    /// more than this, prompts ended that the page never saw, and the history says which.
+    /// Runs whose end arrived on the socket since the last `status` frame: when the queue
+    /// shrinks by more than this, prompts ended that the page never saw, and the history says
+    /// which. Ends learned from the server's answers do not count: they arrive late, and
+    /// crediting one to a later shrink hid the prompt that really caused it (bursts of cached
+    /// prompts on stock ComfyUI went missing that way).
     ends_since_status: u32,
     /// `queue_remaining` of the last `status` frame (queue reads never change it: a read
     /// between two frames must not hide that the queue shrank).
@@ -305,7 +308,6 @@ impl Tracker {
         // poll): its history entry names the workflow and counts its nodes.
         let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
         self.lifecycle(out, prompt_id, kind, now_ms);
-        self.ends_since_status = self.ends_since_status.saturating_add(1);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
         if unnamed {
             self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
