@@ -122,6 +122,29 @@ impl Tracker {
         }
     }
 
+    /// A run that ended on the stream knowing less than the server's history holds is read
+    /// from it once: its prompt was never seen (no workflow, no node count), it succeeded with
+    /// prompt nodes not done (frames lost to a reload's catch-up or a dropped message; a
+    /// successful prompt ran or cached every node it needed, and the entry says which), or it
+    /// has only one of the server's two timestamps (its duration would be a receive-time
+    /// guess). The answer fills the gaps through [`Tracker::apply_history`].
+    pub(super) fn ask_details_if_poorer(&mut self, prompt_id: &str) {
+        let Some(run) = self.runs.get(prompt_id) else {
+            return;
+        };
+        if !run.status.is_settled() || run.source != RunSource::Stream {
+            return;
+        }
+        let unnamed = run.node_total.is_none();
+        let nodes_short = run.status == RunStatus::Succeeded
+            && run.node_total.is_some_and(|t| run.nodes_done() < t);
+        let one_stamp = run.server_started_ms.is_some() != run.server_ended_ms.is_some();
+        if (unnamed || nodes_short || one_stamp) && self.details_asked.insert(prompt_id.to_owned())
+        {
+            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
+        }
+    }
+
     /// The answer to one `/api/history/{id}` read: the entry, `Ok(None)` (no such entry) or
     /// `Err(())` (the request failed). Followed runs count it as a poll of their policy; other
     /// runs are settled by it, or lost when the server knows them no more.

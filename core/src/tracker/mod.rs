@@ -62,6 +62,8 @@ pub struct Tracker {
     /// Runs that looked running when another started, whose history entry has been asked for
     /// and not yet answered.
     asked: HashSet<String>,
+    /// Ended runs whose history entry was read for what the stream missed (once each).
+    details_asked: HashSet<String>,
     ended: VecDeque<String>,
     recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
@@ -162,8 +164,11 @@ impl Tracker {
         if open {
             self.await_server(&id);
             self.request(Request::ReadQueue);
-        } else if !self.ended.contains(&id) {
-            self.ended.push_back(id.clone());
+        } else {
+            if !self.ended.contains(&id) {
+                self.ended.push_back(id.clone());
+            }
+            self.ask_details_if_poorer(&id);
         }
         self.reindex(&id);
         self.evict();
@@ -303,15 +308,9 @@ impl Tracker {
             },
             _ => LifecycleKind::Lost,
         };
-        let lost = kind == LifecycleKind::Lost;
-        // Ended on the stream without its prompt having been seen (too short for a queue
-        // poll): its history entry names the workflow and counts its nodes.
-        let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
         self.lifecycle(out, prompt_id, kind, now_ms);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
-        if unnamed {
-            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
-        }
+        self.ask_details_if_poorer(prompt_id);
         if self.active.as_deref() == Some(prompt_id) {
             self.active = None;
         }
