@@ -9,10 +9,7 @@ impl Tracker {
     /// outputs, server timestamps); for one we never saw it rebuilds the run.
     pub fn apply_history(&mut self, entry: &HistoryEntry, now_ms: f64, out: &mut Vec<Change>) {
         let (run, created) = self.touch(&entry.prompt_id, RunSource::History, now_ms);
-        let saw_end = !created
-            && run.source == RunSource::Stream
-            && run.status.is_terminal()
-            && run.status != RunStatus::Unknown;
+        let saw_end = !created && run.source == RunSource::Stream && run.status.is_settled();
         if !saw_end {
             run.reconstructed = true;
         }
@@ -110,7 +107,7 @@ impl Tracker {
         let server_end = self.runs.get(&id).and_then(|r| r.server_ended_ms);
         let already = self.runs.get(&id).map(|r| r.status);
         match already {
-            Some(s) if s.is_terminal() && s != RunStatus::Unknown => {}
+            Some(s) if s.is_settled() => {}
             _ => {
                 if created {
                     if let Some(run) = self.runs.get_mut(&id) {
@@ -165,6 +162,21 @@ impl Tracker {
             .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
             || self.follow_next.contains_key(prompt_id);
         if followed {
+            if matches!(result, Ok(None)) && self.awaiting.contains_key(prompt_id) {
+                // Followed, and open when the connection dropped: after a reconnect the same
+                // rule as for any run applies (lost when neither the queue nor the history of
+                // the server we reconnected to knows it), not the follow policy's patience.
+                self.history_entry_missing(prompt_id, now_ms, out);
+                if let Some(run) = self.runs.get_mut(prompt_id) {
+                    if run.status == RunStatus::Lost {
+                        if let Some(f) = run.follow.as_mut() {
+                            f.exit.get_or_insert(crate::follow::ExitReason::Unknown);
+                        }
+                        self.follow_next.remove(prompt_id);
+                        return;
+                    }
+                }
+            }
             self.apply_history_poll(prompt_id, result, now_ms, out);
             return;
         }

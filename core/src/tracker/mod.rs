@@ -62,6 +62,8 @@ pub struct Tracker {
     /// Runs that looked running when another started, whose history entry has been asked for
     /// and not yet answered.
     asked: HashSet<String>,
+    /// The socket dropped: the next connect settles every open run by asking the server.
+    reconnecting: bool,
     /// Ended runs whose history entry was read for what the stream missed (once each).
     details_asked: HashSet<String>,
     ended: VecDeque<String>,
@@ -193,6 +195,7 @@ impl Tracker {
         }
         self.queue.from_http = false;
         self.streaming = None;
+        self.reconnecting = true;
         out.push(Change::Field(Field::Queue));
     }
 
@@ -273,7 +276,7 @@ impl Tracker {
             return;
         }
         run.status = status;
-        if status != RunStatus::Unknown {
+        if !matches!(status, RunStatus::Unknown | RunStatus::Lost) {
             run.lost_reason = None;
         }
         run.ended_at_ms = Some(now_ms);
@@ -282,7 +285,9 @@ impl Tracker {
         }
         let node_status = match status {
             RunStatus::Succeeded => NodeStatus::Finished,
-            RunStatus::Interrupted | RunStatus::Cancelled => NodeStatus::Interrupted,
+            RunStatus::Interrupted | RunStatus::Cancelled | RunStatus::Lost => {
+                NodeStatus::Interrupted
+            }
             _ => NodeStatus::Failed,
         };
         for node in run.nodes.iter_mut() {

@@ -84,6 +84,15 @@ impl Tracker {
     /// The socket (re)connected: whatever ran meanwhile is read from the server. Open runs are
     /// settled by the queue and history answers.
     pub fn connected(&mut self, out: &mut Vec<Change>) {
+        if std::mem::take(&mut self.reconnecting) {
+            // What was open when the connection dropped may have gone with its server: each
+            // open run is settled by the server the page reconnected to, and ends `lost` only
+            // when neither its queue nor its history knows it.
+            let open: Vec<String> = self.open.iter().cloned().collect();
+            for id in open {
+                self.await_server(&id);
+            }
+        }
         if self.features.jobs.is_none() {
             self.request(Request::ReadFeatures);
         }
@@ -175,7 +184,7 @@ impl Tracker {
         if run.status == RunStatus::Queued {
             run.status = RunStatus::Running;
         }
-        self.finish(prompt_id, RunStatus::Unknown, None, now_ms, out);
+        self.finish(prompt_id, RunStatus::Lost, None, now_ms, out);
     }
 
     /// Open runs other than `except`, streamed or restored, that the page can no longer follow
