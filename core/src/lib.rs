@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod protocol;
 pub mod run;
 pub mod run_end;
+pub mod series_book;
 pub mod server_watch;
 pub mod trace;
 pub mod tracker;
