@@ -164,3 +164,25 @@ fn a_flood_of_events_asks_for_an_immediate_flush() {
     }
     assert_eq!(flush_at, Some(10.0));
 }
+
+#[test]
+fn a_recording_played_as_the_demo_asks_nothing_of_the_real_server() {
+    let mut p = pipeline();
+    let step = p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Demo,
+        },
+        0.0,
+    );
+    assert!(step.requests.is_empty());
+    for f in frames("e_queue3", "ws_submitter") {
+        if let Payload::Text(t) = &f.payload {
+            assert!(p.step(Input::Text(t), f.t_ms).requests.is_empty());
+        }
+    }
+    assert!(p
+        .step(Input::Tick { hidden: false }, 1e12)
+        .requests
+        .is_empty());
+    assert!(p.tracker().run_count() >= 3, "the recording still plays");
+}

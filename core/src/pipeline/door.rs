@@ -41,6 +41,14 @@ impl Pipeline {
             Input::Tick { hidden } => extra.extend(self.tick(hidden, now_ms)),
             Input::Policy(policy) => self.tracker.policy = policy.sanitized(),
         }
+        if self.endpoint == Some(EndpointKind::Demo) {
+            // Playing a recording: nothing may be asked of the page's real server.
+            self.tracker.take_requests(now_ms);
+            return Step {
+                requests: Vec::new(),
+                flush_at: self.flush_at(now_ms),
+            };
+        }
         let mut requests = extra;
         let cleared = requests.len();
         // The tracker's outbox holds each request once; only a remembered one may repeat it.
@@ -60,6 +68,8 @@ impl Pipeline {
     /// The 1 s tick: VRAM and queue polls by the cadence, the follow policy's time limits.
     /// Returns the system stats read when one is due.
     fn tick(&mut self, hidden: bool, now_ms: f64) -> Option<Request> {
+        // A recording plays: no VRAM reads of the real server.
+        let hidden = hidden || self.endpoint == Some(EndpointKind::Demo);
         let active = self.tracker.is_running();
         let busy = self.inflight.is_busy(&Request::ReadSystemStats, now_ms);
         let stats = self
@@ -137,6 +147,11 @@ impl Pipeline {
             // Failed reads change nothing: whatever made the page ask asks again.
             _ => {}
         }
+    }
+
+    /// The event log, read only.
+    pub fn log(&self) -> &EventLog {
+        &self.log
     }
 
     /// The tracker, read only: the shell reads runs, queue, GPU and counters from it.
