@@ -7,6 +7,7 @@
 
 use crate::connection::EndpointKind;
 use crate::follow::QueuePolicy;
+use crate::history::series::RunSeries;
 use crate::protocol::http::HistoryEntry;
 use crate::run::Run;
 use crate::tracker::Request;
@@ -26,6 +27,9 @@ pub enum Input<'a> {
     Answer { request: Request, reply: Reply },
     /// Runs loaded from the store after a reload, so the stream continues them.
     Restore(Vec<Run>),
+    /// Run series loaded from the store with the runs (after [`Input::Restore`]): an open run's
+    /// chart continues where it was.
+    RestoreSeries(Vec<RunSeries>),
     /// History entries the store lacks (the start-up backfill, already filtered by the store):
     /// each settles the run it names or adds one never seen.
     HistoryEntries(Vec<HistoryEntry>),

@@ -77,6 +77,39 @@ impl SeriesBook {
         changed
     }
 
+    /// Series loaded from the store after a reload: a run that is still open continues the
+    /// chart it had (the samples taken since the reload are appended to it, on its time axis),
+    /// so a chart only gains samples. Stored series of runs this book does not know yet are
+    /// kept as they are.
+    pub fn restore(&mut self, stored: RunSeries, tracker: &Tracker) {
+        let id = stored.prompt_id.clone();
+        let merged = match self.series.remove(&id) {
+            Some(live) if stored.start_ms <= live.start_ms => {
+                let mut merged = stored;
+                let shift = live.start_ms - merged.start_ms;
+                let after = merged.span_ms();
+                for mut sample in live.samples {
+                    sample.t_ms += shift;
+                    if sample.t_ms >= after {
+                        merged.push(sample);
+                    }
+                }
+                merged.mem_total_mb = live.mem_total_mb.or(merged.mem_total_mb);
+                merged
+            }
+            Some(live) => live,
+            None => {
+                self.order.push_back(id.clone());
+                stored
+            }
+        };
+        if tracker.run(&id).is_some_and(|r| r.status.is_terminal()) {
+            self.closed.insert(id.clone());
+        }
+        self.series.insert(id, merged);
+        self.evict();
+    }
+
     /// The series of one run, when it has one.
     pub fn get(&self, prompt_id: &str) -> Option<&RunSeries> {
         self.series.get(prompt_id)

@@ -113,3 +113,35 @@ fn series_memory_is_bounded_and_open_runs_keep_theirs() {
     );
     assert!(p.series(&format!("r{}", n - 2)).is_some());
 }
+
+#[test]
+fn a_reload_mid_run_continues_the_stored_chart() {
+    let all = frames("a_success", "ws_submitter");
+    let cut = all.len() / 2;
+    let mut before = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    play(&mut before, &all[..cut]);
+    let id = run_id(&before, |r| r.status == RunStatus::Running);
+    let stored_run = before.tracker().run(&id).expect("running").clone();
+    let stored = before
+        .series(&id)
+        .expect("sampled before the reload")
+        .clone();
+    assert!(stored.samples.len() >= 2);
+
+    let mut after = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    after.step(Input::Restore(vec![stored_run]), all[cut].t_ms);
+    after.step(Input::RestoreSeries(vec![stored.clone()]), all[cut].t_ms);
+    play(&mut after, &all[cut..]);
+    let series = after.series(&id).expect("continued");
+    assert_eq!(series.start_ms, stored.start_ms);
+    assert_eq!(
+        &series.samples[..stored.samples.len() - 1],
+        &stored.samples[..stored.samples.len() - 1]
+    );
+    assert!(
+        series.samples.len() > stored.samples.len(),
+        "gained samples"
+    );
+    assert!(series.samples.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+    assert_eq!(series.latest().and_then(|s| s.progress), Some(1.0));
+}

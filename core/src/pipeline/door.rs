@@ -35,6 +35,11 @@ impl Pipeline {
             Input::Restore(runs) => {
                 self.restore(runs, now_ms);
             }
+            Input::RestoreSeries(series) => {
+                for one in series {
+                    self.series.restore(one, &self.tracker);
+                }
+            }
             Input::HistoryEntries(entries) => {
                 self.on_history_entries(&entries, now_ms);
             }
