@@ -4,6 +4,20 @@
 //! The shell performs requests and feeds each answer back as [`Input::Answer`] with the
 //! [`Request`] that asked for it, so the core (not the shell) knows which reads are in flight,
 //! when to ask again and how often to poll. Nothing here does I/O or reads a clock.
+//!
+//! The shell's driver, the only caller of the pipeline:
+//! ```text
+//! feed(input):  step = pipeline.step(input, now)
+//!               arm one flush timer for step.flush_at (at or before now: flush now)
+//!               for request in step.requests: perform it; later feed(Answer { request, reply })
+//! flush:        batch = pipeline.take(); publish the fields and events it names, reading
+//!               runs from pipeline.tracker() and each changed run's chart from
+//!               pipeline.series(id)
+//! ```
+//! Frames, `Connected`/`Lost` (socket), `Tick` (1 s, with `document.hidden`), `Restore` then
+//! `RestoreSeries` (boot, from the store), `HistoryEntries` (the boot backfill), `Policy`
+//! (settings) are the other inputs. A recording played as the demo connects with
+//! `EndpointKind::Demo`: the core then asks nothing of the real server.
 
 use crate::connection::EndpointKind;
 use crate::follow::QueuePolicy;
