@@ -148,3 +148,10 @@ fn a_burst_is_listed_in_full_when_each_answer_arrives_after_the_next_prompt_was_
 fn a_long_burst_is_listed_in_full() {
     check_burst(120, 2);
 }
+
+#[test]
+fn a_burst_is_listed_in_full_when_the_server_answers_slowly() {
+    // Ten, then twenty-five prompts end while one history read is on its way.
+    check_burst(120, 30);
+    check_burst(120, 75);
+}
