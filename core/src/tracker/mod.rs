@@ -26,6 +26,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
+/// How many of the latest ends `current_run` compares when nothing runs.
+const RECENT_ENDS_SHOWN: usize = 32;
 
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
@@ -130,22 +132,36 @@ impl Tracker {
         if let Some(run) = self.active_run() {
             return Some(run);
         }
+        // Running and not in doubt (a run that looked running when another started is being
+        // asked about: it is not what runs now). Walks the few such runs, not every run.
         if let Some(run) = self
-            .runs
-            .values()
-            .filter(|r| r.status == RunStatus::Running)
+            .unasked
+            .iter()
+            .filter_map(|id| self.runs.get(id))
             .max_by(|a, b| a.last_update_ms.total_cmp(&b.last_update_ms))
         {
             return Some(run);
         }
-        self.runs
-            .values()
-            .filter(|r| r.status != RunStatus::Queued)
-            .max_by(|a, b| {
-                a.last_update_ms
-                    .total_cmp(&b.last_update_ms)
-                    .then_with(|| a.number.cmp(&b.number))
-            })
+        let latest = |a: &&Run, b: &&Run| {
+            a.last_update_ms
+                .total_cmp(&b.last_update_ms)
+                .then_with(|| a.number.cmp(&b.number))
+        };
+        // The run that ended last: among the latest ends, not among every run kept.
+        let recent = self
+            .ended
+            .iter()
+            .rev()
+            .take(RECENT_ENDS_SHOWN)
+            .filter_map(|id| self.runs.get(id))
+            .filter(|r| r.status.is_terminal())
+            .max_by(latest);
+        recent.or_else(|| {
+            self.runs
+                .values()
+                .filter(|r| r.status != RunStatus::Queued)
+                .max_by(latest)
+        })
     }
 
     /// Puts a run back, for example one loaded from the store after a reload, so that the
