@@ -13,7 +13,7 @@
 //! A request unanswered for [`STALE_MS`] no longer blocks its kind: a hung fetch must not
 //! silence the page for good.
 
-use crate::tracker::Request;
+use crate::tracker::{Request, HISTORY_PAGE};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// After this long without an answer a request is presumed lost.
@@ -141,8 +141,9 @@ impl InFlight {
     }
 }
 
-/// Two asks of one kind made while it was in flight: one request that answers both (the larger
-/// history page).
+/// Two asks of one kind made while it was in flight: one request that answers both. History
+/// pages add up (each ask sized its page to the prompts it missed, and those add up while a
+/// read is on its way) up to [`HISTORY_PAGE`], and never shrink below the larger ask.
 fn merged(previous: Option<Request>, request: Request) -> Request {
     match (previous, request) {
         (
@@ -155,7 +156,7 @@ fn merged(previous: Option<Request>, request: Request) -> Request {
                 offset: None,
             },
         ) => Request::ReadHistory {
-            max_items: a.max(b),
+            max_items: a.max(b).max(a.saturating_add(b).min(HISTORY_PAGE)),
             offset: None,
         },
         (_, request) => request,
@@ -197,6 +198,20 @@ mod tests {
         assert_eq!(f.ask(history(200), 1.0), None);
         assert_eq!(f.ask(history(64), 2.0), None);
         assert_eq!(f.answered(&history(64), 3.0), Some(history(200)));
+    }
+
+    #[test]
+    fn small_history_pages_asked_meanwhile_add_up_to_the_page() {
+        let mut f = InFlight::default();
+        assert!(f.ask(history(10), 0.0).is_some());
+        for t in 1..=3 {
+            assert_eq!(f.ask(history(10), t as f64), None);
+        }
+        assert_eq!(f.answered(&history(10), 4.0), Some(history(30)));
+        for t in 5..=20 {
+            assert_eq!(f.ask(history(10), t as f64), None);
+        }
+        assert_eq!(f.answered(&history(30), 21.0), Some(history(HISTORY_PAGE)));
     }
 
     #[test]

@@ -4,9 +4,24 @@
 //! The shell performs requests and feeds each answer back as [`Input::Answer`] with the
 //! [`Request`] that asked for it, so the core (not the shell) knows which reads are in flight,
 //! when to ask again and how often to poll. Nothing here does I/O or reads a clock.
+//!
+//! The shell's driver, the only caller of the pipeline:
+//! ```text
+//! feed(input):  step = pipeline.step(input, now)
+//!               arm one flush timer for step.flush_at (at or before now: flush now)
+//!               for request in step.requests: perform it; later feed(Answer { request, reply })
+//! flush:        batch = pipeline.take(); publish the fields and events it names, reading
+//!               runs from pipeline.tracker() and each changed run's chart from
+//!               pipeline.series(id)
+//! ```
+//! Frames, `Connected`/`Lost` (socket), `Tick` (1 s, with `document.hidden`), `Restore` then
+//! `RestoreSeries` (boot, from the store), `HistoryEntries` (the boot backfill), `Policy`
+//! (settings) are the other inputs. A recording played as the demo connects with
+//! `EndpointKind::Demo`: the core then asks nothing of the real server.
 
 use crate::connection::EndpointKind;
 use crate::follow::QueuePolicy;
+use crate::history::series::RunSeries;
 use crate::protocol::http::HistoryEntry;
 use crate::run::Run;
 use crate::tracker::Request;
@@ -26,6 +41,9 @@ pub enum Input<'a> {
     Answer { request: Request, reply: Reply },
     /// Runs loaded from the store after a reload, so the stream continues them.
     Restore(Vec<Run>),
+    /// Run series loaded from the store with the runs (after [`Input::Restore`]): an open run's
+    /// chart continues where it was.
+    RestoreSeries(Vec<RunSeries>),
     /// The start-up backfill, read once the store is ready: a history list and which of its
     /// prompts the store already holds (see [`Reply::History`]).
     HistoryEntries {

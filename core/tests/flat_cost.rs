@@ -58,7 +58,7 @@ fn play_loop(
             p.on_text(&frame, *t);
             asked += p.take_requests(*t).len();
             if (*t as u64) % 200 == 0 {
-                p.take(*t);
+                p.take();
             }
         }
     }

@@ -35,7 +35,7 @@ fn connecting_asks_what_settles_the_page_and_flushes_the_connection() {
         .any(|r| matches!(r, Request::ReadHistory { .. })));
     assert_eq!(step.flush_at, Some(1200.0), "one window after the change");
     assert_eq!(p.endpoint(), Some(EndpointKind::Ws));
-    let batch = p.take(1200.0);
+    let batch = p.take();
     assert!(batch.fields.contains(&Field::Connection));
 }
 
@@ -110,7 +110,7 @@ fn a_recorded_run_through_the_door_ends_as_its_history_says() {
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(run.nodes_done(), 3);
     assert!(last > 0.0);
-    let batch = p.take(last + 200.0);
+    let batch = p.take();
     assert!(batch.events.iter().any(|e| e.kind.is_end()));
 }
 
@@ -205,4 +205,26 @@ fn a_flood_of_events_asks_for_an_immediate_flush() {
         flush_at = p.step(Input::Text(&frame), 10.0).flush_at;
     }
     assert_eq!(flush_at, Some(10.0));
+}
+
+#[test]
+fn a_recording_played_as_the_demo_asks_nothing_of_the_real_server() {
+    let mut p = pipeline();
+    let step = p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Demo,
+        },
+        0.0,
+    );
+    assert!(step.requests.is_empty());
+    for f in frames("e_queue3", "ws_submitter") {
+        if let Payload::Text(t) = &f.payload {
+            assert!(p.step(Input::Text(t), f.t_ms).requests.is_empty());
+        }
+    }
+    assert!(p
+        .step(Input::Tick { hidden: false }, 1e12)
+        .requests
+        .is_empty());
+    assert!(p.tracker().run_count() >= 3, "the recording still plays");
 }

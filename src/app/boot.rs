@@ -130,13 +130,13 @@ async fn wire_store(manager: &StreamManager, store: StoreState) {
     manager.set_stored_keys(backfill::stored_keys(runs.clone()));
     if let Ok(open) = runs.unfinished().await {
         let server = manager.server().label();
-        let mine: Vec<_> = open
+        let (runs, series): (Vec<_>, Vec<_>) = open
             .into_iter()
             .filter(|r| r.server == server)
-            .map(|r| r.run)
-            .collect();
-        if !mine.is_empty() {
-            manager.restore(mine);
+            .map(|r| (r.run, r.series))
+            .unzip();
+        if !runs.is_empty() {
+            manager.restore(runs, series.into_iter().flatten().collect());
         }
     }
     sink::attach(manager, writer);

@@ -27,8 +27,6 @@ pub struct Driver {
     io: Io,
     sinks: Vec<Rc<dyn StreamObserver>>,
     flush_timer: Option<(f64, Timeout)>,
-    /// Playing a recording: nothing may be asked of the page's real server.
-    offline: bool,
 }
 
 pub type DriverRef = Rc<RefCell<Driver>>;
@@ -40,7 +38,6 @@ impl Driver {
             io,
             sinks: Vec::new(),
             flush_timer: None,
-            offline: false,
         }))
     }
 
@@ -54,11 +51,6 @@ impl Driver {
 
     pub fn set_io(&mut self, io: Io) {
         self.io = io;
-    }
-
-    /// From now on requests are dropped (a recording plays; its server is not ours).
-    pub fn go_offline(&mut self) {
-        self.offline = true;
     }
 
     pub fn attach(&mut self, sink: Rc<dyn StreamObserver>) {
@@ -76,16 +68,11 @@ pub fn feed(driver: &DriverRef, input: Input<'_>) {
     let now = now_ms();
     let (step, io) = {
         let mut d = driver.borrow_mut();
-        let step = d.pipeline.step(input, now);
-        let io = (!d.offline).then(|| d.io.clone());
-        (step, io)
+        (d.pipeline.step(input, now), d.io.clone())
     };
     if let Some(at) = step.flush_at {
         arm_flush(driver, at, now);
     }
-    let Some(io) = io else {
-        return;
-    };
     for request in step.requests {
         let weak = Rc::downgrade(driver);
         io::perform(&io, request, move |request, reply| {
@@ -128,7 +115,7 @@ fn flush(driver: &DriverRef) {
     let (batch, sinks) = {
         let mut d = driver.borrow_mut();
         d.flush_timer = None;
-        (d.pipeline.take(now), d.sinks.clone())
+        (d.pipeline.take(), d.sinks.clone())
     };
     if batch.fields.is_empty() && batch.events.is_empty() {
         return;

@@ -127,9 +127,16 @@ impl StreamManager {
         self.driver.borrow_mut().stop();
     }
 
-    /// Continues runs that were open when the page was last closed.
-    pub fn restore(&self, runs: Vec<telemetry_core::run::Run>) {
+    /// Continues runs that were open when the page was last closed, with their charts.
+    pub fn restore(
+        &self,
+        runs: Vec<telemetry_core::run::Run>,
+        series: Vec<telemetry_core::history::series::RunSeries>,
+    ) {
         feed(&self.driver, Input::Restore(runs));
+        if !series.is_empty() {
+            feed(&self.driver, Input::RestoreSeries(series));
+        }
     }
 
     /// The backfill: a history list and which of its prompts the store holds.
@@ -152,7 +159,13 @@ impl StreamManager {
     /// Plays a recording instead of a live server (see `load_playlist`).
     pub fn play_recording(&self, frames: Vec<telemetry_core::trace::TraceFrame>) {
         connection::step(&self.connection, Link::playing_demo);
-        self.driver.borrow_mut().go_offline();
+        // A recording's server is not ours: the core asks nothing of it.
+        feed(
+            &self.driver,
+            Input::Connected {
+                endpoint: telemetry_core::connection::EndpointKind::Demo,
+            },
+        );
         demo::play(&self.driver, &self.demo, frames);
     }
 

@@ -28,8 +28,11 @@ impl Tracker {
 
     /// Whether any followed run still needs polling (queue or history).
     pub fn is_following(&self) -> bool {
-        self.runs
-            .values()
+        // Only open runs need the queue polled; an ended one's record is closed by the next
+        // `check_follows`.
+        self.open
+            .iter()
+            .filter_map(|id| self.runs.get(id))
             .any(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
     }
 

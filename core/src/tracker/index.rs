@@ -71,6 +71,7 @@ impl Tracker {
             };
             if self.runs.get(&id).is_some_and(|r| r.status.is_terminal()) {
                 self.runs.remove(&id);
+                self.details_asked.remove(&id);
                 self.reindex(&id);
             }
         }

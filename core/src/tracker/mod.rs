@@ -26,6 +26,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
+/// How many of the latest ends `current_run` compares when nothing runs.
+const RECENT_ENDS_SHOWN: usize = 32;
 
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
@@ -62,6 +64,10 @@ pub struct Tracker {
     /// Runs that looked running when another started, whose history entry has been asked for
     /// and not yet answered.
     asked: HashSet<String>,
+    /// The socket dropped: the next connect settles every open run by asking the server.
+    reconnecting: bool,
+    /// Ended runs whose history entry was read for what the stream missed (once each).
+    details_asked: HashSet<String>,
     ended: VecDeque<String>,
     recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
@@ -72,8 +78,11 @@ pub struct Tracker {
     queue_ids: HashSet<String>,
     /// Sequence number of the last lifecycle event.
     lifecycle_seq: u64,
-    /// Runs that ended (by any source) since the last `status` frame: when the queue shrinks by
-    /// more than this, prompts ended that the page never saw, and the history says which.
+    /// Runs whose end arrived on the socket since the last `status` frame: when the queue
+    /// shrinks by more than this, prompts ended that the page never saw, and the history says
+    /// which. Ends learned from the server's answers do not count: they arrive late, and
+    /// crediting one to a later shrink hid the prompt that really caused it (bursts of cached
+    /// prompts on stock ComfyUI went missing that way).
     ends_since_status: u32,
     /// `queue_remaining` of the last `status` frame (queue reads never change it: a read
     /// between two frames must not hide that the queue shrank).
@@ -123,22 +132,36 @@ impl Tracker {
         if let Some(run) = self.active_run() {
             return Some(run);
         }
+        // Running and not in doubt (a run that looked running when another started is being
+        // asked about: it is not what runs now). Walks the few such runs, not every run.
         if let Some(run) = self
-            .runs
-            .values()
-            .filter(|r| r.status == RunStatus::Running)
+            .unasked
+            .iter()
+            .filter_map(|id| self.runs.get(id))
             .max_by(|a, b| a.last_update_ms.total_cmp(&b.last_update_ms))
         {
             return Some(run);
         }
-        self.runs
-            .values()
-            .filter(|r| r.status != RunStatus::Queued)
-            .max_by(|a, b| {
-                a.last_update_ms
-                    .total_cmp(&b.last_update_ms)
-                    .then_with(|| a.number.cmp(&b.number))
-            })
+        let latest = |a: &&Run, b: &&Run| {
+            a.last_update_ms
+                .total_cmp(&b.last_update_ms)
+                .then_with(|| a.number.cmp(&b.number))
+        };
+        // The run that ended last: among the latest ends, not among every run kept.
+        let recent = self
+            .ended
+            .iter()
+            .rev()
+            .take(RECENT_ENDS_SHOWN)
+            .filter_map(|id| self.runs.get(id))
+            .filter(|r| r.status.is_terminal())
+            .max_by(latest);
+        recent.or_else(|| {
+            self.runs
+                .values()
+                .filter(|r| r.status != RunStatus::Queued)
+                .max_by(latest)
+        })
     }
 
     /// Puts a run back, for example one loaded from the store after a reload, so that the
@@ -159,8 +182,11 @@ impl Tracker {
         if open {
             self.await_server(&id);
             self.request(Request::ReadQueue);
-        } else if !self.ended.contains(&id) {
-            self.ended.push_back(id.clone());
+        } else {
+            if !self.ended.contains(&id) {
+                self.ended.push_back(id.clone());
+            }
+            self.ask_details_if_poorer(&id);
         }
         self.reindex(&id);
         self.evict();
@@ -185,6 +211,7 @@ impl Tracker {
         }
         self.queue.from_http = false;
         self.streaming = None;
+        self.reconnecting = true;
         out.push(Change::Field(Field::Queue));
     }
 
@@ -265,7 +292,7 @@ impl Tracker {
             return;
         }
         run.status = status;
-        if status != RunStatus::Unknown {
+        if !matches!(status, RunStatus::Unknown | RunStatus::Lost) {
             run.lost_reason = None;
         }
         run.ended_at_ms = Some(now_ms);
@@ -274,7 +301,9 @@ impl Tracker {
         }
         let node_status = match status {
             RunStatus::Succeeded => NodeStatus::Finished,
-            RunStatus::Interrupted | RunStatus::Cancelled => NodeStatus::Interrupted,
+            RunStatus::Interrupted | RunStatus::Cancelled | RunStatus::Lost => {
+                NodeStatus::Interrupted
+            }
             _ => NodeStatus::Failed,
         };
         for node in run.nodes.iter_mut() {
@@ -300,16 +329,9 @@ impl Tracker {
             },
             _ => LifecycleKind::Lost,
         };
-        let lost = kind == LifecycleKind::Lost;
-        // Ended on the stream without its prompt having been seen (too short for a queue
-        // poll): its history entry names the workflow and counts its nodes.
-        let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
         self.lifecycle(out, prompt_id, kind, now_ms);
-        self.ends_since_status = self.ends_since_status.saturating_add(1);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
-        if unnamed {
-            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
-        }
+        self.ask_details_if_poorer(prompt_id);
         if self.active.as_deref() == Some(prompt_id) {
             self.active = None;
         }

@@ -3,8 +3,8 @@
 //! tracker asks the server and settles runs by its answers.
 //!
 //! The tracker never performs I/O: it returns [`Request`]s that the shell carries out and whose
-//! answers it feeds back (`Pipeline::on_queue`, `on_history_list`, `on_history_entry`,
-//! `on_jobs`). The rule for "lost": a run is lost only when a queue snapshot read after we
+//! answers it feeds back, each tied to its request (`Input::Answer` through `Pipeline::step`;
+//! the older `Pipeline::on_*` methods until the shell has switched). The rule for "lost": a run is lost only when a queue snapshot read after we
 //! began to wonder lacks it and its history entry is missing too. ComfyUI moves a prompt from
 //! the queue to the history under one lock, so such a run is unknown to this server (it was
 //! restarted, or its history was cleared).
@@ -14,31 +14,33 @@ use super::*;
 /// Newest history entries read on every reconcile: enough for a burst of 50 short prompts.
 pub const HISTORY_PAGE: u32 = 64;
 
-/// Something the shell should ask the server. Carried out in order; answers go back through
-/// the pipeline.
+/// Something the shell should ask the server. Carried out in order; each answer goes back as
+/// `Input::Answer { request, reply }` (`Reply::Failed` when it failed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Request {
-    /// `GET /api/queue` → `Pipeline::on_queue`.
+    /// `GET /api/queue`.
     ReadQueue,
     /// `GET /api/history?max_items={max_items}` (plus `&offset={offset}` when set; without it
-    /// ComfyUI returns the newest entries) → `Pipeline::on_history_list`.
+    /// ComfyUI returns the newest entries). With a store, answer `Reply::Entries` with the
+    /// entries the store lacks or the page has not settled (as the backfill filters them);
+    /// without one, `Reply::Body`.
     ReadHistory { max_items: u32, offset: Option<u32> },
-    /// `GET /api/history/{id}` → `Pipeline::on_history_entry`.
+    /// `GET /api/history/{id}`: settles a run the page is unsure of (or polls a followed one).
     ReadHistoryEntry(String),
-    /// `GET /api/history/{id}` for a run that ended on the stream before its prompt was seen,
-    /// only to name its workflow and count its nodes → `Pipeline::on_history`. Best effort:
-    /// one at a time is enough.
+    /// `GET /api/history/{id}` for a run that ended on the stream knowing less than its entry
+    /// (no prompt, nodes not all done after a success, one server timestamp): fills the gaps.
+    /// One at a time; the others wait their turn.
     ReadHistoryDetails(String),
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
     /// Only the old `take_requests` returns it; `Pipeline::step` folds it into the tick's
     /// cadence, which asks [`Request::ReadSystemStats`].
     ReadGpuSoon,
-    /// `GET /api/system_stats` now → `Input::Answer` (made by `Pipeline::step` on a tick).
+    /// `GET /api/system_stats` now (made by `Pipeline::step` on a tick, at the cadence).
     ReadSystemStats,
-    /// `GET /api/features` → `Pipeline::on_features`.
+    /// `GET /api/features` (a 404 answers "no flags").
     ReadFeatures,
-    /// `GET /api/jobs` (newer servers) → `Pipeline::on_jobs`; used instead of queue + history
-    /// reads once the server is known to have it.
+    /// `GET /api/jobs` (newer servers); used instead of queue + history reads once the server
+    /// is known to have it. `Reply::Failed` with a status: the server has none.
     ReadJobs,
 }
 
@@ -84,6 +86,15 @@ impl Tracker {
     /// The socket (re)connected: whatever ran meanwhile is read from the server. Open runs are
     /// settled by the queue and history answers.
     pub fn connected(&mut self, out: &mut Vec<Change>) {
+        if std::mem::take(&mut self.reconnecting) {
+            // What was open when the connection dropped may have gone with its server: each
+            // open run is settled by the server the page reconnected to, and ends `lost` only
+            // when neither its queue nor its history knows it.
+            let open: Vec<String> = self.open.iter().cloned().collect();
+            for id in open {
+                self.await_server(&id);
+            }
+        }
         if self.features.jobs.is_none() {
             self.request(Request::ReadFeatures);
         }
@@ -175,7 +186,7 @@ impl Tracker {
         if run.status == RunStatus::Queued {
             run.status = RunStatus::Running;
         }
-        self.finish(prompt_id, RunStatus::Unknown, None, now_ms, out);
+        self.finish(prompt_id, RunStatus::Lost, None, now_ms, out);
     }
 
     /// Open runs other than `except`, streamed or restored, that the page can no longer follow
