@@ -96,6 +96,7 @@ source "$ROOT/scripts/env.sh"
 
 # --- a. formatting ------------------------------------------------------------------------------
 step "cargo fmt --check" cargo fmt --all -- --check
+step "no import circles (src, core, replay)" python3 scripts/check-imports.py src core/src replay/src
 
 # --- b. lints: natively for the whole workspace (the wasm app compiles natively too: web-sys and
 # friends build on any target), then the app again for the target it actually runs on. -----------

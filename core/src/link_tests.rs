@@ -55,10 +55,7 @@ fn telemetry_first_then_ws_within_the_same_attempt() {
     let a = l.closed(g, 1006, 0.0);
     let g2 = opened_gen(&a, EndpointKind::Ws);
     assert_eq!(l.info().attempt, 0, "the fallback is not a new attempt");
-    assert_eq!(
-        l.opened(g2),
-        vec![LinkAction::Connected(EndpointKind::Ws)]
-    );
+    assert_eq!(l.opened(g2), vec![LinkAction::Connected(EndpointKind::Ws)]);
     assert!(l.info().telemetry_missing);
     assert_eq!(l.info().endpoint, Some(EndpointKind::Ws));
 }
@@ -68,7 +65,13 @@ fn backoff_then_the_slow_watch_then_back_by_itself() {
     let mut l = link();
     l.start();
     let mut now = 0.0;
-    for (attempt, delay) in [(1, 1000.0), (2, 2000.0), (3, 4000.0), (4, 8000.0), (5, 16000.0)] {
+    for (attempt, delay) in [
+        (1, 1000.0),
+        (2, 2000.0),
+        (3, 4000.0),
+        (4, 8000.0),
+        (5, 16000.0),
+    ] {
         let a = fail_attempt(&mut l, now);
         assert!(a.contains(&LinkAction::CheckRefusal));
         assert_eq!(timer_at(&a), now + delay);
@@ -91,13 +94,19 @@ fn backoff_then_the_slow_watch_then_back_by_itself() {
     let again = l.probe_answered(false, probe_at + 5.0);
     assert_eq!(timer_at(&again), probe_at + 30_005.0);
     assert_eq!(l.info().watch_probes, Some(1));
-    assert_eq!(l.timer_fired(probe_at + 30_005.0), vec![LinkAction::ProbeAlive]);
+    assert_eq!(
+        l.timer_fired(probe_at + 30_005.0),
+        vec![LinkAction::ProbeAlive]
+    );
     // Back: reconnect with a fresh set of attempts.
     let back = l.probe_answered(true, probe_at + 30_010.0);
     let g = opened_gen(&back, EndpointKind::Telemetry);
     assert_eq!(l.info().state, ConnectionState::Connecting);
     assert_eq!(l.info().watch_probes, None.or(l.info().watch_probes));
-    assert_eq!(l.opened(g), vec![LinkAction::Connected(EndpointKind::Telemetry)]);
+    assert_eq!(
+        l.opened(g),
+        vec![LinkAction::Connected(EndpointKind::Telemetry)]
+    );
     assert_eq!(l.info().watch_probes, None);
     assert_eq!(l.info().state, ConnectionState::Open);
 }
@@ -117,10 +126,16 @@ fn coming_online_or_visible_probes_at_once_but_not_twice() {
         l.wake(now + 1.0),
         vec![LinkAction::CancelTimer, LinkAction::ProbeAlive]
     );
-    assert!(l.wake(now + 2.0).is_empty(), "one probe in flight at a time");
+    assert!(
+        l.wake(now + 2.0).is_empty(),
+        "one probe in flight at a time"
+    );
     let later = l.probe_answered(false, now + 3.0);
     assert_eq!(timer_at(&later), now + 30_003.0);
-    assert!(l.wake(now + 4.0).is_empty(), "a probe a moment ago tells enough");
+    assert!(
+        l.wake(now + 4.0).is_empty(),
+        "a probe a moment ago tells enough"
+    );
     assert_eq!(
         l.wake(now + 5_000.0),
         vec![LinkAction::CancelTimer, LinkAction::ProbeAlive]

@@ -107,7 +107,9 @@ fn from_403(body: &str, server: &str) -> Refusal {
 
 fn default_message(server: &str, setting: Option<&str>) -> String {
     match setting {
-        Some(s) => clip(&format!("{server} refused this page (403). {s} would allow it.")),
+        Some(s) => clip(&format!(
+            "{server} refused this page (403). {s} would allow it."
+        )),
         None => clip(&format!(
             "{server} refused this page (403 Forbidden). Open the dashboard from the server's own \
              address, or allow this page's origin on the server."
@@ -142,7 +144,9 @@ mod tests {
     fn a_server_that_answers_but_fails_cors_refuses_the_origin() {
         let r = classify(&Err(()), true, true, PAGE, SERVER).unwrap();
         assert_eq!(r.reason, "origin-not-allowed");
-        assert!(r.message.contains("--enable-cors-header http://127.0.0.1:8080"));
+        assert!(r
+            .message
+            .contains("--enable-cors-header http://127.0.0.1:8080"));
     }
 
     #[test]
@@ -152,16 +156,21 @@ mod tests {
         // Same origin, the read failed: not a CORS matter.
         assert_eq!(classify(&Err(()), true, false, PAGE, SERVER), None);
         // No extension (404) or an allowed page (200).
-        assert_eq!(classify(&Ok((404, "".into())), true, true, PAGE, SERVER), None);
-        assert_eq!(classify(&Ok((200, "{}".into())), true, true, PAGE, SERVER), None);
+        assert_eq!(
+            classify(&Ok((404, "".into())), true, true, PAGE, SERVER),
+            None
+        );
+        assert_eq!(
+            classify(&Ok((200, "{}".into())), true, true, PAGE, SERVER),
+            None
+        );
     }
 
     #[test]
     fn server_text_is_bounded_and_has_no_control_characters() {
         let long = "x".repeat(5000);
-        let body = format!(
-            r#"{{"error":"telemetry-refused","reason":"a\u0007b","message":"{long}"}}"#
-        );
+        let body =
+            format!(r#"{{"error":"telemetry-refused","reason":"a\u0007b","message":"{long}"}}"#);
         let r = classify(&Ok((403, body)), true, false, PAGE, SERVER).unwrap();
         assert_eq!(r.reason, "ab");
         assert!(r.message.chars().count() <= MAX_TEXT + 1);

@@ -10,9 +10,9 @@
 //! Memory is bounded: at most [`MAX_SERIES`] series are kept, the oldest closed ones leave
 //! first (the store keeps them).
 
+use crate::coalesce::Batch;
 use crate::history::series::RunSeries;
-use crate::pipeline::UpdateBatch;
-use crate::tracker::{Field, LifecycleKind, Tracker};
+use crate::tracker::{Field, Lifecycle, LifecycleKind, Tracker};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Series kept in memory.
@@ -29,7 +29,12 @@ pub struct SeriesBook {
 
 impl SeriesBook {
     /// Samples every run `batch` names at `now_ms`. Returns the ids whose series changed.
-    pub fn sample(&mut self, tracker: &Tracker, batch: &UpdateBatch, now_ms: f64) -> Vec<String> {
+    pub fn sample(
+        &mut self,
+        tracker: &Tracker,
+        batch: &Batch<Field, Lifecycle>,
+        now_ms: f64,
+    ) -> Vec<String> {
         let started: HashSet<&str> = batch
             .events
             .iter()

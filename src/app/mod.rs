@@ -10,8 +10,7 @@ pub use signal_sink::SignalObserver;
 
 use crate::browser::base_path::{app_href, base_path};
 use crate::state::{
-    provide_stream, provide_ticker, use_live, LiveState, PolicySetting, ServerSetting,
-    StoreState,
+    provide_stream, provide_ticker, use_live, LiveState, PolicySetting, ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};

@@ -142,11 +142,17 @@ impl StreamObserver for SignalObserver {
                 l.drain(..excess);
             });
         }
-        let newest = pipeline.log().lines().next_back().map(|l| (l.seq, l.repeat));
+        let newest = pipeline
+            .log()
+            .lines()
+            .next_back()
+            .map(|l| (l.seq, l.repeat));
         if let Some(newest) = newest {
             if newest != *self.last_log_seq.borrow() {
                 self.last_log_seq.replace(newest);
-                self.state.log.set(pipeline.log().lines().cloned().collect());
+                self.state
+                    .log
+                    .set(pipeline.log().lines().cloned().collect());
             }
         }
         self.state.last_update_ms.set(Some(now_ms));

@@ -7,7 +7,7 @@
 //! below the current version are touched.
 
 use super::codec;
-use super::run_store::finish;
+use super::conn::finish;
 use super::schema::{DATA_VERSION, META, RUNS};
 use super::StoreError;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};

@@ -3,6 +3,7 @@
 //! `telemetry_core::history`; this module only stores, finds and walks records.
 
 mod codec;
+mod conn;
 mod error;
 mod estimate;
 mod migrate;

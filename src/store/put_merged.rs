@@ -4,7 +4,8 @@
 //! record, or a second tab writing the same run, can no longer overwrite a richer one.
 
 use super::codec;
-use super::run_store::{finish, write_error, RunStore};
+use super::conn::{finish, write_error};
+use super::run_store::RunStore;
 use super::schema::RUNS;
 use super::StoreError;
 use rexie::TransactionMode;

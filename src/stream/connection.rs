@@ -154,7 +154,7 @@ fn carry_out(rc: &ConnectionRef, action: LinkAction) {
         LinkAction::ProbeAlive => {
             let server = rc.borrow().server.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let alive = probe::answers(&server).await;
+                let alive = probe::back(&server).await;
                 if let Some(rc) = weak.upgrade() {
                     step(&rc, |link| link.probe_answered(alive, now_ms()));
                 }

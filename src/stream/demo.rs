@@ -50,7 +50,13 @@ pub type DemoSlot = Rc<RefCell<Option<Timeout>>>;
 
 /// Feeds `frames` into the driver with their recorded spacing.
 pub fn play(driver: &DriverRef, slot: &DemoSlot, frames: Vec<TraceFrame>) {
-    next(Rc::downgrade(driver), Rc::downgrade(slot), Rc::new(frames), 0, 0.0);
+    next(
+        Rc::downgrade(driver),
+        Rc::downgrade(slot),
+        Rc::new(frames),
+        0,
+        0.0,
+    );
 }
 
 fn next(

@@ -98,7 +98,10 @@ fn arm_flush(driver: &DriverRef, at: f64, now: f64) {
         return;
     }
     let mut d = driver.borrow_mut();
-    if d.flush_timer.as_ref().is_some_and(|(armed, _)| *armed <= at) {
+    if d.flush_timer
+        .as_ref()
+        .is_some_and(|(armed, _)| *armed <= at)
+    {
         return;
     }
     let weak: Weak<RefCell<Driver>> = Rc::downgrade(driver);

@@ -7,9 +7,17 @@ use telemetry_core::endpoint::ServerBase;
 use telemetry_core::refusal::{classify, Refusal, StatsProbe};
 use web_sys::RequestMode;
 
+/// Whether the server is back: `/api/system_stats` answers 2xx (a proxy's 502 or a starting
+/// server's 503 is not back yet).
+pub async fn back(server: &ServerBase) -> bool {
+    crate::browser::http::get_text(&server.api("system_stats"))
+        .await
+        .is_ok()
+}
+
 /// Whether anything answered at the server's address (any status). `no-cors` so that a
 /// cross-origin server that does not allow this page still counts as there.
-pub async fn answers(server: &ServerBase) -> bool {
+async fn answers(server: &ServerBase) -> bool {
     let request = Request::get(&server.api("system_stats"))
         .mode(RequestMode::NoCors)
         .build();

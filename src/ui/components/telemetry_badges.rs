@@ -1,5 +1,5 @@
-use crate::state::{use_live, use_store};
 use crate::state::use_ticking_now;
+use crate::state::{use_live, use_store};
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
 use telemetry_core::eta::{eta, past_durations};
