@@ -5,11 +5,12 @@
 
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, finish, write_error, Bounds, Conn};
+use super::estimate;
 use super::plan::{self, Lead, PageCursor, Part, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
 use futures::future::join_all;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use rexie::{Direction, KeyRange, TransactionMode};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
