@@ -238,7 +238,8 @@ impl Run {
     /// running, measured up to `now_ms`.
     pub fn duration_ms(&self, now_ms: f64) -> Option<f64> {
         if let (Some(s), Some(e)) = (self.server_started_ms, self.server_ended_ms) {
-            return Some((e - s).max(0) as f64);
+            // Server input: a hostile pair of timestamps must not overflow.
+            return Some(e.saturating_sub(s).max(0) as f64);
         }
         if let Some(start) = self.started_at_ms {
             let end = match self.ended_at_ms {
@@ -254,7 +255,7 @@ impl Run {
     /// Time between being queued and starting, when we saw both.
     pub fn queue_wait_ms(&self) -> Option<f64> {
         if let (Some(q), Some(s)) = (self.server_queued_ms, self.server_started_ms) {
-            return (s >= q).then(|| (s - q) as f64);
+            return (s >= q).then(|| s.saturating_sub(q) as f64);
         }
         match (self.queued_at_ms, self.started_at_ms) {
             (Some(q), Some(s)) if s >= q => Some(s - q),
