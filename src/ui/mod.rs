@@ -4,4 +4,5 @@
 pub mod components;
 pub mod history;
 pub mod live;
+pub mod load;
 pub mod settings;
