@@ -7,12 +7,12 @@
 //! Serializable, so the shell can keep a snapshot and start from it after a reload.
 
 use super::facts::{Names, NoExtras, RunExtras, RunFact, Sym};
+use super::fx_hash::FxHashMap;
 use super::report::{ReportData, ReportOptions};
 use super::{evaluate, Finding};
 use crate::history::{HistoryQuery, StoredRun};
 use crate::run::RunStatus;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(from = "Wire", into = "Wire")]
@@ -20,7 +20,7 @@ pub struct InsightAggregates {
     names: Names,
     facts: Vec<RunFact>,
     /// `(server, prompt id)` → index into `facts`.
-    index: HashMap<(Sym, Box<str>), usize>,
+    index: FxHashMap<(Sym, Box<str>), usize>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -34,7 +34,7 @@ impl From<Wire> for InsightAggregates {
         let mut a = InsightAggregates {
             names: w.names,
             facts: Vec::with_capacity(w.facts.len()),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
         };
         for f in w.facts {
             a.put(f);

@@ -16,11 +16,11 @@
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
+use super::fx_hash::FxHashMap;
 use super::stats::{confidence, median, proportion_above_p, MAX_P};
 use super::Ctx;
 use crate::format::duration_ms;
 use crate::run::RunStatus;
-use std::collections::HashMap;
 
 pub const MIN_MISSES: usize = 3;
 pub const BASELINE_MISS_RATE: f64 = 0.1;
@@ -53,8 +53,9 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         let n = ctx.name(c);
         n.contains("Loader") || n.contains("loader")
     };
-    for (server, runs) in ctx.group_by(|f| Some(f.server)) {
-        let mut tallies: HashMap<(Sym, Sym), Tally> = HashMap::new();
+    for (server, runs) in &ctx.servers {
+        let server = *server;
+        let mut tallies: FxHashMap<(Sym, Sym), Tally> = FxHashMap::default();
         let mut order: Vec<(Sym, Sym)> = Vec::new();
         for pair in runs.windows(2) {
             let (prev, next) = (pair[0], pair[1]);

@@ -47,10 +47,8 @@ pub fn best_split(x: &[f64], min_segment: usize) -> Option<usize> {
 }
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let groups = ctx.group_by(|f| {
-        (f.timed_success().is_some() && !ctx.name(f.workflow).is_empty()).then_some(f.workflow)
-    });
-    for (workflow, runs) in groups {
+    for (workflow, runs) in &ctx.workflows {
+        let workflow = *workflow;
         let series: Vec<(&RunFact, f64)> = runs
             .iter()
             .filter_map(|f| f.timed_success().map(|d| (*f, d)))

@@ -70,7 +70,6 @@ pub fn classify(error: &ExecutionError) -> ErrorClass {
         "outofmemory",
         "out of memory",
         "allocation on device",
-        "oom",
         "failed to allocate",
     ]) {
         return ErrorClass::OutOfMemory;
@@ -145,7 +144,11 @@ mod tests {
             "boom",
             &["File \"C:\\ComfyUI\\custom_nodes\\pack\\nodes.py\", line 3"],
         );
-        assert_eq!(classify(&custom), ErrorClass::CustomNode);
+        assert_eq!(
+            classify(&custom),
+            ErrorClass::CustomNode,
+            "'boom' is no OOM"
+        );
         assert_eq!(
             classify(&err("RuntimeError", "boom", &["File \"execution.py\""])),
             ErrorClass::Other

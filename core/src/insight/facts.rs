@@ -4,11 +4,11 @@
 //! never re-read the store.
 
 use super::error_class::{classify, ErrorClass};
+use super::fx_hash::FxHashMap;
 use crate::history::series::MemoryKind;
 use crate::history::StoredRun;
 use crate::run::{NodeStatus, RunStatus};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// An interned name: an index into [`Names`].
 pub type Sym = u32;
@@ -18,7 +18,7 @@ pub type Sym = u32;
 #[serde(from = "Vec<String>", into = "Vec<String>")]
 pub struct Names {
     names: Vec<String>,
-    index: HashMap<String, Sym>,
+    index: FxHashMap<String, Sym>,
 }
 
 impl From<Vec<String>> for Names {
@@ -51,6 +51,14 @@ impl Names {
 
     pub fn get(&self, s: Sym) -> &str {
         self.names.get(s as usize).map_or("", String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 
     pub fn lookup(&self, name: &str) -> Option<Sym> {
@@ -127,6 +135,9 @@ pub struct RunFact {
     pub nodes: Vec<NodeFact>,
     pub params: Vec<(Sym, f64)>,
     pub graph_hash: Option<u64>,
+    /// Every node was cached: a re-run that did no work.
+    #[serde(default)]
+    pub fully_cached: bool,
 }
 
 const MAX_ERROR_TEXT: usize = 200;
@@ -212,14 +223,15 @@ impl RunFact {
             nodes,
             params,
             graph_hash: extras.graph_hash(r),
+            fully_cached: !run.nodes.is_empty()
+                && run.nodes.iter().all(|n| n.status == NodeStatus::Cached),
         }
     }
 
     /// Succeeded with a known wall time, and at least one node actually ran (a fully cached
     /// re-run says nothing about how long the work takes).
     pub fn timed_success(&self) -> Option<f64> {
-        let all_cached = !self.nodes.is_empty() && self.nodes.iter().all(|n| n.cached);
-        (self.status == RunStatus::Succeeded && !all_cached)
+        (self.status == RunStatus::Succeeded && !self.fully_cached)
             .then_some(self.duration_ms)
             .flatten()
     }

@@ -101,24 +101,26 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted
         )
     };
-    let groups = ctx
-        .group_by(|f| (ended(f.status) && !ctx.name(f.workflow).is_empty()).then_some(f.workflow));
-    for (workflow, runs) in groups {
+    for (workflow, all) in &ctx.workflows {
+        let workflow = *workflow;
+        let runs: Vec<&RunFact> = all.iter().copied().filter(|f| ended(f.status)).collect();
         let n = runs.len();
         let succeeded: Vec<&RunFact> = runs
             .iter()
             .copied()
             .filter(|f| f.status == RunStatus::Succeeded)
             .collect();
-        for class in ErrorClass::ALL {
-            let failed: Vec<&RunFact> = runs
-                .iter()
-                .copied()
-                .filter(|f| {
-                    f.status == RunStatus::Failed
-                        && f.error.as_ref().is_some_and(|e| e.class == class)
-                })
-                .collect();
+        let mut by_class: [Vec<&RunFact>; ErrorClass::ALL.len()] = Default::default();
+        for f in &runs {
+            if let (RunStatus::Failed, Some(e)) = (f.status, &f.error) {
+                let i = ErrorClass::ALL
+                    .iter()
+                    .position(|c| *c == e.class)
+                    .unwrap_or(0);
+                by_class[i].push(f);
+            }
+        }
+        for (class, failed) in ErrorClass::ALL.into_iter().zip(by_class) {
             let k = failed.len();
             if k < MIN_FAILURES {
                 continue;

@@ -24,6 +24,7 @@ pub mod error_class;
 pub mod facts;
 mod failure_cluster;
 mod finding;
+pub(crate) mod fx_hash;
 mod node_share;
 mod queue_wait;
 pub mod report;
@@ -60,9 +61,35 @@ pub fn recommend_with(runs: &[StoredRun], extras: &dyn RunExtras, now_ms: f64) -
 
 /// What every rule sees: the facts in start order, the names and the time.
 pub(crate) struct Ctx<'a> {
-    pub facts: Vec<&'a RunFact>,
     pub names: &'a Names,
     pub now_ms: f64,
+    /// Runs of each named workflow, in start order.
+    pub workflows: Vec<(facts::Sym, Vec<&'a RunFact>)>,
+    /// Runs of each server, in start order.
+    pub servers: Vec<(facts::Sym, Vec<&'a RunFact>)>,
+}
+
+/// Facts grouped by an interned name, groups in order of first appearance: one pass, the
+/// name's index into a dense table instead of a hash.
+fn group_dense<'a>(
+    facts: &[&'a RunFact],
+    names: &Names,
+    key: impl Fn(&RunFact) -> Option<facts::Sym>,
+) -> Vec<(facts::Sym, Vec<&'a RunFact>)> {
+    let mut slot: Vec<u32> = vec![u32::MAX; names.len()];
+    let mut groups: Vec<(facts::Sym, Vec<&'a RunFact>)> = Vec::new();
+    for f in facts {
+        let Some(k) = key(f) else { continue };
+        let Some(s) = slot.get_mut(k as usize) else {
+            continue;
+        };
+        if *s == u32::MAX {
+            *s = groups.len() as u32;
+            groups.push((k, Vec::new()));
+        }
+        groups[*s as usize].1.push(f);
+    }
+    groups
 }
 
 impl Ctx<'_> {
@@ -76,24 +103,6 @@ impl Ctx<'_> {
             server: self.name(f.server).to_owned(),
             start_ms: f.start_ms,
         }
-    }
-
-    /// Facts grouped by a key, each group in start order, groups in order of first appearance.
-    pub fn group_by<K: std::hash::Hash + Eq + Copy>(
-        &self,
-        key: impl Fn(&RunFact) -> Option<K>,
-    ) -> Vec<(K, Vec<&RunFact>)> {
-        let mut at: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
-        let mut groups: Vec<(K, Vec<&RunFact>)> = Vec::new();
-        for f in &self.facts {
-            let Some(k) = key(f) else { continue };
-            let i = *at.entry(k).or_insert_with(|| {
-                groups.push((k, Vec::new()));
-                groups.len() - 1
-            });
-            groups[i].1.push(f);
-        }
-        groups
     }
 }
 
@@ -112,9 +121,12 @@ pub(crate) fn sort_facts(facts: &mut [&RunFact], names: &Names) {
 pub(crate) fn evaluate(mut facts: Vec<&RunFact>, names: &Names, now_ms: f64) -> Vec<Finding> {
     sort_facts(&mut facts, names);
     let ctx = Ctx {
-        facts,
         names,
         now_ms,
+        workflows: group_dense(&facts, names, |f| {
+            (!names.get(f.workflow).is_empty()).then_some(f.workflow)
+        }),
+        servers: group_dense(&facts, names, |f| Some(f.server)),
     };
     let mut out = Vec::new();
     duration_shift::find(&ctx, &mut out);

@@ -12,27 +12,21 @@
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mean_above_p, median, MAX_P};
+use super::stats::{confidence, mean_above_p, median, top_k, MAX_P};
 use super::Ctx;
 use crate::format::duration_ms;
 
 pub const MIN_SHARE: f64 = 0.5;
 pub const MIN_RUNS: usize = 5;
 
-/// One run: its fact, wall time and time per node type.
-type TimedRun<'a> = (&'a RunFact, f64, Vec<(Sym, f64)>);
-
-/// Time per node type in one run, ms.
-fn per_type(f: &RunFact) -> Vec<(Sym, f64)> {
-    let mut acc: Vec<(Sym, f64)> = Vec::new();
-    for n in &f.nodes {
-        let Some(ms) = n.ms else { continue };
-        match acc.iter_mut().find(|(c, _)| *c == n.class) {
-            Some(e) => e.1 += ms as f64,
-            None => acc.push((n.class, ms as f64)),
-        }
-    }
-    acc
+/// Time of node type `class` in one run, ms.
+fn time_of(f: &RunFact, class: Sym) -> f64 {
+    f.nodes
+        .iter()
+        .filter(|n| n.class == class)
+        .filter_map(|n| n.ms)
+        .map(f64::from)
+        .sum()
 }
 
 /// What to do about a node type taking the time.
@@ -52,34 +46,50 @@ fn advice(class: &str) -> &'static str {
 }
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let groups = ctx.group_by(|f| {
-        let timed =
-            f.timed_success().is_some_and(|d| d > 0.0) && f.nodes.iter().any(|n| n.ms.is_some());
-        (timed && !ctx.name(f.workflow).is_empty()).then_some(f.workflow)
-    });
-    for (workflow, runs) in groups {
+    // Summed time per node type, indexed by the type's name; reset after each workflow.
+    let mut totals: Vec<Option<f64>> = Vec::new();
+    let mut touched: Vec<Sym> = Vec::new();
+    for (workflow, all) in &ctx.workflows {
+        let workflow = *workflow;
+        // One pass: which runs count, their wall time, and time per node type.
+        let mut runs: Vec<&RunFact> = Vec::new();
+        let mut walls: Vec<f64> = Vec::new();
+        for f in all {
+            let Some(d) = f.timed_success().filter(|d| *d > 0.0) else {
+                continue;
+            };
+            let mut timed = false;
+            for n in &f.nodes {
+                let Some(ms) = n.ms else { continue };
+                timed = true;
+                let i = n.class as usize;
+                if i >= totals.len() {
+                    totals.resize(i + 1, None);
+                }
+                let total = totals[i].get_or_insert_with(|| {
+                    touched.push(n.class);
+                    0.0
+                });
+                *total += ms as f64;
+            }
+            if timed {
+                runs.push(f);
+                walls.push(d);
+            }
+        }
+        let wall: f64 = walls.iter().sum();
+        let mut ranked: Vec<(Sym, f64)> = touched
+            .drain(..)
+            .filter_map(|c| Some((c, totals[c as usize].take()?)))
+            .collect();
         if runs.len() < MIN_RUNS {
             continue;
         }
-        let per_run: Vec<TimedRun> = runs
-            .iter()
-            .filter_map(|f| Some((*f, f.timed_success()?, per_type(f))))
-            .collect();
-        let wall: f64 = per_run.iter().map(|(_, d, _)| d).sum();
-        let mut totals: Vec<(Sym, f64)> = Vec::new();
-        for (_, _, types) in &per_run {
-            for (c, ms) in types {
-                match totals.iter_mut().find(|(t, _)| t == c) {
-                    Some(e) => e.1 += ms,
-                    None => totals.push((*c, *ms)),
-                }
-            }
-        }
-        totals.sort_by(|a, b| {
+        ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then_with(|| ctx.name(a.0).cmp(ctx.name(b.0)))
         });
-        let Some(&(top, top_ms)) = totals.first() else {
+        let Some(&(top, top_ms)) = ranked.first() else {
             continue;
         };
         let class = ctx.name(top);
@@ -90,36 +100,35 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         if share < MIN_SHARE {
             continue;
         }
-        let in_run =
-            |types: &[(Sym, f64)]| types.iter().find(|(c, _)| *c == top).map_or(0.0, |e| e.1);
-        let shares: Vec<f64> = per_run
+        let node_times: Vec<f64> = runs.iter().map(|f| time_of(f, top)).collect();
+        let shares: Vec<f64> = node_times
             .iter()
-            .map(|(_, d, types)| (in_run(types) / d).min(1.0))
+            .zip(&walls)
+            .map(|(t, d)| (t / d).min(1.0))
             .collect();
         let p = mean_above_p(&shares, MIN_SHARE, 0.02);
         if p > MAX_P {
             continue;
         }
-        let node_times: Vec<f64> = per_run.iter().map(|(_, _, t)| in_run(t)).collect();
-        let walls: Vec<f64> = per_run.iter().map(|(_, d, _)| *d).collect();
         let (med_node, med_wall) = (
             median(&node_times).unwrap_or(0.0),
             median(&walls).unwrap_or(0.0),
         );
-        let next_share = totals.get(1).map_or(0.0, |e| (e.1 / wall).min(1.0));
+        let next_share = ranked.get(1).map_or(0.0, |e| (e.1 / wall).min(1.0));
         let name = ctx.name(workflow).to_owned();
-        let mut evidence_runs: Vec<&TimedRun> = per_run.iter().collect();
-        evidence_runs.sort_by(|a, b| in_run(&b.2).total_cmp(&in_run(&a.2)));
+        let by_time = top_k((0..runs.len()).collect(), MAX_EVIDENCE_RUNS, |i| {
+            node_times[*i]
+        });
         out.push(Finding {
             rule: Rule::NodeDominates,
             severity: Severity::Info,
-            confidence: confidence(p, per_run.len()),
+            confidence: confidence(p, runs.len()),
             message: format!(
                 "{class} takes {} of the wall time of “{name}” (median {} of {} per run, {} runs; the next node type {}): {}.",
                 pct(share),
                 duration_ms(med_node),
                 duration_ms(med_wall),
-                per_run.len(),
+                runs.len(),
                 pct(next_share),
                 advice(class)
             ),
@@ -130,19 +139,16 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 detail: Some(class.to_owned()),
             },
             evidence: Evidence {
-                runs: evidence_runs
-                    .iter()
-                    .take(MAX_EVIDENCE_RUNS)
-                    .map(|(f, _, _)| ctx.run(f))
+                runs: by_time.iter().map(|i| ctx.run(runs[*i]))
                     .collect(),
                 figures: vec![
                     fig("share", share, Unit::Share),
                     fig("median_node_ms", med_node, Unit::Ms),
                     fig("median_run_ms", med_wall, Unit::Ms),
                     fig("next_share", next_share, Unit::Share),
-                    fig("runs", per_run.len() as f64, Unit::Count),
+                    fig("runs", runs.len() as f64, Unit::Count),
                 ],
-                sample: per_run.len(),
+                sample: runs.len(),
                 p_value: p,
             },
         });

@@ -11,16 +11,20 @@ use super::duration_shift::when;
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, median, proportion_above_p, MAX_P};
+use super::stats::{confidence, median, proportion_above_p, top_k, MAX_P};
 use super::Ctx;
 use crate::format::duration_ms;
 
 pub const MIN_RUNS: usize = 10;
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let groups = ctx
-        .group_by(|f| (f.queue_wait_ms.is_some() && f.duration_ms.is_some()).then_some(f.server));
-    for (server, runs) in groups {
+    for (server, all) in &ctx.servers {
+        let server = *server;
+        let runs: Vec<&RunFact> = all
+            .iter()
+            .copied()
+            .filter(|f| f.queue_wait_ms.is_some() && f.duration_ms.is_some())
+            .collect();
         let n = runs.len();
         if n < MIN_RUNS {
             continue;
@@ -55,8 +59,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         let total_wait: f64 = waits.iter().sum();
         let (from, to) = (pairs[0].0.start_ms, pairs[n - 1].0.start_ms);
         let name = ctx.name(server).to_owned();
-        let mut longest: Vec<&(&RunFact, f64, f64)> = pairs.iter().collect();
-        longest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let longest = top_k(pairs.iter().collect(), MAX_EVIDENCE_RUNS, |p| p.1);
         out.push(Finding {
             rule: Rule::QueueWaitExceedsRun,
             severity: if med_wait >= 2.0 * med_run {
@@ -80,10 +83,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 detail: None,
             },
             evidence: Evidence {
-                runs: longest
-                    .iter()
-                    .take(MAX_EVIDENCE_RUNS)
-                    .map(|(f, _, _)| ctx.run(f))
+                runs: longest.iter().map(|(f, _, _)| ctx.run(f))
                     .collect(),
                 figures: vec![
                     fig("median_wait_ms", med_wait, Unit::Ms),

@@ -29,7 +29,8 @@ pub fn is_lost(f: &RunFact, now_ms: f64) -> bool {
 }
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (server, runs) in ctx.group_by(|f| Some(f.server)) {
+    for (server, runs) in &ctx.servers {
+        let server = *server;
         let n = runs.len();
         let lost: Vec<&RunFact> = runs
             .iter()

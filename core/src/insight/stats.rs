@@ -2,11 +2,20 @@
 //! proportion test, and the confidence every finding carries. No libm: `erfc` is a rational
 //! approximation accurate to about 1e-7, far finer than any confidence we print.
 
-/// Median of unsorted values (sorts a copy); `None` when empty.
+/// Median of unsorted values (a linear-time selection on a copy); `None` when empty.
 pub fn median(values: &[f64]) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
     let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    sorted_median(&v)
+    let (left, mid, _) = v.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
+    let mid = *mid;
+    if n % 2 == 1 {
+        return Some(mid);
+    }
+    let below = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((below + mid) / 2.0)
 }
 
 /// Median of sorted values: the mean of the middle two for an even count.
@@ -19,11 +28,36 @@ pub fn sorted_median(sorted: &[f64]) -> Option<f64> {
     }
 }
 
-/// Nearest-rank percentile of unsorted values (the history tab's definition).
+/// Nearest-rank percentile of unsorted values (the history tab's definition), by selection.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as usize;
     let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    crate::history::stats::percentile(&v, p)
+    let (_, at, _) = v.select_nth_unstable_by(rank.min(n) - 1, |a, b| a.total_cmp(b));
+    Some(*at)
+}
+
+/// The `k` greatest items by `key`, greatest first (ties in their given order), without
+/// sorting them all.
+pub fn top_k<T>(items: Vec<T>, k: usize, key: impl Fn(&T) -> f64) -> Vec<T> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut keyed: Vec<(f64, usize, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (key(&t), i, t))
+        .collect();
+    let cmp = |a: &(f64, usize, T), b: &(f64, usize, T)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if keyed.len() > k {
+        keyed.select_nth_unstable_by(k - 1, cmp);
+        keyed.truncate(k);
+    }
+    keyed.sort_by(cmp);
+    keyed.into_iter().map(|(_, _, t)| t).collect()
 }
 
 /// Complementary error function (Numerical Recipes' `erfcc`, |error| < 1.2e-7).
@@ -161,6 +195,9 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median(&[]), None);
+        assert_eq!(percentile(&[5.0, 1.0, 3.0, 2.0, 4.0], 95.0), Some(5.0));
+        assert_eq!(percentile(&[5.0, 1.0, 3.0, 2.0, 4.0], 50.0), Some(3.0));
+        assert_eq!(top_k(vec![3.0, 9.0, 1.0, 7.0], 2, |v| *v), vec![9.0, 7.0]);
         assert!(proportion_above_p(50, 100, 0.05) < 1e-6);
         assert!(proportion_above_p(5, 100, 0.05) > 0.4);
         assert!(mean_above_p(&[0.9; 10], 0.5, 0.02) < 1e-6);

@@ -16,7 +16,8 @@ pub const MIN_DROPS: usize = 3;
 pub const BASELINE_RATE: f64 = 0.02;
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (server, runs) in ctx.group_by(|f| Some(f.server)) {
+    for (server, runs) in &ctx.servers {
+        let server = *server;
         let n = runs.len();
         let dropped: Vec<&RunFact> = runs.iter().copied().filter(|f| f.stream_lost).collect();
         let k = dropped.len();

@@ -17,7 +17,9 @@ use super::error_class::ErrorClass;
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mean_above_p, median, percentile, proportion_above_p, MAX_P};
+use super::stats::{
+    confidence, mean_above_p, median, percentile, proportion_above_p, top_k, MAX_P,
+};
 use super::Ctx;
 use crate::format::mb;
 use crate::history::series::MemoryKind;
@@ -28,111 +30,118 @@ pub const MIN_NEAR_RUNS: usize = 3;
 pub const MIN_FAR_RUNS: usize = 10;
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    let groups = ctx.group_by(|f| Some((f.server, f.gpu)));
-    for ((server, gpu), runs) in groups {
-        let measured: Vec<(&RunFact, f64)> = runs
-            .iter()
-            .filter_map(|f| f.memory.map(|m| (*f, (m.peak / m.total).clamp(0.0, 1.5))))
-            .collect();
-        let n = measured.len();
-        if n == 0 {
-            continue;
+    for (server, all) in &ctx.servers {
+        let mut devices: Vec<(Sym, Vec<&RunFact>)> = Vec::new();
+        for f in all {
+            match devices.iter_mut().find(|d| d.0 == f.gpu) {
+                Some(d) => d.1.push(f),
+                None => devices.push((f.gpu, vec![f])),
+            }
         }
-        let ooms = runs
-            .iter()
-            .filter(|f| {
-                f.error
-                    .as_ref()
-                    .is_some_and(|e| e.class == ErrorClass::OutOfMemory)
-            })
-            .count();
-        let shares: Vec<f64> = measured.iter().map(|m| m.1).collect();
-        let max = shares.iter().copied().fold(0.0, f64::max);
-        let near = shares.iter().filter(|s| **s >= NEAR_SHARE).count();
-        let (p, is_near) = if near >= MIN_NEAR_RUNS {
-            (proportion_above_p(near, n, 0.05), true)
-        } else if n >= MIN_FAR_RUNS && max <= FAR_SHARE && ooms == 0 {
-            let free: Vec<f64> = shares.iter().map(|s| 1.0 - s).collect();
-            (mean_above_p(&free, 1.0 - FAR_SHARE, 0.02), false)
+        for (gpu, runs) in devices {
+            device(ctx, *server, gpu, &runs, out);
+        }
+    }
+}
+
+fn device(ctx: &Ctx, server: Sym, gpu: Sym, runs: &[&RunFact], out: &mut Vec<Finding>) {
+    let measured: Vec<(&RunFact, f64)> = runs
+        .iter()
+        .filter_map(|f| f.memory.map(|m| (*f, (m.peak / m.total).clamp(0.0, 1.5))))
+        .collect();
+    let n = measured.len();
+    if n == 0 {
+        return;
+    }
+    let ooms = runs
+        .iter()
+        .filter(|f| {
+            f.error
+                .as_ref()
+                .is_some_and(|e| e.class == ErrorClass::OutOfMemory)
+        })
+        .count();
+    let shares: Vec<f64> = measured.iter().map(|m| m.1).collect();
+    let max = shares.iter().copied().fold(0.0, f64::max);
+    let near = shares.iter().filter(|s| **s >= NEAR_SHARE).count();
+    let (p, is_near) = if near >= MIN_NEAR_RUNS {
+        (proportion_above_p(near, n, 0.05), true)
+    } else if n >= MIN_FAR_RUNS && max <= FAR_SHARE && ooms == 0 {
+        let free: Vec<f64> = shares.iter().map(|s| 1.0 - s).collect();
+        (mean_above_p(&free, 1.0 - FAR_SHARE, 0.02), false)
+    } else {
+        return;
+    };
+    if p > MAX_P {
+        return;
+    }
+    let Some(first) = measured.first().and_then(|m| m.0.memory) else {
+        return;
+    };
+    let total = first.total;
+    let ram = first.kind == MemoryKind::Ram;
+    let kind = if ram { "RAM" } else { "VRAM" };
+    let device = device_name(ctx, gpu, ram);
+    let server_name = ctx.name(server).to_owned();
+    let med = median(&shares).unwrap_or(0.0);
+    let p95 = percentile(&shares, 95.0).unwrap_or(0.0);
+    let peak_bytes = measured
+        .iter()
+        .filter_map(|m| m.0.memory.map(|x| x.peak))
+        .fold(0.0, f64::max);
+    let highest = top_k(measured.iter().collect(), MAX_EVIDENCE_RUNS, |m| m.1);
+    let message = if is_near {
+        let oom_text = if ooms > 0 {
+            format!(", and {ooms} runs there failed out of memory")
         } else {
-            continue;
+            String::new()
         };
-        if p > MAX_P {
-            continue;
-        }
-        let Some(first) = measured.first().and_then(|m| m.0.memory) else {
-            continue;
-        };
-        let total = first.total;
-        let ram = first.kind == MemoryKind::Ram;
-        let kind = if ram { "RAM" } else { "VRAM" };
-        let device = device_name(ctx, gpu, ram);
-        let server_name = ctx.name(server).to_owned();
-        let med = median(&shares).unwrap_or(0.0);
-        let p95 = percentile(&shares, 95.0).unwrap_or(0.0);
-        let peak_bytes = measured
-            .iter()
-            .filter_map(|m| m.0.memory.map(|x| x.peak))
-            .fold(0.0, f64::max);
-        let mut highest: Vec<&(&RunFact, f64)> = measured.iter().collect();
-        highest.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let message = if is_near {
-            let oom_text = if ooms > 0 {
-                format!(", and {ooms} runs there failed out of memory")
-            } else {
-                String::new()
-            };
-            format!(
+        format!(
                 "{kind} on {device} ({server_name}) peaked at {} or more of its {} in {near} of {n} runs (highest {}){oom_text}: risk of running out of memory. Lower batch sizes or resolutions, use tiled VAE decoding, or start ComfyUI with --lowvram.",
                 pct(NEAR_SHARE),
                 mb(total),
                 pct(max)
             )
-        } else {
-            format!(
+    } else {
+        format!(
                 "{kind} on {device} ({server_name}) never passed {} of its {} in {n} runs (measured peak {}, median {}): there is room for larger batches or sizes, or for a second workflow at once.",
                 pct(FAR_SHARE),
                 mb(total),
                 mb(peak_bytes),
                 pct(med)
             )
-        };
-        out.push(Finding {
-            rule: Rule::VramHeadroom,
-            severity: match (is_near, ooms > 0) {
-                (true, true) => Severity::Critical,
-                (true, false) => Severity::Warning,
-                _ => Severity::Info,
-            },
-            confidence: confidence(p, n),
-            message,
-            subject: Subject {
-                kind: SubjectKind::Device,
-                name: ctx.name(gpu).to_owned(),
-                server: Some(server_name),
-                detail: Some(if is_near { "near-limit" } else { "room" }.to_owned()),
-            },
-            evidence: Evidence {
-                runs: highest
-                    .iter()
-                    .take(MAX_EVIDENCE_RUNS)
-                    .map(|(f, _)| ctx.run(f))
-                    .collect(),
-                figures: vec![
-                    fig("max_share", max, Unit::Share),
-                    fig("p95_share", p95, Unit::Share),
-                    fig("median_share", med, Unit::Share),
-                    fig("peak_bytes", peak_bytes, Unit::Bytes),
-                    fig("total_bytes", total, Unit::Bytes),
-                    fig("runs", n as f64, Unit::Count),
-                    fig("runs_near_limit", near as f64, Unit::Count),
-                    fig("oom_failures", ooms as f64, Unit::Count),
-                ],
-                sample: n,
-                p_value: p,
-            },
-        });
-    }
+    };
+    out.push(Finding {
+        rule: Rule::VramHeadroom,
+        severity: match (is_near, ooms > 0) {
+            (true, true) => Severity::Critical,
+            (true, false) => Severity::Warning,
+            _ => Severity::Info,
+        },
+        confidence: confidence(p, n),
+        message,
+        subject: Subject {
+            kind: SubjectKind::Device,
+            name: ctx.name(gpu).to_owned(),
+            server: Some(server_name),
+            detail: Some(if is_near { "near-limit" } else { "room" }.to_owned()),
+        },
+        evidence: Evidence {
+            runs: highest.iter().map(|(f, _)| ctx.run(f)).collect(),
+            figures: vec![
+                fig("max_share", max, Unit::Share),
+                fig("p95_share", p95, Unit::Share),
+                fig("median_share", med, Unit::Share),
+                fig("peak_bytes", peak_bytes, Unit::Bytes),
+                fig("total_bytes", total, Unit::Bytes),
+                fig("runs", n as f64, Unit::Count),
+                fig("runs_near_limit", near as f64, Unit::Count),
+                fig("oom_failures", ooms as f64, Unit::Count),
+            ],
+            sample: n,
+            p_value: p,
+        },
+    });
 }
 
 fn device_name(ctx: &Ctx, gpu: Sym, ram: bool) -> String {
