@@ -17,7 +17,7 @@ use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
 use super::fx_hash::FxHashMap;
-use super::stats::{confidence, median, proportion_above_p, MAX_P};
+use super::stats::{confidence, median, proportion_above_p, significant};
 use super::Ctx;
 use crate::format::duration_ms;
 use crate::run::RunStatus;
@@ -94,7 +94,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 continue;
             }
             let p = proportion_above_p(m, t.opportunities, BASELINE_MISS_RATE);
-            if p > MAX_P {
+            if !significant(p) {
                 continue;
             }
             let (workflow, class) = (ctx.name(key.0).to_owned(), ctx.name(key.1).to_owned());

@@ -13,7 +13,7 @@
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mann_whitney_p, median, MAX_P};
+use super::stats::{confidence, mann_whitney_p, median, significant};
 use super::Ctx;
 use crate::format::duration_ms;
 
@@ -67,6 +67,9 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         let ratio = m_after / m_before;
+        if !ratio.is_finite() {
+            continue;
+        }
         let slower = ratio >= MIN_RATIO;
         if !slower && ratio > 1.0 / MIN_RATIO {
             continue;
@@ -76,7 +79,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         };
         let p = (p_two / 2.0 * candidates).min(1.0);
-        if p > MAX_P {
+        if !significant(p) {
             continue;
         }
         let name = ctx.name(workflow).to_owned();

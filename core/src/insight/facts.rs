@@ -142,6 +142,11 @@ pub struct RunFact {
 
 const MAX_ERROR_TEXT: usize = 200;
 
+/// A memory reading worth comparing: a peak of zero or more on a device of some size.
+fn finite_size(peak: f64, total: f64) -> bool {
+    peak.is_finite() && total.is_finite() && peak >= 0.0 && total > 0.0
+}
+
 fn node_ms(n: &crate::run::NodeRecord) -> Option<f32> {
     if n.status != NodeStatus::Finished {
         return None;
@@ -159,7 +164,7 @@ impl RunFact {
         let run = &r.run;
         let status = RunStatus::parse(&r.status).unwrap_or(run.status);
         let memory = match (run.vram_peak_used, run.vram_total) {
-            (Some(peak), Some(total)) if total > 0.0 && peak >= 0.0 => Some(MemoryFact {
+            (Some(peak), Some(total)) if finite_size(peak, total) => Some(MemoryFact {
                 peak,
                 total,
                 kind: if run.cpu_only {
@@ -170,7 +175,7 @@ impl RunFact {
             }),
             _ => r.series.as_ref().and_then(|s| {
                 let (peak, total) = (s.peak_mb?, s.mem_total_mb?);
-                (total > 0.0 && peak >= 0.0).then_some(MemoryFact {
+                finite_size(peak, total).then_some(MemoryFact {
                     peak: peak * crate::format::MIB,
                     total: total * crate::format::MIB,
                     kind: s.memory,
@@ -215,8 +220,11 @@ impl RunFact {
             start_ms: r.start_ms,
             last_ms: run.last_update_ms.max(run.ended_at_ms.unwrap_or(0.0)),
             status,
-            duration_ms: (status.is_terminal() && r.duration_ms >= 0.0).then_some(r.duration_ms),
-            queue_wait_ms: run.queue_wait_ms(),
+            duration_ms: (status.is_terminal()
+                && r.duration_ms >= 0.0
+                && r.duration_ms.is_finite())
+            .then_some(r.duration_ms),
+            queue_wait_ms: run.queue_wait_ms().filter(|w| w.is_finite() && *w >= 0.0),
             memory,
             stream_lost: run.stream_lost,
             error,

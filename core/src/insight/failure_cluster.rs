@@ -16,7 +16,7 @@ use super::error_class::ErrorClass;
 use super::facts::{Names, RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, proportion_above_p, MAX_P};
+use super::stats::{confidence, proportion_above_p, significant};
 use super::Ctx;
 use crate::format::number;
 use crate::run::RunStatus;
@@ -126,7 +126,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 continue;
             }
             let p = proportion_above_p(k, n, BASELINE_RATE);
-            if p > MAX_P {
+            if !significant(p) {
                 continue;
             }
             let share = k as f64 / n as f64;

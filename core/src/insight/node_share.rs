@@ -12,7 +12,7 @@
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mean_above_p, median, top_k, MAX_P};
+use super::stats::{confidence, mean_above_p, median, significant, top_k};
 use super::Ctx;
 use crate::format::duration_ms;
 
@@ -107,7 +107,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             .map(|(t, d)| (t / d).min(1.0))
             .collect();
         let p = mean_above_p(&shares, MIN_SHARE, 0.02);
-        if p > MAX_P {
+        if !significant(p) {
             continue;
         }
         let (med_node, med_wall) = (

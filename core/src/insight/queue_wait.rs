@@ -11,7 +11,7 @@ use super::duration_shift::when;
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, median, proportion_above_p, top_k, MAX_P};
+use super::stats::{confidence, median, proportion_above_p, significant, top_k};
 use super::Ctx;
 use crate::format::duration_ms;
 
@@ -43,7 +43,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
         let longer = pairs.iter().filter(|p| p.1 > p.2).count();
         let p = proportion_above_p(longer, n, 0.5);
-        if p > MAX_P {
+        if !significant(p) {
             continue;
         }
         let mut by_hour = [0.0f64; 24];

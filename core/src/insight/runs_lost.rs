@@ -11,7 +11,7 @@ use super::duration_shift::when;
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, proportion_above_p, MAX_P};
+use super::stats::{confidence, proportion_above_p, significant};
 use super::Ctx;
 use crate::run::RunStatus;
 
@@ -42,7 +42,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         let p = proportion_above_p(k, n, BASELINE_RATE);
-        if p > MAX_P {
+        if !significant(p) {
             continue;
         }
         let stale = lost

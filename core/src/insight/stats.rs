@@ -158,13 +158,19 @@ pub const PRIOR_RUNS: f64 = 10.0;
 /// No rule fires unless its test's p-value is at most this.
 pub const MAX_P: f64 = 0.05;
 
+/// Whether a p-value allows a finding (a NaN never does).
+pub fn significant(p: f64) -> bool {
+    p <= MAX_P
+}
+
 /// Confidence of a finding: `(1 − p) · n / (n + 10)`, rounded to three decimals. `p` is the
 /// rule's one-sided p-value (how likely data this extreme would be without the effect), `n` its
 /// sample size; the shrink factor keeps a perfect-looking effect in 5 runs (0.33) below the same
 /// effect in 100 (0.91), so confidence grows with the sample as well as with the effect.
 pub fn confidence(p: f64, n: usize) -> f64 {
     let n = n as f64;
-    let c = (1.0 - p.clamp(0.0, 1.0)) * n / (n + PRIOR_RUNS);
+    let p = if p.is_nan() { 1.0 } else { p.clamp(0.0, 1.0) };
+    let c = (1.0 - p) * n / (n + PRIOR_RUNS);
     (c * 1000.0).round() / 1000.0
 }
 

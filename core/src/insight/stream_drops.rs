@@ -9,7 +9,7 @@ use super::duration_shift::when;
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, proportion_above_p, MAX_P};
+use super::stats::{confidence, proportion_above_p, significant};
 use super::Ctx;
 
 pub const MIN_DROPS: usize = 3;
@@ -25,7 +25,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             continue;
         }
         let p = proportion_above_p(k, n, BASELINE_RATE);
-        if p > MAX_P {
+        if !significant(p) {
             continue;
         }
         let share = k as f64 / n as f64;

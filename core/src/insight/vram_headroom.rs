@@ -18,7 +18,7 @@ use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
 use super::stats::{
-    confidence, mean_above_p, median, percentile, proportion_above_p, top_k, MAX_P,
+    confidence, mean_above_p, median, percentile, proportion_above_p, significant, top_k,
 };
 use super::Ctx;
 use crate::format::mb;
@@ -72,7 +72,7 @@ fn device(ctx: &Ctx, server: Sym, gpu: Sym, runs: &[&RunFact], out: &mut Vec<Fin
     } else {
         return;
     };
-    if p > MAX_P {
+    if !significant(p) {
         return;
     }
     let Some(first) = measured.first().and_then(|m| m.0.memory) else {

@@ -137,7 +137,7 @@ impl Spec {
         run.server_started_ms = Some(start);
         run.started_at_ms = Some(self.start);
         if let Some(w) = self.queue_wait {
-            run.server_queued_ms = Some(start - w as i64);
+            run.server_queued_ms = Some(start.saturating_sub(w as i64));
             run.queued_at_ms = Some(self.start - w);
         }
         let ended = !matches!(
@@ -145,7 +145,7 @@ impl Spec {
             RunStatus::Running | RunStatus::Queued | RunStatus::Unknown
         );
         if ended {
-            run.server_ended_ms = Some(start + self.duration as i64);
+            run.server_ended_ms = Some(start.saturating_add(self.duration as i64));
             run.ended_at_ms = Some(self.start + self.duration);
         }
         run.last_update_ms = self.start + if ended { self.duration } else { 1000.0 };
