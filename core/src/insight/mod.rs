@@ -28,6 +28,7 @@ pub(crate) mod fx_hash;
 mod node_share;
 mod queue_wait;
 pub mod report;
+mod report_sections;
 mod runs_lost;
 pub mod stats;
 mod stream_drops;
