@@ -227,6 +227,31 @@ fn lost_and_dropped_confidence_grows_with_the_sample() {
         of(&recommend(&runs, now(&runs)), Rule::RunsLost)[0].confidence
     };
     assert!(lost(12) < lost(120), "{} < {}", lost(12), lost(120));
+    let dropped = |n: usize| {
+        let specs: Vec<Spec> = (0..n)
+            .map(|i| {
+                let s = Spec::new(format!("d{i}"), T0 + i as f64 * 1000.0, 1_000.0);
+                if i % 4 == 0 {
+                    s.stream_lost()
+                } else {
+                    s
+                }
+            })
+            .collect();
+        let runs = build(&specs);
+        of(&recommend(&runs, now(&runs)), Rule::StreamDrops)[0].confidence
+    };
+    assert!(
+        dropped(12) < dropped(120),
+        "{} < {}",
+        dropped(12),
+        dropped(120)
+    );
+    let near = |n| {
+        let runs = memory(n, 0.95, None);
+        of(&recommend(&runs, now(&runs)), Rule::VramHeadroom)[0].confidence
+    };
+    assert!(near(4) < near(40), "{} < {}", near(4), near(40));
 }
 
 fn mixed_history() -> Vec<StoredRun> {
