@@ -5,7 +5,27 @@
 
 mod insight_support;
 use insight_support::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Counts live heap bytes, to weigh the aggregates.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::insight::report::ReportOptions;
 use telemetry_core::insight::{recommend, report, InsightAggregates};
@@ -110,6 +130,10 @@ fn insight_at_100k_runs() {
         sum / n.max(1) as f64
     });
     let (recommend_ms, findings) = time(7, || recommend(&runs, now));
+    let before = LIVE.load(Ordering::Relaxed);
+    let weighed = InsightAggregates::of(&runs);
+    let heap = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    drop(weighed);
     let (build_ms, agg) = time(3, || InsightAggregates::of(&runs));
     let (findings_ms, from_agg) = time(11, || agg.findings(now));
     let (report_ms, data) = time(3, || {
@@ -154,13 +178,14 @@ fn insight_at_100k_runs() {
     row("InsightAggregates::findings (panel)", findings_ms);
     row("report(&runs) (report data + findings)", report_ms);
     println!(
-        "findings: {} ({}); aggregate snapshot {} B/run (JSON) vs stored record {} B/run",
+        "findings: {} ({}); aggregates {} B/run in memory, snapshot {} B/run (JSON), stored record {} B/run (JSON)",
         findings.len(),
         findings
             .iter()
             .map(|f| f.rule.as_str())
             .collect::<Vec<_>>()
             .join(", "),
+        heap / RUNS,
         snapshot.len() / RUNS,
         record_bytes / RUNS
     );
