@@ -132,8 +132,8 @@ pub struct RunFact {
     pub memory: Option<MemoryFact>,
     pub stream_lost: bool,
     pub error: Option<ErrorFact>,
-    pub nodes: Vec<NodeFact>,
-    pub params: Vec<(Sym, f64)>,
+    pub nodes: Box<[NodeFact]>,
+    pub params: Box<[(Sym, f64)]>,
     pub graph_hash: Option<u64>,
     /// Every node was cached: a re-run that did no work.
     #[serde(default)]
