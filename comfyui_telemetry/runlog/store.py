@@ -1,0 +1,220 @@
+"""The run log's SQLite file: one writing connection (the writer thread's) and one read-only
+connection per reading thread (the API's executor). WAL lets readers run while the writer
+commits. Documents are stored as zlib-compressed JSON; the columns beside them are what the
+indexes and filters need.
+"""
+
+import json
+import os
+import sqlite3
+import threading
+import zlib
+
+from . import query as Q
+from . import schema
+
+FILE = "runlog.sqlite3"
+ROW_OVERHEAD = 160  # bytes an index entry and the row's other columns cost, roughly
+
+
+def encode(doc):
+    return zlib.compress(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode(), 6)
+
+
+def decode(blob):
+    return json.loads(zlib.decompress(blob))
+
+
+def connect(path, readonly=False):
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=5.0)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+class Store:
+    def __init__(self, folder):
+        self.folder = folder
+        self.path = os.path.join(folder, FILE)
+        self.conn = None
+        self.fts = False
+        self._local = threading.local()
+        self._readers = []
+        self._readers_lock = threading.Lock()
+
+    # --- the writer's side ---------------------------------------------------------------------
+
+    def open(self, migrations=None):
+        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        conn = connect(self.path)
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect on a new file
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        try:
+            schema.migrate(conn, migrations)
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+        self.fts = schema.uses_fts(conn)
+        try:
+            os.chmod(self.path, 0o600)
+        except OSError:
+            pass
+        return self
+
+    def write(self, runs):
+        """Upserts `[(doc, search text or None)]` in one transaction (None: text unchanged)."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for doc, text in runs:
+                blob = encode(doc)
+                run = doc["run"]
+                size = len(blob) + ROW_OVERHEAD + (len(text) if text else 0)
+                c.execute(
+                    "INSERT INTO runs (prompt_id, number, client, status, exit_reason, start_ms,"
+                    " end_ms, duration_ms, gpu, workflow, graph_hash, updated_ms, bytes, doc)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (prompt_id) DO UPDATE SET"
+                    " number=excluded.number, client=excluded.client, status=excluded.status,"
+                    " exit_reason=excluded.exit_reason, start_ms=excluded.start_ms,"
+                    " end_ms=excluded.end_ms, duration_ms=excluded.duration_ms, gpu=excluded.gpu,"
+                    " workflow=excluded.workflow, graph_hash=excluded.graph_hash,"
+                    " updated_ms=excluded.updated_ms, bytes=excluded.bytes, doc=excluded.doc",
+                    (doc["prompt_id"], run.get("number"), doc.get("client"), doc["status"],
+                     doc["exit_reason"], int(doc["start_ms"]),
+                     _int(run.get("server_ended_ms") or run.get("ended_at_ms")),
+                     int(doc["duration_ms"]), doc["gpu"], doc["workflow"], doc["graph_hash"],
+                     int(run.get("last_update_ms") or 0), size, blob))
+                if text is not None:
+                    (row_id,) = c.execute("SELECT id FROM runs WHERE prompt_id = ?",
+                                          (doc["prompt_id"],)).fetchone()
+                    c.execute("DELETE FROM runs_text WHERE rowid = ?", (row_id,))
+                    c.execute("INSERT INTO runs_text (rowid, text) VALUES (?, ?)", (row_id, text))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def delete(self, prompt_ids):
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            n = 0
+            for chunk in _chunks(list(prompt_ids), 500):
+                marks = ",".join("?" * len(chunk))
+                c.execute(f"DELETE FROM runs_text WHERE rowid IN "
+                          f"(SELECT id FROM runs WHERE prompt_id IN ({marks}))", chunk)
+                n += c.execute(f"DELETE FROM runs WHERE prompt_id IN ({marks})", chunk).rowcount
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return n
+
+    def open_runs(self):
+        """Docs of runs the log last saw queued or running."""
+        rows = self.conn.execute(
+            "SELECT doc FROM runs WHERE status IN ('queued', 'running')").fetchall()
+        return [decode(r[0]) for r in rows]
+
+    def retain(self, *, max_runs, max_age_ms, max_bytes, now_ms):
+        """Deletes the oldest finished runs past the count, age and byte limits (0 = no limit).
+        Open runs are never deleted. Returns how many went."""
+        c = self.conn
+        victims = set()
+        settled = "status NOT IN ('queued', 'running')"
+        if max_age_ms:
+            victims.update(r[0] for r in c.execute(
+                f"SELECT prompt_id FROM runs WHERE {settled} AND start_ms < ? LIMIT 10000",
+                (now_ms - max_age_ms,)))
+        if max_runs:
+            (total,) = c.execute("SELECT COUNT(*) FROM runs").fetchone()
+            if total > max_runs:
+                victims.update(r[0] for r in c.execute(
+                    f"SELECT prompt_id FROM runs WHERE {settled} ORDER BY start_ms, id LIMIT ?",
+                    (total - max_runs,)))
+        if max_bytes:
+            (size,) = c.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()
+            if size > max_bytes:
+                over = size - max_bytes
+                for prompt_id, nbytes in c.execute(
+                        f"SELECT prompt_id, bytes FROM runs WHERE {settled} ORDER BY start_ms, id"):
+                    if over <= 0:
+                        break
+                    if prompt_id not in victims:
+                        victims.add(prompt_id)
+                    over -= nbytes
+        if not victims:
+            return 0
+        n = self.delete(victims)
+        try:
+            c.execute("PRAGMA incremental_vacuum")
+        except sqlite3.Error:
+            pass
+        return n
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
+        with self._readers_lock:
+            for r in self._readers:
+                try:
+                    r.close()
+                except Exception:
+                    pass
+            self._readers = []
+
+    # --- the readers' side (any thread but the writer's) -----------------------------------------
+
+    def reader(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def list(self, q):
+        sql, args = Q.listing(q, self.fts)
+        rows = self.reader().execute(sql, args).fetchall()
+        more = len(rows) > q.limit
+        rows = rows[:q.limit]
+        runs = [decode(r[2]) for r in rows]
+        cursor = Q.encode_cursor(q.sort, q.order, rows[-1][1], rows[-1][0]) if more else None
+        return runs, cursor
+
+    def count(self, q):
+        cond, args = Q.where(q, self.fts)
+        return self.reader().execute(f"SELECT COUNT(*) FROM runs WHERE {cond}", args).fetchone()[0]
+
+    def get(self, prompt_id):
+        row = self.reader().execute("SELECT doc FROM runs WHERE prompt_id = ?",
+                                    (prompt_id,)).fetchone()
+        return decode(row[0]) if row else None
+
+    def stats(self):
+        conn = self.reader()
+        n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetchone()
+        try:
+            file_bytes = sum(os.path.getsize(self.path + s) for s in ("", "-wal")
+                             if os.path.exists(self.path + s))
+        except OSError:
+            file_bytes = None
+        return {"runs": n, "bytes": size, "file_bytes": file_bytes, "fts": self.fts}
+
+
+def _int(v):
+    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _chunks(items, n):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
