@@ -250,6 +250,8 @@ class Run:
                 self.started(now_ms)
             elif event in ("execution_cached",) or event in TERMINAL_EVENTS:
                 self.message(event, data, now_ms)
+                if event in TERMINAL_EVENTS and _num(data.get("timestamp")) is not None:
+                    self.server_ended_ms = int(data["timestamp"])  # the status is authoritative
         if not terminal_seen:
             self.end("execution_success" if status_str == "success" else "execution_error",
                      {}, None, now_ms)

@@ -158,18 +158,22 @@ class Store:
         return n
 
     def close(self):
+        """Closes the writer's connection (on the writer's thread, when it is done)."""
         if self.conn is not None:
             try:
                 self.conn.close()
             finally:
                 self.conn = None
+
+    def close_readers(self):
+        """Closes the readers' connections: only once no reading thread can use them."""
         with self._readers_lock:
-            for r in self._readers:
-                try:
-                    r.close()
-                except Exception:
-                    pass
-            self._readers = []
+            readers, self._readers = self._readers, []
+        for r in readers:
+            try:
+                r.close()
+            except Exception:
+                pass
 
     # --- the readers' side (any thread but the writer's) -----------------------------------------
 
@@ -193,22 +197,29 @@ class Store:
 
     def count(self, q):
         cond, args = Q.where(q, self.fts)
-        return self.reader().execute(f"SELECT COUNT(*) FROM runs WHERE {cond}", args).fetchone()[0]
+        return _one(self.reader().execute(f"SELECT COUNT(*) FROM runs WHERE {cond}", args))[0]
 
     def get(self, prompt_id):
-        row = self.reader().execute("SELECT doc FROM runs WHERE prompt_id = ?",
-                                    (prompt_id,)).fetchone()
+        row = _one(self.reader().execute("SELECT doc FROM runs WHERE prompt_id = ?",
+                                         (prompt_id,)))
         return decode(row[0]) if row else None
 
     def stats(self):
         conn = self.reader()
-        n, size = conn.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs").fetchone()
+        n, size = _one(conn.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM runs"))
         try:
             file_bytes = sum(os.path.getsize(self.path + s) for s in ("", "-wal")
                              if os.path.exists(self.path + s))
         except OSError:
             file_bytes = None
         return {"runs": n, "bytes": size, "file_bytes": file_bytes, "fts": self.fts}
+
+
+def _one(cursor):
+    """The first row, with the statement run to its end: a reader's statement left unfinished
+    keeps its read transaction, and so an old snapshot, open."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
 
 
 def _int(v):
