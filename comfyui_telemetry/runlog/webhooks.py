@@ -9,6 +9,7 @@ Settings come from the environment and from `webhooks.json` in the run log's fol
     COMFY_TELEMETRY_WEBHOOK_EVENTS   default succeeded,failed,interrupted,drained
     COMFY_TELEMETRY_WEBHOOK_TIMEOUT  seconds per attempt (default 5)
     COMFY_TELEMETRY_WEBHOOK_RETRIES  retries after a failed attempt (default 3)
+    COMFY_TELEMETRY_WEBHOOK_BACKOFF  seconds before the first retry, doubled each time (default 1)
 
     webhooks.json: {"webhooks": [{"url": "...", "format": "ntfy", "events": ["failed"],
                                   "headers": {"Authorization": "Bearer ..."}}]}
@@ -25,6 +26,7 @@ import os
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from .._log import once
@@ -54,7 +56,7 @@ def load(folder=None, environ=None):
         if _http(url):
             hooks.append(Hook(url, fmt, events))
         else:
-            once("webhook-url", "ignoring webhook URL %r (not http or https)", url)
+            once("webhook-url", "ignoring a webhook URL that is not http or https")
     path = os.path.join(folder, FILE) if folder else None
     if path and os.path.exists(path):
         try:
@@ -158,7 +160,8 @@ class Sender:
                 return default
 
         return cls(hooks, timeout=num("COMFY_TELEMETRY_WEBHOOK_TIMEOUT", 5.0) or 5.0,
-                   retries=int(num("COMFY_TELEMETRY_WEBHOOK_RETRIES", 3)))
+                   retries=int(num("COMFY_TELEMETRY_WEBHOOK_RETRIES", 3)),
+                   backoff=num("COMFY_TELEMETRY_WEBHOOK_BACKOFF", 1.0))
 
     def counters(self):
         with self.cond:
@@ -223,8 +226,9 @@ class Sender:
         except urllib.error.HTTPError as e:
             return "retry" if e.code == 429 or e.code >= 500 else "fail"
         except Exception as e:
-            once("webhook-" + type(e).__name__, "webhook delivery to %s failed: %r",
-                 hook.url.split("?")[0], e)
+            # Only the host: a webhook URL's path often is its secret (Discord, Slack).
+            once("webhook-" + type(e).__name__, "webhook delivery to %s failed: %s",
+                 urllib.parse.urlsplit(hook.url).netloc, type(e).__name__)
             return "retry"
 
     def stop(self, timeout=2.0):
