@@ -10,6 +10,7 @@ import json
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+PREFIX = 2000  # rows a text search reads in sort order before it asks the text index
 SORTS = {"start": "start_ms", "duration": "duration_ms"}
 LIST_FILTERS = {"status": "status", "exit_reason": "exit_reason", "gpu": "gpu",
                 "workflow": "workflow", "graph_hash": "graph_hash", "client": "client"}
@@ -105,23 +106,55 @@ def where(q, fts):
         args.append(q.until)
     if q.text:
         if fts and len(q.text) >= 3:
-            parts.append("id IN (SELECT rowid FROM runs_text WHERE runs_text MATCH ?)")
+            # `+id`: the planner must not drive the query from the (possibly huge) match set.
+            parts.append("+id IN (SELECT rowid FROM runs_text WHERE runs_text MATCH ?)")
             args.append('"' + q.text.replace('"', '""') + '"')
         else:
-            parts.append("id IN (SELECT rowid FROM runs_text WHERE text LIKE ? ESCAPE '\\')")
+            parts.append("search LIKE ? ESCAPE '\\'")
             args.append(_like(q.text))
     return (" AND ".join(parts) or "1"), args
 
 
-def listing(q, fts):
-    """(SQL, parameters) of one page: `limit + 1` rows to know whether another page follows."""
-    cond, args = where(q, fts)
+def _order(q):
     column = SORTS[q.sort]
     desc = q.order == "desc"
+    cond, args = "", []
     if q.cursor is not None:
-        cond += f" AND ({column}, id) {'<' if desc else '>'} (?, ?)"
-        args += list(q.cursor)
+        cond = f" AND ({column}, id) {'<' if desc else '>'} (?, ?)"
+        args = list(q.cursor)
     direction = "DESC" if desc else "ASC"
-    sql = (f"SELECT id, {column}, doc FROM runs WHERE {cond} "
-           f"ORDER BY {column} {direction}, id {direction} LIMIT ?")
-    return sql, args + [q.limit + 1]
+    return column, cond, args, f"ORDER BY {column} {direction}, id {direction}"
+
+
+def listing(q, fts):
+    """(SQL, parameters) of one page: `limit + 1` rows of (id, sort value), to know whether
+    another page follows."""
+    cond, args = where(q, fts)
+    column, after, after_args, order = _order(q)
+    sql = f"SELECT id, {column} FROM runs WHERE {cond}{after} {order} LIMIT ?"
+    return sql, args + after_args + [q.limit + 1]
+
+
+def prefix_listing(q):
+    """A text search answered from the first PREFIX rows in sort order (the filters but the
+    text applied), for text that many runs contain: the full-text index would list them all
+    before the sort could keep 50. Returns (SQL, parameters, scanned(conn)), where `scanned`
+    says whether those rows were not the whole table (so that too few hits is not the
+    answer)."""
+    text = q.text
+    q.text = None
+    try:
+        cond, args = where(q, False)
+    finally:
+        q.text = text
+    column, after, after_args, order = _order(q)
+    inner = f"SELECT id, {column}, search FROM runs WHERE {cond}{after} {order} LIMIT {PREFIX}"
+    sql = (f"SELECT id, {column} FROM ({inner}) WHERE search LIKE ? ESCAPE '\\' "
+           f"{order} LIMIT ?")
+    all_args = args + after_args + [_like(text), q.limit + 1]
+
+    def scanned(conn):
+        count_sql = f"SELECT COUNT(*) FROM ({inner})"
+        return conn.execute(count_sql, args + after_args).fetchall()[0][0] >= PREFIX
+
+    return sql, all_args, scanned

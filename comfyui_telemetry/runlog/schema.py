@@ -6,7 +6,7 @@ off rather than guess at a shape it does not know). Version 1 is the first relea
 
 Text search uses an FTS5 table with the trigram tokenizer (substring search like the page's,
 case-insensitive, indexed for 3+ characters) when Python's SQLite has it (3.34+), else a plain
-table searched with LIKE.
+`LIKE` over the rows' own `search` column.
 """
 
 import sqlite3
@@ -29,7 +29,7 @@ CREATE TABLE runs (
     graph_hash TEXT NOT NULL DEFAULT '',
     updated_ms INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
-    doc BLOB NOT NULL
+    search TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX runs_by_start ON runs (start_ms, id);
 CREATE INDEX runs_by_duration ON runs (duration_ms, id);
@@ -38,10 +38,14 @@ CREATE INDEX runs_by_exit ON runs (exit_reason, start_ms, id);
 CREATE INDEX runs_by_workflow ON runs (workflow, start_ms, id);
 CREATE INDEX runs_by_gpu ON runs (gpu, start_ms, id);
 CREATE INDEX runs_by_graph ON runs (graph_hash, start_ms, id);
+CREATE TABLE run_docs (id INTEGER PRIMARY KEY, doc BLOB NOT NULL);
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-FTS = "CREATE VIRTUAL TABLE runs_text USING fts5 (text, tokenize = 'trigram')"
-PLAIN_TEXT = "CREATE TABLE runs_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)"
+# The documents live apart from the rows the filters and sorts read, so those rows stay small
+# (a scan touches few pages). The text index keeps no copy of the text (external content:
+# `runs.search`), so the store keeps its entries in step itself (store.py).
+FTS = ("CREATE VIRTUAL TABLE runs_text USING fts5 (search, content = 'runs', "
+       "content_rowid = 'id', tokenize = 'trigram')")
 
 # MIGRATIONS[n] takes a database at version n-1 to n.
 MIGRATIONS = {1: [V1]}
@@ -76,7 +80,8 @@ def migrate(conn, migrations=None, target=None):
                 for part in _split(statement):
                     conn.execute(part)
             if version == 1:
-                conn.execute(FTS if has_trigram(conn) else PLAIN_TEXT)
+                if has_trigram(conn):
+                    conn.execute(FTS)
             conn.execute(f"PRAGMA user_version = {int(version)}")
             conn.execute("COMMIT")
         except BaseException:

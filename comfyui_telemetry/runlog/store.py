@@ -14,7 +14,10 @@ from . import query as Q
 from . import schema
 
 FILE = "runlog.sqlite3"
-ROW_OVERHEAD = 160  # bytes an index entry and the row's other columns cost, roughly
+# What a run costs on disk beyond its compressed document, roughly (measured by the benchmark):
+# its row and index entries, and per character of search text the text and its trigram entries.
+ROW_OVERHEAD = 300
+TEXT_COST = 8
 
 
 def encode(doc):
@@ -72,32 +75,40 @@ class Store:
         c.execute("BEGIN IMMEDIATE")
         try:
             for doc, text in runs:
-                blob = encode(doc)
-                run = doc["run"]
-                size = len(blob) + ROW_OVERHEAD + (len(text) if text else 0)
-                c.execute(
-                    "INSERT INTO runs (prompt_id, number, client, status, exit_reason, start_ms,"
-                    " end_ms, duration_ms, gpu, workflow, graph_hash, updated_ms, bytes, doc)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (prompt_id) DO UPDATE SET"
-                    " number=excluded.number, client=excluded.client, status=excluded.status,"
-                    " exit_reason=excluded.exit_reason, start_ms=excluded.start_ms,"
-                    " end_ms=excluded.end_ms, duration_ms=excluded.duration_ms, gpu=excluded.gpu,"
-                    " workflow=excluded.workflow, graph_hash=excluded.graph_hash,"
-                    " updated_ms=excluded.updated_ms, bytes=excluded.bytes, doc=excluded.doc",
-                    (doc["prompt_id"], run.get("number"), doc.get("client"), doc["status"],
-                     doc["exit_reason"], int(doc["start_ms"]),
-                     _int(run.get("server_ended_ms") or run.get("ended_at_ms")),
-                     int(doc["duration_ms"]), doc["gpu"], doc["workflow"], doc["graph_hash"],
-                     int(run.get("last_update_ms") or 0), size, blob))
-                if text is not None:
-                    (row_id,) = c.execute("SELECT id FROM runs WHERE prompt_id = ?",
-                                          (doc["prompt_id"],)).fetchone()
-                    c.execute("DELETE FROM runs_text WHERE rowid = ?", (row_id,))
-                    c.execute("INSERT INTO runs_text (rowid, text) VALUES (?, ?)", (row_id, text))
+                self._write_one(c, doc, text)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
+
+    def _write_one(self, c, doc, text):
+        blob = encode(doc)
+        run = doc["run"]
+        row = _one(c.execute("SELECT id, search FROM runs WHERE prompt_id = ?", (doc["prompt_id"],)))
+        old_text = row[1] if row else ""
+        new_text = old_text if text is None else text
+        size = len(blob) + TEXT_COST * len(new_text) + ROW_OVERHEAD
+        values = (run.get("number"), doc.get("client"), doc["status"], doc["exit_reason"],
+                  int(doc["start_ms"]), _int(run.get("server_ended_ms") or run.get("ended_at_ms")),
+                  int(doc["duration_ms"]), doc["gpu"], doc["workflow"], doc["graph_hash"],
+                  int(run.get("last_update_ms") or 0), size, new_text)
+        if row is None:
+            row_id = c.execute(
+                "INSERT INTO runs (number, client, status, exit_reason, start_ms, end_ms,"
+                " duration_ms, gpu, workflow, graph_hash, updated_ms, bytes, search, prompt_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values + (doc["prompt_id"],)).lastrowid
+        else:
+            row_id = row[0]
+            if self.fts and new_text != old_text:
+                c.execute("INSERT INTO runs_text (runs_text, rowid, search) VALUES ('delete', ?, ?)",
+                          (row_id, old_text))
+            c.execute(
+                "UPDATE runs SET number=?, client=?, status=?, exit_reason=?, start_ms=?, end_ms=?,"
+                " duration_ms=?, gpu=?, workflow=?, graph_hash=?, updated_ms=?, bytes=?, search=?"
+                " WHERE id = ?", values + (row_id,))
+        if self.fts and (row is None or new_text != old_text):
+            c.execute("INSERT INTO runs_text (rowid, search) VALUES (?, ?)", (row_id, new_text))
+        c.execute("INSERT OR REPLACE INTO run_docs (id, doc) VALUES (?, ?)", (row_id, blob))
 
     def delete(self, prompt_ids):
         c = self.conn
@@ -106,9 +117,15 @@ class Store:
             n = 0
             for chunk in _chunks(list(prompt_ids), 500):
                 marks = ",".join("?" * len(chunk))
-                c.execute(f"DELETE FROM runs_text WHERE rowid IN "
-                          f"(SELECT id FROM runs WHERE prompt_id IN ({marks}))", chunk)
-                n += c.execute(f"DELETE FROM runs WHERE prompt_id IN ({marks})", chunk).rowcount
+                rows = c.execute(f"SELECT id, search FROM runs WHERE prompt_id IN ({marks})",
+                                 chunk).fetchall()
+                for row_id, text in rows:
+                    if self.fts:
+                        c.execute("INSERT INTO runs_text (runs_text, rowid, search)"
+                                  " VALUES ('delete', ?, ?)", (row_id, text))
+                    c.execute("DELETE FROM run_docs WHERE id = ?", (row_id,))
+                    c.execute("DELETE FROM runs WHERE id = ?", (row_id,))
+                n += len(rows)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -118,7 +135,8 @@ class Store:
     def open_runs(self):
         """Docs of runs the log last saw queued or running."""
         rows = self.conn.execute(
-            "SELECT doc FROM runs WHERE status IN ('queued', 'running')").fetchall()
+            "SELECT doc FROM run_docs WHERE id IN"
+            " (SELECT id FROM runs WHERE status IN ('queued', 'running'))").fetchall()
         return [decode(r[0]) for r in rows]
 
     def retain(self, *, max_runs, max_age_ms, max_bytes, now_ms):
@@ -186,23 +204,45 @@ class Store:
                 self._readers.append(conn)
         return conn
 
-    def list(self, q):
-        sql, args = Q.listing(q, self.fts)
-        rows = self.reader().execute(sql, args).fetchall()
+    def list(self, q, raw=False):
+        """One page: `(docs, next cursor)`; with `raw`, each doc as its JSON bytes (what the
+        API sends, so it neither parses nor re-encodes them)."""
+        conn = self.reader()
+        rows = None
+        if q.text:
+            sql, args, scanned = Q.prefix_listing(q)
+            rows = conn.execute(sql, args).fetchall()
+            if len(rows) <= q.limit and scanned(conn):
+                rows = None  # the newest rows were not enough: ask the text index
+        if rows is None:
+            sql, args = Q.listing(q, self.fts)
+            rows = conn.execute(sql, args).fetchall()
         more = len(rows) > q.limit
         rows = rows[:q.limit]
-        runs = [decode(r[2]) for r in rows]
+        docs = self._docs(conn, [r[0] for r in rows])
+        runs = [docs[r[0]] if raw else json.loads(docs[r[0]]) for r in rows if r[0] in docs]
         cursor = Q.encode_cursor(q.sort, q.order, rows[-1][1], rows[-1][0]) if more else None
         return runs, cursor
+
+    @staticmethod
+    def _docs(conn, ids):
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {i: zlib.decompress(blob) for i, blob in
+                conn.execute(f"SELECT id, doc FROM run_docs WHERE id IN ({marks})", ids)}
 
     def count(self, q):
         cond, args = Q.where(q, self.fts)
         return _one(self.reader().execute(f"SELECT COUNT(*) FROM runs WHERE {cond}", args))[0]
 
-    def get(self, prompt_id):
-        row = _one(self.reader().execute("SELECT doc FROM runs WHERE prompt_id = ?",
-                                         (prompt_id,)))
-        return decode(row[0]) if row else None
+    def get(self, prompt_id, raw=False):
+        row = _one(self.reader().execute(
+            "SELECT d.doc FROM runs r JOIN run_docs d ON d.id = r.id WHERE r.prompt_id = ?",
+            (prompt_id,)))
+        if row is None:
+            return None
+        return zlib.decompress(row[0]) if raw else decode(row[0])
 
     def stats(self):
         conn = self.reader()

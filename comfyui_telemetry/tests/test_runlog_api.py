@@ -196,9 +196,9 @@ async def test_credentials_never_reach_the_disk(logged, tmp_path):
     assert "[redacted]" in doc["run"]["error"]["exception_message"]
     blobs = []
     db = sqlite3.connect(str(tmp_path / "log" / "runlog.sqlite3"))
-    for (blob,) in db.execute("SELECT doc FROM runs"):
+    for (blob,) in db.execute("SELECT doc FROM run_docs"):
         blobs.append(zlib.decompress(blob))
-    blobs += [t.encode() for (t,) in db.execute("SELECT text FROM runs_text")]
+    blobs += [t.encode() for (t,) in db.execute("SELECT search FROM runs")]
     for name in os.listdir(tmp_path / "log"):
         with open(tmp_path / "log" / name, "rb") as f:
             blobs.append(f.read())

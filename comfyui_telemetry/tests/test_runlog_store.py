@@ -70,7 +70,9 @@ def test_listing_newest_first_in_stable_pages(store):
     assert ids(oldest)[:3] == ["p00000", "p00001", "p00002"]
 
 
-def test_filters_sorts_text_and_counts(store):
+@pytest.mark.parametrize("prefix", [3, 2000])  # text answered by the text index, or by the newest rows
+def test_filters_sorts_text_and_counts(store, prefix, monkeypatch):
+    monkeypatch.setattr(Q, "PREFIX", prefix)
     runs = [make_run(i, status=("failed" if i % 3 == 0 else "succeeded"), duration=i * 100,
                      gpu=("A100" if i % 2 else "RTX 4090"),
                      workflow=("Portraits" if i < 5 else None)) for i in range(30)]
