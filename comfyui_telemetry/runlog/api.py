@@ -31,6 +31,11 @@ def _json(data, status=200):
     return web.json_response(data, status=status, headers=NO_STORE)
 
 
+def _raw(body):
+    return web.Response(body=body, content_type="application/json", charset="utf-8",
+                        headers=NO_STORE)
+
+
 def register(server, log):
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="telemetry-runlog-read")
     log.pool = pool
@@ -59,8 +64,11 @@ def register(server, log):
     async def list_runs(request):
         async def work():
             q = Q.parse(request.query)
-            runs, cursor = await read(log.store.list, q)
-            return _json({"runs": runs, "next_cursor": cursor, "limit": q.limit})
+            runs, cursor = await read(log.store.list, q, True)
+            # The stored documents are sent as they are: no parse, no re-encode.
+            body = b"".join([b'{"runs":[', b",".join(runs), b'],"next_cursor":',
+                             json.dumps(cursor).encode(), b',"limit":', str(q.limit).encode(), b"}"])
+            return _raw(body)
         return await guarded(request, work)
 
     async def count_runs(request):
@@ -71,8 +79,8 @@ def register(server, log):
 
     async def get_run(request):
         async def work():
-            doc = await read(log.store.get, request.match_info["prompt_id"])
-            return _json(doc) if doc is not None else _json({"error": "no such run"}, 404)
+            doc = await read(log.store.get, request.match_info["prompt_id"], True)
+            return _raw(doc) if doc is not None else _json({"error": "no such run"}, 404)
         return await guarded(request, work)
 
     async def delete_one(request):

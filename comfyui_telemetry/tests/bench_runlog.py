@@ -101,7 +101,7 @@ def main():
     print(f"bytes per run: file {os.path.getsize(store.path) / n:.0f} B, rows {stats['bytes'] / n:.0f} B (accounted for retention)")
 
     def listing(**params):
-        return lambda: store.list(Q.parse(params))
+        return lambda: store.list(Q.parse(params), raw=True)  # as the API does
 
     first, cursor = store.list(Q.parse({"limit": "50"}))
     for _ in range(200):
