@@ -122,7 +122,7 @@ async def delete(log, prompt_ids):
     def answer(value):
         loop.call_soon_threadsafe(_settle, future, value)
 
-    if not log.writer.submit(("delete", list(prompt_ids), answer)):
+    if not log.writer.submit(("delete", list(prompt_ids), answer), urgent=True):
         raise Unavailable()
     return await asyncio.wait_for(future, 30.0)
 

@@ -88,6 +88,11 @@ def decode_cursor(raw, sort, order):
     return value, row_id
 
 
+def phrase(text):
+    """An FTS5 phrase: with the trigram tokenizer, the text as a substring."""
+    return '"' + text.replace('"', '""') + '"'
+
+
 def _like(text):
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -108,7 +113,7 @@ def where(q, fts):
         if fts and len(q.text) >= 3:
             # `+id`: the planner must not drive the query from the (possibly huge) match set.
             parts.append("+id IN (SELECT rowid FROM runs_text WHERE runs_text MATCH ?)")
-            args.append('"' + q.text.replace('"', '""') + '"')
+            args.append(phrase(q.text))
         else:
             parts.append("search LIKE ? ESCAPE '\\'")
             args.append(_like(q.text))

@@ -317,8 +317,8 @@ class Run:
         return self.workflow_name or self.workflow or ""
 
     def search_text(self):
-        parts = [self.prompt_id, self.display_workflow(), self.workflow or "", self.client or "",
-                 self.status, self.gpu_name or ""]
+        # Node types are listed once below, so the synthetic "A → B" name is not repeated.
+        parts = [self.prompt_id, self.workflow_name or "", self.client or "", self.gpu_name or ""]
         parts += sorted({n["class_type"] for n in self.nodes.values() if n["class_type"]})
         parts += [o["filename"] for o in self.outputs if o["filename"]]
         if self.error:

@@ -8,10 +8,9 @@ retention, marks runs left open by a previous process as `lost`, and hands each 
 to `on_finished(doc)` and each drained queue to `on_drained()` (the webhooks).
 """
 
-import queue
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 
 from .. import protocol
 from .._log import once, logger
@@ -36,7 +35,10 @@ class Writer:
         self.on_drained = on_drained
         self.on_open = on_open
         self.clock = clock
-        self.queue = queue.Queue(maxsize=settings.queue_size)
+        # A deque, not a queue.Queue: appending is one atomic operation with no lock or wake-up
+        # (the hooks' whole cost on ComfyUI's loop); the thread drains it on its own schedule.
+        self.queue = deque()
+        self.wake = threading.Event()
         self.open = OrderedDict()  # prompt_id -> record.Run (queued or running)
         self.recent = OrderedDict()  # finished, still in memory
         self.dirty = set()
@@ -55,15 +57,19 @@ class Writer:
 
     # --- any thread ------------------------------------------------------------------------
 
-    def submit(self, item):
-        """Queues an event; never blocks, never raises. False when it had to be dropped."""
+    def submit(self, item, urgent=False):
+        """Queues an event; never blocks, never raises. False when it had to be dropped.
+        `urgent` wakes the thread now (a delete someone waits for) instead of at its next
+        flush."""
         try:
-            self.queue.put_nowait(item)
+            if len(self.queue) >= self.settings.queue_size:
+                self.dropped += 1
+                once("runlog-full", "run log queue full: events are being dropped")
+                return False
+            self.queue.append(item)
+            if urgent:
+                self.wake.set()
             return True
-        except queue.Full:
-            self.dropped += 1
-            once("runlog-full", "run log queue full: events are being dropped")
-            return False
         except Exception:
             return False
 
@@ -75,16 +81,14 @@ class Writer:
     def stop(self, timeout=5.0):
         if self.thread is None:
             return
-        try:
-            self.queue.put(("stop",), timeout=timeout)
-        except queue.Full:
-            pass
+        self.queue.append(("stop",))
+        self.wake.set()
         self.thread.join(timeout)
 
     def counters(self):
         return {"runlog_written": self.written, "runlog_dropped_events": self.dropped,
                 "runlog_write_failures": self.failures, "runlog_lost_marked": self.lost_marked,
-                "runlog_queue": self.queue.qsize()}
+                "runlog_queue": len(self.queue)}
 
     # --- the thread --------------------------------------------------------------------------
 
@@ -104,19 +108,12 @@ class Writer:
         self.ready.set()
         last_flush = time.monotonic()
         while True:
-            timeout = max(0.01, self.settings.flush_interval - (time.monotonic() - last_flush))
+            timeout = max(0.0, self.settings.flush_interval - (time.monotonic() - last_flush))
+            self.wake.wait(timeout)
+            self.wake.clear()
             stop = False
-            try:
-                item = self.queue.get(timeout=timeout)
-                batch = [item]
-                while len(batch) < 2000:
-                    try:
-                        batch.append(self.queue.get_nowait())
-                    except queue.Empty:
-                        break
-            except queue.Empty:
-                batch = []
-            for item in batch:
+            while self.queue:
+                item = self.queue.popleft()
                 if item[0] == "stop":
                     stop = True
                     continue
@@ -138,11 +135,14 @@ class Writer:
     def _drain_forever(self):
         """Without a store, events are taken and thrown away (the queue must not fill)."""
         while True:
-            item = self.queue.get()
-            if item[0] == "stop":
-                return
-            if item[0] == "delete":
-                _answer(item[2], 0)
+            self.wake.wait(1.0)
+            self.wake.clear()
+            while self.queue:
+                item = self.queue.popleft()
+                if item[0] == "stop":
+                    return
+                if item[0] == "delete":
+                    _answer(item[2], 0)
 
     def _mark_lost(self):
         now = self.clock()

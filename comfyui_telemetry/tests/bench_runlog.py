@@ -7,12 +7,14 @@ the API's queries through the store (median of repeats, read-only connection lik
 the bytes each run costs on disk, and what the hooks cost ComfyUI's loop per run.
 """
 
+import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -118,8 +120,20 @@ def main():
         ("count text 'flux1-dev'", lambda: store.count(Q.parse({"q": "flux1-dev"}))),
         ("get one run", lambda: store.get(first[10]["prompt_id"])),
     ]
+    # Baseline, same run: the least a page costs, reading 50 stored documents by primary key.
+    conn = store.reader()
+    some = [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 50").fetchall()]
+    marks = ",".join("?" * len(some))
+
+    def baseline():
+        for (blob,) in conn.execute(f"SELECT doc FROM run_docs WHERE id IN ({marks})", some).fetchall():
+            zlib.decompress(blob)
+
+    base = timed(baseline)
+    print(f"{'baseline: read 50 documents by id':45s} {base:8.2f} ms")
     for name, fn in cases:
-        print(f"{name:45s} {timed(fn):8.2f} ms")
+        t = timed(fn)
+        print(f"{name:45s} {t:8.2f} ms   ({t / base:.1f}x baseline)")
 
     # What the hooks cost ComfyUI's loop per run: one put and the ~30 messages a run sends.
     writer = Writer(store, Settings(queue_size=10_000_000))
@@ -135,8 +149,16 @@ def main():
         rec.on_put(item)
         for event, data in msgs:
             rec.on_message(event, data)
+        writer.queue.clear()
     per = (time.perf_counter() - t) / runs * 1e6
-    print(f"hooks on ComfyUI's loop: {per:.0f} us per run ({len(msgs) + 1} calls)")
+    # Baseline, same run: what ComfyUI itself spends encoding those messages (send_json).
+    t = time.perf_counter()
+    for _ in range(runs):
+        for event, data in msgs:
+            json.dumps({"type": event, "data": data})
+    enc = (time.perf_counter() - t) / runs * 1e6
+    print(f"hooks on ComfyUI's loop: {per:.0f} us per run ({len(msgs) + 1} calls); "
+          f"ComfyUI's own JSON encoding of those messages: {enc:.0f} us ({per / enc:.2f}x)")
     store.close()
     store.close_readers()
 

@@ -184,7 +184,7 @@ async def test_credentials_never_reach_the_disk(logged, tmp_path):
     q.put((0, "leaky", prompt, {"client_id": "ui", "api_key_comfy_org": SECRET,
                                 "auth_token_comfy_org": SECRET + "-t"}, ["3"]))
     _, item_id = q.get(timeout=1)
-    await start_prompt(server, "leaky", "ui")
+    await server.send_json("execution_start", {"prompt_id": "leaky", "timestamp": NOW}, "ui")
     error = {"prompt_id": "leaky", "node_id": "9", "node_type": "ApiNode",
              "exception_type": "RuntimeError",
              "exception_message": f"401 for key {SECRET}", "traceback": [f"token={SECRET}"],
