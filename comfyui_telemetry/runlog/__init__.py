@@ -4,6 +4,7 @@ and optional webhooks when runs end. `install()` wires it onto a PromptServer; n
 may break ComfyUI: any failure leaves the run log off and is logged once.
 """
 
+import atexit
 import json
 import sys
 
@@ -110,6 +111,8 @@ def install(server, hub, *, settings=None, sampler=None, folder=None):
         log = RunLog(store, writer, rec, sender, folder)
         api.register(server, log)
         writer.start()
+        # A clean exit commits what the writer holds (a kill loses at most its last half second).
+        atexit.register(writer.stop, 2.0)
         logger.info("[telemetry] run log in %s (%d webhook(s))", folder, len(hooks))
         return log
     except Exception as e:

@@ -252,3 +252,30 @@ def test_folders_comfyui_serves_are_refused(tmp_path):
     assert location.served_by(str(tmp_path / "telemetry"), served) is None
     assert location.served_by(str(tmp_path / "user" / "default" / "t"), served) == served[1]
     assert location.served_by(str(tmp_path), served) is not None  # would contain output/
+
+
+async def test_the_default_folder_is_in_the_base_directory_and_never_a_served_one(
+        make_comfy, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    fp = types.SimpleNamespace(
+        base_path=str(tmp_path), get_output_directory=lambda: str(tmp_path / "output"),
+        get_input_directory=lambda: str(tmp_path / "input"),
+        get_temp_directory=lambda: str(tmp_path / "temp"),
+        get_user_directory=lambda: str(tmp_path / "user"))
+    monkeypatch.setitem(sys.modules, "folder_paths", fp)
+    assert location.default_dir() == str(tmp_path / "telemetry")
+    monkeypatch.setenv("COMFY_TELEMETRY_DATA_DIR", str(tmp_path / "user" / "default" / "log"))
+    refused = await make_comfy()
+    assert refused.ext.runlog is None and "runlog" not in refused.ext.features
+    assert not (tmp_path / "user").exists()
+    monkeypatch.delenv("COMFY_TELEMETRY_DATA_DIR")
+    comfy = await make_comfy()
+    try:
+        assert comfy.ext.runlog.folder == str(tmp_path / "telemetry")
+        await run_prompt(comfy, "here")
+        await wait_status(comfy, "here", "succeeded")
+        assert (tmp_path / "telemetry" / "runlog.sqlite3").is_file()
+    finally:
+        comfy.ext.runlog.stop()
