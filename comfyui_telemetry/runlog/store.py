@@ -16,8 +16,8 @@ from . import schema
 FILE = "runlog.sqlite3"
 # What a run costs on disk beyond its compressed document, roughly (measured by the benchmark):
 # its row and index entries, and per character of search text the text and its trigram entries.
-ROW_OVERHEAD = 300
-TEXT_COST = 6
+ROW_OVERHEAD = 700
+TEXT_COST = 7
 
 
 def encode(doc):
