@@ -13,6 +13,7 @@ names), so the page can decode and merge it; see docs/telemetry-protocol.md, "Ru
 import os
 
 from . import params as P
+from . import series as S
 
 DOC_VERSION = 1
 NODE_RANK = {"pending": 0, "running": 1, "finished": 2, "cached": 2, "failed": 3,
@@ -102,6 +103,7 @@ class Run:
         self.vram_free_last = None
         self.server_node_states = False
         self.lost_reason = None
+        self.series = None  # series.Series once the run started
         self.last_update_ms = now_ms
 
     # --- facts -----------------------------------------------------------------------------
@@ -290,6 +292,17 @@ class Run:
         elif self.terminal and self.vram_free_after is None and self.status != "lost":
             self.vram_free_after = free
 
+    def tick(self, sample, now_ms):
+        """About once a second while the run is open, and once as it ends: memory figures and
+        one point of the run's series."""
+        if sample is not None:
+            self.memory(sample)
+        if self.status == "queued" or (self.terminal and self.series is None):
+            return
+        if self.series is None:
+            self.series = S.Series(self.prompt_id, self.start_ms())
+        self.series.record(self, sample, now_ms)
+
     def lose(self, reason, now_ms):
         """ComfyUI went away while this run was queued or running."""
         if self.terminal:
@@ -362,7 +375,9 @@ class Run:
             "workflow": self.display_workflow(), "workflow_id": self.workflow_id,
             "graph_hash": self.graph_hash, "client": self.client, "version": DOC_VERSION,
             "source": "server", "params": self.params, "env": self.env,
-            "vram_free_last": self.vram_free_last, "run": self.run_json(),
+            "vram_free_last": self.vram_free_last,
+            "series": self.series.json() if self.series is not None else None,
+            "run": self.run_json(),
         }
 
 
@@ -387,6 +402,7 @@ def from_doc(doc):
     run.vram_peak_used = r.get("vram_peak_used")
     run.server_node_states = bool(r.get("server_node_states"))
     run.lost_reason, run.last_update_ms = r.get("lost_reason"), r.get("last_update_ms") or 0
+    run.series = S.from_json(doc.get("series"))
     return run
 
 

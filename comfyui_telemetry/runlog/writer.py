@@ -230,8 +230,8 @@ class Writer:
         self.recent.move_to_end(run.prompt_id)
         if not run.terminal:
             return
-        if run.vram_free_after is None:
-            self._sample([run])
+        if run.vram_free_after is None or run.series is not None:
+            self._sample([run])  # memory after it, and the series' last point
         while len(self.recent) > RECENT:
             old_id = next(iter(self.recent))
             if old_id in self.dirty:
@@ -265,16 +265,19 @@ class Writer:
         return self._env
 
     def _sample(self, runs):
-        if self.sampler is None or not runs:
+        """A device sample (when there is a sampler) given to each run with a series point."""
+        if not runs:
             return
-        try:
-            sample = self.sampler()
-        except Exception as e:
-            once("runlog-sample", "run log could not sample device memory: %r", e)
-            return
+        sample = None
+        if self.sampler is not None:
+            try:
+                sample = self.sampler()
+            except Exception as e:
+                once("runlog-sample", "run log could not sample device memory: %r", e)
         self._last_sample = time.monotonic()
+        now = self.clock()
         for run in runs:
-            run.memory(sample)
+            run.tick(sample, now)
             self.dirty.add(run.prompt_id)
 
     def _maybe_sample(self):

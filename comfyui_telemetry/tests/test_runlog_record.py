@@ -151,3 +151,31 @@ def test_artifact_kinds():
     assert [(a["kind"], a["filename"], a["animated"]) for a in out] == [
         ("video", "a.mp4", False), ("audio", "b.flac", False), ("image", "c.webp", True),
         ("text", "", False)]
+
+
+def test_the_series_is_the_page_shape_bounded_with_its_peak_kept():
+    run = record.Run("p9", 0)
+    queued(run, 0)
+    run.message("execution_start", {"prompt_id": "p9", "timestamp": 1000}, 1000)
+    run.message("executing", {"node": "2", "prompt_id": "p9"}, 1000)
+    for i in range(1, 2001):
+        free = 50 << 20 if i == 700 else 80 << 20
+        run.message("progress", {"node": "2", "value": i % 10, "max": 10, "prompt_id": "p9"}, 1000 + i * 1000)
+        run.tick({"vram_total": 100 << 20, "vram_free": free, "name": "g"}, 1000 + i * 1000)
+    run.done(2_002_000, "success", [("execution_success", {"prompt_id": "p9", "timestamp": 2_002_000})], {})
+    run.tick({"vram_total": 100 << 20, "vram_free": 90 << 20, "name": "g"}, 2_002_000)
+    s = run.doc()["series"]
+    assert set(s) == {"prompt_id", "start_ms", "samples", "memory", "mem_total_mb", "peak_mb",
+                      "peak_t_ms", "interval_ms"}
+    assert s["start_ms"] == 1000 and s["mem_total_mb"] == 100 and s["memory"] == "vram"
+    assert len(s["samples"]) <= 241 and s["interval_ms"] > 200
+    assert (s["peak_mb"], s["peak_t_ms"]) == (50, 700_000)
+    last = s["samples"][-1]
+    assert last["progress"] == 1.0 and last["t_ms"] == 2_001_000
+    assert set(last) == {"t_ms", "nodes_done", "nodes_total", "step", "steps", "step_rate",
+                         "mem_mb", "progress"}
+    mid = s["samples"][len(s["samples"]) // 2]
+    assert mid["nodes_total"] == 3 and 0 <= mid["progress"] < 1 and mid["steps"] == 10
+    assert any(0 < x["progress"] < 1 for x in s["samples"])
+    back = record.from_doc(run.doc())
+    assert back.doc()["series"] == s
