@@ -10,10 +10,9 @@ record.rs) with its `run` field shaped like the page's `Run` (core/src/run/mod.r
 names), so the page can decode and merge it; see docs/telemetry-protocol.md, "Run log".
 """
 
-import os
-
 from . import params as P
 from . import series as S
+from .outputs import artifacts
 
 DOC_VERSION = 1
 NODE_RANK = {"pending": 0, "running": 1, "finished": 2, "cached": 2, "failed": 3,
@@ -26,47 +25,12 @@ EXIT = {"queued": "queued", "running": "running", "lost": "lost", "succeeded": "
         "failed": "error", "interrupted": "interrupted"}
 TERMINAL_EVENTS = {"execution_success": "succeeded", "execution_error": "failed",
                    "execution_interrupted": "interrupted"}
-IMAGE = {"png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff", "avif"}
-VIDEO = {"mp4", "webm", "mov", "mkv", "avi", "m4v"}
-AUDIO = {"wav", "mp3", "flac", "ogg", "m4a", "opus", "aac"}
 MAX_OUTPUTS = 500
 MAX_TRACEBACK = 60
 
 
 def _num(v):
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-def artifacts(node_id, output):
-    """The files (and texts) of one node's UI output, like the page's `artifacts_of`."""
-    found = []
-    if not isinstance(output, dict):
-        return found
-    animated = any(v is True for v in output.get("animated") or ()) if isinstance(
-        output.get("animated"), list) else False
-    for key, value in output.items():
-        if key == "animated" or not isinstance(value, list):
-            continue
-        for entry in value:
-            if isinstance(entry, dict) and isinstance(entry.get("filename"), str):
-                name = entry["filename"]
-                ext = os.path.splitext(name)[1].lstrip(".").lower()
-                kind = ("image" if ext in IMAGE else "video" if ext in VIDEO
-                        else "audio" if ext in AUDIO else
-                        "video" if key in ("gifs", "videos") else
-                        "audio" if key == "audio" else "image" if key == "images" else "other")
-                fmt = entry.get("format")
-                found.append({
-                    "node_id": str(node_id), "kind": kind, "filename": name,
-                    "subfolder": entry.get("subfolder") if isinstance(entry.get("subfolder"), str) else "",
-                    "folder_type": entry.get("type") if isinstance(entry.get("type"), str) else "output",
-                    "format": fmt if isinstance(fmt, str) else None, "text": None,
-                    "animated": animated and kind == "image"})
-            elif key == "text" and isinstance(entry, str):
-                found.append({"node_id": str(node_id), "kind": "text", "filename": "",
-                              "subfolder": "", "folder_type": "", "format": None,
-                              "text": entry[:P.MAX_TEXT], "animated": False})
-    return found
 
 
 class Run:

@@ -123,7 +123,8 @@ async def test_runs_of_several_clients_are_logged_as_the_history_has_them(fresh_
     assert len({clients[0], clients[1], clients[5]}) == 3 and a not in json.dumps(runs)
     params = runs[ids[0]]["params"]
     assert params["widgets"]["2"]["inputs"]["seed"] == seed
-    assert runs[ids[0]]["env"]["comfyui_version"] == "0.3.64"
+    env = runs[ids[0]]["env"]
+    assert env["comfyui_version"] == "0.3.64" and env["torch_version"] and env["device"] == "cpu"
     assert runs[ids[0]]["graph_hash"] == runs[ids[3]]["graph_hash"]  # same graph, other values
     # one run in full, the count, the filters
     status, one = server.request("GET", f"/api/telemetry/runs/{ids[1]}")
@@ -191,3 +192,24 @@ async def test_webhooks_deliver_each_finished_run_and_the_drained_queue():
     finally:
         server.close()
         rx.close()
+
+
+def flat_params(doc):
+    """Every parameter as `name` or `node.input`: what a comparison of two runs lines up."""
+    params = dict(doc["params"])
+    out = {f"{node}.{k}": v for node, w in params.pop("widgets", {}).items()
+           for k, v in w["inputs"].items()}
+    out.update({k: json.dumps(v) for k, v in params.items()})
+    out.update({f"env.{k}": v for k, v in doc["env"].items()})
+    return out
+
+
+async def test_two_runs_that_differ_in_steps_and_seed_differ_in_exactly_those(fresh_ext):
+    server = fresh_ext
+    one = wf.success(steps=3, step_seconds=0.05)
+    two = wf.success(steps=5, step_seconds=0.05)
+    ids = [queue(server, one, "it-a"), queue(server, two, "it-b")]
+    runs = wait_logged(server, ids)
+    a, b = (flat_params(runs[p]) for p in ids)
+    assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == {"2.steps", "2.seed"}
+    assert runs[ids[0]]["graph_hash"] == runs[ids[1]]["graph_hash"]
