@@ -27,7 +27,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 use telemetry_core::history::{HistoryQuery, StoredRun};
-use telemetry_core::insight::report::ReportOptions;
+use telemetry_core::insight::ReportOptions;
 use telemetry_core::insight::{recommend, report, InsightAggregates};
 use telemetry_core::run::RunStatus;
 

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use telemetry_core::history::HistoryQuery;
 use telemetry_core::history::StoredRun;
-use telemetry_core::insight::report::ReportOptions;
+use telemetry_core::insight::ReportOptions;
 use telemetry_core::insight::{classify, recommend, report, ErrorClass, InsightAggregates};
 
 fn recorded() -> Vec<StoredRun> {

@@ -4,7 +4,7 @@
 mod insight_support;
 use insight_support::*;
 use telemetry_core::history::{HistoryQuery, StoredRun};
-use telemetry_core::insight::report::ReportOptions;
+use telemetry_core::insight::ReportOptions;
 use telemetry_core::insight::{
     recommend, report, ErrorClass, InsightAggregates, InsightScope, ReportData, Rule,
 };

@@ -28,19 +28,23 @@ pub(crate) mod fx_hash;
 mod node_share;
 mod queue_wait;
 pub mod report;
+pub mod report_data;
 mod report_sections;
 mod runs_lost;
+mod scope;
 pub mod stats;
 mod stream_drops;
 mod vram_headroom;
 
-pub use aggregates::{InsightAggregates, InsightScope};
+pub use aggregates::InsightAggregates;
 pub use error_class::{classify, ErrorClass};
 pub use facts::{NoExtras, RunExtras};
 pub use finding::{
     Evidence, EvidenceRun, Figure, Finding, Rule, Severity, Subject, SubjectKind, Unit,
 };
-pub use report::{report, ReportData, ReportOptions};
+pub use report::report;
+pub use report_data::{ReportData, ReportOptions};
+pub use scope::InsightScope;
 
 use crate::history::StoredRun;
 use facts::{Names, RunFact};

@@ -3,7 +3,7 @@
 use super::error_class::ErrorClass;
 use super::facts::{Names, RunFact};
 use super::finding::EvidenceRun;
-use super::report::{
+use super::report_data::{
     DayPoint, FailureSummary, MemorySummary, NodeSummary, QueueWaitSummary, ReportOptions,
     ReportRun, Totals, WorkflowSummary,
 };
@@ -36,6 +36,7 @@ pub fn totals(facts: &[&RunFact], now_ms: f64) -> Totals {
             RunStatus::Interrupted => totals.interrupted += 1,
             RunStatus::Cancelled => totals.cancelled += 1,
             RunStatus::Running => totals.running += 1,
+            RunStatus::Lost => totals.lost += 1,
             RunStatus::Queued | RunStatus::Unknown => totals.queued += 1,
         }
         totals.wall_time_ms += f.duration_ms.unwrap_or(0.0);
