@@ -2,7 +2,7 @@
 
 import os
 
-from . import endpoint, gpu, hooks, metrics, protocol, ui
+from . import endpoint, gpu, hooks, hosts, metrics, origin, protocol, ui
 from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
                   DEFAULT_RING_BYTES, Hub)
 from .snapshot import Summaries
@@ -88,6 +88,10 @@ def install(
         hub.on_first_subscriber = loop.start
         hub.on_no_subscriber = loop.stop
     ext = Extension(server, hub, loop)
+    hosts.start_name_lookup()
+    app = getattr(server, "app", None)
+    if app is not None:
+        origin.install_middleware(app)
 
     server.routes.get("/telemetry")(
         endpoint.make_handler(server, hub, ext.summaries, heartbeat=heartbeat)
