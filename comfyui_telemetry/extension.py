@@ -37,6 +37,33 @@ class Extension:
         self.hub.redactor.remember(item)
         self.summaries.note(item)
 
+    def live_prompts(self):
+        """The prompt ids ComfyUI still holds (pending, running, history) and the catch-up's;
+        None when its queue does not look like 0.3.64's (then nothing is forgotten)."""
+        queue = getattr(self.server, "prompt_queue", None)
+        history = getattr(queue, "history", None)
+        pending = getattr(queue, "queue", None)
+        running = getattr(queue, "currently_running", None)
+        if not (isinstance(history, dict) and isinstance(pending, list)
+                and isinstance(running, dict)):
+            return None
+        mutex = getattr(queue, "mutex", None)
+        if mutex is not None and not mutex.acquire(timeout=0.5):
+            return None
+        try:
+            ids = set(history)
+            for item in list(pending) + list(running.values()):
+                t = protocol.queue_tuple(item)
+                if t is not None and len(t) > 1:
+                    ids.add(t[1])
+        finally:
+            if mutex is not None:
+                mutex.release()
+        hub = self.hub
+        ids.update(p for p in (hub.catchup.current, hub.catchup.previous, hub.executing_prompt)
+                   if p is not None)
+        return ids
+
     def announce_queued(self, item):
         if not self.hub.subscribers:
             return
@@ -88,6 +115,7 @@ def install(
         hub.on_first_subscriber = loop.start
         hub.on_no_subscriber = loop.stop
     ext = Extension(server, hub, loop)
+    hub.redactor.live_prompts = ext.live_prompts
     hosts.start_name_lookup()
     app = getattr(server, "app", None)
     if app is not None:

@@ -296,10 +296,12 @@ class Hub:
         self.broadcast(text, kind)
 
     def mirror_bytes(self, frame):
-        """A binary frame exactly as ComfyUI's `send_bytes` puts it on the wire (not buffered)."""
+        """A binary frame as ComfyUI's `send_bytes` puts it on the wire, redacted (not
+        buffered)."""
         if self.subscribers:
-            frame = bytes(frame)
-            self.broadcast(frame, kind_of_binary(frame))
+            frame = self.redactor.binary(bytes(frame))
+            if frame is not None:
+                self.broadcast(frame, kind_of_binary(frame))
 
     def _track(self, event, data, prompt_id):
         self.catchup.note_prompt(prompt_id)
