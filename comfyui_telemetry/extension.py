@@ -3,8 +3,9 @@
 import os
 
 from . import endpoint, gpu, hooks, hosts, metrics, origin, protocol, ui
-from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
-                  DEFAULT_RING_BYTES, Hub)
+from .hub import (DEFAULT_MAX_PER_PEER, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE,
+                  DEFAULT_QUEUE_BYTES, DEFAULT_RESERVED, DEFAULT_RING, DEFAULT_RING_BYTES,
+                  DEFAULT_WRITE_TIMEOUT, Hub)
 from .snapshot import Summaries
 from .framequeue import LIFECYCLE
 from ._log import once
@@ -82,6 +83,9 @@ def install(
     ring_bytes=None,
     queue_bytes=None,
     max_subscribers=None,
+    reserved=None,
+    max_per_peer=None,
+    write_timeout=None,
     heartbeat=None,
     sampler=None,
     gpu_interval=None,
@@ -103,6 +107,13 @@ def install(
         or _env_number("COMFY_TELEMETRY_QUEUE_BYTES", DEFAULT_QUEUE_BYTES, int),
         max_subscribers=max_subscribers
         or _env_number("COMFY_TELEMETRY_MAX_SUBSCRIBERS", DEFAULT_MAX_SUBSCRIBERS, int),
+        reserved=reserved if reserved is not None
+        else _env_number("COMFY_TELEMETRY_RESERVED", DEFAULT_RESERVED, int, allow_zero=True),
+        max_per_peer=max_per_peer if max_per_peer is not None
+        else _env_number("COMFY_TELEMETRY_MAX_PER_PEER", DEFAULT_MAX_PER_PEER, int,
+                         allow_zero=True),
+        write_timeout=write_timeout
+        or _env_number("COMFY_TELEMETRY_WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT, float),
     )
     if heartbeat is None:
         heartbeat = _env_number(

@@ -10,7 +10,7 @@ import asyncio
 import struct
 
 from . import framequeue as fq
-from . import protocol
+from . import protocol, truncate
 from .catchup import CatchUp
 from .catchup import DEFAULT_BYTES as DEFAULT_RING_BYTES
 from .catchup import DEFAULT_FRAMES as DEFAULT_RING
@@ -20,6 +20,9 @@ from ._log import once
 DEFAULT_QUEUE = 1024
 DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_SUBSCRIBERS = 64
+DEFAULT_RESERVED = 8  # of the slots, kept for browsers (a request with an allowed Origin)
+DEFAULT_MAX_PER_PEER = 8  # subscribers per remote address (loopback peers are not limited)
+DEFAULT_WRITE_TIMEOUT = 30.0  # seconds a socket may hold unsent bytes without taking any
 # WebSocket close code for a subscriber that could not take even its lifecycle messages.
 CLOSE_TOO_SLOW = 1013
 
@@ -31,6 +34,11 @@ LIFECYCLE = frozenset({
     "execution_start", "execution_cached", "executing", "executed", "execution_success",
     "execution_error", "execution_interrupted", "telemetry.hello", "telemetry.queued",
     "feature_flags",
+})
+# A run's own start, cache report and end: never evicted from the catch-up by another frame.
+RUN_EVENTS = frozenset({
+    "execution_start", "execution_cached", "execution_success", "execution_error",
+    "execution_interrupted",
 })
 # High-rate broadcasts that are not about a run (asset scanning, monitors, log streaming).
 NOISE = frozenset({"crystools.monitor", "logs", "telemetry.gpu"})
@@ -96,8 +104,11 @@ class Subscriber:
     """One `/telemetry` socket: a byte-bounded queue of frames and the task that writes them."""
 
     def __init__(self, ws, max_frames, on_close, max_bytes=DEFAULT_QUEUE_BYTES, abort=None,
-                 transport=None):
+                 transport=None, write_timeout=DEFAULT_WRITE_TIMEOUT, browser=False, peer=None):
         self.ws = ws
+        self.browser = browser  # came with an allowed Origin: may use the reserved slots
+        self.peer = peer  # remote address when not loopback (per-peer limit), else None
+        self.write_timeout = write_timeout
         # Set when frames may be written straight to the socket's transport (uncompressed);
         # else (and in tests that replace the socket) they go through aiohttp's send_*.
         self.transport = transport
@@ -122,6 +133,10 @@ class Subscriber:
         disconnected. Returns whether the subscriber is still there."""
         if self.closed:
             return False
+        transport = self.transport
+        if transport is not None:
+            # What the transport still holds counts against the same budget.
+            self.queue.external = transport.get_write_buffer_size()
         if not self.queue.push(frame, kind, pinned=pinned):
             once("too-slow", "a /telemetry subscriber fell too far behind and was disconnected")
             self.disconnect()
@@ -154,12 +169,18 @@ class Subscriber:
                     continue
                 if isinstance(frame, Wire):
                     frame = frame.frame
-                if isinstance(frame, str):
-                    await self.ws.send_str(frame)
-                else:
-                    await self.ws.send_bytes(frame)
+                send = self.ws.send_str if isinstance(frame, str) else self.ws.send_bytes
+                await asyncio.wait_for(send(frame), self.write_timeout)
         except asyncio.CancelledError:
             raise
+        except asyncio.TimeoutError:
+            once("stalled", "a /telemetry subscriber took no data for %ss and was closed "
+                 "(COMFY_TELEMETRY_WRITE_TIMEOUT)", self.write_timeout)
+            if self._abort is not None:
+                try:
+                    self._abort()
+                except Exception:
+                    pass
         except Exception as e:  # a dead socket only ends this subscriber
             once("subscriber-send", "a /telemetry subscriber failed and was dropped: %r", e)
             try:
@@ -188,14 +209,35 @@ class Subscriber:
             raise ConnectionResetError("socket closed")
         transport.write(b"".join(chunks))
         if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
-            drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
-            drain = getattr(drain, "_drain_helper", None)
-            if drain is not None:
-                await drain()
-            else:
-                while transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
-                    await asyncio.sleep(0.01)
+            await self._drained(transport)
         return True
+
+    async def _drained(self, transport):
+        """Waits until the transport is below its high-water mark, like aiohttp's writer.
+        Raises TimeoutError when it has taken nothing for `write_timeout` seconds: a reader
+        that stopped reading (pings or not) gives its slot back."""
+        drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
+        drain = getattr(drain, "_drain_helper", None)
+        loop = asyncio.get_running_loop()
+        last_size, last_progress = transport.get_write_buffer_size(), loop.time()
+        while True:
+            size = transport.get_write_buffer_size()
+            if size <= TRANSPORT_HIGH_WATER or transport.is_closing():
+                return
+            now = loop.time()
+            if size < last_size:
+                last_size, last_progress = size, now
+            elif now - last_progress >= self.write_timeout:
+                raise asyncio.TimeoutError()
+            wait = min(1.0, self.write_timeout - (now - last_progress)) + 0.001
+            if drain is not None:
+                try:
+                    # aiohttp shields its drain waiter: a timeout here leaves it intact.
+                    await asyncio.wait_for(drain(), wait)
+                except asyncio.TimeoutError:
+                    pass
+            else:
+                await asyncio.sleep(min(wait, 0.01))
 
     def disconnect(self):
         """Ends a subscriber that cannot keep up: its queue is freed at once, its socket closed
@@ -234,8 +276,11 @@ class Subscriber:
 
     def stats(self):
         q = self.queue
-        return {"queued_frames": q.live, "queued_bytes": q.bytes, "peak_bytes": q.peak_bytes,
-                "limit_bytes": q.max_bytes, "dropped_total": q.dropped_total}
+        transport = self.transport
+        held = transport.get_write_buffer_size() if transport is not None else 0
+        return {"queued_frames": q.live, "queued_bytes": q.bytes, "transport_bytes": held,
+                "peak_bytes": q.peak_bytes, "limit_bytes": q.max_bytes,
+                "dropped_total": q.dropped_total, "browser": self.browser}
 
 
 class Hub:
@@ -245,10 +290,15 @@ class Hub:
 
     def __init__(self, ring_size=DEFAULT_RING, queue_size=DEFAULT_QUEUE, *,
                  ring_bytes=DEFAULT_RING_BYTES, queue_bytes=DEFAULT_QUEUE_BYTES,
-                 max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None):
+                 max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None,
+                 reserved=DEFAULT_RESERVED, max_per_peer=DEFAULT_MAX_PER_PEER,
+                 write_timeout=DEFAULT_WRITE_TIMEOUT):
         self.queue_size = queue_size
         self.queue_bytes = queue_bytes
         self.max_subscribers = max_subscribers
+        self.reserved = reserved
+        self.max_per_peer = max_per_peer
+        self.write_timeout = write_timeout
         self.subscribers = set()
         self.catchup = CatchUp(ring_size, ring_bytes)
         self.redactor = redactor or Redactor()
@@ -291,9 +341,23 @@ class Hub:
         if not buffered and not self.subscribers:
             return
         text = self.redactor.text(event, data)
+        size = len(text)
+        small = None
         if buffered:
-            self.catchup.add(prompt_id, event, text, kind)
-        self.broadcast(text, kind)
+            if size > self.catchup.frame_cap:
+                small = self._truncated(event, data, size)
+            self.catchup.add(prompt_id, event, text if small is None else small,
+                             fq.RUN if event in RUN_EVENTS else kind)
+        if self.subscribers:
+            if size + fq.OVERHEAD > self.queue_bytes and small is None:
+                small = self._truncated(event, data, size)
+            self.broadcast(text if size + fq.OVERHEAD <= self.queue_bytes else small, kind)
+
+    def _truncated(self, event, data, size):
+        """The message cut down to its run-relevant part (truncate.py), redacted."""
+        once("truncated", "a %d-byte %r message was sent to /telemetry truncated (over a "
+             "budget: COMFY_TELEMETRY_QUEUE_BYTES, COMFY_TELEMETRY_RING_BYTES)", size, event)
+        return self.redactor.text(event, truncate.truncated(data, size))
 
     def mirror_bytes(self, frame):
         """A binary frame as ComfyUI's `send_bytes` puts it on the wire, redacted (not
@@ -343,13 +407,32 @@ class Hub:
     def full(self):
         return self.max_subscribers is not None and len(self.subscribers) >= self.max_subscribers
 
-    def subscribe(self, ws, greeting, abort=None, transport=None):
+    def refusal(self, browser=False, peer=None):
+        """None when a new subscriber may connect, else why not: "full" (every slot taken),
+        "reserved" (only the slots kept for browsers are left and this is not one), or
+        "peer-limit" (this remote address has its share)."""
+        subs = list(self.subscribers)
+        if self.full():
+            return "full"
+        if peer is not None and self.max_per_peer and \
+                sum(1 for s in subs if s.peer == peer) >= self.max_per_peer:
+            return "peer-limit"
+        if not browser and self.max_subscribers is not None and self.reserved:
+            # At most half the slots are reserved, so scripts always have some.
+            reserved = min(self.reserved, self.max_subscribers // 2)
+            others = sum(1 for s in subs if not s.browser)
+            if others >= self.max_subscribers - reserved:
+                return "reserved"
+        return None
+
+    def subscribe(self, ws, greeting, abort=None, transport=None, browser=False, peer=None):
         """Registers a socket; `greeting(replay_count)` builds the hello data.
 
         The hello and the replay are queued before the subscriber is visible to `broadcast`,
         and nothing here awaits, so no live message can slip in between or be duplicated.
         """
-        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport)
+        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport,
+                         self.write_timeout, browser, peer)
         replay = self.replay_frames()
         sub.push(protocol.envelope("telemetry.hello", greeting(len(replay))), fq.LIFECYCLE)
         for text in replay:
@@ -380,5 +463,6 @@ class Hub:
 
     def stats(self):
         return {"subscribers": [s.stats() for s in list(self.subscribers)],
-                "max_subscribers": self.max_subscribers,
+                "max_subscribers": self.max_subscribers, "reserved": self.reserved,
+                "max_per_peer": self.max_per_peer, "write_timeout": self.write_timeout,
                 "catch_up": self.catchup.stats()}
