@@ -236,6 +236,9 @@ def make_handler(resolve_dist=dist_dir):
 
 
 async def _serve(request, resolve_dist):
+    tail = _safe_tail(request.match_info.get("tail", ""))
+    if tail is None:
+        raise web.HTTPNotFound()
     dist = resolve_dist()
     if not os.path.isfile(os.path.join(dist, "index.html")):
         return web.Response(
@@ -243,9 +246,6 @@ async def _serve(request, resolve_dist):
             content_type="text/html",
             headers={"Cache-Control": REVALIDATE},
         )
-    tail = _safe_tail(request.match_info.get("tail", ""))
-    if tail is None:
-        raise web.HTTPNotFound()
     if tail and tail != "index.html":
         root = os.path.realpath(dist)
         target = os.path.realpath(os.path.join(root, tail))

@@ -36,6 +36,12 @@ async def test_undecodable_or_impossible_paths_are_404(comfy, raw):
     assert "Traceback" not in await r.text()
 
 
+async def test_undecodable_paths_are_404_without_a_built_dashboard_too(make_comfy, tmp_path):
+    comfy = await make_comfy(resolve_dist=lambda: str(tmp_path / "nothing"))
+    r = await comfy.client.get(URL("/telemetry/ui/%00", encoded=True))
+    assert r.status == 404
+
+
 async def test_the_ui_cannot_be_framed_by_another_site(comfy):
     for path in ("/telemetry/ui/", "/telemetry/ui/runs", "/telemetry/ui/app-0123456789abcdef.js",
                  "/telemetry/ui/missing.js"):
