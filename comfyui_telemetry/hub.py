@@ -100,6 +100,12 @@ def encode_frame(frame):
     return header + payload
 
 
+def _consume(task):
+    """Retrieves a finished drain task's outcome (a lost connection is not news)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Subscriber:
     """One `/telemetry` socket: a byte-bounded queue of frames and the task that writes them."""
 
@@ -220,6 +226,7 @@ class Subscriber:
         drain = getattr(drain, "_drain_helper", None)
         loop = asyncio.get_running_loop()
         last_size, last_progress = transport.get_write_buffer_size(), loop.time()
+        drain_task = None
         while True:
             size = transport.get_write_buffer_size()
             if size <= TRANSPORT_HIGH_WATER or transport.is_closing():
@@ -231,11 +238,12 @@ class Subscriber:
                 raise asyncio.TimeoutError()
             wait = min(1.0, self.write_timeout - (now - last_progress)) + 0.001
             if drain is not None:
-                try:
-                    # aiohttp shields its drain waiter: a timeout here leaves it intact.
-                    await asyncio.wait_for(drain(), wait)
-                except asyncio.TimeoutError:
-                    pass
+                # aiohttp's drain waiter is shared with its own writer (pongs, close): it must
+                # never be cancelled, so it is awaited in a task that is left to finish.
+                if drain_task is None or drain_task.done():
+                    drain_task = loop.create_task(drain())
+                    drain_task.add_done_callback(_consume)
+                await asyncio.wait((drain_task,), timeout=wait)
             else:
                 await asyncio.sleep(min(wait, 0.01))
 

@@ -4,6 +4,7 @@ dashboard); a remote address has a settable share; 50 local readers still work."
 
 import asyncio
 import os
+import socket
 
 import pytest
 from aiohttp.test_utils import make_mocked_request
@@ -60,6 +61,51 @@ async def test_a_reader_that_takes_nothing_is_closed_one_that_takes_little_is_no
         await asyncio.sleep(0.05)
     assert stuck.closed and stuck.transport.aborted and stuck not in comfy.hub.subscribers
     assert not slow.closed and slow in comfy.hub.subscribers  # slow, but its drain advances
+
+
+async def _pinging_non_reader(port, stop):
+    """A raw client that opens /telemetry, never reads a byte, and pings every 50 ms."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    await loop.sock_sendall(sock, (
+        f"GET /telemetry HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(loop.sock_sendall(sock, b"\x89\x80" + os.urandom(4)), 0.5)
+            except (OSError, asyncio.TimeoutError):
+                return
+            await asyncio.sleep(0.05)
+    finally:
+        sock.close()
+
+
+async def test_a_pinging_non_reader_on_a_real_socket_is_closed(make_comfy):
+    comfy = await make_comfy(queue_bytes=1_000_000, write_timeout=0.5, gpu_interval=0)
+    stop = asyncio.Event()
+    pinger = asyncio.ensure_future(_pinging_non_reader(comfy.client.port, stop))
+    try:
+        for _ in range(100):
+            if comfy.hub.subscribers:
+                break
+            await asyncio.sleep(0.02)
+        (sub,) = comfy.hub.subscribers
+        for _ in range(40):  # 8 MB of previews over 2 s
+            await comfy.server.send_bytes(1, b"\x00\x00\x00\x01" + os.urandom(200_000), None)
+            await asyncio.sleep(0.05)
+        for _ in range(60):
+            if sub.closed:
+                break
+            await asyncio.sleep(0.05)
+        assert sub.closed and not comfy.hub.subscribers
+    finally:
+        stop.set()
+        await pinger
 
 
 async def _upgrade(comfy, origin=None):
