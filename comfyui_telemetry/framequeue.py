@@ -154,6 +154,15 @@ class FrameQueue:
             return head.frame, 0
         return (None, dropped) if dropped else None
 
+    def head_size(self):
+        """What the next `pop` costs in bytes (a marker: a small notice), or None when empty."""
+        for e in self._entries:
+            if e.state == QUEUED:
+                return e.size
+            if e.state == DROPPED:
+                return OVERHEAD * 2
+        return None
+
     def frames(self):
         """The queued frames, oldest first (markers skipped)."""
         return [e.frame for e in self._entries if e.state == QUEUED]

@@ -198,9 +198,22 @@ class Subscriber:
 
     async def _write_batch(self):
         """Writes what is queued (up to WRITE_BATCH bytes) in one transport write, then waits
-        for the transport to drain like aiohttp's writer does. Returns False when idle."""
+        for the transport to drain like aiohttp's writer does. Returns False when idle.
+
+        The transport's buffer counts against the subscriber's budget, so it is only given
+        frames while it holds at most half the budget (one frame at a time when it is empty,
+        whatever its size): the other half stays for the lifecycle messages that queue up
+        behind a reader that stopped reading."""
+        transport = self.transport
+        held = transport.get_write_buffer_size()
+        room = self.queue.max_bytes // 2 - held
         chunks, size = [], 0
         while size < WRITE_BATCH:
+            head = self.queue.head_size()
+            if head is None:
+                break
+            if (chunks or held) and size + head > room:
+                break
             frame = self._next()
             if frame is None:
                 break
@@ -208,18 +221,20 @@ class Subscriber:
             chunks.append(wire)
             size += len(wire)
         if not chunks:
-            return False
-        transport = self.transport
+            if self.queue.head_size() is None:
+                return False
+            await self._drained(transport, 0)  # a big frame waits for an empty transport
+            return True
         # No data frame after aiohttp started its closing handshake (heartbeat timeout, close).
         if self.ws.closed or getattr(self.ws, "_closing", False) or transport.is_closing():
             raise ConnectionResetError("socket closed")
         transport.write(b"".join(chunks))
         if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
-            await self._drained(transport)
+            await self._drained(transport, TRANSPORT_HIGH_WATER)
         return True
 
-    async def _drained(self, transport):
-        """Waits until the transport is below its high-water mark, like aiohttp's writer.
+    async def _drained(self, transport, until):
+        """Waits until the transport holds at most `until` bytes, like aiohttp's writer.
         Raises TimeoutError when it has taken nothing for `write_timeout` seconds: a reader
         that stopped reading (pings or not) gives its slot back."""
         drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
@@ -229,7 +244,7 @@ class Subscriber:
         drain_task = None
         while True:
             size = transport.get_write_buffer_size()
-            if size <= TRANSPORT_HIGH_WATER or transport.is_closing():
+            if size <= until or transport.is_closing():
                 return
             now = loop.time()
             if size < last_size:
@@ -237,13 +252,15 @@ class Subscriber:
             elif now - last_progress >= self.write_timeout:
                 raise asyncio.TimeoutError()
             wait = min(1.0, self.write_timeout - (now - last_progress)) + 0.001
-            if drain is not None:
+            if drain is not None and until >= TRANSPORT_HIGH_WATER:
                 # aiohttp's drain waiter is shared with its own writer (pongs, close): it must
                 # never be cancelled, so it is awaited in a task that is left to finish.
                 if drain_task is None or drain_task.done():
                     drain_task = loop.create_task(drain())
                     drain_task.add_done_callback(_consume)
-                await asyncio.wait((drain_task,), timeout=wait)
+                done, _ = await asyncio.wait((drain_task,), timeout=wait)
+                if done:  # not paused (or resumed) yet still over: poll rather than spin
+                    await asyncio.sleep(0.01)
             else:
                 await asyncio.sleep(min(wait, 0.01))
 

@@ -77,3 +77,21 @@ def test_big_frames_never_evict_a_runs_start_and_end_from_the_catch_up():
     frames = c.frames()
     assert frames[:2] == ['{"type": "execution_start"}', '{"type": "execution_cached"}']
     assert frames[-1] == '{"type": "execution_success"}'
+
+
+async def test_a_reader_that_stopped_keeps_transport_and_queue_within_its_budget(make_comfy):
+    from test_slots import StuckTransport, _subscriber_on
+
+    budget = 200_000  # smaller than one transport write batch
+    comfy = await make_comfy(queue_bytes=budget, write_timeout=60, gpu_interval=0)
+    _, sub = await _subscriber_on(comfy, StuckTransport(rate=0))
+    for i in range(30):  # 900 kB of previews at once ...
+        await comfy.server.send_bytes(1, b"\x00\x00\x00\x01" + b"p" * 30_000, None)
+    await asyncio.sleep(0.1)  # ... written to the transport as far as it may take them
+    for i in range(30):  # then the run's messages
+        await comfy.server.send_json("executing", {"node": str(i), "prompt_id": "p"})
+    await asyncio.sleep(0.1)
+    assert sub.transport.held <= budget // 2 + 30_100  # half the budget, plus one frame
+    assert not sub.closed  # its lifecycle messages still fit in the other half
+    assert sub.queue.peak_bytes <= budget
+    assert sub.queue.bytes + sub.transport.held <= budget
