@@ -69,7 +69,9 @@ class LiteralSet:
 
     def _rebuild_short(self):
         short = sorted((s for s in self._replacement if len(s) < LONG), key=len, reverse=True)
-        self._short = re.compile("|".join(map(re.escape, short))) if short else NEVER
+        # A lookahead: the longest short string at *every* position (matches may overlap; the
+        # merge in `matches` keeps the leftmost-longest ones that do not).
+        self._short = re.compile("(?=(" + "|".join(map(re.escape, short)) + "))") if short else NEVER
 
     def _grams(self, text):
         return [text[i:i + GRAM] for i in range(0, len(text) - GRAM + 1, STEP)]
@@ -93,7 +95,7 @@ class LiteralSet:
                         found.append((start, start + len(s)))
         short = self._short
         if short is not NEVER:
-            found.extend(m.span() for m in short.finditer(text))
+            found.extend(m.span(1) for m in short.finditer(text))
         if not found:
             return []
         found.sort(key=lambda span: (span[0], -span[1]))

@@ -2,7 +2,6 @@
 refusals that say why: a JSON 403 naming the reason and the setting, readable by the refused
 page (and only the refusal)."""
 
-import asyncio
 import logging
 import socket
 import threading

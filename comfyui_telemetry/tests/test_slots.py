@@ -11,7 +11,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from comfyui_telemetry import endpoint
 from comfyui_telemetry.hub import Hub
-from conftest import hello_of, receive, receive_all
+from conftest import hello_of, receive
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
