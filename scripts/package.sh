@@ -70,6 +70,7 @@ rm -rf "$NODE" "$OUT"/comfyui_telemetry-*.zip
 mkdir -p "$NODE"
 # The extension's own files; its tests stay in the repository.
 cp comfyui_telemetry/*.py comfyui_telemetry/README.md comfyui_telemetry/pyproject.toml "$NODE/"
+mkdir -p "$NODE/runlog" && cp comfyui_telemetry/runlog/*.py "$NODE/runlog/"
 cp LICENSE "$NODE/"
 cp -r "$BUILD" "$NODE/dist"
 find "$NODE/dist" \( -name '*.br' -o -name '*.gz' -o -name '.*' \) -type f -delete
