@@ -2,9 +2,10 @@
 
 import os
 
-from . import endpoint, gpu, hooks, metrics, protocol, runlog, ui
-from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
-                  DEFAULT_RING_BYTES, Hub)
+from . import endpoint, gpu, hooks, hosts, metrics, origin, protocol, runlog, ui
+from .hub import (DEFAULT_MAX_PER_PEER, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE,
+                  DEFAULT_QUEUE_BYTES, DEFAULT_RESERVED, DEFAULT_RING, DEFAULT_RING_BYTES,
+                  DEFAULT_WRITE_TIMEOUT, Hub)
 from .snapshot import Summaries
 from .framequeue import LIFECYCLE
 from ._log import once
@@ -39,6 +40,33 @@ class Extension:
         self.hub.redactor.remember(item)
         self.summaries.note(item)
 
+    def live_prompts(self):
+        """The prompt ids ComfyUI still holds (pending, running, history) and the catch-up's;
+        None when its queue does not look like 0.3.64's (then nothing is forgotten)."""
+        queue = getattr(self.server, "prompt_queue", None)
+        history = getattr(queue, "history", None)
+        pending = getattr(queue, "queue", None)
+        running = getattr(queue, "currently_running", None)
+        if not (isinstance(history, dict) and isinstance(pending, list)
+                and isinstance(running, dict)):
+            return None
+        mutex = getattr(queue, "mutex", None)
+        if mutex is not None and not mutex.acquire(timeout=0.5):
+            return None
+        try:
+            ids = set(history)
+            for item in list(pending) + list(running.values()):
+                t = protocol.queue_tuple(item)
+                if t is not None and len(t) > 1:
+                    ids.add(t[1])
+        finally:
+            if mutex is not None:
+                mutex.release()
+        hub = self.hub
+        ids.update(p for p in (hub.catchup.current, hub.catchup.previous, hub.executing_prompt)
+                   if p is not None)
+        return ids
+
     def announce_queued(self, item):
         if not self.hub.subscribers:
             return
@@ -57,6 +85,9 @@ def install(
     ring_bytes=None,
     queue_bytes=None,
     max_subscribers=None,
+    reserved=None,
+    max_per_peer=None,
+    write_timeout=None,
     heartbeat=None,
     sampler=None,
     gpu_interval=None,
@@ -79,6 +110,13 @@ def install(
         or _env_number("COMFY_TELEMETRY_QUEUE_BYTES", DEFAULT_QUEUE_BYTES, int),
         max_subscribers=max_subscribers
         or _env_number("COMFY_TELEMETRY_MAX_SUBSCRIBERS", DEFAULT_MAX_SUBSCRIBERS, int),
+        reserved=reserved if reserved is not None
+        else _env_number("COMFY_TELEMETRY_RESERVED", DEFAULT_RESERVED, int, allow_zero=True),
+        max_per_peer=max_per_peer if max_per_peer is not None
+        else _env_number("COMFY_TELEMETRY_MAX_PER_PEER", DEFAULT_MAX_PER_PEER, int,
+                         allow_zero=True),
+        write_timeout=write_timeout
+        or _env_number("COMFY_TELEMETRY_WRITE_TIMEOUT", DEFAULT_WRITE_TIMEOUT, float),
     )
     if heartbeat is None:
         heartbeat = _env_number(
@@ -91,6 +129,11 @@ def install(
         hub.on_first_subscriber = loop.start
         hub.on_no_subscriber = loop.stop
     ext = Extension(server, hub, loop)
+    hub.redactor.live_prompts = ext.live_prompts
+    hosts.start_name_lookup()
+    app = getattr(server, "app", None)
+    if app is not None:
+        origin.install_middleware(app)
 
     server.routes.get("/telemetry")(
         endpoint.make_handler(server, hub, ext.summaries, heartbeat=heartbeat)

@@ -196,33 +196,68 @@ async def _index_response(request, dist):
     )
 
 
+# No other site may frame the dashboard (clickjacking): CSP for current browsers, X-Frame-Options
+# for older ones. ComfyUI's own page (the sidebar tab) is the same origin.
+FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'",
+                 "X-Frame-Options": "SAMEORIGIN"}
+
+
+def _safe_tail(tail):
+    """The tail as a relative path, or None when it cannot name a file (a NUL or other control
+    character, an undecodable escape, a backslash)."""
+    # An undecodable %-escape (`%ff`, overlong or surrogate UTF-8) stays `%XX` in the decoded
+    # path (yarl), or becomes U+FFFD; no file or route of the dashboard has either.
+    if any(ord(c) < 0x20 or c in "\x7f\\%\ufffd" for c in tail):
+        return None
+    try:
+        tail.encode("utf-8")
+    except UnicodeError:
+        return None
+    return tail
+
+
 def make_handler(resolve_dist=dist_dir):
     async def telemetry_ui(request):
-        refused = origin.refusal(request)
+        refused = origin.refusal(request, ui=True)
         if refused is not None:
             return refused
-        dist = resolve_dist()
-        if not os.path.isfile(os.path.join(dist, "index.html")):
-            return web.Response(
-                text=NO_DIST.format(dist=dist),
-                content_type="text/html",
-                headers={"Cache-Control": REVALIDATE},
-            )
-        tail = request.match_info.get("tail", "")
-        if tail and tail != "index.html":
-            root = os.path.realpath(dist)
-            target = os.path.realpath(os.path.join(root, tail))
-            if not target.startswith(root + os.sep):
-                raise web.HTTPNotFound()
-            if os.path.isfile(target):
-                return await _file_response(request, target, os.path.relpath(target, root))
-            if "." in tail.rsplit("/", 1)[-1]:
-                # A missing asset, not an app route: the index would only confuse the browser.
-                raise web.HTTPNotFound()
-        # Any other path is a route of the single-page app.
-        return await _index_response(request, dist)
+        try:
+            response = await _serve(request, resolve_dist)
+        except web.HTTPException as e:
+            e.headers.update(FRAME_HEADERS)
+            raise
+        except (ValueError, OSError, UnicodeError):
+            # A path the file system cannot take: not a file of the dashboard.
+            raise web.HTTPNotFound(headers=FRAME_HEADERS)
+        response.headers.update(FRAME_HEADERS)
+        return response
 
     return telemetry_ui
+
+
+async def _serve(request, resolve_dist):
+    tail = _safe_tail(request.match_info.get("tail", ""))
+    if tail is None:
+        raise web.HTTPNotFound()
+    dist = resolve_dist()
+    if not os.path.isfile(os.path.join(dist, "index.html")):
+        return web.Response(
+            text=NO_DIST.format(dist=dist),
+            content_type="text/html",
+            headers={"Cache-Control": REVALIDATE},
+        )
+    if tail and tail != "index.html":
+        root = os.path.realpath(dist)
+        target = os.path.realpath(os.path.join(root, tail))
+        if not target.startswith(root + os.sep):
+            raise web.HTTPNotFound()
+        if os.path.isfile(target):
+            return await _file_response(request, target, os.path.relpath(target, root))
+        if "." in tail.rsplit("/", 1)[-1]:
+            # A missing asset, not an app route: the index would only confuse the browser.
+            raise web.HTTPNotFound()
+    # Any other path is a route of the single-page app.
+    return await _index_response(request, dist)
 
 
 async def _redirect(request):
