@@ -58,9 +58,9 @@ NO_DIST = """<!doctype html>
 <body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
 <h1>ComfyUI telemetry: dashboard not installed</h1>
 <p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but the
-built dashboard was not found: the Python package <code>comfyui-telemetry-dashboard</code> is not installed in the
-Python that runs ComfyUI, <code>COMFY_TELEMETRY_DIST</code> is not set, and there is no
-<code>{dist}</code>.</p>
+built dashboard was not found: the Python package <code>comfyui-telemetry-dashboard</code> is
+not installed in the Python that runs ComfyUI, <code>COMFY_TELEMETRY_DIST</code> is not set, and
+there is no <code>{dist}</code>.</p>
 <p>Install it into ComfyUI's Python, from this custom node's folder:
 <code>python -m pip install -r requirements.txt</code> (from PyPI), or, with the wheel that
 <code>scripts/package.sh</code> writes to <code>target/package/wheels/</code>:

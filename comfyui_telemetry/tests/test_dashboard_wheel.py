@@ -9,7 +9,7 @@ import types
 import pytest
 
 import comfyui_telemetry
-from comfyui_telemetry import protocol, ui
+from comfyui_telemetry import _log, protocol, ui
 from conftest import PACKAGE_DIR
 
 
@@ -54,6 +54,7 @@ def test_a_broken_or_empty_wheel_is_passed_over(fake_wheel, tmp_path, caplog):
 
 
 def test_a_wheel_of_another_version_is_used_and_said(fake_wheel, caplog):
+    _log._seen.discard("wheel-version")  # said once per process
     fake_wheel.__version__ = "0.0.9"
     with caplog.at_level(logging.INFO):
         assert ui.wheel_dist() == fake_wheel.dist_path()
