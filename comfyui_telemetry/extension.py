@@ -2,7 +2,7 @@
 
 import os
 
-from . import endpoint, gpu, hooks, metrics, protocol, ui
+from . import endpoint, gpu, hooks, metrics, protocol, runlog, ui
 from .hub import (DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE, DEFAULT_QUEUE_BYTES, DEFAULT_RING,
                   DEFAULT_RING_BYTES, Hub)
 from .snapshot import Summaries
@@ -30,6 +30,8 @@ class Extension:
         self.hub = hub
         self.gpu = gpu_loop
         self.summaries = summaries or Summaries()
+        self.features = []  # announced in telemetry.hello (e.g. "runlog")
+        self.runlog = None
 
     def note_queued(self, item):
         """Before ComfyUI's `put`, on its thread: the prompt's credentials (to redact them) and
@@ -59,6 +61,7 @@ def install(
     sampler=None,
     gpu_interval=None,
     resolve_dist=ui.dist_dir,
+    runlog_options=None,
 ):
     """Installs the extension on a PromptServer instance and returns it (idempotent).
 
@@ -100,5 +103,8 @@ def install(
     ):
         once("no-queue", "PromptServer has no prompt_queue.put: telemetry.queued disabled")
     ext.metrics = metrics.install(server, hub, loop.sampler)
+    ext.runlog = runlog.install(server, hub, sampler=loop.sampler, **(runlog_options or {}))
+    if ext.runlog is not None:
+        ext.features.append(runlog.FEATURE)
     setattr(server, ATTR, ext)
     return ext

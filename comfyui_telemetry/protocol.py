@@ -74,7 +74,7 @@ def queued_prompt(item):
     }
 
 
-def hello(comfyui_version, running, pending, executing, replay_count):
+def hello(comfyui_version, running, pending, executing, replay_count, features=()):
     return {
         "protocol": PROTOCOL,
         "extension_version": EXTENSION_VERSION,
@@ -82,6 +82,8 @@ def hello(comfyui_version, running, pending, executing, replay_count):
         "queue": {"running": running, "pending": pending},
         "executing": executing,
         "replay": {"count": replay_count},
+        # Optional parts of this server's extension the page may use (e.g. "runlog").
+        "features": list(features),
     }
 
 

@@ -96,6 +96,7 @@ mkdir -p "$NODE" "$WHEELS"
 cp comfyui_telemetry/*.py comfyui_telemetry/README.md comfyui_telemetry/pyproject.toml \
 	comfyui_telemetry/requirements.txt comfyui_telemetry/icon.svg "$NODE/"
 cp -r comfyui_telemetry/web "$NODE/web"
+mkdir -p "$NODE/runlog" && cp comfyui_telemetry/runlog/*.py "$NODE/runlog/"
 cp LICENSE "$NODE/"
 # The release dashboard, precompressed: the wheel's content and the zip's dist/.
 cp -r "$BUILD" "$RELEASE"

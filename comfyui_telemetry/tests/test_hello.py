@@ -18,6 +18,7 @@ async def test_hello_on_an_idle_server(comfy):
         "queue": {"running": [], "pending": []},
         "executing": {"prompt_id": None, "node": None},
         "replay": {"count": 0},
+        "features": [],
     }
     assert await receive_all(tele) == []
 

@@ -16,6 +16,7 @@ pub mod follow;
 pub mod format;
 pub mod gpu;
 pub mod history;
+pub mod insight;
 pub mod lifecycle_feed;
 pub mod pipeline;
 pub mod protocol;
