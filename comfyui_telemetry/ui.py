@@ -12,12 +12,16 @@ anything unhashed are revalidated on every load (`no-cache`).
 """
 
 import asyncio
+import importlib
+import importlib.util
 import os
 import re
+import sys
 
 from aiohttp import web
 
-from . import origin
+from . import origin, protocol
+from ._log import once
 
 PREFIX = "/telemetry/ui/"
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -44,31 +48,76 @@ CONTENT_TYPES = {
     ".map": "application/json",
 }
 
+# The wheel that holds the built dashboard (scripts/package.sh builds it; the custom node's
+# requirements.txt and pyproject.toml name it).
+DASHBOARD_MODULE = "comfyui_telemetry_dashboard"
+DASHBOARD_DIST = "comfyui-telemetry-dashboard"
+
 NO_DIST = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ComfyUI telemetry</title></head>
 <body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
-<h1>ComfyUI telemetry: dashboard not built</h1>
-<p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but no
-built dashboard was found at <code>{dist}</code>.</p>
-<p>The packaged custom node (<code>comfyui_telemetry-&lt;version&gt;.zip</code>, made by
-<code>scripts/package.sh</code>) contains it: unzip it into <code>custom_nodes/</code> instead
-of this copy. Or build it from the project checkout with
-<code>scripts/build.sh --public-url /telemetry/ui/</code>, then either set
-<code>COMFY_TELEMETRY_DIST</code> to the resulting <code>dist/</code> folder, copy that folder
-to <code>&lt;this custom node&gt;/dist</code>, or keep the checkout's <code>dist/</code> beside
-this package. Reload this page afterwards; no restart is needed.</p>
+<h1>ComfyUI telemetry: dashboard not installed</h1>
+<p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but the
+built dashboard was not found: the Python package <code>comfyui-telemetry-dashboard</code> is
+not installed in the Python that runs ComfyUI, <code>COMFY_TELEMETRY_DIST</code> is not set, and
+there is no <code>{dist}</code>.</p>
+<p>Install it into ComfyUI's Python, from this custom node's folder:
+<code>python -m pip install -r requirements.txt</code> (from PyPI), or, with the wheel that
+<code>scripts/package.sh</code> writes to <code>target/package/wheels/</code>:
+<code>python -m pip install --no-index --find-links &lt;that folder&gt; -r requirements.txt</code>.
+Or unzip the self-contained <code>comfyui_telemetry-&lt;version&gt;.zip</code> (it carries
+<code>dist/</code>) into <code>custom_nodes/</code> instead of this copy, or build it from the
+project checkout with <code>scripts/build.sh --public-url /telemetry/ui/</code> and keep the
+checkout's <code>dist/</code> beside this package. Reload this page afterwards; no restart is
+needed.</p>
 </body></html>
 """
 
 
-def dist_dir(package_dir=PACKAGE_DIR):
-    """`COMFY_TELEMETRY_DIST`, else `<package>/dist`, else the checkout's `dist/` beside the
-    package: when the package is a symlink into a checkout
-    (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry), or when the checkout itself
-    is the custom node (ComfyUI-Manager's "install from git URL" clones the repository)."""
+def wheel_dist():
+    """The `dist/` of the installed dashboard wheel (`comfyui_telemetry_dashboard.dist_path()`),
+    or None when it is not installed or holds no index.html. Never raises; a wheel whose version
+    is not the extension's is used, and said once in the log."""
+    try:
+        module = sys.modules.get(DASHBOARD_MODULE)
+        if module is None:
+            if importlib.util.find_spec(DASHBOARD_MODULE) is None:
+                return None
+            module = importlib.import_module(DASHBOARD_MODULE)
+        path = module.dist_path()
+        if not isinstance(path, str) or not os.path.isfile(os.path.join(path, "index.html")):
+            once("wheel-empty", "%s is installed but holds no built dashboard", DASHBOARD_DIST)
+            return None
+        version = getattr(module, "__version__", None)
+        if version != protocol.EXTENSION_VERSION:
+            once("wheel-version", "%s %s is installed; this extension is %s: install %s==%s",
+                 DASHBOARD_DIST, version, protocol.EXTENSION_VERSION, DASHBOARD_DIST,
+                 protocol.EXTENSION_VERSION)
+        return path
+    except Exception as e:
+        once("wheel-broken", "could not use the installed %s: %r", DASHBOARD_DIST, e)
+        return None
+
+
+def dist_dir(package_dir=PACKAGE_DIR, find_wheel=wheel_dist):
+    """Where the built dashboard is, in order:
+
+    1. `COMFY_TELEMETRY_DIST`, when set: an explicit setting wins over anything installed (a
+       developer pointing at a fresh build must never be served a stale wheel);
+    2. the installed wheel `comfyui-telemetry-dashboard` (what the Registry, ComfyUI-Manager,
+       comfy-cli and `pip install -r requirements.txt` install);
+    3. `<package>/dist` (the self-contained zip carries it);
+    4. the checkout's `dist/` beside the package: when the package is a symlink into a checkout
+       (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry), or when the checkout itself
+       is the custom node (a git clone of the repository).
+
+    Without any, `<package>/dist`, which then does not exist: the page says how to get one."""
     env = os.environ.get("COMFY_TELEMETRY_DIST")
     if env:
         return env
+    wheel = find_wheel()
+    if wheel:
+        return wheel
     own = os.path.join(package_dir, "dist")
     if os.path.isdir(own):
         return own
