@@ -105,7 +105,7 @@ function twiggy(wasm) {
 const b = bundle();
 const L = [];
 L.push(`| file | raw | gzip -9 | brotli 11 |`, `|---|---:|---:|---:|`);
-for (const r of b.rows) L.push(`| ${r.file.replace(/-[0-9a-f]{16}/, "-…")} | ${kB(r.raw)} kB | ${kB(r.gzip)} kB | ${kB(r.brotli)} kB |`);
+for (const r of b.rows) L.push(`| ${r.file.replace(/-[0-9a-f]{12,16}/, "-…")} | ${kB(r.raw)} kB | ${kB(r.gzip)} kB | ${kB(r.brotli)} kB |`);
 L.push(`| **everything the page loads** | **${kB(b.total.raw)} kB** | **${kB(b.total.gzip)} kB** | **${kB(b.total.brotli)} kB** |`, "");
 let t = null;
 if (NAMED_WASM) {
