@@ -78,17 +78,57 @@ impl Job {
 }
 
 /// The click workflows of one card (export, import, delete, …): `pending()` while any runs,
-/// `value()` the note of the latest one dispatched (an earlier job finishing later is dropped).
-pub type Jobs = Action<Job, Note>;
+/// `value()` the note of the latest one dispatched. Leptos' `Action` keeps whichever finished
+/// last, so an earlier job ending later would replace the newer note: each dispatch is numbered
+/// and only the latest one's note is kept.
+#[derive(Clone, Copy)]
+pub struct Jobs {
+    action: Action<Job, Note>,
+    note: RwSignal<Option<Note>>,
+    issued: StoredValue<u64>,
+}
 
-pub fn use_jobs() -> Jobs {
-    Action::new_local(|job: &Job| {
+impl Jobs {
+    /// True while any job runs (tracked).
+    pub fn pending(&self) -> Memo<bool> {
+        self.action.pending()
+    }
+
+    /// The note of the latest job dispatched, once it ended.
+    pub fn value(&self) -> RwSignal<Option<Note>> {
+        self.note
+    }
+
+    pub fn dispatch_local(&self, job: Job) {
+        let number = self.issued.get_value() + 1;
+        self.issued.set_value(number);
+        let (note, issued) = (self.note, self.issued);
         let work = job.0.take();
-        async move {
-            match work {
+        self.action.dispatch_local(Job::new(async move {
+            let done = match work {
                 Some(work) => work.await,
                 None => (false, String::new()),
+            };
+            if issued.get_value() == number {
+                note.set(Some(done.clone()));
             }
-        }
-    })
+            done
+        }));
+    }
+}
+
+pub fn use_jobs() -> Jobs {
+    Jobs {
+        action: Action::new_local(|job: &Job| {
+            let work = job.0.take();
+            async move {
+                match work {
+                    Some(work) => work.await,
+                    None => (false, String::new()),
+                }
+            }
+        }),
+        note: RwSignal::new(None),
+        issued: StoredValue::new(0),
+    }
 }
