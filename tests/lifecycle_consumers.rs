@@ -8,7 +8,7 @@ use comfy_dashboard::app::SignalObserver;
 use comfy_dashboard::state::{notify_on_run_end, on_new_lifecycle, FeedStart, LiveState};
 use comfy_dashboard::stream::StreamObserver;
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::pipeline::Pipeline;

@@ -607,7 +607,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     run.status = RunStatus::Running;
     for step in 0..20 {
         run.progress_text = Some(format!("step {step}"));
-        writer.note(&run, js_sys::Date::now());
+        writer.note(&run, None, js_sys::Date::now());
     }
     // A new run's first state goes out at once (a reload right after the start finds it), with
     // whatever arrived before the write: one write for the burst.
@@ -618,7 +618,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     // Further progress with the same status waits for the window, collapsed to the latest.
     for step in 20..40 {
         run.progress_text = Some(format!("step {step}"));
-        writer.note(&run, js_sys::Date::now());
+        writer.note(&run, None, js_sys::Date::now());
     }
     TimeoutFuture::new(100).await;
     assert_eq!(writer.written(), 1, "written before its window closed");
@@ -631,9 +631,9 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     let slow = StoreWriter::new(store.clone(), 60_000);
     let mut other = Run::new("s", "ends", RunSource::Stream, js_sys::Date::now());
     other.status = RunStatus::Running;
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     other.status = RunStatus::Succeeded;
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     TimeoutFuture::new(150).await;
     assert_eq!(
         store.get("s|ends").await.unwrap().map(|r| r.status),
@@ -642,7 +642,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     assert_eq!(slow.written(), 1);
     // Still terminal: back to the window.
     other.progress_text = Some("late output".into());
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     TimeoutFuture::new(150).await;
     assert_eq!(slow.written(), 1);
     slow.flush_now();
@@ -659,4 +659,40 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     assert!(errors.borrow().is_empty());
     assert_eq!(writer.last_error(), None);
     cleanup(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_poorer_write_never_overwrites_a_richer_record() {
+    let store = RunStore::open_named(&db_name("merged")).await.unwrap();
+    let mut rich = Run::new("s", "p", RunSource::Stream, 1.0);
+    rich.status = RunStatus::Succeeded;
+    rich.server_started_ms = Some(1_000);
+    rich.server_ended_ms = Some(2_400);
+    rich.ended_at_ms = Some(2_500.0);
+    store
+        .put(&[telemetry_core::history::StoredRun::from_run(&rich)])
+        .await
+        .unwrap();
+    // A reload restored it as running, without server times: writing that adds nothing.
+    let mut poor = Run::new("s", "p", RunSource::Stream, 1.0);
+    poor.status = RunStatus::Running;
+    let written = store
+        .put_merged(&[telemetry_core::history::StoredRun::from_run(&poor)])
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    let got = store.get("s|p").await.unwrap().unwrap();
+    assert_eq!(got.status, "succeeded");
+    assert_eq!(got.duration_ms, 1_400.0, "the server's duration is kept");
+    // Something new (progress text) is written, merged: still succeeded, same duration.
+    poor.progress_text = Some("late".into());
+    let written = store
+        .put_merged(&[telemetry_core::history::StoredRun::from_run(&poor)])
+        .await
+        .unwrap();
+    assert_eq!(written, 1);
+    let got = store.get("s|p").await.unwrap().unwrap();
+    assert_eq!(got.status, "succeeded");
+    assert_eq!(got.duration_ms, 1_400.0);
+    assert_eq!(got.run.progress_text.as_deref(), Some("late"));
 }

@@ -19,6 +19,7 @@ pub mod gpu;
 pub mod history;
 pub mod inflight;
 pub mod input;
+pub mod insight;
 pub mod lifecycle_feed;
 pub mod link;
 pub mod pipeline;

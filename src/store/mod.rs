@@ -10,6 +10,7 @@ mod migrate;
 mod open;
 mod plan;
 mod put_merged;
+mod removal;
 mod run_store;
 pub mod schema;
 pub mod sink;

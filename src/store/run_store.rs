@@ -5,11 +5,12 @@
 
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, finish, write_error, Bounds, Conn};
+use super::estimate;
 use super::plan::{self, Lead, PageCursor, Part, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
 use futures::future::join_all;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
@@ -23,7 +24,7 @@ const MAX_CHUNK: u32 = 500;
 /// memory instead of walking the whole sort index.
 const CANDIDATES: u64 = 2_000;
 /// Keys handled per write transaction by delete, retention and `missing`.
-const KEYS_CHUNK: usize = 500;
+pub(super) const KEYS_CHUNK: usize = 500;
 
 pub struct Page {
     pub runs: Vec<StoredRun>,
@@ -310,85 +311,6 @@ impl RunStore {
             out.extend(values.into_iter().filter_map(codec::decode));
         }
         Ok(out)
-    }
-
-    pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
-        for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
-            let store = tx.store(RUNS)?;
-            let results = join_all(chunk.iter().map(|k| store.delete(JsValue::from_str(k)))).await;
-            for r in results {
-                r?;
-            }
-            finish(tx).await?;
-        }
-        Ok(())
-    }
-
-    pub async fn clear(&self) -> Result<(), StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
-        tx.store(RUNS)?.clear().await?;
-        finish(tx).await
-    }
-
-    /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
-    /// `keep_last`; returns how many went. Each rule runs in one read-write transaction (keys
-    /// fetched a chunk at a time), so two tabs applying retention at once cannot delete twice
-    /// the excess, and the store is counted once, not per chunk (a count walks the index).
-    pub async fn apply_retention(
-        &self,
-        keep_last: Option<u32>,
-        keep_days: Option<u32>,
-        now_ms: f64,
-    ) -> Result<u32, StoreError> {
-        let mut deleted = 0u32;
-        if let Some(days) = keep_days {
-            let cutoff = now_ms - f64::from(days) * 86_400_000.0;
-            // `[cutoff]` sorts before every `[cutoff, key]` and after every `[earlier, key]`.
-            let before = js_sys::Array::of1(&JsValue::from_f64(cutoff));
-            deleted += self.delete_oldest(Some(before.into()), None).await?;
-        }
-        if let Some(keep) = keep_last {
-            deleted += self.delete_oldest(None, Some(keep)).await?;
-        }
-        Ok(deleted)
-    }
-
-    /// Deletes the oldest runs starting before `before` (an exclusive `start_ms` index key),
-    /// or, with `keep`, as many as exceed it.
-    async fn delete_oldest(
-        &self,
-        before: Option<JsValue>,
-        keep: Option<u32>,
-    ) -> Result<u32, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
-        let store = tx.store(RUNS)?;
-        let index = store.index("start_ms")?;
-        let mut left = match keep {
-            Some(keep) => store.count(None).await?.saturating_sub(keep),
-            None => u32::MAX,
-        };
-        let mut deleted = 0u32;
-        while left > 0 {
-            let range = match &before {
-                Some(b) => Some(KeyRange::upper_bound(b, Some(true)).map_err(rexie::Error::from)?),
-                None => None,
-            };
-            let want = left.min(KEYS_CHUNK as u32);
-            let keys = index.get_all_keys(range, Some(want)).await?;
-            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-            for r in results {
-                r?;
-            }
-            let n = keys.len() as u32;
-            deleted += n;
-            left -= n;
-            if n < want {
-                break;
-            }
-        }
-        finish(tx).await?;
-        Ok(deleted)
     }
 
     pub async fn estimate() -> Option<(f64, f64)> {

@@ -96,7 +96,15 @@ impl StoredRun {
             workflow: run.workflow.clone().unwrap_or_default(),
             search: search.to_lowercase(),
             version: RECORD_VERSION,
-            run: run.clone(),
+            run: Run {
+                // Stored records hold a label, never a raw client id (older ones are relabelled
+                // when next written).
+                client_id: run
+                    .client_id
+                    .as_deref()
+                    .map(crate::protocol::client_label::client_label),
+                ..run.clone()
+            },
             series: None,
         }
     }

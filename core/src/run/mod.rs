@@ -238,8 +238,7 @@ impl Run {
     /// running, measured up to `now_ms`.
     pub fn duration_ms(&self, now_ms: f64) -> Option<f64> {
         if let (Some(s), Some(e)) = (self.server_started_ms, self.server_ended_ms) {
-            // Server input: a hostile pair of timestamps must not overflow.
-            return Some(e.saturating_sub(s).max(0) as f64);
+            return Some(e.saturating_sub(s).max(0) as f64); // hostile input must not overflow
         }
         if let Some(start) = self.started_at_ms {
             let end = match self.ended_at_ms {
