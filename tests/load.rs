@@ -57,30 +57,27 @@ async fn a_slow_first_answer_never_replaces_the_newest_one_on_screen() {
     let gates: Gates = Rc::default();
     let seen = Rc::new(RefCell::new(Vec::<String>::new()));
     let asked = RwSignal::new(1u32);
-    let load = Load::new({
-        let gates = gates.clone();
-        move || {
-            let n = asked.get();
-            let (gate, wait) = oneshot::channel();
-            gates.borrow_mut().push((n, gate));
-            async move {
-                let _ = wait.await;
-                format!("answer {n}")
-            }
-        }
-    });
-    let text = move || {
-        load.get()
-            .map(|a| (*a).clone())
-            .unwrap_or_else(|| "loading".into())
-    };
     let root = container();
-    let _mounted = leptos::mount::mount_to(root.clone(), move || {
-        view! { <p data-testid="answer">{text}</p> }
-    });
-    Effect::new({
-        let seen = seen.clone();
-        move || seen.borrow_mut().push(text())
+    let _mounted = leptos::mount::mount_to(root.clone(), {
+        let (gates, seen) = (gates.clone(), seen.clone());
+        move || {
+            let load = Load::new(move || {
+                let n = asked.get();
+                let (gate, wait) = oneshot::channel();
+                gates.borrow_mut().push((n, gate));
+                async move {
+                    let _ = wait.await;
+                    format!("answer {n}")
+                }
+            });
+            let text = move || {
+                load.get()
+                    .map(|a| (*a).clone())
+                    .unwrap_or_else(|| "loading".into())
+            };
+            Effect::new(move || seen.borrow_mut().push(text()));
+            view! { <p>{text}</p> }
+        }
     });
     settle().await;
     assert_eq!(root.text_content().unwrap(), "loading");

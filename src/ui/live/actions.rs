@@ -59,21 +59,20 @@ pub fn InterruptButton() -> impl IntoView {
 #[component]
 pub fn NotifyToggle() -> impl IntoView {
     let on = RwSignal::new(settings_store::load_notify() && notify::granted());
-    let note = RwSignal::new(None::<&'static str>);
+    let jobs = use_jobs();
     let toggle = move |_| {
         if on.get_untracked() {
             on.set(false);
             settings_store::save_notify(false);
             return;
         }
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             let granted = notify::request().await;
             on.set(granted);
             settings_store::save_notify(granted);
-            note.set(
-                (!granted).then_some("Notifications are blocked or unsupported in this browser."),
-            );
-        });
+            let blocked = "Notifications are blocked or unsupported in this browser.";
+            (granted, if granted { "" } else { blocked }.to_owned())
+        }));
     };
     view! {
         <Show when=notify::supported>
@@ -81,6 +80,6 @@ pub fn NotifyToggle() -> impl IntoView {
                 {move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }}
             </button>
         </Show>
-        {move || note.get().map(|n| view! { <span class="small warn-text">{n}</span> })}
+        {move || jobs.value().get().filter(|(ok, _)| !ok).map(|(_, n)| view! { <span class="small warn-text">{n}</span> })}
     }
 }
