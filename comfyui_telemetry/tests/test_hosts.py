@@ -19,9 +19,15 @@ REBIND = "rebind.example:8188"
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch):
+def _clean_env(monkeypatch, tmp_path):
     monkeypatch.delenv(hosts.ENV, raising=False)
     monkeypatch.delenv(origin.ENV, raising=False)
+    # A dashboard of its own, so `/telemetry/ui/a.js` is a file whether or not the checkout has
+    # a built dist/ (without one the UI answers its "not installed" page; with one a missing
+    # asset is 404).
+    (tmp_path / "index.html").write_text("<html></html>")
+    (tmp_path / "a.js").write_text("// a")
+    monkeypatch.setenv("COMFY_TELEMETRY_DIST", str(tmp_path))
 
 
 @pytest.mark.parametrize("host,ok", [
