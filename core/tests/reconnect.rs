@@ -55,6 +55,12 @@ fn a_running_run_the_restarted_server_no_longer_knows_ends_lost_and_what_ran_sin
     let a = p.tracker().run("A").expect("kept");
     assert_eq!(a.status, RunStatus::Lost);
     assert_eq!(a.status.as_str(), "lost");
+    // Its duration runs to the last thing heard of it, not to the reconnect a minute later.
+    assert!(
+        a.duration_ms(60_000.0).is_some_and(|d| d <= 10.0),
+        "lost run's duration {:?}",
+        a.duration_ms(60_000.0)
+    );
     assert!(a
         .lost_reason
         .as_deref()

@@ -186,7 +186,15 @@ impl Tracker {
         if run.status == RunStatus::Queued {
             run.status = RunStatus::Running;
         }
+        // Nobody saw it end: it ran at least until the last thing heard of it, not until the
+        // page found out (that would count the outage and the reconnect as run time).
+        let heard = run.last_update_ms;
         self.finish(prompt_id, RunStatus::Lost, None, now_ms, out);
+        if let Some(run) = self.runs.get_mut(prompt_id) {
+            if run.status == RunStatus::Lost {
+                run.ended_at_ms = Some(heard.max(run.started_at_ms.unwrap_or(heard)));
+            }
+        }
     }
 
     /// Open runs other than `except`, streamed or restored, that the page can no longer follow

@@ -41,8 +41,9 @@ pub fn TrendsPanel() -> impl IntoView {
             <div id="trends-body">
             <Show when=move || open.get()>
                 {move || trends.get().map(|t| view! {
-                    <p>{format!("{} runs · success rate {} · {} failed · {} interrupted", t.runs,
-                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted)}</p>
+                    <p>{format!("{} runs · success rate {} · {} failed · {} interrupted{}", t.runs,
+                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted,
+                        if t.lost > 0 { format!(" · {} lost", t.lost) } else { String::new() })}</p>
                 })}
                 <div class="charts">
                     <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>
