@@ -9,8 +9,11 @@ import logging
 
 NODE_CLASS_MAPPINGS = {}
 NODE_DISPLAY_NAME_MAPPINGS = {}
+# ComfyUI serves this folder at /extensions/<node folder>/ and its front end loads every .js in
+# it: web/telemetry.js adds the "Telemetry" sidebar tab and a View-menu command.
+WEB_DIRECTORY = "./web"
 
-__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS"]
+__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]
 
 
 def _install_on_comfyui():

@@ -5,7 +5,10 @@ Only run messages are kept (text frames with a `data.prompt_id`); previews and h
 broadcasts that are not about a run (`assets.seed.*`, `crystools.monitor`, `logs`) never enter
 it, so they cannot push a run's history out. A `progress_state` replaces the previous one of the
 same prompt (each is a full state). Over budget, progress goes first (oldest first), lifecycle
-messages only when nothing else is left, the previous prompt's before the current one's.
+messages only when nothing else is left, the previous prompt's before the current one's. A run's
+own start, cache report and end (`RUN` frames) are never evicted by another frame: the hub gives
+the buffer no frame larger than `frame_cap` (an eighth of its bytes; bigger ones arrive
+truncated), so the two prompts' few RUN frames always fit beside each other.
 """
 
 from . import framequeue as fq
@@ -20,6 +23,7 @@ class CatchUp:
         self.queue = fq.FrameQueue(
             max_bytes or 1, max_frames or 1, evict_order=(fq.NOISE, fq.PROGRESS, fq.LIFECYCLE)
         )
+        self.frame_cap = max(1, (max_bytes or 1) // 8)
         self.current = None
         self.previous = None
         self._last_state = {}  # prompt_id -> Entry of its latest progress_state

@@ -6,6 +6,7 @@ the extension applies its own origin policy first (`origin.py`): ComfyUI's lets 
 and non-loopback Hosts through, and `--enable-cors-header` turns it off.
 """
 
+import ipaddress
 import json
 import socket
 
@@ -62,6 +63,39 @@ def _limit_send_buffer(transport, queue_bytes):
         once("sndbuf", "could not size a /telemetry socket's send buffer: %r", e)
 
 
+BUSY = {
+    "full": ("COMFY_TELEMETRY_MAX_SUBSCRIBERS",
+             "Every /telemetry slot is taken; close a dashboard or raise the setting."),
+    "reserved": ("COMFY_TELEMETRY_RESERVED",
+                 "The slots left are kept for dashboards opened in a browser; close a script "
+                 "or lower the setting."),
+    "peer-limit": ("COMFY_TELEMETRY_MAX_PER_PEER",
+                   "This address already holds its share of /telemetry slots; close one or "
+                   "raise the setting."),
+}
+
+
+def remote_peer(request):
+    """The peer's address when it is not loopback (the per-peer limit), else None. Behind a
+    reverse proxy on the same machine every peer is the proxy: not limited."""
+    remote = getattr(request, "remote", None)
+    if not remote:
+        return None
+    try:
+        if ipaddress.ip_address(remote.split("%", 1)[0]).is_loopback:
+            return None
+    except ValueError:
+        return None  # a UNIX socket or unknown: not a remote address
+    return remote
+
+
+def busy_response(reason):
+    setting, message = BUSY[reason]
+    return web.json_response(
+        {"error": "telemetry-busy", "reason": reason, "setting": setting, "message": message},
+        status=503, headers={"Cache-Control": "no-store", "Retry-After": "5"})
+
+
 def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compress=False):
     """The `/telemetry` handler: origin policy, subscriber cap, then a read-only socket.
 
@@ -74,10 +108,14 @@ def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compr
         refused = origin.refusal(request)
         if refused is not None:
             return refused
-        if hub.full():
-            once("full", "refusing a /telemetry subscriber: %d already connected",
-                 len(hub.subscribers))
-            return web.Response(status=503, text="telemetry: too many subscribers\n")
+        # Past the origin policy, an Origin header means a page (the dashboard) opened it.
+        browser = request.headers.get("Origin") is not None
+        peer = remote_peer(request)
+        busy = hub.refusal(browser, peer)
+        if busy is not None:
+            once("busy-" + busy, "refusing a /telemetry subscriber (%s, %d connected); see %s",
+                 busy, len(hub.subscribers), BUSY[busy][0])
+            return busy_response(busy)
         ws = web.WebSocketResponse(heartbeat=heartbeat or None, compress=compress)
         await ws.prepare(request)
         transport = request.transport
@@ -86,7 +124,8 @@ def make_handler(server, hub, summaries=None, heartbeat=DEFAULT_HEARTBEAT, compr
             direct = transport is not None and not ws.compress and hasattr(transport, "write")
             sub = hub.subscribe(ws, lambda n: snapshot.hello(server, hub, n, summaries),
                                 abort=transport.abort if transport is not None else None,
-                                transport=transport if direct else None)
+                                transport=transport if direct else None,
+                                browser=browser, peer=peer)
         except Exception as e:
             once("subscribe", "could not set up a /telemetry subscriber: %r", e, exc_info=True)
             await ws.close()

@@ -37,6 +37,17 @@ def histogram(name, doc, series):
     return Family(name, "histogram", doc, samples)
 
 
+def summary(name, doc, series):
+    """A summary family without quantiles (only `_count` and `_sum`) from
+    [(labels, metrics.Histogram)]: the same sample names as a histogram's, so queries on
+    `_sum` and `_count` read either."""
+    samples = []
+    for labels, h in series:
+        samples.append(("_count", labels, h.cumulative()[1]))
+        samples.append(("_sum", labels, h.sum))
+    return Family(name, "summary", doc, samples)
+
+
 def go_float(value):
     """A number as Prometheus (Go) prints it, like prometheus_client's floatToGoString."""
     d = float(value)

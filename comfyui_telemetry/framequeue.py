@@ -15,6 +15,9 @@ never reads costs at most its budget plus one marker per queued frame.
 from collections import deque
 
 LIFECYCLE, PROGRESS, NOISE, PREVIEW = 0, 1, 2, 3
+# A run's own start, cache report and end (execution_start/cached/success/error/interrupted):
+# like LIFECYCLE, and in the catch-up never evicted by another frame (only when its prompt goes).
+RUN = 4
 # What one queued frame costs beyond its bytes (the entry object and deque slots), so that a
 # flood of tiny frames is bounded too.
 OVERHEAD = 64
@@ -41,6 +44,9 @@ class FrameQueue:
         self.max_frames = None if not max_frames else max(1, int(max_frames))
         self.evict_order = tuple(evict_order)
         self.bytes = 0  # queued frames that count against the budget
+        # Bytes held for the same reader outside this queue (its transport's write buffer),
+        # counted against the same budget; set by the owner before each push.
+        self.external = 0
         self.live = 0
         self.peak_bytes = 0
         self.dropped_total = 0
@@ -58,18 +64,27 @@ class FrameQueue:
         A `pinned` frame is never dropped and does not count against the budget (the catch-up
         replay given to a new subscriber: the same objects the catch-up buffer holds already)."""
         entry = Entry(frame, 0 if pinned else size_of(frame), LIFECYCLE if pinned else kind, tag)
+        if entry.size > self.max_bytes:
+            # Alone more than the whole budget: never queued (the hub sends run messages this
+            # big truncated); the reader learns that one frame was lost here.
+            self._entries.append(entry)
+            entry.state = QUEUED
+            self.live += 1
+            self.bytes += entry.size
+            self.drop(entry)
+            return True
         self._entries.append(entry)
         self.live += 1
         self.bytes += entry.size
         if not pinned and kind in self._by_kind:
             self._by_kind[kind].append(entry)
         ok = self._enforce()
-        if self.bytes > self.peak_bytes:
-            self.peak_bytes = self.bytes
+        if self.bytes + self.external > self.peak_bytes:
+            self.peak_bytes = self.bytes + self.external
         return ok
 
     def _over(self):
-        return self.bytes > self.max_bytes or (
+        return self.bytes + self.external > self.max_bytes or (
             self.max_frames is not None and self.live > self.max_frames
         )
 
@@ -77,8 +92,8 @@ class FrameQueue:
         while self._over():
             victim = self._oldest_evictable()
             if victim is None:
-                # Over budget with nothing left to drop: fine for one big frame on its own.
-                return self.live <= 1 or self.bytes <= self.max_bytes
+                # Over budget with nothing left to drop (only frames that may not be dropped).
+                return False
             self.drop(victim)
         return True
 
@@ -138,6 +153,15 @@ class FrameQueue:
                     q.popleft()
             return head.frame, 0
         return (None, dropped) if dropped else None
+
+    def head_size(self):
+        """What the next `pop` costs in bytes (a marker: a small notice), or None when empty."""
+        for e in self._entries:
+            if e.state == QUEUED:
+                return e.size
+            if e.state == DROPPED:
+                return OVERHEAD * 2
+        return None
 
     def frames(self):
         """The queued frames, oldest first (markers skipped)."""

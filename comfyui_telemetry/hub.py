@@ -10,18 +10,18 @@ import asyncio
 import struct
 
 from . import framequeue as fq
-from . import protocol
+from . import protocol, truncate
 from .catchup import CatchUp
 from .catchup import DEFAULT_BYTES as DEFAULT_RING_BYTES
 from .catchup import DEFAULT_FRAMES as DEFAULT_RING
 from .redact import Redactor, is_connect_time
+from .subscriber import DEFAULT_QUEUE_BYTES, DEFAULT_WRITE_TIMEOUT, Subscriber, Wire
 from ._log import once
 
 DEFAULT_QUEUE = 1024
-DEFAULT_QUEUE_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_SUBSCRIBERS = 64
-# WebSocket close code for a subscriber that could not take even its lifecycle messages.
-CLOSE_TOO_SLOW = 1013
+DEFAULT_RESERVED = 8  # of the slots, kept for browsers (a request with an allowed Origin)
+DEFAULT_MAX_PER_PEER = 8  # subscribers per remote address (loopback peers are not limited)
 
 # Messages after which nothing is executing (ComfyUI execution.py: execution_success/error/
 # interrupted, then `executing` with node null).
@@ -31,6 +31,11 @@ LIFECYCLE = frozenset({
     "execution_start", "execution_cached", "executing", "executed", "execution_success",
     "execution_error", "execution_interrupted", "telemetry.hello", "telemetry.queued",
     "feature_flags",
+})
+# A run's own start, cache report and end: never evicted from the catch-up by another frame.
+RUN_EVENTS = frozenset({
+    "execution_start", "execution_cached", "execution_success", "execution_error",
+    "execution_interrupted",
 })
 # High-rate broadcasts that are not about a run (asset scanning, monitors, log streaming).
 NOISE = frozenset({"crystools.monitor", "logs", "telemetry.gpu"})
@@ -53,191 +58,6 @@ def kind_of_binary(frame):
     return fq.PROGRESS if event == TEXT_EVENT else fq.PREVIEW
 
 
-WRITE_BATCH = 256 * 1024  # bytes written to the transport at once
-TRANSPORT_HIGH_WATER = 64 * 1024  # aiohttp's own writer limit
-
-
-class Wire:
-    """A frame and, built once for every subscriber, its bytes on the wire (an unmasked,
-    uncompressed WebSocket frame), so that fanning out to N subscribers costs N writes, not N
-    encodings through aiohttp's writer."""
-
-    __slots__ = ("frame", "_wire")
-
-    def __init__(self, frame):
-        self.frame, self._wire = frame, None
-
-    def __len__(self):
-        return len(self.frame)
-
-    @property
-    def wire(self):
-        if self._wire is None:
-            self._wire = encode_frame(self.frame)
-        return self._wire
-
-
-def encode_frame(frame):
-    if isinstance(frame, str):
-        payload, first = frame.encode("utf-8"), 0x81  # FIN + text
-    else:
-        payload, first = bytes(frame), 0x82  # FIN + binary
-    n = len(payload)
-    if n < 126:
-        header = struct.pack(">BB", first, n)
-    elif n < 1 << 16:
-        header = struct.pack(">BBH", first, 126, n)
-    else:
-        header = struct.pack(">BBQ", first, 127, n)
-    return header + payload
-
-
-class Subscriber:
-    """One `/telemetry` socket: a byte-bounded queue of frames and the task that writes them."""
-
-    def __init__(self, ws, max_frames, on_close, max_bytes=DEFAULT_QUEUE_BYTES, abort=None,
-                 transport=None):
-        self.ws = ws
-        # Set when frames may be written straight to the socket's transport (uncompressed);
-        # else (and in tests that replace the socket) they go through aiohttp's send_*.
-        self.transport = transport
-        self.queue = fq.FrameQueue(max_bytes, max_frames)
-        self.reported = 0  # frames reported lost in telemetry.dropped so far
-        self.closed = False
-        self.task = None
-        self._wake = asyncio.Event()
-        self._on_close = on_close
-        self._abort = abort
-
-    def __len__(self):
-        return len(self.queue)
-
-    @property
-    def dropped_total(self):
-        return self.queue.dropped_total
-
-    def push(self, frame, kind=fq.PROGRESS, pinned=False):
-        """Queues a frame (str = text, bytes = binary). Over budget, older previews, then noise,
-        then progress are dropped; a subscriber whose lifecycle messages alone exceed it is
-        disconnected. Returns whether the subscriber is still there."""
-        if self.closed:
-            return False
-        if not self.queue.push(frame, kind, pinned=pinned):
-            once("too-slow", "a /telemetry subscriber fell too far behind and was disconnected")
-            self.disconnect()
-            return False
-        self._wake.set()
-        return True
-
-    def _next(self):
-        item = self.queue.pop()
-        if item is None:
-            return None
-        frame, lost = item
-        if lost:
-            self.reported += lost
-            frame = protocol.dropped(lost, self.reported)
-        return frame
-
-    async def run(self):
-        try:
-            while not self.closed:
-                if self.transport is not None:
-                    if not await self._write_batch():
-                        self._wake.clear()
-                        await self._wake.wait()
-                    continue
-                frame = self._next()
-                if frame is None:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                if isinstance(frame, Wire):
-                    frame = frame.frame
-                if isinstance(frame, str):
-                    await self.ws.send_str(frame)
-                else:
-                    await self.ws.send_bytes(frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # a dead socket only ends this subscriber
-            once("subscriber-send", "a /telemetry subscriber failed and was dropped: %r", e)
-            try:
-                await self.ws.close()
-            except Exception:
-                pass
-        finally:
-            self.close()
-
-    async def _write_batch(self):
-        """Writes what is queued (up to WRITE_BATCH bytes) in one transport write, then waits
-        for the transport to drain like aiohttp's writer does. Returns False when idle."""
-        chunks, size = [], 0
-        while size < WRITE_BATCH:
-            frame = self._next()
-            if frame is None:
-                break
-            wire = frame.wire if isinstance(frame, Wire) else encode_frame(frame)
-            chunks.append(wire)
-            size += len(wire)
-        if not chunks:
-            return False
-        transport = self.transport
-        # No data frame after aiohttp started its closing handshake (heartbeat timeout, close).
-        if self.ws.closed or getattr(self.ws, "_closing", False) or transport.is_closing():
-            raise ConnectionResetError("socket closed")
-        transport.write(b"".join(chunks))
-        if transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
-            drain = getattr(getattr(self.ws, "_writer", None), "protocol", None)
-            drain = getattr(drain, "_drain_helper", None)
-            if drain is not None:
-                await drain()
-            else:
-                while transport.get_write_buffer_size() > TRANSPORT_HIGH_WATER:
-                    await asyncio.sleep(0.01)
-        return True
-
-    def disconnect(self):
-        """Ends a subscriber that cannot keep up: its queue is freed at once, its socket closed
-        (aborted if the close itself cannot get through)."""
-        task = self.task
-        self.close()
-        if task is not None and task is not asyncio.current_task() and not task.done():
-            task.cancel()
-        try:
-            asyncio.get_running_loop().create_task(self._close_socket())
-        except Exception:
-            pass
-
-    async def _close_socket(self):
-        try:
-            await asyncio.wait_for(
-                self.ws.close(code=CLOSE_TOO_SLOW, message=b"telemetry: too slow"), 5.0
-            )
-        except Exception:
-            if self._abort is not None:
-                try:
-                    self._abort()
-                except Exception:
-                    pass
-
-    def close(self):
-        if self.closed:
-            return
-        self.closed = True
-        self.queue.clear()
-        self._wake.set()
-        try:
-            self._on_close(self)
-        except Exception:
-            pass
-
-    def stats(self):
-        q = self.queue
-        return {"queued_frames": q.live, "queued_bytes": q.bytes, "peak_bytes": q.peak_bytes,
-                "limit_bytes": q.max_bytes, "dropped_total": q.dropped_total}
-
-
 class Hub:
     """Subscribers, the catch-up buffer and what ComfyUI is executing, as seen on the wire."""
 
@@ -245,10 +65,15 @@ class Hub:
 
     def __init__(self, ring_size=DEFAULT_RING, queue_size=DEFAULT_QUEUE, *,
                  ring_bytes=DEFAULT_RING_BYTES, queue_bytes=DEFAULT_QUEUE_BYTES,
-                 max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None):
+                 max_subscribers=DEFAULT_MAX_SUBSCRIBERS, redactor=None,
+                 reserved=DEFAULT_RESERVED, max_per_peer=DEFAULT_MAX_PER_PEER,
+                 write_timeout=DEFAULT_WRITE_TIMEOUT):
         self.queue_size = queue_size
         self.queue_bytes = queue_bytes
         self.max_subscribers = max_subscribers
+        self.reserved = reserved
+        self.max_per_peer = max_per_peer
+        self.write_timeout = write_timeout
         self.subscribers = set()
         self.catchup = CatchUp(ring_size, ring_bytes)
         self.redactor = redactor or Redactor()
@@ -291,15 +116,31 @@ class Hub:
         if not buffered and not self.subscribers:
             return
         text = self.redactor.text(event, data)
+        size = len(text)
+        small = None
         if buffered:
-            self.catchup.add(prompt_id, event, text, kind)
-        self.broadcast(text, kind)
+            if size > self.catchup.frame_cap:
+                small = self._truncated(event, data, size)
+            self.catchup.add(prompt_id, event, text if small is None else small,
+                             fq.RUN if event in RUN_EVENTS else kind)
+        if self.subscribers:
+            if size + fq.OVERHEAD > self.queue_bytes and small is None:
+                small = self._truncated(event, data, size)
+            self.broadcast(text if size + fq.OVERHEAD <= self.queue_bytes else small, kind)
+
+    def _truncated(self, event, data, size):
+        """The message cut down to its run-relevant part (truncate.py), redacted."""
+        once("truncated", "a %d-byte %r message was sent to /telemetry truncated (over a "
+             "budget: COMFY_TELEMETRY_QUEUE_BYTES, COMFY_TELEMETRY_RING_BYTES)", size, event)
+        return self.redactor.text(event, truncate.truncated(data, size))
 
     def mirror_bytes(self, frame):
-        """A binary frame exactly as ComfyUI's `send_bytes` puts it on the wire (not buffered)."""
+        """A binary frame as ComfyUI's `send_bytes` puts it on the wire, redacted (not
+        buffered)."""
         if self.subscribers:
-            frame = bytes(frame)
-            self.broadcast(frame, kind_of_binary(frame))
+            frame = self.redactor.binary(bytes(frame))
+            if frame is not None:
+                self.broadcast(frame, kind_of_binary(frame))
 
     def _track(self, event, data, prompt_id):
         self.catchup.note_prompt(prompt_id)
@@ -341,13 +182,32 @@ class Hub:
     def full(self):
         return self.max_subscribers is not None and len(self.subscribers) >= self.max_subscribers
 
-    def subscribe(self, ws, greeting, abort=None, transport=None):
+    def refusal(self, browser=False, peer=None):
+        """None when a new subscriber may connect, else why not: "full" (every slot taken),
+        "reserved" (only the slots kept for browsers are left and this is not one), or
+        "peer-limit" (this remote address has its share)."""
+        subs = list(self.subscribers)
+        if self.full():
+            return "full"
+        if peer is not None and self.max_per_peer and \
+                sum(1 for s in subs if s.peer == peer) >= self.max_per_peer:
+            return "peer-limit"
+        if not browser and self.max_subscribers is not None and self.reserved:
+            # At most half the slots are reserved, so scripts always have some.
+            reserved = min(self.reserved, self.max_subscribers // 2)
+            others = sum(1 for s in subs if not s.browser)
+            if others >= self.max_subscribers - reserved:
+                return "reserved"
+        return None
+
+    def subscribe(self, ws, greeting, abort=None, transport=None, browser=False, peer=None):
         """Registers a socket; `greeting(replay_count)` builds the hello data.
 
         The hello and the replay are queued before the subscriber is visible to `broadcast`,
         and nothing here awaits, so no live message can slip in between or be duplicated.
         """
-        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport)
+        sub = Subscriber(ws, self.queue_size, self._remove, self.queue_bytes, abort, transport,
+                         self.write_timeout, browser, peer)
         replay = self.replay_frames()
         sub.push(protocol.envelope("telemetry.hello", greeting(len(replay))), fq.LIFECYCLE)
         for text in replay:
@@ -378,5 +238,6 @@ class Hub:
 
     def stats(self):
         return {"subscribers": [s.stats() for s in list(self.subscribers)],
-                "max_subscribers": self.max_subscribers,
+                "max_subscribers": self.max_subscribers, "reserved": self.reserved,
+                "max_per_peer": self.max_per_peer, "write_timeout": self.write_timeout,
                 "catch_up": self.catchup.stats()}

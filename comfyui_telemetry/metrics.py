@@ -10,7 +10,13 @@ neither is timed.
 
 Labels are bounded: `status` is one of three values, `node_type` is one of the first
 `MAX_NODE_TYPES` class types seen (then `other`), `device` is a device name. Prompt ids and
-client ids never become labels.
+client ids never become labels. Node times are a sum and a count per node type (2 series each);
+their histogram buckets (11 more series per type, up to ~2 600 per server) only with
+`COMFY_TELEMETRY_NODE_BUCKETS=1`.
+
+A hang shows as `comfyui_running_seconds_since_progress`: the time since the running prompt
+last started, finished or stepped a node (any progress message for it), 0 when idle. Unlike the
+run's age, it stays low on a long run that moves and grows on a short one that is stuck.
 
 Everything recorded here runs inside ComfyUI's send path or its worker thread, so it is a few
 dictionary operations under a lock, and nothing here may raise into ComfyUI.
@@ -18,6 +24,7 @@ dictionary operations under a lock, and nothing here may raise into ComfyUI.
 
 import asyncio
 import functools
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +42,10 @@ RUN_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 WAIT_BUCKETS = (0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
 NODE_BUCKETS = (0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120, 600)
 MAX_NODE_TYPES = 200
+NODE_BUCKETS_SETTING = "COMFY_TELEMETRY_NODE_BUCKETS"
+# Messages that show the running prompt moving (0.3.64 sends each with its prompt_id).
+PROGRESS_EVENTS = frozenset(("execution_start", "execution_cached", "executing", "executed",
+                             "progress", "progress_state"))
 OTHER = "other"
 # Prompts queued and not yet started whose put time and node types are kept; prompts that
 # ran and whose node timings may still arrive. Beyond these, the oldest are forgotten.
@@ -46,7 +57,8 @@ MARK = "__comfyui_telemetry_metrics__"
 
 
 class Histogram:
-    """Fixed buckets; counts per bucket (not cumulative), their sum and count."""
+    """Fixed buckets; counts per bucket (not cumulative), their sum and count. With no bounds,
+    only the sum and the count (exposed as a summary without quantiles)."""
 
     def __init__(self, bounds):
         self.bounds = bounds
@@ -125,10 +137,13 @@ def outcome(status):
 class Metrics:
     """The counters and histograms; read by `families()` at scrape time."""
 
-    def __init__(self, *, clock=time.time, monotonic=time.monotonic, max_node_types=MAX_NODE_TYPES):
+    def __init__(self, *, clock=time.time, monotonic=time.monotonic, max_node_types=MAX_NODE_TYPES,
+                 node_buckets=False):
         self.clock = clock
         self.monotonic = monotonic
         self.max_node_types = max_node_types
+        self.node_bounds = NODE_BUCKETS if node_buckets else ()
+        self.last_progress = 0.0  # monotonic time of the last progress of a running prompt
         self.lock = threading.Lock()
         self.queued = 0
         self.started = 0
@@ -169,6 +184,7 @@ class Metrics:
                 self.queue_wait.observe(now - put[0])
             types = put[1] if put is not None else _node_types(item)
             self.running[item_id] = (pid, now, self.monotonic())
+            self.last_progress = self.monotonic()
             if pid is not None:
                 self.recent[pid] = _Prompt(types)
                 while len(self.recent) > MAX_RECENT:
@@ -187,15 +203,19 @@ class Metrics:
     # --- mirrored messages (ComfyUI's event loop) -----------------------------------------------
 
     def on_message(self, event, data):
-        """Hub listener: node timings from `progress_state` (one dict walk per message)."""
-        if event != "progress_state" or not isinstance(data, dict):
+        """Hub listener: the last progress of a running prompt, and node timings from
+        `progress_state` (one dict walk per message)."""
+        if event not in PROGRESS_EVENTS or not isinstance(data, dict):
             return
-        nodes = data.get("nodes")
-        if not isinstance(nodes, dict):
-            return
+        pid = data.get("prompt_id")
         now = self.monotonic()
         with self.lock:
-            prompt = self.recent.get(data.get("prompt_id"))
+            if any(r[0] == pid for r in self.running.values()):
+                self.last_progress = now
+            nodes = data.get("nodes") if event == "progress_state" else None
+            if not isinstance(nodes, dict):
+                return
+            prompt = self.recent.get(pid)
             if prompt is None:
                 return
             for node_id, node in nodes.items():
@@ -216,7 +236,7 @@ class Metrics:
                 kind = OTHER
                 h = self.node_seconds.get(OTHER)
             if h is None:
-                h = self.node_seconds[kind] = Histogram(NODE_BUCKETS)
+                h = self.node_seconds[kind] = Histogram(self.node_bounds)
         return h
 
     # --- scrape time ------------------------------------------------------------------------------
@@ -241,6 +261,10 @@ class Metrics:
             now = self.clock()
             running = len(self.running)
             oldest = min((r[1] for r in self.running.values()), default=None)
+            stalled = max(0.0, self.monotonic() - self.last_progress) if running else 0.0
+            node_series = [({"node_type": k}, h) for k, h in sorted(self.node_seconds.items())]
+            node_doc = ("Execution time of nodes that ran to completion (not cached, not failed), "
+                        "by node type.")
             out = [
                 F("comfyui_prompts_queued", "counter", "Prompts put in the queue.",
                   [("_total", {}, self.queued)]),
@@ -255,13 +279,15 @@ class Metrics:
                 exposition.histogram("comfyui_prompt_queue_wait_seconds",
                                      "Time from queueing a prompt to its start.",
                                      [({}, self.queue_wait)]),
-                exposition.histogram("comfyui_node_duration_seconds",
-                                     "Execution time of nodes that ran to completion (not cached, not failed), by node type.",
-                                     [({"node_type": k}, h) for k, h in sorted(self.node_seconds.items())]),
+                (exposition.histogram if self.node_bounds else exposition.summary)(
+                    "comfyui_node_duration_seconds", node_doc, node_series),
                 F("comfyui_queue_running", "gauge", "Prompts running now.", [("", {}, running)]),
                 F("comfyui_running_prompt_seconds", "gauge",
                   "How long the oldest running prompt has run; 0 when idle.",
                   [("", {}, max(0.0, now - oldest) if oldest is not None else 0.0)]),
+                F("comfyui_running_seconds_since_progress", "gauge",
+                  "Seconds since the running prompt last started, finished or stepped a node; 0 when idle.",
+                  [("", {}, stalled)]),
             ]
             gpu = self.gpu[1] if self.gpu is not None else None
         if tasks_remaining is not None:
@@ -379,9 +405,14 @@ def make_handler(server, hub, m, sampler):
     return telemetry_metrics
 
 
+def node_buckets_enabled(environ=os.environ):
+    """`COMFY_TELEMETRY_NODE_BUCKETS=1` (or true/yes/on): node times get histogram buckets."""
+    return (environ.get(NODE_BUCKETS_SETTING) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def install(server, hub, sampler=None):
     """Counts the queue, listens to mirrored messages and adds the route (with its /api twin)."""
-    m = Metrics()
+    m = Metrics(node_buckets=node_buckets_enabled())
     queue = getattr(server, "prompt_queue", None)
     if queue is None or not wrap_queue(queue, m):
         once("metrics-queue-wrap", "no prompt_queue to count: run metrics stay at 0")

@@ -13,6 +13,10 @@ off entirely. So each of our handlers asks `refusal(request)` first:
   `http://localhost:8080, https://dash.example`; `null` may be listed too): allowed;
 - anything else, `null` included: 403, whatever `--enable-cors-header` says.
 
+Before it, the Host check of `hosts.py` (DNS rebinding); after it, a `Sec-Fetch-Site:
+cross-site` refusal. Every refusal is a JSON 403 naming its reason and the setting that would
+allow it (`refusal_body`).
+
 A browser sets `Origin` itself and pages cannot forge it, so this is what keeps other sites out;
 non-browser clients can send anything and are not what it guards against.
 """
@@ -24,6 +28,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from . import hosts
 from ._log import logger
 
 ENV = "COMFY_TELEMETRY_ALLOWED_ORIGINS"
@@ -113,29 +118,126 @@ def is_allowed(request, allow: Optional[frozenset] = None) -> bool:
     return norm != "null" and norm in own_origins(request)
 
 
-def refusal(request) -> Optional[web.Response]:
-    """None when `request` may use the route, else a 403 response (logged once per origin).
-    Never raises: a request it cannot judge is refused."""
-    try:
-        if is_allowed(request):
+@functools.lru_cache(maxsize=8)
+def _origin_hosts(allow: frozenset) -> frozenset:
+    out = set()
+    for o in allow:
+        if o != "null":
+            name = hosts.host_name(o.split("://", 1)[-1])
+            if name:
+                out.add(name)
+    return frozenset(out)
+
+
+# Why a request is refused: (reason code, setting that would allow it, what a person can do).
+HOST_NOT_ALLOWED = "host-not-allowed"
+ORIGIN_NOT_ALLOWED = "origin-not-allowed"
+CROSS_SITE = "cross-site"
+MESSAGES = {
+    HOST_NOT_ALLOWED: "This server was reached under a name it does not know as its own; "
+                      "list that name in " + hosts.ENV + " to allow it.",
+    ORIGIN_NOT_ALLOWED: "Pages from this origin may not read this server's telemetry; "
+                        "list the origin in " + ENV + " to allow it.",
+    CROSS_SITE: "Another site asked for this server's telemetry; list that site's origin in "
+                + ENV + " to allow it.",
+}
+SETTINGS = {HOST_NOT_ALLOWED: hosts.ENV, ORIGIN_NOT_ALLOWED: ENV, CROSS_SITE: ENV}
+
+
+def reason_refused(request, ui: bool = False) -> Optional[str]:
+    """None when `request` may use a route of the extension, else the reason code.
+
+    In order: the Host check (`hosts.py`, DNS rebinding), the Origin policy, then
+    `Sec-Fetch-Site: cross-site` (a request another site made without an Origin header: an
+    iframe, an image, a script) unless its Origin is allow-listed. On the UI (`ui`), a top-level
+    navigation (`Sec-Fetch-Dest: document`, a followed link) is not refused: the site it comes
+    from cannot read the page, and framing is refused by the UI's own headers."""
+    headers = request.headers
+    allow = allowed_origins()
+    if not hosts.is_allowed_host(headers.get("Host"), _origin_hosts(allow)):
+        return HOST_NOT_ALLOWED
+    if not is_allowed(request, allow):
+        return ORIGIN_NOT_ALLOWED
+    if headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+        origin = headers.get("Origin")
+        if origin is not None and normalize(origin) in allow:
             return None
-        origin = request.headers.get("Origin", "")
-    except Exception:
-        origin = "(unreadable)"
-    _log_once(
-        ("refused", origin),
-        "refused %s from Origin %r (Host %r); list it in %s to allow it",
-        getattr(request, "path", "?"),
-        origin,
-        _safe_host(request),
-        ENV,
-    )
-    return web.Response(status=403, text="telemetry: origin not allowed\n")
+        if ui and headers.get("Sec-Fetch-Dest", "").strip().lower() == "document" and \
+                headers.get("Sec-Fetch-Mode", "").strip().lower() == "navigate":
+            return None
+        return CROSS_SITE
+    return None
 
 
-def _safe_host(request):
+def refusal_body(reason: str) -> dict:
+    """The JSON body of every refusal (docs/telemetry-protocol.md, "Refusals")."""
+    return {"error": "telemetry-refused", "reason": reason, "setting": SETTINGS[reason],
+            "message": MESSAGES[reason]}
+
+
+def refusal(request, ui: bool = False) -> Optional[web.Response]:
+    """None when `request` may use the route, else a 403 response saying why (logged once per
+    reason and origin or host). Never raises: a request it cannot judge is refused."""
     try:
-        return request.headers.get("Host")
+        reason = reason_refused(request, ui)
+        if reason is None:
+            return None
+    except Exception:
+        reason = ORIGIN_NOT_ALLOWED
+    origin = _header(request, "Origin")
+    host = _header(request, "Host")
+    what = ("Host", host) if reason == HOST_NOT_ALLOWED else ("Origin", origin)
+    _log_once(
+        (reason, what[1]),
+        "refused %s (%s) from Origin %r, Host %r; list the %s in %s to allow it",
+        getattr(request, "path", "?"), reason, origin, host,
+        "name" if reason == HOST_NOT_ALLOWED else "origin", SETTINGS[reason],
+    )
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    norm = normalize(origin) if origin else None
+    if norm is not None and norm != "null":
+        # Lets the refused page read why (this response only: nothing else is shared with it).
+        headers["Access-Control-Allow-Origin"] = origin.strip()
+        headers["Vary"] = "Origin"
+    return web.json_response(refusal_body(reason), status=403, headers=headers)
+
+
+OWN_PATHS = ("/telemetry", "/api/telemetry")
+
+
+def is_own_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in OWN_PATHS)
+
+
+@web.middleware
+async def refusal_middleware(request, handler):
+    """Judges the extension's routes before ComfyUI's own origin middleware can answer them
+    with its bare 403, so that every refusal of ours says why. Other paths pass untouched."""
+    if is_own_path(request.path):
+        refused = refusal(request, ui=request.path.startswith("/telemetry/ui"))
+        if refused is not None:
+            return refused
+    return await handler(request)
+
+
+def install_middleware(app) -> bool:
+    """Puts `refusal_middleware` first in the app's chain (possible until the app starts,
+    i.e. while custom nodes are imported). Each handler checks again, so without it the
+    routes are just as closed, only refused by ComfyUI's middleware first on loopback Hosts."""
+    try:
+        middlewares = app.middlewares
+        if refusal_middleware not in middlewares:
+            middlewares.insert(0, refusal_middleware)
+        return True
+    except Exception as e:
+        _warn("could not add the refusal middleware (%r); refusals of ComfyUI's origin check "
+              "stay without a reason", e)
+        return False
+
+
+def _header(request, name):
+    try:
+        return request.headers.get(name)
     except Exception:
         return None
 

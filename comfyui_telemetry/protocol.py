@@ -8,6 +8,8 @@ PROTOCOL.
 import json
 import time
 
+from .pseudonym import pseudonym
+
 PROTOCOL = 1
 EXTENSION_VERSION = "0.1.0"
 
@@ -68,13 +70,14 @@ def queued_prompt(item):
     return {
         "prompt_id": prompt_id,
         "number": as_int(t[0]),
-        "client_id": client_id if isinstance(client_id, str) else None,
+        # Never the raw id (a socket id: whoever knows it can take that socket over).
+        "client_id": pseudonym(client_id) if isinstance(client_id, str) else None,
         "node_count": len(prompt),
         "nodes": nodes,
     }
 
 
-def hello(comfyui_version, running, pending, executing, replay_count):
+def hello(comfyui_version, running, pending, executing, replay_count, features=()):
     return {
         "protocol": PROTOCOL,
         "extension_version": EXTENSION_VERSION,
@@ -82,6 +85,8 @@ def hello(comfyui_version, running, pending, executing, replay_count):
         "queue": {"running": running, "pending": pending},
         "executing": executing,
         "replay": {"count": replay_count},
+        # Optional parts of this server's extension the page may use (e.g. "runlog").
+        "features": list(features),
     }
 
 

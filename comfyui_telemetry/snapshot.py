@@ -128,4 +128,5 @@ def hello(server, hub, replay_count, summaries=None):
         pending,
         executing(server, hub, running),
         replay_count,
+        getattr(getattr(server, "_comfyui_telemetry", None), "features", ()),
     )

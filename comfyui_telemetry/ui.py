@@ -12,12 +12,16 @@ anything unhashed are revalidated on every load (`no-cache`).
 """
 
 import asyncio
+import importlib
+import importlib.util
 import os
 import re
+import sys
 
 from aiohttp import web
 
-from . import origin
+from . import origin, protocol
+from ._log import once
 
 PREFIX = "/telemetry/ui/"
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -44,31 +48,76 @@ CONTENT_TYPES = {
     ".map": "application/json",
 }
 
+# The wheel that holds the built dashboard (scripts/package.sh builds it; the custom node's
+# requirements.txt and pyproject.toml name it).
+DASHBOARD_MODULE = "comfyui_telemetry_dashboard"
+DASHBOARD_DIST = "comfyui-telemetry-dashboard"
+
 NO_DIST = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ComfyUI telemetry</title></head>
 <body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
-<h1>ComfyUI telemetry: dashboard not built</h1>
-<p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but no
-built dashboard was found at <code>{dist}</code>.</p>
-<p>The packaged custom node (<code>comfyui_telemetry-&lt;version&gt;.zip</code>, made by
-<code>scripts/package.sh</code>) contains it: unzip it into <code>custom_nodes/</code> instead
-of this copy. Or build it from the project checkout with
-<code>scripts/build.sh --public-url /telemetry/ui/</code>, then either set
-<code>COMFY_TELEMETRY_DIST</code> to the resulting <code>dist/</code> folder, copy that folder
-to <code>&lt;this custom node&gt;/dist</code>, or keep the checkout's <code>dist/</code> beside
-this package. Reload this page afterwards; no restart is needed.</p>
+<h1>ComfyUI telemetry: dashboard not installed</h1>
+<p>The <code>/telemetry</code> WebSocket and <code>/telemetry/metrics</code> are live, but the
+built dashboard was not found: the Python package <code>comfyui-telemetry-dashboard</code> is
+not installed in the Python that runs ComfyUI, <code>COMFY_TELEMETRY_DIST</code> is not set, and
+there is no <code>{dist}</code>.</p>
+<p>Install it into ComfyUI's Python, from this custom node's folder:
+<code>python -m pip install -r requirements.txt</code> (from PyPI), or, with the wheel that
+<code>scripts/package.sh</code> writes to <code>target/package/wheels/</code>:
+<code>python -m pip install --no-index --find-links &lt;that folder&gt; -r requirements.txt</code>.
+Or unzip the self-contained <code>comfyui_telemetry-&lt;version&gt;.zip</code> (it carries
+<code>dist/</code>) into <code>custom_nodes/</code> instead of this copy, or build it from the
+project checkout with <code>scripts/build.sh --public-url /telemetry/ui/</code> and keep the
+checkout's <code>dist/</code> beside this package. Reload this page afterwards; no restart is
+needed.</p>
 </body></html>
 """
 
 
-def dist_dir(package_dir=PACKAGE_DIR):
-    """`COMFY_TELEMETRY_DIST`, else `<package>/dist`, else the checkout's `dist/` beside the
-    package: when the package is a symlink into a checkout
-    (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry), or when the checkout itself
-    is the custom node (ComfyUI-Manager's "install from git URL" clones the repository)."""
+def wheel_dist():
+    """The `dist/` of the installed dashboard wheel (`comfyui_telemetry_dashboard.dist_path()`),
+    or None when it is not installed or holds no index.html. Never raises; a wheel whose version
+    is not the extension's is used, and said once in the log."""
+    try:
+        module = sys.modules.get(DASHBOARD_MODULE)
+        if module is None:
+            if importlib.util.find_spec(DASHBOARD_MODULE) is None:
+                return None
+            module = importlib.import_module(DASHBOARD_MODULE)
+        path = module.dist_path()
+        if not isinstance(path, str) or not os.path.isfile(os.path.join(path, "index.html")):
+            once("wheel-empty", "%s is installed but holds no built dashboard", DASHBOARD_DIST)
+            return None
+        version = getattr(module, "__version__", None)
+        if version != protocol.EXTENSION_VERSION:
+            once("wheel-version", "%s %s is installed; this extension is %s: install %s==%s",
+                 DASHBOARD_DIST, version, protocol.EXTENSION_VERSION, DASHBOARD_DIST,
+                 protocol.EXTENSION_VERSION)
+        return path
+    except Exception as e:
+        once("wheel-broken", "could not use the installed %s: %r", DASHBOARD_DIST, e)
+        return None
+
+
+def dist_dir(package_dir=PACKAGE_DIR, find_wheel=wheel_dist):
+    """Where the built dashboard is, in order:
+
+    1. `COMFY_TELEMETRY_DIST`, when set: an explicit setting wins over anything installed (a
+       developer pointing at a fresh build must never be served a stale wheel);
+    2. the installed wheel `comfyui-telemetry-dashboard` (what the Registry, ComfyUI-Manager,
+       comfy-cli and `pip install -r requirements.txt` install);
+    3. `<package>/dist` (the self-contained zip carries it);
+    4. the checkout's `dist/` beside the package: when the package is a symlink into a checkout
+       (custom_nodes/comfyui_telemetry -> <repo>/comfyui_telemetry), or when the checkout itself
+       is the custom node (a git clone of the repository).
+
+    Without any, `<package>/dist`, which then does not exist: the page says how to get one."""
     env = os.environ.get("COMFY_TELEMETRY_DIST")
     if env:
         return env
+    wheel = find_wheel()
+    if wheel:
+        return wheel
     own = os.path.join(package_dir, "dist")
     if os.path.isdir(own):
         return own
@@ -196,33 +245,68 @@ async def _index_response(request, dist):
     )
 
 
+# No other site may frame the dashboard (clickjacking): CSP for current browsers, X-Frame-Options
+# for older ones. ComfyUI's own page (the sidebar tab) is the same origin.
+FRAME_HEADERS = {"Content-Security-Policy": "frame-ancestors 'self'",
+                 "X-Frame-Options": "SAMEORIGIN"}
+
+
+def _safe_tail(tail):
+    """The tail as a relative path, or None when it cannot name a file (a NUL or other control
+    character, an undecodable escape, a backslash)."""
+    # An undecodable %-escape (`%ff`, overlong or surrogate UTF-8) stays `%XX` in the decoded
+    # path (yarl), or becomes U+FFFD; no file or route of the dashboard has either.
+    if any(ord(c) < 0x20 or c in "\x7f\\%\ufffd" for c in tail):
+        return None
+    try:
+        tail.encode("utf-8")
+    except UnicodeError:
+        return None
+    return tail
+
+
 def make_handler(resolve_dist=dist_dir):
     async def telemetry_ui(request):
-        refused = origin.refusal(request)
+        refused = origin.refusal(request, ui=True)
         if refused is not None:
             return refused
-        dist = resolve_dist()
-        if not os.path.isfile(os.path.join(dist, "index.html")):
-            return web.Response(
-                text=NO_DIST.format(dist=dist),
-                content_type="text/html",
-                headers={"Cache-Control": REVALIDATE},
-            )
-        tail = request.match_info.get("tail", "")
-        if tail and tail != "index.html":
-            root = os.path.realpath(dist)
-            target = os.path.realpath(os.path.join(root, tail))
-            if not target.startswith(root + os.sep):
-                raise web.HTTPNotFound()
-            if os.path.isfile(target):
-                return await _file_response(request, target, os.path.relpath(target, root))
-            if "." in tail.rsplit("/", 1)[-1]:
-                # A missing asset, not an app route: the index would only confuse the browser.
-                raise web.HTTPNotFound()
-        # Any other path is a route of the single-page app.
-        return await _index_response(request, dist)
+        try:
+            response = await _serve(request, resolve_dist)
+        except web.HTTPException as e:
+            e.headers.update(FRAME_HEADERS)
+            raise
+        except (ValueError, OSError, UnicodeError):
+            # A path the file system cannot take: not a file of the dashboard.
+            raise web.HTTPNotFound(headers=FRAME_HEADERS)
+        response.headers.update(FRAME_HEADERS)
+        return response
 
     return telemetry_ui
+
+
+async def _serve(request, resolve_dist):
+    tail = _safe_tail(request.match_info.get("tail", ""))
+    if tail is None:
+        raise web.HTTPNotFound()
+    dist = resolve_dist()
+    if not os.path.isfile(os.path.join(dist, "index.html")):
+        return web.Response(
+            text=NO_DIST.format(dist=dist),
+            content_type="text/html",
+            headers={"Cache-Control": REVALIDATE},
+        )
+    if tail and tail != "index.html":
+        root = os.path.realpath(dist)
+        target = os.path.realpath(os.path.join(root, tail))
+        if not target.startswith(root + os.sep):
+            raise web.HTTPNotFound()
+        if os.path.isfile(target):
+            return await _file_response(request, target, os.path.relpath(target, root))
+        if "." in tail.rsplit("/", 1)[-1]:
+            # A missing asset, not an app route: the index would only confuse the browser.
+            raise web.HTTPNotFound()
+    # Any other path is a route of the single-page app.
+    return await _index_response(request, dist)
 
 
 async def _redirect(request):

@@ -5,11 +5,16 @@
 #   scripts/build.sh --public-url /sub/ # served under a sub-path (any trunk build flag passes through)
 #   DIST_DIR=elsewhere scripts/build.sh # into another folder (scripts/package.sh), dist/ untouched
 #
-# Expects scripts/setup.sh to have run (trunk, wasm-bindgen, binaryen's wasm-opt, fetched crates).
+# Runs scripts/setup.sh first, which installs whatever is missing (trunk, wasm-bindgen, binaryen's
+# wasm-opt, the crates; a few seconds when all is there), so it works on a fresh clone.
+# SKIP_SETUP=1 skips that when the caller has just run it (scripts/test.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+if [ "${SKIP_SETUP:-}" != 1 ]; then
+	bash "$ROOT/scripts/setup.sh"
+fi
 # PATH gets tests/e2e/node_modules/.bin (wasm-opt 132) first; TRUNK_SKIP_VERSION_CHECK=true.
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"

@@ -17,7 +17,7 @@ source "$ROOT/scripts/env.sh"
 COMFYUI="${COMFYUI:-http://127.0.0.1:8188}"
 COMFYUI="${COMFYUI%/}"
 
-bash scripts/build.sh
+SKIP_SETUP=1 bash scripts/build.sh  # setup has just run
 
 # Does a ComfyUI answer? curl when present, else python3 (both on the usual machines).
 comfyui_up() {

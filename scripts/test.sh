@@ -87,6 +87,8 @@ step() {
 
 # --- setup (installs what is missing; puts wasm-opt/playwright on PATH via env.sh) ------------------
 step "setup" bash scripts/setup.sh
+# scripts/build.sh (and package.sh through it) would run setup again: once is enough.
+export SKIP_SETUP=1
 # ComfyUI's venv downloads while the lints and builds run (mostly network and disk, not the cores).
 COMFY_ENV="$LOGDIR/comfyui.env"
 bash tests/comfyui/venv.sh >"$COMFY_ENV" 2>"$LOGDIR/comfyui-venv.log" &
@@ -96,6 +98,7 @@ source "$ROOT/scripts/env.sh"
 
 # --- a. formatting ------------------------------------------------------------------------------
 step "cargo fmt --check" cargo fmt --all -- --check
+step "no import circles (src, core, replay)" python3 scripts/check-imports.py src core/src replay/src
 
 # --- b. lints: natively for the whole workspace (the wasm app compiles natively too: web-sys and
 # friends build on any target), then the app again for the target it actually runs on. -----------

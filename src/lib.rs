@@ -2,6 +2,7 @@
 //! signals, and the views. Everything that can be decided without a browser lives in
 //! `telemetry-core`; this crate wires it to the page.
 
+pub mod app;
 pub mod browser;
 pub mod state;
 pub mod store;
@@ -11,5 +12,5 @@ pub mod ui;
 /// Mounts the dashboard on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(ui::app::App);
+    leptos::mount::mount_to_body(app::App);
 }

@@ -4,12 +4,11 @@
 //! Frames go through the real pipeline and the real signal observer.
 #![cfg(target_arch = "wasm32")]
 
-use comfy_dashboard::state::{
-    notify_on_run_end, on_new_lifecycle, FeedStart, LiveState, SignalObserver,
-};
+use comfy_dashboard::app::SignalObserver;
+use comfy_dashboard::state::{notify_on_run_end, on_new_lifecycle, FeedStart, LiveState};
 use comfy_dashboard::stream::StreamObserver;
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::pipeline::Pipeline;
@@ -28,7 +27,7 @@ struct Page {
 impl Page {
     fn new(state: LiveState) -> Page {
         Page {
-            observer: SignalObserver::new(state, Rc::new(RefCell::new(None))),
+            observer: SignalObserver::new(state),
             pipeline: Pipeline::new("http://127.0.0.1:8188", 50.0),
             now: 1_000.0,
         }
@@ -37,7 +36,8 @@ impl Page {
     fn frame(&mut self, kind: &str, data: serde_json::Value) {
         self.now += 10.0;
         let text = serde_json::json!({ "type": kind, "data": data }).to_string();
-        self.pipeline.on_text(&text, self.now);
+        self.pipeline
+            .step(telemetry_core::input::Input::Text(&text), self.now);
     }
 
     /// One prompt start to end, flushed to the signals as one batch.

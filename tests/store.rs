@@ -275,6 +275,7 @@ async fn write_get_find_prompt_and_upsert() {
 #[wasm_bindgen_test]
 async fn pages_and_counts_agree_with_the_oracle() {
     let store = RunStore::open_named(&db_name("query")).await.unwrap();
+    store.enable_text_index();
     let all = stored(&generate(300, 7));
     store.put(&all).await.unwrap();
     for (name, filter) in filters() {
@@ -360,6 +361,8 @@ async fn text_search_sees_every_tabs_writes_and_deletes() {
     let ours = RunStore::open_named(&name).await.unwrap();
     // Another tab: its own connection and its own text index.
     let theirs = RunStore::open_named(&name).await.unwrap();
+    ours.enable_text_index();
+    theirs.enable_text_index();
     let all = stored(&generate(120, 5));
     ours.put(&all).await.unwrap();
     let ksampler = |runs: &[StoredRun]| {
@@ -413,6 +416,57 @@ async fn text_search_sees_every_tabs_writes_and_deletes() {
     assert!(text_hits(&ours, "ksampler").await.is_empty());
     theirs.close();
     cleanup(ours).await;
+}
+
+/// The live writer's only path, `put_merged`, keeps the search store current: a new run, a
+/// node that adds text, a progress write that adds none, retention and deletion.
+#[wasm_bindgen_test]
+async fn text_search_follows_merged_writes_and_removals() {
+    let store = RunStore::open_named(&db_name("text-merged")).await.unwrap();
+    store.enable_text_index();
+    let mut run = Run::new(SERVERS[0], "merged-prompt", RunSource::Stream, BASE);
+    run.status = RunStatus::Running;
+    run.server_started_ms = Some(BASE as i64);
+    let key = StoredRun::from_run(&run).key;
+    let write = |run: &Run| {
+        let store = store.clone();
+        let record = StoredRun::from_run(run);
+        async move { store.put_merged(&[record]).await.unwrap() }
+    };
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "merged-prompt").await, vec![key.clone()]);
+    assert!(text_hits(&store, "ksampler").await.is_empty());
+    // A node starts: its class becomes searchable at once.
+    let mut node = NodeRecord::new("3");
+    node.class_type = Some("KSampler".into());
+    run.nodes.push(node);
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    // Progress adds no text: the record is written, the run is still found, once.
+    run.progress_text = Some("step 3".into());
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    // Retention takes the run's entry with it.
+    let mut old = Run::new(
+        SERVERS[1],
+        "merged-old",
+        RunSource::Stream,
+        BASE - 9.0 * DAY,
+    );
+    old.server_started_ms = Some((BASE - 9.0 * DAY) as i64);
+    old.nodes = run.nodes.clone();
+    assert_eq!(write(&old).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await.len(), 2);
+    let gone = store.apply_retention(None, Some(7), BASE).await.unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    assert!(text_hits(&store, "merged-old").await.is_empty());
+    // Deleted, then written again by a late frame: found again.
+    store.delete(&[key.clone()]).await.unwrap();
+    assert!(text_hits(&store, "ksampler").await.is_empty());
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key]);
+    cleanup(store).await;
 }
 
 #[wasm_bindgen_test]
@@ -564,6 +618,7 @@ async fn migrates_a_version_1_database() {
     create_v1(&name, &runs).await;
 
     let store = RunStore::open_named(&name).await.unwrap();
+    store.enable_text_index();
     let expected = stored(&runs);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 700);
     for r in expected.iter().step_by(50) {
@@ -629,6 +684,7 @@ async fn text_search_backfills_runs_stored_before_the_search_store() {
     db.close();
 
     let store = RunStore::open_named(&name).await.unwrap();
+    store.enable_text_index();
     for text in ["p1042-", "CLIPText", "1-1", "zzz"] {
         let q = HistoryQuery {
             text: Some(text.into()),
@@ -758,7 +814,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     run.status = RunStatus::Running;
     for step in 0..20 {
         run.progress_text = Some(format!("step {step}"));
-        writer.note(&run, js_sys::Date::now());
+        writer.note(&run, None, js_sys::Date::now());
     }
     // A new run's first state goes out at once (a reload right after the start finds it), with
     // whatever arrived before the write: one write for the burst.
@@ -769,7 +825,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     // Further progress with the same status waits for the window, collapsed to the latest.
     for step in 20..40 {
         run.progress_text = Some(format!("step {step}"));
-        writer.note(&run, js_sys::Date::now());
+        writer.note(&run, None, js_sys::Date::now());
     }
     TimeoutFuture::new(100).await;
     assert_eq!(writer.written(), 1, "written before its window closed");
@@ -782,9 +838,9 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     let slow = StoreWriter::new(store.clone(), 60_000);
     let mut other = Run::new("s", "ends", RunSource::Stream, js_sys::Date::now());
     other.status = RunStatus::Running;
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     other.status = RunStatus::Succeeded;
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     TimeoutFuture::new(150).await;
     assert_eq!(
         store.get("s|ends").await.unwrap().map(|r| r.status),
@@ -793,7 +849,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     assert_eq!(slow.written(), 1);
     // Still terminal: back to the window.
     other.progress_text = Some("late output".into());
-    slow.note(&other, js_sys::Date::now());
+    slow.note(&other, None, js_sys::Date::now());
     TimeoutFuture::new(150).await;
     assert_eq!(slow.written(), 1);
     slow.flush_now();
@@ -810,4 +866,40 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     assert!(errors.borrow().is_empty());
     assert_eq!(writer.last_error(), None);
     cleanup(store).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_poorer_write_never_overwrites_a_richer_record() {
+    let store = RunStore::open_named(&db_name("merged")).await.unwrap();
+    let mut rich = Run::new("s", "p", RunSource::Stream, 1.0);
+    rich.status = RunStatus::Succeeded;
+    rich.server_started_ms = Some(1_000);
+    rich.server_ended_ms = Some(2_400);
+    rich.ended_at_ms = Some(2_500.0);
+    store
+        .put(&[telemetry_core::history::StoredRun::from_run(&rich)])
+        .await
+        .unwrap();
+    // A reload restored it as running, without server times: writing that adds nothing.
+    let mut poor = Run::new("s", "p", RunSource::Stream, 1.0);
+    poor.status = RunStatus::Running;
+    let written = store
+        .put_merged(&[telemetry_core::history::StoredRun::from_run(&poor)])
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    let got = store.get("s|p").await.unwrap().unwrap();
+    assert_eq!(got.status, "succeeded");
+    assert_eq!(got.duration_ms, 1_400.0, "the server's duration is kept");
+    // Something new (progress text) is written, merged: still succeeded, same duration.
+    poor.progress_text = Some("late".into());
+    let written = store
+        .put_merged(&[telemetry_core::history::StoredRun::from_run(&poor)])
+        .await
+        .unwrap();
+    assert_eq!(written, 1);
+    let got = store.get("s|p").await.unwrap().unwrap();
+    assert_eq!(got.status, "succeeded");
+    assert_eq!(got.duration_ms, 1_400.0);
+    assert_eq!(got.run.progress_text.as_deref(), Some("late"));
 }

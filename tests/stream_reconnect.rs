@@ -139,6 +139,50 @@ async fn reconnects_1_2_4_8_16_then_offline_then_manual_retry() {
     m.stop();
 }
 
+#[wasm_bindgen_test]
+async fn after_giving_up_the_watch_reconnects_by_itself_when_the_server_returns() {
+    control("recover").await;
+    let recorder = Rc::new(Recorder::default());
+    let config = StreamConfig {
+        backoff_base_ms: 50,
+        window_ms: 50.0,
+        watch_interval_ms: 1_000.0,
+        ..StreamConfig::default()
+    };
+    let server = ServerBase::parse(SERVER).expect("server address");
+    let m = StreamManager::new(config, server, "dashwatch".into(), recorder.clone());
+    m.start();
+    wait_for("open", 10_000.0, || m.info().state == ConnectionState::Open).await;
+    control("outage").await;
+    wait_for("offline", 30_000.0, || {
+        m.info().state == ConnectionState::Offline
+    })
+    .await;
+    // Offline, but watching: the next probe is scheduled and says so.
+    let info = m.info();
+    assert!(info.watch_probes.is_some(), "the page keeps watching");
+    assert!(
+        info.next_attempt_at_ms.is_some(),
+        "and says when it checks next"
+    );
+    assert!(info.refused.is_none(), "a dead server is not a refusal");
+    // At least one probe finds nothing while the server is still away.
+    wait_for("a probe while down", 10_000.0, || {
+        m.info().watch_probes.is_some_and(|p| p >= 1)
+    })
+    .await;
+    assert_eq!(m.info().state, ConnectionState::Offline);
+    control("recover").await;
+    // No retry pressed: the watch's next probe finds the server and reconnects.
+    wait_for("open again by itself", 10_000.0, || {
+        m.info().state == ConnectionState::Open
+    })
+    .await;
+    assert_eq!(m.info().watch_probes, None);
+    wait_for("the server spoke", 10_000.0, || m.info().attempt == 0).await;
+    m.stop();
+}
+
 /// A stock ComfyUI (no extension): the replay server on 18189 runs with `--no-telemetry`.
 const STOCK_SERVER: &str = "http://127.0.0.1:18189";
 
@@ -193,7 +237,7 @@ async fn updates_reach_the_observer_in_coalesced_batches() {
             pair[1].0 - pair[0].0
         );
     }
-    let messages = m.with_pipeline(|p| p.tracker.counters.messages);
+    let messages = m.with_pipeline(|p| p.tracker().counters.messages);
     assert!(
         messages as usize >= batches.len(),
         "several messages per batch, not one flush each"

@@ -157,7 +157,7 @@ def test_markers_merge_and_pop_reports_each_gap_once():
 
 
 async def test_subscriber_cap_refuses_with_503(make_comfy):
-    comfy = await make_comfy(max_subscribers=2, gpu_interval=0)
+    comfy = await make_comfy(max_subscribers=2, reserved=0, gpu_interval=0)
     a, b = await comfy.ws("/telemetry"), await comfy.ws("/telemetry")
     await hello_of(a), await hello_of(b)
     resp = await comfy.client.get("/telemetry", headers={

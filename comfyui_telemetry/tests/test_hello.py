@@ -4,6 +4,7 @@ import asyncio
 import json
 import threading
 
+from comfyui_telemetry.pseudonym import pseudonym
 from conftest import (PROMPT, finish_prompt, hello_of, queue_item, receive, receive_all,
                       run_node, start_prompt, types_of)
 
@@ -18,6 +19,7 @@ async def test_hello_on_an_idle_server(comfy):
         "queue": {"running": [], "pending": []},
         "executing": {"prompt_id": None, "node": None},
         "replay": {"count": 0},
+        "features": [],
     }
     assert await receive_all(tele) == []
 
@@ -34,7 +36,7 @@ async def test_hello_reports_queue_with_node_counts_and_what_is_executing(comfy)
 
     hello = await hello_of(await comfy.ws("/telemetry"))
     assert hello["queue"]["running"] == [{
-        "prompt_id": "run-1", "number": 7, "client_id": "ui", "node_count": 3,
+        "prompt_id": "run-1", "number": 7, "client_id": pseudonym("ui"), "node_count": 3,
         "nodes": {"1": "EmptyImage", "2": "SlowProgress", "3": "SaveImage"},
     }]
     assert [p["prompt_id"] for p in hello["queue"]["pending"]] == ["pend-1", "pend-2"]
@@ -119,7 +121,7 @@ async def test_queued_is_announced_on_put(comfy):
     queued = json.loads(frames[0])["data"]
     at = queued.pop("queued_at")
     assert isinstance(at, int) and at > 1_700_000_000_000
-    assert queued == {"prompt_id": "q-1", "number": 4, "client_id": "ui", "node_count": 3,
+    assert queued == {"prompt_id": "q-1", "number": 4, "client_id": pseudonym("ui"), "node_count": 3,
                       "nodes": {"1": "EmptyImage", "2": "SlowProgress", "3": "SaveImage"}}
 
 
@@ -135,7 +137,7 @@ async def test_queued_via_post_prompt_and_from_another_thread(comfy):
     await asyncio.sleep(0.05)
     queued = [json.loads(f)["data"] for f in await receive_all(tele)
               if json.loads(f)["type"] == "telemetry.queued"]
-    assert [(q["prompt_id"], q["client_id"]) for q in queued] == [(pid, "c"), ("from-thread", None)]
+    assert [(q["prompt_id"], q["client_id"]) for q in queued] == [(pid, pseudonym("c")), ("from-thread", None)]
     # ComfyUI's own put still did its job.
     assert comfy.server.prompt_queue.get_tasks_remaining() == 2
 
@@ -216,5 +218,5 @@ async def test_hello_summarises_prompts_queued_before_the_extension(comfy):
     heapq.heappush(srv.prompt_queue.queue, queue_item(5, "early", client_id="c"))
     hello = await hello_of(await comfy.ws("/telemetry"))
     assert hello["queue"]["pending"] == [{
-        "prompt_id": "early", "number": 5, "client_id": "c", "node_count": 3,
+        "prompt_id": "early", "number": 5, "client_id": pseudonym("c"), "node_count": 3,
         "nodes": {"1": "EmptyImage", "2": "SlowProgress", "3": "SaveImage"}}]

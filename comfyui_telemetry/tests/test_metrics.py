@@ -238,3 +238,79 @@ def test_the_shipped_dashboard_and_alerts_name_only_metrics_that_exist():
         with open(os.path.join(deploy, name)) as f:
             used = set(re.findall(r"\bcomfyui_[a-z_]+", f.read())) - {"comfyui_version", "comfyui_telemetry_fleet"}
         assert used and used <= exported, (name, used - exported)
+
+
+def node_lines(body):
+    return [line for line in body.splitlines() if "comfyui_node_duration_seconds" in line]
+
+
+def test_node_times_are_a_sum_and_a_count_per_type_unless_buckets_are_asked_for():
+    plain = metrics.Metrics()
+    for kind in ("A", "B"):
+        plain._node_histogram(kind).observe(0.2)
+    body = exposition.text(plain.families(subscribers=())).decode()
+    samples = [line for line in node_lines(body) if not line.startswith("#")]
+    # Two series per node type, no buckets.
+    assert len(samples) == 4 and not any("_bucket" in line for line in samples), samples
+    assert "# TYPE comfyui_node_duration_seconds summary" in body
+    assert parse(body)[("comfyui_node_duration_seconds_sum", (("node_type", "A"),))] == pytest.approx(0.2)
+
+    bucketed = metrics.Metrics(node_buckets=True)
+    bucketed._node_histogram("A").observe(0.2)
+    body = exposition.text(bucketed.families(subscribers=())).decode()
+    assert "# TYPE comfyui_node_duration_seconds histogram" in body
+    parsed = parse(body)
+    assert parsed[("comfyui_node_duration_seconds_bucket", (("le", "0.25"), ("node_type", "A")))] == 1
+    assert parsed[("comfyui_node_duration_seconds_bucket", (("le", "0.1"), ("node_type", "A")))] == 0
+    assert len([k for k in parsed if k[0] == "comfyui_node_duration_seconds_bucket"]) == len(metrics.NODE_BUCKETS) + 1
+
+
+def test_the_bucket_setting():
+    assert not metrics.node_buckets_enabled({})
+    assert not metrics.node_buckets_enabled({"COMFY_TELEMETRY_NODE_BUCKETS": "0"})
+    for on in ("1", "true", "YES", " on "):
+        assert metrics.node_buckets_enabled({"COMFY_TELEMETRY_NODE_BUCKETS": on})
+
+
+def test_the_summary_parses_with_prometheus_client():
+    pytest.importorskip("prometheus_client")
+    from prometheus_client.parser import text_string_to_metric_families
+
+    m = metrics.Metrics()
+    m._node_histogram("A").observe(0.5)
+    families = m.families(subscribers=())
+    assert exposition.with_prometheus_client(families) == exposition.text(families)
+    kinds = {f.name: f.type for f in text_string_to_metric_families(exposition.text(families).decode())}
+    assert kinds["comfyui_node_duration_seconds"] == "summary"
+
+
+async def test_seconds_since_progress_grow_only_while_a_run_stands_still(comfy):
+    now = [100.0]
+    m = comfy.ext.metrics
+    m.monotonic = lambda: now[0]
+    send = comfy.server.send_json
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == 0  # idle
+    q = comfy.server.prompt_queue
+    q.put(queue_item(0, "hang-1"))
+    item, item_id = q.get(timeout=1)
+    now[0] = 160.0
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == pytest.approx(60)
+    await send("progress", {"value": 3, "max": 20, "prompt_id": "hang-1", "node": "3"}, "ui")
+    now[0] = 170.0
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == pytest.approx(10)
+    # Another prompt's messages, or messages that are not progress, do not count.
+    await send("progress", {"value": 1, "max": 2, "prompt_id": "someone-else", "node": "1"}, "ui")
+    await send("status", {"status": {"exec_info": {"queue_remaining": 1}}}, None)
+    now[0] = 400.0
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == pytest.approx(240)
+    await send("progress_state", progress_state("hang-1", **{"3": "running"}), "ui")
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == 0
+    q.task_done(item_id, {}, status=status("success"))
+    now[0] = 1000.0
+    _, parsed = await scrape(comfy)
+    assert parsed[("comfyui_running_seconds_since_progress", ())] == 0

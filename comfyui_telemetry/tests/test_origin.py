@@ -45,6 +45,7 @@ def test_same_origin_or_no_origin_only(monkeypatch, host, origin_, allowed):
 
 def test_forwarded_proto_of_a_tls_proxy_counts_as_the_requests_scheme(monkeypatch):
     monkeypatch.delenv(origin.ENV, raising=False)
+    monkeypatch.setenv("COMFY_TELEMETRY_ALLOWED_HOSTS", "comfy.lan")  # the proxy's name
     req = _request({"Host": "comfy.lan", "Origin": "https://comfy.lan", "X-Forwarded-Proto": "https"})
     assert origin.refusal(req) is None
 

@@ -51,7 +51,7 @@ pub fn badges(run: &Run, now_ms: f64, eta: Option<Eta>) -> Vec<Badge> {
     status.tone = match run.status.as_str() {
         "succeeded" => "ok",
         "failed" => "bad",
-        "interrupted" | "unknown" => "warn",
+        "interrupted" | "unknown" | "lost" => "warn",
         _ => "",
     };
     out.push(status);

@@ -1,11 +1,14 @@
-//! What the connection indicator shows; decided by the shell's socket driver.
+//! What the connection indicator shows; decided by [`crate::link::Link`].
+
+pub use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionState {
     Connecting,
     Open,
     Reconnecting,
-    /// Every reconnect attempt failed; waits for a person to press retry.
+    /// Every quick reconnect attempt failed (the slow server watch reconnects by itself when
+    /// `ConnectionInfo::watch_probes` is set), or the server refused the page.
     Offline,
 }
 
@@ -57,6 +60,12 @@ pub struct ConnectionInfo {
     /// The server we talk to, for people.
     pub server: String,
     pub client_id: String,
+    /// The server refused the page (403): why, and what would allow it. No reconnects until
+    /// a person retries.
+    pub refused: Option<Refusal>,
+    /// Offline and watching for the server's return: probes sent so far (the next one at
+    /// `next_attempt_at_ms`).
+    pub watch_probes: Option<u32>,
 }
 
 impl ConnectionInfo {
@@ -72,6 +81,8 @@ impl ConnectionInfo {
             last_error: None,
             server: server.to_owned(),
             client_id: client_id.to_owned(),
+            refused: None,
+            watch_probes: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod badges;
+pub mod cadence;
 pub mod coalesce;
 pub mod connection;
 pub mod endpoint;
@@ -16,11 +17,17 @@ pub mod follow;
 pub mod format;
 pub mod gpu;
 pub mod history;
+pub mod inflight;
+pub mod input;
+pub mod insight;
 pub mod lifecycle_feed;
+pub mod link;
 pub mod pipeline;
 pub mod protocol;
+pub mod refusal;
 pub mod run;
 pub mod run_end;
+pub mod series_book;
 pub mod server_watch;
 pub mod trace;
 pub mod tracker;

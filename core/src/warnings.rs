@@ -7,7 +7,7 @@
 
 use crate::connection::EndpointKind;
 use crate::follow::ExitReason;
-use crate::run::{Run, RunSource};
+use crate::run::{Run, RunSource, RunStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -42,6 +42,22 @@ pub struct WarningContext {
     pub system_stats_failed: bool,
     pub malformed_frames: u64,
     pub dropped_messages: u64,
+}
+
+/// The session-wide warning when the server refused the page: shown even with no run.
+pub fn refusal_warning(refusal: &crate::connection::Refusal) -> Warning {
+    Warning {
+        code: "telemetry-refused",
+        severity: Severity::Error,
+        title: "Refused by the server",
+        detail: match &refusal.setting {
+            Some(setting) => format!(
+                "{} (reason: {}; setting: {setting})",
+                refusal.message, refusal.reason
+            ),
+            None => format!("{} (reason: {})", refusal.message, refusal.reason),
+        },
+    }
 }
 
 /// Warnings for one run, most severe first.
@@ -79,6 +95,17 @@ pub fn warnings_for(run: &Run, ctx: &WarningContext) -> Vec<Warning> {
             Severity::Info,
             "Reconstructed from history",
             "Status, outputs and timestamps were read from ComfyUI's /history after the run ended rather than watched live.".into(),
+        );
+    }
+    if run.status == RunStatus::Lost {
+        add(
+            "run-lost",
+            Severity::Error,
+            "Lost with its server",
+            format!(
+                "This run was open when its server went away, and the server that came back knows neither it in its queue nor in its history ({}). It did not finish as far as anyone can tell.",
+                run.lost_reason.as_deref().unwrap_or("no reason given")
+            ),
         );
     }
     if run.stream_lost {

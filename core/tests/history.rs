@@ -116,10 +116,17 @@ fn queue_snapshot_counts_running_and_pending() {
     let q = decode_queue(&http_body("queue_pending.json")).expect("queue");
     assert_eq!((q.running.len(), q.pending.len()), (1, 2));
     assert_eq!(q.pending[0].number, Some(6));
+    // The raw id is never kept: a short label that groups the client's runs instead.
     assert_eq!(
         q.running[0].client_id.as_deref(),
-        Some("674e894ca9d447e5bb4fb9cef33c7cad")
+        Some(
+            telemetry_core::protocol::client_label::client_label(
+                "674e894ca9d447e5bb4fb9cef33c7cad"
+            )
+            .as_str()
+        )
     );
+    assert!(!format!("{q:?}").contains("674e894ca9d447e5bb4fb9cef33c7cad"));
     let mut t = Tracker::new("s");
     let mut out = Vec::new();
     t.apply_queue(&q, 0.0, &mut out);

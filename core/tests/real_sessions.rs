@@ -95,7 +95,7 @@ fn settle(p: &mut Pipeline, history_body: &str, now: f64) -> Vec<Request> {
                 Request::ReadJobs => {
                     p.on_jobs(Err(()), now);
                 }
-                Request::ReadGpuSoon => {}
+                Request::ReadGpuSoon | Request::ReadSystemStats => {}
             }
             asked.push(r);
         }
@@ -116,6 +116,10 @@ fn check_view(scenario: &str, file: &str) {
         end = f.t_ms;
     }
     settle(&mut p, &body, end + 1000.0);
+    assert!(
+        p.tracker.index_is_consistent(),
+        "{scenario}/{file}: run indexes"
+    );
     for (id, entry) in &entries {
         let run = p
             .tracker
@@ -137,6 +141,24 @@ fn check_view(scenario: &str, file: &str) {
                 run.nodes_done()
             );
         }
+        // Never fewer done than ComfyUI ran: all of a successful prompt's nodes (each ran or
+        // was cached), and at least those an error or interrupt lists as executed.
+        let ran = match expected(entry) {
+            RunStatus::Succeeded => prompt_nodes.unwrap_or(0) as usize,
+            _ => entry["status"]["messages"]
+                .as_array()
+                .and_then(|m| {
+                    m.iter()
+                        .find(|x| x[0] == "execution_error" || x[0] == "execution_interrupted")
+                })
+                .and_then(|x| x[1]["executed"].as_array())
+                .map_or(0, |e| e.len()),
+        };
+        assert!(
+            run.nodes_done() as usize >= ran,
+            "{scenario}/{file}: {id} shows {} done, ComfyUI ran {ran}",
+            run.nodes_done()
+        );
         let images = entry["outputs"]
             .as_object()
             .map(|o| {

@@ -357,7 +357,7 @@ fn a_run_restored_as_running_on_an_idle_restarted_server_ends_lost() {
         .contains(&Request::ReadHistoryEntry("R".into())));
     t.t.apply_history_entry("R", Ok(None), t.now, &mut t.out);
     let run = t.run("R");
-    assert_eq!(run.status, RunStatus::Unknown);
+    assert_eq!(run.status, RunStatus::Lost);
     assert!(run
         .lost_reason
         .as_deref()

@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::value::RawValue;
 
 use crate::history::PromptRun;
+use crate::reply::json;
 use crate::{state, view, App};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -40,15 +41,6 @@ pub const ROOT_SEGMENTS: [&str; 9] = [
     "features",
     "object_info",
 ];
-
-pub fn json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        body,
-    )
-        .into_response()
-}
 
 fn ok_json(body: String) -> Response {
     json(StatusCode::OK, body)

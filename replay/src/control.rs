@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
 
-use crate::api::json;
 use crate::playback::Playback;
+use crate::reply::json;
 use crate::timeline::Position;
 use crate::{state, App};
 

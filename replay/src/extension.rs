@@ -8,9 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::ws::Message;
 use serde_json::{json, Map, Value};
 
+use crate::event::{Event, TextMeta};
 use crate::history::PromptRun;
 use crate::hub::Cursor;
-use crate::playback::{Event, TextMeta};
 use crate::recorded::Recorded;
 use crate::trace::QueuedPrompt;
 use crate::{state, App};

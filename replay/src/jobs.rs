@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::history::PromptRun;
-use crate::{api, state, App};
+use crate::reply::json;
+use crate::{state, App};
 
 pub async fn jobs(State(app): State<Arc<App>>) -> Response {
     if !app.config.jobs {
@@ -40,7 +41,7 @@ pub async fn jobs(State(app): State<Arc<App>>) -> Response {
     let total = list.len();
     let body = json!({"jobs": list,
                       "pagination": {"offset": 0, "limit": total, "total": total, "has_more": false}});
-    api::json(StatusCode::OK, body.to_string())
+    json(StatusCode::OK, body.to_string())
 }
 
 fn queued(run: &PromptRun, status: &str) -> Value {

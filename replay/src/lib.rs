@@ -4,13 +4,16 @@
 
 mod api;
 mod control;
+mod event;
 mod extension;
 mod history;
 mod hub;
 mod jobs;
 mod playback;
 mod png;
+mod queued;
 mod recorded;
+mod reply;
 mod router;
 mod state;
 mod static_files;
@@ -93,7 +96,7 @@ pub(crate) struct App {
     pub config: Config,
     pub names: Vec<String>,
     pub runs: Vec<Vec<history::PromptRun>>,
-    pub schedule: Vec<Vec<playback::Scheduled>>,
+    pub schedule: Vec<Vec<event::Scheduled>>,
     pub timeline: timeline::Timeline,
     pub recorded: recorded::Recorded,
     pub view_files: HashSet<String>,

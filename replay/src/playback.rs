@@ -12,35 +12,11 @@ use axum::extract::ws::Message;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::event::{Event, Scheduled, TextMeta};
 use crate::extension;
 use crate::hub::{Cursor, Stream};
 use crate::trace::{Frame, Payload, Scenario};
 use crate::App;
-
-/// What a text frame of the full stream says, for the extension's catch-up and `executing`.
-#[derive(Debug, Clone)]
-pub struct TextMeta {
-    pub kind: String,
-    pub prompt_id: Option<String>,
-    /// `data.node`: `None` when absent, `Some(None)` when explicitly null.
-    pub node: Option<Option<String>>,
-}
-
-pub enum Event {
-    /// A recorded frame, built once at load so playback only clones cheap handles.
-    Frame {
-        stream: Stream,
-        msg: Message,
-        meta: Option<TextMeta>,
-    },
-    /// `--extension`: a prompt entered the queue (`telemetry.queued` without `queued_at`).
-    Queued(serde_json::Value),
-}
-
-pub struct Scheduled {
-    pub at_ms: f64,
-    pub event: Event,
-}
 
 fn node_of(data: &serde_json::Value) -> Option<Option<String>> {
     let node = data.get("node")?;

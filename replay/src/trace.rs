@@ -4,7 +4,6 @@
 //! tolerant: a line that does not parse is skipped with a warning instead of failing the server,
 //! and nothing here knows any fixture by name.
 
-use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +12,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+pub use crate::queued::QueuedPrompt;
+use crate::queued::{add_prompts_json, queued_prompts, Action};
 use crate::ReplayError;
 
 /// One server-to-client frame, timed in recorded milliseconds since the scenario's origin.
@@ -45,16 +46,6 @@ impl TextMsg {
     pub fn prompt_id(&self) -> Option<&str> {
         self.data.get("prompt_id").and_then(Value::as_str)
     }
-}
-
-/// A prompt that the recording client queued with a successful `POST /prompt`.
-#[derive(Debug, Clone)]
-pub struct QueuedPrompt {
-    pub at_ms: f64,
-    pub prompt_id: String,
-    pub number: Value,
-    pub prompt: Box<RawValue>,
-    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -223,7 +214,14 @@ pub fn load_scenario(fixtures: &Path, name: &str) -> Result<Scenario, ReplayErro
     };
 
     let mut prompts = queued_prompts(&actions, origin);
-    add_prompts_json(&dir.join("prompts.json"), &full, &mut prompts);
+    let first_seen = |id: &str| {
+        full.iter()
+            .find(
+                |f| matches!(&f.payload, Payload::Text { msg, .. } if msg.prompt_id() == Some(id)),
+            )
+            .map_or(0.0, |f| f.at_ms)
+    };
+    add_prompts_json(&dir.join("prompts.json"), first_seen, &mut prompts);
     prompts.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
 
     Ok(Scenario {
@@ -312,103 +310,4 @@ fn parse_text(raw: &RawValue) -> Option<TextMsg> {
         data,
         data_raw: parsed.data,
     })
-}
-
-#[derive(Deserialize)]
-struct Action {
-    t_mono_ms: Option<f64>,
-    method: Option<String>,
-    path: Option<String>,
-    status: Option<u64>,
-    request_body: Option<Box<RawValue>>,
-    response: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct PromptBody {
-    /// Raw so `/queue` and `/history` show the prompt as it was posted.
-    prompt: Option<Box<RawValue>>,
-    client_id: Option<String>,
-}
-
-fn queued_prompts(actions: &[Action], origin: f64) -> Vec<QueuedPrompt> {
-    actions
-        .iter()
-        .filter_map(|a| {
-            let path = a.path.as_deref()?;
-            if a.method.as_deref() != Some("POST")
-                || !path.trim_end_matches('/').ends_with("/prompt")
-                || a.status != Some(200)
-            {
-                return None;
-            }
-            let body: PromptBody = serde_json::from_str(a.request_body.as_ref()?.get()).ok()?;
-            let response = a.response.as_ref()?;
-            Some(QueuedPrompt {
-                at_ms: a.t_mono_ms? - origin,
-                prompt_id: response.get("prompt_id")?.as_str()?.to_owned(),
-                number: response.get("number").cloned().unwrap_or(Value::Null),
-                prompt: body.prompt.or_else(empty_object)?,
-                client_id: body.client_id,
-            })
-        })
-        .collect()
-}
-
-fn empty_object() -> Option<Box<RawValue>> {
-    RawValue::from_string("{}".to_owned()).ok()
-}
-
-fn queued_from(request: &Value, response: &Value, at_ms: f64) -> Option<QueuedPrompt> {
-    let prompt_id = response.get("prompt_id")?.as_str()?.to_owned();
-    let prompt = request.get("prompt").cloned().unwrap_or(Value::Null);
-    Some(QueuedPrompt {
-        at_ms,
-        prompt_id,
-        number: response.get("number").cloned().unwrap_or(Value::Null),
-        prompt: serde_json::value::to_raw_value(&prompt).ok()?,
-        client_id: request
-            .get("client_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-    })
-}
-
-/// `prompts.json` has no times; its prompts only matter when `actions.jsonl` missed them, and are
-/// then taken as queued when the stream first mentions them.
-fn add_prompts_json(path: &Path, full: &[Frame], prompts: &mut Vec<QueuedPrompt>) {
-    if !path.is_file() {
-        return;
-    }
-    let parsed: Option<Value> = fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    let Some(Value::Object(map)) = parsed else {
-        eprintln!("warning: {} is not a JSON object, ignored", path.display());
-        return;
-    };
-    let known: HashSet<String> = prompts.iter().map(|p| p.prompt_id.clone()).collect();
-    for entry in map.values() {
-        if entry.get("status").and_then(Value::as_u64) != Some(200) {
-            continue;
-        }
-        let (Some(req), Some(resp)) = (entry.get("request"), entry.get("response")) else {
-            continue;
-        };
-        let Some(id) = resp.get("prompt_id").and_then(Value::as_str) else {
-            continue;
-        };
-        if known.contains(id) {
-            continue;
-        }
-        let first_seen = full
-            .iter()
-            .find(
-                |f| matches!(&f.payload, Payload::Text { msg, .. } if msg.prompt_id() == Some(id)),
-            )
-            .map_or(0.0, |f| f.at_ms);
-        if let Some(q) = queued_from(req, resp, first_seen) {
-            prompts.push(q);
-        }
-    }
 }

@@ -1,18 +1,19 @@
-//! App-wide state held in one context: signals written only by the stream's observer at flush
-//! time (at most every 200 ms), read by the views.
+//! App-wide state in contexts: signals written only by the stream's signal sink at flush time
+//! (at most every 200 ms) and read by the views, the store's state, the settings, and the page
+//! clock. Nothing here starts anything: the composition root (`crate::app`) does.
 
-mod backfill;
+mod clock;
 mod lifecycle_feed;
 mod live_state;
-mod observer;
 mod run_end;
+mod settings;
 mod store_state;
 mod stream_handle;
 
-pub use backfill::{backfill, install_history_reader};
+pub use clock::{provide_ticker, use_ticking_now};
 pub use lifecycle_feed::{on_new_lifecycle, FeedStart};
 pub use live_state::{LiveState, PreviewImage};
-pub use observer::SignalObserver;
 pub use run_end::{notify_on_run_end, RunEnds};
-pub use store_state::{use_store, StoreState, StoreStatus, WriterSlot};
+pub use settings::{PolicySetting, ServerSetting};
+pub use store_state::{use_store, StoreState, StoreStatus};
 pub use stream_handle::{provide_stream, use_live, use_stream, StreamHandle};

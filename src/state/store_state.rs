@@ -1,10 +1,8 @@
 //! The run store as app-wide state: whether it opened, a revision counter that lists watch to
-//! refresh when new writes land, and the writer the live stream hands its changed runs to.
+//! refresh when new writes land, and the writer the stream's store sink hands runs to.
 
 use crate::store::{RunStore, StoreError, StoreWriter};
 use leptos::prelude::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreStatus {
@@ -14,13 +12,11 @@ pub enum StoreStatus {
     Failed(StoreError),
 }
 
-/// Shared with the stream's observer, which is created before the store finishes opening.
-pub type WriterSlot = Rc<RefCell<Option<StoreWriter>>>;
-
 #[derive(Clone, Copy)]
 pub struct StoreState {
     pub store: StoredValue<Option<RunStore>, LocalStorage>,
-    pub writer: StoredValue<WriterSlot, LocalStorage>,
+    /// Writes the stream's runs as they happen (attached to the stream by the app's boot).
+    pub writer: StoredValue<Option<StoreWriter>, LocalStorage>,
     pub status: RwSignal<StoreStatus>,
     /// Bumped after writes, imports and deletes so that views re-query.
     pub revision: RwSignal<u64>,
@@ -32,7 +28,7 @@ impl StoreState {
     pub fn new() -> StoreState {
         StoreState {
             store: StoredValue::new_local(None),
-            writer: StoredValue::new_local(Rc::new(RefCell::new(None))),
+            writer: StoredValue::new_local(None),
             status: RwSignal::new(StoreStatus::Opening),
             revision: RwSignal::new(0),
             write_error: RwSignal::new(None),
@@ -41,10 +37,6 @@ impl StoreState {
 
     pub fn get(&self) -> Option<RunStore> {
         self.store.with_value(Clone::clone)
-    }
-
-    pub fn writer_slot(&self) -> WriterSlot {
-        self.writer.with_value(Rc::clone)
     }
 
     pub fn bump(&self) {

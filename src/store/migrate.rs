@@ -7,9 +7,9 @@
 //! below the current version are touched.
 
 use super::codec;
-use super::run_store::finish;
+use super::conn::finish;
 use super::schema::{DATA_VERSION, META, RUNS, SEARCH};
-use super::search;
+use super::search_entries;
 use super::StoreError;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use telemetry_core::history::record::RECORD_VERSION;
@@ -78,7 +78,7 @@ pub async fn migrate(db: &Rexie) -> Result<u32, StoreError> {
             store
                 .put_all(updated.into_iter().map(|v| (v, None)))
                 .await?;
-            search::write(&tx, &texts).await?;
+            search_entries::write(&tx, &texts).await?;
         }
         finish(tx).await?;
         if (read as u32) < CHUNK {

@@ -3,14 +3,20 @@
 //! `telemetry_core::history`; this module only stores, finds and walks records.
 
 mod codec;
+mod conn;
 mod error;
 mod estimate;
+mod lookup;
 mod migrate;
 mod open;
 mod plan;
+mod put_merged;
+mod removal;
 mod run_store;
 pub mod schema;
-mod search;
+mod search_entries;
+mod search_index;
+pub mod sink;
 mod writer;
 
 pub use error::{classify, StoreError};

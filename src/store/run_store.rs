@@ -4,17 +4,16 @@
 //! full, counts use index counts where the filters allow, and everything else streams.
 
 use super::codec::{self, Matcher};
+use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
-use super::plan::{self, Lead, PageCursor, Part, Range};
-use super::schema::{self, META, RUNS, SEARCH};
-use super::search::{self, SearchIndex};
+use super::plan::{self, PageCursor, Range};
+use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
-use futures::future::join_all;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use futures::future::LocalBoxFuture;
+use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
-use telemetry_core::run::RunStatus;
 use wasm_bindgen::JsValue;
 
 /// Largest read per cursor pass: big enough to amortise a transaction, small enough that a
@@ -24,7 +23,7 @@ const MAX_CHUNK: u32 = 500;
 /// memory instead of walking the whole sort index.
 const CANDIDATES: u64 = 2_000;
 /// Keys handled per write transaction by delete, retention and `missing`.
-const KEYS_CHUNK: usize = 500;
+pub(super) const KEYS_CHUNK: usize = 500;
 
 pub struct Page {
     pub runs: Vec<StoredRun>,
@@ -42,72 +41,31 @@ struct Inner {
     name: String,
     conn: RefCell<Option<Rc<Conn>>>,
     candidates: Cell<u64>,
-    search: SearchIndex,
+    /// Free-text search through an index, once the history page turned it on
+    /// (`enable_text_index`); until then text queries scan.
+    text: RefCell<Option<Rc<dyn TextSearch>>>,
 }
 
-/// Closes the connection when dropped. Operations hold their own `Rc`, so `close()` during a
-/// read lets that read finish. Without this, a dropped `Rexie` would leave an open connection
-/// whose `versionchange` handler is gone, and it would block every later upgrade.
-struct Conn(Option<Rexie>);
+/// Answers a query with free text from an index instead of a scan. A trait object, so that the
+/// index (and its backfill) is compiled into the pages that turn it on and no other path reaches
+/// it: the live page's writes only keep the search store current (`search_entries`).
+pub(super) trait TextSearch {
+    /// The page, or `None` when the query has no free text or the index cannot answer it well
+    /// (too many matches, or unreadable): the scan then answers, slower but the same.
+    fn page<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+        after: Option<&'a PageCursor>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<Option<Page>, StoreError>>;
 
-impl Drop for Conn {
-    fn drop(&mut self) {
-        if let Some(db) = self.0.take() {
-            db.close();
-        }
-    }
-}
-
-impl Conn {
-    fn db(&self) -> Result<&Rexie, StoreError> {
-        self.0.as_ref().ok_or_else(closed)
-    }
-}
-
-fn closed() -> StoreError {
-    StoreError::Failed("the history store is closed".to_owned())
-}
-
-enum Bounds {
-    All,
-    Empty,
-    Range(KeyRange),
-}
-
-fn bounds(lower: Option<(JsValue, bool)>, upper: Option<(JsValue, bool)>) -> Bounds {
-    // IndexedDB throws for an empty range (lower above upper); for a walk that means "nothing".
-    let range = match (lower, upper) {
-        (None, None) => return Bounds::All,
-        (Some((l, lo)), Some((u, uo))) => KeyRange::bound(&l, &u, Some(lo), Some(uo)),
-        (Some((l, lo)), None) => KeyRange::lower_bound(&l, Some(lo)),
-        (None, Some((u, uo))) => KeyRange::upper_bound(&u, Some(uo)),
-    };
-    match range {
-        Ok(r) => Bounds::Range(r),
-        Err(_) => Bounds::Empty,
-    }
-}
-
-/// Waits for a write transaction to commit. An abort without a reason is what Chrome does when
-/// the disk quota is hit, so it is reported as `QuotaExceeded` when storage is nearly full.
-pub(crate) async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
-    match tx.done().await {
-        Ok(r) if r.is_committed() => Ok(()),
-        Ok(_) => Err(write_error(StoreError::Failed("the write was aborted".to_owned())).await),
-        Err(e) => Err(write_error(e.into()).await),
-    }
-}
-
-async fn write_error(e: StoreError) -> StoreError {
-    match &e {
-        StoreError::Failed(s)
-            if (s.contains("AbortError") || s.contains("aborted"))
-                && estimate::nearly_full().await =>
-        {
-            StoreError::QuotaExceeded
-        }
-        _ => e,
-    }
+    /// The count, or `None` as for `page`.
+    fn count<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+    ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>>;
 }
 
 impl RunStore {
@@ -128,7 +86,7 @@ impl RunStore {
                 name: name.to_owned(),
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
-                search: SearchIndex::default(),
+                text: RefCell::new(None),
             }),
         };
         migrate::migrate(store.conn()?.db()?).await?;
@@ -142,22 +100,41 @@ impl RunStore {
         self.inner.candidates.set(runs);
     }
 
+    pub(super) fn sort_in_memory_limit(&self) -> u64 {
+        self.inner.candidates.get()
+    }
+
+    /// Turns on indexed text search for every clone of this store; whether this call did
+    /// (later calls keep the index built so far).
+    pub(super) fn set_text_search(&self, make: impl FnOnce() -> Rc<dyn TextSearch>) -> bool {
+        let mut text = self.inner.text.borrow_mut();
+        let fresh = text.is_none();
+        if fresh {
+            *text = Some(make());
+        }
+        fresh
+    }
+
+    fn text_search(&self) -> Option<Rc<dyn TextSearch>> {
+        self.inner.text.borrow().clone()
+    }
+
     pub fn name(&self) -> &str {
         &self.inner.name
     }
 
-    fn conn(&self) -> Result<Rc<Conn>, StoreError> {
+    pub(super) fn conn(&self) -> Result<Rc<Conn>, StoreError> {
         self.inner.conn.borrow().clone().ok_or_else(closed)
     }
 
-    fn transaction(
+    pub(super) fn transaction(
         &self,
         mode: TransactionMode,
     ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
         self.transaction_on(&[RUNS], mode)
     }
 
-    fn transaction_on(
+    pub(super) fn transaction_on(
         &self,
         stores: &[&str],
         mode: TransactionMode,
@@ -165,71 +142,6 @@ impl RunStore {
         let conn = self.conn()?;
         let tx = conn.db()?.transaction(stores, mode)?;
         Ok((conn, tx))
-    }
-
-    /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
-    /// writing the same run cannot interleave into a mix of both. The runs' search entries are
-    /// written in the same transaction, so the search store never disagrees with the runs.
-    pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
-        if runs.is_empty() {
-            return Ok(());
-        }
-        let values = runs
-            .iter()
-            .map(codec::encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let texts: Vec<(String, String)> = runs
-            .iter()
-            .map(|r| (r.key.clone(), r.search.clone()))
-            .collect();
-        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
-        let written = tx
-            .store(RUNS)?
-            .put_all(values.into_iter().map(|v| (v, None)))
-            .await;
-        if let Err(e) = written {
-            return Err(write_error(e.into()).await);
-        }
-        if let Err(e) = search::write(&tx, &texts).await {
-            return Err(write_error(e).await);
-        }
-        finish(tx).await
-    }
-
-    pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let value = tx.store(RUNS)?.get(JsValue::from_str(key)).await?;
-        Ok(value.and_then(codec::decode))
-    }
-
-    /// The run with this prompt id on any server (ids are UUIDs, so at most one in practice).
-    pub async fn find_prompt(&self, prompt_id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let value = tx
-            .store(RUNS)?
-            .index("prompt_id")?
-            .get(JsValue::from_str(prompt_id))
-            .await?;
-        Ok(value.and_then(codec::decode))
-    }
-
-    /// The keys not stored yet, in the order given: a backfill writes only these, so it never
-    /// overwrites a fuller record with what `/api/history` still remembers.
-    pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-            let store = tx.store(RUNS)?;
-            // All requests go out in the first poll, in one transaction.
-            let found =
-                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))).await;
-            for (key, exists) in chunk.iter().zip(found) {
-                if !exists? {
-                    out.push(key.clone());
-                }
-            }
-        }
-        Ok(out)
     }
 
     /// Up to `limit` matching runs in the query's order, strictly after `after`.
@@ -245,9 +157,9 @@ impl RunStore {
                 next: after.cloned(),
             });
         }
-        if let Some(keys) = self.text_matches(query).await {
-            if keys.len() as u64 <= self.inner.candidates.get() {
-                return self.page_of_keys(query, &keys, after, limit).await;
+        if let Some(text) = self.text_search() {
+            if let Some(page) = text.page(self, query, after, limit).await? {
+                return Ok(page);
             }
         }
         let walk = plan::sort_range(query);
@@ -326,14 +238,9 @@ impl RunStore {
             let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
             return Ok(tx.store(RUNS)?.count(None).await? as u64);
         }
-        if let Some(keys) = self.text_matches(query).await {
-            if query.is_text_only() {
-                return Ok(keys.len() as u64);
-            }
-            if keys.len() as u64 <= self.inner.candidates.get() {
-                let mut matcher = Matcher::new(query);
-                let values = self.get_many(&keys).await?;
-                return Ok(values.iter().filter(|v| matcher.accepts(v)).count() as u64);
+        if let Some(text) = self.text_search() {
+            if let Some(n) = text.count(self, query).await? {
+                return Ok(n);
             }
         }
         let filter = plan::filter_range(query);
@@ -382,179 +289,6 @@ impl RunStore {
                 None => return Ok(n),
             }
         }
-    }
-
-    /// Runs a reload interrupted (queued or running when the page went away), to hand back to
-    /// the tracker. Few by nature, so read whole.
-    pub async fn unfinished(&self) -> Result<Vec<StoredRun>, StoreError> {
-        let mut out = Vec::new();
-        for status in [RunStatus::Queued, RunStatus::Running] {
-            let range = Range {
-                index: "status",
-                lead: Lead::Fixed(Part::Text(status.as_str().to_owned())),
-                from_ms: None,
-                to_ms: None,
-                exact: true,
-            };
-            let key_range = match bounds(range.lower(), range.upper()) {
-                Bounds::Range(r) => Some(r),
-                _ => continue,
-            };
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-            let values = tx
-                .store(RUNS)?
-                .index("status")?
-                .get_all(key_range, None)
-                .await?;
-            out.extend(values.into_iter().filter_map(codec::decode));
-        }
-        Ok(out)
-    }
-
-    pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
-        for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) =
-                self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-            let store = tx.store(RUNS)?;
-            let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
-            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-            for r in results {
-                r?;
-            }
-            search::forget(&tx, &keys).await?;
-            finish(tx).await?;
-        }
-        Ok(())
-    }
-
-    pub async fn clear(&self) -> Result<(), StoreError> {
-        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-        tx.store(RUNS)?.clear().await?;
-        search::forget_all(&tx).await?;
-        finish(tx).await
-    }
-
-    /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
-    /// `keep_last`; returns how many went. Each rule runs in one read-write transaction (keys
-    /// fetched a chunk at a time), so two tabs applying retention at once cannot delete twice
-    /// the excess, and the store is counted once, not per chunk (a count walks the index).
-    pub async fn apply_retention(
-        &self,
-        keep_last: Option<u32>,
-        keep_days: Option<u32>,
-        now_ms: f64,
-    ) -> Result<u32, StoreError> {
-        let mut deleted = 0u32;
-        if let Some(days) = keep_days {
-            let cutoff = now_ms - f64::from(days) * 86_400_000.0;
-            // `[cutoff]` sorts before every `[cutoff, key]` and after every `[earlier, key]`.
-            let before = js_sys::Array::of1(&JsValue::from_f64(cutoff));
-            deleted += self.delete_oldest(Some(before.into()), None).await?;
-        }
-        if let Some(keep) = keep_last {
-            deleted += self.delete_oldest(None, Some(keep)).await?;
-        }
-        Ok(deleted)
-    }
-
-    /// Deletes the oldest runs starting before `before` (an exclusive `start_ms` index key),
-    /// or, with `keep`, as many as exceed it.
-    async fn delete_oldest(
-        &self,
-        before: Option<JsValue>,
-        keep: Option<u32>,
-    ) -> Result<u32, StoreError> {
-        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-        let store = tx.store(RUNS)?;
-        let index = store.index("start_ms")?;
-        let mut left = match keep {
-            Some(keep) => store.count(None).await?.saturating_sub(keep),
-            None => u32::MAX,
-        };
-        let mut deleted = 0u32;
-        while left > 0 {
-            let range = match &before {
-                Some(b) => Some(KeyRange::upper_bound(b, Some(true)).map_err(rexie::Error::from)?),
-                None => None,
-            };
-            let want = left.min(KEYS_CHUNK as u32);
-            let keys = index.get_all_keys(range, Some(want)).await?;
-            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-            for r in results {
-                r?;
-            }
-            if !keys.is_empty() {
-                search::forget(&tx, &keys).await?;
-            }
-            let n = keys.len() as u32;
-            deleted += n;
-            left -= n;
-            if n < want {
-                break;
-            }
-        }
-        finish(tx).await?;
-        Ok(deleted)
-    }
-
-    /// Keys of the runs whose search text contains the query's free text, from the search
-    /// index; `None` without free text, or when the index cannot be read (the scan then answers,
-    /// slower but the same).
-    async fn text_matches(&self, query: &HistoryQuery) -> Option<Vec<Rc<str>>> {
-        let needle = query.search_needle()?;
-        let conn = self.conn().ok()?;
-        self.inner
-            .search
-            .matching(conn.db().ok()?, &needle)
-            .await
-            .ok()
-    }
-
-    /// The stored records of these keys (those still there), in one read-only transaction.
-    async fn get_many(&self, keys: &[Rc<str>]) -> Result<Vec<JsValue>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let store = tx.store(RUNS)?;
-        let found = join_all(keys.iter().map(|k| store.get(JsValue::from_str(k)))).await;
-        let mut values = Vec::with_capacity(found.len());
-        for value in found {
-            values.extend(value?);
-        }
-        Ok(values)
-    }
-
-    /// A page from the few runs the text index found: filtered and sorted on their flat fields,
-    /// and only the page itself decoded whole.
-    async fn page_of_keys(
-        &self,
-        query: &HistoryQuery,
-        keys: &[Rc<str>],
-        after: Option<&PageCursor>,
-        limit: usize,
-    ) -> Result<Page, StoreError> {
-        let mut matcher = Matcher::new(query);
-        let mut found: Vec<(StoredRun, JsValue)> = self
-            .get_many(keys)
-            .await?
-            .into_iter()
-            .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
-            .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
-            .collect();
-        found.sort_by(|a, b| query.compare(&a.0, &b.0));
-        let mut runs = Vec::new();
-        let mut more = false;
-        for (_, value) in found {
-            if runs.len() == limit {
-                more = true;
-                break;
-            }
-            runs.extend(codec::decode(value).filter(|r| query.matches(r)));
-        }
-        let next = if more {
-            runs.last().map(|r| PageCursor::of(query, r))
-        } else {
-            None
-        };
-        Ok(Page { runs, next })
     }
 
     pub async fn estimate() -> Option<(f64, f64)> {

@@ -4,6 +4,8 @@
 //! writer keeps the latest state per run and writes it once the run's window (`interval_ms`
 //! from its first unwritten change) closes, all runs due together in one transaction. A run
 //! that just became terminal is written at once: that is the state a reload must not lose.
+//! Each write is merged with what the store holds (`RunStore::put_merged`), so a record only
+//! gains information, whichever tab or path wrote it before.
 
 use super::{RunStore, StoreError};
 use gloo_timers::callback::Timeout;
@@ -39,16 +41,12 @@ struct State {
     last_error: Option<StoreError>,
     listeners: Vec<Rc<dyn Fn(StoreError)>>,
     written: u64,
-    /// The live series of recently watched runs, attached to their records when written.
-    series: HashMap<String, RunSeries>,
 }
-
-/// Series kept for attaching: the current run and a few that just ended (a late write of an
-/// ended run keeps its chart).
-const SERIES_KEPT: usize = 8;
 
 struct Pending {
     run: Run,
+    /// The run's series as the pipeline sampled it, when it was watched live.
+    series: Option<RunSeries>,
     due: f64,
     attempts: u8,
 }
@@ -73,13 +71,12 @@ impl StoreWriter {
                 last_error: None,
                 listeners: Vec::new(),
                 written: 0,
-                series: HashMap::new(),
             })),
         }
     }
 
-    /// Takes the run's latest state; cheap enough to call for every change.
-    pub fn note(&self, run: &Run, now_ms: f64) {
+    /// Takes the run's latest state (and its series); cheap enough to call for every change.
+    pub fn note(&self, run: &Run, series: Option<&RunSeries>, now_ms: f64) {
         {
             let mut s = self.state.borrow_mut();
             if s.stopped {
@@ -98,6 +95,9 @@ impl StoreWriter {
             match s.pending.get_mut(&key) {
                 Some(p) => {
                     p.run = run.clone();
+                    if series.is_some() {
+                        p.series = series.cloned();
+                    }
                     p.due = p.due.min(due);
                     p.attempts = 0;
                 }
@@ -106,6 +106,7 @@ impl StoreWriter {
                         key,
                         Pending {
                             run: run.clone(),
+                            series: series.cloned(),
                             due,
                             attempts: 0,
                         },
@@ -114,24 +115,6 @@ impl StoreWriter {
             }
         }
         self.schedule();
-    }
-
-    /// The run's series as of now; written with the run's next record.
-    pub fn attach_series(&self, server: &str, series: &RunSeries) {
-        let key = key_of(server, &series.prompt_id);
-        let mut s = self.state.borrow_mut();
-        if !s.series.contains_key(&key) && s.series.len() >= SERIES_KEPT {
-            // Oldest first by start time: the current run is always the newest.
-            if let Some(oldest) = s
-                .series
-                .iter()
-                .min_by(|a, b| a.1.start_ms.total_cmp(&b.1.start_ms))
-                .map(|(k, _)| k.clone())
-            {
-                s.series.remove(&oldest);
-            }
-        }
-        s.series.insert(key, series.clone());
     }
 
     /// Writes everything pending now, e.g. when the page is being hidden.
@@ -214,7 +197,7 @@ impl StoreWriter {
                 .iter()
                 .map(|p| {
                     let mut record = StoredRun::from_run(&p.run);
-                    record.series = s.series.get(&record.key).cloned();
+                    record.series = p.series.clone();
                     record
                 })
                 .collect();
@@ -222,17 +205,17 @@ impl StoreWriter {
         };
         let writer = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let result = store.put(&records).await;
+            let result = store.put_merged(&records).await;
             writer.finished(batch, result);
         });
     }
 
-    fn finished(&self, batch: Vec<Pending>, result: Result<(), StoreError>) {
+    fn finished(&self, batch: Vec<Pending>, result: Result<usize, StoreError>) {
         let listeners = {
             let mut s = self.state.borrow_mut();
             let error = match result {
-                Ok(()) => {
-                    s.written += batch.len() as u64;
+                Ok(written) => {
+                    s.written += written as u64;
                     return;
                 }
                 Err(e) => e,

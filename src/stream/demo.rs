@@ -1,13 +1,12 @@
 //! Plays a bundled recording through the same pipeline as a live socket, for when no ComfyUI
 //! is reachable. Frames keep their recorded spacing; recordings play one after another.
 
-use super::manager::{handle_frame, Inner};
-use super::socket::Frame;
+use super::driver::{feed, DriverRef};
 use crate::browser::http::get_text;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::rc::Rc;
-use telemetry_core::connection::{ConnectionState, EndpointKind};
+use std::rc::{Rc, Weak};
+use telemetry_core::input::Input;
 use telemetry_core::trace::{parse_trace, Payload, TraceFrame};
 
 const GAP_MS: f64 = 1500.0;
@@ -46,44 +45,45 @@ pub async fn load_playlist(base: &str) -> Result<Vec<TraceFrame>, String> {
     Ok(all)
 }
 
-pub(super) fn play(rc: &Rc<RefCell<Inner>>, frames: Vec<TraceFrame>) {
-    {
-        let mut inner = rc.borrow_mut();
-        inner.demo_active();
-        inner.info.state = ConnectionState::Open;
-        inner.info.endpoint = Some(EndpointKind::Demo);
-        inner.info.attempt = 0;
-        inner.info.last_error = None;
-        inner.info.next_attempt_at_ms = None;
-        inner.info.retry_delay_ms = None;
-        inner.notify_connection();
-    }
-    let frames = Rc::new(frames);
-    step(rc, frames, 0, 0.0);
+/// The pending frame's timer; dropping it (a new server, a new recording) ends the playback.
+pub type DemoSlot = Rc<RefCell<Option<Timeout>>>;
+
+/// Feeds `frames` into the driver with their recorded spacing.
+pub fn play(driver: &DriverRef, slot: &DemoSlot, frames: Vec<TraceFrame>) {
+    next(
+        Rc::downgrade(driver),
+        Rc::downgrade(slot),
+        Rc::new(frames),
+        0,
+        0.0,
+    );
 }
 
-fn step(rc: &Rc<RefCell<Inner>>, frames: Rc<Vec<TraceFrame>>, index: usize, prev_t: f64) {
+fn next(
+    driver: Weak<RefCell<super::driver::Driver>>,
+    slot: Weak<RefCell<Option<Timeout>>>,
+    frames: Rc<Vec<TraceFrame>>,
+    index: usize,
+    prev_t: f64,
+) {
     let Some(frame) = frames.get(index) else {
         return;
     };
-    let wait = (frame.t_ms - prev_t).max(0.0);
-    let weak = Rc::downgrade(rc);
-    let generation = rc.borrow().generation();
-    let timer = Timeout::new(wait.min(60_000.0) as u32, move || {
-        let Some(rc) = weak.upgrade() else {
+    let wait = (frame.t_ms - prev_t).clamp(0.0, 60_000.0) as u32;
+    let Some(slot_rc) = slot.upgrade() else {
+        return;
+    };
+    let timer = Timeout::new(wait, move || {
+        let Some(rc) = driver.upgrade() else {
             return;
         };
-        if rc.borrow().generation() != generation {
-            return;
+        let frame = &frames[index];
+        match &frame.payload {
+            Payload::Text(t) => feed(&rc, Input::Text(t)),
+            Payload::Binary(b) => feed(&rc, Input::Binary(b)),
         }
-        let frame_ref = &frames[index];
-        let t = frame_ref.t_ms;
-        let payload = match &frame_ref.payload {
-            Payload::Text(t) => Frame::Text(t.clone()),
-            Payload::Binary(b) => Frame::Binary(b.clone()),
-        };
-        handle_frame(&rc, payload);
-        step(&rc, frames.clone(), index + 1, t);
+        let t = frame.t_ms;
+        next(Rc::downgrade(&rc), slot, frames.clone(), index + 1, t);
     });
-    rc.borrow_mut().set_demo_timer(timer);
+    *slot_rc.borrow_mut() = Some(timer);
 }

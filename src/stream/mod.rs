@@ -1,11 +1,20 @@
-//! The live stream: one WebSocket to ComfyUI, reconnected with backoff, feeding the core's
-//! pipeline and flushing coalesced batches to an observer (the signals, or a test).
+//! The live stream of one server, as a pump: the connection and the ticker produce inputs, the
+//! driver is the only caller of the core's pipeline, the I/O leaf performs what the pipeline
+//! asks, and coalesced batches go out to the attached sinks (the signals, the store).
+//!
+//! Imports point one way: manager → connection, driver, ticker, demo; driver → io; connection
+//! → probe, socket. Nothing imports the manager, and the I/O leaf imports nothing of ours.
 
+mod connection;
 mod demo;
-mod follow;
-mod housekeeping;
+mod driver;
+mod io;
 mod manager;
+mod probe;
 mod socket;
+mod ticker;
 
 pub use demo::load_playlist;
-pub use manager::{StreamConfig, StreamManager, StreamObserver};
+pub use driver::StreamObserver;
+pub use io::StoredKeys;
+pub use manager::{StreamConfig, StreamManager};

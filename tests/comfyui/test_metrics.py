@@ -134,13 +134,16 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
                    await run(comfy, wf.success(steps=2, step_seconds=0.05)),
                    await run(comfy, wf.error(), client_id)]
         assert results == ["success", "success", "error"]
-        # A long run: Prometheus sees it running and ageing (what ComfyUIRunStuck watches), then
-        # it is interrupted (ComfyUI's history says "error"; the metrics say "interrupted").
+        # A long run: Prometheus sees it running and ageing while it keeps stepping (so the time
+        # since its last progress, what ComfyUIRunStalled watches, stays small), then it is
+        # interrupted (ComfyUI's history says "error"; the metrics say "interrupted").
         status, body = await asyncio.to_thread(comfy.queue_prompt, wf.long_running(steps=300, step_seconds=0.1), client_id)
         assert status == 200, body
-        await asyncio.to_thread(prom.wait_for, "comfyui_running_prompt_seconds > 1",
+        await asyncio.to_thread(prom.wait_for, "comfyui_running_prompt_seconds > 3",
                                 lambda r: len(r) == 1)
         assert list(prom.query("comfyui_queue_running").values()) == [1.0]
+        since = list(prom.query("comfyui_running_seconds_since_progress").values())
+        assert len(since) == 1 and since[0] < 2, since
         await asyncio.to_thread(comfy.request, "POST", "/interrupt", {})
         entry = await asyncio.to_thread(comfy.wait_history, body["prompt_id"])
         assert entry["status"]["status_str"] == "error"
@@ -163,6 +166,9 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
         assert nodes == {"TelemetrySleep": 3.0, "EmptyImage": 1.0, "SaveImage": 2.0}
         sleep_sum = prom.query('comfyui_node_duration_seconds_sum{node_type="TelemetrySleep"}')
         assert list(sleep_sum.values())[0] >= 3 * 2 * 0.05 * 0.9
+        # Node times are a sum and a count per type: no buckets unless COMFY_TELEMETRY_NODE_BUCKETS=1.
+        assert prom.query("comfyui_node_duration_seconds_bucket") == {}
+        assert list(prom.query("comfyui_running_seconds_since_progress").values()) == [0.0]
         info = prom.query("comfyui_telemetry_info")
         assert [dict(k)["comfyui_version"] for k in info] == ["0.3.64"]
         assert list(prom.query("comfyui_queue_pending + comfyui_queue_running").values()) == [0.0]
@@ -175,7 +181,7 @@ async def test_prometheus_scrapes_the_runs_we_queued_by_status(comfy_for_prometh
         # The shipped rules loaded and evaluate; nothing is stuck now and there are too few errors.
         groups = prom.api("rules")["groups"]
         rules = {r["name"]: r for g in groups for r in g["rules"]}
-        assert set(rules) == {"ComfyUIRunStuck", "ComfyUIRunFailures"}
+        assert set(rules) == {"ComfyUIRunStalled", "ComfyUIDown", "ComfyUIRunFailures"}
         await asyncio.to_thread(time.sleep, 2)
         rules = {r["name"]: r for g in prom.api("rules")["groups"] for r in g["rules"]}
         assert all(r["health"] == "ok" and r["state"] == "inactive" for r in rules.values()), rules

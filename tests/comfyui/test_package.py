@@ -143,9 +143,12 @@ def test_a_git_url_install_loads_the_extension_from_the_repository_root():
         server.start()
         status, body = fetch_text(server, "/telemetry/metrics")
         assert status == 200 and 'comfyui_version="0.3.64"' in body
-        # The clone has no built dashboard: the page says where the packaged one is.
+        # The clone has no built dashboard and this Python no wheel: the page says what to install.
         status, page = fetch_text(server, "/telemetry/ui/")
-        assert status == 200 and "scripts/package.sh" in page
+        assert status == 200 and "scripts/package.sh" in page and "requirements.txt" in page
+        # ComfyUI's page loads the sidebar tab's script from the clone's WEB_DIRECTORY.
+        status, listed = fetch_text(server, "/extensions")
+        assert status == 200 and "/extensions/comfyui-telemetry.dashboard/telemetry.js" in listed
         log = server.log_tail(400)
         assert "/telemetry WebSocket and /telemetry/ui/ installed" in log
         assert "IMPORT FAILED" not in log and "Traceback" not in log

@@ -113,3 +113,23 @@ def credential_error(seed=None):
         "2": {"class_type": "TelemetryCredentialFail", "inputs": {"image": ["1", 0]}},
         "3": _save("2"),
     }
+
+
+def credential_echo_error(seed=None):
+    """Credentials sent back in progress text and as an output key (TelemetryCredentialEcho),
+    then in a failing node's inputs (TelemetryCredentialFail)."""
+    seed = fresh_seed() if seed is None else seed
+    return {
+        "1": _empty(color=seed % 255),
+        "2": {"class_type": "TelemetryCredentialEcho", "inputs": {"image": ["1", 0]}},
+        "3": {"class_type": "TelemetryCredentialFail", "inputs": {"image": ["2", 0]}},
+        "4": _save("3"),
+    }
+
+
+def big_text(size):
+    """PrimitiveString -> PreviewAny: one `executed` carrying `size` characters of text."""
+    return {
+        "1": {"class_type": "PrimitiveString", "inputs": {"value": "z" * size}},
+        "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}},
+    }

@@ -171,6 +171,32 @@ class TelemetryCredentialFail:
         raise RuntimeError("credential node failed on purpose")
 
 
+class TelemetryCredentialEcho:
+    """Takes the hidden Comfy.org credentials and leaks them every way a node can: in progress
+    text (binary event 3, `send_progress_text`) and as a dictionary key of its UI output."""
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {"image": ("IMAGE",)},
+            "hidden": {"auth_token_comfy_org": "AUTH_TOKEN_COMFY_ORG", "api_key_comfy_org": "API_KEY_COMFY_ORG",
+                       "unique_id": "UNIQUE_ID"},
+        }
+
+    RETURN_TYPES = IMAGE
+    FUNCTION = "run"
+    OUTPUT_NODE = True
+    CATEGORY = "telemetry_test"
+
+    def run(self, image, auth_token_comfy_org=None, api_key_comfy_org=None, unique_id=None):
+        from server import PromptServer
+
+        PromptServer.instance.send_progress_text(
+            f"calling the API with {auth_token_comfy_org} and {api_key_comfy_org}", unique_id)
+        return {"ui": {"echo": [{str(auth_token_comfy_org): "token", str(api_key_comfy_org): "key"}]},
+                "result": (image,)}
+
+
 NODE_CLASS_MAPPINGS = {
     "TelemetrySleep": TelemetrySleep,
     "TelemetryFail": TelemetryFail,
@@ -178,5 +204,6 @@ NODE_CLASS_MAPPINGS = {
     "TelemetryExpand": TelemetryExpand,
     "TelemetryBlock": TelemetryBlock,
     "TelemetryCredentialFail": TelemetryCredentialFail,
+    "TelemetryCredentialEcho": TelemetryCredentialEcho,
 }
 NODE_DISPLAY_NAME_MAPPINGS = {k: k for k in NODE_CLASS_MAPPINGS}

@@ -144,7 +144,13 @@ pub struct Backup {
     pub runs: Vec<Run>,
 }
 
-pub fn json(runs: Vec<Run>, now_ms: f64) -> String {
+pub fn json(mut runs: Vec<Run>, now_ms: f64) -> String {
+    // Records stored before the page kept only labels may hold a raw client id: never exported.
+    for run in &mut runs {
+        if let Some(id) = &run.client_id {
+            run.client_id = Some(crate::protocol::client_label::client_label(id));
+        }
+    }
     let backup = Backup {
         format: JSON_FORMAT.to_owned(),
         version: JSON_VERSION,

@@ -96,15 +96,91 @@ impl StoredRun {
             workflow: run.workflow.clone().unwrap_or_default(),
             search: search.to_lowercase(),
             version: RECORD_VERSION,
-            run: run.clone(),
+            run: Run {
+                // Stored records hold a label, never a raw client id (older ones are relabelled
+                // when next written).
+                client_id: run
+                    .client_id
+                    .as_deref()
+                    .map(crate::protocol::client_label::client_label),
+                ..run.clone()
+            },
             series: None,
         }
+    }
+}
+
+/// The series that saw more of the run: the one reaching later, then the one with more samples.
+fn fuller(a: Option<&RunSeries>, b: Option<&RunSeries>) -> Option<RunSeries> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let key = |s: &RunSeries| (s.span_ms(), s.samples.len());
+            let a_wins = key(a).0 > key(b).0 || (key(a).0 == key(b).0 && key(a).1 >= key(b).1);
+            Some(if a_wins { a.clone() } else { b.clone() })
+        }
+        (a, b) => a.or(b).cloned(),
+    }
+}
+
+impl StoredRun {
+    /// This record folded into what the store holds, so a write only ever adds information
+    /// (status never back, server times kept, series kept); `None` when the store already
+    /// knows everything this record says, and nothing needs writing.
+    pub fn merged_into(&self, stored: Option<&StoredRun>) -> Option<StoredRun> {
+        let Some(stored) = stored else {
+            return Some(self.clone());
+        };
+        let mut run = self.run.clone();
+        run.merge(&stored.run);
+        let mut merged = StoredRun::from_run(&run);
+        merged.series = fuller(self.series.as_ref(), stored.series.as_ref());
+        (merged != *stored).then_some(merged)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::RunStatus;
+
+    #[test]
+    fn a_write_never_loses_what_the_store_knew() {
+        let mut stored_run = Run::new("srv", "p", RunSource::Stream, 1.0);
+        stored_run.status = RunStatus::Succeeded;
+        stored_run.server_started_ms = Some(1000);
+        stored_run.server_ended_ms = Some(2400);
+        stored_run.ended_at_ms = Some(2500.0);
+        let mut stored = StoredRun::from_run(&stored_run);
+        let mut series = RunSeries::new("p", 1.0);
+        series.record(&stored_run, None, 500.0);
+        stored.series = Some(series);
+        // A poorer record of the same run: restored as running, without server times or series.
+        let mut poorer = Run::new("srv", "p", RunSource::Stream, 1.0);
+        poorer.status = RunStatus::Running;
+        let merged = StoredRun::from_run(&poorer).merged_into(Some(&stored));
+        // It adds nothing: no write.
+        assert_eq!(merged, None);
+        // A record with something new (an output) is written, keeping the server times,
+        // the end and the series.
+        poorer.outputs.push(crate::protocol::Artifact {
+            node_id: "9".into(),
+            kind: crate::protocol::ArtifactKind::Image,
+            filename: "a.png".into(),
+            subfolder: String::new(),
+            folder_type: "output".into(),
+            format: None,
+            text: None,
+            animated: false,
+        });
+        let merged = StoredRun::from_run(&poorer)
+            .merged_into(Some(&stored))
+            .expect("something new");
+        assert_eq!(merged.run.status, RunStatus::Succeeded);
+        assert_eq!(merged.run.server_started_ms, Some(1000));
+        assert_eq!(merged.duration_ms, 1400.0);
+        assert!(merged.series.is_some());
+        assert_eq!(merged.run.outputs.len(), 1);
+    }
 
     #[test]
     fn a_record_written_before_series_existed_still_decodes() {

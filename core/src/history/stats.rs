@@ -28,6 +28,8 @@ pub struct Trends {
     pub succeeded: u64,
     pub failed: u64,
     pub interrupted: u64,
+    /// Went away with their server: they did not succeed, so they count against the rate.
+    pub lost: u64,
     pub duration: Vec<Point>,
     pub vram_delta_mb: Vec<Point>,
     /// Success rate per day (UTC), 0–1.
@@ -38,7 +40,7 @@ pub struct Trends {
 impl Trends {
     /// Fraction 0–1, `None` with no finished runs.
     pub fn success_rate(&self) -> Option<f64> {
-        let finished = self.succeeded + self.failed + self.interrupted;
+        let finished = self.succeeded + self.failed + self.interrupted + self.lost;
         (finished > 0).then(|| self.succeeded as f64 / finished as f64)
     }
 }
@@ -69,9 +71,13 @@ impl TrendsBuilder {
             "succeeded" => t.succeeded += 1,
             "failed" => t.failed += 1,
             "interrupted" => t.interrupted += 1,
+            "lost" => t.lost += 1,
             _ => {}
         }
-        let finished = matches!(r.status.as_str(), "succeeded" | "failed" | "interrupted");
+        let finished = matches!(
+            r.status.as_str(),
+            "succeeded" | "failed" | "interrupted" | "lost"
+        );
         let entry = self.durations.entry(r.workflow.clone()).or_default();
         entry.0 += 1;
         if r.status == "succeeded" {

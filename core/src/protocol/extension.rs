@@ -88,7 +88,10 @@ pub(crate) fn queued_prompt(kind: &str, v: &Value) -> Result<QueuedPrompt, Decod
     Ok(QueuedPrompt {
         prompt_id,
         number: num("number").map(|n| n as i64),
-        client_id: map.get("client_id").and_then(lenient::id_of),
+        client_id: map
+            .get("client_id")
+            .and_then(lenient::id_of)
+            .map(|id| super::client_label::client_label(&id)),
         node_count: num("node_count")
             .filter(|n| *n >= 0.0)
             .map(|n| n.min(u32::MAX as f64) as u32)

@@ -75,10 +75,12 @@ pub(crate) fn queue_item(item: &Value) -> Option<QueueItem> {
     Some(QueueItem {
         number: parts.first().and_then(lenient::number_of).map(|n| n as i64),
         prompt_id,
+        // Never the raw id (see `client_label`).
         client_id: parts
             .get(3)
             .and_then(|extra| extra.get("client_id"))
-            .and_then(lenient::id_of),
+            .and_then(lenient::id_of)
+            .map(|id| super::client_label::client_label(&id)),
         nodes,
         outputs_to_execute: parts
             .get(4)

@@ -5,6 +5,7 @@
 //! counted rather than treated as a fault.
 
 mod binary;
+pub mod client_label;
 mod error;
 pub mod extension;
 mod high_rate;

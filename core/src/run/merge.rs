@@ -50,7 +50,7 @@ impl Run {
         } else {
             self.ended_at_ms = self.ended_at_ms.or(other.ended_at_ms);
         }
-        if self.status != RunStatus::Unknown {
+        if !matches!(self.status, RunStatus::Unknown | RunStatus::Lost) {
             self.lost_reason = None;
         }
         self.first_seen_ms = self.first_seen_ms.min(other.first_seen_ms);

@@ -20,6 +20,10 @@ pub enum RunStatus {
     Unknown,
     /// Cancelled, as newer servers' `/api/jobs` say: not failed and not lost.
     Cancelled,
+    /// Went away with its server: it was open when the connection dropped, and the server the
+    /// page reconnected to knows it neither in its queue nor in its history (restarted, or its
+    /// history cleared). Not a guess: settled by asking.
+    Lost,
 }
 
 impl RunStatus {
@@ -32,6 +36,7 @@ impl RunStatus {
             RunStatus::Interrupted => "interrupted",
             RunStatus::Unknown => "unknown",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Lost => "lost",
         }
     }
 
@@ -44,6 +49,7 @@ impl RunStatus {
             "interrupted" => RunStatus::Interrupted,
             "unknown" => RunStatus::Unknown,
             "cancelled" => RunStatus::Cancelled,
+            "lost" => RunStatus::Lost,
             _ => return None,
         })
     }
@@ -56,16 +62,17 @@ impl RunStatus {
                 | RunStatus::Interrupted
                 | RunStatus::Unknown
                 | RunStatus::Cancelled
+                | RunStatus::Lost
         )
     }
 
-    /// How settled a status is. A merge or a late frame never lowers it; `Unknown` (lost) is
-    /// terminal but gives way to what the server's history says.
+    /// How settled a status is. A merge or a late frame never lowers it; `Unknown` and `Lost`
+    /// are terminal but give way to what the server's history says.
     pub fn rank(self) -> u8 {
         match self {
             RunStatus::Queued => 0,
             RunStatus::Running => 1,
-            RunStatus::Unknown => 2,
+            RunStatus::Unknown | RunStatus::Lost => 2,
             RunStatus::Succeeded
             | RunStatus::Failed
             | RunStatus::Interrupted
@@ -78,7 +85,7 @@ impl RunStatus {
         self.rank() == 3
     }
 
-    pub const ALL: [RunStatus; 7] = [
+    pub const ALL: [RunStatus; 8] = [
         RunStatus::Queued,
         RunStatus::Running,
         RunStatus::Succeeded,
@@ -86,6 +93,7 @@ impl RunStatus {
         RunStatus::Interrupted,
         RunStatus::Unknown,
         RunStatus::Cancelled,
+        RunStatus::Lost,
     ];
 }
 
@@ -169,7 +177,7 @@ pub struct Run {
     /// and `executing` only names the node to show.
     #[serde(default)]
     pub server_node_states: bool,
-    /// Why the run ended `unknown`, when it did (e.g. the server no longer knows it).
+    /// Why the run ended `unknown` or `lost`, when it did (e.g. the server no longer knows it).
     #[serde(default)]
     pub lost_reason: Option<String>,
 }
@@ -230,7 +238,7 @@ impl Run {
     /// running, measured up to `now_ms`.
     pub fn duration_ms(&self, now_ms: f64) -> Option<f64> {
         if let (Some(s), Some(e)) = (self.server_started_ms, self.server_ended_ms) {
-            return Some((e - s).max(0) as f64);
+            return Some(e.saturating_sub(s).max(0) as f64); // hostile input must not overflow
         }
         if let Some(start) = self.started_at_ms {
             let end = match self.ended_at_ms {
@@ -246,7 +254,7 @@ impl Run {
     /// Time between being queued and starting, when we saw both.
     pub fn queue_wait_ms(&self) -> Option<f64> {
         if let (Some(q), Some(s)) = (self.server_queued_ms, self.server_started_ms) {
-            return (s >= q).then(|| (s - q) as f64);
+            return (s >= q).then(|| s.saturating_sub(q) as f64);
         }
         match (self.queued_at_ms, self.started_at_ms) {
             (Some(q), Some(s)) if s >= q => Some(s - q),

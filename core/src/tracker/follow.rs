@@ -21,10 +21,18 @@ impl Tracker {
         due.into_iter().map(|(_, id)| id).collect()
     }
 
+    /// Whether a run is running now (the VRAM cadence is faster then).
+    pub fn is_running(&self) -> bool {
+        !self.unasked.is_empty()
+    }
+
     /// Whether any followed run still needs polling (queue or history).
     pub fn is_following(&self) -> bool {
-        self.runs
-            .values()
+        // Only open runs need the queue polled; an ended one's record is closed by the next
+        // `check_follows`.
+        self.open
+            .iter()
+            .filter_map(|id| self.runs.get(id))
             .any(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
     }
 

@@ -32,7 +32,10 @@ impl Tracker {
     /// one after its end its "after", and the largest use seen in between its peak.
     pub fn apply_gpu(&mut self, reading: GpuReading, now_ms: f64, out: &mut Vec<Change>) {
         let reading = reading.merged_with(self.gpu.latest.as_ref());
-        for run in self.runs.values_mut() {
+        for id in self.gpu_targets(now_ms) {
+            let Some(run) = self.runs.get_mut(&id) else {
+                continue;
+            };
             let during = run.status == RunStatus::Running;
             let just_after = run.status.is_terminal()
                 && run.vram_free_after.is_none()

@@ -9,10 +9,7 @@ impl Tracker {
     /// outputs, server timestamps); for one we never saw it rebuilds the run.
     pub fn apply_history(&mut self, entry: &HistoryEntry, now_ms: f64, out: &mut Vec<Change>) {
         let (run, created) = self.touch(&entry.prompt_id, RunSource::History, now_ms);
-        let saw_end = !created
-            && run.source == RunSource::Stream
-            && run.status.is_terminal()
-            && run.status != RunStatus::Unknown;
+        let saw_end = !created && run.source == RunSource::Stream && run.status.is_settled();
         if !saw_end {
             run.reconstructed = true;
         }
@@ -110,7 +107,7 @@ impl Tracker {
         let server_end = self.runs.get(&id).and_then(|r| r.server_ended_ms);
         let already = self.runs.get(&id).map(|r| r.status);
         match already {
-            Some(s) if s.is_terminal() && s != RunStatus::Unknown => {}
+            Some(s) if s.is_settled() => {}
             _ => {
                 if created {
                     if let Some(run) = self.runs.get_mut(&id) {
@@ -119,6 +116,29 @@ impl Tracker {
                 }
                 self.finish(&id, final_status, server_end, now_ms, out);
             }
+        }
+    }
+
+    /// A run that ended on the stream knowing less than the server's history holds is read
+    /// from it once: its prompt was never seen (no workflow, no node count), it succeeded with
+    /// prompt nodes not done (frames lost to a reload's catch-up or a dropped message; a
+    /// successful prompt ran or cached every node it needed, and the entry says which), or it
+    /// has only one of the server's two timestamps (its duration would be a receive-time
+    /// guess). The answer fills the gaps through [`Tracker::apply_history`].
+    pub(super) fn ask_details_if_poorer(&mut self, prompt_id: &str) {
+        let Some(run) = self.runs.get(prompt_id) else {
+            return;
+        };
+        if !run.status.is_settled() || run.source != RunSource::Stream {
+            return;
+        }
+        let unnamed = run.node_total.is_none();
+        let nodes_short = run.status == RunStatus::Succeeded
+            && run.node_total.is_some_and(|t| run.nodes_done() < t);
+        let one_stamp = run.server_started_ms.is_some() != run.server_ended_ms.is_some();
+        if (unnamed || nodes_short || one_stamp) && self.details_asked.insert(prompt_id.to_owned())
+        {
+            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
         }
     }
 
@@ -132,12 +152,31 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        // Answered: a later start may ask about it again if it still looks running.
+        if self.asked.remove(prompt_id) {
+            self.reindex(prompt_id);
+        }
         let followed = self
             .runs
             .get(prompt_id)
             .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
             || self.follow_next.contains_key(prompt_id);
         if followed {
+            if matches!(result, Ok(None)) && self.awaiting.contains_key(prompt_id) {
+                // Followed, and open when the connection dropped: after a reconnect the same
+                // rule as for any run applies (lost when neither the queue nor the history of
+                // the server we reconnected to knows it), not the follow policy's patience.
+                self.history_entry_missing(prompt_id, now_ms, out);
+                if let Some(run) = self.runs.get_mut(prompt_id) {
+                    if run.status == RunStatus::Lost {
+                        if let Some(f) = run.follow.as_mut() {
+                            f.exit.get_or_insert(crate::follow::ExitReason::Unknown);
+                        }
+                        self.follow_next.remove(prompt_id);
+                        return;
+                    }
+                }
+            }
             self.apply_history_poll(prompt_id, result, now_ms, out);
             return;
         }

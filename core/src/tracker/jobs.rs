@@ -23,6 +23,12 @@ impl Tracker {
         }
     }
 
+    /// `/api/jobs` got no answer at all (a network error): whether the server has it is not
+    /// known yet (asked again on the next connect), so this time queue and history are read.
+    pub fn jobs_unanswered(&mut self) {
+        self.reconcile_all();
+    }
+
     /// Applies a `/api/jobs` list: pending and running jobs as the queue, finished ones as
     /// their end. Open runs it does not list are read one by one.
     pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
@@ -60,14 +66,14 @@ impl Tracker {
             .count() as u32;
         let pending = (queued.len() as u32).saturating_sub(running);
         self.queue_listed(running, pending, queued, out);
-        let absent: Vec<String> = self
-            .runs
-            .values()
-            .filter(|r| !r.status.is_terminal() && r.source != RunSource::Seed)
-            .filter(|r| !listed.contains(&r.prompt_id))
-            .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
-            .map(|r| r.prompt_id.clone())
+        let mut absent: Vec<String> = self
+            .open
+            .iter()
+            .filter(|id| !listed.contains(*id))
+            .filter(|id| self.streaming.as_deref() != Some(id.as_str()))
+            .cloned()
             .collect();
+        absent.sort();
         for id in absent {
             self.await_server(&id);
             self.request(Request::ReadHistoryEntry(id));

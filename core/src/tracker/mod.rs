@@ -7,6 +7,7 @@ mod change;
 mod follow;
 mod gpu;
 mod history;
+mod index;
 mod jobs;
 mod nodes;
 mod queue;
@@ -21,10 +22,12 @@ use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
+/// How many of the latest ends `current_run` compares when nothing runs.
+const RECENT_ENDS_SHOWN: usize = 32;
 
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
@@ -50,8 +53,23 @@ pub struct Tracker {
     pub policy: QueuePolicy,
     /// When each followed run is next due for a history poll (local ms).
     follow_next: HashMap<String, f64>,
-    /// What the shell should ask the server, in order, without duplicates.
+    /// What the shell should ask the server, in order, without duplicates (the set beside it
+    /// makes the check O(1), however many requests wait).
     requests: Vec<Request>,
+    requested: HashSet<Request>,
+    /// See `index.rs`: open runs, running runs not in doubt, ended runs in the order they ended,
+    /// and runs that ended in the last minute.
+    open: HashSet<String>,
+    unasked: HashSet<String>,
+    /// Runs that looked running when another started, whose history entry has been asked for
+    /// and not yet answered.
+    asked: HashSet<String>,
+    /// The socket dropped: the next connect settles every open run by asking the server.
+    reconnecting: bool,
+    /// Ended runs whose history entry was read for what the stream missed (once each).
+    details_asked: HashSet<String>,
+    ended: VecDeque<String>,
+    recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
     /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
     awaiting: HashMap<String, u64>,
@@ -60,8 +78,11 @@ pub struct Tracker {
     queue_ids: HashSet<String>,
     /// Sequence number of the last lifecycle event.
     lifecycle_seq: u64,
-    /// Runs that ended (by any source) since the last `status` frame: when the queue shrinks by
-    /// more than this, prompts ended that the page never saw, and the history says which.
+    /// Runs whose end arrived on the socket since the last `status` frame: when the queue
+    /// shrinks by more than this, prompts ended that the page never saw, and the history says
+    /// which. Ends learned from the server's answers do not count: they arrive late, and
+    /// crediting one to a later shrink hid the prompt that really caused it (bursts of cached
+    /// prompts on stock ComfyUI went missing that way).
     ends_since_status: u32,
     /// `queue_remaining` of the last `status` frame (queue reads never change it: a read
     /// between two frames must not hide that the queue shrank).
@@ -111,22 +132,36 @@ impl Tracker {
         if let Some(run) = self.active_run() {
             return Some(run);
         }
+        // Running and not in doubt (a run that looked running when another started is being
+        // asked about: it is not what runs now). Walks the few such runs, not every run.
         if let Some(run) = self
-            .runs
-            .values()
-            .filter(|r| r.status == RunStatus::Running)
+            .unasked
+            .iter()
+            .filter_map(|id| self.runs.get(id))
             .max_by(|a, b| a.last_update_ms.total_cmp(&b.last_update_ms))
         {
             return Some(run);
         }
-        self.runs
-            .values()
-            .filter(|r| r.status != RunStatus::Queued)
-            .max_by(|a, b| {
-                a.last_update_ms
-                    .total_cmp(&b.last_update_ms)
-                    .then_with(|| a.number.cmp(&b.number))
-            })
+        let latest = |a: &&Run, b: &&Run| {
+            a.last_update_ms
+                .total_cmp(&b.last_update_ms)
+                .then_with(|| a.number.cmp(&b.number))
+        };
+        // The run that ended last: among the latest ends, not among every run kept.
+        let recent = self
+            .ended
+            .iter()
+            .rev()
+            .take(RECENT_ENDS_SHOWN)
+            .filter_map(|id| self.runs.get(id))
+            .filter(|r| r.status.is_terminal())
+            .max_by(latest);
+        recent.or_else(|| {
+            self.runs
+                .values()
+                .filter(|r| r.status != RunStatus::Queued)
+                .max_by(latest)
+        })
     }
 
     /// Puts a run back, for example one loaded from the store after a reload, so that the
@@ -147,7 +182,14 @@ impl Tracker {
         if open {
             self.await_server(&id);
             self.request(Request::ReadQueue);
+        } else {
+            if !self.ended.contains(&id) {
+                self.ended.push_back(id.clone());
+            }
+            self.ask_details_if_poorer(&id);
         }
+        self.reindex(&id);
+        self.evict();
     }
 
     pub fn record_malformed(&mut self, error: DecodeError, out: &mut Vec<Change>) {
@@ -159,14 +201,17 @@ impl Tracker {
     /// The socket went away: the running run keeps its state (the server may still be working)
     /// but we no longer know which node is current.
     pub fn stream_lost(&mut self, out: &mut Vec<Change>) {
-        for run in self.runs.values_mut() {
-            if run.status == RunStatus::Running {
-                run.stream_lost = true;
-                out.push(Change::Field(Field::Run(run.prompt_id.clone())));
+        for id in &self.open {
+            if let Some(run) = self.runs.get_mut(id) {
+                if run.status == RunStatus::Running {
+                    run.stream_lost = true;
+                    out.push(Change::Field(Field::Run(id.clone())));
+                }
             }
         }
         self.queue.from_http = false;
         self.streaming = None;
+        self.reconnecting = true;
         out.push(Change::Field(Field::Queue));
     }
 
@@ -221,6 +266,7 @@ impl Tracker {
         {
             run.status = RunStatus::Running;
             run.started_at_ms.get_or_insert(now_ms);
+            self.reindex(prompt_id);
             self.lifecycle(out, prompt_id, LifecycleKind::Started, now_ms);
             self.active = Some(prompt_id.to_owned());
             return true;
@@ -246,7 +292,7 @@ impl Tracker {
             return;
         }
         run.status = status;
-        if status != RunStatus::Unknown {
+        if !matches!(status, RunStatus::Unknown | RunStatus::Lost) {
             run.lost_reason = None;
         }
         run.ended_at_ms = Some(now_ms);
@@ -255,7 +301,9 @@ impl Tracker {
         }
         let node_status = match status {
             RunStatus::Succeeded => NodeStatus::Finished,
-            RunStatus::Interrupted | RunStatus::Cancelled => NodeStatus::Interrupted,
+            RunStatus::Interrupted | RunStatus::Cancelled | RunStatus::Lost => {
+                NodeStatus::Interrupted
+            }
             _ => NodeStatus::Failed,
         };
         for node in run.nodes.iter_mut() {
@@ -265,6 +313,13 @@ impl Tracker {
             }
         }
         run.current_node = None;
+        self.asked.remove(prompt_id);
+        self.reindex(prompt_id);
+        self.index_end(prompt_id, now_ms);
+        let run = match self.runs.get(prompt_id) {
+            Some(run) => run,
+            None => return,
+        };
         let kind = match status {
             RunStatus::Succeeded => LifecycleKind::Succeeded,
             RunStatus::Interrupted => LifecycleKind::Interrupted,
@@ -274,16 +329,9 @@ impl Tracker {
             },
             _ => LifecycleKind::Lost,
         };
-        let lost = kind == LifecycleKind::Lost;
-        // Ended on the stream without its prompt having been seen (too short for a queue
-        // poll): its history entry names the workflow and counts its nodes.
-        let unnamed = !lost && run.source == RunSource::Stream && run.node_total.is_none();
         self.lifecycle(out, prompt_id, kind, now_ms);
-        self.ends_since_status = self.ends_since_status.saturating_add(1);
         out.push(Change::Field(Field::Run(prompt_id.to_owned())));
-        if unnamed {
-            self.request(Request::ReadHistoryDetails(prompt_id.to_owned()));
-        }
+        self.ask_details_if_poorer(prompt_id);
         if self.active.as_deref() == Some(prompt_id) {
             self.active = None;
         }
@@ -304,23 +352,6 @@ impl Tracker {
             if !record.is_done() {
                 self.follow_next.insert(prompt_id.to_owned(), now_ms);
             }
-        }
-    }
-
-    pub(super) fn evict(&mut self) {
-        if self.runs.len() <= MAX_RUNS {
-            return;
-        }
-        let mut finished: Vec<(f64, String)> = self
-            .runs
-            .values()
-            .filter(|r| r.status.is_terminal())
-            .map(|r| (r.last_update_ms, r.prompt_id.clone()))
-            .collect();
-        finished.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let excess = self.runs.len() - MAX_RUNS;
-        for (_, id) in finished.into_iter().take(excess) {
-            self.runs.remove(&id);
         }
     }
 }

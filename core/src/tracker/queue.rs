@@ -31,10 +31,10 @@ impl Tracker {
             out,
         );
         let mut ids: Vec<&Run> = self
-            .runs
-            .values()
-            .filter(|r| !r.status.is_terminal() && !self.queue_ids.contains(&r.prompt_id))
-            .filter(|r| r.source != RunSource::Seed)
+            .open
+            .iter()
+            .filter(|id| !self.queue_ids.contains(*id))
+            .filter_map(|id| self.runs.get(id))
             // The run whose events stream to us right now has not left: the queue read may
             // have been answered before it was queued. Its end arrives on the stream.
             .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
@@ -126,6 +126,7 @@ impl Tracker {
             }
             self.lifecycle(out, &id, LifecycleKind::Started, now_ms);
         }
+        self.reindex(&id);
         out.push(Change::Field(Field::Run(id)));
     }
 

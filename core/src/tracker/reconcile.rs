@@ -3,8 +3,8 @@
 //! tracker asks the server and settles runs by its answers.
 //!
 //! The tracker never performs I/O: it returns [`Request`]s that the shell carries out and whose
-//! answers it feeds back (`Pipeline::on_queue`, `on_history_list`, `on_history_entry`,
-//! `on_jobs`). The rule for "lost": a run is lost only when a queue snapshot read after we
+//! answers it feeds back, each tied to its request (`Input::Answer` through `Pipeline::step`;
+//! the older `Pipeline::on_*` methods until the shell has switched). The rule for "lost": a run is lost only when a queue snapshot read after we
 //! began to wonder lacks it and its history entry is missing too. ComfyUI moves a prompt from
 //! the queue to the history under one lock, so such a run is unknown to this server (it was
 //! restarted, or its history was cleared).
@@ -14,27 +14,33 @@ use super::*;
 /// Newest history entries read on every reconcile: enough for a burst of 50 short prompts.
 pub const HISTORY_PAGE: u32 = 64;
 
-/// Something the shell should ask the server. Carried out in order; answers go back through
-/// the pipeline.
+/// Something the shell should ask the server. Carried out in order; each answer goes back as
+/// `Input::Answer { request, reply }` (`Reply::Failed` when it failed).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Request {
-    /// `GET /api/queue` → `Pipeline::on_queue`.
+    /// `GET /api/queue`.
     ReadQueue,
     /// `GET /api/history?max_items={max_items}` (plus `&offset={offset}` when set; without it
-    /// ComfyUI returns the newest entries) → `Pipeline::on_history_list`.
+    /// ComfyUI returns the newest entries). With a store, answer `Reply::Entries` with the
+    /// entries the store lacks or the page has not settled (as the backfill filters them);
+    /// without one, `Reply::Body`.
     ReadHistory { max_items: u32, offset: Option<u32> },
-    /// `GET /api/history/{id}` → `Pipeline::on_history_entry`.
+    /// `GET /api/history/{id}`: settles a run the page is unsure of (or polls a followed one).
     ReadHistoryEntry(String),
-    /// `GET /api/history/{id}` for a run that ended on the stream before its prompt was seen,
-    /// only to name its workflow and count its nodes → `Pipeline::on_history`. Best effort:
-    /// one at a time is enough.
+    /// `GET /api/history/{id}` for a run that ended on the stream knowing less than its entry
+    /// (no prompt, nodes not all done after a success, one server timestamp): fills the gaps.
+    /// One at a time; the others wait their turn.
     ReadHistoryDetails(String),
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
+    /// Only the old `take_requests` returns it; `Pipeline::step` folds it into the tick's
+    /// cadence, which asks [`Request::ReadSystemStats`].
     ReadGpuSoon,
-    /// `GET /api/features` → `Pipeline::on_features`.
+    /// `GET /api/system_stats` now (made by `Pipeline::step` on a tick, at the cadence).
+    ReadSystemStats,
+    /// `GET /api/features` (a 404 answers "no flags").
     ReadFeatures,
-    /// `GET /api/jobs` (newer servers) → `Pipeline::on_jobs`; used instead of queue + history
-    /// reads once the server is known to have it.
+    /// `GET /api/jobs` (newer servers); used instead of queue + history reads once the server
+    /// is known to have it. `Reply::Failed` with a status: the server has none.
     ReadJobs,
 }
 
@@ -51,7 +57,8 @@ impl Tracker {
             }
             other => other,
         };
-        if !self.requests.contains(&request) {
+        if !self.requested.contains(&request) {
+            self.requested.insert(request.clone());
             self.requests.push(request);
         }
     }
@@ -62,6 +69,7 @@ impl Tracker {
         for id in self.due_history_polls(now_ms) {
             self.request(Request::ReadHistoryEntry(id));
         }
+        self.requested.clear();
         std::mem::take(&mut self.requests)
     }
 
@@ -78,6 +86,15 @@ impl Tracker {
     /// The socket (re)connected: whatever ran meanwhile is read from the server. Open runs are
     /// settled by the queue and history answers.
     pub fn connected(&mut self, out: &mut Vec<Change>) {
+        if std::mem::take(&mut self.reconnecting) {
+            // What was open when the connection dropped may have gone with its server: each
+            // open run is settled by the server the page reconnected to, and ends `lost` only
+            // when neither its queue nor its history knows it.
+            let open: Vec<String> = self.open.iter().cloned().collect();
+            for id in open {
+                self.await_server(&id);
+            }
+        }
         if self.features.jobs.is_none() {
             self.request(Request::ReadFeatures);
         }
@@ -91,6 +108,7 @@ impl Tracker {
         self.awaiting
             .entry(prompt_id.to_owned())
             .or_insert(generation);
+        self.reindex(prompt_id);
     }
 
     /// Runs whose end is being read from the server.
@@ -102,10 +120,20 @@ impl Tracker {
     /// lists are still with the server and need nothing more.
     pub(super) fn reconcile_with_queue(&mut self, absent: &[String]) {
         let generation = self.queue_generation;
-        self.awaiting.retain(|id, _| !self.queue_ids.contains(id));
+        let listed: Vec<String> = self
+            .awaiting
+            .keys()
+            .filter(|id| self.queue_ids.contains(*id))
+            .cloned()
+            .collect();
+        for id in listed {
+            self.awaiting.remove(&id);
+            self.reindex(&id);
+        }
         for id in absent {
             // Marked before this snapshot: it counts as read after we began to wonder.
             self.awaiting.entry(id.clone()).or_insert(generation - 1);
+            self.reindex(id);
             self.request(Request::ReadHistoryEntry(id.clone()));
         }
     }
@@ -123,6 +151,7 @@ impl Tracker {
         if self.queue_ids.contains(prompt_id) {
             // Still queued or running on the server: the stream or a later read settles it.
             self.awaiting.remove(prompt_id);
+            self.reindex(prompt_id);
             return;
         }
         if self.queue_generation <= marked {
@@ -157,26 +186,30 @@ impl Tracker {
         if run.status == RunStatus::Queued {
             run.status = RunStatus::Running;
         }
-        self.finish(prompt_id, RunStatus::Unknown, None, now_ms, out);
+        // Nobody saw it end: it ran at least until the last thing heard of it, not until the
+        // page found out (that would count the outage and the reconnect as run time).
+        let heard = run.last_update_ms;
+        self.finish(prompt_id, RunStatus::Lost, None, now_ms, out);
+        if let Some(run) = self.runs.get_mut(prompt_id) {
+            if run.status == RunStatus::Lost {
+                run.ended_at_ms = Some(heard.max(run.started_at_ms.unwrap_or(heard)));
+            }
+        }
     }
 
     /// Open runs other than `except`, streamed or restored, that the page can no longer follow
-    /// by events: used when a new prompt starts while another still looks running.
+    /// by events: used when a new prompt starts while another still looks running. Runs already
+    /// being asked about are not asked again (their answer is on its way), so a server that
+    /// never answers does not make every later start ask about every run it left open.
     pub(super) fn open_runs_except(&self, except: &str) -> Vec<String> {
-        let mut ids: Vec<&Run> = self
-            .runs
-            .values()
-            .filter(|r| r.status == RunStatus::Running && r.prompt_id != except)
-            .filter(|r| r.source != RunSource::Seed)
-            .collect();
-        ids.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
-        ids.into_iter().map(|r| r.prompt_id.clone()).collect()
+        self.running_unasked_except(except)
     }
 
     /// A prompt started while `previous` still looked running. ComfyUI runs one prompt at a
     /// time, so `previous` ended unseen — or this start is a replay of an older one. Either way
     /// the server says which: nothing is ended here.
     pub(super) fn settle_by_server(&mut self, previous: &str) {
+        self.asked.insert(previous.to_owned());
         self.await_server(previous);
         self.request(Request::ReadQueue);
         self.request(Request::ReadHistoryEntry(previous.to_owned()));

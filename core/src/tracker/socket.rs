@@ -11,6 +11,7 @@ impl Tracker {
     /// Applies one decoded socket message.
     pub fn apply(&mut self, msg: &ServerMessage, now_ms: f64, out: &mut Vec<Change>) {
         self.counters.messages += 1;
+        let from = out.len();
         match msg {
             ServerMessage::Status(s) => self.status(s, out),
             ServerMessage::FeatureFlags(f) => {
@@ -51,21 +52,20 @@ impl Tracker {
                 out.push(Change::Field(Field::Counters));
             }
         }
-    }
-
-    /// Runs the page believes queued or running.
-    fn open_run_count(&self) -> u32 {
-        self.runs
-            .values()
-            .filter(|r| !r.status.is_terminal() && r.source != RunSource::Seed)
-            .count() as u32
+        let live_ends = out[from..]
+            .iter()
+            .filter(|c| matches!(c, Change::Lifecycle(l) if l.kind.is_end()))
+            .count();
+        self.ends_since_status = self
+            .ends_since_status
+            .saturating_add(u32::try_from(live_ends).unwrap_or(u32::MAX));
     }
 
     /// `status` says how many prompts are left. When that disagrees with what the page knows
     /// (the queue drained with a run still open, or changed for prompts we were not told
-    /// of) the queue is re-read. When it shrank by more runs than the page saw end since the
-    /// previous `status`, prompts ended unseen (too short for a queue poll, or queued and run
-    /// between two polls): the newest history entries say which.
+    /// of) the queue is re-read. When it shrank by more runs than the page saw end on the
+    /// socket since the previous `status`, prompts ended unseen (too short for a queue poll,
+    /// or queued and run between two polls): the newest history entries say which.
     fn status(&mut self, status: &Status, out: &mut Vec<Change>) {
         if let Some(sid) = &status.sid {
             self.client_id = Some(sid.clone());
@@ -80,19 +80,21 @@ impl Tracker {
         self.queue.pending = Some(remaining.saturating_sub(1));
         self.queue.from_http = false;
         out.push(Change::Field(Field::Queue));
-        let open = self.open_run_count();
+        let open = u32::try_from(self.open_run_count()).unwrap_or(u32::MAX);
         let changed_unseen = before != Some(remaining) && open != remaining;
         let shrank_by = self
             .status_remaining
             .replace(remaining)
             .map_or(0, |b| b.saturating_sub(remaining));
-        let ended_unseen = shrank_by > ended_seen;
+        let unseen = shrank_by.saturating_sub(ended_seen);
         if changed_unseen {
             self.request(Request::ReadQueue);
         }
-        if ended_unseen {
+        if unseen > 0 {
+            // The newest entries hold them: a page with room to spare, not the whole page
+            // (asks made while one read is in flight merge into the larger page).
             self.request(Request::ReadHistory {
-                max_items: HISTORY_PAGE,
+                max_items: unseen.saturating_mul(2).saturating_add(8).min(HISTORY_PAGE),
                 offset: None,
             });
         }

@@ -1,6 +1,8 @@
 //! Replays the recorded ComfyUI traces through decoder and tracker, as the dashboard would.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::PathBuf;
 use telemetry_core::protocol::http::{decode_history, HistoryEntry};
 use telemetry_core::trace::{merge, parse_trace, Payload, TraceFrame};

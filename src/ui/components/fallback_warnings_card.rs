@@ -1,7 +1,7 @@
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
-use telemetry_core::warnings::{warnings_for, WarningContext};
+use telemetry_core::warnings::{refusal_warning, warnings_for, WarningContext};
 
 /// Every degraded path behind the numbers of a run, or a plain statement that it is clean.
 #[component]
@@ -24,11 +24,17 @@ pub fn FallbackWarningsCard(
         } else {
             WarningContext::default()
         };
-        run.with(|r| {
+        let mut list = run.with(|r| {
             r.as_ref()
                 .map(|r| warnings_for(r, &ctx))
                 .unwrap_or_default()
-        })
+        });
+        if live_session {
+            if let Some(refusal) = live.connection.with(|c| c.refused.clone()) {
+                list.insert(0, refusal_warning(&refusal));
+            }
+        }
+        list
     };
     let count = move || list().len();
     view! {

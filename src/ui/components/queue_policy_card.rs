@@ -1,4 +1,4 @@
-use crate::ui::PolicySetting;
+use crate::state::PolicySetting;
 use leptos::prelude::*;
 use telemetry_core::follow::QueuePolicy;
 use telemetry_core::format;

@@ -1,5 +1,6 @@
+use crate::state::use_ticking_now;
 use crate::state::{use_live, use_store};
-use crate::ui::live::use_ticking_now;
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
 use telemetry_core::eta::{eta, past_durations};
@@ -28,7 +29,8 @@ pub fn TelemetryBadges(
                 // Stored runs not already counted from this session.
                 stored.with(|s| {
                     past.extend(
-                        s.iter()
+                        s.into_iter()
+                            .flatten()
                             .filter(|(id, _)| !session.contains(id))
                             .map(|(_, d)| *d),
                     )
@@ -71,9 +73,8 @@ pub fn TelemetryBadges(
 
 /// Durations of stored succeeded runs of the running run's workflow, read once per workflow,
 /// so the ETA can use the median of past runs across sessions.
-fn use_stored_durations(run: Signal<Option<Run>>) -> RwSignal<Vec<(String, f64)>> {
+fn use_stored_durations(run: Signal<Option<Run>>) -> Load<Vec<(String, f64)>> {
     let store = use_store();
-    let durations = RwSignal::new(Vec::new());
     let workflow = Memo::new(move |_| {
         run.with(|r| {
             r.as_ref()
@@ -81,17 +82,20 @@ fn use_stored_durations(run: Signal<Option<Run>>) -> RwSignal<Vec<(String, f64)>
                 .and_then(|r| r.workflow.clone())
         })
     });
-    Effect::new(move |_| {
-        let Some(w) = workflow.get() else { return };
+    let durations = Load::new(move || {
+        let w = workflow.get();
         store.status.track();
-        let Some(db) = store.get() else { return };
-        leptos::task::spawn_local(async move {
+        let db = store.get();
+        async move {
+            let mut found = Vec::new();
+            let (Some(w), Some(db)) = (w, db) else {
+                return found;
+            };
             let q = HistoryQuery {
                 workflow: Some(w),
                 status: Some(RunStatus::Succeeded),
                 ..HistoryQuery::default()
             };
-            let mut found = Vec::new();
             let _ = db
                 .for_each_matching(&q, |r| {
                     if r.duration_ms >= 0.0 && found.len() < 10_000 {
@@ -99,8 +103,8 @@ fn use_stored_durations(run: Signal<Option<Run>>) -> RwSignal<Vec<(String, f64)>
                     }
                 })
                 .await;
-            durations.set(found);
-        });
+            found
+        }
     });
     durations
 }

@@ -3,6 +3,7 @@ use super::use_history_query;
 use crate::browser::clock::now_ms;
 use crate::browser::download::{download_text, read_file};
 use crate::state::use_store;
+use crate::ui::load::{use_jobs, Job};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use telemetry_core::history::export::{csv_header, csv_row, file_name, json};
@@ -22,15 +23,14 @@ pub fn HistoryActions() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
     let selection = expect_context::<Selection>();
-    let message = RwSignal::new(None::<(bool, String)>);
-    let busy = RwSignal::new(false);
-    let say = move |ok: bool, m: String| message.set(Some((ok, m)));
+    // Every workflow of the bar is a job: "busy" while one runs, the newest one's note shown.
+    let jobs = use_jobs();
+    let busy = jobs.pending();
 
     let export = move |as_csv: bool| {
         let Some(runs) = store.get() else { return };
         let q = query.get_untracked();
-        busy.set(true);
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             // CSV rows are built while streaming; JSON needs the runs themselves.
             let mut csv = csv_header();
             let mut all = Vec::new();
@@ -43,7 +43,6 @@ pub fn HistoryActions() -> impl IntoView {
                     }
                 })
                 .await;
-            busy.set(false);
             let now = now_ms();
             let outcome = match result {
                 Ok(n) if as_csv => download_text(
@@ -61,10 +60,10 @@ pub fn HistoryActions() -> impl IntoView {
                 Err(e) => Err(e.to_string()),
             };
             match outcome {
-                Ok(n) => say(true, format!("Exported {n} run(s).")),
-                Err(e) => say(false, format!("Export failed: {e}")),
+                Ok(n) => (true, format!("Exported {n} run(s).")),
+                Err(e) => (false, format!("Export failed: {e}")),
             }
-        });
+        }));
     };
 
     let on_import = move |ev: leptos::ev::Event| {
@@ -79,8 +78,7 @@ pub fn HistoryActions() -> impl IntoView {
         };
         input.set_value("");
         let Some(runs) = store.get() else { return };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             let text = read_file(file).await;
             let outcome = match text
                 .map_err(|e| e.to_string())
@@ -116,15 +114,14 @@ pub fn HistoryActions() -> impl IntoView {
                 }
                 Err(e) => Err(e),
             };
-            busy.set(false);
             match outcome {
                 Ok(m) => {
-                    say(true, m);
                     store.bump();
+                    (true, m)
                 }
-                Err(e) => say(false, format!("Import failed: {e}")),
+                Err(e) => (false, format!("Import failed: {e}")),
             }
-        });
+        }));
     };
 
     let delete_selected = move |_| {
@@ -138,7 +135,7 @@ pub fn HistoryActions() -> impl IntoView {
             return;
         }
         let Some(runs) = store.get() else { return };
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             let mut keys = Vec::new();
             for id in &ids {
                 if let Ok(Some(r)) = runs.find_prompt(id).await {
@@ -147,29 +144,29 @@ pub fn HistoryActions() -> impl IntoView {
             }
             match runs.delete(&keys).await {
                 Ok(()) => {
-                    say(true, format!("Deleted {} run(s).", keys.len()));
                     selection.0.set(Vec::new());
                     store.bump();
+                    (true, format!("Deleted {} run(s).", keys.len()))
                 }
-                Err(e) => say(false, format!("Delete failed: {e}")),
+                Err(e) => (false, format!("Delete failed: {e}")),
             }
-        });
+        }));
     };
     let clear_all = move |_| {
         if !confirm("Delete every stored run from this browser? This cannot be undone.") {
             return;
         }
         let Some(runs) = store.get() else { return };
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             match runs.clear().await {
                 Ok(()) => {
-                    say(true, "All stored runs deleted.".into());
                     selection.0.set(Vec::new());
                     store.bump();
+                    (true, "All stored runs deleted.".into())
                 }
-                Err(e) => say(false, format!("Clear failed: {e}")),
+                Err(e) => (false, format!("Clear failed: {e}")),
             }
-        });
+        }));
     };
     let navigate = use_navigate();
     let compare = move |_| {
@@ -201,7 +198,7 @@ pub fn HistoryActions() -> impl IntoView {
                 <button class="danger" data-testid="clear-all" on:click=clear_all>"Clear all"</button>
             </div>
             <p class="muted small">"Exports cover the runs matching the current filter. Import accepts a JSON export (runs already stored are updated, not duplicated) or a gemDirect1 artifact-metadata.json."</p>
-            {move || message.get().map(|(ok, m)| view! { <p class=if ok { "ok-text small" } else { "error-text small" } role="status" data-testid="action-message">{m}</p> })}
+            {move || jobs.value().get().map(|(ok, m)| view! { <p class=if ok { "ok-text small" } else { "error-text small" } role="status" data-testid="action-message">{m}</p> })}
         </section>
     }
 }

@@ -1,5 +1,6 @@
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -24,30 +25,33 @@ pub fn ComparePage() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let runs = RwSignal::new(Vec::<Run>::new());
-    Effect::new(move |_| {
+    // Answers carry the ids they are for, so a slower read of an earlier pick is never shown.
+    let found = Load::new(move || {
         let ids = ids.get();
-        // Opened by URL, the page renders before the store has opened: run again once it has.
+        // Opened by URL, the page renders before the store has opened: read again once it has.
         store.status.track();
         let in_memory = live.runs.get_untracked();
-        let Some(db) = store.get() else {
-            runs.set(
-                ids.iter()
-                    .filter_map(|id| in_memory.iter().find(|r| r.prompt_id == *id).cloned())
-                    .collect(),
-            );
-            return;
-        };
-        leptos::task::spawn_local(async move {
+        let db = store.get();
+        async move {
             let mut found = Vec::new();
             for id in &ids {
-                match db.find_prompt(id).await {
-                    Ok(Some(r)) => found.push(r.run),
-                    _ => found.extend(in_memory.iter().find(|r| r.prompt_id == *id).cloned()),
-                }
+                let stored = match &db {
+                    Some(db) => db.find_prompt(id).await.ok().flatten().map(|r| r.run),
+                    None => None,
+                };
+                found.extend(
+                    stored.or_else(|| in_memory.iter().find(|r| r.prompt_id == *id).cloned()),
+                );
             }
-            runs.set(found);
-        });
+            (ids, found)
+        }
+    });
+    let runs = Signal::derive(move || {
+        let ids = ids.get();
+        found.with(|f| match f {
+            Some((of, runs)) if *of == ids => runs.clone(),
+            _ => Vec::new(),
+        })
     });
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
     view! {

@@ -1,16 +1,15 @@
 use crate::browser::base_path::app_href;
-use crate::state::{use_live, use_store};
+use crate::state::{use_live, use_store, StoreStatus};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunChart, RunError,
     TelemetryBadges,
 };
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use telemetry_core::format;
 use telemetry_core::history::query::format_iso;
-use telemetry_core::history::series::RunSeries;
-use telemetry_core::run::Run;
 
 /// One run, live or stored: its telemetry, policy, warnings, outputs, error and node timeline.
 /// Everything comes from the store (or memory), so the page needs no server.
@@ -20,41 +19,44 @@ pub fn RunDetailPage() -> impl IntoView {
     let live = use_live();
     let store = use_store();
     let run_id = Memo::new(move |_| params.with(|p| p.get("run_id").unwrap_or_default()));
-    let stored = RwSignal::new(None::<Run>);
-    let stored_series = RwSignal::new(None::<RunSeries>);
-    let state = RwSignal::new("loading");
-    Effect::new(move |_| {
+    // Answers carry the id they are for: while another run's record loads, the previous run's
+    // record is not shown under the new id.
+    let stored = Load::new(move || {
         let id = run_id.get();
         store.revision.track();
-        let Some(runs) = store.get() else {
-            state.set(
-                if store
-                    .status
-                    .with(|s| matches!(s, crate::state::StoreStatus::Opening))
-                {
-                    "loading"
-                } else {
-                    "unavailable"
-                },
-            );
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            match runs.find_prompt(&id).await {
-                Ok(found) => {
-                    state.set(if found.is_some() { "found" } else { "missing" });
-                    stored_series.set(found.as_ref().and_then(|r| r.series.clone()));
-                    stored.set(found.map(|r| r.run));
-                }
-                Err(_) => state.set("unavailable"),
-            }
-        });
+        let opening = store.status.with(|s| matches!(s, StoreStatus::Opening));
+        let runs = store.get();
+        async move {
+            let found = match runs {
+                Some(runs) => runs.find_prompt(&id).await.map_err(|_| "unavailable"),
+                None => Err(if opening { "loading" } else { "unavailable" }),
+            };
+            (id, found)
+        }
     });
+    let record = move || {
+        let id = run_id.get();
+        stored.with(|s| match s {
+            Some((of, Ok(Some(r)))) if *of == id => Some(r.clone()),
+            _ => None,
+        })
+    };
+    let state = move || {
+        let id = run_id.get();
+        stored.with(|s| match s {
+            Some((of, found)) if *of == id => match found {
+                Ok(Some(_)) => "found",
+                Ok(None) => "missing",
+                Err(e) => e,
+            },
+            _ => "loading",
+        })
+    };
     // A run still in memory is shown live, with what the stored record knew merged in (after a
     // reload the live one may be a poorer replay: no workflow, replayed node timings).
     let run = Signal::derive(move || {
         let id = run_id.get();
-        let earlier = stored.get();
+        let earlier = record().map(|r| r.run);
         match live
             .runs
             .with(|runs| runs.iter().find(|r| r.prompt_id == id).cloned())
@@ -73,7 +75,7 @@ pub fn RunDetailPage() -> impl IntoView {
         let id = run_id.get();
         live.series
             .with(|s| s.as_ref().filter(|s| s.prompt_id == id).cloned())
-            .or_else(|| stored_series.get())
+            .or_else(|| record().and_then(|r| r.series))
     });
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
@@ -97,7 +99,7 @@ pub fn RunDetailPage() -> impl IntoView {
                     }.into_any(),
                     None => view! {
                         <h2>{move || format!("Run {}", format::short_id(&run_id.get()))}</h2>
-                        <p class="muted">{move || match state.get() {
+                        <p class="muted">{move || match state() {
                             "loading" => "Loading…",
                             "unavailable" => "The run store is unavailable in this browser.",
                             _ => "This run is not stored in this browser.",

@@ -1,12 +1,13 @@
 use super::use_history_query;
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
-use crate::store::PageCursor;
+use crate::store::StoreError;
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use telemetry_core::format;
 use telemetry_core::history::query::format_iso;
-use telemetry_core::history::StoredRun;
+use telemetry_core::history::{HistoryQuery, StoredRun};
 
 const PAGE: usize = 50;
 
@@ -14,69 +15,85 @@ const PAGE: usize = 50;
 #[derive(Clone, Copy)]
 pub struct Selection(pub RwSignal<Vec<String>>);
 
-/// The matching runs, a page at a time through store cursors: never the whole store in memory.
+/// One read of the list: the first `limit` matching runs, whether more match, how many in all.
+struct Listing {
+    limit: usize,
+    runs: Vec<StoredRun>,
+    more: bool,
+    count: u64,
+}
+
+/// The matching runs, read through a store cursor: only as many runs as are shown are ever in
+/// memory, and "Load more" asks for one page more. The listing is one read that follows the
+/// query, the store's revision and the pages asked for, so an older read (another filter, fewer
+/// pages, an earlier revision) can never replace a newer one.
 #[component]
 pub fn HistoryList() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
-    let rows = RwSignal::new(Vec::<StoredRun>::new());
-    let next = RwSignal::new(None::<PageCursor>);
-    let count = RwSignal::new(None::<u64>);
-    let error = RwSignal::new(None::<String>);
-    let loading = RwSignal::new(false);
-    let generation = StoredValue::new(0u64);
+    // Pages asked for, with the query they were asked under: a new filter starts at one page.
+    let asked = RwSignal::new(None::<(HistoryQuery, usize)>);
+    let limit = move || {
+        let q = query.get();
+        asked.with(|a| {
+            a.as_ref()
+                .filter(|(aq, _)| *aq == q)
+                .map_or(PAGE, |(_, n)| *n)
+        })
+    };
+    let listing = Load::new(move || {
+        let (q, limit) = (query.get(), limit());
+        store.revision.track();
+        store.status.track();
+        let runs = store.get();
+        async move {
+            let runs = runs.ok_or_else(|| StoreError::Unavailable("not open yet".into()))?;
+            // Free text through the search index from the first listing on (it starts
+            // building now, in the background); only this page reaches the index.
+            runs.enable_text_index();
+            let page = runs.page(&q, None, limit).await?;
+            let count = runs.count(&q).await?;
+            Ok::<_, StoreError>(Listing {
+                limit,
+                more: page.next.is_some(),
+                runs: page.runs,
+                count,
+            })
+        }
+    });
+    let read = move |f: fn(&Listing) -> bool| listing.with(|l| matches!(l, Some(Ok(l)) if f(l)));
+    let rows = move || {
+        listing.with(|l| match l {
+            Some(Ok(l)) => l.runs.clone(),
+            _ => Vec::new(),
+        })
+    };
+    let count = move || {
+        listing.with(|l| match l {
+            Some(Ok(l)) => Some(l.count),
+            _ => None,
+        })
+    };
+    let error = move || {
+        listing.with(|l| match l {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        })
+    };
+    // Asked for more than the newest listing holds: the next page is on its way.
+    let loading = move || !listing.with(|l| matches!(l, Some(Ok(l)) if l.limit >= limit()));
     let selection = expect_context::<Selection>();
     let roving = super::roving::Roving::default();
-    let first = move || rows.with(|r| r.first().map(|r| r.prompt_id.clone()));
-
-    // A new query or new data: start again from the first page. Results of an older query that
-    // arrive late are dropped.
-    Effect::new(move |_| {
-        let q = query.get();
-        store.revision.track();
-        let Some(runs) = store.get() else { return };
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            let page = runs.page(&q, None, PAGE).await;
-            let total = runs.count(&q).await;
-            if generation.get_value() != mine {
-                return;
-            }
-            loading.set(false);
-            match (page, total) {
-                (Ok(page), Ok(total)) => {
-                    rows.set(page.runs);
-                    next.set(page.next);
-                    count.set(Some(total));
-                    error.set(None);
-                }
-                (Err(e), _) | (_, Err(e)) => error.set(Some(e.to_string())),
-            }
-        });
-    });
+    let first = move || {
+        listing.with(|l| match l {
+            Some(Ok(l)) => l.runs.first().map(|r| r.prompt_id.clone()),
+            _ => None,
+        })
+    };
     let more = move |_| {
-        let (Some(runs), Some(cursor)) = (store.get(), next.get_untracked()) else {
-            return;
-        };
         let q = query.get_untracked();
-        let mine = generation.get_value();
-        loading.set(true);
-        leptos::task::spawn_local(async move {
-            let page = runs.page(&q, Some(&cursor), PAGE).await;
-            if generation.get_value() != mine {
-                return;
-            }
-            loading.set(false);
-            match page {
-                Ok(page) => {
-                    rows.update(|r| r.extend(page.runs));
-                    next.set(page.next);
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        let shown = untrack(limit);
+        asked.set(Some((q, shown + PAGE)));
     };
     let toggle = move |id: String| {
         selection.0.update(|s| {
@@ -91,11 +108,11 @@ pub fn HistoryList() -> impl IntoView {
         <section class="card span-2">
             <div class="card-head">
                 <h2>"Runs"</h2>
-                <p data-testid="history-count" data-count=move || count.get().map(|c| c.to_string()).unwrap_or_default()>
-                    {move || match count.get() { Some(1) => "1 matching run".to_owned(), Some(n) => format!("{n} matching runs"), None => "counting…".into() }}
+                <p data-testid="history-count" data-count=move || count().map(|c| c.to_string()).unwrap_or_default()>
+                    {move || match count() { Some(1) => "1 matching run".to_owned(), Some(n) => format!("{n} matching runs"), None => "counting…".into() }}
                 </p>
             </div>
-            {move || error.get().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+            {move || error().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
             <div class="table-scroll">
             <table class="runs" data-testid="history-list" aria-label="Stored runs (arrow keys move between rows, Enter opens one)">
                 <thead><tr>
@@ -103,7 +120,7 @@ pub fn HistoryList() -> impl IntoView {
                     <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th>
                 </tr></thead>
                 <tbody>
-                    <For each=move || rows.get() key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
+                    <For each=rows key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
                         {
                             let id = r.prompt_id.clone();
                             let row_id = id.clone();
@@ -138,11 +155,11 @@ pub fn HistoryList() -> impl IntoView {
                 </tbody>
             </table>
             </div>
-            <Show when=move || rows.with(Vec::is_empty) && !loading.get()>
+            <Show when=move || read(|l| l.runs.is_empty()) && !loading()>
                 <p class="muted">"No stored run matches. Runs appear here as they happen, and runs that finished while this page was closed are added from ComfyUI's history."</p>
             </Show>
-            <Show when=move || next.with(Option::is_some)>
-                <button data-testid="load-more" on:click=more disabled=move || loading.get()>"Load more"</button>
+            <Show when=move || read(|l| l.more)>
+                <button data-testid="load-more" on:click=more disabled=loading>"Load more"</button>
             </Show>
         </section>
     }

@@ -1,6 +1,7 @@
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::store::RunStore;
+use crate::ui::load::{use_jobs, Job, Load};
 use leptos::prelude::*;
 use telemetry_core::format::MIB;
 
@@ -22,15 +23,15 @@ fn load_retention() -> (Option<u32>, Option<u32>) {
 #[component]
 pub fn StorageStatus() -> impl IntoView {
     let store = use_store();
-    let estimate = RwSignal::new(None::<(f64, f64)>);
-    Effect::new(move |_| {
+    let estimate = Load::new(move || {
         store.revision.track();
-        leptos::task::spawn_local(async move { estimate.set(RunStore::estimate().await) });
+        RunStore::estimate()
     });
+    let estimate = move || estimate.get().and_then(|e| *e);
     let (last, days) = load_retention();
     let keep_last = RwSignal::new(last.map(|v| v.to_string()).unwrap_or_default());
     let keep_days = RwSignal::new(days.map(|v| v.to_string()).unwrap_or_default());
-    let note = RwSignal::new(None::<String>);
+    let jobs = use_jobs();
     let apply = move |_| {
         let parse = |s: String| s.trim().parse::<u32>().ok().filter(|v| *v > 0);
         let (last, days) = (
@@ -41,22 +42,22 @@ pub fn StorageStatus() -> impl IntoView {
             let _ = s.set_item(RETENTION_KEY, &j);
         }
         let Some(runs) = store.get() else { return };
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             match runs.apply_retention(last, days, now_ms()).await {
                 Ok(n) => {
-                    note.set(Some(format!("Retention applied: {n} old run(s) deleted.")));
                     store.bump();
+                    (true, format!("Retention applied: {n} old run(s) deleted."))
                 }
-                Err(e) => note.set(Some(format!("Retention failed: {e}"))),
+                Err(e) => (false, format!("Retention failed: {e}")),
             }
-        });
+        }));
     };
     view! {
         <section class="card" data-testid="storage-status"
-            data-used-bytes=move || estimate.get().map(|(u, _)| (u as u64).to_string()).unwrap_or_default()
-            data-quota-bytes=move || estimate.get().map(|(_, q)| (q as u64).to_string()).unwrap_or_default()>
+            data-used-bytes=move || estimate().map(|(u, _)| (u as u64).to_string()).unwrap_or_default()
+            data-quota-bytes=move || estimate().map(|(_, q)| (q as u64).to_string()).unwrap_or_default()>
             <h2>"Storage"</h2>
-            <p>{move || match estimate.get() {
+            <p>{move || match estimate() {
                 Some((used, quota)) => format!("{:.1} MB used of {:.0} MB the browser allows ({:.2}%).", used / MIB, quota / MIB, if quota > 0.0 { used / quota * 100.0 } else { 0.0 }),
                 None => "This browser does not report storage use.".into(),
             }}</p>
@@ -66,7 +67,7 @@ pub fn StorageStatus() -> impl IntoView {
                 <label>"and at most " <input type="number" min="1" class="num" aria-label="days to keep" prop:value=move || keep_days.get() on:input:target=move |ev| keep_days.set(ev.target().value())/> " days"</label>
                 <button data-testid="apply-retention" on:click=apply>"Apply retention"</button>
             </div>
-            {move || note.get().map(|n| view! { <p class="small">{n}</p> })}
+            {move || jobs.value().get().map(|(_, n)| view! { <p class="small">{n}</p> })}
         </section>
     }
 }

@@ -2,6 +2,7 @@ use super::use_history_query;
 use crate::browser::settings_store;
 use crate::state::use_store;
 use crate::ui::components::LineChart;
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::stats::{Trends, TrendsBuilder};
@@ -13,21 +14,18 @@ pub fn TrendsPanel() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
     let open = RwSignal::new(settings_store::load_trends_open());
-    let trends = RwSignal::new(None::<Trends>);
-    Effect::new(move |_| {
-        if !open.get() {
-            return;
-        }
-        let q = query.get();
+    let trends = Load::new(move || {
+        let q = open.get().then(|| query.get());
         store.revision.track();
-        let Some(runs) = store.get() else { return };
-        leptos::task::spawn_local(async move {
+        let runs = store.get();
+        async move {
+            let (q, runs) = (q?, runs?);
             let mut b = TrendsBuilder::default();
-            if runs.for_each_matching(&q, |r| b.add(r)).await.is_ok() {
-                trends.set(Some(b.finish()));
-            }
-        });
+            runs.for_each_matching(&q, |r| b.add(r)).await.ok()?;
+            Some(b.finish())
+        }
     });
+    let trends = Signal::derive(move || trends.get().and_then(|t| (*t).clone()));
     let series = move |f: fn(&Trends) -> Vec<telemetry_core::history::stats::Point>| {
         Signal::derive(move || trends.with(|t| t.as_ref().map(f).unwrap_or_default()))
     };
@@ -43,8 +41,9 @@ pub fn TrendsPanel() -> impl IntoView {
             <div id="trends-body">
             <Show when=move || open.get()>
                 {move || trends.get().map(|t| view! {
-                    <p>{format!("{} runs · success rate {} · {} failed · {} interrupted", t.runs,
-                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted)}</p>
+                    <p>{format!("{} runs · success rate {} · {} failed · {} interrupted{}", t.runs,
+                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted,
+                        if t.lost > 0 { format!(" · {} lost", t.lost) } else { String::new() })}</p>
                 })}
                 <div class="charts">
                     <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>

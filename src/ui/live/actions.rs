@@ -1,5 +1,6 @@
 use crate::browser::{notify, settings_store};
 use crate::state::{use_live, use_stream};
+use crate::ui::load::{use_jobs, Job};
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
 use telemetry_core::run::RunStatus;
@@ -10,7 +11,7 @@ use telemetry_core::run::RunStatus;
 pub fn InterruptButton() -> impl IntoView {
     let live = use_live();
     let stream = use_stream();
-    let message = RwSignal::new(None::<String>);
+    let jobs = use_jobs();
     // A recorded demo run is not on the server this page talks to: nothing to interrupt.
     let running = move || {
         if live
@@ -39,19 +40,18 @@ pub fn InterruptButton() -> impl IntoView {
         let Some(manager) = stream.with(Clone::clone) else {
             return;
         };
-        leptos::task::spawn_local(async move {
-            let result = manager.interrupt(&id).await;
-            message.set(Some(match result {
-                Ok(()) => format!("Interrupt sent for {}.", short_id(&id)),
-                Err(e) => format!("Interrupt failed: {e}"),
-            }));
-        });
+        jobs.dispatch_local(Job::new(async move {
+            match manager.interrupt(&id).await {
+                Ok(()) => (true, format!("Interrupt sent for {}.", short_id(&id))),
+                Err(e) => (false, format!("Interrupt failed: {e}")),
+            }
+        }));
     };
     view! {
         <Show when=move || running().is_some()>
             <button class="danger" data-testid="interrupt-run" on:click=click>"Interrupt run"</button>
         </Show>
-        {move || message.get().map(|m| view! { <span class="small muted" role="status">{m}</span> })}
+        {move || jobs.value().get().map(|(_, m)| view! { <span class="small muted" role="status">{m}</span> })}
     }
 }
 
@@ -59,21 +59,20 @@ pub fn InterruptButton() -> impl IntoView {
 #[component]
 pub fn NotifyToggle() -> impl IntoView {
     let on = RwSignal::new(settings_store::load_notify() && notify::granted());
-    let note = RwSignal::new(None::<&'static str>);
+    let jobs = use_jobs();
     let toggle = move |_| {
         if on.get_untracked() {
             on.set(false);
             settings_store::save_notify(false);
             return;
         }
-        leptos::task::spawn_local(async move {
+        jobs.dispatch_local(Job::new(async move {
             let granted = notify::request().await;
             on.set(granted);
             settings_store::save_notify(granted);
-            note.set(
-                (!granted).then_some("Notifications are blocked or unsupported in this browser."),
-            );
-        });
+            let blocked = "Notifications are blocked or unsupported in this browser.";
+            (granted, if granted { "" } else { blocked }.to_owned())
+        }));
     };
     view! {
         <Show when=notify::supported>
@@ -81,6 +80,6 @@ pub fn NotifyToggle() -> impl IntoView {
                 {move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }}
             </button>
         </Show>
-        {move || note.get().map(|n| view! { <span class="small warn-text">{n}</span> })}
+        {move || jobs.value().get().filter(|(ok, _)| !ok).map(|(_, n)| view! { <span class="small warn-text">{n}</span> })}
     }
 }

@@ -1,4 +1,4 @@
-use super::use_ticking_now;
+use crate::state::use_ticking_now;
 use crate::state::{use_live, use_stream};
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
@@ -40,7 +40,22 @@ pub fn ConnectionStatus() -> impl IntoView {
                     c.attempt, c.max_attempts
                 )
             }
-            ConnectionState::Offline => format!("Offline after {} attempts", c.attempt),
+            ConnectionState::Offline if c.refused.is_some() => "Refused by the server".to_owned(),
+            ConnectionState::Offline => {
+                match (c.watch_probes, c.next_attempt_at_ms) {
+                    (Some(probes), Some(t)) => format!(
+                    "Offline after {} attempts: checking for the server every 30s, next in {}s{}",
+                    c.attempt,
+                    ((t - now.get()) / 1000.0).ceil().max(0.0),
+                    if probes > 0 { format!(" ({probes} checked)") } else { String::new() }
+                ),
+                    (Some(_), None) => format!(
+                        "Offline after {} attempts: checking for the server…",
+                        c.attempt
+                    ),
+                    _ => format!("Offline after {} attempts", c.attempt),
+                }
+            }
         })
     };
     let updated = move || {
@@ -67,7 +82,12 @@ pub fn ConnectionStatus() -> impl IntoView {
                     "The /telemetry extension is not installed on this server, so only runs queued by this browser's own client id stream live; other runs are followed through the queue and history."
                 </p>
             </Show>
-            {move || conn.with(|c| c.last_error.clone()).filter(|_| !matches!(conn.with(|c| c.state), ConnectionState::Open)).map(|e| view! { <p class="error-text small">{e}</p> })}
+            {move || conn.with(|c| c.refused.clone()).map(|r| view! {
+                <p class="error-text small" data-testid="connection-refused" data-reason=r.reason.clone()>
+                    {r.message.clone()}
+                </p>
+            })}
+            {move || conn.with(|c| c.last_error.clone()).filter(|_| conn.with(|c| c.state != ConnectionState::Open && c.refused.is_none())).map(|e| view! { <p class="error-text small">{e}</p> })}
             <Show when=move || { malformed() > 0 }>
                 <p class="warn-text small">
                     {move || live.counters.with(|c| format!(

@@ -1,5 +1,5 @@
-use super::use_ticking_now;
 use crate::state::use_live;
+use crate::state::use_ticking_now;
 use crate::ui::components::RunError;
 use leptos::prelude::*;
 use telemetry_core::format;

@@ -2,7 +2,6 @@
 
 mod actions;
 mod announcer;
-mod clock;
 mod connection_status;
 mod current_run;
 mod demo_offer;
@@ -10,7 +9,6 @@ mod event_log;
 mod queue_status;
 
 pub use announcer::RunAnnouncer;
-pub use clock::{provide_ticker, use_ticking_now};
 pub use demo_offer::start_demo;
 
 use super::components::{

@@ -1,7 +1,7 @@
 //! Settings: which ComfyUI server to watch. Remembered in local storage.
 
 use crate::state::use_live;
-use crate::ui::{PolicySetting, ServerSetting};
+use crate::state::{PolicySetting, ServerSetting};
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::follow::QueuePolicy;

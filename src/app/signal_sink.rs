@@ -1,44 +1,33 @@
-use super::{LiveState, PreviewImage, WriterSlot};
+use crate::state::{LiveState, PreviewImage};
 use crate::stream::StreamObserver;
 use leptos::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use telemetry_core::connection::ConnectionInfo;
-use telemetry_core::history::series::RunSeries;
 use telemetry_core::lifecycle_feed::FeedNumbering;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
-use telemetry_core::run::RunStatus;
 use telemetry_core::tracker::Field;
-use telemetry_core::tracker::Tracker;
 
 /// The page's lifecycle feed keeps this many events; consumers read it by `seq`
 /// (see `super::lifecycle_feed`), so the bound never hides a new event from them.
 const LIFECYCLE_KEPT: usize = 100;
 
 /// Copies each coalesced batch into the signals. Only fields named in the batch are touched.
+/// It only reads the pipeline: runs reach the store through the store's own sink.
 pub struct SignalObserver {
     state: LiveState,
-    /// Every changed run is also handed to the store's writer (write-as-it-happens).
-    writer: WriterSlot,
     preview_url: RefCell<Option<String>>,
     last_log_seq: RefCell<(u64, u32)>,
-    /// The current run's series, sampled at each flush that changed it.
-    series: RefCell<Option<RunSeries>>,
-    /// The series has its final sample (the run ended): later flushes leave it alone.
-    series_closed: Cell<bool>,
     /// This tracker numbers its events from 1; the page's feed outlives it (a new server
     /// setting makes a new tracker), so its events continue the page's numbering.
     numbering: FeedNumbering,
 }
 
 impl SignalObserver {
-    pub fn new(state: LiveState, writer: WriterSlot) -> SignalObserver {
+    pub fn new(state: LiveState) -> SignalObserver {
         SignalObserver {
             state,
-            writer,
             preview_url: RefCell::new(None),
             last_log_seq: RefCell::new((0, 0)),
-            series: RefCell::new(None),
-            series_closed: Cell::new(false),
             numbering: state
                 .lifecycle
                 .with_untracked(|l| FeedNumbering::continuing(l)),
@@ -47,7 +36,7 @@ impl SignalObserver {
 
     /// Replaces the preview's object URL, revoking the previous one so previews do not leak.
     fn set_preview(&self, pipeline: &Pipeline) {
-        let Some(latest) = &pipeline.tracker.preview else {
+        let Some(latest) = &pipeline.tracker().preview else {
             return;
         };
         let bytes = js_sys::Uint8Array::from(latest.preview.bytes.as_slice());
@@ -73,33 +62,6 @@ impl SignalObserver {
     }
 }
 
-impl SignalObserver {
-    /// Adds a sample of the current run to its series. Only a run seen running starts a
-    /// series: a run that ended before the page saw it has no picture to show. Returns the
-    /// series when it changed.
-    fn sample_series(&self, tracker: &Tracker, now_ms: f64) -> Option<RunSeries> {
-        let run = tracker.current_run()?;
-        let mut slot = self.series.borrow_mut();
-        if slot.as_ref().is_none_or(|s| s.prompt_id != run.prompt_id) {
-            if run.status != RunStatus::Running {
-                return None;
-            }
-            let start = run.started_at_ms.unwrap_or(now_ms).min(now_ms);
-            *slot = Some(RunSeries::new(&run.prompt_id, start));
-            self.series_closed.set(false);
-        }
-        if self.series_closed.get() {
-            return None;
-        }
-        let series = slot.as_mut()?;
-        series.record(run, tracker.gpu.latest.as_ref(), now_ms);
-        if run.status.is_terminal() {
-            self.series_closed.set(true);
-        }
-        Some(series.clone())
-    }
-}
-
 impl Drop for SignalObserver {
     fn drop(&mut self) {
         if let Some(old) = self.preview_url.take() {
@@ -114,7 +76,7 @@ impl StreamObserver for SignalObserver {
     }
 
     fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64) {
-        let tracker = &pipeline.tracker;
+        let tracker = pipeline.tracker();
         let mut runs_changed = !batch.events.is_empty();
         let mut changed_ids = Vec::new();
         for field in &batch.fields {
@@ -135,28 +97,6 @@ impl StreamObserver for SignalObserver {
                     {
                         self.state.extension.set(tracker.extension.clone());
                     }
-                }
-            }
-        }
-        let gpu_changed = batch.fields.iter().any(|f| matches!(f, Field::Gpu));
-        let series = if runs_changed || gpu_changed {
-            self.sample_series(tracker, now_ms)
-        } else {
-            None
-        };
-        if let Some(writer) = self.writer.borrow().as_ref() {
-            if let Some(series) = &series {
-                writer.attach_series(
-                    &tracker
-                        .current_run()
-                        .map(|r| r.server.clone())
-                        .unwrap_or_default(),
-                    series,
-                );
-            }
-            for id in &changed_ids {
-                if let Some(run) = tracker.run(id) {
-                    writer.note(run, now_ms);
                 }
             }
         }
@@ -185,6 +125,16 @@ impl StreamObserver for SignalObserver {
                 self.state.current.set(current);
             }
         }
+        // The chart shows the current run's own series, or none: never another run's.
+        let gpu_changed = batch.fields.iter().any(|f| matches!(f, Field::Gpu));
+        if runs_changed || gpu_changed {
+            let series = tracker
+                .current_run()
+                .and_then(|r| pipeline.series(&r.prompt_id));
+            if self.state.series.with_untracked(|s| s.as_ref() != series) {
+                self.state.series.set(series.cloned());
+            }
+        }
         if !batch.events.is_empty() {
             self.state.lifecycle.update(|l| {
                 l.extend(batch.events.iter().map(|e| self.numbering.page_event(e)));
@@ -192,15 +142,18 @@ impl StreamObserver for SignalObserver {
                 l.drain(..excess);
             });
         }
-        let newest = pipeline.log.lines().next_back().map(|l| (l.seq, l.repeat));
+        let newest = pipeline
+            .log()
+            .lines()
+            .next_back()
+            .map(|l| (l.seq, l.repeat));
         if let Some(newest) = newest {
             if newest != *self.last_log_seq.borrow() {
                 self.last_log_seq.replace(newest);
-                self.state.log.set(pipeline.log.lines().cloned().collect());
+                self.state
+                    .log
+                    .set(pipeline.log().lines().cloned().collect());
             }
-        }
-        if series.is_some() {
-            self.state.series.set(series);
         }
         self.state.last_update_ms.set(Some(now_ms));
     }

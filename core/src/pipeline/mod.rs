@@ -1,12 +1,22 @@
 //! decoder → tracker → buffer, in one place, so the browser driver, the in-page demo and the
 //! native tests push frames through exactly the same path.
+//!
+//! [`Pipeline::step`] is the one door: every input enters there and the [`Step`] it returns
+//! says which requests to perform and when to flush ([`Pipeline::take`]). The older `on_*`
+//! methods below are kept until the shell has switched to it.
 
+use crate::cadence::Cadence;
 use crate::coalesce::{Batch, Coalescer};
+use crate::connection::EndpointKind;
 use crate::event_log::EventLog;
+use crate::inflight::InFlight;
 use crate::protocol::http::HistoryEntry;
 use crate::protocol::http::{decode_history, decode_queue, decode_system_stats};
+use crate::series_book::SeriesBook;
 use crate::tracker::{Change, Field, Lifecycle, Request, Tracker};
 use crate::{decode_binary, decode_text, DecodeError, ServerMessage};
+
+mod door;
 
 /// Pending lifecycle events before a batch is due regardless of the window.
 const MAX_PENDING_EVENTS: usize = 1024;
@@ -20,6 +30,15 @@ pub struct Pipeline {
     pub log: EventLog,
     buffer: Coalescer<Field, Lifecycle>,
     scratch: Vec<Change>,
+    endpoint: Option<EndpointKind>,
+    /// Which requests are in flight (one of a kind, one more remembered).
+    inflight: InFlight,
+    /// When the tick reads VRAM and the queue.
+    cadence: Cadence,
+    /// Each run's chart samples, taken at every flush.
+    series: SeriesBook,
+    /// The time of the latest input (the clock is the shell's).
+    last_ms: f64,
 }
 
 impl Pipeline {
@@ -29,12 +48,18 @@ impl Pipeline {
             log: EventLog::new(LOG_LINES),
             buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS),
             scratch: Vec::new(),
+            endpoint: None,
+            inflight: InFlight::default(),
+            cadence: Cadence::default(),
+            series: SeriesBook::default(),
+            last_ms: 0.0,
         }
     }
 
     /// Moves the tracker's changes into the buffer. True when a new window opened: the shell
     /// then arms one timer for [`Pipeline::deadline`].
     fn drain(&mut self, now_ms: f64) -> bool {
+        self.last_ms = self.last_ms.max(now_ms);
         let mut opened = false;
         for change in self.scratch.drain(..) {
             opened |= match change {
@@ -215,11 +240,29 @@ impl Pipeline {
     }
 
     pub fn poll(&mut self, now_ms: f64) -> Option<UpdateBatch> {
-        self.buffer.poll(now_ms)
+        let batch = self.buffer.poll(now_ms)?;
+        self.series.sample(&self.tracker, &batch, now_ms);
+        Some(batch)
     }
 
+    /// Takes whatever is pending (the flush `Step::flush_at` asked for), sampling the series of
+    /// every run it names: read them with [`Pipeline::series`].
     pub fn take(&mut self) -> UpdateBatch {
-        self.buffer.take()
+        // The flush comes when the window ends (or at once when it filled up): sampled then,
+        // never before the latest input.
+        let at = self
+            .buffer
+            .deadline()
+            .unwrap_or(self.last_ms)
+            .max(self.last_ms);
+        let batch = self.buffer.take();
+        self.series.sample(&self.tracker, &batch, at);
+        batch
+    }
+
+    /// One run's series (its chart's samples), sampled at each flush that named it.
+    pub fn series(&self, prompt_id: &str) -> Option<&crate::history::series::RunSeries> {
+        self.series.get(prompt_id)
     }
 
     /// Followed runs whose history poll is due now (see [`Tracker::due_history_polls`]).

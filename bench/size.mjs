@@ -1,0 +1,102 @@
+// Where the bytes go, without a browser: the bundle (gzip -9 and brotli 11 of every file index.html
+// loads, as bench.mjs measures it), the wasm by crate, and the largest functions, from twiggy on a
+// build with a name section. Run through bench/size.sh, which builds that named wasm.
+//
+//   node bench/size.mjs --dist dist [--named-wasm named.wasm --twiggy twiggy] [--top 40] [--json out.json]
+import fs from "node:fs";
+import path from "node:path";
+import zlib from "node:zlib";
+import { execFileSync } from "node:child_process";
+import { crateOf } from "./crates.mjs";
+
+const argv = process.argv.slice(2);
+const arg = (k, d) => {
+  const i = argv.lastIndexOf(`--${k}`);
+  return i >= 0 ? argv[i + 1] : d;
+};
+const DIST = path.resolve(arg("dist", "dist"));
+const NAMED_WASM = arg("named-wasm", "");
+const TWIGGY = arg("twiggy", "twiggy");
+const TOP = Number(arg("top", 40));
+const JSON_OUT = arg("json", "");
+const kB = (b) => (b / 1000).toFixed(1);
+
+const gzip = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+const brotli = (buf) =>
+  zlib.brotliCompressSync(buf, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: buf.length },
+  }).length;
+
+/** Every file of dist/ with its sizes; "page load" when index.html references it (as bench.mjs). */
+function bundle() {
+  const html = fs.readFileSync(path.join(DIST, "index.html"), "utf8");
+  const rows = [];
+  const walk = (dir, rel = "") => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith(".")) continue; // .stage, .trunk-lock
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(dir, e.name), r);
+      else {
+        const buf = fs.readFileSync(path.join(dir, e.name));
+        const loaded = r === "index.html" || html.includes(`/${r}`) || html.includes(`"${r}"`);
+        if (r.startsWith("recordings/") || !loaded) continue;
+        rows.push({ file: r, raw: buf.length, gzip: gzip(buf), brotli: brotli(buf) });
+      }
+    }
+  };
+  walk(DIST);
+  const sum = (k) => rows.reduce((s, r) => s + r[k], 0);
+  return { rows, total: { raw: sum("raw"), gzip: sum("gzip"), brotli: sum("brotli") } };
+}
+
+
+/** The app's own crates a generic instantiation was made for: the last of ours named in it. */
+function madeFor(name) {
+  const ours = [...name.matchAll(/\b(comfy_dashboard|telemetry_core)::([a-z_][a-z0-9_]*)/g)];
+  return ours.length ? `${ours[ours.length - 1][1]}::${ours[ours.length - 1][2]}` : null;
+}
+
+function twiggy(wasm) {
+  const items = JSON.parse(execFileSync(TWIGGY, ["top", "-n", "1000000", "-f", "json", wasm], { maxBuffer: 1 << 28 }).toString());
+  const crates = new Map();
+  const forOurs = new Map();
+  const fns = [];
+  let total = 0;
+  for (const it of items) {
+    const c = crateOf(it.name);
+    if (c === null) continue;
+    crates.set(c, (crates.get(c) || 0) + it.shallow_size);
+    total += it.shallow_size;
+    const m = madeFor(it.name);
+    if (m) forOurs.set(m, (forOurs.get(m) || 0) + it.shallow_size);
+    fns.push({ name: it.name, crate: c, bytes: it.shallow_size });
+  }
+  fns.sort((a, b) => b.bytes - a.bytes);
+  const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, bytes]) => ({ k, bytes }));
+  return { total, crates: sorted(crates), modules: sorted(forOurs), fns };
+}
+
+const b = bundle();
+const L = [];
+L.push(`| file | raw | gzip -9 | brotli 11 |`, `|---|---:|---:|---:|`);
+for (const r of b.rows) L.push(`| ${r.file.replace(/-[0-9a-f]{12,16}/, "-…")} | ${kB(r.raw)} kB | ${kB(r.gzip)} kB | ${kB(r.brotli)} kB |`);
+L.push(`| **everything the page loads** | **${kB(b.total.raw)} kB** | **${kB(b.total.gzip)} kB** | **${kB(b.total.brotli)} kB** |`, "");
+let t = null;
+if (NAMED_WASM) {
+  t = twiggy(NAMED_WASM);
+  const w = b.rows.find((r) => r.file.endsWith(".wasm"));
+  const est = (bytes) => `${kB((bytes / t.total) * w.gzip)} kB`;
+  L.push(`wasm by crate (twiggy shallow sizes, ${kB(t.total)} kB without the name section; gzip attributed pro rata):`, "");
+  L.push(`| crate | raw | share | ≈ gzip |`, `|---|---:|---:|---:|`);
+  for (const c of t.crates.slice(0, 20)) L.push(`| ${c.k} | ${kB(c.bytes)} kB | ${((c.bytes / t.total) * 100).toFixed(1)} % | ${est(c.bytes)} |`);
+  const rest = t.crates.slice(20).reduce((s, c) => s + c.bytes, 0);
+  if (rest) L.push(`| ${t.crates.length - 20} more | ${kB(rest)} kB | ${((rest / t.total) * 100).toFixed(1)} % | ${est(rest)} |`);
+  L.push("", `Code whose symbol names one of our modules (any crate's generic code instantiated for it counts for the last of ours it names):`, "");
+  L.push(`| module | raw | ≈ gzip |`, `|---|---:|---:|`);
+  for (const m of t.modules.slice(0, 25)) L.push(`| ${m.k} | ${kB(m.bytes)} kB | ${est(m.bytes)} |`);
+  L.push("", `Largest ${TOP} functions:`, "");
+  L.push(`| bytes | crate | function |`, `|---:|---|---|`);
+  for (const f of t.fns.slice(0, TOP)) L.push(`| ${f.bytes} | ${f.crate} | \`${f.name.replace(/\|/g, "\\|").slice(0, 150)}\` |`);
+}
+process.stdout.write(L.join("\n") + "\n");
+if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ bundle: b, twiggy: t && { ...t, fns: t.fns.slice(0, 500) } }, null, 1));

@@ -1,0 +1,141 @@
+//! The insight state kept as runs are written: one compact [`RunFact`] per run (about 150 bytes
+//! plus 16 per node, names interned), so the panel's findings come from memory instead of a
+//! re-read of every stored record. Writing a run again (each status change, each progress
+//! write) replaces its fact: adding is idempotent, and the latest write of a run is the most
+//! complete one because records only gain information.
+//!
+//! Serializable, so the shell can keep a snapshot and start from it after a reload.
+
+use super::facts::{Names, NoExtras, RunExtras, RunFact, Sym};
+use super::fx_hash::FxHashMap;
+use super::report_data::{ReportData, ReportOptions};
+use super::scope::InsightScope;
+use super::{evaluate, Finding};
+use crate::history::StoredRun;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
+pub struct InsightAggregates {
+    names: Names,
+    facts: Vec<RunFact>,
+    /// `(server, prompt id)` → index into `facts`.
+    index: FxHashMap<(Sym, Box<str>), usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    names: Names,
+    facts: Vec<RunFact>,
+}
+
+impl From<Wire> for InsightAggregates {
+    fn from(w: Wire) -> InsightAggregates {
+        let mut a = InsightAggregates {
+            names: w.names,
+            facts: Vec::with_capacity(w.facts.len()),
+            index: FxHashMap::default(),
+        };
+        for f in w.facts {
+            a.put(f);
+        }
+        a
+    }
+}
+
+impl From<InsightAggregates> for Wire {
+    fn from(a: InsightAggregates) -> Wire {
+        Wire {
+            names: a.names,
+            facts: a.facts,
+        }
+    }
+}
+
+impl InsightAggregates {
+    pub fn new() -> InsightAggregates {
+        InsightAggregates::default()
+    }
+
+    /// Builds the aggregates of many runs at once.
+    pub fn of(runs: &[StoredRun]) -> InsightAggregates {
+        let mut a = InsightAggregates::new();
+        for r in runs {
+            a.add(r);
+        }
+        a
+    }
+
+    /// Takes in a run as it is written (again): its fact replaces any earlier one.
+    pub fn add(&mut self, run: &StoredRun) {
+        self.add_with(run, &NoExtras);
+    }
+
+    /// As [`add`](Self::add), with the parameters and graph hash the caller knows.
+    pub fn add_with(&mut self, run: &StoredRun, extras: &dyn RunExtras) {
+        let fact = RunFact::of(run, extras, &mut self.names);
+        self.put(fact);
+    }
+
+    fn put(&mut self, fact: RunFact) {
+        let key = (fact.server, fact.prompt_id.clone());
+        match self.index.get(&key) {
+            Some(&i) => self.facts[i] = fact,
+            None => {
+                self.index.insert(key, self.facts.len());
+                self.facts.push(fact);
+            }
+        }
+    }
+
+    /// Forgets a deleted run; true when it was known.
+    pub fn remove(&mut self, server: &str, prompt_id: &str) -> bool {
+        let Some(s) = self.names.lookup(server) else {
+            return false;
+        };
+        let Some(i) = self.index.remove(&(s, prompt_id.into())) else {
+            return false;
+        };
+        self.facts.swap_remove(i);
+        if let Some(moved) = self.facts.get(i) {
+            self.index
+                .insert((moved.server, moved.prompt_id.clone()), i);
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        *self = InsightAggregates::default();
+    }
+
+    /// Runs known.
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+
+    /// Every finding over every run known.
+    pub fn findings(&self, now_ms: f64) -> Vec<Finding> {
+        evaluate(self.facts.iter().collect(), &self.names, now_ms)
+    }
+
+    /// The findings over the runs in a scope (the history filter's).
+    pub fn findings_in(&self, scope: &InsightScope, now_ms: f64) -> Vec<Finding> {
+        evaluate(self.in_scope(scope), &self.names, now_ms)
+    }
+
+    /// The report's data over the runs in a scope.
+    pub fn report(&self, scope: &InsightScope, now_ms: f64, options: &ReportOptions) -> ReportData {
+        ReportData::from_facts(self.in_scope(scope), &self.names, scope, now_ms, options)
+    }
+
+    fn in_scope(&self, scope: &InsightScope) -> Vec<&RunFact> {
+        self.facts
+            .iter()
+            .filter(|f| scope.matches(f, &self.names))
+            .collect()
+    }
+}

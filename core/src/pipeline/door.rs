@@ -1,0 +1,175 @@
+//! The one door: [`Pipeline::step`] applies an [`Input`] and returns the [`Step`] the shell
+//! performs; answers come back tied to the request that asked for them.
+
+use super::*;
+use crate::input::{Input, Reply, Step};
+
+impl Pipeline {
+    /// The one door into the core: applies `input` and says what the shell must do next.
+    pub fn step(&mut self, input: Input<'_>, now_ms: f64) -> Step {
+        // Requests already cleared to go (a remembered one whose slot just freed).
+        let mut extra: Vec<Request> = Vec::new();
+        self.last_ms = self.last_ms.max(now_ms);
+        match input {
+            Input::Text(frame) => {
+                self.on_text(frame, now_ms);
+            }
+            Input::Binary(frame) => {
+                self.on_binary(frame, now_ms);
+            }
+            Input::Connected { endpoint } => {
+                self.endpoint = Some(endpoint);
+                self.buffer.mark(Field::Connection, now_ms);
+                self.on_connected(now_ms);
+            }
+            Input::Lost => {
+                self.buffer.mark(Field::Connection, now_ms);
+                self.stream_lost(now_ms);
+            }
+            Input::Answer { request, reply } => {
+                // The slot frees first: what the answer makes the page ask goes out at once.
+                let again = self.inflight.answered(&request, now_ms);
+                self.answer(request, reply, now_ms);
+                extra.extend(again);
+            }
+            Input::Restore(runs) => {
+                self.restore(runs, now_ms);
+            }
+            Input::RestoreSeries(series) => {
+                for one in series {
+                    self.series.restore(one, &self.tracker);
+                }
+            }
+            Input::HistoryEntries { entries, stored } => {
+                self.apply_history_list(entries, &stored, now_ms);
+            }
+            Input::Tick { hidden } => extra.extend(self.tick(hidden, now_ms)),
+            Input::Policy(policy) => self.tracker.policy = policy.sanitized(),
+        }
+        if self.endpoint == Some(EndpointKind::Demo) {
+            // Playing a recording: nothing may be asked of the page's real server.
+            self.tracker.take_requests(now_ms);
+            return Step {
+                requests: Vec::new(),
+                flush_at: self.flush_at(now_ms),
+            };
+        }
+        let mut requests = extra;
+        let cleared = requests.len();
+        // The tracker's outbox holds each request once; only a remembered one may repeat it.
+        for request in self.tracker.take_requests(now_ms) {
+            if request == Request::ReadGpuSoon {
+                self.cadence.stats_soon();
+            } else if !requests[..cleared].contains(&request) {
+                requests.extend(self.inflight.ask(request, now_ms));
+            }
+        }
+        Step {
+            requests,
+            flush_at: self.flush_at(now_ms),
+        }
+    }
+
+    /// The 1 s tick: VRAM and queue polls by the cadence, the follow policy's time limits.
+    /// Returns the system stats read when one is due.
+    fn tick(&mut self, hidden: bool, now_ms: f64) -> Option<Request> {
+        // A recording plays: no VRAM reads of the real server.
+        let hidden = hidden || self.endpoint == Some(EndpointKind::Demo);
+        let active = self.tracker.is_running();
+        let busy = self.inflight.is_busy(&Request::ReadSystemStats, now_ms);
+        let stats = self
+            .cadence
+            .stats_due(now_ms, hidden, active, busy)
+            .then(|| self.inflight.ask(Request::ReadSystemStats, now_ms))
+            .flatten();
+        let interval = self.tracker.policy.sanitized().poll_interval_s as f64 * 1000.0;
+        if self
+            .cadence
+            .queue_due(now_ms, self.tracker.is_following(), interval)
+        {
+            self.tracker.poll_queue();
+        }
+        self.check_follows(now_ms);
+        stats
+    }
+
+    /// When the pending batch must be taken: now when it is already due, else at the end of
+    /// its window.
+    fn flush_at(&self, now_ms: f64) -> Option<f64> {
+        if self.buffer.is_due(now_ms) {
+            Some(now_ms)
+        } else {
+            self.buffer.deadline()
+        }
+    }
+
+    /// A history list: every entry settles the run it names when the page has it open, and
+    /// adds a run the page does not know unless the store already holds it (`stored`).
+    fn apply_history_list(&mut self, entries: Vec<HistoryEntry>, stored: &[String], now_ms: f64) {
+        let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let wanted: Vec<HistoryEntry> = entries
+            .into_iter()
+            .filter(|e| match self.tracker.run(&e.prompt_id) {
+                Some(run) => !run.status.is_settled(),
+                None => !stored.contains(e.prompt_id.as_str()),
+            })
+            .collect();
+        self.on_history_entries(&wanted, now_ms);
+    }
+
+    /// Applies the server's answer to `request`.
+    fn answer(&mut self, request: Request, reply: Reply, now_ms: f64) {
+        match (request, reply) {
+            (Request::ReadQueue, Reply::Body(body)) => {
+                // An unreadable queue changes nothing; the next status frame asks again.
+                let _ = self.on_queue(&body, now_ms);
+            }
+            (Request::ReadHistory { .. }, Reply::Body(body)) => {
+                let entries = decode_history(&body).unwrap_or_default();
+                self.apply_history_list(entries, &[], now_ms);
+            }
+            (Request::ReadHistory { .. }, Reply::History { entries, stored }) => {
+                self.apply_history_list(entries, &stored, now_ms);
+            }
+            (Request::ReadHistoryEntry(id), reply) => {
+                self.on_history_entry(&id, reply.body().ok_or(()), now_ms);
+            }
+            (Request::ReadHistoryDetails(_), Reply::Body(body)) => {
+                let _ = self.on_history(&body, now_ms);
+            }
+            (Request::ReadFeatures, reply) => self.on_features(reply.body().ok_or(())),
+            (Request::ReadJobs, Reply::Failed { status: None }) => {
+                // The server did not answer at all: whether it has `/api/jobs` is still
+                // unknown (asked again on the next connect); this time queue and history
+                // are read.
+                self.tracker.jobs_unanswered();
+            }
+            (Request::ReadJobs, reply) => {
+                self.on_jobs(reply.body().ok_or(()), now_ms);
+            }
+            (Request::ReadSystemStats, reply) => {
+                let read = reply.body().map(|b| self.on_system_stats(b, now_ms));
+                if !matches!(read, Some(Ok(_))) {
+                    self.system_stats_failed(now_ms);
+                }
+            }
+            // Failed reads change nothing: whatever made the page ask asks again.
+            _ => {}
+        }
+    }
+
+    /// The event log, read only.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// The tracker, read only: the shell reads runs, queue, GPU and counters from it.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// The socket endpoint of the current connection, once connected.
+    pub fn endpoint(&self) -> Option<EndpointKind> {
+        self.endpoint
+    }
+}

@@ -1,0 +1,120 @@
+//! Indexes beside the run map, so that what one frame costs never grows with what the session
+//! has seen: which runs are open, which of them look running without the page asking the server
+//! about them (`asked`: a history entry read is on its way), which ended in the last minute (for the "after" VRAM reading), and in which
+//! order runs ended (eviction takes the oldest). Runs the server never settles (it went away,
+//! or answers nothing) stay open but are asked about once, and then cost nothing per frame.
+//!
+//! Every place that changes a run's status or whether it awaits the server calls
+//! [`Tracker::reindex`]; [`Tracker::index_is_consistent`] checks that against a full scan.
+
+use super::*;
+
+/// How long after its end a run still takes an "after" VRAM reading.
+pub(super) const AFTER_READING_MS: f64 = 60_000.0;
+
+impl Tracker {
+    /// Recomputes one run's place in the indexes from its state.
+    pub(super) fn reindex(&mut self, prompt_id: &str) {
+        let (open, unasked) = match self.runs.get(prompt_id) {
+            Some(r) if r.source != RunSource::Seed && !r.status.is_terminal() => (
+                true,
+                r.status == RunStatus::Running && !self.asked.contains(prompt_id),
+            ),
+            _ => (false, false),
+        };
+        set_member(&mut self.open, prompt_id, open);
+        set_member(&mut self.unasked, prompt_id, unasked);
+    }
+
+    /// A run ended now: it joins the eviction order and, for a minute, the runs that take an
+    /// "after" VRAM reading.
+    pub(super) fn index_end(&mut self, prompt_id: &str, now_ms: f64) {
+        self.ended.push_back(prompt_id.to_owned());
+        self.recent_ends.push_back((now_ms, prompt_id.to_owned()));
+    }
+
+    /// Runs that look running and are not in doubt, oldest first (ComfyUI runs one prompt at a
+    /// time, so there are rarely more than one).
+    pub(super) fn running_unasked_except(&self, except: &str) -> Vec<String> {
+        let mut runs: Vec<&Run> = self
+            .unasked
+            .iter()
+            .filter(|id| id.as_str() != except)
+            .filter_map(|id| self.runs.get(id))
+            .collect();
+        runs.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
+        runs.into_iter().map(|r| r.prompt_id.clone()).collect()
+    }
+
+    /// Runs a VRAM reading at `now_ms` applies to: those running (not in doubt) and those that
+    /// ended within the last minute. Older ends leave the list.
+    pub(super) fn gpu_targets(&mut self, now_ms: f64) -> Vec<String> {
+        while self
+            .recent_ends
+            .front()
+            .is_some_and(|(end, _)| now_ms - end >= AFTER_READING_MS)
+        {
+            self.recent_ends.pop_front();
+        }
+        let mut ids: Vec<String> = self.unasked.iter().cloned().collect();
+        ids.extend(self.recent_ends.iter().map(|(_, id)| id.clone()));
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// Removes the oldest ended runs past the bound, in the order they ended.
+    pub(super) fn evict(&mut self) {
+        while self.runs.len() > MAX_RUNS {
+            let Some(id) = self.ended.pop_front() else {
+                return;
+            };
+            if self.runs.get(&id).is_some_and(|r| r.status.is_terminal()) {
+                self.runs.remove(&id);
+                self.details_asked.remove(&id);
+                self.reindex(&id);
+            }
+        }
+        // Ends of runs no longer kept (or ended twice) are dropped as they reach the front.
+        if self.ended.len() > 2 * MAX_RUNS {
+            let runs = &self.runs;
+            self.ended
+                .retain(|id| runs.get(id).is_some_and(|r| r.status.is_terminal()));
+        }
+    }
+
+    /// Runs the page believes queued or running (not seeds).
+    pub fn open_run_count(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Whether the indexes agree with a full scan of the runs (for tests).
+    #[doc(hidden)]
+    pub fn index_is_consistent(&self) -> bool {
+        let open: HashSet<String> = self
+            .runs
+            .values()
+            .filter(|r| r.source != RunSource::Seed && !r.status.is_terminal())
+            .map(|r| r.prompt_id.clone())
+            .collect();
+        let unasked: HashSet<String> = open
+            .iter()
+            .filter(|id| {
+                self.runs[id.as_str()].status == RunStatus::Running
+                    && !self.asked.contains(id.as_str())
+            })
+            .cloned()
+            .collect();
+        open == self.open && unasked == self.unasked
+    }
+}
+
+fn set_member(set: &mut HashSet<String>, id: &str, member: bool) {
+    if member {
+        if !set.contains(id) {
+            set.insert(id.to_owned());
+        }
+    } else {
+        set.remove(id);
+    }
+}

@@ -1,0 +1,99 @@
+//! A fake ComfyUI for the one door: answers the pipeline's requests from recorded history, a
+//! queue the test sets, and the recorded system stats, as the shell's I/O would.
+
+use serde_json::{Map, Value};
+use telemetry_core::input::{Input, Reply, Step};
+use telemetry_core::pipeline::Pipeline;
+use telemetry_core::tracker::Request;
+
+#[derive(Default)]
+pub struct FakeServer {
+    /// `/api/history` as ComfyUI keeps it: prompt id → entry, oldest first.
+    pub history: Map<String, Value>,
+    /// Prompt ids in `/api/queue`: (running, pending).
+    pub running: Vec<String>,
+    pub pending: Vec<String>,
+    /// Every request performed, in order.
+    pub asked: Vec<Request>,
+    /// The server is down: every request fails without an answer.
+    pub down: bool,
+    pub system_stats: String,
+}
+
+impl FakeServer {
+    pub fn new() -> FakeServer {
+        FakeServer {
+            system_stats: super::http_body("system_stats.json"),
+            ..FakeServer::default()
+        }
+    }
+
+    pub fn with_history(body: &str) -> FakeServer {
+        let mut server = FakeServer::new();
+        server.history = serde_json::from_str(body).expect("history json");
+        server
+    }
+
+    fn queue_item(id: &str, number: usize) -> Value {
+        serde_json::json!([number, id, {}, {}, []])
+    }
+
+    pub fn reply(&self, request: &Request) -> Reply {
+        if self.down {
+            return Reply::Failed { status: None };
+        }
+        let body = match request {
+            Request::ReadQueue => serde_json::json!({
+                "queue_running": self.running.iter().enumerate().map(|(i, id)| Self::queue_item(id, i)).collect::<Vec<_>>(),
+                "queue_pending": self.pending.iter().enumerate().map(|(i, id)| Self::queue_item(id, 100 + i)).collect::<Vec<_>>(),
+            })
+            .to_string(),
+            Request::ReadHistory { max_items, .. } => {
+                let skip = self.history.len().saturating_sub(*max_items as usize);
+                let page: Map<String, Value> = self
+                    .history
+                    .iter()
+                    .skip(skip)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                Value::Object(page).to_string()
+            }
+            Request::ReadHistoryEntry(id) | Request::ReadHistoryDetails(id) => {
+                match self.history.get(id.as_str()) {
+                    Some(e) => serde_json::json!({ id.clone(): e }).to_string(),
+                    None => "{}".to_owned(),
+                }
+            }
+            Request::ReadFeatures => "{}".to_owned(),
+            Request::ReadJobs | Request::ReadGpuSoon => return Reply::Failed { status: Some(404) },
+            Request::ReadSystemStats => self.system_stats.clone(),
+        };
+        Reply::Body(body)
+    }
+
+    /// Performs every request of `step`, and of the steps their answers return, until the
+    /// pipeline asks nothing more. Returns the last flush time asked for.
+    pub fn settle(&mut self, p: &mut Pipeline, step: Step, now: f64) -> Option<f64> {
+        let mut todo = step.requests;
+        let mut flush_at = step.flush_at;
+        let mut rounds = 0;
+        while let Some(request) = (!todo.is_empty()).then(|| todo.remove(0)) {
+            rounds += 1;
+            assert!(
+                rounds < 10_000,
+                "the pipeline keeps asking: {:?}",
+                self.asked.last()
+            );
+            let reply = self.reply(&request);
+            self.asked.push(request.clone());
+            let next = p.step(Input::Answer { request, reply }, now);
+            todo.extend(next.requests);
+            flush_at = next.flush_at.or(flush_at);
+        }
+        flush_at
+    }
+
+    pub fn count(&self, f: impl Fn(&Request) -> bool) -> usize {
+        self.asked.iter().filter(|r| f(r)).count()
+    }
+}

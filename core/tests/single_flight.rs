@@ -1,0 +1,212 @@
+//! Single-flight and cadence, decided in the core: `step` returns every request the shell has
+//! to perform, never two of a kind in flight, and the tick's VRAM and queue polls at their
+//! cadence (2 s active, 10 s idle, none hidden; the policy's interval while following).
+
+mod common;
+
+use common::server::FakeServer;
+use telemetry_core::connection::EndpointKind;
+use telemetry_core::input::{Input, Reply, Step};
+use telemetry_core::pipeline::Pipeline;
+use telemetry_core::tracker::Request;
+
+fn pipeline() -> Pipeline {
+    Pipeline::new("http://127.0.0.1:8188", 200.0)
+}
+
+fn status(remaining: u32) -> String {
+    format!(
+        r#"{{"type":"status","data":{{"status":{{"exec_info":{{"queue_remaining":{remaining}}}}}}}}}"#
+    )
+}
+
+fn start(id: &str) -> String {
+    format!(r#"{{"type":"execution_start","data":{{"prompt_id":"{id}","timestamp":1}}}}"#)
+}
+
+fn success(id: &str) -> String {
+    format!(r#"{{"type":"execution_success","data":{{"prompt_id":"{id}","timestamp":2}}}}"#)
+}
+
+fn tick(p: &mut Pipeline, at_s: u32, hidden: bool) -> Step {
+    p.step(Input::Tick { hidden }, at_s as f64 * 1000.0)
+}
+
+fn stats_reads(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .flat_map(|s| &s.requests)
+        .filter(|r| **r == Request::ReadSystemStats)
+        .count()
+}
+
+fn answer(p: &mut Pipeline, request: Request, now: f64) -> Step {
+    let reply = FakeServer::new().reply(&request);
+    p.step(Input::Answer { request, reply }, now)
+}
+
+#[test]
+fn a_burst_of_status_frames_costs_two_queue_reads() {
+    let mut p = pipeline();
+    let mut queue_reads = 0;
+    for i in 0..50 {
+        let step = p.step(Input::Text(&status(i % 5 + 1)), i as f64);
+        queue_reads += step
+            .requests
+            .iter()
+            .filter(|r| **r == Request::ReadQueue)
+            .count();
+    }
+    assert_eq!(queue_reads, 1, "one in flight");
+    let step = answer(&mut p, Request::ReadQueue, 100.0);
+    assert_eq!(
+        step.requests
+            .iter()
+            .filter(|r| **r == Request::ReadQueue)
+            .count(),
+        1,
+        "the one asked meanwhile follows the answer"
+    );
+    let step = answer(&mut p, Request::ReadQueue, 200.0);
+    assert!(!step.requests.contains(&Request::ReadQueue));
+}
+
+#[test]
+fn vram_is_read_every_two_seconds_while_a_run_is_active_and_every_ten_when_idle() {
+    let mut p = pipeline();
+    let mut steps = Vec::new();
+    for s in 0..=20 {
+        let step = tick(&mut p, s, false);
+        for r in &step.requests {
+            if *r == Request::ReadSystemStats {
+                answer(&mut p, r.clone(), s as f64 * 1000.0 + 10.0);
+            }
+        }
+        steps.push(step);
+    }
+    assert_eq!(stats_reads(&steps), 3, "idle: at 0, 10 and 20 s");
+    p.step(Input::Text(&start("a")), 20_500.0);
+    let mut steps = Vec::new();
+    for s in 21..=30 {
+        let step = tick(&mut p, s, false);
+        for r in &step.requests {
+            if *r == Request::ReadSystemStats {
+                answer(&mut p, r.clone(), s as f64 * 1000.0 + 10.0);
+            }
+        }
+        steps.push(step);
+    }
+    // The start asked for a reading soon (at 21 s), then every 2 s: 21, 23, …, 29.
+    assert_eq!(stats_reads(&steps), 5);
+}
+
+#[test]
+fn no_vram_reads_while_hidden_and_no_second_read_while_one_is_in_flight() {
+    let mut p = pipeline();
+    let hidden: Vec<Step> = (0..30).map(|s| tick(&mut p, s, true)).collect();
+    assert_eq!(stats_reads(&hidden), 0);
+    // Shown again, never answered: one read, however many ticks.
+    let shown: Vec<Step> = (30..60).map(|s| tick(&mut p, s, false)).collect();
+    assert_eq!(stats_reads(&shown), 1);
+}
+
+#[test]
+fn run_boundaries_never_reach_the_shell_as_gpu_requests() {
+    let mut p = pipeline();
+    for i in 0..20 {
+        let id = format!("p{i}");
+        for frame in [start(&id), success(&id)] {
+            let step = p.step(Input::Text(&frame), i as f64 * 10.0);
+            assert!(!step.requests.contains(&Request::ReadGpuSoon));
+            assert!(!step.requests.contains(&Request::ReadSystemStats));
+        }
+    }
+    // Folded into the next tick: one read.
+    assert_eq!(stats_reads(&[tick(&mut p, 1, false)]), 1);
+}
+
+#[test]
+fn a_failed_vram_read_is_shown_and_frees_the_cadence() {
+    let mut p = pipeline();
+    let step = tick(&mut p, 0, false);
+    assert_eq!(stats_reads(&[step]), 1);
+    p.step(
+        Input::Answer {
+            request: Request::ReadSystemStats,
+            reply: Reply::Failed { status: Some(500) },
+        },
+        100.0,
+    );
+    assert!(p.tracker().gpu.stats_failed);
+    assert_eq!(stats_reads(&[tick(&mut p, 10, false)]), 1);
+}
+
+#[test]
+fn followed_runs_poll_the_queue_at_the_policy_interval_and_their_history_when_due() {
+    let mut p = pipeline();
+    p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Ws,
+        },
+        0.0,
+    );
+    // Another client's prompt in the queue: followed by polling (no extension).
+    let mut server = FakeServer::new();
+    server.running = vec!["other".into()];
+    p.step(
+        Input::Answer {
+            request: Request::ReadQueue,
+            reply: server.reply(&Request::ReadQueue),
+        },
+        10.0,
+    );
+    assert!(p.tracker().is_following());
+    let mut queue_reads = 0;
+    for s in 1..=10 {
+        let step = tick(&mut p, s, true);
+        for r in step.requests {
+            if r == Request::ReadQueue {
+                queue_reads += 1;
+                let reply = server.reply(&r);
+                p.step(Input::Answer { request: r, reply }, s as f64 * 1000.0 + 1.0);
+            }
+        }
+    }
+    // Default policy: every 2 s.
+    assert_eq!(queue_reads, 5);
+    // It leaves the queue: its history entry is polled on the next ticks, one at a time.
+    server.running.clear();
+    let step = p.step(
+        Input::Answer {
+            request: Request::ReadQueue,
+            reply: server.reply(&Request::ReadQueue),
+        },
+        11_000.0,
+    );
+    let entry = Request::ReadHistoryEntry("other".into());
+    let mut polls = step.requests.iter().filter(|r| **r == entry).count();
+    for s in 12..=14 {
+        let step = tick(&mut p, s, true);
+        polls += step.requests.iter().filter(|r| **r == entry).count();
+    }
+    assert_eq!(
+        polls, 1,
+        "one poll in flight, none repeated before its answer"
+    );
+    let step = p.step(
+        Input::Answer {
+            request: entry.clone(),
+            reply: Reply::Body("{}".into()),
+        },
+        14_500.0,
+    );
+    assert!(
+        !step.requests.contains(&entry),
+        "the next poll waits for the interval"
+    );
+    let later: usize = (15..=17)
+        .map(|s| tick(&mut p, s, true))
+        .map(|st| st.requests.iter().filter(|r| **r == entry).count())
+        .sum();
+    assert_eq!(later, 1);
+}

@@ -1,0 +1,100 @@
+//! Taking runs out of the store: by key (the history tab's delete), all of them (clear), and by
+//! the retention rules (keep the last N runs and/or N days). Each takes the runs' search
+//! entries with them in the same transaction (`search_entries::forget`).
+
+use super::conn::finish;
+use super::run_store::{RunStore, KEYS_CHUNK};
+use super::schema::{META, RUNS, SEARCH};
+use super::search_entries;
+use super::StoreError;
+use futures::future::join_all;
+use rexie::{KeyRange, TransactionMode};
+use wasm_bindgen::JsValue;
+
+impl RunStore {
+    pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            let (_conn, tx) =
+                self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+            let store = tx.store(RUNS)?;
+            let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
+            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
+            for r in results {
+                r?;
+            }
+            search_entries::forget(&tx, &keys).await?;
+            finish(tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn clear(&self) -> Result<(), StoreError> {
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+        tx.store(RUNS)?.clear().await?;
+        search_entries::forget_all(&tx).await?;
+        finish(tx).await
+    }
+
+    /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
+    /// `keep_last`; returns how many went. Each rule runs in one read-write transaction (keys
+    /// fetched a chunk at a time), so two tabs applying retention at once cannot delete twice
+    /// the excess, and the store is counted once, not per chunk (a count walks the index).
+    pub async fn apply_retention(
+        &self,
+        keep_last: Option<u32>,
+        keep_days: Option<u32>,
+        now_ms: f64,
+    ) -> Result<u32, StoreError> {
+        let mut deleted = 0u32;
+        if let Some(days) = keep_days {
+            let cutoff = now_ms - f64::from(days) * 86_400_000.0;
+            // `[cutoff]` sorts before every `[cutoff, key]` and after every `[earlier, key]`.
+            let before = js_sys::Array::of1(&JsValue::from_f64(cutoff));
+            deleted += self.delete_oldest(Some(before.into()), None).await?;
+        }
+        if let Some(keep) = keep_last {
+            deleted += self.delete_oldest(None, Some(keep)).await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes the oldest runs starting before `before` (an exclusive `start_ms` index key),
+    /// or, with `keep`, as many as exceed it.
+    async fn delete_oldest(
+        &self,
+        before: Option<JsValue>,
+        keep: Option<u32>,
+    ) -> Result<u32, StoreError> {
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+        let store = tx.store(RUNS)?;
+        let index = store.index("start_ms")?;
+        let mut left = match keep {
+            Some(keep) => store.count(None).await?.saturating_sub(keep),
+            None => u32::MAX,
+        };
+        let mut deleted = 0u32;
+        while left > 0 {
+            let range = match &before {
+                Some(b) => Some(KeyRange::upper_bound(b, Some(true)).map_err(rexie::Error::from)?),
+                None => None,
+            };
+            let want = left.min(KEYS_CHUNK as u32);
+            let keys = index.get_all_keys(range, Some(want)).await?;
+            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
+            for r in results {
+                r?;
+            }
+            if !keys.is_empty() {
+                search_entries::forget(&tx, &keys).await?;
+            }
+            let n = keys.len() as u32;
+            deleted += n;
+            left -= n;
+            if n < want {
+                break;
+            }
+        }
+        finish(tx).await?;
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,45 @@
+//! The store's side of the stream: every run a batch changed goes to the writer, with the
+//! series the pipeline sampled for it. Runs reach IndexedDB from the pipeline through this
+//! sink only, never through the signals.
+
+use super::StoreWriter;
+use crate::stream::{StreamManager, StreamObserver};
+use std::collections::HashSet;
+use std::rc::Rc;
+use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::tracker::Field;
+
+struct StoreSink {
+    writer: StoreWriter,
+}
+
+impl StreamObserver for StoreSink {
+    fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64) {
+        let mut ids: HashSet<&str> = batch
+            .fields
+            .iter()
+            .filter_map(|f| match f {
+                Field::Run(id) => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        ids.extend(batch.events.iter().map(|e| e.run_id.as_str()));
+        for id in ids {
+            if let Some(run) = pipeline.tracker().run(id) {
+                self.writer.note(run, pipeline.series(id), now_ms);
+            }
+        }
+    }
+}
+
+/// Sends the stream's runs to `writer` from now on, starting with every run the stream already
+/// holds (learned while the store was opening).
+pub fn attach(manager: &StreamManager, writer: StoreWriter) {
+    let now = crate::browser::clock::now_ms();
+    manager.with_pipeline(|p| {
+        for run in p.tracker().runs() {
+            writer.note(run, p.series(&run.prompt_id), now);
+        }
+    });
+    manager.attach(Rc::new(StoreSink { writer }));
+}
