@@ -3,121 +3,23 @@
 //! filtered with `HistoryQuery::matches` and sorted with `HistoryQuery::compare` in memory.
 #![cfg(target_arch = "wasm32")]
 
-use comfy_dashboard::store::{classify, schema, PageCursor, RunStore, StoreError, StoreWriter};
+use comfy_dashboard::store::{classify, schema, RunStore, StoreError, StoreWriter};
 use futures::future::{select, Either};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
-use telemetry_core::follow::{ExitReason, FollowRecord, QueuePolicy};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
-use telemetry_core::run::{NodeRecord, Run, RunSource, RunStatus};
+use telemetry_core::run::{Run, RunSource, RunStatus};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+#[path = "support/store_data.rs"]
+mod data;
+
+use data::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const DAY: f64 = 86_400_000.0;
-const BASE: f64 = 1_700_000_000_000.0;
-const SERVERS: [&str; 2] = ["http://a:8188", "http://b:8188"];
-const GPUS: [&str; 4] = ["RTX 4090", "rtx 4090", "A100", ""];
-const WORKFLOWS: [&str; 4] = ["txt2img", "upscale", "video", ""];
-const NODES: [&str; 4] = ["KSampler", "VAEDecode", "SaveImage", "CLIPTextEncode"];
-
-fn db_name(test: &str) -> String {
-    format!("store-test-{test}-{}", js_sys::Math::random().to_bits())
-}
-
-async fn cleanup(store: RunStore) {
-    let name = store.name().to_owned();
-    store.close();
-    drop(store);
-    let _ = rexie::Rexie::delete(&name).await;
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// Varied runs with many ties: start times on a coarse grid, few durations, repeated values.
-fn generate(count: usize, seed: u64) -> Vec<Run> {
-    let mut rng = Rng(seed);
-    (0..count)
-        .map(|i| {
-            let server = SERVERS[rng.next(2) as usize];
-            let mut run = Run::new(server, &format!("p{i:04}-{seed}"), RunSource::Stream, BASE);
-            run.status = RunStatus::ALL[rng.next(6) as usize];
-            let start = BASE + rng.next(60) as f64 * 3_600_000.0;
-            run.server_started_ms = Some(start as i64);
-            if rng.next(5) > 0 {
-                run.server_ended_ms = Some(start as i64 + rng.next(15) as i64 * 1000);
-            }
-            run.gpu_name = Some(GPUS[rng.next(4) as usize].to_owned()).filter(|g| !g.is_empty());
-            run.workflow =
-                Some(WORKFLOWS[rng.next(4) as usize].to_owned()).filter(|w| !w.is_empty());
-            for (n, class) in NODES.iter().enumerate() {
-                if rng.next(2) == 0 {
-                    let mut node = NodeRecord::new(&n.to_string());
-                    node.class_type = Some((*class).to_owned());
-                    run.nodes.push(node);
-                }
-            }
-            match rng.next(4) {
-                0 => {}
-                1 => run.source = RunSource::Seed,
-                _ => {
-                    run.follow = Some(FollowRecord {
-                        policy: QueuePolicy::default(),
-                        started_ms: start,
-                        attempts: 1,
-                        retries: 0,
-                        waited_ms: None,
-                        execution_done_ms: None,
-                        exit: [Some(ExitReason::Success), Some(ExitReason::MaxWait), None]
-                            [rng.next(3) as usize],
-                    })
-                }
-            }
-            run
-        })
-        .collect()
-}
-
-fn stored(runs: &[Run]) -> Vec<StoredRun> {
-    runs.iter().map(StoredRun::from_run).collect()
-}
-
-fn oracle(all: &[StoredRun], q: &HistoryQuery) -> Vec<String> {
-    let mut v: Vec<&StoredRun> = all.iter().filter(|r| q.matches(r)).collect();
-    v.sort_by(|a, b| q.compare(a, b));
-    v.into_iter().map(|r| r.key.clone()).collect()
-}
-
-async fn page_all(store: &RunStore, q: &HistoryQuery, limit: usize) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut after: Option<PageCursor> = None;
-    for _ in 0..10_000 {
-        let page = store.page(q, after.as_ref(), limit).await.unwrap();
-        assert!(page.runs.len() <= limit);
-        keys.extend(page.runs.iter().map(|r| r.key.clone()));
-        match page.next {
-            Some(next) => {
-                assert_eq!(page.runs.len(), limit, "a short page must be the last");
-                after = Some(next);
-            }
-            None => return keys,
-        }
-    }
-    panic!("paging did not end");
-}
 
 fn filters() -> Vec<(&'static str, HistoryQuery)> {
     let q = HistoryQuery::default;
@@ -344,131 +246,6 @@ async fn pages_and_counts_agree_with_the_oracle() {
     cleanup(store).await;
 }
 
-/// The keys a text search finds, by page and by count, checked against each other.
-async fn text_hits(store: &RunStore, text: &str) -> Vec<String> {
-    let q = HistoryQuery {
-        text: Some(text.into()),
-        ..Default::default()
-    };
-    let keys = page_all(store, &q, 7).await;
-    assert_eq!(store.count(&q).await.unwrap(), keys.len() as u64, "{text}");
-    keys
-}
-
-#[wasm_bindgen_test]
-async fn text_search_sees_every_tabs_writes_and_deletes() {
-    let name = db_name("text-tabs");
-    let ours = RunStore::open_named(&name).await.unwrap();
-    // Another tab: its own connection and its own text index.
-    let theirs = RunStore::open_named(&name).await.unwrap();
-    ours.enable_text_index();
-    theirs.enable_text_index();
-    let all = stored(&generate(120, 5));
-    ours.put(&all).await.unwrap();
-    let ksampler = |runs: &[StoredRun]| {
-        oracle(
-            runs,
-            &HistoryQuery {
-                text: Some("ksampler".into()),
-                ..Default::default()
-            },
-        )
-    };
-    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&all));
-    assert_eq!(text_hits(&theirs, "ksampler").await, ksampler(&all));
-
-    // The other tab writes a run with new text, then rewrites one without its KSampler.
-    let mut fresh = Run::new(SERVERS[0], "fresh-prompt", RunSource::Stream, BASE + DAY);
-    fresh.error = Some(telemetry_core::protocol::ExecutionError {
-        prompt_id: "fresh-prompt".into(),
-        node_id: None,
-        node_type: None,
-        exception_type: None,
-        exception_message: Some("CUDA out of memory".into()),
-        traceback: Vec::new(),
-        executed: Vec::new(),
-        timestamp: None,
-    });
-    let mut changed = all[0].run.clone();
-    changed
-        .nodes
-        .retain(|n| n.class_type.as_deref() != Some("KSampler"));
-    let written = [StoredRun::from_run(&fresh), StoredRun::from_run(&changed)];
-    theirs.put(&written).await.unwrap();
-    let mut now: Vec<StoredRun> = all.clone();
-    now[0] = written[1].clone();
-    now.push(written[0].clone());
-    assert_eq!(
-        text_hits(&ours, "out of memory").await,
-        vec![written[0].key.clone()]
-    );
-    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
-
-    // The other tab deletes runs; our counts must not remember them.
-    let gone: Vec<String> = ksampler(&now).into_iter().take(5).collect();
-    theirs.delete(&gone).await.unwrap();
-    now.retain(|r| !gone.contains(&r.key));
-    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
-    // And our own deletes and clear.
-    ours.delete(&[written[0].key.clone()]).await.unwrap();
-    assert!(text_hits(&ours, "out of memory").await.is_empty());
-    theirs.clear().await.unwrap();
-    assert!(text_hits(&ours, "ksampler").await.is_empty());
-    theirs.close();
-    cleanup(ours).await;
-}
-
-/// The live writer's only path, `put_merged`, keeps the search store current: a new run, a
-/// node that adds text, a progress write that adds none, retention and deletion.
-#[wasm_bindgen_test]
-async fn text_search_follows_merged_writes_and_removals() {
-    let store = RunStore::open_named(&db_name("text-merged")).await.unwrap();
-    store.enable_text_index();
-    let mut run = Run::new(SERVERS[0], "merged-prompt", RunSource::Stream, BASE);
-    run.status = RunStatus::Running;
-    run.server_started_ms = Some(BASE as i64);
-    let key = StoredRun::from_run(&run).key;
-    let write = |run: &Run| {
-        let store = store.clone();
-        let record = StoredRun::from_run(run);
-        async move { store.put_merged(&[record]).await.unwrap() }
-    };
-    assert_eq!(write(&run).await, 1);
-    assert_eq!(text_hits(&store, "merged-prompt").await, vec![key.clone()]);
-    assert!(text_hits(&store, "ksampler").await.is_empty());
-    // A node starts: its class becomes searchable at once.
-    let mut node = NodeRecord::new("3");
-    node.class_type = Some("KSampler".into());
-    run.nodes.push(node);
-    assert_eq!(write(&run).await, 1);
-    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
-    // Progress adds no text: the record is written, the run is still found, once.
-    run.progress_text = Some("step 3".into());
-    assert_eq!(write(&run).await, 1);
-    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
-    // Retention takes the run's entry with it.
-    let mut old = Run::new(
-        SERVERS[1],
-        "merged-old",
-        RunSource::Stream,
-        BASE - 9.0 * DAY,
-    );
-    old.server_started_ms = Some((BASE - 9.0 * DAY) as i64);
-    old.nodes = run.nodes.clone();
-    assert_eq!(write(&old).await, 1);
-    assert_eq!(text_hits(&store, "ksampler").await.len(), 2);
-    let gone = store.apply_retention(None, Some(7), BASE).await.unwrap();
-    assert_eq!(gone, 1);
-    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
-    assert!(text_hits(&store, "merged-old").await.is_empty());
-    // Deleted, then written again by a late frame: found again.
-    store.delete(&[key.clone()]).await.unwrap();
-    assert!(text_hits(&store, "ksampler").await.is_empty());
-    assert_eq!(write(&run).await, 1);
-    assert_eq!(text_hits(&store, "ksampler").await, vec![key]);
-    cleanup(store).await;
-}
-
 #[wasm_bindgen_test]
 async fn unfinished_delete_and_clear() {
     let store = RunStore::open_named(&db_name("unfinished")).await.unwrap();
@@ -547,59 +324,6 @@ async fn retention_by_days_and_by_count() {
     cleanup(store).await;
 }
 
-/// A record as the version-1 build wrote it: few flat fields, and a run without the fields
-/// added since (they have serde defaults).
-fn legacy_record(run: &Run) -> JsValue {
-    let mut run_json = serde_json::to_value(run).unwrap();
-    let obj = run_json.as_object_mut().unwrap();
-    for later in [
-        "server_queued_ms",
-        "reconstructed",
-        "vram_total",
-        "vram_free_before",
-        "vram_free_after",
-        "vram_peak_used",
-        "cpu_only",
-        "stream_lost",
-        "follow",
-    ] {
-        obj.remove(later);
-    }
-    let record = serde_json::json!({
-        "key": format!("{}|{}", run.server, run.prompt_id),
-        "server": run.server,
-        "prompt_id": run.prompt_id,
-        "start_ms": telemetry_core::history::record::start_ms(run),
-        "status": run.status.as_str(),
-        "version": 1,
-        "run": run_json,
-    });
-    js_sys::JSON::parse(&record.to_string()).unwrap()
-}
-
-async fn create_v1(name: &str, runs: &[Run]) {
-    let db = rexie::Rexie::builder(name)
-        .version(1)
-        .add_object_store(
-            rexie::ObjectStore::new("runs")
-                .key_path("key")
-                .add_index(rexie::Index::new("start_ms", "start_ms")),
-        )
-        .build()
-        .await
-        .unwrap();
-    let tx = db
-        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
-        .unwrap();
-    let store = tx.store("runs").unwrap();
-    store
-        .put_all(runs.iter().map(|r| (legacy_record(r), None)))
-        .await
-        .unwrap();
-    tx.done().await.unwrap();
-    db.close();
-}
-
 fn legacy_runs() -> Vec<Run> {
     // Without follow records: version 1 predates them.
     generate(700, 11)
@@ -653,50 +377,6 @@ async fn migrates_a_version_1_database() {
     let again = RunStore::open_named(&name).await.unwrap();
     assert_eq!(again.count(&HistoryQuery::default()).await.unwrap(), 700);
     cleanup(again).await;
-}
-
-/// Runs already in today's record format, in a database from before the search store: the
-/// data migration has nothing to rewrite, so only the backfill can make them searchable.
-#[wasm_bindgen_test]
-async fn text_search_backfills_runs_stored_before_the_search_store() {
-    let name = db_name("backfill");
-    let runs = generate(1_100, 13);
-    let expected = stored(&runs);
-    create_v1(&name, &[]).await;
-    let db = rexie::Rexie::builder(&name)
-        .version(1)
-        .build()
-        .await
-        .unwrap();
-    let tx = db
-        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
-        .unwrap();
-    let values: Vec<JsValue> = expected
-        .iter()
-        .map(|r| js_sys::JSON::parse(&serde_json::to_string(r).unwrap()).unwrap())
-        .collect();
-    tx.store("runs")
-        .unwrap()
-        .put_all(values.into_iter().map(|v| (v, None)))
-        .await
-        .unwrap();
-    tx.done().await.unwrap();
-    db.close();
-
-    let store = RunStore::open_named(&name).await.unwrap();
-    store.enable_text_index();
-    for text in ["p1042-", "CLIPText", "1-1", "zzz"] {
-        let q = HistoryQuery {
-            text: Some(text.into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            text_hits(&store, text).await,
-            oracle(&expected, &q),
-            "{text}"
-        );
-    }
-    cleanup(store).await;
 }
 
 async fn raw_open(name: &str, version: Option<u32>) -> Result<web_sys::IdbDatabase, JsValue> {

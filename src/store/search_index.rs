@@ -1,19 +1,17 @@
 //! Free-text search without reading every record.
 //!
-//! Reading 100 000 whole records takes seconds, most of it IndexedDB handing over records
-//! (a run with its nodes is kilobytes). So each run's search text (`StoredRun::search`, about
-//! 100 bytes) is also kept in a `search` store of its own, written in the same transaction as
-//! the run, and a page builds a trigram index over those texts in memory on its first search
-//! (`telemetry_core::history::TextIndex`). Why not the index itself in IndexedDB: a posting list
-//! per trigram would be rewritten on every progress write of every run, or, as a multi-entry
-//! index, cost ~60 index rows per run on disk and on every write; the texts cost one small row.
+//! Reading 100 000 whole records takes seconds, most of it IndexedDB handing over records (a
+//! run with its nodes is kilobytes). So a page builds a trigram index in memory
+//! (`telemetry_core::history::TextIndex`) over the `search` store's small entries
+//! (`search_entries`): in the background as soon as the history list turns it on
+//! (`RunStore::enable_text_index`), and before each search it reads the entries written since,
+//! by any tab (usually none). Why not the index itself in IndexedDB: a posting list per trigram
+//! would be rewritten on every progress write of every run, or, as a multi-entry index, cost ~60
+//! index rows per run on disk and on every write; the texts cost one small row.
 //!
-//! Staying current with every tab's writes: each entry carries a `seq`, one more than the
-//! highest stored, allocated inside the write's read-write transaction (IndexedDB runs those one
-//! at a time, so seqs commit in order). Before each search the index reads the entries above the
-//! highest seq it has seen, usually none. Deletions leave no entry to read, so they bump an
-//! epoch in `meta` instead, and an index built under an older epoch is rebuilt. Records written
-//! before the store existed are copied in once (`backfill`); until then search scans as before.
+//! Only the history page reaches this module (through the `TextSearch` trait object the store
+//! holds once turned on): the live page's writes go through `search_entries` alone. Records
+//! written before the search store existed are copied in once (`backfill`), on the first build.
 
 use super::codec::{self, Matcher};
 use super::conn::finish;
