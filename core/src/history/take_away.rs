@@ -60,7 +60,7 @@ pub fn remove_secrets(value: &mut Value) -> usize {
 }
 
 /// The prompt of `prompt_id` from a `/history/<id>` (or `/history`) body, secrets removed,
-/// as pretty JSON with the nodes in their id order.
+/// as JSON with one node a line, in their id order (no pretty printer: it costs the page bytes).
 pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwayError> {
     let body: Value = serde_json::from_str(history_body).map_err(|_| TakeAwayError::NotJson)?;
     let entry = body.get(prompt_id).ok_or(TakeAwayError::NotInHistory)?;
@@ -80,11 +80,10 @@ pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwa
     let mut out = String::from("{");
     for (i, (id, node)) in nodes.iter().enumerate() {
         let key = Value::String(id.clone()).to_string();
-        let value = serde_json::to_string_pretty(node).map_err(|_| TakeAwayError::NoPrompt)?;
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
         out.push_str(&key);
         out.push_str(": ");
-        out.push_str(&value.replace('\n', "\n  "));
+        out.push_str(&node.to_string());
     }
     out.push_str("\n}\n");
     Ok(out)
