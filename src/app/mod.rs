@@ -10,9 +10,11 @@ pub use signal_sink::SignalObserver;
 
 use crate::browser::base_path::{app_href, base_path};
 use crate::state::{
-    provide_stream, provide_ticker, use_live, LiveState, PolicySetting, ServerSetting, StoreState,
+    provide_stream, provide_ticker, use_live, FleetConnect, FleetSetting, LiveState, PolicySetting,
+    ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
+use crate::ui::fleet::FleetPage;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
 use crate::ui::live::{LivePage, RunAnnouncer};
 use crate::ui::settings::SettingsPage;
@@ -37,6 +39,10 @@ pub fn App() -> impl IntoView {
     let store = StoreState::new();
     provide_context(store);
     boot::open_store(store);
+    provide_context(FleetSetting::load());
+    provide_context(FleetConnect::new(move |server| {
+        boot::connect_fleet_server(server, store, policy.0.get_untracked())
+    }));
     Effect::new(move |_| {
         let server = setting.0.get();
         boot::connect(handle, state, store, server, policy.0.get_untracked());
@@ -69,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=HistoryPage/>
                     <Route path=path!("/history/:run_id") view=RunDetailPage/>
                     <Route path=path!("/compare") view=ComparePage/>
+                    <Route path=path!("/fleet") view=FleetPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                 </Routes>
             </main>
@@ -86,6 +93,7 @@ fn Header() -> impl IntoView {
             <nav class="tabs" aria-label="Pages">
                 <A href=app_href("/") exact=true>"Live"</A>
                 <A href=app_href("/history")>"History"</A>
+                <A href=app_href("/fleet")>"Fleet"</A>
                 <A href=app_href("/settings")>"Settings"</A>
             </nav>
             <span class="conn-pill" data-state=state>{state}</span>

@@ -1,6 +1,7 @@
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
+use telemetry_core::tracker::GpuState;
 
 /// The latest VRAM reading, from whichever source sent it, and every device the server lists.
 #[component]
@@ -50,7 +51,7 @@ pub fn GpuStatus() -> impl IntoView {
                     }.into_any()
                 }
             }}
-            <GpuDevices/>
+            <GpuDevices gpu=g/>
             <Show when=move || g.with(|g| g.stats_failed)>
                 <p class="warn-text small">"/system_stats is not answering; memory figures may be stale."</p>
             </Show>
@@ -61,8 +62,11 @@ pub fn GpuStatus() -> impl IntoView {
 /// Every device `/system_stats` lists, the primary first as the server orders them: a server
 /// with two GPUs shows both, not only the one the stream samples.
 #[component]
-fn GpuDevices() -> impl IntoView {
-    let g = use_live().gpu;
+pub fn GpuDevices(
+    /// The server's GPU state (the live page's, or a fleet card's own).
+    gpu: RwSignal<GpuState>,
+) -> impl IntoView {
+    let g = gpu;
     let devices = move || {
         g.with(|g| {
             g.stats

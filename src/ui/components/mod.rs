@@ -14,7 +14,7 @@ mod telemetry_badges;
 
 pub use artifact_viewer::ArtifactViewer;
 pub use fallback_warnings_card::FallbackWarningsCard;
-pub use gpu_status::GpuStatus;
+pub use gpu_status::{GpuDevices, GpuStatus};
 pub use line_chart::LineChart;
 pub use local_time::LocalTime;
 pub use node_timeline::NodeTimeline;
