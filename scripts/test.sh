@@ -108,6 +108,9 @@ step "every source file under 400 lines (src, core, replay)" bash -c \
 step "clippy (native, workspace)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32, comfy-dashboard)" \
 	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The release build's side of src/app/lazy_pages.rs (the pages as split points).
+step "clippy (wasm32, comfy-dashboard, split)" \
+	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets --features split -- -D warnings
 
 # --- c. native tests --------------------------------------------------------------------------------
 step "native tests (telemetry-core, comfy-replay)" cargo test -p telemetry-core -p comfy-replay

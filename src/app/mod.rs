@@ -4,6 +4,7 @@
 
 mod backfill;
 mod boot;
+mod lazy_pages;
 mod signal_sink;
 
 pub use signal_sink::SignalObserver;
@@ -14,13 +15,11 @@ use crate::state::{
     ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
-use crate::ui::fleet::FleetPage;
-use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
 use crate::ui::live::{LivePage, RunAnnouncer};
-use crate::ui::settings::SettingsPage;
+use lazy_pages::{CompareRoute, FleetRoute, HistoryRoute, RunDetailRoute, SettingsRoute};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 use telemetry_core::connection::ConnectionInfo;
 
 #[component]
@@ -72,11 +71,11 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
                     <Route path=path!("/") view=LivePage/>
-                    <Route path=path!("/history") view=HistoryPage/>
-                    <Route path=path!("/history/:run_id") view=RunDetailPage/>
-                    <Route path=path!("/compare") view=ComparePage/>
-                    <Route path=path!("/fleet") view=FleetPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
+                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
+                    <Route path=path!("/history/:run_id") view={Lazy::<RunDetailRoute>::new()}/>
+                    <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/fleet") view={Lazy::<FleetRoute>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
