@@ -12,6 +12,7 @@ pub mod record;
 pub mod run_svg;
 pub mod series;
 pub mod stats;
+pub mod take_away;
 pub mod text_index;
 
 pub use query::{HistoryQuery, SortKey};
