@@ -17,6 +17,8 @@ export interface ComfyOptions {
   /** Serve dist/ behind a same-origin proxy to ComfyUI (as `trunk serve` does). */
   proxy?: boolean;
   comfyArgs?: string[];
+  /** Environment for ComfyUI beyond the test's own, e.g. `COMFY_TELEMETRY_ALLOWED_ORIGINS`. */
+  env?: Record<string, string>;
 }
 
 type Reply = Record<string, unknown>;
@@ -162,7 +164,8 @@ export async function startComfy(opts: ComfyOptions): Promise<Comfy> {
   if (opts.extension) args.push('--extension');
   if (opts.proxy) args.push('--proxy-dist', DIST);
   if (opts.comfyArgs?.length) args.push('--', ...opts.comfyArgs);
-  const proc = spawn(PYTHON, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  const proc = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const comfy = new Comfy(proc);
   await comfy.started();
   return comfy;
