@@ -15,7 +15,8 @@ The client is the one ComfyUI's tests use: a `/ws?clientId=` socket plus `POST /
 **executed** for a prompt is read from that socket, as those tests do: the prompt's own nodes named
 in `execution_cached`, or reported `finished` in a `progress_state` frame (ComfyUI sends both only to
 the client that queued the prompt). Subgraph nodes (`4.0.0.2`) count through their prompt node, which
-ComfyUI finishes after its subgraph. This is a lower bound for the nodes a dashboard counts done.
+ComfyUI finishes after its subgraph. This is a lower bound for the nodes a dashboard counts done;
+the upper bound is the prompt nodes its outputs to execute (`/history`'s `prompt[4]`) need.
 """
 
 from __future__ import annotations
@@ -86,6 +87,21 @@ def prompts(seed):
             "4": _preview("3"), "5": _preview("2")}, None, True),
         ("interrupted", workflows.long_running(steps=100, step_seconds=0.05, seed=seed), None, True),
     ]
+
+
+def needed(prompt, outputs):
+    """The prompt nodes ComfyUI has to run for `outputs` (its outputs to execute, from /history):
+    they and every node they link to. ComfyUI runs no other prompt node."""
+    seen, todo = set(), list(outputs)
+    while todo:
+        node = todo.pop()
+        if node in seen or node not in prompt:
+            continue
+        seen.add(node)
+        for value in prompt[node].get("inputs", {}).values():
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[1], int):
+                todo.append(str(value[0]))
+    return seen
 
 
 class _Seen:
@@ -163,6 +179,7 @@ async def _run(url, passes, seed, timeout):
                     raise RuntimeError(f"{pid} not in /history")
                 await asyncio.sleep(0.1)
             row["status_str"] = entry["status"]["status_str"]
+            row["needed"] = len(needed(entry["prompt"][2], entry["prompt"][4]))
             row["messages"] = [m[0] for m in entry["status"].get("messages", [])]
     return rows
 

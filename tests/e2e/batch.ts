@@ -38,7 +38,8 @@ export function statusOf(row: BatchRow): string {
 /**
  * Every way the shown history differs from the batch, one line each (empty when it matches):
  * an accepted prompt missing or with another status; a total unknown or above the prompt's node
- * count; done above the total or below the nodes ComfyUI executed; a row for a refused prompt.
+ * count; done above the total, below the nodes ComfyUI executed, or above the nodes the prompt's
+ * outputs to execute need (nodes that never ran); a row for a refused prompt.
  */
 export function mismatches(batch: BatchRow[], shown: Map<string, ShownRow>): string[] {
   const out: string[] = [];
@@ -53,6 +54,7 @@ export function mismatches(batch: BatchRow[], shown: Map<string, ShownRow>): str
     else if (s.total > row.nodes) out.push(`${label}: total ${s.total} > the prompt's ${row.nodes} nodes`);
     else if (!(s.done <= s.total)) out.push(`${label}: done ${s.done} > total ${s.total}`);
     else if (s.done < executed) out.push(`${label}: done ${s.done} < ${executed} executed by ComfyUI (${row.executed!.join(',')})`);
+    else if (s.done > row.needed!) out.push(`${label}: done ${s.done} > the ${row.needed} nodes its outputs to execute need`);
   }
   const accepted = new Set(batch.map((r) => r.prompt_id).filter(Boolean));
   for (const id of shown.keys()) if (!accepted.has(id)) out.push(`${id}: a row for no accepted prompt`);
@@ -65,7 +67,7 @@ export function table(batch: BatchRow[], shown: Map<string, ShownRow>): string {
     .map((r) => {
       const s = r.prompt_id ? shown.get(r.prompt_id) : undefined;
       const page = s ? `${s.status} ${s.done}/${s.total ?? '?'}` : r.prompt_id ? 'missing' : '-';
-      const comfy = r.prompt_id ? `${statusOf(r)} executed ${r.executed?.length}/${r.nodes}` : `refused ${r.http} ${r.refused}`;
+      const comfy = r.prompt_id ? `${statusOf(r)} executed ${r.executed?.length}/${r.needed}/${r.nodes}` : `refused ${r.http} ${r.refused}`;
       return `${r.pass} ${r.name.padEnd(36)} ${comfy.padEnd(28)} page: ${page}`;
     })
     .join('\n');

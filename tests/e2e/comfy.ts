@@ -168,6 +168,8 @@ export interface BatchRow {
   refused: string | null;
   /** Accepted only: the prompt's nodes ComfyUI reported cached or finished. */
   executed?: string[];
+  /** Accepted only: how many prompt nodes its outputs to execute need (ComfyUI runs no other). */
+  needed?: number;
   status_str?: 'success' | 'error';
   /** Accepted only: the types of /history's status messages. */
   messages?: string[];
