@@ -81,6 +81,16 @@ export class Comfy {
     return this.command('queue invalid -');
   }
 
+  /**
+   * Queues `passes` copies of tests/comfyui/execution_batch.py's prompts back to back from that
+   * module's own /ws + POST /prompt client and waits until ComfyUI's /history holds them all.
+   */
+  async batch(passes: number): Promise<BatchRow[]> {
+    const r = await this.command(`batch ${passes}`);
+    if (!Array.isArray(r.batch)) throw new Error(`batch: ${JSON.stringify(r)}`);
+    return r.batch as BatchRow[];
+  }
+
   async down(): Promise<void> {
     await this.command('down');
   }
@@ -145,6 +155,26 @@ export interface HistoryEntry {
   status: { status_str: 'success' | 'error'; completed: boolean; messages: [string, Record<string, unknown>][] };
   outputs: Record<string, unknown>;
   prompt: unknown[];
+}
+
+/** One prompt of the execution batch, as its client saw it (tests/comfyui/execution_batch.py). */
+export interface BatchRow {
+  name: string;
+  pass: number;
+  /** HTTP status of POST /prompt: 200 accepted, 400 refused by validation. */
+  http: number;
+  /** Nodes in the prompt as posted. */
+  nodes: number;
+  targets: string[] | null;
+  prompt_id: string | null;
+  refused: string | null;
+  /** Accepted only: the prompt's nodes ComfyUI reported cached or finished. */
+  executed?: string[];
+  /** Accepted only: how many prompt nodes its outputs to execute need (ComfyUI runs no other). */
+  needed?: number;
+  status_str?: 'success' | 'error';
+  /** Accepted only: the types of /history's status messages. */
+  messages?: string[];
 }
 
 /** The dashboard's status for a ComfyUI history entry: its messages first, then status_str. */
