@@ -15,6 +15,7 @@
 //! `<Route path=path!("/foo") view={Lazy::<FooRoute>::new()}/>` in `App`. Code that only that page
 //! uses lands in its chunk; code it shares with the live page stays in the main wasm.
 
+use crate::ui::fleet::FleetPage;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
 use crate::ui::settings::SettingsPage;
 use leptos::prelude::*;
@@ -65,3 +66,4 @@ lazy_page!(HistoryRoute, HistoryPage);
 lazy_page!(RunDetailRoute, RunDetailPage);
 lazy_page!(CompareRoute, ComparePage);
 lazy_page!(SettingsRoute, SettingsPage);
+lazy_page!(FleetRoute, FleetPage);
