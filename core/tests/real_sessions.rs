@@ -96,6 +96,8 @@ fn settle(p: &mut Pipeline, history_body: &str, now: f64) -> Vec<Request> {
                     p.on_jobs(Err(()), now);
                 }
                 Request::ReadGpuSoon | Request::ReadSystemStats => {}
+                // Nobody cancels in these recordings.
+                Request::DeleteQueued(_) | Request::ClearQueue => {}
             }
             asked.push(r);
         }

@@ -4,7 +4,9 @@ use telemetry_core::endpoint::ServerBase;
 use telemetry_core::event_log::LogLine;
 use telemetry_core::history::series::RunSeries;
 use telemetry_core::run::Run;
-use telemetry_core::tracker::{Counters, ExtensionInfo, GpuState, Lifecycle, QueueState};
+use telemetry_core::tracker::{
+    Counters, ExtensionInfo, GpuState, Lifecycle, PendingQueue, QueueState,
+};
 
 /// The latest sampler preview, as an object URL the `<img>` can show.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +23,8 @@ pub struct PreviewImage {
 pub struct LiveState {
     pub connection: RwSignal<ConnectionInfo>,
     pub queue: RwSignal<QueueState>,
+    /// Pending prompts in run order with the drain estimate.
+    pub pending: RwSignal<PendingQueue>,
     /// The run a person watching wants to see: running now, else the latest.
     pub current: RwSignal<Option<Run>>,
     /// Runs seen since the page opened, newest first.
@@ -47,6 +51,7 @@ impl LiveState {
         LiveState {
             connection: RwSignal::new(connection),
             queue: RwSignal::new(QueueState::default()),
+            pending: RwSignal::new(PendingQueue::default()),
             current: RwSignal::new(None),
             runs: RwSignal::new(Vec::new()),
             preview: RwSignal::new(None),
