@@ -6,6 +6,7 @@ mod api;
 mod control;
 mod event;
 mod extension;
+mod held;
 mod history;
 mod hub;
 mod jobs;
@@ -52,6 +53,8 @@ pub struct Config {
     pub jobs: bool,
     /// Jobs listed as cancelled before they ran (with `jobs`).
     pub cancelled_jobs: Vec<String>,
+    /// `POST /api/prompt` queues the prompt and holds it pending (see `held.rs`).
+    pub hold_prompts: bool,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             autostart: false,
             jobs: false,
             cancelled_jobs: Vec::new(),
+            hold_prompts: false,
         }
     }
 }
@@ -105,6 +109,7 @@ pub(crate) struct App {
     pub playback: playback::Playback,
     pub outage: control::Outage,
     pub extension: extension::Info,
+    pub held: held::Held,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -163,6 +168,7 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         playback: playback::Playback::default(),
         outage: control::Outage::default(),
         extension,
+        held: held::Held::default(),
     })
 }
 
