@@ -17,9 +17,10 @@ fn drain_text(q: &PendingQueue) -> String {
     match q.drain.total_ms {
         _ if ahead == 0 => "Nothing pending.".to_owned(),
         Some(ms) => format!(
-            "{ahead} pending · drains in about {}, from {} earlier runs of these workflows",
+            "{ahead} pending · drains in about {}, from {} earlier run{} of these workflows",
             duration_ms(ms),
-            q.drain.basis_runs
+            q.drain.basis_runs,
+            if q.drain.basis_runs == 1 { "" } else { "s" }
         ),
         None => format!("{ahead} pending · drain time unknown: no earlier run of every workflow"),
     }
@@ -38,7 +39,10 @@ pub fn PendingList() -> impl IntoView {
         live.connection
             .with(|c| c.endpoint == Some(EndpointKind::Demo))
     };
-    let server = move || live.server.with(|s| s.as_ref().map(|s| s.label()));
+    let server = move || {
+        live.server
+            .with(|s| s.as_ref().map(|s| s.label()).unwrap_or_default())
+    };
     let cancel = move |id: String, position: usize| {
         let question = format!("Cancel prompt {} (position {position})?", short_id(&id));
         if confirmed(&question) {
@@ -86,7 +90,7 @@ pub fn PendingList() -> impl IntoView {
         <section class="card span-2 pending" aria-labelledby="pending-title">
             <h2 id="pending-title">"Pending prompts"</h2>
             <p data-testid="queue-eta" data-server=server
-                data-seconds=move || q.with(|q| q.drain.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)))>
+                data-seconds=move || q.with(|q| q.drain.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default())>
                 {move || q.with(drain_text)}
             </p>
             <ol data-testid="pending-queue" data-count=move || q.with(|q| q.items.len())>{items}</ol>
