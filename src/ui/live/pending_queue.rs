@@ -55,26 +55,43 @@ pub fn PendingList() -> impl IntoView {
             stream.with(|m| m.clear_queue());
         }
     };
-    let items = move || {
+    // The list is rebuilt only when the prompts change, not as the estimate ticks down (a
+    // rebuilt button would lose the keyboard's focus); each start time updates on its own.
+    let listed = Memo::new(move |_| {
         q.with(|q| {
             q.items
                 .iter()
-                .map(|item| {
-                    let (id, position) = (item.prompt_id.clone(), item.position);
+                .map(|i| {
+                    (
+                        i.prompt_id.clone(),
+                        i.workflow.clone(),
+                        i.client.clone(),
+                        i.cancelling,
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let items = move || {
+        listed.with(|items| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(at, (id, workflow, client, busy))| {
+                    let (id, busy, position) = (id.clone(), *busy, at + 1);
                     let short = short_id(&id).to_owned();
                     let run_id = id.clone();
-                    let starts = match item.starts_in_ms {
+                    let who = client.clone().unwrap_or_else(|| "unknown client".into());
+                    let starts = move || match q.with(|q| q.drain.starts_ms.get(at).copied().flatten()) {
                         Some(ms) if ms > 0.0 => format!("starts in about {}", duration_ms(ms)),
                         Some(_) => "next".to_owned(),
                         None => "start unknown".to_owned(),
                     };
-                    let who = item.client.clone().unwrap_or_else(|| "unknown client".into());
-                    let busy = item.cancelling;
                     view! {
                         <li data-testid="queue-item" data-run-id=run_id data-position=position>
                             <span class="queue-pos">{format!("{position}.")}</span>
-                            <span class="queue-what">{item.workflow.clone().unwrap_or_else(|| "workflow unknown".into())}</span>
-                            <span class="small muted">{format!("prompt {short} · queued by {who} · {starts}")}</span>
+                            <span class="queue-what">{workflow.clone().unwrap_or_else(|| "workflow unknown".into())}</span>
+                            <span class="small muted">{format!("prompt {short} · queued by {who} · ")}{starts}</span>
                             <button data-testid="cancel-queued" disabled=busy || demo()
                                 aria-label=format!("Cancel prompt {short}, position {position}")
                                 on:click=move |_| cancel(id.clone(), position)>
