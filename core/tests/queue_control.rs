@@ -298,3 +298,36 @@ fn the_drain_is_unknown_without_earlier_runs_and_from_their_medians_with_them() 
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn with_the_extension_prompts_announced_after_the_hello_are_listed_and_cancelled_alike() {
+    let mut server = FakeServer::new();
+    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    let step = p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Telemetry,
+        },
+        0.0,
+    );
+    server.settle(&mut p, step, 0.0);
+    let hello = r#"{"type":"telemetry.hello","data":{"protocol":1,"extension_version":"0.1.0","comfyui_version":"0.3.64","queue":{"running":[{"prompt_id":"run","number":1,"client_id":"c-aa","node_count":1,"nodes":{"1":"A"}}],"pending":[]},"executing":{"prompt_id":"run","node":"1"},"replay":{"count":0}}}"#;
+    let step = p.step(Input::Text(hello), 10.0);
+    server.running = vec!["run".into()];
+    server.settle(&mut p, step, 10.0);
+    // The extension announces each prompt as it is queued; no queue read lists them yet.
+    for (n, id) in [(3, "q3"), (2, "q2"), (4, "q4")] {
+        let frame = format!(
+            r#"{{"type":"telemetry.queued","data":{{"prompt_id":"{id}","number":{n},"client_id":"c-5f3a","node_count":1,"nodes":{{"1":"A"}},"queued_at":1000}}}}"#
+        );
+        p.step(Input::Text(&frame), 20.0);
+        server.pending.push(id.into());
+    }
+    assert_eq!(pending_ids(&p), vec!["q2", "q3", "q4"]);
+    let queue = p.tracker().pending_queue(21.0);
+    assert_eq!(queue.items[0].client.as_deref(), Some("c-5f3a"));
+    let step = p.step(Input::CancelQueued(vec!["q3".into()]), 30.0);
+    server.settle(&mut p, step, 30.0);
+    assert_eq!(status(&p, "q3"), Some(RunStatus::Cancelled));
+    assert_eq!(pending_ids(&p), vec!["q2", "q4"]);
+    assert_eq!(status(&p, "run"), Some(RunStatus::Running));
+}
