@@ -65,7 +65,7 @@ impl Held {
         let n = inner.posted;
         let prompt_id = post
             .prompt_id
-            .unwrap_or_else(|| format!("00000000-0000-4000-8000-{n:012x}"));
+            .unwrap_or_else(|| format!("{n:08x}-0000-4000-8000-{n:012x}"));
         let extra = match &post.client_id {
             Some(c) => serde_json::json!({ "client_id": c }),
             None => serde_json::json!({}),

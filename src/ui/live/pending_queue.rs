@@ -22,7 +22,7 @@ fn drain_text(q: &PendingQueue) -> String {
             q.drain.basis_runs,
             if q.drain.basis_runs == 1 { "" } else { "s" }
         ),
-        None => format!("{ahead} pending · drain time unknown: no earlier run of every workflow"),
+        None => format!("{ahead} pending · drain time unknown: this server has not run all of these workflows before"),
     }
 }
 
