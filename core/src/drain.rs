@@ -5,7 +5,6 @@
 
 use crate::eta::median;
 use crate::run::{Run, RunStatus};
-use std::collections::HashMap;
 
 /// The queue's drain estimate and, for each pending prompt, when it should start.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -18,46 +17,37 @@ pub struct DrainEstimate {
     pub basis_runs: usize,
 }
 
-/// Median duration (ms) and how many runs gave it, per workflow.
-pub type WorkflowDurations<'a> = HashMap<&'a str, (f64, usize)>;
-
-/// Median durations of the succeeded runs among `known`, per workflow (the workflow name the
-/// tracker gives every run of the same graph: its node types).
-pub fn workflow_medians<'a>(known: impl IntoIterator<Item = &'a Run>) -> WorkflowDurations<'a> {
-    let mut all: HashMap<&str, Vec<f64>> = HashMap::new();
-    for run in known {
-        if run.status != RunStatus::Succeeded {
-            continue;
-        }
-        let (Some(workflow), Some(ms)) = (
-            run.workflow.as_deref(),
-            run.duration_ms(run.ended_at_ms.unwrap_or(0.0)),
-        ) else {
-            continue;
-        };
-        all.entry(workflow).or_default().push(ms);
-    }
-    all.into_iter()
-        .filter_map(|(w, mut d)| Some((w, (median(&mut d)?, d.len()))))
-        .collect()
+/// The median duration (ms) of the succeeded runs of `workflow` among `known` (the workflow
+/// name the tracker gives every run of the same graph: its node types), and how many there are.
+pub fn workflow_median(workflow: &str, known: &[&Run]) -> Option<(f64, usize)> {
+    let mut durations: Vec<f64> = known
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded && r.workflow.as_deref() == Some(workflow))
+        .filter_map(|r| r.duration_ms(r.ended_at_ms.unwrap_or(0.0)))
+        .collect();
+    Some((median(&mut durations)?, durations.len()))
 }
 
 /// The drain estimate for the prompts `running` now and `pending` (in queue order), at
-/// `now_ms`, from the per-workflow medians.
-pub fn estimate(
-    running: &[&Run],
-    pending: &[&Run],
-    medians: &WorkflowDurations<'_>,
+/// `now_ms`, from the earlier runs in `known`.
+pub fn estimate<'a>(
+    running: &[&'a Run],
+    pending: &[&'a Run],
+    known: &[&Run],
     now_ms: f64,
 ) -> DrainEstimate {
-    let mut used: Vec<String> = Vec::new();
-    let mut expected = |run: &Run| -> Option<f64> {
+    // A queue holds few workflows: each is looked up once.
+    let mut seen: Vec<(&'a str, Option<(f64, usize)>)> = Vec::new();
+    let mut expected = |run: &'a Run| -> Option<f64> {
         let workflow = run.workflow.as_deref()?;
-        let (median, _) = medians.get(workflow)?;
-        if !used.iter().any(|w| w == workflow) {
-            used.push(workflow.to_owned());
-        }
-        Some(*median)
+        let at = match seen.iter().position(|(w, _)| *w == workflow) {
+            Some(at) => at,
+            None => {
+                seen.push((workflow, workflow_median(workflow, known)));
+                seen.len() - 1
+            }
+        };
+        seen[at].1.map(|(median, _)| median)
     };
     // The running prompt's time left: its median less what it has run, never below zero.
     let mut at: Option<f64> = Some(0.0);
@@ -70,15 +60,10 @@ pub fn estimate(
         starts_ms.push(at);
         at = at.zip(expected(run)).map(|(a, d)| a + d);
     }
-    let basis_runs = used
-        .iter()
-        .filter_map(|w| medians.get(w.as_str()))
-        .map(|(_, n)| n)
-        .sum();
     DrainEstimate {
         total_ms: at.filter(|_| !(running.is_empty() && pending.is_empty())),
         starts_ms,
-        basis_runs,
+        basis_runs: seen.iter().filter_map(|(_, m)| m.map(|(_, n)| n)).sum(),
     }
 }
 
@@ -98,6 +83,10 @@ mod tests {
         r
     }
 
+    fn refs(runs: &[Run]) -> Vec<&Run> {
+        runs.iter().collect()
+    }
+
     fn queued(id: &str, workflow: &str) -> Run {
         let mut r = Run::new("s", id, RunSource::Polling, 0.0);
         r.workflow = Some(workflow.to_owned());
@@ -108,13 +97,13 @@ mod tests {
     #[test]
     fn unknown_while_the_server_has_no_earlier_run_of_a_pending_workflow() {
         let past = [run("p1", "A", RunStatus::Succeeded, 0, 10_000)];
-        let medians = workflow_medians(&past);
+        let medians = refs(&past);
         let (a, b) = (queued("q1", "A"), queued("q2", "B"));
         let e = estimate(&[], &[&a, &b], &medians, 0.0);
         assert_eq!(e.total_ms, None);
         assert_eq!(e.starts_ms, vec![Some(0.0), Some(10_000.0)]);
         // Nothing at all known: unknown, not zero.
-        let e = estimate(&[], &[&b], &workflow_medians(&[]), 0.0);
+        let e = estimate(&[], &[&b], &[], 0.0);
         assert_eq!((e.total_ms, e.basis_runs), (None, 0));
     }
 
@@ -126,10 +115,7 @@ mod tests {
             run("r", "A", RunStatus::Running, 0, 0),
         ];
         let a = queued("q", "A");
-        assert_eq!(
-            estimate(&[], &[&a], &workflow_medians(&past), 0.0).total_ms,
-            None
-        );
+        assert_eq!(estimate(&[], &[&a], &refs(&past), 0.0).total_ms, None);
     }
 
     #[test]
@@ -140,7 +126,7 @@ mod tests {
             run("a3", "A", RunStatus::Succeeded, 0, 60_000),
             run("b1", "B", RunStatus::Succeeded, 0, 4_000),
         ];
-        let medians = workflow_medians(&past);
+        let medians = refs(&past);
         let mut now = run("r", "A", RunStatus::Running, 1_000, 0);
         now.started_at_ms = Some(1_000.0);
         now.server_started_ms = None;
@@ -163,7 +149,7 @@ mod tests {
     #[test]
     fn a_running_prompt_of_an_unknown_workflow_makes_the_drain_unknown() {
         let past = [run("a", "A", RunStatus::Succeeded, 0, 1_000)];
-        let medians = workflow_medians(&past);
+        let medians = refs(&past);
         let mut now = run("r", "Z", RunStatus::Running, 0, 0);
         now.started_at_ms = Some(0.0);
         let q = queued("q", "A");
@@ -199,9 +185,9 @@ mod tests {
                 })
                 .collect();
             let pending: Vec<Run> = (0..5).map(|i| queued(&format!("q{i}"), "A")).collect();
-            let refs: Vec<&Run> = pending.iter().collect();
+            let queue: Vec<&Run> = pending.iter().collect();
             let actual: f64 = (0..5).map(|_| duration(&mut s)).sum();
-            let e = estimate(&[], &refs, &workflow_medians(&past), 0.0);
+            let e = estimate(&[], &queue, &refs(&past), 0.0);
             let est = e.total_ms.expect("known workflow");
             assert!(
                 (est - actual).abs() <= 0.5 * actual,

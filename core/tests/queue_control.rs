@@ -275,7 +275,7 @@ fn the_drain_is_unknown_without_earlier_runs_and_from_their_medians_with_them() 
         queue.drain.total_ms, None,
         "no earlier run of this workflow"
     );
-    assert!(queue.items.iter().all(|i| i.starts_in_ms.is_none()));
+    assert!(queue.drain.starts_ms.iter().all(Option::is_none));
 
     let mut server = FakeServer::new();
     server.graph = graph();
@@ -290,9 +290,8 @@ fn the_drain_is_unknown_without_earlier_runs_and_from_their_medians_with_them() 
     // Median of 8.0 … 12.5 s is 10.25 s; five of them.
     assert_eq!(queue.drain.total_ms, Some(5.0 * 10_250.0));
     assert_eq!(queue.drain.basis_runs, 10);
-    let starts: Vec<Option<f64>> = queue.items.iter().map(|i| i.starts_in_ms).collect();
     assert_eq!(
-        starts,
+        queue.drain.starts_ms,
         (0..5)
             .map(|i| Some(i as f64 * 10_250.0))
             .collect::<Vec<_>>()

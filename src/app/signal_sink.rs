@@ -127,9 +127,12 @@ impl StreamObserver for SignalObserver {
         }
         let queue_changed = batch.fields.iter().any(|f| matches!(f, Field::Queue));
         if runs_changed || queue_changed {
-            let pending = tracker.pending_queue(now_ms);
-            if self.state.pending.with_untracked(|p| *p != pending) {
-                self.state.pending.set(pending);
+            let queue = tracker.pending_queue(now_ms);
+            if self.state.pending.with_untracked(|p| *p != queue.items) {
+                self.state.pending.set(queue.items);
+            }
+            if self.state.drain.with_untracked(|d| *d != queue.drain) {
+                self.state.drain.set(queue.drain);
             }
         }
         // The chart shows the current run's own series, or none: never another run's.

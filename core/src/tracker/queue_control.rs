@@ -6,7 +6,7 @@
 //! removed before it ran: it ends `cancelled`. One that started meanwhile runs on as usual.
 
 use super::*;
-use crate::drain::{estimate, workflow_medians, DrainEstimate};
+use crate::drain::{estimate, DrainEstimate};
 
 /// One pending prompt as the live page lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,14 +18,12 @@ pub struct PendingPrompt {
     pub workflow: Option<String>,
     /// Who queued it: the extension's pseudonym or the page's short label, never a raw id.
     pub client: Option<String>,
-    pub queued_at_ms: Option<f64>,
-    /// Time until it should start (ms), from the drain estimate.
-    pub starts_in_ms: Option<f64>,
     /// The page asked the server to delete it; the next queue read says whether it did.
     pub cancelling: bool,
 }
 
-/// The queue as the live page shows it: pending prompts in order, and the drain estimate.
+/// The queue as the live page shows it: pending prompts in order, and the drain estimate
+/// (`drain.starts_ms[i]` is when `items[i]` should start).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PendingQueue {
     pub items: Vec<PendingPrompt>,
@@ -66,8 +64,8 @@ impl Tracker {
             .filter_map(|id| self.runs.get(id))
             .collect();
         running.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
-        let medians = workflow_medians(self.runs.values());
-        let drain = estimate(&running, &pending, &medians, now_ms);
+        let known: Vec<&Run> = self.runs.values().collect();
+        let drain = estimate(&running, &pending, &known, now_ms);
         let items = pending
             .iter()
             .enumerate()
@@ -77,8 +75,6 @@ impl Tracker {
                 number: r.number,
                 workflow: r.workflow.clone(),
                 client: r.client_id.clone(),
-                queued_at_ms: r.queued_at_ms,
-                starts_in_ms: drain.starts_ms.get(i).copied().flatten(),
                 cancelling: self.cancelling.contains(&r.prompt_id),
             })
             .collect();
