@@ -37,33 +37,31 @@ impl Tracker {
     /// page asks how it ended.
     pub fn pending(&self) -> Vec<&Run> {
         let listed = self.queue.listed_at_ms;
-        let mut runs: Vec<&Run> = self
-            .open
-            .iter()
-            .filter_map(|id| self.runs.get(id))
-            .filter(|r| r.status == RunStatus::Queued)
-            .filter(|r| {
-                self.queue_ids.contains(&r.prompt_id)
-                    || listed.is_none_or(|at| r.first_seen_ms > at)
-            })
-            .collect();
-        runs.sort_by(|a, b| {
-            (a.number.is_none(), a.number, a.first_seen_ms)
-                .partial_cmp(&(b.number.is_none(), b.number, b.first_seen_ms))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        // The key ComfyUI runs by: the number, then (without one) the order seen. Kept sorted
+        // by insertion: a queue is short, and a sort would cost the page kilobytes of code.
+        let key = |r: &Run| (r.number.unwrap_or(i64::MAX), r.first_seen_ms);
+        let mut runs: Vec<&Run> = Vec::new();
+        for run in self.open.iter().filter_map(|id| self.runs.get(id)) {
+            let listed = self.queue_ids.contains(&run.prompt_id)
+                || listed.is_none_or(|at| run.first_seen_ms > at);
+            if run.status == RunStatus::Queued && listed {
+                let k = key(run);
+                let at = runs.partition_point(|r| key(r) <= k);
+                runs.insert(at, run);
+            }
+        }
         runs
     }
 
     /// The pending list with positions and expected starts, at `now_ms`.
     pub fn pending_queue(&self, now_ms: f64) -> PendingQueue {
         let pending = self.pending();
-        let mut running: Vec<&Run> = self
+        // Their order does not matter: their time left is summed.
+        let running: Vec<&Run> = self
             .unasked
             .iter()
             .filter_map(|id| self.runs.get(id))
             .collect();
-        running.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
         let known: Vec<&Run> = self.runs.values().collect();
         let drain = estimate(&running, &pending, &known, now_ms);
         let items = pending
