@@ -6,6 +6,7 @@ mod api;
 mod control;
 mod event;
 mod extension;
+mod held;
 mod history;
 mod hub;
 mod jobs;
@@ -53,6 +54,8 @@ pub struct Config {
     pub jobs: bool,
     /// Jobs listed as cancelled before they ran (with `jobs`).
     pub cancelled_jobs: Vec<String>,
+    /// `POST /api/prompt` queues the prompt and holds it pending (see `held.rs`).
+    pub hold_prompts: bool,
 }
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             autostart: false,
             jobs: false,
             cancelled_jobs: Vec::new(),
+            hold_prompts: false,
         }
     }
 }
@@ -106,6 +110,7 @@ pub(crate) struct App {
     pub playback: playback::Playback,
     pub outage: control::Outage,
     pub extension: extension::Info,
+    pub held: held::Held,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -164,6 +169,7 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         playback: playback::Playback::default(),
         outage: control::Outage::default(),
         extension,
+        held: held::Held::default(),
     })
 }
 

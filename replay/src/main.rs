@@ -69,6 +69,10 @@ struct Cli {
     /// With --jobs: also list this prompt id as a job cancelled before it ran (repeatable).
     #[arg(long = "cancelled-job")]
     cancelled_jobs: Vec<String>,
+    /// Queue what `POST /api/prompt` posts and hold it pending (it never runs) until
+    /// `POST /api/queue` deletes or clears it.
+    #[arg(long)]
+    hold_prompts: bool,
 }
 
 #[tokio::main]
@@ -101,6 +105,7 @@ async fn main() -> ExitCode {
     config.autostart = cli.autostart;
     config.jobs = cli.jobs;
     config.cancelled_jobs = cli.cancelled_jobs;
+    config.hold_prompts = cli.hold_prompts;
 
     let server = match Server::load(config) {
         Ok(s) => s,
