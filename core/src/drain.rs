@@ -17,6 +17,24 @@ pub struct DrainEstimate {
     pub basis_runs: usize,
 }
 
+impl DrainEstimate {
+    /// What the estimate says, and on what it rests; never a number without a basis.
+    pub fn text(&self) -> String {
+        let (ahead, runs) = (self.starts_ms.len(), self.basis_runs);
+        match self.total_ms {
+            _ if ahead == 0 => "Nothing pending.".to_owned(),
+            Some(ms) => format!(
+                "{ahead} pending · drains in about {}, from {runs} earlier run{} of these workflows",
+                crate::format::duration_ms(ms),
+                if runs == 1 { "" } else { "s" }
+            ),
+            None => format!(
+                "{ahead} pending · drain time unknown: this server has not run all of these workflows before"
+            ),
+        }
+    }
+}
+
 /// The median duration (ms) of the succeeded runs of `workflow` among `known` (the workflow
 /// name the tracker gives every run of the same graph: its node types), and how many there are.
 pub fn workflow_median(workflow: &str, known: &[&Run]) -> Option<(f64, usize)> {

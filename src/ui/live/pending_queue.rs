@@ -1,30 +1,13 @@
 use crate::state::{use_live, use_stream};
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
-use telemetry_core::drain::DrainEstimate;
-use telemetry_core::format::{duration_ms, short_id};
+use telemetry_core::format::short_id;
 
 /// Asks the browser's own confirmation dialog (Escape cancels it).
 fn confirmed(question: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(question).ok())
         .unwrap_or(false)
-}
-
-/// What the drain estimate says, and on what it rests.
-fn drain_text(d: &DrainEstimate) -> String {
-    let (ahead, runs) = (d.starts_ms.len(), d.basis_runs);
-    match d.total_ms {
-        _ if ahead == 0 => "Nothing pending.".to_owned(),
-        Some(ms) => format!(
-            "{ahead} pending · drains in about {}, from {runs} earlier run{} of these workflows",
-            duration_ms(ms),
-            if runs == 1 { "" } else { "s" }
-        ),
-        None => format!(
-            "{ahead} pending · drain time unknown: this server has not run all of these workflows before"
-        ),
-    }
 }
 
 /// Every prompt waiting in ComfyUI's queue, in run order, with who queued it; each can be
@@ -59,7 +42,7 @@ pub fn PendingList() -> impl IntoView {
             let seconds = d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0));
             view! {
                 <p data-testid="queue-eta" data-server=server.unwrap_or_default()
-                    data-seconds=seconds.unwrap_or_default()>{drain_text(d)}</p>
+                    data-seconds=seconds.unwrap_or_default()>{d.text()}</p>
             }
         })
     };
