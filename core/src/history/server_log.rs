@@ -1,0 +1,203 @@
+//! The extension's run log (`/telemetry/runs`, docs/telemetry-protocol.md "Run log") as the
+//! history tab uses it: its records read as the page's own [`StoredRun`], so they merge with what
+//! the browser holds ([`StoredRun::merged_into`]: a record only gains information); where a
+//! history row came from; and a run's parameters as text, for the run page and Compare.
+
+use super::record::{Params, StoredRun};
+use super::series::RunSeries;
+use crate::run::{Run, RunStatus};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One page of the server's listing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerPage {
+    pub runs: Vec<StoredRun>,
+    /// Pass back as `cursor=` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    prompt_id: String,
+    #[serde(default)]
+    status: Option<String>,
+    run: Run,
+    #[serde(default)]
+    params: Option<Params>,
+    #[serde(default)]
+    env: Option<Params>,
+    #[serde(default)]
+    series: Option<Value>,
+}
+
+/// Runs of the server's listing body, for the server the page calls `server` (the key of its
+/// live records, so the two merge). A record that does not read as a run is skipped: the rest
+/// of the log stays usable. `None` when the body is not a listing at all.
+pub fn decode_page(body: &str, server: &str) -> Option<ServerPage> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let runs = value.get("runs")?.as_array()?;
+    Some(ServerPage {
+        runs: runs.iter().filter_map(|r| decode_run(r, server)).collect(),
+        next_cursor: value
+            .get("next_cursor")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+/// One record of the log (as `GET /telemetry/runs/{id}` answers), or `None`.
+pub fn decode_run(value: &Value, server: &str) -> Option<StoredRun> {
+    let record = Record::deserialize(value).ok()?;
+    if record.prompt_id.is_empty() || record.prompt_id != record.run.prompt_id {
+        return None;
+    }
+    let mut run = record.run;
+    run.server = server.to_owned();
+    // The log says `lost` beside a run it keeps as `unknown` (a run open when ComfyUI died).
+    if record.status.as_deref() == Some("lost")
+        && (run.status == RunStatus::Unknown || !run.status.is_terminal())
+    {
+        run.status = RunStatus::Lost;
+    }
+    let mut stored = StoredRun::from_run(&run);
+    stored.series = record
+        .series
+        .and_then(|s| RunSeries::deserialize(s).ok())
+        .filter(|s| s.prompt_id == stored.prompt_id);
+    let mut params = record.params.unwrap_or_default();
+    params.extend(record.env.unwrap_or_default());
+    stored.params = (!params.is_empty()).then_some(params);
+    stored.server_only = true;
+    Some(stored)
+}
+
+/// Where a history row came from (`data-source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowSource {
+    /// Only this browser's store holds it.
+    Browser,
+    /// The server's run log lists it and this browser never saw it itself.
+    Server,
+    /// Both.
+    Both,
+}
+
+impl RowSource {
+    /// `listed`: the server's run log lists this run now.
+    pub fn of(record: &StoredRun, listed: bool) -> RowSource {
+        match (listed, record.server_only) {
+            (false, _) => RowSource::Browser,
+            (true, true) => RowSource::Server,
+            (true, false) => RowSource::Both,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowSource::Browser => "browser",
+            RowSource::Server => "server",
+            RowSource::Both => "both",
+        }
+    }
+}
+
+/// Shown first, in this order; the rest follow by name.
+const FIRST: [&str; 10] = [
+    "checkpoint",
+    "sampler",
+    "scheduler",
+    "steps",
+    "cfg",
+    "seed",
+    "denoise",
+    "width",
+    "height",
+    "batch",
+];
+
+/// Structured twins of flat parameters (`loras` of `lora`, `samplers` of the first sampler's)
+/// and every node's literal inputs (`widgets`, which repeat the named ones): left out of the
+/// text so that a difference shows once, under its own name.
+const TWINS: [&str; 3] = ["loras", "samplers", "widgets"];
+
+/// A parameter as text: strings as they are, numbers and booleans as JSON writes them, lists
+/// and objects as compact JSON; `None` for null.
+pub fn param_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The run's parameters as `(name, text)`, the common ones first.
+pub fn param_rows(params: &Params) -> Vec<(String, String)> {
+    let rank = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
+    let mut rows: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !TWINS.contains(&k.as_str()))
+        .filter_map(|(k, v)| Some((k.clone(), param_text(v)?)))
+        .collect();
+    rows.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+/// One parameter that is not the same in every compared run; `values[i]` is run i's text,
+/// empty when that run does not record it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDiff {
+    pub param: String,
+    pub values: Vec<String>,
+}
+
+/// Exactly the parameters that differ between `runs` (in the order of [`param_rows`]). Runs
+/// without recorded parameters are left out of the comparison: nothing is known to differ.
+pub fn param_diff(runs: &[&StoredRun]) -> Vec<ParamDiff> {
+    let rows: Vec<Option<Vec<(String, String)>>> = runs
+        .iter()
+        .map(|r| r.params.as_ref().map(param_rows))
+        .collect();
+    if rows.iter().filter(|r| r.is_some()).count() < 2 {
+        return Vec::new();
+    }
+    let mut names: Vec<&String> = Vec::new();
+    for (name, _) in rows.iter().flatten().flatten() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let value = |r: &Vec<(String, String)>, name: &str| {
+        r.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let first = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
+    let mut out: Vec<ParamDiff> = names
+        .into_iter()
+        .filter_map(|name| {
+            let values: Vec<String> = rows
+                .iter()
+                .map(|r| r.as_ref().map(|r| value(r, name)).unwrap_or_default())
+                .collect();
+            let known: Vec<&String> = rows
+                .iter()
+                .zip(&values)
+                .filter(|(r, _)| r.is_some())
+                .map(|(_, v)| v)
+                .collect();
+            known.windows(2).any(|w| w[0] != w[1]).then(|| ParamDiff {
+                param: name.clone(),
+                values,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        first(&a.param)
+            .cmp(&first(&b.param))
+            .then_with(|| a.param.cmp(&b.param))
+    });
+    out
+}
