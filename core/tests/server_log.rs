@@ -83,7 +83,7 @@ fn a_server_record_merged_with_the_browsers_only_gains_and_is_then_from_both() {
     assert_eq!(merged.run.outputs.len(), 1);
     assert_eq!(merged.params, server.params);
     assert!(!merged.server_only, "the browser saw it too");
-    assert_eq!(RowSource::of(&merged, true), RowSource::Both);
+    assert_eq!(RowSource::of(merged.server_only, true), RowSource::Both);
 
     // The browser's later write of its poorer copy forgets nothing the server said.
     assert_eq!(local.merged_into(Some(&merged)), None);
@@ -96,9 +96,9 @@ fn a_run_only_the_server_saw_is_stored_whole_and_marked_server() {
     let server = by_id(&page(), "p-b").clone();
     let stored = server.merged_into(None).expect("new");
     assert_eq!(stored, server);
-    assert_eq!(RowSource::of(&stored, true).as_str(), "server");
+    assert_eq!(RowSource::of(stored.server_only, true).as_str(), "server");
     // After the server forgot it, it is the browser's alone.
-    assert_eq!(RowSource::of(&stored, false).as_str(), "browser");
+    assert_eq!(RowSource::of(stored.server_only, false).as_str(), "browser");
     // A stored record round-trips through JSON (IndexedDB) with its parameters.
     let json = serde_json::to_string(&stored).expect("encodes");
     let back: StoredRun = serde_json::from_str(&json).expect("decodes");

@@ -85,9 +85,10 @@ pub enum RowSource {
 }
 
 impl RowSource {
-    /// `listed`: the server's run log lists this run now.
-    pub fn of(record: &StoredRun, listed: bool) -> RowSource {
-        match (listed, record.server_only) {
+    /// `server_only`: the record's [`StoredRun::server_only`]; `listed`: the server's run log
+    /// lists this run now.
+    pub fn of(server_only: bool, listed: bool) -> RowSource {
+        match (listed, server_only) {
             (false, _) => RowSource::Browser,
             (true, true) => RowSource::Server,
             (true, false) => RowSource::Both,

@@ -77,6 +77,7 @@ pub fn RunDetailPage() -> impl IntoView {
             .with(|s| s.as_ref().filter(|s| s.prompt_id == id).cloned())
             .or_else(|| record().and_then(|r| r.series))
     });
+    let params = Signal::derive(move || record().and_then(|r| r.params));
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
@@ -108,6 +109,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 }}
                 <RunError run=run/>
             </section>
+            <super::params::RunParams params=params/>
             <RunChart series=series/>
             <div class="span-2"><TelemetryBadges run=run/></div>
             <QueuePolicyCard run=run/>
