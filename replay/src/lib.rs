@@ -15,6 +15,7 @@ mod queued;
 mod recorded;
 mod reply;
 mod router;
+mod runlog;
 mod state;
 mod static_files;
 mod timeline;
@@ -52,6 +53,8 @@ pub struct Config {
     pub jobs: bool,
     /// Jobs listed as cancelled before they ran (with `jobs`).
     pub cancelled_jobs: Vec<String>,
+    /// Serve these run-log records at `/telemetry/runs` (`runlog.rs`); none: 404 there.
+    pub runlog: Option<PathBuf>,
 }
 
 impl Config {
@@ -72,6 +75,7 @@ impl Config {
             autostart: false,
             jobs: false,
             cancelled_jobs: Vec::new(),
+            runlog: None,
         }
     }
 }
@@ -87,6 +91,8 @@ pub enum ReplayError {
     Scenario { name: String, reason: String },
     #[error("no scenario with a ws_*.jsonl trace in {0}")]
     NoScenarios(PathBuf),
+    #[error("run log {0}")]
+    RunLog(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -105,6 +111,7 @@ pub(crate) struct App {
     pub playback: playback::Playback,
     pub outage: control::Outage,
     pub extension: extension::Info,
+    pub runlog: Option<runlog::RunLog>,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -140,6 +147,10 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         .map(|s| playback::schedule_of(s, config.extension))
         .collect();
     let extension = extension::info(&recorded);
+    let runlog = match &config.runlog {
+        Some(path) => Some(runlog::RunLog::load(path).map_err(ReplayError::RunLog)?),
+        None => None,
+    };
     for s in &scenarios {
         eprintln!(
             "scenario {}: {} frames, {} observer frames, {} prompts, {:.0} ms",
@@ -163,6 +174,7 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         playback: playback::Playback::default(),
         outage: control::Outage::default(),
         extension,
+        runlog,
     })
 }
 

@@ -69,6 +69,10 @@ struct Cli {
     /// With --jobs: also list this prompt id as a job cancelled before it ran (repeatable).
     #[arg(long = "cancelled-job")]
     cancelled_jobs: Vec<String>,
+    /// Serve the run-log records in this JSON file at /api/telemetry/runs, as the extension's
+    /// run log does (a listing body or a list of records); without it that route answers 404.
+    #[arg(long)]
+    runlog: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -101,6 +105,7 @@ async fn main() -> ExitCode {
     config.autostart = cli.autostart;
     config.jobs = cli.jobs;
     config.cancelled_jobs = cli.cancelled_jobs;
+    config.runlog = cli.runlog;
 
     let server = match Server::load(config) {
         Ok(s) => s,
