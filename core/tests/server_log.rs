@@ -131,6 +131,12 @@ fn parameters_read_as_text_common_ones_first_without_structured_twins() {
     assert_eq!(text("cfg"), Some("7.0"));
     assert_eq!(text("positive"), Some("a cat"));
     assert_eq!(text("torch_version"), Some("2.8.0"));
+    // Each node's literal inputs follow, in node order: custom nodes' values live only there.
+    assert_eq!(text("3.seed"), Some("1234"));
+    assert_eq!(text("4.ckpt_name"), Some("sd15.safetensors"));
+    let first_widget = names.iter().position(|n| n.contains('.')).expect("widgets");
+    assert!(names[first_widget..].iter().all(|n| n.contains('.')));
+    assert!(names[first_widget..].starts_with(&["3.cfg"]));
 }
 
 #[test]
@@ -154,4 +160,29 @@ fn compare_lists_exactly_the_parameters_that_differ() {
     let three = param_diff(&[a, &bare, b]);
     assert_eq!(three.len(), 2);
     assert_eq!(three[0].values, ["20", "", "30"]);
+}
+
+/// What the real-ComfyUI test queues: a custom node whose steps and seed the log keeps only
+/// among the node inputs.
+fn custom(steps: u32, seed: u32) -> StoredRun {
+    let mut run = StoredRun::from_run(&Run::new(SERVER, "x", RunSource::Stream, 1.0));
+    let params = serde_json::json!({
+        "width": 64,
+        "comfyui_version": "0.3.64",
+        "widgets": {
+            "1": {"class_type": "EmptyImage", "inputs": {"width": 64}},
+            "2": {"class_type": "SlowProgress", "inputs": {"steps": steps, "seed": seed, "step_seconds": 0.05}}
+        }
+    });
+    run.params = params.as_object().cloned();
+    run
+}
+
+#[test]
+fn compare_shows_custom_node_inputs_that_differ_under_node_and_input() {
+    let diff = param_diff(&[&custom(3, 1), &custom(5, 2)]);
+    let names: Vec<&str> = diff.iter().map(|d| d.param.as_str()).collect();
+    assert_eq!(names, ["2.seed", "2.steps"]);
+    assert_eq!(diff[1].values, ["3", "5"]);
+    assert!(param_diff(&[&custom(3, 1), &custom(3, 1)]).is_empty());
 }

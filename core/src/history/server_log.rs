@@ -5,7 +5,7 @@
 
 use super::record::{Params, StoredRun};
 use super::series::RunSeries;
-use crate::run::{Run, RunStatus};
+use crate::run::{node_order, Run, RunStatus};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -118,9 +118,9 @@ const FIRST: [&str; 10] = [
     "batch",
 ];
 
-/// Structured twins of flat parameters (`loras` of `lora`, `samplers` of the first sampler's)
-/// and every node's literal inputs (`widgets`, which repeat the named ones): left out of the
-/// text so that a difference shows once, under its own name.
+/// Structured twins of flat parameters (`loras` of `lora`, `samplers` of the first sampler's):
+/// left out, so that a difference shows once, under its own name. `widgets` (every node's
+/// literal inputs) are listed after the named ones, as `node.input`.
 const TWINS: [&str; 3] = ["loras", "samplers", "widgets"];
 
 /// A parameter as text: strings as they are, numbers and booleans as JSON writes them, lists
@@ -133,7 +133,8 @@ pub fn param_text(value: &Value) -> Option<String> {
     }
 }
 
-/// The run's parameters as `(name, text)`, the common ones first.
+/// The run's parameters as `(name, text)`: the named ones (the common ones first), then each
+/// node's literal inputs as `node.input` (custom nodes' values live only there), in node order.
 pub fn param_rows(params: &Params) -> Vec<(String, String)> {
     let rank = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
     let mut rows: Vec<(String, String)> = params
@@ -142,6 +143,21 @@ pub fn param_rows(params: &Params) -> Vec<(String, String)> {
         .filter_map(|(k, v)| Some((k.clone(), param_text(v)?)))
         .collect();
     rows.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    let mut nodes: Vec<(&String, &Value)> = params
+        .get("widgets")
+        .and_then(Value::as_object)
+        .map(|w| w.iter().collect())
+        .unwrap_or_default();
+    nodes.sort_by(|a, b| node_order(a.0, b.0));
+    for (node, widget) in nodes {
+        if let Some(inputs) = widget.get("inputs").and_then(Value::as_object) {
+            rows.extend(
+                inputs
+                    .iter()
+                    .filter_map(|(k, v)| Some((format!("{node}.{k}"), param_text(v)?))),
+            );
+        }
+    }
     rows
 }
 
@@ -153,7 +169,7 @@ pub struct ParamDiff {
     pub values: Vec<String>,
 }
 
-/// Exactly the parameters that differ between `runs` (in the order of [`param_rows`]). Runs
+/// Exactly the parameters that differ between `runs`, in the order of [`param_rows`]. Runs
 /// without recorded parameters are left out of the comparison: nothing is known to differ.
 pub fn param_diff(runs: &[&StoredRun]) -> Vec<ParamDiff> {
     let rows: Vec<Option<Vec<(String, String)>>> = runs
@@ -175,8 +191,7 @@ pub fn param_diff(runs: &[&StoredRun]) -> Vec<ParamDiff> {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let first = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
-    let mut out: Vec<ParamDiff> = names
+    let out: Vec<ParamDiff> = names
         .into_iter()
         .filter_map(|name| {
             let values: Vec<String> = rows
@@ -195,10 +210,17 @@ pub fn param_diff(runs: &[&StoredRun]) -> Vec<ParamDiff> {
             })
         })
         .collect();
-    out.sort_by(|a, b| {
-        first(&a.param)
-            .cmp(&first(&b.param))
-            .then_with(|| a.param.cmp(&b.param))
-    });
-    out
+    // A node input that differs exactly as a named parameter does (`3.steps` beside `steps`)
+    // is that parameter again: shown once, by its name.
+    let named: Vec<&Vec<String>> = out
+        .iter()
+        .filter(|d| !d.param.contains('.'))
+        .map(|d| &d.values)
+        .collect();
+    let twin = |d: &ParamDiff| d.param.contains('.') && named.contains(&&d.values);
+    let keep: Vec<bool> = out.iter().map(|d| !twin(d)).collect();
+    out.into_iter()
+        .zip(keep)
+        .filter_map(|(d, k)| k.then_some(d))
+        .collect()
 }
