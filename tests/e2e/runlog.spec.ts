@@ -63,12 +63,17 @@ test('a fresh profile lists the server log merged with what it saw live, each ro
 
 test('the run page lists the parameters and Compare exactly the ones that differ', async ({ page, replay }, testInfo) => {
   const server = await replay({ scenario: 'a_success', speed: 2, extraArgs: ['--extension', '--runlog', FIXTURE] });
-  await openHistory(page, server);
-  await expect(rowOf(page, 'p-b')).toBeVisible({ timeout: LONG });
-
-  await page.goto(new URL('/history/p-a', server.url).href);
   const params = byId(page, 'run-params');
   const param = (name: string) => params.locator(`[data-testid="run-param"][data-param="${name}"]`);
+  // A link to a run this profile never saw: read from the server's log.
+  await page.goto(new URL('/history/p-b', server.url).href);
+  await expect(param('steps')).toHaveAttribute('data-value', '30', { timeout: LONG });
+  await expect(byId(page, 'run-detail')).toContainText('p-b');
+
+  await openHistory(page, server);
+  await expect(rowOf(page, 'p-a')).toBeVisible({ timeout: LONG });
+
+  await page.goto(new URL('/history/p-a', server.url).href);
   await expect(param('steps')).toHaveAttribute('data-value', '20', { timeout: LONG });
   await expect(param('seed')).toHaveAttribute('data-value', '1234');
   await expect(param('checkpoint')).toHaveAttribute('data-value', 'sd15.safetensors');

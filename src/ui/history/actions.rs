@@ -169,7 +169,14 @@ pub fn HistoryActions() -> impl IntoView {
         }));
     };
     let clear_all = move |_| {
-        if !confirm("Delete every stored run from this browser? This cannot be undone.") {
+        let again = if log.present() {
+            " Runs in the server's run log are listed again from it."
+        } else {
+            ""
+        };
+        if !confirm(&format!(
+            "Delete every stored run from this browser? This cannot be undone.{again}"
+        )) {
             return;
         }
         let Some(runs) = store.get() else { return };

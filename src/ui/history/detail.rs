@@ -78,6 +78,23 @@ pub fn RunDetailPage() -> impl IntoView {
             .or_else(|| record().and_then(|r| r.series))
     });
     let params = Signal::derive(move || record().and_then(|r| r.params));
+    // Not stored here (a link from another browser): the server's run log may have it.
+    let asked = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let (id, server) = (run_id.get(), live.server.get());
+        let (Some(server), Some(writer)) = (server, store.writer.get_value()) else {
+            return;
+        };
+        if state() != "missing" || asked.get_value() == id {
+            return;
+        }
+        asked.set_value(id.clone());
+        leptos::task::spawn_local(async move {
+            if super::server_log::read_one(&server, &writer, &id).await {
+                store.bump();
+            }
+        });
+    });
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>

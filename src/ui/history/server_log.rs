@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use std::collections::HashSet;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::endpoint::{encode, ServerBase};
-use telemetry_core::history::server_log::decode_page;
+use telemetry_core::history::server_log::{decode_page, decode_run};
 
 /// Runs read per request, and requests per visit: the newest 1 000 runs of the log.
 const PAGE: usize = 250;
@@ -132,6 +132,22 @@ async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: Serv
     }
     log.listed.set(listed);
     LogState::Present { read }
+}
+
+/// One run from the server's log into the store (a link to a run this browser never saw);
+/// whether it was found there.
+pub async fn read_one(server: &ServerBase, writer: &crate::store::StoreWriter, id: &str) -> bool {
+    let url = server.api(&format!("telemetry/runs/{}", encode(id)));
+    let Ok(body) = get_text(&url).await else {
+        return false;
+    };
+    let run = serde_json::from_str(&body)
+        .ok()
+        .and_then(|v| decode_run(&v, &server.label()));
+    match run {
+        Some(run) => take_server_runs(writer, &[run]).await.is_ok_and(|n| n > 0),
+        None => false,
+    }
 }
 
 /// What the history is made of (`history-source`).
