@@ -48,8 +48,9 @@ impl ServerLog {
         };
         let body = serde_json::json!({ "prompt_ids": ids }).to_string();
         post_json(&server.api("telemetry/runs/delete"), &body).await?;
-        self.listed
-            .update(|l| ids.iter().for_each(|id| _ = l.remove(id)));
+        _ = self
+            .listed
+            .try_update(|l| ids.iter().for_each(|id| _ = l.remove(id)));
         Ok(())
     }
 }
@@ -86,7 +87,7 @@ pub fn provide_server_log() -> ServerLog {
         };
         leptos::task::spawn_local(async move {
             let outcome = read(&server, &writer, log).await;
-            log.state.set(outcome);
+            _ = log.state.try_set(outcome);
             store.bump();
         });
     });
@@ -122,7 +123,7 @@ async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: Serv
         listed.extend(page.runs.iter().map(|r| r.prompt_id.clone()));
         read += page.runs.len();
         if let Err(e) = take_server_runs(writer, &page.runs).await {
-            log.listed.set(listed);
+            _ = log.listed.try_set(listed);
             return LogState::Absent(format!("its runs could not be stored ({e})"));
         }
         cursor = page.next_cursor;
@@ -130,7 +131,7 @@ async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: Serv
             break;
         }
     }
-    log.listed.set(listed);
+    _ = log.listed.try_set(listed);
     LogState::Present { read }
 }
 
