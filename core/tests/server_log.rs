@@ -59,7 +59,7 @@ fn untrusted_listings_never_panic_and_bad_records_are_skipped() {
     let ids: Vec<&str> = page.runs.iter().map(|r| r.prompt_id.as_str()).collect();
     assert_eq!(ids, ["p-c"]);
     assert_eq!(
-        decode_run(&serde_json::json!({"prompt_id": ""}), SERVER),
+        decode_run(serde_json::json!({"prompt_id": ""}), SERVER),
         None
     );
 }

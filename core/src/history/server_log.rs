@@ -35,21 +35,29 @@ struct Record {
 /// live records, so the two merge). A record that does not read as a run is skipped: the rest
 /// of the log stays usable. `None` when the body is not a listing at all.
 pub fn decode_page(body: &str, server: &str) -> Option<ServerPage> {
-    let value: Value = serde_json::from_str(body).ok()?;
-    let runs = value.get("runs")?.as_array()?;
+    let mut value: Value = serde_json::from_str(body).ok()?;
+    let next_cursor = value
+        .get("next_cursor")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let Value::Array(runs) = value.get_mut("runs")?.take() else {
+        return None;
+    };
     Some(ServerPage {
-        runs: runs.iter().filter_map(|r| decode_run(r, server)).collect(),
-        next_cursor: value
-            .get("next_cursor")
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned),
+        runs: runs
+            .into_iter()
+            .filter_map(|r| decode_run(r, server))
+            .collect(),
+        next_cursor,
     })
 }
 
 /// One record of the log (as `GET /telemetry/runs/{id}` answers), or `None`.
-pub fn decode_run(value: &Value, server: &str) -> Option<StoredRun> {
-    let record = Record::deserialize(value).ok()?;
+pub fn decode_run(value: Value, server: &str) -> Option<StoredRun> {
+    // From an owned `Value`, as the store's codec decodes its records: a second copy of every
+    // run type's decoder (for `&Value` or text) grew the wasm by ~20 kB brotli.
+    let record: Record = serde_json::from_value(value).ok()?;
     if record.prompt_id.is_empty() || record.prompt_id != record.run.prompt_id {
         return None;
     }
@@ -64,7 +72,7 @@ pub fn decode_run(value: &Value, server: &str) -> Option<StoredRun> {
     let mut stored = StoredRun::from_run(&run);
     stored.series = record
         .series
-        .and_then(|s| RunSeries::deserialize(s).ok())
+        .and_then(|s| serde_json::from_value::<RunSeries>(s).ok())
         .filter(|s| s.prompt_id == stored.prompt_id);
     let mut params = record.params.unwrap_or_default();
     params.extend(record.env.unwrap_or_default());

@@ -81,11 +81,12 @@ pub fn RunDetailPage() -> impl IntoView {
     // Not stored here (a link from another browser): the server's run log may have it.
     let asked = StoredValue::new(String::new());
     Effect::new(move |_| {
-        let (id, server) = (run_id.get(), live.server.get());
+        // Read first: the effect follows these, whatever returns early below.
+        let (id, server, missing) = (run_id.get(), live.server.get(), state() == "missing");
         let (Some(server), Some(writer)) = (server, store.writer.get_value()) else {
             return;
         };
-        if state() != "missing" || asked.get_value() == id {
+        if !missing || asked.get_value() == id {
             return;
         }
         asked.set_value(id.clone());

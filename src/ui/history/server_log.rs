@@ -144,7 +144,7 @@ pub async fn read_one(server: &ServerBase, writer: &crate::store::StoreWriter, i
     };
     let run = serde_json::from_str(&body)
         .ok()
-        .and_then(|v| decode_run(&v, &server.label()));
+        .and_then(|v| decode_run(v, &server.label()));
     match run {
         Some(run) => take_server_runs(writer, &[run]).await.is_ok_and(|n| n > 0),
         None => false,
