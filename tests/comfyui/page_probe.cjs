@@ -20,6 +20,23 @@ async function main() {
     const page = await (await browser.newContext()).newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
+    // Console errors (0.3.64 answers /api/jobs with 404, as expected) only explain a failure.
+    const consoleErrors = [];
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    try {
+      await probe(page, url, runA, runB, errors);
+    } catch (e) {
+      // What the page showed, for the failing test's report.
+      const text = await page.locator('main').innerText().catch(() => '(no main)');
+      throw new Error(`${e.message}\nat ${page.url()}\npage: ${text.slice(0, 1500)}\nerrors: ${errors.concat(consoleErrors).join('\n')}`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+async function probe(page, url, runA, runB, errors) {
+  {
     await page.goto(new URL('history', url).href);
     const source = page.getByTestId('history-source');
     await source.waitFor({ timeout: LONG });
@@ -29,6 +46,7 @@ async function main() {
       [runA, runB],
       { timeout: LONG },
     );
+    const serverLog = await source.getAttribute('data-server-log');
     const rows = await page.getByTestId('history-row').evaluateAll((rs) =>
       rs.map((r) => ({ id: r.getAttribute('data-run-id'), status: r.getAttribute('data-status'), source: r.getAttribute('data-source') })),
     );
@@ -43,9 +61,7 @@ async function main() {
     const params = await page.getByTestId('run-param').evaluateAll((ps) =>
       Object.fromEntries(ps.map((p) => [p.getAttribute('data-param'), p.getAttribute('data-value')])),
     );
-    console.log(JSON.stringify({ serverLog: await source.getAttribute('data-server-log'), rows, diff, params, errors }));
-  } finally {
-    await browser.close();
+    console.log(JSON.stringify({ serverLog, rows, diff, params, errors }));
   }
 }
 
