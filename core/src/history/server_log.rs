@@ -144,25 +144,38 @@ pub fn param_text(value: &Value) -> Option<String> {
 /// The run's parameters as `(name, text)`: the named ones (the common ones first), then each
 /// node's literal inputs as `node.input` (custom nodes' values live only there), in node order.
 pub fn param_rows(params: &Params) -> Vec<(String, String)> {
-    let rank = |k: &str| FIRST.iter().position(|f| *f == k).unwrap_or(FIRST.len());
-    let mut rows: Vec<(String, String)> = params
+    let text = |k: &str, v: &Value| Some((k.to_owned(), param_text(v)?));
+    // No sort: the map is ordered by name already (and every `sort_by` is its own copy of the
+    // standard library's sort in the wasm).
+    let mut rows: Vec<(String, String)> = FIRST
         .iter()
-        .filter(|(k, _)| !TWINS.contains(&k.as_str()))
-        .filter_map(|(k, v)| Some((k.clone(), param_text(v)?)))
+        .filter_map(|k| text(k, params.get(*k)?))
         .collect();
-    rows.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    rows.extend(
+        params
+            .iter()
+            .filter(|(k, _)| !FIRST.contains(&k.as_str()) && !TWINS.contains(&k.as_str()))
+            .filter_map(|(k, v)| text(k, v)),
+    );
     let mut nodes: Vec<(&String, &Value)> = params
         .get("widgets")
         .and_then(Value::as_object)
         .map(|w| w.iter().collect())
         .unwrap_or_default();
-    nodes.sort_by(|a, b| node_order(a.0, b.0));
+    // Node order (`10` after `9`), by insertion: a handful of nodes.
+    for i in 1..nodes.len() {
+        let mut j = i;
+        while j > 0 && node_order(nodes[j - 1].0, nodes[j].0).is_gt() {
+            nodes.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     for (node, widget) in nodes {
         if let Some(inputs) = widget.get("inputs").and_then(Value::as_object) {
             rows.extend(
                 inputs
                     .iter()
-                    .filter_map(|(k, v)| Some((format!("{node}.{k}"), param_text(v)?))),
+                    .filter_map(|(k, v)| text(&format!("{node}.{k}"), v)),
             );
         }
     }

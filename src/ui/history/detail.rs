@@ -26,9 +26,20 @@ pub fn RunDetailPage() -> impl IntoView {
         store.revision.track();
         let opening = store.status.with(|s| matches!(s, StoreStatus::Opening));
         let runs = store.get();
+        let (server, writer) = (live.server.get_untracked(), store.writer.get_value());
         async move {
             let found = match runs {
-                Some(runs) => runs.find_prompt(&id).await.map_err(|_| "unavailable"),
+                Some(runs) => {
+                    let mut found = runs.find_prompt(&id).await;
+                    // Not stored here (a link from another browser): the server's run log may
+                    // have it.
+                    if let (Ok(None), Some(server), Some(writer)) = (&found, server, writer) {
+                        if super::server_log::read_one(&server, &writer, &id).await {
+                            found = runs.find_prompt(&id).await;
+                        }
+                    }
+                    found.map_err(|_| "unavailable")
+                }
                 None => Err(if opening { "loading" } else { "unavailable" }),
             };
             (id, found)
@@ -78,24 +89,6 @@ pub fn RunDetailPage() -> impl IntoView {
             .or_else(|| record().and_then(|r| r.series))
     });
     let params = Signal::derive(move || record().and_then(|r| r.params));
-    // Not stored here (a link from another browser): the server's run log may have it.
-    let asked = StoredValue::new(String::new());
-    Effect::new(move |_| {
-        // Read first: the effect follows these, whatever returns early below.
-        let (id, server, missing) = (run_id.get(), live.server.get(), state() == "missing");
-        let (Some(server), Some(writer)) = (server, store.writer.get_value()) else {
-            return;
-        };
-        if !missing || asked.get_value() == id {
-            return;
-        }
-        asked.set_value(id.clone());
-        leptos::task::spawn_local(async move {
-            if super::server_log::read_one(&server, &writer, &id).await {
-                store.bump();
-            }
-        });
-    });
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>

@@ -7,6 +7,7 @@
 use crate::browser::http::{get_text, post_json, HttpError};
 use crate::state::{use_live, use_store};
 use crate::store::sink::take_server_runs;
+use crate::ui::load::Load;
 use leptos::prelude::*;
 use std::collections::HashSet;
 use telemetry_core::connection::EndpointKind;
@@ -19,11 +20,10 @@ const PAGES: usize = 4;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogState {
+    /// The server's run log has not answered yet.
     Checking,
     /// The server keeps a run log; `read` runs of it were merged into the store.
-    Present {
-        read: usize,
-    },
+    Present { read: usize },
     /// No run log there (stock ComfyUI, an older extension, the demo), or it could not be read.
     Absent(String),
 }
@@ -31,14 +31,16 @@ pub enum LogState {
 /// Shared by the history tab's parts: whether the log is there and which runs it lists.
 #[derive(Clone, Copy)]
 pub struct ServerLog {
-    pub state: RwSignal<LogState>,
+    /// A `Load` rather than an effect: the page's one type-erased reader costs no new code.
+    pub state: Load<LogState>,
     pub listed: RwSignal<HashSet<String>>,
     pub server: RwSignal<Option<ServerBase>>,
 }
 
 impl ServerLog {
     pub fn present(&self) -> bool {
-        self.state.with(|s| matches!(s, LogState::Present { .. }))
+        self.state
+            .with(|s| matches!(s, Some(LogState::Present { .. })))
     }
 
     /// Deletes runs from the server's log, so they do not come back at the next read.
@@ -59,42 +61,44 @@ pub fn use_server_log() -> ServerLog {
     expect_context::<ServerLog>()
 }
 
-/// Provides [`ServerLog`] and reads the log once the server is known.
+/// Provides [`ServerLog`] and reads the log once the server and the store are there.
 pub fn provide_server_log() -> ServerLog {
     let live = use_live();
     let store = use_store();
+    let listed = RwSignal::new(HashSet::new());
+    let state = Load::new(move || {
+        let server = live.server.get();
+        store.status.track();
+        let writer = store.writer.get_value();
+        let demo = live
+            .connection
+            .with_untracked(|c| c.endpoint == Some(EndpointKind::Demo));
+        async move {
+            match (server, writer) {
+                _ if demo => LogState::Absent("the demo has no server".into()),
+                (Some(server), Some(writer)) => {
+                    let outcome = read(&server, &writer, listed).await;
+                    store.bump();
+                    outcome
+                }
+                _ => LogState::Checking,
+            }
+        }
+    });
     let log = ServerLog {
-        state: RwSignal::new(LogState::Checking),
-        listed: RwSignal::new(HashSet::new()),
+        state,
+        listed,
         server: live.server,
     };
     provide_context(log);
-    let demo = Memo::new(move |_| {
-        live.connection
-            .with(|c| c.endpoint == Some(EndpointKind::Demo))
-    });
-    Effect::new(move |_| {
-        let demo = demo.get();
-        let server = live.server.get();
-        let writer = store.writer.get_value();
-        store.status.track();
-        let (Some(server), Some(writer), false) = (server, writer, demo) else {
-            if demo {
-                log.state
-                    .set(LogState::Absent("the demo has no server".into()));
-            }
-            return;
-        };
-        leptos::task::spawn_local(async move {
-            let outcome = read(&server, &writer, log).await;
-            _ = log.state.try_set(outcome);
-            store.bump();
-        });
-    });
     log
 }
 
-async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: ServerLog) -> LogState {
+async fn read(
+    server: &ServerBase,
+    writer: &crate::store::StoreWriter,
+    listed_now: RwSignal<HashSet<String>>,
+) -> LogState {
     let label = server.label();
     let mut cursor: Option<String> = None;
     let mut read = 0;
@@ -123,7 +127,7 @@ async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: Serv
         listed.extend(page.runs.iter().map(|r| r.prompt_id.clone()));
         read += page.runs.len();
         if let Err(e) = take_server_runs(writer, &page.runs).await {
-            _ = log.listed.try_set(listed);
+            _ = listed_now.try_set(listed);
             return LogState::Absent(format!("its runs could not be stored ({e})"));
         }
         cursor = page.next_cursor;
@@ -131,7 +135,7 @@ async fn read(server: &ServerBase, writer: &crate::store::StoreWriter, log: Serv
             break;
         }
     }
-    _ = log.listed.try_set(listed);
+    _ = listed_now.try_set(listed);
     LogState::Present { read }
 }
 
@@ -156,13 +160,13 @@ pub async fn read_one(server: &ServerBase, writer: &crate::store::StoreWriter, i
 pub fn HistorySource() -> impl IntoView {
     let log = use_server_log();
     move || {
-        let (yes, text) = match log.state.get() {
-            LogState::Checking => return None,
-            LogState::Present { read } => (
+        let (yes, text) = match log.state.get().as_deref().cloned() {
+            None | Some(LogState::Checking) => return None,
+            Some(LogState::Present { read }) => (
                 "yes",
                 format!("This server's run log ({read} newest runs) merged with the runs this browser keeps."),
             ),
-            LogState::Absent(why) => (
+            Some(LogState::Absent(why)) => (
                 "no",
                 format!("Runs this browser keeps; {why}."),
             ),
