@@ -29,6 +29,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/jobs", get(crate::jobs::jobs))
         .route("/object_info", get(object_info_all))
         .route("/object_info/{class}", get(object_info_one))
+        .merge(crate::runlog::routes())
 }
 
 /// The first path segments that belong to the API when it is also mounted at the root.

@@ -17,6 +17,7 @@ mod queued;
 mod recorded;
 mod reply;
 mod router;
+mod runlog;
 mod state;
 mod static_files;
 mod timeline;
@@ -56,6 +57,8 @@ pub struct Config {
     pub cancelled_jobs: Vec<String>,
     /// `POST /api/prompt` queues the prompt and holds it pending (see `held.rs`).
     pub hold_prompts: bool,
+    /// Serve these run-log records at `/telemetry/runs` (`runlog.rs`); none: 404 there.
+    pub runlog: Option<PathBuf>,
 }
 
 impl Config {
@@ -77,6 +80,7 @@ impl Config {
             jobs: false,
             cancelled_jobs: Vec::new(),
             hold_prompts: false,
+            runlog: None,
         }
     }
 }
@@ -92,6 +96,8 @@ pub enum ReplayError {
     Scenario { name: String, reason: String },
     #[error("no scenario with a ws_*.jsonl trace in {0}")]
     NoScenarios(PathBuf),
+    #[error("run log {0}")]
+    RunLog(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -111,6 +117,7 @@ pub(crate) struct App {
     pub outage: control::Outage,
     pub extension: extension::Info,
     pub held: held::Held,
+    pub runlog: Option<runlog::RunLog>,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -146,6 +153,10 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         .map(|s| playback::schedule_of(s, config.extension))
         .collect();
     let extension = extension::info(&recorded);
+    let runlog = match &config.runlog {
+        Some(path) => Some(runlog::RunLog::load(path).map_err(ReplayError::RunLog)?),
+        None => None,
+    };
     for s in &scenarios {
         eprintln!(
             "scenario {}: {} frames, {} observer frames, {} prompts, {:.0} ms",
@@ -170,6 +181,7 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         outage: control::Outage::default(),
         extension,
         held: held::Held::default(),
+        runlog,
     })
 }
 

@@ -73,6 +73,10 @@ struct Cli {
     /// `POST /api/queue` deletes or clears it.
     #[arg(long)]
     hold_prompts: bool,
+    /// Serve the run-log records in this JSON file at /api/telemetry/runs, as the extension's
+    /// run log does (a listing body or a list of records); without it that route answers 404.
+    #[arg(long)]
+    runlog: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -106,6 +110,7 @@ async fn main() -> ExitCode {
     config.jobs = cli.jobs;
     config.cancelled_jobs = cli.cancelled_jobs;
     config.hold_prompts = cli.hold_prompts;
+    config.runlog = cli.runlog;
 
     let server = match Server::load(config) {
         Ok(s) => s,
