@@ -63,6 +63,16 @@ test('four servers, four cards: each streams or polls its own runs, and one stop
   expect(await shown('down')).not.toContain(RUN.a_success);
   await screenshot(page, 'fleet.png', testInfo);
 
+  // The keyboard reaches every card: Tab from the top of the page lands on each card's link.
+  await page.locator('h1').click();
+  const reached = new Set<string>();
+  for (let i = 0; i < 20 && reached.size < 4; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => document.activeElement?.closest('[data-testid="fleet-server"]')?.getAttribute('data-server') ?? '');
+    if (name) reached.add(name);
+  }
+  expect([...reached].sort()).toEqual(['alpha', 'bravo', 'charlie', 'down']);
+
   // Charlie goes away: only its card changes.
   await charlie.stop();
   await expect(card('charlie')).toHaveAttribute('data-state', /reconnecting|offline/, { timeout: LONG });

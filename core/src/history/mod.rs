@@ -11,6 +11,7 @@ pub mod query;
 pub mod record;
 pub mod run_svg;
 pub mod series;
+pub mod server_log;
 pub mod stats;
 pub mod take_away;
 pub mod text_index;

@@ -1,4 +1,5 @@
 use super::{DecodeError, ImageMime, Preview, ProgressText, ServerMessage};
+use serde_json::Value;
 
 const PREVIEW_IMAGE: u32 = 1;
 const TEXT: u32 = 3;
@@ -56,13 +57,23 @@ pub fn decode_binary(frame: &[u8]) -> Result<ServerMessage, DecodeError> {
                 declared: len,
                 available: body.len(),
             })?;
-            let meta = super::high_rate::preview_meta(meta)?;
+            let meta: Value = serde_json::from_slice(meta)
+                .map_err(|e| DecodeError::BadPreviewMetadata(e.to_string()))?;
+            if !meta.is_object() {
+                return Err(DecodeError::BadPreviewMetadata("not an object".into()));
+            }
+            let field = |name: &str| meta.get(name).and_then(super::lenient::id_of);
+            let mime = match meta.get("image_type").and_then(Value::as_str) {
+                Some("image/png") => ImageMime::Png,
+                Some("image/webp") => ImageMime::Webp,
+                _ => ImageMime::Jpeg,
+            };
             Ok(ServerMessage::Preview(Preview {
-                mime: meta.mime.unwrap_or(ImageMime::Jpeg),
+                mime,
                 bytes: body[len..].to_vec(),
-                node_id: meta.node_id,
-                prompt_id: meta.prompt_id,
-                display_node_id: meta.display_node_id,
+                node_id: field("node_id"),
+                prompt_id: field("prompt_id"),
+                display_node_id: field("display_node_id"),
             }))
         }
         other => Ok(ServerMessage::Unknown {

@@ -8,16 +8,12 @@ mod binary;
 pub mod client_label;
 mod error;
 pub mod extension;
-mod high_rate;
 pub mod http;
 pub mod jobs;
 mod lenient;
 mod message;
 mod output;
-#[cfg(test)]
-mod reference;
 mod text;
-mod wire;
 
 pub use binary::decode_binary;
 pub use error::DecodeError;

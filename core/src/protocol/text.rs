@@ -1,124 +1,25 @@
-use super::wire::{Key, Leaf, Strict};
-use super::{high_rate, lenient, output::artifacts_of, *};
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use super::{lenient, output::artifacts_of, *};
 use serde::Deserialize;
 use serde_json::{value::RawValue, Map, Value};
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    /// Borrowed unless the name has escapes.
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<Key<'a>>,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
 }
 
-/// Decodes one text frame in one pass: with `type` before `data`, as ComfyUI and the extension
-/// always send them, the payload of a high-rate type is read straight from the frame into its
-/// message, and any other payload (or one that came before its `type`) is left raw for its own
-/// reader. Anything unusual (a duplicate or non-string `type`, any serde error) goes the
-/// two-pass way instead,
-/// which gives the same result and the exact old error (a test compares both on random frames).
+/// Decodes one text frame. The envelope is parsed first with the payload left raw, so a flood of
+/// `progress` frames costs one pass over each frame, not a generic JSON tree per message.
 pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
-    match serde_json::from_str::<OnePass>(frame) {
-        Ok(OnePass(result)) => result,
-        Err(_) => decode_text_two_pass(frame),
-    }
-}
-
-/// The envelope parsed first with the payload left raw, then the payload on its own.
-pub(super) fn decode_text_two_pass(frame: &str) -> Result<ServerMessage, DecodeError> {
     let envelope: Envelope<'_> =
         serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
-    let Some(Key(kind)) = envelope.kind else {
+    let Some(kind) = envelope.kind else {
         return decode_untyped(frame);
     };
     let data = envelope.data.map(RawValue::get).unwrap_or("null");
     decode_payload(&kind, data)
-}
-
-struct OnePass(Result<ServerMessage, DecodeError>);
-
-impl<'de> Deserialize<'de> for OnePass {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(OnePassVisitor)
-    }
-}
-
-struct OnePassVisitor;
-
-impl<'de> Visitor<'de> for OnePassVisitor {
-    type Value = OnePass;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a {type, data} frame")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OnePass, A::Error> {
-        let unusual = || A::Error::custom("not the usual frame shape");
-        let mut kind: Option<Key<'de>> = None;
-        let mut decoded = None;
-        // `data` before `type` (a re-serialized frame with sorted keys): kept raw until then.
-        let mut raw: Option<&'de RawValue> = None;
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match &*key {
-                "type" if kind.is_none() => match map.next_value::<Leaf<'de>>()? {
-                    Leaf::Str(s) => kind = Some(Key(s)),
-                    _ => return Err(unusual()),
-                },
-                "data" if decoded.is_none() && raw.is_none() => match &kind {
-                    Some(Key(k)) => decoded = Some(map.next_value_seed(Payload(k))?),
-                    None => raw = Some(map.next_value::<&'de RawValue>()?),
-                },
-                "type" | "data" => return Err(unusual()),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        match (kind, decoded, raw) {
-            (Some(_), Some(decoded), _) => Ok(OnePass(decoded)),
-            (Some(Key(k)), None, raw) => Ok(OnePass(decode_payload(
-                &k,
-                raw.map_or("null", RawValue::get),
-            ))),
-            (None, ..) => Err(unusual()),
-        }
-    }
-}
-
-/// A payload read from the frame's own deserializer. A serde error here fails the one pass
-/// (the two-pass way then reports it); errors found after reading are the result.
-struct Payload<'k>(&'k str);
-
-impl<'de> DeserializeSeed<'de> for Payload<'_> {
-    type Value = Result<ServerMessage, DecodeError>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        let kind = self.0;
-        Ok(match kind {
-            "progress" => Ok(ServerMessage::Progress(Progress::deserialize(d)?)),
-            "executing" => Ok(ServerMessage::Executing(Executing::deserialize(d)?)),
-            "execution_cached" => Ok(ServerMessage::ExecutionCached(
-                ExecutionCached::deserialize(d)?,
-            )),
-            "execution_start" => Ok(ServerMessage::ExecutionStart(ExecutionStamp::deserialize(
-                d,
-            )?)),
-            "execution_success" => Ok(ServerMessage::ExecutionSuccess(
-                ExecutionStamp::deserialize(d)?,
-            )),
-            "status" => Ok(ServerMessage::Status(high_rate::status_of(
-                Strict::deserialize(d)?.0,
-            ))),
-            "progress_state" => high_rate::progress_state_of(kind, Strict::deserialize(d)?.0)
-                .map(ServerMessage::ProgressState),
-            "crystools.monitor" => Ok(ServerMessage::CrystoolsMonitor(high_rate::monitor_of(
-                Strict::deserialize(d)?.0,
-            ))),
-            _ => decode_payload(kind, <&RawValue>::deserialize(d)?.get()),
-        })
-    }
 }
 
 fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
@@ -144,19 +45,19 @@ fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
 
 pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, DecodeError> {
     Ok(match kind {
-        "status" => ServerMessage::Status(high_rate::status(kind, data)?),
+        "status" => ServerMessage::Status(status(kind, data)?),
         "feature_flags" => ServerMessage::FeatureFlags(typed(kind, data)?),
         "execution_start" => ServerMessage::ExecutionStart(typed(kind, data)?),
         "execution_success" => ServerMessage::ExecutionSuccess(typed(kind, data)?),
         "execution_cached" => ServerMessage::ExecutionCached(typed(kind, data)?),
         "executing" => ServerMessage::Executing(typed(kind, data)?),
         "progress" => ServerMessage::Progress(typed(kind, data)?),
-        "progress_state" => ServerMessage::ProgressState(high_rate::progress_state(kind, data)?),
+        "progress_state" => ServerMessage::ProgressState(progress_state(kind, data)?),
         "executed" => ServerMessage::Executed(executed(kind, data)?),
         "execution_error" => ServerMessage::ExecutionError(execution_error(kind, data)?),
         "execution_interrupted" => ServerMessage::ExecutionInterrupted(typed(kind, data)?),
         "logs" => ServerMessage::Logs(logs(kind, data)?),
-        "crystools.monitor" => ServerMessage::CrystoolsMonitor(high_rate::monitor(kind, data)?),
+        "crystools.monitor" => ServerMessage::CrystoolsMonitor(monitor(kind, data)?),
         "telemetry.hello" => {
             ServerMessage::TelemetryHello(super::extension::hello(kind, &object(kind, data)?))
         }
@@ -175,6 +76,22 @@ pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, De
     })
 }
 
+fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
+    let map = object(kind, data)?;
+    let queue_remaining = map
+        .get("status")
+        .and_then(|s| s.get("exec_info"))
+        .and_then(|e| e.get("queue_remaining"))
+        .and_then(lenient::number_of)
+        .filter(|n| *n >= 0.0)
+        .map(|n| n.min(u32::MAX as f64) as u32);
+    let sid = map.get("sid").and_then(lenient::id_of);
+    Ok(Status {
+        queue_remaining,
+        sid,
+    })
+}
+
 fn required_id(kind: &str, map: &Map<String, Value>, field: &str) -> Result<String, DecodeError> {
     map.get(field)
         .and_then(lenient::id_of)
@@ -190,6 +107,44 @@ fn id_list(map: &Map<String, Value>, field: &str) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(lenient::id_of).collect())
         .unwrap_or_default()
+}
+
+fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
+    let map = object(kind, data)?;
+    let prompt_id = required_id(kind, &map, "prompt_id")?;
+    let mut nodes: Vec<NodeProgress> = match map.get("nodes") {
+        Some(Value::Object(nodes)) => nodes
+            .iter()
+            .map(|(key, node)| NodeProgress {
+                node_id: node
+                    .get("node_id")
+                    .and_then(lenient::id_of)
+                    .unwrap_or_else(|| key.clone()),
+                value: node.get("value").and_then(lenient::number_of),
+                max: node.get("max").and_then(lenient::number_of),
+                state: node
+                    .get("state")
+                    .and_then(Value::as_str)
+                    .map(NodeState::parse)
+                    .unwrap_or(NodeState::Unknown),
+                display_node_id: node.get("display_node_id").and_then(lenient::id_of),
+                parent_node_id: node.get("parent_node_id").and_then(lenient::id_of),
+                real_node_id: node.get("real_node_id").and_then(lenient::id_of),
+                activity: node
+                    .get("activity")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                seconds: node
+                    .get("seconds")
+                    .and_then(lenient::number_of)
+                    .filter(|s| *s >= 0.0),
+            })
+            .collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),
+    };
+    nodes.sort_by(|a, b| crate::run::node_order(&a.node_id, &b.node_id));
+    Ok(ProgressState { prompt_id, nodes })
 }
 
 fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
@@ -252,6 +207,39 @@ fn logs(kind: &str, data: &str) -> Result<Logs, DecodeError> {
         })
         .unwrap_or_default();
     Ok(Logs { entries })
+}
+
+/// Crystools reports `-1` for anything it cannot measure.
+fn measured(v: Option<&Value>) -> Option<f64> {
+    v.and_then(lenient::number_of).filter(|n| *n >= 0.0)
+}
+
+fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
+    let map = object(kind, data)?;
+    let gpus = map
+        .get("gpus")
+        .and_then(Value::as_array)
+        .map(|gpus| {
+            gpus.iter()
+                .map(|g| MonitorGpu {
+                    utilization: measured(g.get("gpu_utilization")),
+                    temperature: measured(g.get("gpu_temperature")),
+                    vram_total: measured(g.get("vram_total")),
+                    vram_used: measured(g.get("vram_used")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(MonitorSample {
+        cpu_utilization: measured(map.get("cpu_utilization")),
+        ram_total: measured(map.get("ram_total")),
+        ram_used: measured(map.get("ram_used")),
+        device_type: map
+            .get("device_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        gpus,
+    })
 }
 
 fn seed_telemetry(map: &Map<String, Value>) -> Result<ServerMessage, DecodeError> {

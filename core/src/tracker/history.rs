@@ -90,9 +90,22 @@ impl Tracker {
         }
         if status == Some(RunStatus::Succeeded) {
             // A successful prompt ran every node it needed; those without `executed` or cache
-            // notices just had no UI output.
+            // notices just had no UI output. Only those: a node that feeds none of the outputs
+            // it executed (partial execution, a dangling node) never ran.
+            let needed = entry.prompt.as_ref().and_then(|p| p.needed());
+            let in_prompt = |id: &str| {
+                entry
+                    .prompt
+                    .iter()
+                    .flat_map(|p| &p.nodes)
+                    .any(|(n, _)| n == id)
+            };
             for node in run.nodes.iter_mut() {
-                if !node.status.is_done() {
+                let ran = match &needed {
+                    Some(needed) => needed.contains(node.id.as_str()) || !in_prompt(&node.id),
+                    None => true,
+                };
+                if ran && !node.status.is_done() {
                     node.status = NodeStatus::Finished;
                 }
             }
@@ -161,6 +174,9 @@ impl Tracker {
             .get(prompt_id)
             .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
             || self.follow_next.contains_key(prompt_id);
+        if matches!(result, Ok(None)) && self.settle_cancelled(prompt_id, now_ms, out) {
+            return;
+        }
         if followed {
             if matches!(result, Ok(None)) && self.awaiting.contains_key(prompt_id) {
                 // Followed, and open when the connection dropped: after a reconnect the same

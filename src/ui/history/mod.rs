@@ -5,8 +5,10 @@ mod compare;
 mod detail;
 mod filters;
 mod list;
+mod params;
 mod roving;
 mod run_download;
+mod server_log;
 mod storage;
 mod trends;
 
@@ -19,6 +21,7 @@ use filters::FilterBar;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use list::{HistoryList, SessionRuns};
+use server_log::HistorySource;
 use storage::StorageStatus;
 use telemetry_core::history::HistoryQuery;
 use trends::TrendsPanel;
@@ -44,6 +47,7 @@ pub fn HistoryPage() -> impl IntoView {
     let store = use_store();
     let live = use_live();
     provide_context(list::Selection(RwSignal::new(Vec::new())));
+    server_log::provide_server_log();
     // Runs finishing live land in the store a moment later; refresh the list then.
     // By sequence number: the feed is bounded, so its length stops changing once it is full.
     on_new_lifecycle(live, FeedStart::Now, move |_| {
@@ -64,6 +68,7 @@ pub fn HistoryPage() -> impl IntoView {
             StoreStatus::Ready => view! {
                 <div class="history">
                     <FilterBar/>
+                    <HistorySource/>
                     <TrendsPanel/>
                     <HistoryActions/>
                     <HistoryList/>
