@@ -4,19 +4,11 @@
 // one stock server started with --enable-cors-header, and an address where nothing listens. A
 // prompt queued by another client on each server shows on that server's card; stopping one
 // server changes only its card; the history tab filters by server.
-import { createServer } from 'node:net';
 import { test, expect, byId, dashboard } from './comfy';
 import { recordAttributes, seenAttributes, screenshot } from './replay';
+import { closedPort } from './helpers';
 
 const LONG = 60_000;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('the fleet: two extension servers under two host names, a stock one, one down', async ({ page, comfy }, testInfo) => {
   test.setTimeout(420_000);

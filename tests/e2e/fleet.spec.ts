@@ -1,18 +1,8 @@
 // /fleet: several servers on one page, each with its own stream. Three replay servers (two with
 // the full stream, one stock-like without it, reached as `localhost` rather than 127.0.0.1)
 // and one address where nothing listens. Servers are added through Settings, as a person would.
-import { createServer } from 'node:net';
 import { test, expect, byId, recordAttributes, seenAttributes, screenshot } from './replay';
-import { RUN, LONG } from './helpers';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { RUN, LONG, closedPort } from './helpers';
 
 test('four servers, four cards: each streams or polls its own runs, and one stopping changes only its card', async ({ page, replay }, testInfo) => {
   test.setTimeout(150_000);
