@@ -15,8 +15,10 @@ from . import series as S
 from .outputs import artifacts
 
 DOC_VERSION = 1
-NODE_RANK = {"pending": 0, "running": 1, "finished": 2, "cached": 2, "failed": 3,
-             "interrupted": 3}
+# As the page ranks them (core/src/run/node.rs): "interrupted" is inferred for a node still
+# running when its run stopped, below the server's word that it finished.
+NODE_RANK = {"pending": 0, "running": 1, "interrupted": 2, "finished": 3, "cached": 3,
+             "failed": 4}
 # status -> (rank, page RunStatus)
 STATUS = {"queued": (0, "queued"), "running": (1, "running"), "lost": (2, "unknown"),
           "succeeded": (3, "succeeded"), "failed": (3, "failed"),
@@ -102,7 +104,7 @@ class Run:
         if status in ("finished", "failed", "interrupted") and n["finished_ms"] is None:
             if n["status"] == "running" or n["started_ms"] is not None:
                 n["finished_ms"] = now_ms
-        if not (NODE_RANK[status] == NODE_RANK[n["status"]] == 2):
+        if not (NODE_RANK[status] == NODE_RANK[n["status"]] == NODE_RANK["finished"]):
             n["status"] = status
         return n
 
@@ -191,6 +193,10 @@ class Run:
         self.ended_ms = self.ended_ms or now_ms
         self.set_status(status)
         node = data.get("node_id")
+        # The nodes the end names as executed ran, whatever this record saw of them.
+        for done in data.get("executed") or ():
+            if isinstance(done, (str, int)):
+                self.node_status(str(done), "finished", None)
         if status == "failed":
             if self.error is None:
                 self.error = {

@@ -197,3 +197,18 @@ def test_the_series_is_the_page_shape_bounded_with_its_peak_kept():
     assert any(0 < x["progress"] < 1 for x in s["samples"])
     back = record.from_doc(run.doc())
     assert back.doc()["series"] == s
+
+
+def test_an_end_counts_the_nodes_it_names_as_executed_and_a_stopped_node_is_not_failed():
+    # Node 2's finish was never seen (progress_state throttled or read late): the error's
+    # `executed` says it ran. A node still running when the run failed stopped; it did not fail.
+    for executed, two in ((["1", "2"], "finished"), ([], "interrupted")):
+        run = record.Run("p9", 0)
+        queued(run, 0)
+        run.message("execution_start", {"prompt_id": "p9", "timestamp": 1}, 1)
+        run.message("progress_state", {"prompt_id": "p9", "nodes": {
+            "1": {"state": "finished"}, "2": {"state": "running"}}}, 5)
+        run.message("execution_error", {"prompt_id": "p9", "node_id": "3", "executed": executed,
+                                        "exception_type": "RuntimeError", "timestamp": 9}, 9)
+        nodes = {n["id"]: n["status"] for n in run.doc()["run"]["nodes"]}
+        assert nodes == {"1": "finished", "2": two, "3": "failed"}, executed

@@ -33,12 +33,17 @@ impl NodeStatus {
 
 impl NodeStatus {
     /// How far a node has got: a merge or a late frame never moves a node to a lower rank.
+    /// "Interrupted" is what a record infers for a node still running when its run stopped;
+    /// the server saying the node finished (a late frame, the end message's `executed`, a
+    /// record that saw more) is better knowledge, so it ranks above. A failure is the
+    /// server's own word about one node and ranks above everything.
     pub fn rank(self) -> u8 {
         match self {
             NodeStatus::Pending => 0,
             NodeStatus::Running => 1,
-            NodeStatus::Finished | NodeStatus::Cached => 2,
-            NodeStatus::Failed | NodeStatus::Interrupted => 3,
+            NodeStatus::Interrupted => 2,
+            NodeStatus::Finished | NodeStatus::Cached => 3,
+            NodeStatus::Failed => 4,
         }
     }
 }
@@ -71,6 +76,22 @@ pub struct NodeRecord {
     /// An `ExecutionBlocker` stopped this node: not a failure, the prompt still succeeds.
     #[serde(default)]
     pub blocked: Option<String>,
+}
+
+impl super::Run {
+    /// The nodes an end message (`execution_error`, `execution_interrupted`) lists as
+    /// `executed` ran to the end, whatever this record saw of them: a frame about them may
+    /// have been dropped on the way (a slow socket) or not be read yet.
+    pub fn mark_executed(&mut self, executed: &[String]) {
+        for id in executed {
+            let node = self.node_mut(id);
+            // The status only: when it finished is not in the message, and a receive time
+            // would draw a bar that never was.
+            if NodeStatus::Finished.rank() > node.status.rank() {
+                node.status = NodeStatus::Finished;
+            }
+        }
+    }
 }
 
 impl NodeRecord {

@@ -61,13 +61,7 @@ impl Tracker {
                     if let Some(id) = &m.node_id {
                         run.node_mut(id).status = NodeStatus::Failed;
                     }
-                    for id in &m.executed {
-                        let node = run.node_mut(id);
-                        if node.status == NodeStatus::Pending || node.status == NodeStatus::Running
-                        {
-                            node.status = NodeStatus::Finished;
-                        }
-                    }
+                    run.mark_executed(&m.executed);
                     status = Some(RunStatus::Failed);
                 }
                 ServerMessage::ExecutionInterrupted(m) => {
@@ -76,13 +70,7 @@ impl Tracker {
                     if let Some(id) = &m.node_id {
                         run.node_mut(id).status = NodeStatus::Interrupted;
                     }
-                    for id in &m.executed {
-                        let node = run.node_mut(id);
-                        if node.status == NodeStatus::Pending || node.status == NodeStatus::Running
-                        {
-                            node.status = NodeStatus::Finished;
-                        }
-                    }
+                    run.mark_executed(&m.executed);
                     status = Some(RunStatus::Interrupted);
                 }
                 _ => {}

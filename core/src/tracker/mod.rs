@@ -304,12 +304,11 @@ impl Tracker {
         if server_ms.is_some() {
             run.server_ended_ms = server_ms;
         }
+        // Nodes still running when the run stopped were stopped, not failed: the failed node
+        // is the one the error names.
         let node_status = match status {
             RunStatus::Succeeded => NodeStatus::Finished,
-            RunStatus::Interrupted | RunStatus::Cancelled | RunStatus::Lost => {
-                NodeStatus::Interrupted
-            }
-            _ => NodeStatus::Failed,
+            _ => NodeStatus::Interrupted,
         };
         for node in run.nodes.iter_mut() {
             if node.status == NodeStatus::Running {

@@ -265,6 +265,7 @@ impl Tracker {
             return;
         }
         run.error = Some(m.clone());
+        run.mark_executed(&m.executed);
         if let Some(id) = &m.node_id {
             let shown = run.attribute(id, NodeOrigin::default());
             let node = run.node_mut(&shown);
@@ -287,6 +288,7 @@ impl Tracker {
             return;
         }
         run.interrupted_node = m.node_id.clone();
+        run.mark_executed(&m.executed);
         if let Some(id) = &m.node_id {
             let shown = run.attribute(id, NodeOrigin::default());
             let node = run.node_mut(&shown);
