@@ -122,6 +122,22 @@ def _resolve(nodes, value, depth=0):
     return None
 
 
+def needed(prompt, targets):
+    """The nodes ComfyUI runs for `targets` (its outputs to execute): they and every node they
+    read from. None when the targets are unknown."""
+    if not isinstance(targets, list):
+        return None
+    nodes, seen = _nodes(prompt), set()
+    todo = [str(t) for t in targets if isinstance(t, (str, int))]
+    while todo:
+        node_id = todo.pop()
+        if node_id in seen or node_id not in nodes:
+            continue
+        seen.add(node_id)
+        todo.extend(str(v[0]) for v in _inputs(nodes[node_id]).values() if is_link(v))
+    return seen
+
+
 def node_key(node_id):
     """ComfyUI node ids sorted like the page's `node_order`: numeric parts numerically."""
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(node_id).split(":")]

@@ -72,6 +72,7 @@ class Run:
         self.server_node_states = False
         self.lost_reason = None
         self.series = None  # series.Series once the run started
+        self.needed = None  # the nodes its outputs to execute need, when known
         self.last_update_ms = now_ms
 
     # --- facts -----------------------------------------------------------------------------
@@ -108,8 +109,10 @@ class Run:
             n["status"] = status
         return n
 
-    def queued(self, now_ms, number, client, prompt, extra, *, store_text, hidden, env):
+    def queued(self, now_ms, number, client, prompt, extra, *, store_text, hidden, env,
+               targets=None):
         self.queued_ms = self.queued_ms or now_ms
+        self.needed = P.needed(prompt, targets)
         self.number = number if self.number is None else self.number
         self.client = client
         nodes = P._nodes(prompt)
@@ -218,6 +221,11 @@ class Run:
                                  now_ms)
         if status == "succeeded":
             self.current_node = None
+            # A success ran every node its outputs needed, seen or not (a node without UI
+            # output sends nothing to a prompt without client id): as the page reads /history.
+            for n in self.nodes.values():
+                if n["in_prompt"] and (self.needed is None or n["id"] in self.needed):
+                    self.node_status(n["id"], "finished", None)
 
     def done(self, now_ms, status_str, messages, outputs):
         """`task_done`: ComfyUI's own status (its messages carry the timestamps) and outputs."""

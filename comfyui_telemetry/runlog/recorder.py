@@ -50,7 +50,8 @@ class Recorder:
         kept = {"extra_pnginfo": extra.get("extra_pnginfo")} if "extra_pnginfo" in extra else {}
         self.writer.submit(("queued", self.clock(), t[1], protocol.as_int(t[0]),
                             client_id if isinstance(client_id, str) else None,
-                            t[2] if isinstance(t[2], dict) else {}, kept))
+                            t[2] if isinstance(t[2], dict) else {}, kept,
+                            t[4] if len(t) > 4 and isinstance(t[4], list) else None))
 
     def on_put_refused(self, item):
         t = protocol.queue_tuple(item)

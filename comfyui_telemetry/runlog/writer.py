@@ -173,12 +173,13 @@ class Writer:
     def _apply(self, item):
         kind = item[0]
         if kind == "queued":
-            _, now, prompt_id, number, client_id, prompt, extra = item
+            _, now, prompt_id, number, client_id, prompt, extra, *targets = item
             run = self._run(prompt_id, now)
             if run is None:
                 return
             run.queued(now, number, who.pseudonym(client_id), prompt, extra,
-                       store_text=self.settings.store_text, hidden=self.hidden, env=self._envs())
+                       store_text=self.settings.store_text, hidden=self.hidden, env=self._envs(),
+                       targets=targets[0] if targets else None)
         elif kind == "unqueued":
             _, now, prompt_id = item
             run = self.open.get(prompt_id)

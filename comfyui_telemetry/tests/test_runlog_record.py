@@ -212,3 +212,19 @@ def test_an_end_counts_the_nodes_it_names_as_executed_and_a_stopped_node_is_not_
                                         "exception_type": "RuntimeError", "timestamp": 9}, 9)
         nodes = {n["id"]: n["status"] for n in run.doc()["run"]["nodes"]}
         assert nodes == {"1": "finished", "2": two, "3": "failed"}, executed
+
+
+def test_a_success_ran_every_node_its_outputs_need_seen_or_not():
+    # A prompt queued without client id: ComfyUI sends it no node messages, only task_done.
+    # Its outputs to execute (["3"]) need 1, 2 and 3; node 4 feeds nothing and never ran.
+    prompt = dict(PROMPT, **{"4": {"class_type": "EmptyImage", "inputs": {"width": 8}}})
+    for targets, done in ((["3"], {"1", "2", "3"}), (None, {"1", "2", "3", "4"})):
+        run = record.Run("p10", 0)
+        run.queued(0, 1, None, prompt, {}, store_text=True, hidden=Hidden(), env={},
+                   targets=targets)
+        run.started(1)
+        run.done(9, "success", [("execution_start", {"prompt_id": "p10", "timestamp": 1}),
+                                ("execution_success", {"prompt_id": "p10", "timestamp": 8})], {})
+        nodes = run.doc()["run"]["nodes"]
+        assert {n["id"] for n in nodes if n["status"] == "finished"} == done, targets
+        assert all(n["finished_ms"] is None for n in nodes), "no time the server did not give"

@@ -69,6 +69,7 @@ pub fn ComparePage() -> impl IntoView {
                 <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
             }>
                 <super::params::CompareDiff records=records/>
+                <h2>"Every field"</h2>
                 <div class="table-scroll">
                 <table class="runs compare">
                     <thead><tr><th>"Field"</th>

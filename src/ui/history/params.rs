@@ -2,6 +2,7 @@
 //! recorded them: listed on the run page, and on Compare exactly the ones that differ.
 
 use leptos::prelude::*;
+use telemetry_core::format;
 use telemetry_core::history::record::Params;
 use telemetry_core::history::server_log::{param_diff, param_rows};
 use telemetry_core::history::StoredRun;
@@ -48,6 +49,9 @@ pub fn CompareDiff(records: Signal<Vec<StoredRun>>) -> impl IntoView {
                 }
                 view! {
                     <table class="runs compare">
+                        <thead><tr><th>"Parameter"</th>
+                            {records.with(|r| r.iter().map(|r| view! { <th class="mono">{format::short_id(&r.run.prompt_id).to_owned()}</th> }).collect_view())}
+                        </tr></thead>
                         <tbody>
                             {rows.into_iter().map(|d| {
                                 let v = |i: usize| d.values.get(i).cloned();
