@@ -96,6 +96,40 @@ pub fn fleet_drain<'a>(servers: impl IntoIterator<Item = &'a DrainEstimate>) -> 
     slowest
 }
 
+/// The line above the cards: the fleet's drain time over the `connected` servers' estimates,
+/// saying how many of the `configured` servers it leaves out because they do not answer.
+pub fn fleet_text(connected: &[&DrainEstimate], configured: usize) -> String {
+    let down = configured.saturating_sub(connected.len());
+    let plural = |n: usize| if n == 1 { "server" } else { "servers" };
+    let left_out = match down {
+        0 => String::new(),
+        n => format!(
+            " {n} {} not connected {} not counted.",
+            plural(n),
+            if n == 1 { "is" } else { "are" }
+        ),
+    };
+    match fleet_drain(connected.iter().copied()) {
+        Some(ms) => format!("The fleet drains in about {}.{left_out}", crate::format::duration_ms(ms)),
+        None if connected.iter().all(|e| e.starts_ms.is_empty()) => match down {
+            0 => "Nothing pending on the fleet.".to_owned(),
+            _ if connected.is_empty() => "No server of the fleet is connected: its queues are unknown.".to_owned(),
+            _ => format!("Nothing pending on the {} connected {}.{left_out}", connected.len(), plural(connected.len())),
+        },
+        None => format!("Fleet drain time unknown: a server has prompts of workflows it has not run before.{left_out}"),
+    }
+}
+
+/// The card's queue line: what a connected server reported, or that it is unknown.
+pub fn queue_text(running: Option<u32>, pending: Option<u32>) -> String {
+    match (running, pending) {
+        (Some(r), Some(p)) => format!("{r} running · {p} pending"),
+        (Some(r), None) => format!("{r} running · pending unknown"),
+        (None, Some(p)) => format!("{p} pending"),
+        (None, None) => "queue unknown".to_owned(),
+    }
+}
+
 /// What one server's card shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Card {
@@ -144,6 +178,40 @@ mod tests {
     use super::*;
     use crate::connection::{ConnectionState, EndpointKind};
     use crate::run::RunSource;
+
+    #[test]
+    fn the_fleet_line_says_which_servers_it_leaves_out() {
+        let idle = DrainEstimate::default();
+        let busy = DrainEstimate {
+            total_ms: Some(90_000.0),
+            starts_ms: vec![Some(0.0)],
+            basis_runs: 3,
+        };
+        let unknown = DrainEstimate {
+            total_ms: None,
+            starts_ms: vec![None],
+            basis_runs: 0,
+        };
+        assert_eq!(
+            fleet_text(&[&idle, &idle], 2),
+            "Nothing pending on the fleet."
+        );
+        assert_eq!(
+            fleet_text(&[&idle, &idle, &idle], 4),
+            "Nothing pending on the 3 connected servers. 1 server not connected is not counted."
+        );
+        assert_eq!(
+            fleet_text(&[], 2),
+            "No server of the fleet is connected: its queues are unknown."
+        );
+        assert_eq!(
+            fleet_text(&[&idle, &busy], 4),
+            "The fleet drains in about 1m 30s. 2 servers not connected are not counted."
+        );
+        assert!(fleet_text(&[&busy, &unknown], 2).starts_with("Fleet drain time unknown"));
+        assert_eq!(queue_text(Some(1), Some(0)), "1 running · 0 pending");
+        assert_eq!(queue_text(None, None), "queue unknown");
+    }
 
     #[test]
     fn servers_are_added_once_normalised_and_bad_addresses_refused() {

@@ -51,6 +51,11 @@ test('four servers, four cards: each streams or polls its own runs, and one stop
   await expect.poll(() => shown('charlie'), { timeout: LONG }).toContain(RUN.c_error);
   await expect.poll(async () => (await shown('bravo')).some((id) => (RUN.e_queue3 as readonly string[]).includes(id ?? '')), { timeout: LONG }).toBe(true);
   expect(await shown('down')).not.toContain(RUN.a_success);
+  // The server that does not answer has an unknown queue, not an empty one, and the fleet's
+  // line says it leaves it out.
+  await expect(card('down')).toContainText('queue unknown');
+  await expect(card('down').getByTestId('queue-eta')).toHaveText('');
+  await expect(byId(page, 'fleet-eta')).toContainText('1 server not connected is not counted');
   await screenshot(page, 'fleet.png', testInfo);
 
   // The keyboard reaches every card: Tab from the top of the page lands on each card's link.

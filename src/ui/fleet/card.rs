@@ -3,7 +3,7 @@ use crate::state::use_fleet_connect;
 use crate::ui::components::GpuDevices;
 use leptos::prelude::*;
 use telemetry_core::endpoint::{encode, ServerBase};
-use telemetry_core::fleet::{card, FleetServer};
+use telemetry_core::fleet::{card, queue_text, FleetServer};
 use telemetry_core::format;
 
 /// One server's card: its own stream, started when the card appears and stopped when it goes.
@@ -52,11 +52,11 @@ pub fn FleetCard(
                 {move || summary.with(|c| (!c.endpoint.is_empty()).then(|| format!(" via /{}", c.endpoint)))}</p>
             <p>{move || summary.with(|c| c.run_text.clone())}
                 {move || summary.with(|c| c.progress).map(|f| format!(" · {}", format::percent(f)))}</p>
-            <p class="small">{move || summary.with(|c| format!("{} running · {} pending",
-                c.running.map_or("?".into(), |n| n.to_string()), c.pending.map_or("?".into(), |n| n.to_string())))}</p>
+            <p class="small">{move || summary.with(|c| queue_text(c.running, c.pending))}</p>
             <p class="small" data-testid="queue-eta" data-server=server.address.clone()
                 data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default())>
-                {move || state.drain.with(|d| d.text())}</p>
+                // A server that does not answer has no queue to drain, not an empty one.
+                {move || if summary.with(|c| c.pending.is_none()) { String::new() } else { state.drain.with(|d| d.text()) }}</p>
             <GpuDevices gpu=state.gpu/>
             {move || summary.with(|c| c.problem.clone()).map(|p| view! { <p class="warn-text small">{p}</p> })}
         </section>

@@ -11,8 +11,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use std::collections::BTreeMap;
 use telemetry_core::drain::DrainEstimate;
-use telemetry_core::fleet::fleet_drain;
-use telemetry_core::format::duration_ms;
+use telemetry_core::fleet::fleet_text;
 
 /// Each connected server's drain estimate, by address, for the fleet's total.
 #[derive(Clone, Copy)]
@@ -23,18 +22,12 @@ pub fn FleetPage() -> impl IntoView {
     let fleet = expect_context::<FleetSetting>();
     let drains = FleetDrains(RwSignal::new(BTreeMap::new()));
     provide_context(drains);
-    // Servers work in parallel: the fleet is drained when its slowest server is.
+    // Servers work in parallel: the fleet is drained when its slowest connected server is.
     let total = move || {
-        drains.0.with(|d| match fleet_drain(d.values()) {
-            Some(ms) => format!("The whole fleet drains in about {}.", duration_ms(ms)),
-            None if d.values().all(|e| e.starts_ms.is_empty()) => {
-                "Nothing pending on the fleet.".to_owned()
-            }
-            None => {
-                "Fleet drain time unknown: a server has prompts of workflows it has not run before."
-                    .to_owned()
-            }
-        })
+        let configured = fleet.0.with(Vec::len);
+        drains
+            .0
+            .with(|d| fleet_text(&d.values().collect::<Vec<_>>(), configured))
     };
     view! {
         <h1 class="page-title">"Fleet"</h1>
