@@ -168,15 +168,19 @@ with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(info, f.read())
 PY
 
-# What a cold load of /telemetry/ui/ costs: index.html + js + wasm + css, per encoding.
+# What /telemetry/ui/ costs, per encoding: a cold load of the live page (index.html, js, css and
+# the main wasm) and every file (with the wasm chunks other pages load when first visited).
 python3 - "$RELEASE" <<'PY'
 import os, sys
 dist = sys.argv[1]
-names = [n for n in os.listdir(dist) if n == "index.html" or n.endswith((".js", ".wasm", ".css"))]
+every = [n for n in os.listdir(dist) if n == "index.html" or n.endswith((".js", ".wasm", ".css"))]
+first = [n for n in every if not n.startswith(("chunk_", "split_"))]
+def size(n, suffix):
+    p = os.path.join(dist, n)
+    return os.path.getsize(p + suffix) if os.path.exists(p + suffix) else os.path.getsize(p)
 for label, suffix in (("raw", ""), ("gzip", ".gz"), ("brotli", ".br")):
-    total = sum(os.path.getsize(os.path.join(dist, n + suffix)) if os.path.exists(os.path.join(dist, n + suffix))
-                else os.path.getsize(os.path.join(dist, n)) for n in names)
-    print(f"package: cold load {label}: {total / 1000:.1f} kB ({len(names)} files)")
+    print(f"package: cold load of the live page {label}: {sum(size(n, suffix) for n in first) / 1000:.1f} kB"
+          f" ({len(first)} files); every file: {sum(size(n, suffix) for n in every) / 1000:.1f} kB ({len(every)})")
 PY
 say "wheel  $wheel ($(du -h "$wheel" | cut -f1))"
 say "node   $NODE (pure Python; needs the wheel)"
