@@ -20,13 +20,40 @@ except Exception:  # not installed, or broken: the hand-written exposition below
     CollectorRegistry = generate_latest = Metric = None
 
 
+class Histogram:
+    """Fixed buckets; counts per bucket (not cumulative), their sum and count. With no bounds,
+    only the sum and the count (exposed as a summary without quantiles)."""
+
+    def __init__(self, bounds):
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value):
+        value = max(0.0, float(value))
+        self.sum += value
+        for i, bound in enumerate(self.bounds):
+            if value <= bound:
+                self.counts[i] += 1
+                return
+        self.counts[-1] += 1
+
+    def cumulative(self):
+        """[(le, cumulative count)] ending with +Inf, and the total count."""
+        out, total = [], 0
+        for bound, count in zip(self.bounds + (float("inf"),), self.counts):
+            total += count
+            out.append((bound, total))
+        return out, total
+
+
 def formatter():
     """Which exposition `render` uses: "prometheus_client" or "builtin"."""
     return "prometheus_client" if generate_latest is not None else "builtin"
 
 
 def histogram(name, doc, series):
-    """A histogram family from [(labels, metrics.Histogram)]."""
+    """A histogram family from [(labels, Histogram)]."""
     samples = []
     for labels, h in series:
         buckets, count = h.cumulative()
@@ -39,7 +66,7 @@ def histogram(name, doc, series):
 
 def summary(name, doc, series):
     """A summary family without quantiles (only `_count` and `_sum`) from
-    [(labels, metrics.Histogram)]: the same sample names as a histogram's, so queries on
+    [(labels, Histogram)]: the same sample names as a histogram's, so queries on
     `_sum` and `_count` read either."""
     samples = []
     for labels, h in series:

@@ -56,33 +56,6 @@ GPU_TIMEOUT = 2.0
 MARK = "__comfyui_telemetry_metrics__"
 
 
-class Histogram:
-    """Fixed buckets; counts per bucket (not cumulative), their sum and count. With no bounds,
-    only the sum and the count (exposed as a summary without quantiles)."""
-
-    def __init__(self, bounds):
-        self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.sum = 0.0
-
-    def observe(self, value):
-        value = max(0.0, float(value))
-        self.sum += value
-        for i, bound in enumerate(self.bounds):
-            if value <= bound:
-                self.counts[i] += 1
-                return
-        self.counts[-1] += 1
-
-    def cumulative(self):
-        """[(le, cumulative count)] ending with +Inf, and the total count."""
-        out, total = [], 0
-        for bound, count in zip(self.bounds + (float("inf"),), self.counts):
-            total += count
-            out.append((bound, total))
-        return out, total
-
-
 class _Prompt:
     """A started prompt: its node types and the node timings in flight."""
 
@@ -148,8 +121,8 @@ class Metrics:
         self.queued = 0
         self.started = 0
         self.finished = dict.fromkeys(STATUSES, 0)
-        self.run_seconds = {s: Histogram(RUN_BUCKETS) for s in STATUSES}
-        self.queue_wait = Histogram(WAIT_BUCKETS)
+        self.run_seconds = {s: exposition.Histogram(RUN_BUCKETS) for s in STATUSES}
+        self.queue_wait = exposition.Histogram(WAIT_BUCKETS)
         self.node_seconds = {}
         self.waiting = OrderedDict()  # prompt_id -> (put time, node types)
         self.running = {}  # item id -> (prompt_id, wall start, monotonic start)
@@ -237,7 +210,7 @@ class Metrics:
                 kind = OTHER
                 h = self.node_seconds.get(OTHER)
             if h is None:
-                h = self.node_seconds[kind] = Histogram(self.node_bounds)
+                h = self.node_seconds[kind] = exposition.Histogram(self.node_bounds)
         return h
 
     # --- scrape time ------------------------------------------------------------------------------
