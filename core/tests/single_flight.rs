@@ -210,3 +210,59 @@ fn followed_runs_poll_the_queue_at_the_policy_interval_and_their_history_when_du
         .sum();
     assert_eq!(later, 1);
 }
+
+#[test]
+fn failed_history_reads_are_retried_on_a_backoff_not_at_every_start() {
+    // 300 prompts of a page that saw their starts and no ends (another client on stock
+    // ComfyUI), every history read failing: each open run is read again after 2, 4, 8 … s,
+    // not once per later start (that was 45 150 reads for 300 prompts).
+    let mut p = pipeline();
+    p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Ws,
+        },
+        0.0,
+    );
+    let mut reads = 0usize;
+    let mut now = 1.0;
+    let fail = |p: &mut Pipeline, requests: Vec<Request>, now: f64, reads: &mut usize| {
+        for r in requests {
+            if matches!(r, Request::ReadHistoryEntry(_)) {
+                *reads += 1;
+                p.step(
+                    Input::Answer {
+                        request: r,
+                        reply: Reply::Failed { status: Some(502) },
+                    },
+                    now,
+                );
+            }
+        }
+    };
+    for i in 0..300 {
+        now += 100.0; // a prompt every 0.1 s: 30 s in all
+        let step = p.step(Input::Text(&start(&format!("p{i}"))), now);
+        fail(&mut p, step.requests, now, &mut reads);
+        let step = tick(&mut p, (now / 1000.0) as u32, false);
+        fail(&mut p, step.requests, now, &mut reads);
+    }
+    // Each of the 299 runs in doubt is read once when the next starts and again at most
+    // every 2, 4, 8, 16 s over the 30 s: at most 5 reads each.
+    assert!(reads <= 299 * 5, "{reads} history reads for 300 prompts");
+    assert!(
+        reads >= 299,
+        "every run in doubt is asked at least once: {reads}"
+    );
+    // Still asked in time: a minute later, each is read again.
+    let before = reads;
+    for s in 31..=120 {
+        let step = tick(&mut p, s, false);
+        fail(&mut p, step.requests, s as f64 * 1000.0, &mut reads);
+    }
+    assert!(reads > before, "failed reads are retried");
+    assert!(
+        reads - before <= 299 * 3,
+        "{} retries in 90 s",
+        reads - before
+    );
+}

@@ -154,6 +154,9 @@ impl Tracker {
         out: &mut Vec<Change>,
     ) {
         // Answered: a later start may ask about it again if it still looks running.
+        if result.is_ok() {
+            self.read_retry.remove(prompt_id);
+        }
         if self.asked.remove(prompt_id) {
             self.reindex(prompt_id);
         }
@@ -187,8 +190,9 @@ impl Tracker {
         match result {
             Ok(Some(entry)) => self.apply_history(entry, now_ms, out),
             Ok(None) => self.history_entry_missing(prompt_id, now_ms, out),
-            // Asked again on the next reconnect, drained queue or dropped-messages notice.
-            Err(()) => {}
+            // Asked again when its wait is over, or on the next reconnect, drained queue or
+            // dropped-messages notice.
+            Err(()) => self.history_read_failed(prompt_id, now_ms),
         }
     }
 }

@@ -12,6 +12,7 @@ mod jobs;
 mod nodes;
 mod queue;
 mod queue_control;
+mod read_retry;
 mod reconcile;
 mod seed;
 mod socket;
@@ -93,6 +94,8 @@ pub struct Tracker {
     pub features: ServerFeatures,
     /// Pending prompts the page asked the server to delete, until each run ends.
     cancelling: HashSet<String>,
+    /// Runs whose history read failed: when each is next read, and how many reads failed.
+    read_retry: HashMap<String, (f64, u32)>,
 }
 
 impl Tracker {
@@ -291,6 +294,7 @@ impl Tracker {
     ) {
         self.awaiting.remove(prompt_id);
         self.cancelling.remove(prompt_id);
+        self.read_retry.remove(prompt_id);
         let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
         // Replayed or duplicated ends change nothing: a settled run stays as it ended.
         if run.status.is_settled() || (run.status == status && run.ended_at_ms.is_some()) {

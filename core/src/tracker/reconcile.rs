@@ -74,6 +74,9 @@ impl Tracker {
         for id in self.due_history_polls(now_ms) {
             self.request(Request::ReadHistoryEntry(id));
         }
+        for id in self.due_read_retries(now_ms) {
+            self.request(Request::ReadHistoryEntry(id));
+        }
         self.requested.clear();
         std::mem::take(&mut self.requests)
     }
