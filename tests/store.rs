@@ -549,6 +549,42 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
 }
 
 #[wasm_bindgen_test]
+async fn a_flood_of_short_runs_waits_for_one_write_at_a_time_and_loses_none() {
+    // Hundreds of runs a second, each new and at once terminal (due now): while a transaction
+    // is open the rest wait and go together into the next, so IndexedDB never has a pile of
+    // transactions (each holding its records) and nothing is dropped.
+    let store = RunStore::open_named(&db_name("flood")).await.unwrap();
+    let writer = StoreWriter::new(store.clone(), 400);
+    let mut most = 0;
+    for i in 0..300 {
+        let mut run = Run::new(
+            "s",
+            &format!("f{i}"),
+            RunSource::Stream,
+            js_sys::Date::now(),
+        );
+        run.status = RunStatus::Succeeded;
+        writer.note(&run, None, js_sys::Date::now());
+        if i % 10 == 9 {
+            TimeoutFuture::new(1).await;
+        }
+        most = most.max(writer.writes_in_flight());
+    }
+    for _ in 0..100 {
+        if writer.written() == 300 {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+        most = most.max(writer.writes_in_flight());
+    }
+    assert_eq!(writer.written(), 300, "every run written");
+    assert_eq!(most, 1, "one write in flight at a time");
+    assert_eq!(writer.writes_in_flight(), 0);
+    assert!(store.get("s|f299").await.unwrap().is_some());
+    cleanup(store).await;
+}
+
+#[wasm_bindgen_test]
 async fn a_poorer_write_never_overwrites_a_richer_record() {
     let store = RunStore::open_named(&db_name("merged")).await.unwrap();
     let mut rich = Run::new("s", "p", RunSource::Stream, 1.0);

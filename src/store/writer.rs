@@ -41,6 +41,12 @@ struct State {
     last_error: Option<StoreError>,
     listeners: Vec<Rc<dyn Fn(StoreError)>>,
     written: u64,
+    /// Writes handed to IndexedDB and not finished. Due runs wait for them: a flood of short
+    /// runs (hundreds a second) would otherwise start a transaction per window faster than
+    /// IndexedDB ends them, each holding its records and its request listeners (the
+    /// benchmark's flood showed hundreds of listeners waiting). Waiting, they coalesce into
+    /// the next transaction instead.
+    in_flight: u32,
 }
 
 struct Pending {
@@ -71,6 +77,7 @@ impl StoreWriter {
                 last_error: None,
                 listeners: Vec::new(),
                 written: 0,
+                in_flight: 0,
             })),
         }
     }
@@ -149,6 +156,11 @@ impl StoreWriter {
         self.state.borrow().written
     }
 
+    /// Writes started and not finished: at most one while the writer's timer drives them.
+    pub fn writes_in_flight(&self) -> u32 {
+        self.state.borrow().in_flight
+    }
+
     /// Arms the timer for the earliest due entry, unless it is already armed for that or
     /// earlier.
     fn schedule(&self) {
@@ -174,6 +186,10 @@ impl StoreWriter {
         let batch: Vec<Pending> = {
             let mut s = self.state.borrow_mut();
             s.timer = None;
+            if s.in_flight > 0 {
+                // Scheduled again when that write finishes.
+                return;
+            }
             let limit = s.now() + SLACK_MS;
             let due: Vec<String> = s
                 .pending
@@ -193,6 +209,7 @@ impl StoreWriter {
         }
         let (store, records) = {
             let mut s = self.state.borrow_mut();
+            s.in_flight += 1;
             for p in &batch {
                 s.written_status
                     .insert(key_of(&p.run.server, &p.run.prompt_id), p.run.status);
@@ -222,9 +239,12 @@ impl StoreWriter {
     fn finished(&self, batch: Vec<Pending>, result: Result<usize, StoreError>) {
         let listeners = {
             let mut s = self.state.borrow_mut();
+            s.in_flight = s.in_flight.saturating_sub(1);
             let error = match result {
                 Ok(written) => {
                     s.written += written as u64;
+                    drop(s);
+                    self.schedule();
                     return;
                 }
                 Err(e) => e,
