@@ -184,7 +184,7 @@ mod tests {
         DrainEstimate {
             total_ms: total,
             starts_ms: vec![None; pending],
-            basis_runs: 0,
+            ..DrainEstimate::default()
         }
     }
 

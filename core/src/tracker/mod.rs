@@ -93,6 +93,8 @@ pub struct Tracker {
     pub features: ServerFeatures,
     /// Pending prompts the page asked the server to delete, until each run ends.
     cancelling: HashSet<String>,
+    /// Earlier runs' durations from the page's store, for the drain estimate.
+    stored_durations: crate::drain::StoredDurations,
 }
 
 impl Tracker {
