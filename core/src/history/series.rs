@@ -387,22 +387,4 @@ mod tests {
         assert_eq!(s.interval_ms, MIN_INTERVAL_MS);
         assert_eq!(s.memory, MemoryKind::Vram);
     }
-
-    #[test]
-    fn other_gpus_are_stored_with_the_series_and_older_records_still_decode() {
-        let mut s = RunSeries::new("p", 0.0);
-        s.push(sample(0.0, Some(1_000.0)));
-        let plain = serde_json::to_string(&s).expect("encodes");
-        assert!(
-            !plain.contains("gpu2_mb"),
-            "nothing written when not measured"
-        );
-        s.record_more([Some(2.0 * MB), None, Some(MB)]);
-        assert_eq!(s.devices(), 4, "the fourth keeps its number");
-        let back: RunSeries =
-            serde_json::from_str(&serde_json::to_string(&s).expect("encodes")).expect("decodes");
-        assert_eq!(back.samples[0].more_mb(), [Some(2.0), None, Some(1.0)]);
-        let old: RunSeries = serde_json::from_str(&plain).expect("an older record decodes");
-        assert_eq!(old.devices(), 1);
-    }
 }
