@@ -6,6 +6,27 @@
 use crate::eta::median;
 use crate::run::{Run, RunStatus};
 
+/// How many stored durations are kept: the newest, one store page, plenty for medians.
+const STORED_MAX: usize = 500;
+
+/// Durations of earlier succeeded runs on this server, read from the page's store at start-up:
+/// after a reload the estimate still rests on what ran before, not only on what this page has
+/// seen since. Each is `(workflow, prompt id, ms)`, so a run the tracker also holds counts once.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredDurations(Vec<(String, String, f64)>);
+
+impl StoredDurations {
+    /// Adds durations in the order given (newest first), up to `STORED_MAX` in all; an id
+    /// already held, or a negative (unknown) time, is skipped.
+    pub fn extend(&mut self, found: impl IntoIterator<Item = (String, String, f64)>) {
+        for one in found {
+            if one.2 >= 0.0 && self.0.len() < STORED_MAX && self.0.iter().all(|h| h.1 != one.1) {
+                self.0.push(one);
+            }
+        }
+    }
+}
+
 /// The queue's drain estimate and, for each pending prompt, when it should start.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DrainEstimate {
@@ -15,6 +36,9 @@ pub struct DrainEstimate {
     pub starts_ms: Vec<Option<f64>>,
     /// How many earlier runs the estimate rests on.
     pub basis_runs: usize,
+    /// The median duration (ms) of each workflow running or pending that has earlier runs: the
+    /// running run's ETA rests on it too.
+    pub medians: Vec<(String, f64)>,
 }
 
 impl DrainEstimate {
@@ -35,23 +59,48 @@ impl DrainEstimate {
     }
 }
 
+/// When a pending prompt should start, in words, from its `starts_ms` entry: "starts next"
+/// within a second, "starts in about 1m 05s", and "start unknown" without a basis.
+pub fn start_text(starts_ms: Option<f64>) -> String {
+    match starts_ms {
+        Some(ms) if ms < 1000.0 => "starts next".to_owned(),
+        Some(ms) => format!("starts in about {}", crate::format::duration_ms(ms)),
+        None => "start unknown".to_owned(),
+    }
+}
+
 /// The median duration (ms) of the succeeded runs of `workflow` among `known` (the workflow
-/// name the tracker gives every run of the same graph: its node types), and how many there are.
-pub fn workflow_median(workflow: &str, known: &[&Run]) -> Option<(f64, usize)> {
-    let mut durations: Vec<f64> = known
+/// name the tracker gives every run of the same graph: its node types) and the stored ones not
+/// among them, and how many there are.
+pub fn workflow_median(
+    workflow: &str,
+    known: &[&Run],
+    stored: &StoredDurations,
+) -> Option<(f64, usize)> {
+    let seen: Vec<&Run> = known
         .iter()
         .filter(|r| r.status == RunStatus::Succeeded && r.workflow.as_deref() == Some(workflow))
+        .copied()
+        .collect();
+    let mut durations: Vec<f64> = seen
+        .iter()
         .filter_map(|r| r.duration_ms(r.ended_at_ms.unwrap_or(0.0)))
         .collect();
+    durations.extend(
+        (stored.0.iter())
+            .filter(|(w, id, _)| w == workflow && seen.iter().all(|r| r.prompt_id != *id))
+            .map(|s| s.2),
+    );
     Some((median(&mut durations)?, durations.len()))
 }
 
 /// The drain estimate for the prompts `running` now and `pending` (in queue order), at
-/// `now_ms`, from the earlier runs in `known`.
+/// `now_ms`, from the earlier runs in `known` and `stored`.
 pub fn estimate<'a>(
     running: &[&'a Run],
     pending: &[&'a Run],
     known: &[&Run],
+    stored: &StoredDurations,
     now_ms: f64,
 ) -> DrainEstimate {
     // A queue holds few workflows: each is looked up once.
@@ -61,7 +110,7 @@ pub fn estimate<'a>(
         let at = match seen.iter().position(|(w, _)| *w == workflow) {
             Some(at) => at,
             None => {
-                seen.push((workflow, workflow_median(workflow, known)));
+                seen.push((workflow, workflow_median(workflow, known, stored)));
                 seen.len() - 1
             }
         };
@@ -82,6 +131,9 @@ pub fn estimate<'a>(
         total_ms: at.filter(|_| !(running.is_empty() && pending.is_empty())),
         starts_ms,
         basis_runs: seen.iter().filter_map(|(_, m)| m.map(|(_, n)| n)).sum(),
+        medians: (seen.iter())
+            .filter_map(|(w, m)| Some(((*w).to_owned(), (*m)?.0)))
+            .collect(),
     }
 }
 
@@ -101,6 +153,15 @@ mod tests {
         r
     }
 
+    fn est<'a>(
+        running: &[&'a Run],
+        pending: &[&'a Run],
+        known: &[&Run],
+        now: f64,
+    ) -> DrainEstimate {
+        estimate(running, pending, known, &StoredDurations::default(), now)
+    }
+
     fn refs(runs: &[Run]) -> Vec<&Run> {
         runs.iter().collect()
     }
@@ -117,11 +178,11 @@ mod tests {
         let past = [run("p1", "A", RunStatus::Succeeded, 0, 10_000)];
         let medians = refs(&past);
         let (a, b) = (queued("q1", "A"), queued("q2", "B"));
-        let e = estimate(&[], &[&a, &b], &medians, 0.0);
+        let e = est(&[], &[&a, &b], &medians, 0.0);
         assert_eq!(e.total_ms, None);
         assert_eq!(e.starts_ms, vec![Some(0.0), Some(10_000.0)]);
         // Nothing at all known: unknown, not zero.
-        let e = estimate(&[], &[&b], &[], 0.0);
+        let e = est(&[], &[&b], &[], 0.0);
         assert_eq!((e.total_ms, e.basis_runs), (None, 0));
     }
 
@@ -133,7 +194,7 @@ mod tests {
             run("r", "A", RunStatus::Running, 0, 0),
         ];
         let a = queued("q", "A");
-        assert_eq!(estimate(&[], &[&a], &refs(&past), 0.0).total_ms, None);
+        assert_eq!(est(&[], &[&a], &refs(&past), 0.0).total_ms, None);
     }
 
     #[test]
@@ -150,7 +211,7 @@ mod tests {
         now.server_started_ms = None;
         let (q1, q2, q3) = (queued("q1", "B"), queued("q2", "A"), queued("q3", "B"));
         // 4 s into a 10 s median: 6 s left, then B (4 s), A (10 s), B (4 s).
-        let e = estimate(&[&now], &[&q1, &q2, &q3], &medians, 5_000.0);
+        let e = est(&[&now], &[&q1, &q2, &q3], &medians, 5_000.0);
         assert_eq!(
             e.starts_ms,
             vec![Some(6_000.0), Some(10_000.0), Some(20_000.0)]
@@ -158,10 +219,10 @@ mod tests {
         assert_eq!(e.total_ms, Some(24_000.0));
         assert_eq!(e.basis_runs, 4);
         // Overdue: the running prompt counts nothing more, never less than zero.
-        let e = estimate(&[&now], &[], &medians, 100_000.0);
+        let e = est(&[&now], &[], &medians, 100_000.0);
         assert_eq!(e.total_ms, Some(0.0));
         // An empty queue has nothing to estimate.
-        assert_eq!(estimate(&[], &[], &medians, 0.0).total_ms, None);
+        assert_eq!(est(&[], &[], &medians, 0.0).total_ms, None);
     }
 
     #[test]
@@ -171,7 +232,7 @@ mod tests {
         let mut now = run("r", "Z", RunStatus::Running, 0, 0);
         now.started_at_ms = Some(0.0);
         let q = queued("q", "A");
-        let e = estimate(&[&now], &[&q], &medians, 10.0);
+        let e = est(&[&now], &[&q], &medians, 10.0);
         assert_eq!((e.total_ms, e.starts_ms), (None, vec![None]));
     }
 
@@ -205,7 +266,7 @@ mod tests {
             let pending: Vec<Run> = (0..5).map(|i| queued(&format!("q{i}"), "A")).collect();
             let queue: Vec<&Run> = pending.iter().collect();
             let actual: f64 = (0..5).map(|_| duration(&mut s)).sum();
-            let e = estimate(&[], &queue, &refs(&past), 0.0);
+            let e = est(&[], &queue, &refs(&past), 0.0);
             let est = e.total_ms.expect("known workflow");
             assert!(
                 (est - actual).abs() <= 0.5 * actual,
@@ -213,5 +274,51 @@ mod tests {
             );
             assert_eq!(e.basis_runs, 10);
         }
+    }
+
+    #[test]
+    fn stored_runs_of_the_workflow_are_a_basis_after_a_reload_counted_once() {
+        let a = queued("q", "A");
+        let mut stored = StoredDurations::default();
+        // Newest first, as the store reads them; a negative time is unknown, a repeat counts once.
+        stored.extend([
+            ("A".to_owned(), "s1".to_owned(), 8_000.0),
+            ("A".to_owned(), "s2".to_owned(), 12_000.0),
+            ("A".to_owned(), "s2".to_owned(), 12_000.0),
+            ("A".to_owned(), "s3".to_owned(), -1.0),
+            ("B".to_owned(), "s4".to_owned(), 1_000.0),
+        ]);
+        // The page saw nothing this session: the stored runs alone give the estimate.
+        let e = estimate(&[], &[&a], &[], &stored, 0.0);
+        assert_eq!((e.total_ms, e.basis_runs), (Some(10_000.0), 2));
+        assert!(e.text().contains("from 2 earlier runs"), "{}", e.text());
+        // A stored run the page also saw this session counts once, with the page's record.
+        let past = [
+            run("s2", "A", RunStatus::Succeeded, 0, 12_000),
+            run("p", "A", RunStatus::Succeeded, 0, 16_000),
+        ];
+        let e = estimate(&[], &[&a], &refs(&past), &stored, 0.0);
+        assert_eq!((e.total_ms, e.basis_runs), (Some(12_000.0), 3));
+        // Another workflow's stored runs are no basis.
+        let c = queued("c", "C");
+        assert_eq!(estimate(&[], &[&c], &[], &stored, 0.0).total_ms, None);
+    }
+
+    #[test]
+    fn a_start_is_said_in_words_and_unknown_without_a_basis() {
+        assert_eq!(start_text(Some(0.0)), "starts next");
+        assert_eq!(start_text(Some(65_000.0)), "starts in about 1m 05s");
+        assert_eq!(start_text(None), "start unknown");
+    }
+
+    #[test]
+    fn at_most_five_hundred_stored_durations_the_newest() {
+        let mut stored = StoredDurations::default();
+        let ms = |i: usize| if i < 500 { 1_000.0 } else { 9_000.0 };
+        stored.extend((0..700).map(|i| ("A".to_owned(), format!("s{i}"), ms(i))));
+        let a = queued("q", "A");
+        let e = estimate(&[], &[&a], &[], &stored, 0.0);
+        assert_eq!((e.total_ms, e.basis_runs), (Some(1_000.0), 500));
+        assert_eq!(e.medians, vec![("A".to_owned(), 1_000.0)]);
     }
 }

@@ -252,7 +252,7 @@ mod tests {
         DrainEstimate {
             total_ms: total,
             starts_ms: vec![None; pending],
-            basis_runs: 0,
+            ..DrainEstimate::default()
         }
     }
 

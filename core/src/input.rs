@@ -54,6 +54,9 @@ pub enum Input<'a> {
     Tick { hidden: bool },
     /// The follow policy changed (applies to runs followed from now on).
     Policy(QueuePolicy),
+    /// Durations of earlier succeeded runs on this server from the store, `(workflow, prompt
+    /// id, ms)` newest first: the drain estimate rests on them after a reload.
+    StoredDurations(Vec<(String, String, f64)>),
     /// A person cancelled these pending prompts (after confirming).
     CancelQueued(Vec<String>),
     /// A person cleared the queue (after confirming).

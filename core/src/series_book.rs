@@ -72,6 +72,20 @@ impl SeriesBook {
             }
             if let Some(series) = self.series.get_mut(id) {
                 series.record(run, tracker.gpu.latest.as_ref(), now_ms);
+                // The other devices `/system_stats` lists, when the reading is fresh.
+                let gpu = &tracker.gpu;
+                let fresh = gpu
+                    .stats_at_ms
+                    .is_some_and(|at| (now_ms - at).abs() <= 5_000.0);
+                if let Some(stats) = gpu.stats.as_ref().filter(|_| fresh) {
+                    series.record_more(
+                        stats
+                            .devices
+                            .iter()
+                            .skip(1)
+                            .map(|d| Some((d.vram_total? - d.vram_free?).max(0.0))),
+                    );
+                }
                 if run.status.is_terminal() {
                     self.closed.insert(id.to_owned());
                 }

@@ -9,7 +9,7 @@ use telemetry_core::connection::EndpointKind;
 use telemetry_core::input::{Input, Reply};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::run::{Run, RunStatus};
-use telemetry_core::tracker::{LifecycleKind, Request};
+use telemetry_core::tracker::{Field, LifecycleKind, Request};
 
 fn graph() -> Value {
     json!({
@@ -74,6 +74,8 @@ fn every_pending_prompt_is_listed_in_order_with_its_workflow_and_a_client_label(
         assert!(client.starts_with("c~"), "{client}");
         assert!(!client.contains("raw-socket"), "never the raw id: {client}");
         assert!(!item.cancelling);
+        // Stock ComfyUI sends no queue time: when the page first saw it queued.
+        assert_eq!(item.queued_ms, Some(0.0));
     }
 }
 
@@ -299,6 +301,40 @@ fn the_drain_is_unknown_without_earlier_runs_and_from_their_medians_with_them() 
 }
 
 #[test]
+fn after_a_reload_the_drain_rests_on_the_stored_runs_of_the_workflow() {
+    // A fresh page (a reload): it has seen no run of this workflow; the store has ten.
+    let mut server = FakeServer::new();
+    server.graph = graph();
+    server.pending = ids(5);
+    let mut p = connect(&mut server);
+    assert_eq!(p.tracker().pending_queue(1.0).drain.total_ms, None);
+    p.take();
+    let workflow = "EmptyImage → TelemetrySleep → SaveImage".to_owned();
+    let mut stored: Vec<(String, String, f64)> = (0..10)
+        .map(|i| {
+            (
+                workflow.clone(),
+                format!("done-{i}"),
+                8_000.0 + 500.0 * i as f64,
+            )
+        })
+        .collect();
+    // Another workflow's runs are no basis for these prompts.
+    stored.push(("Other".into(), "other-1".into(), 1.0));
+    let step = p.step(Input::StoredDurations(stored), 2.0);
+    assert!(step.flush_at.is_some(), "the queue card is redrawn");
+    assert!(p.take().fields.contains(&Field::Queue));
+    let queue = p.tracker().pending_queue(2.0);
+    assert_eq!(queue.drain.total_ms, Some(5.0 * 10_250.0));
+    assert_eq!(queue.drain.basis_runs, 10);
+    assert!(
+        queue.drain.text().contains("from 10 earlier runs"),
+        "{}",
+        queue.drain.text()
+    );
+}
+
+#[test]
 fn with_the_extension_prompts_announced_after_the_hello_are_listed_and_cancelled_alike() {
     let mut server = FakeServer::new();
     let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
@@ -324,6 +360,8 @@ fn with_the_extension_prompts_announced_after_the_hello_are_listed_and_cancelled
     assert_eq!(pending_ids(&p), vec!["q2", "q3", "q4"]);
     let queue = p.tracker().pending_queue(21.0);
     assert_eq!(queue.items[0].client.as_deref(), Some("c-5f3a"));
+    // Queued at the server's own time, not when the page heard of it.
+    assert_eq!(queue.items[0].queued_ms, Some(1000.0));
     let step = p.step(Input::CancelQueued(vec!["q3".into()]), 30.0);
     server.settle(&mut p, step, 30.0);
     assert_eq!(status(&p, "q3"), Some(RunStatus::Cancelled));

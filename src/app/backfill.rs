@@ -6,10 +6,36 @@
 use crate::store::RunStore;
 use crate::stream::{StoredKeys, StreamManager};
 use std::rc::Rc;
+use telemetry_core::history::HistoryQuery;
+use telemetry_core::run::RunStatus;
 
 /// How many recent history entries the backfill reads once the store is ready (ComfyUI returns
 /// everything, up to 10 000 full prompts, without a limit).
 pub const BACKFILL_ITEMS: u32 = 200;
+
+/// How many of this server's newest succeeded runs the drain estimate reads at start-up: one
+/// page of the store, so a large history costs no more.
+const DURATION_RUNS: usize = 500;
+
+/// Gives the drain estimate the durations of this server's newest stored succeeded runs, so
+/// after a reload it rests on what ran before, not only on what this page has seen.
+pub fn durations(manager: StreamManager, runs: RunStore) {
+    leptos::task::spawn_local(async move {
+        let query = HistoryQuery {
+            server: Some(manager.server().label()),
+            status: Some(RunStatus::Succeeded),
+            ..HistoryQuery::default()
+        };
+        if let Ok(page) = runs.page(&query, None, DURATION_RUNS).await {
+            let found = page.runs.into_iter();
+            manager.stored_durations(
+                found
+                    .map(|r| (r.workflow, r.prompt_id, r.duration_ms))
+                    .collect(),
+            );
+        }
+    });
+}
 
 /// "Which of these keys does the store hold", for history reads. A lookup that fails counts
 /// every key as held: adding nothing is better than storing a run twice.

@@ -168,6 +168,7 @@ async fn wire_store(manager: &StreamManager, store: StoreState) {
             manager.restore(runs, series.into_iter().flatten().collect());
         }
     }
+    backfill::durations(manager.clone(), runs.clone());
     sink::attach(manager, writer);
     backfill::read(manager.clone(), BACKFILL_ITEMS);
 }

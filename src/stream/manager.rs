@@ -146,6 +146,11 @@ impl StreamManager {
         }
     }
 
+    /// Durations of earlier runs on this server from the store, for the drain estimate.
+    pub fn stored_durations(&self, found: Vec<(String, String, f64)>) {
+        feed(&self.driver, Input::StoredDurations(found));
+    }
+
     /// The backfill: a history list and which of its prompts the store holds.
     pub fn backfill(&self, entries: Vec<HistoryEntry>, stored: Vec<String>) {
         feed(&self.driver, Input::HistoryEntries { entries, stored });

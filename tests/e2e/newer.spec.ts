@@ -42,6 +42,11 @@ test('a loop shows its iterations, a running node its activity, and both GPUs ar
   await expect(bar('1')).toHaveAttribute('data-iterations', '1');
   await expect(page.locator('[data-testid="node-timeline"]')).toContainText(`×${ITERATIONS}`);
   await expect(page.locator('[data-testid="node-bar"][data-node-id*="."]')).toHaveCount(0);
+  // The run chart, as stored with the run, draws every GPU's memory, each named in the legend.
+  const chart = byId(page, 'run-chart');
+  await expect(chart).toHaveAttribute('data-devices', String(GPUS.length), { timeout: LONG });
+  await expect(chart.locator('path.mem-line')).toHaveCount(GPUS.length);
+  for (let i = 1; i <= GPUS.length; i++) await expect(chart).toContainText(`GPU ${i} VRAM in use`);
   await screenshot(page, 'newer-loop-run.png', testInfo);
 
   // Take the run away: its prompt as ComfyUI API JSON, read from the server, the key removed.

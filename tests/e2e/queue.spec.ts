@@ -107,6 +107,74 @@ test('five pending prompts in order; cancel the third removes exactly it; clear 
   await expect(byId(page, 'queue-eta')).toContainText('from 1 earlier run of');
 });
 
+/** The run id of the queue item holding the focused element, or null. */
+const focusedItem = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    return el?.getAttribute('data-testid') === 'cancel-queued'
+      ? el.closest('[data-testid="queue-item"]')?.getAttribute('data-run-id') ?? null
+      : null;
+  });
+
+test('each pending prompt says when it was queued and when it should start; a focused Cancel keeps focus; after a reload the estimate rests on the stored run', async ({ page, replay }, testInfo) => {
+  test.setTimeout(120_000);
+  const server = await replay({ scenario: 'a_success', speed: 2, noTelemetry: true, extraArgs: ['--hold-prompts'] });
+  await page.goto(server.url);
+  await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded', { timeout: LONG });
+  const before = Date.now();
+  const ids = [await queuePrompt(server.url, A_SUCCESS_GRAPH), await queuePrompt(server.url, A_SUCCESS_GRAPH)];
+  await expect(byId(page, 'queue-item')).toHaveCount(2, { timeout: LONG });
+  await expect(byId(page, 'queue-eta')).toContainText('from 1 earlier run of');
+
+  // Queued at: a <time> in the reader's zone, UTC on hover, within this test's own minutes.
+  for (const [i, id] of ids.entries()) {
+    const item = page.locator(`[data-testid="queue-item"][data-run-id="${id}"]`);
+    const time = item.locator('time');
+    await expect(time).toHaveAttribute('title', /UTC$/);
+    const at = Date.parse((await time.getAttribute('datetime')) ?? '');
+    expect(at, id).toBeGreaterThanOrEqual(before - 2_000);
+    expect(at, id).toBeLessThanOrEqual(Date.now());
+    // Expected start from the drain estimate: the first next, the second after one median run.
+    await expect(item).toHaveAttribute('data-starts-in-s', /^[0-9]+$/);
+    const start = item.getByTestId('queue-item-start');
+    await expect(start).toHaveText(i === 0 ? 'starts next' : /^starts in about [0-9]/);
+  }
+  const second = Number(await byId(page, 'queue-item').nth(1).getAttribute('data-starts-in-s'));
+  expect(second).toBeGreaterThan(0);
+  await shot(page, 'queue-pending-starts.png', testInfo);
+
+  // Focus the second prompt's Cancel; a third prompt joins (the estimate changes), then the
+  // first leaves the queue (another client cancels it): the rows are updated in place, so the
+  // focus stays on the same button, which now says position 1.
+  const cancelSecond = page.locator(`[data-testid="queue-item"][data-run-id="${ids[1]}"] [data-testid="cancel-queued"]`);
+  await cancelSecond.focus();
+  ids.push(await queuePrompt(server.url, A_SUCCESS_GRAPH));
+  await expect(byId(page, 'queue-item')).toHaveCount(3, { timeout: LONG });
+  await expect(byId(page, 'queue-eta')).toContainText('3 pending');
+  expect(await focusedItem(page)).toBe(ids[1]);
+  const res = await fetch(new URL('/api/queue', server.url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ delete: [ids[0]] }),
+  });
+  expect(res.status).toBe(200);
+  await expect(byId(page, 'queue-item')).toHaveCount(2, { timeout: LONG });
+  await expect(cancelSecond).toHaveAccessibleName(/position 1$/);
+  await expect(page.locator(`[data-testid="queue-item"][data-run-id="${ids[1]}"]`).getByTestId('queue-item-start')).toHaveText('starts next');
+  expect(await focusedItem(page)).toBe(ids[1]);
+
+  // A reload: the page has seen no run this session, the store has a_success. The estimate
+  // still rests on it, never "unknown".
+  await page.reload();
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
+  await expect(byId(page, 'queue-item')).toHaveCount(2, { timeout: LONG });
+  await expect(byId(page, 'queue-eta')).toHaveAttribute('data-seconds', /^[0-9]+$/, { timeout: LONG });
+  await expect(byId(page, 'queue-eta')).toContainText('2 pending · drains in about');
+  await expect(byId(page, 'queue-eta')).toContainText('from 1 earlier run of these workflows');
+  await expect(byId(page, 'queue-item').nth(1)).toHaveAttribute('data-starts-in-s', /^[1-9][0-9]*$/);
+  await shot(page, 'queue-after-reload.png', testInfo);
+});
+
 test('a refused cancel shows why and changes nothing', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 2, noTelemetry: true, extraArgs: ['--hold-prompts'] });
   acceptDialogs(page);

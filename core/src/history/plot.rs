@@ -134,6 +134,8 @@ pub struct RunPlot {
     pub rate_max: f64,
     /// Memory in use, MB.
     pub mem_line: String,
+    /// The other devices' memory in use, on the same scale (empty when not measured).
+    pub more_lines: Vec<String>,
     pub mem_max: f64,
     /// Where the memory peak sits, if there is one.
     pub peak: Option<(f64, f64)>,
@@ -158,7 +160,7 @@ pub fn run_plot(series: &RunSeries, upper: Frame, lower: Frame) -> RunPlot {
     let rate_max = nice_max(series.max_step_rate().unwrap_or(0.0));
     let mem_seen = samples
         .iter()
-        .filter_map(|s| s.mem_mb)
+        .flat_map(|s| s.more_mb().into_iter().chain([s.mem_mb]).flatten())
         .fold(series.peak_mb.unwrap_or(0.0), f64::max);
     // Scaled to what the run used, not to the device's size: a run using 1 GB of a 24 GB card
     // would otherwise be a flat line on the floor. The caption names the peak, the badges
@@ -175,6 +177,9 @@ pub fn run_plot(series: &RunSeries, upper: Frame, lower: Frame) -> RunPlot {
         ),
         rate_max,
         mem_line: line_path(samples.iter().map(|s| (s.t_ms, s.mem_mb)), x, mem_y),
+        more_lines: (0..series.devices() - 1)
+            .map(|i| line_path(samples.iter().map(|s| (s.t_ms, s.more_mb()[i])), x, mem_y))
+            .collect(),
         mem_max,
         peak: match (series.peak_t_ms, series.peak_mb) {
             (Some(t), Some(mb)) => Some((x.map(t), mem_y.map(mb))),
@@ -255,14 +260,23 @@ mod tests {
                 step_rate: Some(2.0),
                 mem_mb: Some(mem),
                 progress: Some(i as f64 / 2.0),
+                gpu2_mb: None,
+                gpu3_mb: None,
+                gpu4_mb: None,
             });
         }
         let p = run_plot(&s, FRAME, FRAME);
         assert_eq!(p.mem_max, 5_000.0);
+        assert!(p.more_lines.is_empty());
         assert_eq!(p.rate_max, 2.0);
         assert_eq!(p.peak, Some((50.0, 20.0)));
         assert!(p.progress_line.starts_with("M0.0,50.0"));
         assert!(p.progress_line.ends_with("L100.0,0.0"));
+        // A second GPU that uses more than the primary: its own line, on the same scale.
+        s.record_more([Some(7_000.0 * 1024.0 * 1024.0)]);
+        let p = run_plot(&s, FRAME, FRAME);
+        assert_eq!((p.mem_max, s.devices()), (10_000.0, 2));
+        assert_eq!(p.more_lines, vec!["M100.0,15.0".to_owned()]);
         assert_eq!(
             run_plot(&RunSeries::new("p", 0.0), FRAME, FRAME),
             RunPlot::default()

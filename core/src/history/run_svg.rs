@@ -92,13 +92,17 @@ pub fn run_svg(s: &RunSeries) -> String {
     ] {
         let _ = write!(out, r#"<path class="{class}" d="{d}"/>"#);
     }
+    // Every other device, dashed, numbered from 2 as the legend says.
+    for (i, d) in p.more_lines.iter().enumerate() {
+        let _ = write!(out, r#"<path class="mem-line more-{}" d="{d}"/>"#, i + 2);
+    }
     out
 }
 
 /// The chart's machine-readable attributes (see the UI contract): numbers without units,
 /// empty when unknown. `data-run-id` is the only text from the server; it is set as an
 /// attribute value, never parsed as markup.
-pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 7] {
+pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 8] {
     let last = s.and_then(RunSeries::latest);
     let opt = |v: Option<String>| v.unwrap_or_default();
     [
@@ -121,6 +125,7 @@ pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 7] {
             "data-step-rate",
             opt(last.and_then(|l| l.step_rate).map(|r| format!("{r:.2}"))),
         ),
+        ("data-devices", opt(s.map(|s| s.devices().to_string()))),
     ]
 }
 
@@ -137,9 +142,18 @@ pub fn figure_html(s: Option<&RunSeries>) -> String {
         ),
         Some(s) => {
             let mem = s.memory.label();
+            // A multi-GPU server: "GPU 1 VRAM", then each other device by its number.
+            let mut more = String::new();
+            for i in 2..=s.devices() {
+                let _ = write!(
+                    more,
+                    r#"<span><span class="key mem more-{i}"></span>GPU {i} {mem} in use</span>"#
+                );
+            }
+            let first = if more.is_empty() { "" } else { "GPU 1 " };
             let _ = write!(
                 out,
-                r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{mem} in use</span><span><span class="key rate"></span>steps per second</span></p>"#,
+                r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{first}{mem} in use</span>{more}<span><span class="key rate"></span>steps per second</span></p>"#,
                 run_svg(s)
             );
         }
@@ -166,6 +180,9 @@ mod tests {
                 step_rate: Some(1.5),
                 mem_mb: Some(1_000.0 + f64::from(i)),
                 progress: Some(f64::from(i) / 2.0),
+                gpu2_mb: None,
+                gpu3_mb: None,
+                gpu4_mb: None,
             });
         }
         let svg = run_svg(&s);
@@ -190,5 +207,15 @@ mod tests {
         assert_eq!(attrs[1], ("data-points", "3".to_owned()));
         assert_eq!(attrs[4], ("data-peak-mb", "1002".to_owned()));
         assert_eq!(data_attributes(None)[1].1, "0");
+        assert_eq!(attrs[7], ("data-devices", "1".to_owned()));
+        // A second GPU: its own dashed line, in the legend by number.
+        s.record_more([Some(500.0 * 1024.0 * 1024.0)]);
+        let html = figure_html(Some(&s));
+        assert!(html.contains(r#"class="mem-line more-2""#), "{html}");
+        assert!(
+            html.contains("GPU 1 VRAM in use") && html.contains("GPU 2 VRAM in use"),
+            "{html}"
+        );
+        assert_eq!(data_attributes(Some(&s))[7].1, "2");
     }
 }

@@ -17,6 +17,8 @@ pub const MAX_SAMPLES: usize = 240;
 /// Samples closer together than this replace the previous one (the latest state still shows).
 const MIN_INTERVAL_MS: f64 = 200.0;
 const MB: f64 = 1024.0 * 1024.0;
+/// Devices besides the primary that the chart follows (a server with more is rare).
+pub const MORE_DEVICES: usize = 3;
 
 /// One moment of a run. `None` means "not measured then", never 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -36,6 +38,22 @@ pub struct Sample {
     /// node's steps; a succeeded run is complete even when cached nodes were never listed).
     #[serde(default)]
     pub progress: Option<f64>,
+    /// Memory in use on the server's second, third and fourth device, MB, from
+    /// `/system_stats`: a multi-GPU server's chart draws every device, not just the primary.
+    /// Three plain fields rather than an array: the live page's wasm pays less for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu2_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu3_mb: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu4_mb: Option<f64>,
+}
+
+impl Sample {
+    /// The other devices' memory in use, MB, the second device first.
+    pub fn more_mb(&self) -> [Option<f64>; MORE_DEVICES] {
+        [self.gpu2_mb, self.gpu3_mb, self.gpu4_mb]
+    }
 }
 
 /// What the memory figures measure.
@@ -136,8 +154,30 @@ impl RunSeries {
             step_rate,
             mem_mb: gpu.and_then(GpuReading::vram_used).map(|b| b / MB),
             progress: run.progress(),
+            gpu2_mb: None,
+            gpu3_mb: None,
+            gpu4_mb: None,
         };
         self.push(sample);
+    }
+
+    /// The other devices' memory in use (bytes) at the latest sample.
+    pub fn record_more(&mut self, used: impl IntoIterator<Item = Option<f64>>) {
+        if let Some(last) = self.samples.last_mut() {
+            let mut mb = used.into_iter().map(|b| b.map(|b| b / MB));
+            for slot in [&mut last.gpu2_mb, &mut last.gpu3_mb, &mut last.gpu4_mb] {
+                *slot = mb.next().flatten();
+            }
+        }
+    }
+
+    /// How many devices the chart draws: the primary and the others up to the last one with a
+    /// reading (so each keeps its number).
+    pub fn devices(&self) -> usize {
+        1 + (0..MORE_DEVICES)
+            .rev()
+            .find(|i| self.samples.iter().any(|s| s.more_mb()[*i].is_some()))
+            .map_or(0, |i| i + 1)
     }
 
     /// Appends a sample (time in ms since the start, non-decreasing), thinning when full.
@@ -237,6 +277,9 @@ mod tests {
             step_rate: None,
             mem_mb: mem,
             progress: Some(0.25),
+            gpu2_mb: None,
+            gpu3_mb: None,
+            gpu4_mb: None,
         }
     }
 

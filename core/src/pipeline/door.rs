@@ -43,6 +43,9 @@ impl Pipeline {
             Input::Policy(policy) => self.tracker.policy = policy.sanitized(),
             Input::CancelQueued(ids) => self.control(|t, out| t.cancel_queued(&ids, out), now_ms),
             Input::ClearQueue => self.control(Tracker::clear_queue, now_ms),
+            Input::StoredDurations(found) => {
+                self.control(|t, out| t.add_stored_durations(found, out), now_ms)
+            }
         }
         if self.endpoint == Some(EndpointKind::Demo) {
             // Playing a recording: nothing may be asked of the page's real server.

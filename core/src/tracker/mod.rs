@@ -96,6 +96,8 @@ pub struct Tracker {
     cancelling: HashSet<String>,
     /// Runs whose history read failed: when each is next read, and how many reads failed.
     read_retry: HashMap<String, (f64, u32)>,
+    /// Earlier runs' durations from the page's store, for the drain estimate.
+    stored_durations: crate::drain::StoredDurations,
 }
 
 impl Tracker {

@@ -18,6 +18,9 @@ pub struct PendingPrompt {
     pub workflow: Option<String>,
     /// Who queued it: the extension's pseudonym or the page's short label, never a raw id.
     pub client: Option<String>,
+    /// When it was queued (epoch ms): the server's time when it sent one, else when this page
+    /// first saw it queued.
+    pub queued_ms: Option<f64>,
     /// The page asked the server to delete it; the next queue read says whether it did.
     pub cancelling: bool,
 }
@@ -63,7 +66,7 @@ impl Tracker {
             .filter_map(|id| self.runs.get(id))
             .collect();
         let known: Vec<&Run> = self.runs.values().collect();
-        let drain = estimate(&running, &pending, &known, now_ms);
+        let drain = estimate(&running, &pending, &known, &self.stored_durations, now_ms);
         let items = pending
             .iter()
             .enumerate()
@@ -73,10 +76,22 @@ impl Tracker {
                 number: r.number,
                 workflow: r.workflow.clone(),
                 client: r.client_id.clone(),
+                queued_ms: r.server_queued_ms.map(|ms| ms as f64).or(r.queued_at_ms),
                 cancelling: self.cancelling.contains(&r.prompt_id),
             })
             .collect();
         PendingQueue { items, drain }
+    }
+
+    /// Durations of earlier runs on this server read from the store (newest first): the drain
+    /// estimate rests on them too.
+    pub fn add_stored_durations(
+        &mut self,
+        found: Vec<(String, String, f64)>,
+        out: &mut Vec<Change>,
+    ) {
+        self.stored_durations.extend(found);
+        out.push(Change::Field(Field::Queue));
     }
 
     /// A person asked to cancel these pending prompts: the server is asked to delete them.

@@ -1,16 +1,20 @@
+use super::local_time::{local, local_date};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::stats::Point;
 
-/// A small SVG chart over time: points with a tooltip naming the date and value, a labelled
+/// A small SVG chart over time: points with a tooltip naming the time and value, a labelled
 /// value axis, and first/last dates. SVG rather than a chart crate keeps the bundle small.
+/// Times are the reader's own (the zone named in each tooltip); a chart of UTC days
+/// (`utc_days`) labels its days as UTC dates, since a day's bucket is a UTC day.
 #[component]
 pub fn LineChart(
     title: &'static str,
     unit: &'static str,
     #[prop(into)] points: Signal<Vec<Point>>,
     #[prop(optional)] percent: bool,
+    #[prop(optional)] utc_days: bool,
 ) -> impl IntoView {
     const W: f64 = 600.0;
     const H: f64 = 160.0;
@@ -22,6 +26,14 @@ pub fn LineChart(
             format!("{}{unit}", format::number(v))
         }
     };
+    let day = move |ms: f64| {
+        if utc_days {
+            format!("{} UTC", format_date(ms))
+        } else {
+            local_date(ms)
+        }
+    };
+    let moment = move |ms: f64| if utc_days { day(ms) } else { local(ms) };
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
@@ -38,7 +50,7 @@ pub fn LineChart(
                 let y = move |v: f64| H - PAD / 2.0 - (v - y0) / (y1 - y0) * (H - PAD);
                 let path = pts.iter().enumerate().map(|(i, p)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(p.start_ms), y(p.value))).collect::<Vec<_>>().join(" ");
                 let dots = pts.iter().map(|p| {
-                    let tip = format!("{}: {}", format_date(p.start_ms), shown(p.value));
+                    let tip = format!("{}: {}", moment(p.start_ms), shown(p.value));
                     view! { <circle cx=format!("{:.1}", x(p.start_ms)) cy=format!("{:.1}", y(p.value)) r="2.5"><title>{tip}</title></circle> }
                 }).collect_view();
                 view! {
@@ -46,8 +58,8 @@ pub fn LineChart(
                         <line x1=PAD y1=H - PAD / 2.0 x2=W - PAD y2=H - PAD / 2.0 class="axis"/>
                         <text x="2" y=format!("{:.1}", y(y1) + 4.0) class="tick">{shown(y1)}</text>
                         <text x="2" y=format!("{:.1}", y(y0)) class="tick">{shown(y0)}</text>
-                        <text x=PAD y=H - 2.0 class="tick">{format_date(x0)}</text>
-                        <text x=W - PAD y=H - 2.0 class="tick" text-anchor="end">{format_date(x1)}</text>
+                        <text x=PAD y=H - 2.0 class="tick">{day(x0)}</text>
+                        <text x=W - PAD y=H - 2.0 class="tick" text-anchor="end">{day(x1)}</text>
                         <path d=path class="line"/>
                         {dots}
                     </svg>

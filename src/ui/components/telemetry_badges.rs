@@ -1,13 +1,10 @@
+use crate::state::use_live;
 use crate::state::use_ticking_now;
-use crate::state::{use_live, use_store};
-use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
-use telemetry_core::eta::{eta, past_durations};
+use telemetry_core::eta::eta;
 use telemetry_core::format;
-use telemetry_core::history::HistoryQuery;
 use telemetry_core::run::Run;
-use telemetry_core::run::RunStatus;
 
 /// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
 #[component]
@@ -17,23 +14,17 @@ pub fn TelemetryBadges(
 ) -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
-    let stored = use_stored_durations(run);
     let items = move || {
         let now = now.get();
         run.with(|r| {
             r.as_ref().map(|r| {
-                let mut past = live.runs.with(|runs| past_durations(r, runs.iter()));
-                let session: Vec<String> = live
-                    .runs
-                    .with(|runs| runs.iter().map(|x| x.prompt_id.clone()).collect());
-                // Stored runs not already counted from this session.
-                stored.with(|s| {
-                    past.extend(
-                        s.into_iter()
-                            .flatten()
-                            .filter(|(id, _)| !session.contains(id))
-                            .map(|(_, d)| *d),
-                    )
+                // The median of earlier runs of its workflow on this server, this session's
+                // and the stored ones, as the drain estimate has it.
+                let mut past: Vec<f64> = live.drain.with(|d| {
+                    (d.medians.iter())
+                        .filter(|(w, _)| r.workflow.as_ref() == Some(w))
+                        .map(|m| m.1)
+                        .collect()
                 });
                 badges(r, now, eta(r, now, &mut past))
             })
@@ -69,42 +60,4 @@ pub fn TelemetryBadges(
             </Show>
         </section>
     }
-}
-
-/// Durations of stored succeeded runs of the running run's workflow, read once per workflow,
-/// so the ETA can use the median of past runs across sessions.
-fn use_stored_durations(run: Signal<Option<Run>>) -> Load<Vec<(String, f64)>> {
-    let store = use_store();
-    let workflow = Memo::new(move |_| {
-        run.with(|r| {
-            r.as_ref()
-                .filter(|r| r.status == RunStatus::Running)
-                .and_then(|r| r.workflow.clone())
-        })
-    });
-    let durations = Load::new(move || {
-        let w = workflow.get();
-        store.status.track();
-        let db = store.get();
-        async move {
-            let mut found = Vec::new();
-            let (Some(w), Some(db)) = (w, db) else {
-                return found;
-            };
-            let q = HistoryQuery {
-                workflow: Some(w),
-                status: Some(RunStatus::Succeeded),
-                ..HistoryQuery::default()
-            };
-            let _ = db
-                .for_each_matching(&q, |r| {
-                    if r.duration_ms >= 0.0 && found.len() < 10_000 {
-                        found.push((r.prompt_id.clone(), r.duration_ms));
-                    }
-                })
-                .await;
-            found
-        }
-    });
-    durations
 }

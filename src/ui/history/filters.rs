@@ -89,11 +89,11 @@ pub fn FilterBar() -> impl IntoView {
                         prop:value=move || query.with(|q| text_value(q.text.clone()))
                         on:change:target=move |ev| { let v = ev.target().value(); s3(Box::new(move |q| q.text = opt(v.clone()))) }/>
                 </label>
-                <label>"From"
+                <label>"From (UTC day)"
                     <input type="date" data-testid="filter-from" prop:value=move || query.with(|q| q.from_ms.map(format_date).unwrap_or_default())
                         on:change:target=move |ev| { let v = ev.target().value(); s4(Box::new(move |q| q.from_ms = telemetry_core::history::query::parse_date(&v))) }/>
                 </label>
-                <label>"To"
+                <label>"To (UTC day)"
                     <input type="date" data-testid="filter-to" prop:value=move || query.with(|q| q.to_ms.map(|t| format_date(t - 86_400_000.0)).unwrap_or_default())
                         on:change:target=move |ev| { let v = ev.target().value(); s5(Box::new(move |q| q.to_ms = telemetry_core::history::query::parse_date(&v).map(|d| d + 86_400_000.0))) }/>
                 </label>

@@ -48,7 +48,7 @@ pub fn TrendsPanel() -> impl IntoView {
                 <div class="charts">
                     <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>
                     <LineChart title="VRAM delta" unit=" MB" points=series(|t| t.vram_delta_mb.clone())/>
-                    <LineChart title="Success rate per day" unit="" percent=true points=series(|t| t.daily_success.clone())/>
+                    <LineChart title="Success rate per day (UTC days)" unit="" percent=true utc_days=true points=series(|t| t.daily_success.clone())/>
                 </div>
                 <table class="runs">
                     <thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Succeeded"</th><th>"p50"</th><th>"p95"</th></tr></thead>

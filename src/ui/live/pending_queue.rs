@@ -1,7 +1,10 @@
 use crate::state::{use_live, use_stream};
+use crate::ui::components::LocalTime;
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
+use telemetry_core::drain::start_text;
 use telemetry_core::format::short_id;
+use telemetry_core::tracker::PendingPrompt;
 
 /// Asks the browser's own confirmation dialog (Escape cancels it).
 fn confirmed(question: &str) -> bool {
@@ -46,39 +49,55 @@ pub fn PendingList() -> impl IntoView {
             }
         })
     };
-    let list = move || {
-        live.pending.with(|items| {
-            let rows = items.iter().enumerate().map(|(at, item)| {
-                let (id, position) = (item.prompt_id.clone(), at + 1);
-                let short = short_id(&id).to_owned();
-                let run_id = id.clone();
-                let who = item.client.as_deref().unwrap_or("unknown client");
-                let number = item.number.map(|n| format!(" · #{n}")).unwrap_or_default();
-                let what = item.workflow.clone().unwrap_or_else(|| "workflow unknown".into());
-                view! {
-                    <li data-testid="queue-item" data-run-id=run_id data-position=position>
-                        <span class="queue-what">{format!("{position}. {what}")}</span>
-                        <span class="small muted">{format!("prompt {short}{number} · queued by {who}")}</span>
-                        <button data-testid="cancel-queued" disabled=item.cancelling || demo()
-                            aria-label=format!("Cancel prompt {short}, position {position}")
-                            on:click=move |_| cancel(id.clone(), position)>
-                            {if item.cancelling { "Cancelling…" } else { "Cancel" }}
-                        </button>
-                    </li>
-                }
+    // Keyed rows: a new estimate or a queue change updates a row's text in place and never
+    // rebuilds it, so a focused Cancel button keeps its focus. A row's position, state and
+    // expected start are one small memo of its own.
+    let row = move |item: PendingPrompt| {
+        let id = item.prompt_id.clone();
+        let state = Memo::new(move |_| {
+            let (at, cancelling) = live.pending.with(|p| {
+                p.iter()
+                    .position(|x| x.prompt_id == id)
+                    .map_or((0, false), |i| (i, p[i].cancelling))
             });
-            let any = !items.is_empty() && !demo();
-            view! {
-                <ol data-testid="pending-queue" data-count=items.len()>{rows.collect_view()}</ol>
-                {any.then(|| view! { <button class="danger" data-testid="clear-queue" on:click=clear>"Clear queue"</button> })}
-            }
-        })
+            let start = live.drain.with(|d| d.starts_ms.get(at).copied().flatten());
+            (at + 1, cancelling, start)
+        });
+        let position = move || state.get().0;
+        let short = short_id(&item.prompt_id).to_owned();
+        let number = item.number.map(|n| format!(" · #{n}")).unwrap_or_default();
+        let who = item.client.unwrap_or_else(|| "unknown client".into());
+        let what = item.workflow.unwrap_or_else(|| "workflow unknown".into());
+        let (id, run_id) = (item.prompt_id.clone(), item.prompt_id);
+        let label = short.clone();
+        view! {
+            <li data-testid="queue-item" data-run-id=run_id data-position=position
+                data-starts-in-s=move || state.get().2.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default()>
+                <span class="queue-what">{position} ". " {what}</span>
+                <span class="small muted">{format!("prompt {short}{number} · queued by {who} at ")}
+                    {item.queued_ms.map_or_else(|| "an unknown time".into_any(), |ms| view! { <LocalTime ms/> }.into_any())}
+                    " · " <span data-testid="queue-item-start">{move || start_text(state.get().2)}</span></span>
+                <button data-testid="cancel-queued" disabled=move || state.get().1 || demo()
+                    aria-label=move || format!("Cancel prompt {label}, position {}", position())
+                    on:click=move |_| cancel(id.clone(), state.get_untracked().0)>
+                    {move || if state.get().1 { "Cancelling…" } else { "Cancel" }}
+                </button>
+            </li>
+        }
     };
+    let any = Memo::new(move |_| live.pending.with(|p| !p.is_empty()) && !demo());
     view! {
         <section class="card span-2 pending" aria-labelledby="pending-title">
             <h2 id="pending-title">"Pending prompts"</h2>
             {eta}
-            {list}
+            <ol data-testid="pending-queue" data-count=move || live.pending.with(Vec::len)>
+                <For each=move || live.pending.get()
+                    key=|p| (p.prompt_id.clone(), p.workflow.clone(), p.client.clone(), p.queued_ms.map(f64::to_bits))
+                    children=row/>
+            </ol>
+            <Show when=move || any.get()>
+                <button class="danger" data-testid="clear-queue" on:click=clear>"Clear queue"</button>
+            </Show>
             {move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
                 <p class="warn-text" role="alert" data-testid="queue-control-error">{e.message()}</p>
             }))}
