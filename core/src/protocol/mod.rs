@@ -17,6 +17,7 @@ mod text;
 
 pub use binary::decode_binary;
 pub use error::DecodeError;
+pub(crate) use lenient::decimal;
 pub use lenient::number_of;
 pub use message::*;
 pub use output::{Artifact, ArtifactKind};

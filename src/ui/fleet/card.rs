@@ -55,7 +55,7 @@ pub fn FleetCard(
             <p class="small">{move || summary.with(|c| format!("{} running · {} pending",
                 c.running.map_or("?".into(), |n| n.to_string()), c.pending.map_or("?".into(), |n| n.to_string())))}</p>
             <p class="small" data-testid="queue-eta" data-server=server.address.clone()
-                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default())>
+                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default())>
                 {move || state.drain.with(|d| d.text())}</p>
             <GpuDevices gpu=state.gpu/>
             {move || summary.with(|c| c.problem.clone()).map(|p| view! { <p class="warn-text small">{p}</p> })}

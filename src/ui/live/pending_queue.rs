@@ -39,7 +39,9 @@ pub fn PendingList() -> impl IntoView {
     let eta = move || {
         let server = live.server.with(|s| s.as_ref().map(|s| s.label()));
         live.drain.with(|d| {
-            let seconds = d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0));
+            let seconds = d
+                .total_ms
+                .map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0));
             view! {
                 <p data-testid="queue-eta" data-server=server.unwrap_or_default()
                     data-seconds=seconds.unwrap_or_default()>{d.text()}</p>
