@@ -13,6 +13,7 @@ pub mod jobs;
 mod lenient;
 mod message;
 mod output;
+mod small_frames;
 mod text;
 
 pub use binary::decode_binary;
