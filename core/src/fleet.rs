@@ -182,16 +182,8 @@ mod tests {
     #[test]
     fn the_fleet_line_says_which_servers_it_leaves_out() {
         let idle = DrainEstimate::default();
-        let busy = DrainEstimate {
-            total_ms: Some(90_000.0),
-            starts_ms: vec![Some(0.0)],
-            basis_runs: 3,
-        };
-        let unknown = DrainEstimate {
-            total_ms: None,
-            starts_ms: vec![None],
-            basis_runs: 0,
-        };
+        let busy = drain(Some(90_000.0), 1);
+        let unknown = drain(None, 1);
         assert_eq!(
             fleet_text(&[&idle, &idle], 2),
             "Nothing pending on the fleet."

@@ -1,6 +1,8 @@
 //! How numbers are shown, in one place so that every view agrees: durations as "45.2s", VRAM in
 //! MB, ages as "3s ago". Byte counts are kept as bytes everywhere else.
 
+pub use crate::fixed_point::fixed;
+
 pub const MIB: f64 = 1024.0 * 1024.0;
 
 /// Up to two decimals, no trailing zeros: 10 → "10", 0.5 → "0.5".
@@ -8,7 +10,7 @@ pub fn number(v: f64) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }
-    let s = format!("{:.2}", v);
+    let s = fixed(v, 2);
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".into()
@@ -24,7 +26,7 @@ pub fn duration_ms(ms: f64) -> String {
     }
     let s = ms / 1000.0;
     if s < 60.0 {
-        format!("{:.1}s", s)
+        fixed(s, 1) + "s"
     } else if s < 3600.0 {
         let whole = s.round() as u64;
         format!("{}m {:02}s", whole / 60, whole % 60)

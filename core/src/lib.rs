@@ -14,6 +14,7 @@ pub mod drain;
 pub mod endpoint;
 pub mod eta;
 pub mod event_log;
+pub mod fixed_point;
 pub mod fleet;
 pub mod follow;
 pub mod format;

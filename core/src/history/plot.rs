@@ -3,6 +3,7 @@
 //! chart crate keeps the bundle small.
 
 use super::series::{RunSeries, Sample};
+use crate::format::fixed;
 use std::fmt::Write;
 
 /// A linear map from a data range onto a pixel range (which may run backwards, as y does).
@@ -69,7 +70,7 @@ pub fn line_path(
         match v.filter(|v| v.is_finite()) {
             Some(v) => {
                 let cmd = if pen_down { 'L' } else { 'M' };
-                let _ = write!(d, "{}{:.1},{:.1} ", cmd, x.map(t), y.map(v));
+                let _ = write!(d, "{}{},{} ", cmd, fixed(x.map(t), 1), fixed(y.map(v), 1));
                 pen_down = true;
             }
             None => pen_down = false,
@@ -94,11 +95,11 @@ pub fn area_path(
         return String::new();
     };
     let base = y.map(0.0);
-    let mut d = format!("M{:.1},{:.1}", x.map(first.0), base);
+    let mut d = format!("M{},{}", fixed(x.map(first.0), 1), fixed(base, 1));
     for (t, v) in &pts {
-        let _ = write!(d, " L{:.1},{:.1}", x.map(*t), y.map(*v));
+        let _ = write!(d, " L{},{}", fixed(x.map(*t), 1), fixed(y.map(*v), 1));
     }
-    let _ = write!(d, " L{:.1},{:.1} Z", x.map(last.0), base);
+    let _ = write!(d, " L{},{} Z", fixed(x.map(last.0), 1), fixed(base, 1));
     d
 }
 

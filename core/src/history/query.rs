@@ -4,6 +4,7 @@
 use super::StoredRun;
 use crate::endpoint::encode;
 use crate::follow::ExitReason;
+use crate::protocol::decimal;
 use crate::run::RunStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,12 +103,12 @@ impl HistoryQuery {
             match k {
                 "status" => q.status = RunStatus::parse(v.trim()),
                 "q" => q.text = non_empty(v),
-                "from" => q.from_ms = parse_date(v).or_else(|| v.trim().parse().ok()),
+                "from" => q.from_ms = parse_date(v).or_else(|| decimal(v)),
                 // `to` is a day: everything before the next midnight.
                 "to" => {
                     q.to_ms = parse_date(v)
                         .map(|d| d + 86_400_000.0)
-                        .or_else(|| v.trim().parse().ok())
+                        .or_else(|| decimal(v))
                 }
                 "exit" => {
                     q.exit_reason = non_empty(v).filter(|e| {
@@ -267,9 +268,10 @@ pub fn parse_iso(s: &str) -> Option<f64> {
         (time, 0)
     };
     let mut parts = clock.split(':');
-    let h: f64 = parts.next()?.parse().ok()?;
-    let m: f64 = parts.next()?.parse().ok()?;
-    let sec: f64 = parts.next().unwrap_or("0").parse().ok()?;
+    // serde_json's number reader, not `str::parse::<f64>` (see `protocol::lenient::decimal`).
+    let h = decimal(parts.next()?)?;
+    let m = decimal(parts.next()?)?;
+    let sec = decimal(parts.next().unwrap_or("0"))?;
     if !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&m) || !(0.0..61.0).contains(&sec) {
         return None;
     }

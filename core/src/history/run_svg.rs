@@ -7,7 +7,7 @@
 
 use super::plot::{run_plot, Frame};
 use super::series::RunSeries;
-use crate::format;
+use crate::format::{self, fixed};
 use std::fmt::Write;
 
 pub const WIDTH: f64 = 900.0;
@@ -44,16 +44,22 @@ pub fn run_svg(s: &RunSeries) -> String {
     let (top, mid) = (UPPER.top, HEIGHT - UPPER.bottom);
     let (rate_top, rate_base) = (LOWER.top, HEIGHT - LOWER.bottom);
     let mut out = String::with_capacity(4096);
+    // Whole pixels: the frame's edges are whole numbers.
     for y in [top, mid, rate_base] {
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{x0}" y1="{y}" x2="{x1}" y2="{y}"/>"#
+            r#"<line class="grid" x1="{}" y1="{y}" x2="{}" y2="{y}"/>"#,
+            fixed(x0, 0),
+            fixed(x1, 0),
+            y = fixed(y, 0)
         );
     }
     let mut text = |x: f64, y: f64, anchor: &str, label: &str| {
         let _ = write!(
             out,
-            r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}">{label}</text>"#
+            r#"<text x="{}" y="{}" text-anchor="{anchor}">{label}</text>"#,
+            fixed(x, 1),
+            fixed(y, 1)
         );
     };
     let right = WIDTH - 2.0;
@@ -81,7 +87,9 @@ pub fn run_svg(s: &RunSeries) -> String {
         text(x, (y - 6.0).max(10.0), anchor, &label);
         let _ = write!(
             out,
-            r#"<circle class="peak" cx="{x:.1}" cy="{y:.1}" r="3.5"/>"#
+            r#"<circle class="peak" cx="{}" cy="{}" r="3.5"/>"#,
+            fixed(x, 1),
+            fixed(y, 1)
         );
     }
     for (class, d) in [
@@ -110,20 +118,20 @@ pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 8] {
         ("data-points", s.map_or(0, |s| s.samples.len()).to_string()),
         (
             "data-span-ms",
-            opt(s.map(|s| s.span_ms().round().to_string())),
+            opt(s.map(|s| fixed(s.span_ms().round(), 0))),
         ),
         ("data-memory", opt(s.map(|s| s.memory.as_str().to_owned()))),
         (
             "data-peak-mb",
-            opt(s.and_then(|s| s.peak_mb).map(|p| p.round().to_string())),
+            opt(s.and_then(|s| s.peak_mb).map(|p| fixed(p.round(), 0))),
         ),
         (
             "data-progress",
-            opt(last.and_then(|l| l.progress).map(|p| format!("{p:.3}"))),
+            opt(last.and_then(|l| l.progress).map(|p| fixed(p, 3))),
         ),
         (
             "data-step-rate",
-            opt(last.and_then(|l| l.step_rate).map(|r| format!("{r:.2}"))),
+            opt(last.and_then(|l| l.step_rate).map(|r| fixed(r, 2))),
         ),
         ("data-devices", opt(s.map(|s| s.devices().to_string()))),
     ]
@@ -153,7 +161,9 @@ pub fn figure_html(s: Option<&RunSeries>) -> String {
             let first = if more.is_empty() { "" } else { "GPU 1 " };
             let _ = write!(
                 out,
-                r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{first}{mem} in use</span>{more}<span><span class="key rate"></span>steps per second</span></p>"#,
+                r#"<svg viewBox="0 0 {} {}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{first}{mem} in use</span>{more}<span><span class="key rate"></span>steps per second</span></p>"#,
+                fixed(WIDTH, 0),
+                fixed(HEIGHT, 0),
                 run_svg(s)
             );
         }

@@ -239,7 +239,7 @@ impl RunSeries {
             crate::format::duration_ms(self.span_ms())
         );
         if let Some(rate) = last.step_rate {
-            out.push_str(&format!(", {:.1} steps/s now", rate));
+            out.push_str(&format!(", {} steps/s now", crate::format::fixed(rate, 1)));
         }
         match self.peak_mb {
             Some(peak) => out.push_str(&format!(

@@ -15,7 +15,7 @@ use super::finding::MAX_EVIDENCE_RUNS;
 use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
 use super::stats::{confidence, mann_whitney_p, median, significant};
 use super::Ctx;
-use crate::format::duration_ms;
+use crate::format::{duration_ms, fixed};
 
 pub const MIN_SEGMENT: usize = 5;
 pub const MIN_RATIO: f64 = 1.2;
@@ -87,8 +87,8 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         let when = when(change.start_ms);
         let message = if slower {
             format!(
-                "Workflow “{name}” got {:.1}× slower from {when}: median {} before ({} runs), {} after ({} runs). Check what changed then: a ComfyUI or custom-node update, another model or settings, or other load on the server.",
-                ratio,
+                "Workflow “{name}” got {}× slower from {when}: median {} before ({} runs), {} after ({} runs). Check what changed then: a ComfyUI or custom-node update, another model or settings, or other load on the server.",
+                fixed(ratio, 1),
                 duration_ms(m_before),
                 before.len(),
                 duration_ms(m_after),
@@ -96,8 +96,8 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
             )
         } else {
             format!(
-                "Workflow “{name}” got {:.1}× faster from {when}: median {} before ({} runs), {} after ({} runs). Whatever changed then helped; keep it.",
-                1.0 / ratio,
+                "Workflow “{name}” got {}× faster from {when}: median {} before ({} runs), {} after ({} runs). Whatever changed then helped; keep it.",
+                fixed(1.0 / ratio, 1),
                 duration_ms(m_before),
                 before.len(),
                 duration_ms(m_after),

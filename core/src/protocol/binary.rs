@@ -57,8 +57,12 @@ pub fn decode_binary(frame: &[u8]) -> Result<ServerMessage, DecodeError> {
                 declared: len,
                 available: body.len(),
             })?;
-            let meta: Value = serde_json::from_slice(meta)
-                .map_err(|e| DecodeError::BadPreviewMetadata(e.to_string()))?;
+            // Through `str` and `from_str`: `from_slice` would compile a second copy of the JSON
+            // reader (for byte slices) into the live page (issue #22).
+            let meta: Value = std::str::from_utf8(meta)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+                .map_err(DecodeError::BadPreviewMetadata)?;
             if !meta.is_object() {
                 return Err(DecodeError::BadPreviewMetadata("not an object".into()));
             }
@@ -79,5 +83,37 @@ pub fn decode_binary(frame: &[u8]) -> Result<ServerMessage, DecodeError> {
         other => Ok(ServerMessage::Unknown {
             kind: format!("binary:{other}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_metadata(meta: &[u8]) -> Vec<u8> {
+        let mut frame = PREVIEW_IMAGE_WITH_METADATA.to_be_bytes().to_vec();
+        frame.extend((meta.len() as u32).to_be_bytes());
+        frame.extend(meta);
+        frame.extend([0xff, 0xd8]);
+        frame
+    }
+
+    #[test]
+    fn metadata_that_is_not_a_json_object_is_named_as_such() {
+        for meta in [&b"{\"node_id\": \"\xff\"}"[..], b"{", b"[1]", b"\xc3("] {
+            assert!(
+                matches!(
+                    decode_binary(&with_metadata(meta)),
+                    Err(DecodeError::BadPreviewMetadata(_))
+                ),
+                "{meta:?}"
+            );
+        }
+        let Ok(ServerMessage::Preview(p)) = decode_binary(&with_metadata(br#"{"node_id": 4}"#))
+        else {
+            panic!("a preview with metadata did not decode");
+        };
+        assert_eq!(p.node_id.as_deref(), Some("4"));
+        assert_eq!(p.bytes, [0xff, 0xd8]);
     }
 }

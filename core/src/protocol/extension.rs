@@ -2,7 +2,6 @@
 //! Fields are optional on read: a newer extension may add fields, an older one may lack some.
 
 use super::{lenient, DecodeError};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,35 +27,23 @@ pub struct QueuedPrompt {
     pub queued_at: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GpuSample {
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub timestamp: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub device: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub name: Option<String>,
-    #[serde(default)]
     pub cpu_only: bool,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub vram_total: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub vram_free: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub torch_vram_reserved: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub torch_vram_allocated: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub utilization: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub temperature: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dropped {
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub count: Option<i64>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub total: Option<i64>,
 }
 

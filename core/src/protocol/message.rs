@@ -1,4 +1,4 @@
-use super::{lenient, Artifact};
+use super::Artifact;
 use serde::{Deserialize, Serialize};
 
 /// One decoded server message. Binary frames decode to [`ServerMessage::Preview`] and
@@ -88,54 +88,40 @@ pub struct Status {
     pub sid: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FeatureFlags {
-    #[serde(default)]
     pub supports_preview_metadata: bool,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub max_upload_size: Option<i64>,
 }
 
 /// `execution_start` and `execution_success`: a prompt id and the server's wall clock.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionStamp {
-    #[serde(deserialize_with = "lenient::id")]
     pub prompt_id: String,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub timestamp: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionCached {
-    #[serde(deserialize_with = "lenient::id")]
     pub prompt_id: String,
-    #[serde(default, deserialize_with = "lenient::ids")]
     pub nodes: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub timestamp: Option<i64>,
 }
 
 /// `node: null` with a prompt id means that prompt finished. A reconnect's `executing` carries a
 /// node but no prompt id: it names the node of whatever is running now.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Executing {
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub node: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub display_node: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub prompt_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub value: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_f64")]
     pub max: Option<f64>,
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub prompt_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub node: Option<String>,
 }
 
@@ -208,17 +194,12 @@ pub struct ExecutionError {
     pub timestamp: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionInterrupted {
-    #[serde(deserialize_with = "lenient::id")]
     pub prompt_id: String,
-    #[serde(default, deserialize_with = "lenient::opt_id")]
     pub node_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub node_type: Option<String>,
-    #[serde(default, deserialize_with = "lenient::ids")]
     pub executed: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::opt_i64")]
     pub timestamp: Option<i64>,
 }
 

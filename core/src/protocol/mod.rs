@@ -13,10 +13,12 @@ pub mod jobs;
 mod lenient;
 mod message;
 mod output;
+mod small_frames;
 mod text;
 
 pub use binary::decode_binary;
 pub use error::DecodeError;
+pub(crate) use lenient::decimal;
 pub use lenient::number_of;
 pub use message::*;
 pub use output::{Artifact, ArtifactKind};

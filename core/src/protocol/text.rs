@@ -1,3 +1,4 @@
+use super::small_frames::{self, id_list, opt_id, required_id};
 use super::{lenient, output::artifacts_of, *};
 use serde::Deserialize;
 use serde_json::{value::RawValue, Map, Value};
@@ -31,11 +32,7 @@ fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
     }
 }
 
-fn typed<T: for<'de> Deserialize<'de>>(kind: &str, data: &str) -> Result<T, DecodeError> {
-    serde_json::from_str(data).map_err(|e| DecodeError::bad_data(kind, e))
-}
-
-fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
+pub(super) fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
     match serde_json::from_str::<Value>(data) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DecodeError::bad_data(kind, "data is not an object")),
@@ -46,16 +43,9 @@ fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
 pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, DecodeError> {
     Ok(match kind {
         "status" => ServerMessage::Status(status(kind, data)?),
-        "feature_flags" => ServerMessage::FeatureFlags(typed(kind, data)?),
-        "execution_start" => ServerMessage::ExecutionStart(typed(kind, data)?),
-        "execution_success" => ServerMessage::ExecutionSuccess(typed(kind, data)?),
-        "execution_cached" => ServerMessage::ExecutionCached(typed(kind, data)?),
-        "executing" => ServerMessage::Executing(typed(kind, data)?),
-        "progress" => ServerMessage::Progress(typed(kind, data)?),
         "progress_state" => ServerMessage::ProgressState(progress_state(kind, data)?),
         "executed" => ServerMessage::Executed(executed(kind, data)?),
         "execution_error" => ServerMessage::ExecutionError(execution_error(kind, data)?),
-        "execution_interrupted" => ServerMessage::ExecutionInterrupted(typed(kind, data)?),
         "logs" => ServerMessage::Logs(logs(kind, data)?),
         "crystools.monitor" => ServerMessage::CrystoolsMonitor(monitor(kind, data)?),
         "telemetry.hello" => {
@@ -65,13 +55,14 @@ pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, De
             kind,
             &Value::Object(object(kind, data)?),
         )?),
-        "telemetry.gpu" => ServerMessage::TelemetryGpu(typed(kind, data)?),
-        "telemetry.dropped" => ServerMessage::TelemetryDropped(typed(kind, data)?),
         "telemetry" | "telemetry_update" | "telemetry.update" => {
             seed_telemetry(&object(kind, data)?)?
         }
-        other => ServerMessage::Unknown {
-            kind: other.to_owned(),
+        other => match small_frames::decode(other, data) {
+            Some(read) => read?,
+            None => ServerMessage::Unknown {
+                kind: other.to_owned(),
+            },
         },
     })
 }
@@ -90,23 +81,6 @@ fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
         queue_remaining,
         sid,
     })
-}
-
-fn required_id(kind: &str, map: &Map<String, Value>, field: &str) -> Result<String, DecodeError> {
-    map.get(field)
-        .and_then(lenient::id_of)
-        .ok_or_else(|| DecodeError::bad_data(kind, format!("missing \"{field}\"")))
-}
-
-fn opt_str(map: &Map<String, Value>, field: &str) -> Option<String> {
-    map.get(field).and_then(lenient::id_of)
-}
-
-fn id_list(map: &Map<String, Value>, field: &str) -> Vec<String> {
-    map.get(field)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(lenient::id_of).collect())
-        .unwrap_or_default()
 }
 
 fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
@@ -156,7 +130,7 @@ fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
         _ => Vec::new(),
     };
     Ok(Executed {
-        display_node: opt_str(&map, "display_node"),
+        display_node: opt_id(&map, "display_node"),
         prompt_id,
         node,
         outputs,
@@ -178,10 +152,10 @@ fn execution_error(kind: &str, data: &str) -> Result<ExecutionError, DecodeError
     };
     Ok(ExecutionError {
         prompt_id: required_id(kind, &map, "prompt_id")?,
-        node_id: opt_str(&map, "node_id"),
-        node_type: opt_str(&map, "node_type"),
-        exception_type: opt_str(&map, "exception_type"),
-        exception_message: opt_str(&map, "exception_message"),
+        node_id: opt_id(&map, "node_id"),
+        node_type: opt_id(&map, "node_type"),
+        exception_type: opt_id(&map, "exception_type"),
+        exception_message: opt_id(&map, "exception_message"),
         traceback,
         executed: id_list(&map, "executed"),
         timestamp: map

@@ -1,6 +1,6 @@
 use super::local_time::{local, local_date};
 use leptos::prelude::*;
-use telemetry_core::format;
+use telemetry_core::format::{self, fixed};
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::stats::Point;
 
@@ -48,16 +48,16 @@ pub fn LineChart(
                 if (y1 - y0).abs() < f64::EPSILON { y0 -= 1.0; y1 += 1.0; }
                 let x = move |t: f64| if x1 > x0 { PAD + (t - x0) / (x1 - x0) * (W - 2.0 * PAD) } else { W / 2.0 };
                 let y = move |v: f64| H - PAD / 2.0 - (v - y0) / (y1 - y0) * (H - PAD);
-                let path = pts.iter().enumerate().map(|(i, p)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(p.start_ms), y(p.value))).collect::<Vec<_>>().join(" ");
+                let path = pts.iter().enumerate().map(|(i, p)| format!("{}{},{}", if i == 0 { "M" } else { "L" }, fixed(x(p.start_ms), 1), fixed(y(p.value), 1))).collect::<Vec<_>>().join(" ");
                 let dots = pts.iter().map(|p| {
                     let tip = format!("{}: {}", moment(p.start_ms), shown(p.value));
-                    view! { <circle cx=format!("{:.1}", x(p.start_ms)) cy=format!("{:.1}", y(p.value)) r="2.5"><title>{tip}</title></circle> }
+                    view! { <circle cx=fixed(x(p.start_ms), 1) cy=fixed(y(p.value), 1) r="2.5"><title>{tip}</title></circle> }
                 }).collect_view();
                 view! {
                     <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title class="chart-svg">
                         <line x1=PAD y1=H - PAD / 2.0 x2=W - PAD y2=H - PAD / 2.0 class="axis"/>
-                        <text x="2" y=format!("{:.1}", y(y1) + 4.0) class="tick">{shown(y1)}</text>
-                        <text x="2" y=format!("{:.1}", y(y0)) class="tick">{shown(y0)}</text>
+                        <text x="2" y=fixed(y(y1) + 4.0, 1) class="tick">{shown(y1)}</text>
+                        <text x="2" y=fixed(y(y0), 1) class="tick">{shown(y0)}</text>
                         <text x=PAD y=H - 2.0 class="tick">{day(x0)}</text>
                         <text x=W - PAD y=H - 2.0 class="tick" text-anchor="end">{day(x1)}</text>
                         <path d=path class="line"/>

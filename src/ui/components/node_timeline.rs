@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use telemetry_core::format;
+use telemetry_core::format::{self, fixed};
 use telemetry_core::history::compare::timeline;
 use telemetry_core::run::Run;
 
@@ -41,9 +41,9 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                                         <span class="node-bar" data-testid="node-bar" data-node-id=b.node_id.clone()
                                             data-cached=b.cached.to_string() data-status=b.status.as_str()
                                             data-iterations=b.iterations.to_string() data-activity=b.activity.clone().unwrap_or_default()
-                                            data-start-ms=b.start_ms.map(|s| format!("{s:.0}")).unwrap_or_default()
-                                            data-duration-ms=b.duration_ms.map(|d| format!("{d:.0}")).unwrap_or_default()
-                                            style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
+                                            data-start-ms=b.start_ms.map(|s| fixed(s, 0)).unwrap_or_default()
+                                            data-duration-ms=b.duration_ms.map(|d| fixed(d, 0)).unwrap_or_default()
+                                            style:left=fixed(left, 2) + "%" style:width=fixed(width, 2) + "%"
                                             title=format!("{label}: {timing}")></span>
                                     </span>
                                     <span class="timeline-time small muted">{timing}{b.activity.map(|a| format!(" · {a}"))}</span>

@@ -54,7 +54,7 @@ pub fn FleetCard(
                 {move || summary.with(|c| c.progress).map(|f| format!(" · {}", format::percent(f)))}</p>
             <p class="small">{move || summary.with(|c| queue_text(c.running, c.pending))}</p>
             <p class="small" data-testid="queue-eta" data-server=server.address.clone()
-                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default())>
+                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default())>
                 // A server that does not answer has no queue to drain, not an empty one.
                 {move || if summary.with(|c| c.pending.is_none()) { String::new() } else { state.drain.with(|d| d.text()) }}</p>
             <GpuDevices gpu=state.gpu/>

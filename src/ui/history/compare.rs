@@ -109,7 +109,7 @@ pub fn ComparePage() -> impl IntoView {
                                                 let left = b.start_ms.map(|s| s / span * 100.0).unwrap_or(0.0);
                                                 let width = b.duration_ms.map(|d| (d / span * 100.0).max(0.8)).unwrap_or(0.8);
                                                 view! { <span class="node-bar" data-cached=b.cached.to_string() data-status=b.status.as_str()
-                                                    style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
+                                                    style:left=telemetry_core::format::fixed(left, 2) + "%" style:width=telemetry_core::format::fixed(width, 2) + "%"
                                                     title=b.duration_ms.map(format::duration_ms).unwrap_or_else(|| if b.cached { "cached".into() } else { "no timing".into() })></span> }
                                             })}</td> }
                                         }).collect_view()}

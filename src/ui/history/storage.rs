@@ -3,7 +3,7 @@ use crate::state::use_store;
 use crate::store::RunStore;
 use crate::ui::load::{use_jobs, Job, Load};
 use leptos::prelude::*;
-use telemetry_core::format::MIB;
+use telemetry_core::format::{fixed, MIB};
 
 const RETENTION_KEY: &str = "comfy-dashboard.retention";
 
@@ -58,7 +58,7 @@ pub fn StorageStatus() -> impl IntoView {
             data-quota-bytes=move || estimate().map(|(_, q)| (q as u64).to_string()).unwrap_or_default()>
             <h2>"Storage"</h2>
             <p>{move || match estimate() {
-                Some((used, quota)) => format!("{:.1} MB used of {:.0} MB the browser allows ({:.2}%).", used / MIB, quota / MIB, if quota > 0.0 { used / quota * 100.0 } else { 0.0 }),
+                Some((used, quota)) => format!("{} MB used of {} MB the browser allows ({}%).", fixed(used / MIB, 1), fixed(quota / MIB, 0), fixed(if quota > 0.0 { used / quota * 100.0 } else { 0.0 }, 2)),
                 None => "This browser does not report storage use.".into(),
             }}</p>
             {move || store.write_error.get().map(|e| view! { <p class="error-text small" role="alert">{format!("Saving runs failed: {e}. The live tab keeps working; delete old runs or lower retention to free space.")}</p> })}

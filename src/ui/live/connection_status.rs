@@ -33,7 +33,7 @@ pub fn ConnectionStatus() -> impl IntoView {
                 let wait = c
                     .next_attempt_at_ms
                     .map(|t| ((t - now.get()) / 1000.0).ceil().max(0.0))
-                    .map(|s| format!(" in {s}s"))
+                    .map(|s| format!(" in {}s", format::fixed(s, 0)))
                     .unwrap_or_default();
                 format!(
                     "Reconnecting: attempt {} of {}{wait}",
@@ -46,7 +46,7 @@ pub fn ConnectionStatus() -> impl IntoView {
                     (Some(probes), Some(t)) => format!(
                     "Offline after {} attempts: checking for the server every 30s, next in {}s{}",
                     c.attempt,
-                    ((t - now.get()) / 1000.0).ceil().max(0.0),
+                    format::fixed(((t - now.get()) / 1000.0).ceil().max(0.0), 0),
                     if probes > 0 { format!(" ({probes} checked)") } else { String::new() }
                 ),
                     (Some(_), None) => format!(

@@ -88,7 +88,7 @@ fn RunProgress() -> impl IntoView {
                 aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string())
                 aria-valuetext=move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into())>
                 <div class="bar-fill" class:indeterminate=move || fraction().is_none()
-                    style:width=move || fraction().map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "100%".into())></div>
+                    style:width=move || fraction().map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "100%".into())></div>
             </div>
             <div class="progress-text">
                 <span>{move || run.with(|r| r.as_ref().map(|r| {

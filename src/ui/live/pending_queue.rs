@@ -42,7 +42,9 @@ pub fn PendingList() -> impl IntoView {
     let eta = move || {
         let server = live.server.with(|s| s.as_ref().map(|s| s.label()));
         live.drain.with(|d| {
-            let seconds = d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0));
+            let seconds = d
+                .total_ms
+                .map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0));
             view! {
                 <p data-testid="queue-eta" data-server=server.unwrap_or_default()
                     data-seconds=seconds.unwrap_or_default()>{d.text()}</p>
@@ -72,7 +74,7 @@ pub fn PendingList() -> impl IntoView {
         let label = short.clone();
         view! {
             <li data-testid="queue-item" data-run-id=run_id data-position=position
-                data-starts-in-s=move || state.get().2.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default()>
+                data-starts-in-s=move || state.get().2.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default()>
                 <span class="queue-what">{position} ". " {what}</span>
                 <span class="small muted">{format!("prompt {short}{number} · queued by {who} at ")}
                     {item.queued_ms.map_or_else(|| "an unknown time".into_any(), |ms| view! { <LocalTime ms/> }.into_any())}
