@@ -15,6 +15,7 @@ use crate::state::{
 use crate::stream::StreamConfig;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
 use crate::ui::live::{LivePage, RunAnnouncer};
+use crate::ui::report::ReportPage;
 use crate::ui::settings::SettingsPage;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=HistoryPage/>
                     <Route path=path!("/history/:run_id") view=RunDetailPage/>
                     <Route path=path!("/compare") view=ComparePage/>
+                    <Route path=path!("/report") view=ReportPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                 </Routes>
             </main>

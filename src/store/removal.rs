@@ -2,8 +2,9 @@
 //! the retention rules (keep the last N runs and/or N days).
 
 use super::conn::finish;
+use super::insight_book::{self, STORES};
 use super::run_store::{RunStore, KEYS_CHUNK};
-use super::schema::RUNS;
+use super::schema::{META, RUNS};
 use super::StoreError;
 use futures::future::join_all;
 use rexie::{KeyRange, TransactionMode};
@@ -12,21 +13,33 @@ use wasm_bindgen::JsValue;
 impl RunStore {
     pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
         for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+            let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
             let store = tx.store(RUNS)?;
+            let meta = tx.store(META)?;
             let results = join_all(chunk.iter().map(|k| store.delete(JsValue::from_str(k)))).await;
             for r in results {
                 r?;
             }
+            for k in chunk {
+                insight_book::touch(&meta, k).await?;
+            }
             finish(tx).await?;
+            for k in chunk {
+                self.book().removed(k);
+            }
         }
+        self.insight_changed();
         Ok(())
     }
 
     pub async fn clear(&self) -> Result<(), StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
         tx.store(RUNS)?.clear().await?;
-        finish(tx).await
+        insight_book::forget(&tx.store(META)?).await?;
+        finish(tx).await?;
+        self.book().cleared();
+        self.insight_changed();
+        Ok(())
     }
 
     /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
@@ -59,9 +72,11 @@ impl RunStore {
         before: Option<JsValue>,
         keep: Option<u32>,
     ) -> Result<u32, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
+        let meta = tx.store(META)?;
         let index = store.index("start_ms")?;
+        let mut gone: Vec<String> = Vec::new();
         let mut left = match keep {
             Some(keep) => store.count(None).await?.saturating_sub(keep),
             None => u32::MAX,
@@ -78,6 +93,10 @@ impl RunStore {
             for r in results {
                 r?;
             }
+            for k in keys.iter().filter_map(JsValue::as_string) {
+                insight_book::touch(&meta, &k).await?;
+                gone.push(k);
+            }
             let n = keys.len() as u32;
             deleted += n;
             left -= n;
@@ -86,6 +105,12 @@ impl RunStore {
             }
         }
         finish(tx).await?;
+        for k in &gone {
+            self.book().removed(k);
+        }
+        if !gone.is_empty() {
+            self.insight_changed();
+        }
         Ok(deleted)
     }
 }

@@ -4,15 +4,16 @@
 //! full, counts use index counts where the filters allow, and everything else streams.
 
 use super::codec::{self, Matcher};
-use super::conn::{bounds, closed, finish, write_error, Bounds, Conn};
+use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
+use super::insight_book::InsightBook;
 use super::plan::{self, Lead, PageCursor, Part, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
 use futures::future::join_all;
 use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
 use telemetry_core::run::RunStatus;
 use wasm_bindgen::JsValue;
@@ -38,10 +39,14 @@ pub struct RunStore {
     inner: Rc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     name: String,
     conn: RefCell<Option<Rc<Conn>>>,
     candidates: Cell<u64>,
+    /// The insight aggregates, kept as runs are written (`insight_book`).
+    insight: InsightBook,
+    /// The pending snapshot save; replacing it cancels the previous one.
+    save_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
 }
 
 impl RunStore {
@@ -62,6 +67,8 @@ impl RunStore {
                 name: name.to_owned(),
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
+                insight: InsightBook::default(),
+                save_timer: RefCell::new(None),
             }),
         };
         migrate::migrate(store.conn()?.db()?).await?;
@@ -87,30 +94,33 @@ impl RunStore {
         &self,
         mode: TransactionMode,
     ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
+        self.transaction_on(&[RUNS], mode)
+    }
+
+    pub(super) fn transaction_on(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
         let conn = self.conn()?;
-        let tx = conn.db()?.transaction(&[RUNS], mode)?;
+        let tx = conn.db()?.transaction(stores, mode)?;
         Ok((conn, tx))
     }
 
-    /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
-    /// writing the same run cannot interleave into a mix of both.
-    pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
-        if runs.is_empty() {
-            return Ok(());
-        }
-        let values = runs
-            .iter()
-            .map(codec::encode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (_conn, tx) = self.transaction(TransactionMode::ReadWrite)?;
-        let written = tx
-            .store(RUNS)?
-            .put_all(values.into_iter().map(|v| (v, None)))
-            .await;
-        if let Err(e) = written {
-            return Err(write_error(e.into()).await);
-        }
-        finish(tx).await
+    pub(super) fn book(&self) -> &InsightBook {
+        &self.inner.insight
+    }
+
+    pub(super) fn downgrade(&self) -> Weak<Inner> {
+        Rc::downgrade(&self.inner)
+    }
+
+    pub(super) fn upgrade(weak: &Weak<Inner>) -> Option<RunStore> {
+        weak.upgrade().map(|inner| RunStore { inner })
+    }
+
+    pub(super) fn set_save_timer(&self, timer: gloo_timers::callback::Timeout) {
+        self.inner.save_timer.replace(Some(timer));
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {

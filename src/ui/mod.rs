@@ -3,6 +3,8 @@
 
 pub mod components;
 pub mod history;
+pub mod insight;
 pub mod live;
 pub mod load;
+pub mod report;
 pub mod settings;

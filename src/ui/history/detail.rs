@@ -4,6 +4,7 @@ use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunChart, RunError,
     TelemetryBadges,
 };
+use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -114,6 +115,7 @@ pub fn RunDetailPage() -> impl IntoView {
             <FallbackWarningsCard run=run/>
             <NodeTimeline run=run/>
             <ArtifactViewer run=run/>
+            <RunFindings record=Signal::derive(record)/>
         </div>
     }
 }

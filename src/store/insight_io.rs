@@ -1,0 +1,111 @@
+//! The run store's side of the insight aggregates: loading them (snapshot + touch log, or one
+//! rebuild from the runs), reading them, and saving the snapshot a while after writes. The
+//! bookkeeping itself is in `insight_book`.
+
+use super::insight_book::{self, SAVE_AFTER_MS, STORES};
+use super::run_store::RunStore;
+use super::schema::{META, RUNS};
+use super::StoreError;
+use gloo_timers::callback::Timeout;
+use rexie::TransactionMode;
+use telemetry_core::history::HistoryQuery;
+use telemetry_core::insight::InsightAggregates;
+
+/// How the aggregates were obtained by the last load (a diagnostic, and what the benchmark
+/// reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsightLoad {
+    /// Already in memory.
+    Memory,
+    /// From the stored snapshot and its touch log.
+    Snapshot,
+    /// Rebuilt from every stored run (no usable snapshot).
+    Rebuilt,
+}
+
+impl RunStore {
+    /// Runs `f` on the aggregates, loading them first if needed.
+    pub async fn with_insight<T>(
+        &self,
+        f: impl FnOnce(&InsightAggregates) -> T,
+    ) -> Result<T, StoreError> {
+        self.load_insight().await?;
+        self.book()
+            .with(f)
+            .ok_or_else(|| StoreError::Failed("the insight aggregates did not load".to_owned()))
+    }
+
+    /// Brings the aggregates into memory; says where they came from.
+    pub async fn load_insight(&self) -> Result<InsightLoad, StoreError> {
+        if !self.book().claim().await? {
+            return Ok(InsightLoad::Memory);
+        }
+        let loaded = self.read_insight().await;
+        match loaded {
+            Ok((aggregates, how)) => {
+                self.book().install(Some(aggregates));
+                if how == InsightLoad::Rebuilt {
+                    self.book().mark_dirty();
+                    self.save_insight().await?;
+                }
+                Ok(how)
+            }
+            Err(e) => {
+                self.book().install(None);
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_insight(&self) -> Result<(InsightAggregates, InsightLoad), StoreError> {
+        {
+            let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadOnly)?;
+            let snapshot = insight_book::read_snapshot(&tx.store(META)?, &tx.store(RUNS)?).await?;
+            if let Some(a) = snapshot {
+                return Ok((a, InsightLoad::Snapshot));
+            }
+        }
+        let mut aggregates = InsightAggregates::new();
+        self.for_each_matching(&HistoryQuery::default(), |run| aggregates.add(run))
+            .await?;
+        Ok((aggregates, InsightLoad::Rebuilt))
+    }
+
+    /// Writes the snapshot now when anything changed since the last one.
+    pub async fn save_insight(&self) -> Result<(), StoreError> {
+        if !self.book().is_loaded() || !self.book().take_dirty() {
+            return Ok(());
+        }
+        let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
+        let result =
+            insight_book::write_snapshot(self.book(), &tx.store(META)?, &tx.store(RUNS)?).await;
+        if let Err(e) = result {
+            self.book().mark_dirty();
+            return Err(e);
+        }
+        let done = super::conn::finish(tx).await;
+        if done.is_err() {
+            self.book().mark_dirty();
+        }
+        done
+    }
+
+    /// Saves the snapshot `SAVE_AFTER_MS` after the latest change (only when loaded: otherwise
+    /// the touch log alone records the change).
+    pub(super) fn insight_changed(&self) {
+        if !self.book().is_loaded() {
+            return;
+        }
+        let weak = self.downgrade();
+        let timer = Timeout::new(SAVE_AFTER_MS, move || {
+            if let Some(store) = RunStore::upgrade(&weak) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    // A failed save leaves the touch log in place: the next load still sees
+                    // every write, so there is nothing to tell the person.
+                    let _ = store.save_insight().await;
+                });
+            }
+        });
+        self.set_save_timer(timer);
+    }
+}
