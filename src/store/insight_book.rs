@@ -10,7 +10,7 @@
 //!
 //! Loading reads the snapshot and re-reads only the runs in the touch log. Without a snapshot
 //! (a new store, or one written by a build whose facts differ) the aggregates are rebuilt once
-//! from the runs. A save (a few seconds after the last change) applies the touch log, writes
+//! from the runs. A save (`SAVE_AFTER_MS` after the first unsaved change) applies the touch log, writes
 //! the snapshot and empties the log in one transaction.
 
 use super::codec;
@@ -32,8 +32,10 @@ const TOUCH_TO: &str = "insight;";
 /// Bumped when `RunFact` changes shape; with the record version, so records migrated to a new
 /// version rebuild it.
 const SNAPSHOT_VERSION: u32 = RECORD_VERSION * 1000 + 1;
-/// A save waits this long after the latest change, so a busy queue saves once, not per write.
-pub const SAVE_AFTER_MS: u32 = 5_000;
+/// A save follows the first unsaved change by this long, so a busy queue saves twice a minute
+/// at most, not per write (a save serializes every fact: about a second at 100 000 runs). The
+/// touch log keeps every change meanwhile, so waiting loses nothing.
+pub const SAVE_AFTER_MS: u32 = 30_000;
 
 #[derive(Default)]
 pub(super) struct InsightBook {
@@ -50,6 +52,8 @@ struct BookState {
     waiters: Vec<oneshot::Sender<()>>,
     /// Changed since the last save.
     dirty: bool,
+    /// A save is scheduled.
+    save_pending: bool,
 }
 
 enum Change {
@@ -183,6 +187,15 @@ impl InsightBook {
         std::mem::take(&mut self.state.borrow_mut().dirty)
     }
 
+    /// Marks a save as scheduled; false when one already is.
+    pub fn schedule_save(&self) -> bool {
+        !std::mem::replace(&mut self.state.borrow_mut().save_pending, true)
+    }
+
+    pub fn save_started(&self) {
+        self.state.borrow_mut().save_pending = false;
+    }
+
     pub fn mark_dirty(&self) {
         self.state.borrow_mut().dirty = true;
     }
@@ -197,23 +210,24 @@ impl InsightBook {
     }
 
     /// Claims the load: `Ok(true)` when the caller must load, `Ok(false)` once loaded; while
-    /// another caller loads, waits for it.
+    /// another caller loads, waits for it (and claims it if that load failed).
     pub async fn claim(&self) -> Result<bool, StoreError> {
-        let wait = {
-            let mut s = self.state.borrow_mut();
-            if s.aggregates.is_some() {
-                return Ok(false);
-            }
-            if !s.loading {
-                s.loading = true;
-                return Ok(true);
-            }
-            let (tx, rx) = oneshot::channel();
-            s.waiters.push(tx);
-            rx
-        };
-        let _ = wait.await;
-        Ok(!self.is_loaded())
+        loop {
+            let wait = {
+                let mut s = self.state.borrow_mut();
+                if s.aggregates.is_some() {
+                    return Ok(false);
+                }
+                if !s.loading {
+                    s.loading = true;
+                    return Ok(true);
+                }
+                let (tx, rx) = oneshot::channel();
+                s.waiters.push(tx);
+                rx
+            };
+            let _ = wait.await;
+        }
     }
 
     /// Installs what the load read, with the writes made meanwhile, and wakes the waiters.
@@ -241,11 +255,12 @@ impl InsightBook {
     }
 }
 
-/// The stored snapshot with the touch log applied; `None` when there is no usable snapshot.
+/// The stored snapshot with the touch log applied, and how many touches there were; `None`
+/// when there is no usable snapshot.
 pub(super) async fn read_snapshot(
     meta: &Store,
     runs: &Store,
-) -> Result<Option<InsightAggregates>, StoreError> {
+) -> Result<Option<(InsightAggregates, usize)>, StoreError> {
     let Some(entry) = meta.get(JsValue::from_str(SNAPSHOT)).await? else {
         return Ok(None);
     };
@@ -259,8 +274,9 @@ pub(super) async fn read_snapshot(
     else {
         return Ok(None);
     };
-    apply(&mut aggregates, &read_touches(meta, runs).await?);
-    Ok(Some(aggregates))
+    let touches = read_touches(meta, runs).await?;
+    apply(&mut aggregates, &touches);
+    Ok(Some((aggregates, touches.len())))
 }
 
 /// Applies the touch log to the book's aggregates, writes them as the snapshot and empties the

@@ -42,11 +42,16 @@ impl RunStore {
         }
         let loaded = self.read_insight().await;
         match loaded {
-            Ok((aggregates, how)) => {
+            Ok((aggregates, how, touches)) => {
                 self.book().install(Some(aggregates));
                 if how == InsightLoad::Rebuilt {
                     self.book().mark_dirty();
                     self.save_insight().await?;
+                } else if touches > 0 {
+                    // Folds the log into the snapshot a while later, so the next load reads
+                    // fewer runs.
+                    self.book().mark_dirty();
+                    self.insight_changed();
                 }
                 Ok(how)
             }
@@ -57,18 +62,19 @@ impl RunStore {
         }
     }
 
-    async fn read_insight(&self) -> Result<(InsightAggregates, InsightLoad), StoreError> {
+    /// The aggregates, where they came from, and how many touch entries were applied.
+    async fn read_insight(&self) -> Result<(InsightAggregates, InsightLoad, usize), StoreError> {
         {
             let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadOnly)?;
             let snapshot = insight_book::read_snapshot(&tx.store(META)?, &tx.store(RUNS)?).await?;
-            if let Some(a) = snapshot {
-                return Ok((a, InsightLoad::Snapshot));
+            if let Some((a, touches)) = snapshot {
+                return Ok((a, InsightLoad::Snapshot, touches));
             }
         }
         let mut aggregates = InsightAggregates::new();
         self.for_each_matching(&HistoryQuery::default(), |run| aggregates.add(run))
             .await?;
-        Ok((aggregates, InsightLoad::Rebuilt))
+        Ok((aggregates, InsightLoad::Rebuilt, 0))
     }
 
     /// Writes the snapshot now when anything changed since the last one.
@@ -90,22 +96,24 @@ impl RunStore {
         done
     }
 
-    /// Saves the snapshot `SAVE_AFTER_MS` after the latest change (only when loaded: otherwise
-    /// the touch log alone records the change).
+    /// Saves the snapshot `SAVE_AFTER_MS` after the first unsaved change (only when loaded:
+    /// otherwise the touch log alone records the change).
     pub(super) fn insight_changed(&self) {
-        if !self.book().is_loaded() {
+        if !self.book().is_loaded() || !self.book().schedule_save() {
             return;
         }
         let weak = self.downgrade();
-        let timer = Timeout::new(SAVE_AFTER_MS, move || {
-            if let Some(store) = RunStore::upgrade(&weak) {
-                wasm_bindgen_futures::spawn_local(async move {
-                    // A failed save leaves the touch log in place: the next load still sees
-                    // every write, so there is nothing to tell the person.
-                    let _ = store.save_insight().await;
-                });
-            }
-        });
-        self.set_save_timer(timer);
+        Timeout::new(SAVE_AFTER_MS, move || {
+            let Some(store) = RunStore::upgrade(&weak) else {
+                return;
+            };
+            store.book().save_started();
+            wasm_bindgen_futures::spawn_local(async move {
+                // A failed save leaves the touch log in place: the next load still sees every
+                // write, so there is nothing to tell the person.
+                let _ = store.save_insight().await;
+            });
+        })
+        .forget();
     }
 }

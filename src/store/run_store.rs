@@ -45,8 +45,6 @@ pub(super) struct Inner {
     candidates: Cell<u64>,
     /// The insight aggregates, kept as runs are written (`insight_book`).
     insight: InsightBook,
-    /// The pending snapshot save; replacing it cancels the previous one.
-    save_timer: RefCell<Option<gloo_timers::callback::Timeout>>,
 }
 
 impl RunStore {
@@ -68,7 +66,6 @@ impl RunStore {
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
                 insight: InsightBook::default(),
-                save_timer: RefCell::new(None),
             }),
         };
         migrate::migrate(store.conn()?.db()?).await?;
@@ -117,10 +114,6 @@ impl RunStore {
 
     pub(super) fn upgrade(weak: &Weak<Inner>) -> Option<RunStore> {
         weak.upgrade().map(|inner| RunStore { inner })
-    }
-
-    pub(super) fn set_save_timer(&self, timer: gloo_timers::callback::Timeout) {
-        self.inner.save_timer.replace(Some(timer));
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {
