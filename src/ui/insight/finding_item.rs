@@ -37,7 +37,9 @@ fn figure(f: &Figure) -> String {
         Unit::Ratio => format!("{}\u{d7}", format::number(f.value)),
         Unit::Count | Unit::Value => format::number(f.value),
     };
-    format!("{}: {value}", f.name.replace('_', " "))
+    // The unit is in the value already: `median_before_ms` reads "median before: 8.1s".
+    let name = f.name.trim_end_matches("_ms").trim_end_matches("_bytes");
+    format!("{}: {value}", name.replace('_', " "))
 }
 
 /// How sure, in words a person reads: the percentage, the sample and the p-value.

@@ -10,7 +10,7 @@ mod sections;
 use crate::browser::base_path::app_href;
 use crate::browser::clock::now_ms;
 use crate::browser::download::download_text;
-use crate::state::use_store;
+use crate::state::{use_store, StoreStatus};
 use crate::ui::history::use_history_query;
 use crate::ui::load::Load;
 use leptos::prelude::*;
@@ -69,11 +69,14 @@ pub fn ReportPage() -> impl IntoView {
     let data = Load::new(move || {
         let q = query.get();
         store.revision.track();
+        // Re-read once the store has opened (a direct load of /report starts before that).
+        let opening = store.status.with(|s| matches!(s, StoreStatus::Opening));
         let runs = store.get();
         async move {
             match runs {
-                Some(runs) => load(runs, q).await,
-                None => Err("the run store is unavailable".to_owned()),
+                Some(runs) => Some(load(runs, q).await),
+                None if opening => None,
+                None => Some(Err("the run store is unavailable".to_owned())),
             }
         }
     });
@@ -98,7 +101,7 @@ pub fn ReportPage() -> impl IntoView {
         );
     };
     let download = move |_| {
-        if let Some(Ok(d)) = data.get().as_deref() {
+        if let Some(Some(Ok(d))) = data.get().as_deref() {
             let _ = download_text("comfy-report.json", "application/json", &d.to_json());
         }
     };
@@ -123,8 +126,9 @@ pub fn ReportPage() -> impl IntoView {
             <a href=move || app_href(&format!("/history?{}", query.with(|q| q.to_query_string())))>"Back to the history"</a>
         </div>
         {move || data.get().map(|d| match &*d {
-            Err(e) => view! { <p class="muted">{format!("The report is unavailable: {e}.")}</p> }.into_any(),
-            Ok(d) => {
+            None => view! { <p class="muted">"Opening the run store…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="muted">{format!("The report is unavailable: {e}.")}</p> }.into_any(),
+            Some(Ok(d)) => {
                 let (from, to) = period_text(d);
                 let scope = if d.scope.query.is_empty() { "every stored run".to_owned() } else { format!("runs matching {}", d.scope.query) };
                 view! {
