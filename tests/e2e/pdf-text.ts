@@ -130,5 +130,9 @@ export function pdfText(pdf: Buffer): string {
   return pages.join('\n\f\n');
 }
 
-/** Text with all whitespace removed, for comparisons that must not depend on line breaks. */
-export const squeeze = (s: string) => s.replace(/\s+/g, '');
+/**
+ * Text for comparisons that must not depend on layout: whitespace removed, ligatures Skia
+ * substitutes (the "fl" of "Workflow") unfolded (NFKC), and lowercase (CSS `text-transform`
+ * changes what is printed, not the DOM text).
+ */
+export const squeeze = (s: string) => s.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
