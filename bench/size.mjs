@@ -81,6 +81,28 @@ const L = [];
 L.push(`| file | raw | gzip -9 | brotli 11 |`, `|---|---:|---:|---:|`);
 for (const r of b.rows) L.push(`| ${r.file.replace(/-[0-9a-f]{12,16}/, "-…")} | ${kB(r.raw)} kB | ${kB(r.gzip)} kB | ${kB(r.brotli)} kB |`);
 L.push(`| **everything the page loads** | **${kB(b.total.raw)} kB** | **${kB(b.total.gzip)} kB** | **${kB(b.total.brotli)} kB** |`, "");
+// The split build (scripts/wasm-split.sh): what each lazily loaded page adds when first visited, its
+// own wasm and the shared chunks it waits for, read from the split loader.
+const loaderFile = fs.readdirSync(DIST).find((f) => /^__wasm_split-[0-9a-f]+\.js$/.test(f));
+if (loaderFile) {
+  const js = fs.readFileSync(path.join(DIST, loaderFile), "utf8");
+  const size = (file) => {
+    const buf = fs.readFileSync(path.join(DIST, file));
+    return { raw: buf.length, gzip: gzip(buf), brotli: brotli(buf) };
+  };
+  const chunks = new Map();
+  for (const m of js.matchAll(/const (__chunk_\d+) = makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"/g)) chunks.set(m[1], m[2]);
+  L.push("Loaded when a page is first visited (its split and the shared chunks it needs; a chunk loads once):", "");
+  L.push(`| page (split point) | files | raw | gzip -9 | brotli 11 |`, `|---|---:|---:|---:|---:|`);
+  const splits = /export const __wasm_split_load_(\w+) = wrapAsyncCb\(makeLoad\((?:\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"[^]*?\}\s*|[^,]*), \[([^\]]*)\]\)\)/g;
+  for (const m of js.matchAll(splits)) {
+    const files = [m[2], ...m[3].split(",").map((v) => chunks.get(v.trim())).filter(Boolean)].filter(Boolean);
+    const sum = files.map(size).reduce((a, x) => ({ raw: a.raw + x.raw, gzip: a.gzip + x.gzip, brotli: a.brotli + x.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+    const name = m[1].replace(/^__/, "").replace(/_\d+$/, "");
+    L.push(`| ${name} | ${files.length} | ${kB(sum.raw)} kB | ${kB(sum.gzip)} kB | ${kB(sum.brotli)} kB |`);
+  }
+  L.push("");
+}
 let t = null;
 if (NAMED_WASM) {
   t = twiggy(NAMED_WASM);

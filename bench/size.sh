@@ -34,12 +34,18 @@ fi
 # Trunk's cargo output keeps its symbols; wasm-bindgen and wasm-opt as Trunk runs them (the level
 # and parameters from index.html), once plainly to check it is the shipped wasm, once with -g.
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/comfy-dashboard.wasm"
+BINDGEN_ARGS=()
+# The split build (scripts/wasm-split.sh): the main wasm the splitter wrote, as it was bound.
+if ls dist/__wasm_split-*.js >/dev/null 2>&1; then
+	RAW="$ROOT/target/wasm-split/split/comfy-dashboard.wasm"
+	BINDGEN_ARGS=(--keep-lld-exports)
+fi
 SHIPPED="$(ls dist/*_bg.wasm | head -1)"
 LEVEL="$(sed -n 's/.*data-wasm-opt="\([^"]*\)".*/\1/p' index.html)"
 read -r -a PARAMS <<<"$(sed -n 's/.*data-wasm-opt-params="\([^"]*\)".*/\1/p' index.html)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$WORK" --out-name comfy-dashboard "$RAW"
+wasm-bindgen --target web --no-typescript ${BINDGEN_ARGS[@]+"${BINDGEN_ARGS[@]}"} --out-dir "$WORK" --out-name comfy-dashboard "$RAW"
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wasm" "$WORK/comfy-dashboard_bg.wasm"
 if ! cmp -s "$WORK/check.wasm" "$SHIPPED"; then

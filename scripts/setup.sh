@@ -108,6 +108,16 @@ if ! grep -q "^wasm_bindgen = \"${WB_VERSION}\"" Trunk.toml; then
 	say "WARNING: Trunk.toml [tools] wasm_bindgen differs from Cargo.lock's ${WB_VERSION}"
 fi
 
+# --- wasm-split-cli (crate wasm_split_cli_support, the splitter cargo-leptos uses): cuts the release
+# wasm into the live page and one chunk per other page (scripts/wasm-split.sh). --locked works here.
+WS_VERSION="0.2.4"
+if command -v wasm-split-cli >/dev/null 2>&1 && cargo install --list | grep -qx "wasm_split_cli_support v${WS_VERSION}:"; then
+	say "wasm-split-cli ${WS_VERSION} present"
+else
+	say "installing wasm-split-cli ${WS_VERSION} (cargo install, ~2 min)"
+	cargo install --quiet --locked --force "wasm_split_cli_support@${WS_VERSION}" --features build-binary
+fi
+
 # --- npm: @playwright/test (no browser download) and binaryen 132 (wasm-opt for Trunk). ------------
 # `npm ci` only when node_modules is missing or older than the committed lockfile; the stamp holds
 # the lockfile's hash from the last successful install.

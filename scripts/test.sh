@@ -99,12 +99,18 @@ source "$ROOT/scripts/env.sh"
 # --- a. formatting ------------------------------------------------------------------------------
 step "cargo fmt --check" cargo fmt --all -- --check
 step "no import circles (src, core, replay)" python3 scripts/check-imports.py src core/src replay/src
+# One concept a file: a source file past 400 lines is two concepts waiting to be told apart.
+step "every source file under 400 lines (src, core, replay)" bash -c \
+	'long=$(find src core/src replay/src -name "*.rs" -exec awk "END { if (NR > 400) print FILENAME \": \" NR }" {} \;); [ -z "$long" ] || { echo "$long"; exit 1; }'
 
 # --- b. lints: natively for the whole workspace (the wasm app compiles natively too: web-sys and
 # friends build on any target), then the app again for the target it actually runs on. -----------
 step "clippy (native, workspace)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32, comfy-dashboard)" \
 	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The release build's side of src/app/lazy_pages.rs (the pages as split points).
+step "clippy (wasm32, comfy-dashboard, split)" \
+	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets --features split -- -D warnings
 
 # --- c. native tests --------------------------------------------------------------------------------
 step "native tests (telemetry-core, comfy-replay)" cargo test -p telemetry-core -p comfy-replay

@@ -121,22 +121,25 @@ pub fn badges(run: &Run, now_ms: f64, eta: Option<Eta>) -> Vec<Badge> {
         }
     });
     out.push(badge("gpu_name", "GPU", run.gpu_name.clone(), gpu_label));
+    // On a CPU-only server the figures are system RAM, and the labels say so.
+    let ram = run.cpu_only;
+    let label = |vram: &'static str, ram_label: &'static str| if ram { ram_label } else { vram };
     out.push(badge(
         "vram_before_mb",
-        "VRAM free before",
+        label("VRAM free before", "RAM free before"),
         run.vram_free_before.map(mb_value),
         run.vram_free_before.map(format::mb),
     ));
     out.push(badge(
         "vram_after_mb",
-        "VRAM free after",
+        label("VRAM free after", "RAM free after"),
         run.vram_free_after.map(mb_value),
         run.vram_free_after.map(format::mb),
     ));
     let delta = run.vram_delta();
     let mut delta_badge = badge(
         "vram_delta_mb",
-        "VRAM delta",
+        label("VRAM delta", "RAM delta"),
         delta.map(mb_value),
         delta.map(format::signed_mb),
     );
@@ -149,7 +152,7 @@ pub fn badges(run: &Run, now_ms: f64, eta: Option<Eta>) -> Vec<Badge> {
     out.push(delta_badge);
     out.push(badge(
         "vram_peak_mb",
-        "Peak VRAM used",
+        label("Peak VRAM used", "Peak RAM used"),
         run.vram_peak_used.map(mb_value),
         run.vram_peak_used.map(format::mb),
     ));

@@ -13,6 +13,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod eta;
 pub mod event_log;
+pub mod fleet;
 pub mod follow;
 pub mod format;
 pub mod gpu;

@@ -54,9 +54,9 @@ fn play_loop(
                 frame = frame.replace(id, &format!("{round:08}-{k:04}-{i:04}-fresh-run-000000000"));
             }
             *t += 1.0;
-            // What the tracker asks, before single-flight folds repeats: its work per frame.
-            p.on_text(&frame, *t);
-            asked += p.take_requests(*t).len();
+            // What the page asks through the door. Nothing is answered: each read stays in
+            // flight (reads about one run are kinds of their own), as with a server that hangs.
+            asked += p.step(Input::Text(&frame), *t).requests.len();
             if (*t as u64) % 200 == 0 {
                 p.take();
             }
@@ -116,9 +116,9 @@ fn a_start_asks_about_a_run_left_open_once_not_at_every_later_start() {
         );
         for frame in [&progress, &start, &end] {
             t += 1.0;
-            p.on_text(frame, t);
             entry_reads += p
-                .take_requests(t)
+                .step(Input::Text(frame), t)
+                .requests
                 .iter()
                 .filter(|r| matches!(r, telemetry_core::tracker::Request::ReadHistoryEntry(_)))
                 .count();

@@ -295,6 +295,13 @@ fn vram_delta_is_after_minus_before_and_peak_is_the_largest_use() {
     assert_eq!(get("queue_wait_s").value, None, "never made up");
     assert_eq!(get("queue_wait_s").display, "unknown");
     assert_eq!(get("exit_reason").display, "n/a (streamed)");
+    assert_eq!(get("vram_delta_mb").label, "VRAM delta");
+    // The same run on a CPU-only server: the figures are system RAM and say so.
+    let mut cpu = run.clone();
+    cpu.cpu_only = true;
+    let labels: Vec<&str> = badges(&cpu, end, None).iter().map(|b| b.label).collect();
+    assert!(labels.contains(&"RAM delta") && labels.contains(&"Peak RAM used"));
+    assert!(!labels.iter().any(|l| l.contains("VRAM")), "{labels:?}");
 }
 
 #[test]

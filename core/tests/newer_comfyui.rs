@@ -3,7 +3,9 @@
 //! are built from ComfyUI source, not recorded.
 
 use serde_json::json;
+use telemetry_core::connection::EndpointKind;
 use telemetry_core::gpu::GpuReading;
+use telemetry_core::input::{Input, Reply};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::protocol::http::decode_system_stats;
 use telemetry_core::protocol::jobs::{decode_jobs, JobStatus};
@@ -15,6 +17,15 @@ fn derived(name: &str) -> String {
         .join("tests/fixtures/derived")
         .join(name);
     std::fs::read_to_string(path).expect("derived fixture")
+}
+
+/// The server's answer to `request` through the one door: the requests it makes the page send.
+fn answer(p: &mut Pipeline, request: Request, reply: Reply, now_ms: f64) -> Vec<Request> {
+    p.step(Input::Answer { request, reply }, now_ms).requests
+}
+
+fn body(text: &str) -> Reply {
+    Reply::Body(text.to_owned())
 }
 
 fn id(n: u8) -> String {
@@ -47,13 +58,21 @@ fn jobs_decode_with_every_status_and_time() {
 #[test]
 fn reconciling_through_jobs_shows_cancelled_as_cancelled() {
     let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    p.on_connected(0.0);
-    let requests = p.take_requests(0.0);
+    let connected = Input::Connected {
+        endpoint: EndpointKind::Telemetry,
+    };
+    let requests = p.step(connected, 0.0).requests;
     assert!(requests.contains(&Request::ReadFeatures), "{requests:?}");
-    p.on_features(Ok(r#"{"supports_preview_metadata": true}"#));
-    assert!(p.take_requests(1.0).contains(&Request::ReadJobs));
-    p.on_jobs(Ok(&derived("jobs_list.json")), 10.0);
-    let t = &p.tracker;
+    let features = body(r#"{"supports_preview_metadata": true}"#);
+    let requests = answer(&mut p, Request::ReadFeatures, features, 1.0);
+    assert!(requests.contains(&Request::ReadJobs), "{requests:?}");
+    answer(
+        &mut p,
+        Request::ReadJobs,
+        body(&derived("jobs_list.json")),
+        10.0,
+    );
+    let t = p.tracker();
     assert_eq!(t.run(&id(1)).unwrap().status, RunStatus::Queued);
     assert_eq!(t.run(&id(2)).unwrap().status, RunStatus::Running);
     let done = t.run(&id(3)).unwrap();
@@ -68,8 +87,8 @@ fn reconciling_through_jobs_shows_cancelled_as_cancelled() {
     );
     assert_eq!(RunStatus::parse("cancelled"), Some(RunStatus::Cancelled));
     // From now on a reconcile reads the jobs, not queue + history.
-    p.on_text(r#"{"type":"telemetry.dropped","data":{"count":3}}"#, 20.0);
-    let requests = p.take_requests(20.0);
+    let dropped = Input::Text(r#"{"type":"telemetry.dropped","data":{"count":3}}"#);
+    let requests = p.step(dropped, 20.0).requests;
     assert!(requests.contains(&Request::ReadJobs));
     assert!(!requests.contains(&Request::ReadQueue));
 }
@@ -77,10 +96,9 @@ fn reconciling_through_jobs_shows_cancelled_as_cancelled() {
 #[test]
 fn without_jobs_reconcile_reads_queue_and_history_as_before() {
     let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    p.on_features(Err(()));
-    p.take_requests(0.0);
-    p.on_jobs(Err(()), 1.0);
-    let requests = p.take_requests(1.0);
+    let absent = || Reply::Failed { status: Some(404) };
+    answer(&mut p, Request::ReadFeatures, absent(), 0.0);
+    let requests = answer(&mut p, Request::ReadJobs, absent(), 1.0);
     assert!(requests.contains(&Request::ReadQueue), "{requests:?}");
     assert!(requests
         .iter()
@@ -104,17 +122,15 @@ fn two_gpu_system_stats_list_both_devices_primary_first() {
 #[test]
 fn assets_seed_broadcasts_are_harmless_during_a_run() {
     let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    p.on_text(
-        &json!({"type":"execution_start","data":{"prompt_id":"P","timestamp":1}}).to_string(),
-        1.0,
-    );
+    let start = json!({"type":"execution_start","data":{"prompt_id":"P","timestamp":1}});
+    p.step(Input::Text(&start.to_string()), 1.0);
     for line in derived("assets_seed_frames.jsonl").lines() {
         let msg = decode_text(line).expect("decodes, never an error");
         assert!(matches!(msg, ServerMessage::Unknown { .. }));
-        p.on_text(line, 2.0);
+        p.step(Input::Text(line), 2.0);
     }
-    assert_eq!(p.tracker.run("P").unwrap().status, RunStatus::Running);
-    assert_eq!(p.tracker.counters.malformed, 0);
+    assert_eq!(p.tracker().run("P").unwrap().status, RunStatus::Running);
+    assert_eq!(p.tracker().counters.malformed, 0);
 }
 
 #[test]
@@ -123,8 +139,13 @@ fn a_cancelled_job_that_had_started_was_interrupted() {
     let body = r#"{"jobs": [{"id": "5a1c0c2e-0000-4000-8000-000000000009", "status": "cancelled",
         "priority": 3, "execution_start_time": 1795525741000, "execution_end_time": 1795525742000}]}"#;
     let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    p.on_jobs(Ok(body), 10.0);
-    let run = p.tracker.run(&id(9)).unwrap();
+    answer(
+        &mut p,
+        Request::ReadJobs,
+        Reply::Body(body.to_owned()),
+        10.0,
+    );
+    let run = p.tracker().run(&id(9)).unwrap();
     assert_eq!(run.status, RunStatus::Interrupted);
     assert_eq!(run.duration_ms(0.0), Some(1000.0));
 }

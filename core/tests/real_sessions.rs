@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use telemetry_core::connection::EndpointKind;
+use telemetry_core::input::{Input, Reply};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::protocol::http::decode_history;
 use telemetry_core::run::RunStatus;
@@ -50,79 +52,95 @@ fn expected(entry: &Value) -> RunStatus {
     }
 }
 
-fn feed(p: &mut Pipeline, frame: &TraceFrame) {
-    match &frame.payload {
-        Payload::Text(t) => {
-            p.on_text(t, frame.t_ms);
-        }
-        Payload::Binary(b) => {
-            p.on_binary(b, frame.t_ms);
-        }
-    }
+/// The page's pipeline, fed through its one door, and what it asked that the (recorded) server
+/// has not answered yet.
+struct Page {
+    p: Pipeline,
+    asked: Vec<Request>,
 }
 
-/// Answers the pipeline's requests as the (now idle) server would, until it asks nothing more.
-fn settle(p: &mut Pipeline, history_body: &str, now: f64) -> Vec<Request> {
-    let entries = decode_history(history_body).expect("recorded history decodes");
-    let mut asked = Vec::new();
-    for round in 0..20 {
-        let requests = p.take_requests(now + round as f64);
-        if requests.is_empty() {
-            break;
-        }
-        for r in requests {
-            match &r {
-                Request::ReadQueue => {
-                    let empty = r#"{"queue_running":[],"queue_pending":[]}"#;
-                    p.on_queue(empty, now).expect("queue decodes");
-                }
-                Request::ReadHistory { .. } => {
-                    p.on_history_list(&entries, now);
-                }
-                Request::ReadHistoryEntry(id) | Request::ReadHistoryDetails(id) => {
-                    let one: Value = serde_json::from_str(history_body).expect("json");
-                    let body = match one.get(id.as_str()) {
-                        Some(e) => serde_json::json!({ id.clone(): e }).to_string(),
-                        None => "{}".to_owned(),
-                    };
-                    if matches!(r, Request::ReadHistoryEntry(_)) {
-                        p.on_history_entry(id, Ok(&body), now);
-                    } else {
-                        let _ = p.on_history(&body, now);
-                    }
-                }
-                Request::ReadFeatures => p.on_features(Ok("{}")),
-                Request::ReadJobs => {
-                    p.on_jobs(Err(()), now);
-                }
-                Request::ReadGpuSoon | Request::ReadSystemStats => {}
-            }
-            asked.push(r);
+impl Page {
+    fn new() -> Page {
+        Page {
+            p: Pipeline::new("http://127.0.0.1:8188", 200.0),
+            asked: Vec::new(),
         }
     }
-    asked
+
+    fn step(&mut self, input: Input<'_>, now: f64) {
+        let step = self.p.step(input, now);
+        self.asked.extend(step.requests);
+    }
+
+    fn feed(&mut self, frame: &TraceFrame) {
+        match &frame.payload {
+            Payload::Text(t) => self.step(Input::Text(t), frame.t_ms),
+            Payload::Binary(b) => self.step(Input::Binary(b), frame.t_ms),
+        }
+    }
+
+    /// Answers the requests as the (now idle) server would, until it asks nothing more.
+    fn settle(&mut self, history_body: &str, now: f64) {
+        let recorded: Value = serde_json::from_str(history_body).expect("json");
+        for round in 0..20 {
+            let requests = std::mem::take(&mut self.asked);
+            if requests.is_empty() {
+                break;
+            }
+            for request in requests {
+                let reply = match &request {
+                    Request::ReadQueue => {
+                        Reply::Body(r#"{"queue_running":[],"queue_pending":[]}"#.to_owned())
+                    }
+                    Request::ReadHistory { .. } => Reply::Body(history_body.to_owned()),
+                    Request::ReadHistoryEntry(id) | Request::ReadHistoryDetails(id) => {
+                        Reply::Body(match recorded.get(id.as_str()) {
+                            Some(e) => serde_json::json!({ id.clone(): e }).to_string(),
+                            None => "{}".to_owned(),
+                        })
+                    }
+                    Request::ReadFeatures => Reply::Body("{}".to_owned()),
+                    // 0.3.64 has no jobs API.
+                    Request::ReadJobs => Reply::Failed { status: Some(404) },
+                    // Not part of this check: left unanswered.
+                    Request::ReadGpuSoon | Request::ReadSystemStats => continue,
+                };
+                self.step(Input::Answer { request, reply }, now + round as f64);
+            }
+        }
+    }
 }
 
 /// Replays one view of a scenario and checks every prompt against ComfyUI's history.
 fn check_view(scenario: &str, file: &str) {
     let (body, entries) = history(scenario);
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    assert!(decode_history(&body).is_ok(), "recorded history decodes");
+    let mut page = Page::new();
     let frames = frames(scenario, file);
     // The socket opened just before its first frame, as the stream manager says.
-    p.on_connected(frames.first().map_or(0.0, |f| f.t_ms - 1.0));
+    let endpoint = if file.contains("telemetry") {
+        EndpointKind::Telemetry
+    } else {
+        EndpointKind::Ws
+    };
+    page.step(
+        Input::Connected { endpoint },
+        frames.first().map_or(0.0, |f| f.t_ms - 1.0),
+    );
     let mut end = 0.0;
     for f in &frames {
-        feed(&mut p, f);
+        page.feed(f);
         end = f.t_ms;
     }
-    settle(&mut p, &body, end + 1000.0);
+    page.settle(&body, end + 1000.0);
+    let p = &page.p;
     assert!(
-        p.tracker.index_is_consistent(),
+        p.tracker().index_is_consistent(),
         "{scenario}/{file}: run indexes"
     );
     for (id, entry) in &entries {
         let run = p
-            .tracker
+            .tracker()
             .run(id)
             .unwrap_or_else(|| panic!("{scenario}/{file}: prompt {id} never shown"));
         assert_eq!(
@@ -214,12 +232,12 @@ fn a_page_opened_mid_run_shows_the_running_prompt_as_running_at_once() {
     let (_, entries) = history(scenario);
     let running = &entries[1].0;
     let frames = frames(scenario, "ws_telemetry_late.jsonl");
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    let mut page = Page::new();
     // The hello, then `replay.count` catch-up frames: after those the second prompt runs.
     let mut count = None;
     let mut fed = 0usize;
     for f in &frames {
-        feed(&mut p, f);
+        page.feed(f);
         if let Payload::Text(t) = &f.payload {
             let v: Value = serde_json::from_str(t).expect("json");
             if v["type"] == "telemetry.hello" {
@@ -234,7 +252,11 @@ fn a_page_opened_mid_run_shows_the_running_prompt_as_running_at_once() {
         }
     }
     assert!(count.is_some(), "the late subscriber got a hello");
-    let run = p.tracker.run(running).expect("the running prompt is shown");
+    let run = page
+        .p
+        .tracker()
+        .run(running)
+        .expect("the running prompt is shown");
     assert_eq!(run.status, RunStatus::Running, "right after the catch-up");
     assert!(
         run.server_started_ms.is_some(),
@@ -245,12 +267,12 @@ fn a_page_opened_mid_run_shows_the_running_prompt_as_running_at_once() {
 
 #[test]
 fn concurrent_async_nodes_overlap_in_time() {
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    let mut page = Page::new();
     for f in &frames("l_parallel_async", "ws_telemetry.jsonl") {
-        feed(&mut p, f);
+        page.feed(f);
     }
     let (_, entries) = history("l_parallel_async");
-    let run = p.tracker.run(&entries[0].0).expect("run");
+    let run = page.p.tracker().run(&entries[0].0).expect("run");
     let spans: Vec<(f64, f64)> = ["10", "11", "12"]
         .iter()
         .map(|id| {
@@ -268,12 +290,12 @@ fn concurrent_async_nodes_overlap_in_time() {
 
 #[test]
 fn expanded_nodes_count_as_their_display_node() {
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    let mut page = Page::new();
     for f in &frames("m_expansion", "ws_telemetry.jsonl") {
-        feed(&mut p, f);
+        page.feed(f);
     }
     let (_, entries) = history("m_expansion");
-    let run = p.tracker.run(&entries[0].0).expect("run");
+    let run = page.p.tracker().run(&entries[0].0).expect("run");
     assert_eq!(run.node_total, Some(3));
     assert_eq!(run.nodes_done(), 3);
     assert!(

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use crate::event::{Event, TextMeta};
 use crate::history::PromptRun;
 use crate::hub::Cursor;
+use crate::pseudonym::pseudonym;
 use crate::recorded::Recorded;
 use crate::trace::QueuedPrompt;
 use crate::{state, App};
@@ -113,7 +114,7 @@ fn integer(v: &Value) -> Value {
     }
 }
 
-/// A QueuedPrompt object (protocol v1).
+/// A QueuedPrompt object (protocol v1), its client as a pseudonym like the extension's.
 pub fn queued_prompt(
     prompt_id: &str,
     number: &Value,
@@ -133,7 +134,7 @@ pub fn queued_prompt(
     json!({
         "prompt_id": prompt_id,
         "number": integer(number),
-        "client_id": client_id,
+        "client_id": client_id.map(pseudonym),
         "node_count": count,
         "nodes": nodes,
     })

@@ -11,6 +11,7 @@ mod hub;
 mod jobs;
 mod playback;
 mod png;
+mod pseudonym;
 mod queued;
 mod recorded;
 mod reply;

@@ -128,7 +128,9 @@ async fn each_prompt_is_announced_when_queued() {
     for (q, (_, prompt)) in queued.iter().zip(&expected) {
         assert_eq!(q["node_count"], prompt.as_object().map_or(0, |o| o.len()));
         assert_eq!(q["nodes"], class_types(prompt));
-        assert!(q["client_id"].is_string());
+        // A pseudonym like the extension's, never the recorded socket id.
+        let client = q["client_id"].as_str().unwrap_or_default();
+        assert!(client.starts_with("c-") && client.len() == 18, "{client}");
         assert!(q["number"].is_i64());
         assert!(q["queued_at"]
             .as_u64()

@@ -121,6 +121,35 @@ pub fn connect(
     });
 }
 
+/// One fleet server's stream: its own state and manager, started once the store had its
+/// chance (its runs are written and restored like the live page's, under its own server key).
+pub fn connect_fleet_server(
+    server: ServerBase,
+    store: StoreState,
+    policy: QueuePolicy,
+) -> (LiveState, StreamManager) {
+    let client_id = new_client_id();
+    let config = StreamConfig::default();
+    let state = LiveState::new(ConnectionInfo::new(
+        &server.label(),
+        &client_id,
+        config.max_attempts,
+    ));
+    state.server.set(Some(server.clone()));
+    let observer = Rc::new(SignalObserver::new(state));
+    let manager = StreamManager::new(config, server, client_id, observer);
+    manager.set_policy(policy);
+    let started = manager.clone();
+    leptos::task::spawn_local(async move {
+        store_settled(store).await;
+        if store.status.get_untracked() == StoreStatus::Ready {
+            wire_store(&started, store).await;
+        }
+        started.start();
+    });
+    (state, manager)
+}
+
 /// The store is open: history reads skip what it holds, its sink takes every run, the runs
 /// that were open when the page closed continue, and what ran meanwhile is backfilled.
 async fn wire_store(manager: &StreamManager, store: StoreState) {

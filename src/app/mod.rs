@@ -4,22 +4,24 @@
 
 mod backfill;
 mod boot;
+mod lazy_pages;
 mod signal_sink;
 
 pub use signal_sink::SignalObserver;
 
 use crate::browser::base_path::{app_href, base_path};
 use crate::state::{
-    provide_stream, provide_ticker, use_live, LiveState, PolicySetting, ServerSetting, StoreState,
+    provide_stream, provide_ticker, use_live, FleetConnect, FleetSetting, LiveState, PolicySetting,
+    ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
-use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
 use crate::ui::live::{LivePage, RunAnnouncer};
-use crate::ui::report::ReportPage;
-use crate::ui::settings::SettingsPage;
+use lazy_pages::{
+    CompareRoute, FleetRoute, HistoryRoute, ReportRoute, RunDetailRoute, SettingsRoute,
+};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 use telemetry_core::connection::ConnectionInfo;
 
 #[component]
@@ -38,6 +40,10 @@ pub fn App() -> impl IntoView {
     let store = StoreState::new();
     provide_context(store);
     boot::open_store(store);
+    provide_context(FleetSetting::load());
+    provide_context(FleetConnect::new(move |server| {
+        boot::connect_fleet_server(server, store, policy.0.get_untracked())
+    }));
     Effect::new(move |_| {
         let server = setting.0.get();
         boot::connect(handle, state, store, server, policy.0.get_untracked());
@@ -67,11 +73,12 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
                     <Route path=path!("/") view=LivePage/>
-                    <Route path=path!("/history") view=HistoryPage/>
-                    <Route path=path!("/history/:run_id") view=RunDetailPage/>
-                    <Route path=path!("/compare") view=ComparePage/>
-                    <Route path=path!("/report") view=ReportPage/>
-                    <Route path=path!("/settings") view=SettingsPage/>
+                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
+                    <Route path=path!("/history/:run_id") view={Lazy::<RunDetailRoute>::new()}/>
+                    <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/report") view={Lazy::<ReportRoute>::new()}/>
+                    <Route path=path!("/fleet") view={Lazy::<FleetRoute>::new()}/>
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
@@ -88,6 +95,7 @@ fn Header() -> impl IntoView {
             <nav class="tabs" aria-label="Pages">
                 <A href=app_href("/") exact=true>"Live"</A>
                 <A href=app_href("/history")>"History"</A>
+                <A href=app_href("/fleet")>"Fleet"</A>
                 <A href=app_href("/settings")>"Settings"</A>
             </nav>
             <span class="conn-pill" data-state=state>{state}</span>

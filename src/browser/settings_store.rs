@@ -5,6 +5,7 @@ const SERVER_KEY: &str = "comfy-dashboard.server";
 const POLICY_KEY: &str = "comfy-dashboard.queue-policy";
 const NOTIFY_KEY: &str = "comfy-dashboard.notify";
 const TRENDS_KEY: &str = "comfy-dashboard.trends-open";
+const FLEET_KEY: &str = "comfy-dashboard.fleet";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -83,5 +84,19 @@ pub fn load_notified_runs() -> Option<String> {
 pub fn save_notified_runs(json: &str) {
     if let Some(s) = storage() {
         let _ = s.set_item(NOTIFIED_KEY, json);
+    }
+}
+
+/// The fleet's servers, as the core encodes them (checked again when read).
+pub fn load_fleet() -> Vec<telemetry_core::fleet::FleetServer> {
+    storage()
+        .and_then(|s| s.get_item(FLEET_KEY).ok().flatten())
+        .map(|t| telemetry_core::fleet::decode(&t))
+        .unwrap_or_default()
+}
+
+pub fn save_fleet(list: &[telemetry_core::fleet::FleetServer]) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(FLEET_KEY, &telemetry_core::fleet::encode(list));
     }
 }

@@ -39,3 +39,18 @@ impl PolicySetting {
         self.0.set(policy);
     }
 }
+
+/// The servers of the fleet page, remembered across reloads.
+#[derive(Clone, Copy)]
+pub struct FleetSetting(pub RwSignal<Vec<telemetry_core::fleet::FleetServer>>);
+
+impl FleetSetting {
+    pub fn load() -> FleetSetting {
+        FleetSetting(RwSignal::new(settings_store::load_fleet()))
+    }
+
+    pub fn set(&self, list: Vec<telemetry_core::fleet::FleetServer>) {
+        settings_store::save_fleet(&list);
+        self.0.set(list);
+    }
+}

@@ -50,6 +50,8 @@ pub struct StreamManager {
     connection: ConnectionRef,
     ticker: Rc<RefCell<Option<Interval>>>,
     demo: DemoSlot,
+    /// Stopped for good: a start that was waiting (for the store) must not revive it.
+    stopped: Rc<std::cell::Cell<bool>>,
 }
 
 impl StreamManager {
@@ -90,6 +92,7 @@ impl StreamManager {
             driver,
             ticker: Rc::new(RefCell::new(None)),
             demo: Rc::new(RefCell::new(None)),
+            stopped: Rc::default(),
         }
     }
 
@@ -109,6 +112,9 @@ impl StreamManager {
     }
 
     pub fn start(&self) {
+        if self.stopped.get() {
+            return;
+        }
         *self.ticker.borrow_mut() = Some(ticker::start(&self.driver));
         connection::step(&self.connection, Link::start);
     }
@@ -121,6 +127,7 @@ impl StreamManager {
 
     /// Closes the socket and cancels timers; nothing reconnects afterwards.
     pub fn stop(&self) {
+        self.stopped.set(true);
         connection::step(&self.connection, Link::stop);
         *self.ticker.borrow_mut() = None;
         *self.demo.borrow_mut() = None;

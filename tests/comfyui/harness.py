@@ -10,8 +10,9 @@ Used from pytest (`conftest.py`) and, through the command line, from Playwright:
     python tests/comfyui/harness.py serve [--extension] [--proxy-dist DIR]
 
 prints one JSON line `{"url": ..., "pid": ..., "base": ..., "proxy": ...}` once ComfyUI answers and
-runs until SIGTERM (with `--control`, also obeys `restart S` / `down` / `up` / `stop` and
-`queue WORKFLOW CLIENT_ID|- [JSON kwargs]` lines on stdin, each answered by one JSON line). `--proxy-dist` also serves a built dashboard on a second port
+runs until SIGTERM (with `--control`, also obeys `restart S` / `down` / `up` / `stop`,
+`queue WORKFLOW CLIENT_ID|- [JSON kwargs]` and `batch PASSES` (execution_batch.py) lines on stdin,
+each answered by one JSON line). `--proxy-dist` also serves a built dashboard on a second port
 and forwards `/ws`, `/api/`, `/telemetry` and the other ComfyUI routes to ComfyUI, like the
 development proxy (`trunk serve`): one origin, no CORS flag.
 """
@@ -277,6 +278,16 @@ def _serve(argv):
                 client = None if len(cmd) < 3 or cmd[2] == "-" else cmd[2]
                 status, body = server.queue_prompt(getattr(workflows, cmd[1])(**kwargs), client, targets=targets)
                 print(json.dumps({"queued": cmd[1], "status": status, "body": body}), flush=True)
+            elif cmd[:1] == ["batch"]:
+                # `batch PASSES`: execution_batch.py's prompts, queued back to back by its own
+                # client; answers once all of them are in /history, one row per queued prompt.
+                import execution_batch
+
+                try:
+                    rows = execution_batch.run_batch(server.url, passes=int(cmd[1]) if len(cmd) > 1 else 1)
+                    print(json.dumps({"batch": rows}), flush=True)
+                except Exception as e:  # the test reads the reason; the server keeps running
+                    print(json.dumps({"batch": None, "error": repr(e)}), flush=True)
             elif cmd[:1] == ["stop"]:
                 break
     finally:

@@ -2,7 +2,8 @@
 
 Each node exercises one execution behaviour that our fakes never produced: progress with
 previews, an error with HTML in its message, concurrent async nodes, node expansion into a
-subgraph (ids like ``5.0.0.1``), execution blockers, and a hidden credential input. They take and
+subgraph (ids like ``5.0.0.1``), loops and async expansions (``flow.py``), execution blockers,
+and a hidden credential input. They take and
 return IMAGE tensors so they chain with stock nodes (EmptyImage, SaveImage, PreviewImage).
 """
 
@@ -11,6 +12,8 @@ import time
 
 import comfy.utils
 from comfy_execution.graph_utils import ExecutionBlocker, GraphBuilder
+
+from .flow import NODE_CLASS_MAPPINGS as FLOW_NODES
 
 IMAGE = ("IMAGE",)
 
@@ -84,6 +87,8 @@ class TelemetryAsyncSleep:
                 "steps": ("INT", {"default": 5, "min": 1, "max": 1000}),
                 "seed": ("INT", {"default": 0, "min": 0, "max": 2**31}),
             },
+            # Optional so that prompts without it still validate: raise this after the sleep.
+            "optional": {"fail": ("STRING", {"default": ""})},
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
 
@@ -91,11 +96,13 @@ class TelemetryAsyncSleep:
     FUNCTION = "run"
     CATEGORY = "telemetry_test"
 
-    async def run(self, image, seconds, steps, seed, unique_id=None):
+    async def run(self, image, seconds, steps, seed, fail="", unique_id=None):
         bar = comfy.utils.ProgressBar(steps, node_id=unique_id)
         for i in range(steps):
             await asyncio.sleep(seconds / steps)
             bar.update_absolute(i + 1, steps)
+        if fail:
+            raise RuntimeError(fail)
         return (image,)
 
 
@@ -205,5 +212,6 @@ NODE_CLASS_MAPPINGS = {
     "TelemetryBlock": TelemetryBlock,
     "TelemetryCredentialFail": TelemetryCredentialFail,
     "TelemetryCredentialEcho": TelemetryCredentialEcho,
+    **FLOW_NODES,
 }
 NODE_DISPLAY_NAME_MAPPINGS = {k: k for k in NODE_CLASS_MAPPINGS}

@@ -56,13 +56,20 @@ for (const scheme of ['light', 'dark'] as const) {
         `/history/${RUN.a_success}`,
         `/compare?runs=${RUN.a_success},${RUN.d_interrupted}`,
         '/settings',
+        '/fleet',
       ];
+      // The fleet page with a card: this server and one where nothing listens.
+      await page.evaluate((url) => localStorage.setItem('comfy-dashboard.fleet', JSON.stringify([
+        { name: 'this one', address: url.replace(/\/$/, '') },
+        { name: 'gone', address: 'http://127.0.0.1:9' },
+      ])), server.url);
       for (const route of routes) {
         await page.goto(new URL(route, server.url).href);
         await expect(page.locator('h1')).toHaveCount(1, { timeout: LONG });
         if (route === '/history') await expect(byId(page, 'history-row')).toHaveCount(2, { timeout: LONG });
         if (route.startsWith('/history/')) await expect(byId(page, 'artifact')).toHaveCount(1, { timeout: LONG });
         if (route.startsWith('/compare')) await expect(page.locator('table.compare')).toBeVisible({ timeout: LONG });
+        if (route === '/fleet') await expect(byId(page, 'fleet-server').first()).toHaveAttribute('data-state', 'open', { timeout: LONG });
         all[route] = await audit(page, route, testInfo);
       }
       const failures = Object.fromEntries(Object.entries(all).map(([r, f]) => [r, blocking(f)]).filter(([, f]) => f.length));

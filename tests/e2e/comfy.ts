@@ -17,6 +17,8 @@ export interface ComfyOptions {
   /** Serve dist/ behind a same-origin proxy to ComfyUI (as `trunk serve` does). */
   proxy?: boolean;
   comfyArgs?: string[];
+  /** Environment for ComfyUI beyond the test's own, e.g. `COMFY_TELEMETRY_ALLOWED_ORIGINS`. */
+  env?: Record<string, string>;
 }
 
 type Reply = Record<string, unknown>;
@@ -77,6 +79,16 @@ export class Comfy {
   /** Queues a prompt that ComfyUI refuses (HTTP 400): the status and body. */
   async queueInvalid(): Promise<Reply> {
     return this.command('queue invalid -');
+  }
+
+  /**
+   * Queues `passes` copies of tests/comfyui/execution_batch.py's prompts back to back from that
+   * module's own /ws + POST /prompt client and waits until ComfyUI's /history holds them all.
+   */
+  async batch(passes: number): Promise<BatchRow[]> {
+    const r = await this.command(`batch ${passes}`);
+    if (!Array.isArray(r.batch)) throw new Error(`batch: ${JSON.stringify(r)}`);
+    return r.batch as BatchRow[];
   }
 
   async down(): Promise<void> {
@@ -145,6 +157,26 @@ export interface HistoryEntry {
   prompt: unknown[];
 }
 
+/** One prompt of the execution batch, as its client saw it (tests/comfyui/execution_batch.py). */
+export interface BatchRow {
+  name: string;
+  pass: number;
+  /** HTTP status of POST /prompt: 200 accepted, 400 refused by validation. */
+  http: number;
+  /** Nodes in the prompt as posted. */
+  nodes: number;
+  targets: string[] | null;
+  prompt_id: string | null;
+  refused: string | null;
+  /** Accepted only: the prompt's nodes ComfyUI reported cached or finished. */
+  executed?: string[];
+  /** Accepted only: how many prompt nodes its outputs to execute need (ComfyUI runs no other). */
+  needed?: number;
+  status_str?: 'success' | 'error';
+  /** Accepted only: the types of /history's status messages. */
+  messages?: string[];
+}
+
 /** The dashboard's status for a ComfyUI history entry: its messages first, then status_str. */
 export function expectedStatus(entry: HistoryEntry): string {
   const types = entry.status.messages.map((m) => m[0]);
@@ -162,7 +194,8 @@ export async function startComfy(opts: ComfyOptions): Promise<Comfy> {
   if (opts.extension) args.push('--extension');
   if (opts.proxy) args.push('--proxy-dist', DIST);
   if (opts.comfyArgs?.length) args.push('--', ...opts.comfyArgs);
-  const proc = spawn(PYTHON, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  const proc = spawn(PYTHON, args, { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const comfy = new Comfy(proc);
   await comfy.started();
   return comfy;

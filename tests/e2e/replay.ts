@@ -31,6 +31,8 @@ export interface ReplayOptions {
   autostart?: boolean;
   wsStream?: 'observer' | 'submitter';
   basePath?: string;
+  /** A fixtures folder other than the recordings (e.g. one derived from newer ComfyUI's source). */
+  fixtures?: string;
   /** Anything else, passed as-is. */
   extraArgs?: string[];
 }
@@ -75,7 +77,7 @@ export async function startReplay(opts: ReplayOptions): Promise<Replay> {
   const args = [
     '--port', '0',
     '--dist', DIST,
-    '--fixtures', fixturesDir(),
+    '--fixtures', opts.fixtures ?? fixturesDir(),
     '--scenario', scenarios.join(','),
     '--speed', String(opts.speed ?? 1),
   ];

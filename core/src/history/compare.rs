@@ -90,6 +90,10 @@ pub struct Bar {
     pub duration_ms: Option<f64>,
     pub cached: bool,
     pub status: NodeStatus,
+    /// Times the node ran (loop iterations, expanded copies); 1 when it ran once.
+    pub iterations: u32,
+    /// What the node last said it was doing, on servers that send `activity`.
+    pub activity: Option<String>,
 }
 
 /// The run's nodes as waterfall bars. Times are our receive times (ComfyUI sends no per-node
@@ -120,6 +124,8 @@ pub fn timeline(run: &Run) -> Vec<Bar> {
                 duration_ms: duration,
                 cached: n.status == NodeStatus::Cached,
                 status: n.status,
+                iterations: crate::run::iterations(n),
+                activity: n.activity.clone(),
             }
         })
         .collect();

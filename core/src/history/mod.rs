@@ -12,6 +12,7 @@ pub mod record;
 pub mod run_svg;
 pub mod series;
 pub mod stats;
+pub mod take_away;
 
 pub use query::{HistoryQuery, SortKey};
 pub use record::StoredRun;

@@ -11,20 +11,18 @@ impl Pipeline {
         let mut extra: Vec<Request> = Vec::new();
         self.last_ms = self.last_ms.max(now_ms);
         match input {
-            Input::Text(frame) => {
-                self.on_text(frame, now_ms);
-            }
-            Input::Binary(frame) => {
-                self.on_binary(frame, now_ms);
-            }
+            Input::Text(frame) => self.message(decode_text(frame), now_ms),
+            Input::Binary(frame) => self.message(decode_binary(frame), now_ms),
             Input::Connected { endpoint } => {
                 self.endpoint = Some(endpoint);
                 self.buffer.mark(Field::Connection, now_ms);
-                self.on_connected(now_ms);
+                self.tracker.connected(&mut self.scratch);
+                self.drain(now_ms);
             }
             Input::Lost => {
                 self.buffer.mark(Field::Connection, now_ms);
-                self.stream_lost(now_ms);
+                self.tracker.stream_lost(&mut self.scratch);
+                self.drain(now_ms);
             }
             Input::Answer { request, reply } => {
                 // The slot frees first: what the answer makes the page ask goes out at once.
@@ -32,9 +30,7 @@ impl Pipeline {
                 self.answer(request, reply, now_ms);
                 extra.extend(again);
             }
-            Input::Restore(runs) => {
-                self.restore(runs, now_ms);
-            }
+            Input::Restore(runs) => self.restore(runs, now_ms),
             Input::RestoreSeries(series) => {
                 for one in series {
                     self.series.restore(one, &self.tracker);
@@ -89,7 +85,8 @@ impl Pipeline {
         {
             self.tracker.poll_queue();
         }
-        self.check_follows(now_ms);
+        self.tracker.check_follows(now_ms, &mut self.scratch);
+        self.drain(now_ms);
         stats
     }
 
@@ -114,16 +111,13 @@ impl Pipeline {
                 None => !stored.contains(e.prompt_id.as_str()),
             })
             .collect();
-        self.on_history_entries(&wanted, now_ms);
+        self.history_entries(&wanted, now_ms);
     }
 
     /// Applies the server's answer to `request`.
     fn answer(&mut self, request: Request, reply: Reply, now_ms: f64) {
         match (request, reply) {
-            (Request::ReadQueue, Reply::Body(body)) => {
-                // An unreadable queue changes nothing; the next status frame asks again.
-                let _ = self.on_queue(&body, now_ms);
-            }
+            (Request::ReadQueue, Reply::Body(body)) => self.queue(&body, now_ms),
             (Request::ReadHistory { .. }, Reply::Body(body)) => {
                 let entries = decode_history(&body).unwrap_or_default();
                 self.apply_history_list(entries, &[], now_ms);
@@ -132,27 +126,20 @@ impl Pipeline {
                 self.apply_history_list(entries, &stored, now_ms);
             }
             (Request::ReadHistoryEntry(id), reply) => {
-                self.on_history_entry(&id, reply.body().ok_or(()), now_ms);
+                self.history_entry(&id, reply.body().ok_or(()), now_ms);
             }
             (Request::ReadHistoryDetails(_), Reply::Body(body)) => {
-                let _ = self.on_history(&body, now_ms);
+                self.history_details(&body, now_ms);
             }
-            (Request::ReadFeatures, reply) => self.on_features(reply.body().ok_or(())),
+            (Request::ReadFeatures, reply) => self.features(reply.body().ok_or(())),
             (Request::ReadJobs, Reply::Failed { status: None }) => {
                 // The server did not answer at all: whether it has `/api/jobs` is still
                 // unknown (asked again on the next connect); this time queue and history
                 // are read.
                 self.tracker.jobs_unanswered();
             }
-            (Request::ReadJobs, reply) => {
-                self.on_jobs(reply.body().ok_or(()), now_ms);
-            }
-            (Request::ReadSystemStats, reply) => {
-                let read = reply.body().map(|b| self.on_system_stats(b, now_ms));
-                if !matches!(read, Some(Ok(_))) {
-                    self.system_stats_failed(now_ms);
-                }
-            }
+            (Request::ReadJobs, reply) => self.jobs(reply.body().ok_or(()), now_ms),
+            (Request::ReadSystemStats, reply) => self.system_stats(reply.body(), now_ms),
             // Failed reads change nothing: whatever made the page ask asks again.
             _ => {}
         }

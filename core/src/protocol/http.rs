@@ -4,6 +4,7 @@
 use super::ServerMessage;
 use super::{lenient, output::artifacts_of, text::decode_payload, Artifact, DecodeError};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueSnapshot {
@@ -20,12 +21,40 @@ pub struct QueueItem {
     /// `(node id, class type)` in node order.
     pub nodes: Vec<(String, String)>,
     pub outputs_to_execute: Vec<String>,
+    /// `(node id, the node one of its inputs links to)`: what each node needs.
+    pub links: Vec<(String, String)>,
 }
 
 impl QueueItem {
     /// A name for the workflow that groups runs of the same graph: its distinct node types.
     pub fn workflow(&self) -> Option<String> {
         crate::run::workflow_name(self.nodes.iter().map(|(_, t)| t.as_str()))
+    }
+
+    /// The nodes ComfyUI had to run for this prompt: its outputs to execute and every node they
+    /// link to, directly or not (ComfyUI runs nothing else). `None` when the item does not say
+    /// which outputs it executes.
+    pub fn needed(&self) -> Option<HashSet<&str>> {
+        if self.outputs_to_execute.is_empty() {
+            return None;
+        }
+        let mut needed: HashSet<&str> = HashSet::new();
+        let mut todo: Vec<&str> = self.outputs_to_execute.iter().map(String::as_str).collect();
+        while let Some(id) = todo.pop() {
+            if needed.insert(id) {
+                let inputs = self.links.iter().filter(|(to, _)| to == id);
+                todo.extend(inputs.map(|(_, from)| from.as_str()));
+            }
+        }
+        Some(needed)
+    }
+}
+
+/// A node input that is a link: ComfyUI's `[source node id, output index]`.
+fn link_source(input: &Value) -> Option<String> {
+    match input.as_array()?.as_slice() {
+        [source, index] if index.is_u64() => lenient::id_of(source),
+        _ => None,
     }
 }
 
@@ -54,9 +83,18 @@ pub fn decode_queue(body: &str) -> Result<QueueSnapshot, DecodeError> {
 pub(crate) fn queue_item(item: &Value) -> Option<QueueItem> {
     let parts = item.as_array()?;
     let prompt_id = parts.get(1).and_then(lenient::id_of)?;
-    let mut nodes: Vec<(String, String)> = parts
-        .get(2)
-        .and_then(Value::as_object)
+    let prompt = parts.get(2).and_then(Value::as_object);
+    let links = prompt
+        .into_iter()
+        .flatten()
+        .flat_map(|(id, node)| {
+            let inputs = node.get("inputs").and_then(Value::as_object).into_iter();
+            inputs
+                .flat_map(|i| i.values().filter_map(link_source))
+                .map(move |from| (id.clone(), from))
+        })
+        .collect();
+    let mut nodes: Vec<(String, String)> = prompt
         .map(|prompt| {
             prompt
                 .iter()
@@ -87,6 +125,7 @@ pub(crate) fn queue_item(item: &Value) -> Option<QueueItem> {
             .and_then(Value::as_array)
             .map(|ids| ids.iter().filter_map(lenient::id_of).collect())
             .unwrap_or_default(),
+        links,
     })
 }
 

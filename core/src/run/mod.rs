@@ -3,9 +3,11 @@
 use crate::protocol::{Artifact, ExecutionError};
 use serde::{Deserialize, Serialize};
 
+mod current_node;
 mod merge;
 mod node;
 
+pub use current_node::{current_node, iterations, page_title, CurrentNode};
 pub use node::{attribute, expansion_root, node_order, NodeOrigin, NodeRecord, NodeStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -313,12 +315,6 @@ impl Run {
             .iter()
             .filter(|n| n.status == NodeStatus::Cached)
             .count() as u32
-    }
-
-    /// The current node's step progress, `(value, max)`.
-    pub fn step(&self) -> Option<(f64, f64)> {
-        let node = self.node(self.current_node.as_deref()?)?;
-        Some((node.value?, node.max?))
     }
 
     /// Overall progress in 0..=1, only when the node count is known; a succeeded run is complete

@@ -90,9 +90,22 @@ impl Tracker {
         }
         if status == Some(RunStatus::Succeeded) {
             // A successful prompt ran every node it needed; those without `executed` or cache
-            // notices just had no UI output.
+            // notices just had no UI output. Only those: a node that feeds none of the outputs
+            // it executed (partial execution, a dangling node) never ran.
+            let needed = entry.prompt.as_ref().and_then(|p| p.needed());
+            let in_prompt = |id: &str| {
+                entry
+                    .prompt
+                    .iter()
+                    .flat_map(|p| &p.nodes)
+                    .any(|(n, _)| n == id)
+            };
             for node in run.nodes.iter_mut() {
-                if !node.status.is_done() {
+                let ran = match &needed {
+                    Some(needed) => needed.contains(node.id.as_str()) || !in_prompt(&node.id),
+                    None => true,
+                };
+                if ran && !node.status.is_done() {
                     node.status = NodeStatus::Finished;
                 }
             }

@@ -183,6 +183,6 @@ pub(super) fn queue_item_of(q: &QueuedPrompt) -> QueueItem {
         prompt_id: q.prompt_id.clone(),
         client_id: q.client_id.clone(),
         nodes: q.nodes.clone(),
-        outputs_to_execute: Vec::new(),
+        ..Default::default()
     }
 }

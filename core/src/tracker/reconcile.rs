@@ -3,8 +3,8 @@
 //! tracker asks the server and settles runs by its answers.
 //!
 //! The tracker never performs I/O: it returns [`Request`]s that the shell carries out and whose
-//! answers it feeds back, each tied to its request (`Input::Answer` through `Pipeline::step`;
-//! the older `Pipeline::on_*` methods until the shell has switched). The rule for "lost": a run is lost only when a queue snapshot read after we
+//! answers it feeds back, each tied to its request (`Input::Answer` through `Pipeline::step`).
+//! The rule for "lost": a run is lost only when a queue snapshot read after we
 //! began to wonder lacks it and its history entry is missing too. ComfyUI moves a prompt from
 //! the queue to the history under one lock, so such a run is unknown to this server (it was
 //! restarted, or its history was cleared).
@@ -32,7 +32,7 @@ pub enum Request {
     /// One at a time; the others wait their turn.
     ReadHistoryDetails(String),
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
-    /// Only the old `take_requests` returns it; `Pipeline::step` folds it into the tick's
+    /// Only [`Tracker::take_requests`] returns it; `Pipeline::step` folds it into the tick's
     /// cadence, which asks [`Request::ReadSystemStats`].
     ReadGpuSoon,
     /// `GET /api/system_stats` now (made by `Pipeline::step` on a tick, at the cadence).

@@ -1,8 +1,9 @@
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
+use telemetry_core::tracker::GpuState;
 
-/// The latest VRAM reading, from whichever source sent it.
+/// The latest VRAM reading, from whichever source sent it, and every device the server lists.
 #[component]
 pub fn GpuStatus() -> impl IntoView {
     let live = use_live();
@@ -31,7 +32,7 @@ pub fn GpuStatus() -> impl IntoView {
                             {r.cpu_only.then_some(" · CPU only: figures are system RAM")}</p>
                         // A meter needs its value; without a reading it is only decoration.
                         <div class="bar" role=fraction.map(|_| "meter") aria-hidden=fraction.is_none().then_some("true")
-                            aria-label="VRAM used" aria-valuemin="0" aria-valuemax="100"
+                            aria-label=if r.cpu_only { "RAM used" } else { "VRAM used" } aria-valuemin="0" aria-valuemax="100"
                             aria-valuenow=fraction.map(|f| ((f * 100.0).round() as i64).to_string())>
                             <div class="bar-fill" style:width=fraction.map(|f| format!("{:.1}%", f * 100.0)).unwrap_or_else(|| "0%".into())></div>
                         </div>
@@ -50,9 +51,55 @@ pub fn GpuStatus() -> impl IntoView {
                     }.into_any()
                 }
             }}
+            <GpuDevices gpu=g/>
             <Show when=move || g.with(|g| g.stats_failed)>
-                <p class="warn-text small">"/system_stats is not answering; VRAM figures may be stale."</p>
+                <p class="warn-text small">"/system_stats is not answering; memory figures may be stale."</p>
             </Show>
         </section>
+    }
+}
+
+/// Every device `/system_stats` lists, the primary first as the server orders them: a server
+/// with two GPUs shows both, not only the one the stream samples.
+#[component]
+pub fn GpuDevices(
+    /// The server's GPU state (the live page's, or a fleet card's own).
+    gpu: RwSignal<GpuState>,
+) -> impl IntoView {
+    let g = gpu;
+    let devices = move || {
+        g.with(|g| {
+            g.stats
+                .as_ref()
+                .map(|s| s.devices.clone())
+                .unwrap_or_default()
+        })
+    };
+    let mb = |v: Option<f64>| {
+        v.map(|b| ((b / MIB).round() as i64).to_string())
+            .unwrap_or_default()
+    };
+    view! {
+        <Show when=move || !devices().is_empty()>
+            <ul class="small gpu-devices" aria-label="Devices">
+                {move || devices().into_iter().enumerate().map(|(i, d)| {
+                    let cpu = d.kind == "cpu" || d.name == "cpu";
+                    let used = match (d.vram_total, d.vram_free) {
+                        (Some(t), Some(f)) => Some((t - f).max(0.0)),
+                        _ => None,
+                    };
+                    let text = format!("{}: {} used of {}{}",
+                        d.name,
+                        used.map(format::mb).unwrap_or_else(|| "unknown".into()),
+                        d.vram_total.map(format::mb).unwrap_or_else(|| "unknown".into()),
+                        if cpu { " (system RAM)" } else { "" });
+                    view! {
+                        <li data-testid="gpu-device" data-index=d.index.unwrap_or(i as i64).to_string()
+                            data-name=d.name data-vram-total-mb=mb(d.vram_total)
+                            data-vram-free-mb=mb(d.vram_free)>{text}</li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
     }
 }

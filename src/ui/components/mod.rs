@@ -5,6 +5,7 @@ mod artifact_viewer;
 mod fallback_warnings_card;
 mod gpu_status;
 mod line_chart;
+mod local_time;
 mod node_timeline;
 mod queue_policy_card;
 mod run_chart;
@@ -13,8 +14,9 @@ mod telemetry_badges;
 
 pub use artifact_viewer::ArtifactViewer;
 pub use fallback_warnings_card::FallbackWarningsCard;
-pub use gpu_status::GpuStatus;
+pub use gpu_status::{GpuDevices, GpuStatus};
 pub use line_chart::LineChart;
+pub use local_time::LocalTime;
 pub use node_timeline::NodeTimeline;
 pub use queue_policy_card::QueuePolicyCard;
 pub use run_chart::RunChart;

@@ -25,7 +25,9 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                             let total = span();
                             let left = b.start_ms.map(|s| s / total * 100.0).unwrap_or(0.0);
                             let width = b.duration_ms.map(|d| (d / total * 100.0).max(0.6)).unwrap_or(0.6);
-                            let label = format!("{} {}", b.node_id, b.class_type.clone().unwrap_or_default());
+                            // A loop body says how often it ran: "2 Body ×12".
+                            let times = if b.iterations > 1 { format!(" ×{}", b.iterations) } else { String::new() };
+                            let label = format!("{} {}{times}", b.node_id, b.class_type.clone().unwrap_or_default());
                             let timing = match (b.start_ms, b.duration_ms) {
                                 (_, _) if b.cached => "cached".to_owned(),
                                 (Some(s), Some(d)) => format!("+{} · {}", format::duration_ms(s), format::duration_ms(d)),
@@ -38,12 +40,13 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                                     <span class="timeline-track">
                                         <span class="node-bar" data-testid="node-bar" data-node-id=b.node_id.clone()
                                             data-cached=b.cached.to_string() data-status=b.status.as_str()
+                                            data-iterations=b.iterations.to_string() data-activity=b.activity.clone().unwrap_or_default()
                                             data-start-ms=b.start_ms.map(|s| format!("{s:.0}")).unwrap_or_default()
                                             data-duration-ms=b.duration_ms.map(|d| format!("{d:.0}")).unwrap_or_default()
                                             style:left=format!("{left:.2}%") style:width=format!("{width:.2}%")
                                             title=format!("{label}: {timing}")></span>
                                     </span>
-                                    <span class="timeline-time small muted">{timing}</span>
+                                    <span class="timeline-time small muted">{timing}{b.activity.map(|a| format!(" · {a}"))}</span>
                                 </li>
                             }
                         }

@@ -1,8 +1,9 @@
+use super::run_download::RunDownload;
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store, StoreStatus};
 use crate::ui::components::{
-    ArtifactViewer, FallbackWarningsCard, NodeTimeline, QueuePolicyCard, RunChart, RunError,
-    TelemetryBadges,
+    ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
+    RunError, TelemetryBadges,
 };
 use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
@@ -10,7 +11,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use telemetry_core::format;
-use telemetry_core::history::query::format_iso;
 
 /// One run, live or stored: its telemetry, policy, warnings, outputs, error and node timeline.
 /// Everything comes from the store (or memory), so the page needs no server.
@@ -89,14 +89,16 @@ pub fn RunDetailPage() -> impl IntoView {
                             <span class="status-badge" data-status=r.status.as_str()>{r.status.as_str()}</span>
                             <h2 class="run-title mono">{r.prompt_id.clone()}</h2>
                         </div>
-                        <p class="muted small">{format!("{} · {} · server {}{}",
-                            r.workflow.clone().unwrap_or_else(|| "unknown workflow".into()),
-                            r.server_started_ms.map(|s| s as f64).or(r.started_at_ms).map(format_iso).unwrap_or_else(|| "start unknown".into()),
-                            r.server,
-                            r.number.map(|n| format!(" · #{n}")).unwrap_or_default())}</p>
+                        <p class="muted small">{format!("{} · ", r.workflow.clone().unwrap_or_else(|| "unknown workflow".into()))}
+                            {match r.server_started_ms.map(|s| s as f64).or(r.started_at_ms) {
+                                Some(ms) => view! { <LocalTime ms=ms/> }.into_any(),
+                                None => "start unknown".into_any(),
+                            }}
+                            {format!(" · server {}{}", r.server, r.number.map(|n| format!(" · #{n}")).unwrap_or_default())}</p>
                         <p class="small">{format!("{} of {} nodes done, {} cached, {} output(s)", r.nodes_done(),
                             r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()), r.nodes_cached(), r.outputs.len())}
                             <A href=app_href(&format!("/compare?runs={}", telemetry_core::endpoint::encode(&r.prompt_id)))>" · compare…"</A></p>
+                        <p class="row"><RunDownload prompt_id=r.prompt_id.clone() server=r.server.clone()/></p>
                     }.into_any(),
                     None => view! {
                         <h2>{move || format!("Run {}", format::short_id(&run_id.get()))}</h2>

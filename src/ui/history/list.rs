@@ -2,11 +2,11 @@ use super::use_history_query;
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use crate::store::StoreError;
+use crate::ui::components::LocalTime;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use telemetry_core::format;
-use telemetry_core::history::query::format_iso;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 
 const PAGE: usize = 50;
@@ -138,7 +138,7 @@ pub fn HistoryList() -> impl IntoView {
                                         on:change=move |_| toggle(toggle_id.clone())/></td>
                                     <td class="mono"><A href=href>{short}</A></td>
                                     <td><span class="status-badge" data-status=r.status.clone()>{r.status.clone()}</span></td>
-                                    <td class="small">{format_iso(r.start_ms).replace('T', " ").chars().take(19).collect::<String>()}</td>
+                                    <td class="small"><LocalTime ms=r.start_ms/></td>
                                     <td>{if r.duration_ms >= 0.0 { format::duration_ms(r.duration_ms) } else { "unknown".into() }}</td>
                                     <td class="small">{if r.workflow.is_empty() { "unknown".to_owned() } else { r.workflow.clone() }}</td>
                                     <td>{format!("{}/{}", run.nodes_done(), run.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()))}</td>

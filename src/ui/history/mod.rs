@@ -6,6 +6,7 @@ mod detail;
 mod filters;
 mod list;
 mod roving;
+mod run_download;
 mod storage;
 mod trends;
 

@@ -1,6 +1,7 @@
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
+use telemetry_core::run::page_title;
 use telemetry_core::tracker::LifecycleKind;
 
 /// Says when a run starts and ends, politely, for people who cannot watch the page. It sits in
@@ -39,6 +40,15 @@ pub fn RunAnnouncer() -> impl IntoView {
                 (kind.to_owned(), line)
             }
             None => prev.cloned().unwrap_or_default(),
+        }
+    });
+    // The tab's title carries the running run's progress, for a tab left in the background.
+    Effect::new(move |_| {
+        let title = live.current.with(|r| page_title(r.as_ref()));
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if doc.title() != title {
+                doc.set_title(&title);
+            }
         }
     });
     view! {

@@ -3,7 +3,7 @@ use crate::state::use_ticking_now;
 use crate::ui::components::RunError;
 use leptos::prelude::*;
 use telemetry_core::format;
-use telemetry_core::run::{Run, RunStatus};
+use telemetry_core::run::{current_node, Run, RunStatus};
 
 /// The run being shown: status, time, node and step progress, the sampler preview and, for a
 /// failed run, its error.
@@ -75,23 +75,7 @@ fn RunProgress() -> impl IntoView {
         move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default())
     };
     let fraction = move || run.with(|r| r.as_ref().and_then(Run::progress));
-    let step_text = move || {
-        run.with(|r| {
-            let r = r.as_ref()?;
-            let (value, max) = r.step()?;
-            let node = r.current_node.clone().unwrap_or_default();
-            let class = r
-                .node(&node)
-                .and_then(|n| n.class_type.clone())
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
-            Some(format!(
-                "node {node}{class}: step {} of {}",
-                format::number(value),
-                format::number(max)
-            ))
-        })
-    };
+    let node = move || run.with(|r| r.as_ref().and_then(current_node));
     view! {
         <div class="run-progress" data-testid="run-progress"
             data-nodes-done=attr(|r| Some(r.nodes_done().to_string()))
@@ -111,7 +95,11 @@ fn RunProgress() -> impl IntoView {
                     let total = r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
                     format!("{} of {} nodes done, {} cached", r.nodes_done(), total, r.nodes_cached())
                 }))}</span>
-                <span class="muted">{step_text}</span>
+                // The prompt's own node id (never a loop copy's), its iteration and activity.
+                {move || node().map(|c| view! {
+                    <span class="muted" data-testid="current-node" data-node-id=c.id
+                        data-iteration=c.iteration.to_string() data-activity=c.activity.unwrap_or_default()>{c.text}</span>
+                })}
             </div>
             {move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> })}
         </div>

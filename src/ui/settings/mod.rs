@@ -1,7 +1,10 @@
 //! Settings: which ComfyUI server to watch. Remembered in local storage.
 
+mod fleet;
+
 use crate::state::use_live;
 use crate::state::{PolicySetting, ServerSetting};
+use fleet::FleetForm;
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::follow::QueuePolicy;
@@ -59,6 +62,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <code>"--enable-cors-header <dashboard origin>"</code> "."
             </p>
         </section>
+        <FleetForm/>
     }
 }
 

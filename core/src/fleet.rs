@@ -1,0 +1,202 @@
+//! The fleet: the ComfyUI servers a person watches together on `/fleet`, each a name and an
+//! address entered in Settings and kept in the browser, and what each server's card says.
+//! Every server has its own stream (one manager, one backoff each), so the card is built from
+//! that stream's own connection, queue and current run, and one server going away changes only
+//! its card.
+
+use crate::connection::ConnectionInfo;
+use crate::endpoint::{ServerBase, ServerUrlError};
+use crate::run::{Run, RunStatus};
+use crate::tracker::QueueState;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Servers beyond this are not kept: each one is a socket and a poll loop in this tab.
+pub const MAX_SERVERS: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetServer {
+    pub name: String,
+    /// The normalised address (`ServerBase::label`), so one server is never listed twice.
+    pub address: String,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum FleetError {
+    #[error(transparent)]
+    Address(#[from] ServerUrlError),
+    #[error("{0} is already in the fleet")]
+    Duplicate(String),
+    #[error("the fleet holds at most {MAX_SERVERS} servers")]
+    Full,
+}
+
+/// The list with one server added; the name defaults to the address's host and port.
+pub fn add(
+    list: &[FleetServer],
+    name: &str,
+    address: &str,
+) -> Result<Vec<FleetServer>, FleetError> {
+    let base = ServerBase::parse(address)?;
+    let address = base.label();
+    if list.iter().any(|s| s.address == address) {
+        return Err(FleetError::Duplicate(address));
+    }
+    if list.len() >= MAX_SERVERS {
+        return Err(FleetError::Full);
+    }
+    let name = name.trim();
+    let name = if name.is_empty() {
+        address.split("://").nth(1).unwrap_or(&address).to_owned()
+    } else {
+        name.chars().take(60).collect()
+    };
+    let mut out = list.to_vec();
+    out.push(FleetServer { name, address });
+    Ok(out)
+}
+
+/// The list without the server at `address`.
+pub fn remove(list: &[FleetServer], address: &str) -> Vec<FleetServer> {
+    list.iter()
+        .filter(|s| s.address != address)
+        .cloned()
+        .collect()
+}
+
+/// What was stored, keeping only entries that are still valid addresses (stored text is input).
+pub fn decode(text: &str) -> Vec<FleetServer> {
+    let stored: Vec<FleetServer> = serde_json::from_str(text).unwrap_or_default();
+    stored.iter().fold(Vec::new(), |list, s| {
+        add(&list, &s.name, &s.address).unwrap_or(list)
+    })
+}
+
+pub fn encode(list: &[FleetServer]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// What one server's card shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Card {
+    pub state: &'static str,
+    pub endpoint: &'static str,
+    pub running: Option<u32>,
+    pub pending: Option<u32>,
+    /// The running run's id, empty when idle.
+    pub run_id: String,
+    /// "running · 3 of 5 nodes", or how the last run ended.
+    pub run_text: String,
+    pub progress: Option<f64>,
+    /// Why the server is not connected, when it is not.
+    pub problem: Option<String>,
+}
+
+pub fn card(conn: &ConnectionInfo, queue: &QueueState, current: Option<&Run>) -> Card {
+    let running_run = current.filter(|r| r.status == RunStatus::Running);
+    let run_text = match current {
+        None => "no run seen yet".to_owned(),
+        Some(r) if r.status == RunStatus::Running => {
+            let total = r.node_total.map_or("?".to_owned(), |t| t.to_string());
+            format!("running · {} of {total} nodes", r.nodes_done())
+        }
+        Some(r) => format!("last run {}", r.status.as_str()),
+    };
+    let problem = match (&conn.refused, conn.state.as_str()) {
+        (Some(refusal), _) => Some(refusal.message.clone()),
+        (None, "open") => None,
+        (None, _) => conn.last_error.clone(),
+    };
+    Card {
+        state: conn.state.as_str(),
+        endpoint: conn.endpoint.map_or("", |e| e.as_str()),
+        running: queue.running,
+        pending: queue.pending,
+        run_id: running_run.map(|r| r.prompt_id.clone()).unwrap_or_default(),
+        run_text,
+        progress: running_run.and_then(Run::progress),
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::{ConnectionState, EndpointKind};
+    use crate::run::RunSource;
+
+    #[test]
+    fn servers_are_added_once_normalised_and_bad_addresses_refused() {
+        let one = add(&[], "render box", "192.168.1.5:8188").unwrap();
+        assert_eq!(one[0].address, "http://192.168.1.5:8188");
+        assert_eq!(
+            add(&one, "again", "http://192.168.1.5:8188/"),
+            Err(FleetError::Duplicate("http://192.168.1.5:8188".into()))
+        );
+        assert!(matches!(
+            add(&one, "x", "javascript:alert(1)"),
+            Err(FleetError::Address(_))
+        ));
+        let two = add(&one, "  ", "https://gpu.example:443/comfy").unwrap();
+        assert_eq!(two[1].name, "gpu.example:443/comfy");
+        assert_eq!(remove(&two, "http://192.168.1.5:8188"), two[1..].to_vec());
+        let full =
+            (0..MAX_SERVERS).fold(Vec::new(), |l, i| add(&l, "", &format!("h{i}:1")).unwrap());
+        assert_eq!(add(&full, "", "h99:1"), Err(FleetError::Full));
+    }
+
+    #[test]
+    fn stored_text_round_trips_and_bad_entries_are_dropped() {
+        let list = add(&[], "a", "127.0.0.1:8188").unwrap();
+        assert_eq!(decode(&encode(&list)), list);
+        let text = r#"[{"name":"ok","address":"h:1"},{"name":"bad","address":"ftp://x"},{"name":"dup","address":"http://h:1"},{"nope":1}]"#;
+        assert_eq!(
+            decode(text).len(),
+            0,
+            "one malformed entry: the whole list is not a list of servers"
+        );
+        let text = r#"[{"name":"ok","address":"h:1"},{"name":"bad","address":"ftp://x"},{"name":"dup","address":"http://h:1"}]"#;
+        assert_eq!(
+            decode(text),
+            vec![FleetServer {
+                name: "ok".into(),
+                address: "http://h:1".into()
+            }]
+        );
+        assert_eq!(decode("not json"), vec![]);
+    }
+
+    #[test]
+    fn a_card_says_state_queue_and_the_running_run() {
+        let mut conn = ConnectionInfo::new("http://h:1", "c", 5);
+        conn.state = ConnectionState::Open;
+        conn.endpoint = Some(EndpointKind::Telemetry);
+        let queue = QueueState {
+            running: Some(1),
+            pending: Some(2),
+            ..QueueState::default()
+        };
+        let mut run = Run::new("http://h:1", "P", RunSource::Stream, 0.0);
+        run.status = RunStatus::Running;
+        run.node_total = Some(5);
+        let c = card(&conn, &queue, Some(&run));
+        assert_eq!(
+            (c.state, c.endpoint, c.run_id.as_str()),
+            ("open", "telemetry", "P")
+        );
+        assert_eq!((c.running, c.pending), (Some(1), Some(2)));
+        assert_eq!(c.run_text, "running · 0 of 5 nodes");
+        run.status = RunStatus::Failed;
+        let c = card(&conn, &queue, Some(&run));
+        assert_eq!(
+            (c.run_id.as_str(), c.run_text.as_str()),
+            ("", "last run failed")
+        );
+        conn.state = ConnectionState::Offline;
+        conn.last_error = Some("connection refused".into());
+        assert_eq!(
+            card(&conn, &queue, None).problem.as_deref(),
+            Some("connection refused")
+        );
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The split wasm of the release build, into STAGE/pkg with content-hashed names (called by
+# scripts/build.sh, which adds the rest of the page). The steps and their order are cargo-leptos'
+# `--split` (src/compile/front.rs, src/wasm_split_tools/mod.rs there):
+#
+#   1. cargo, with the `split` feature (src/app/lazy_pages.rs: the other pages become split points)
+#      and `-C link-arg=--emit-relocs` (the relocations tell the splitter which code and data each
+#      function uses), only on our crate so the dependencies stay built;
+#   2. wasm-split-cli: the main wasm, one wasm per split point, shared chunks, and the JS loader
+#      that the main wasm imports its split loaders from (__wasm_split.js);
+#   3. wasm-bindgen on the main wasm only, keeping the exports the chunks link against
+#      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions);
+#   4. wasm-opt on every piece, at the level and with the parameters index.html gives Trunk;
+#   5. names: each chunk by its content; the main JS and the loader import each other, so both
+#      carry one hash of the pair (and of every chunk name inside the loader).
+#
+#   scripts/wasm-split.sh STAGE     # STAGE/split (step 2; bench/size.sh reads its main wasm), STAGE/pkg
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STAGE="${1:?usage: scripts/wasm-split.sh STAGE}"
+# shellcheck source=scripts/env.sh
+source "$ROOT/scripts/env.sh"
+NAME=comfy-dashboard
+RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$NAME.wasm"
+hash16() { cat "$@" | sha256sum | cut -c1-16; }
+
+echo "wasm-split: cargo (features split, --emit-relocs)"
+# --offline as Trunk runs it (Trunk.toml): setup.sh has fetched the crates.
+cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" --features split \
+	-- -C link-arg=--emit-relocs
+
+rm -rf "$STAGE/split" "$STAGE/bindgen" "$STAGE/pkg"
+mkdir -p "$STAGE/split" "$STAGE/bindgen" "$STAGE/pkg"
+echo "wasm-split: wasm-split-cli"
+wasm-split-cli --target web --out-name "$NAME" "$RAW" "$STAGE/split"
+[ -f "$STAGE/split/__wasm_split.js" ] || {
+	echo "wasm-split: no __wasm_split.js: the wasm has no split points (built without --features split?)" >&2
+	exit 1
+}
+
+echo "wasm-split: wasm-bindgen $(wasm-bindgen --version | cut -d' ' -f2)"
+wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/bindgen" \
+	--out-name "$NAME" "$STAGE/split/$NAME.wasm"
+
+LEVEL="$(sed -n 's/.*data-wasm-opt="\([^"]*\)".*/\1/p' index.html)"
+read -r -a PARAMS <<<"$(sed -n 's/.*data-wasm-opt-params="\([^"]*\)".*/\1/p' index.html)"
+opt() {
+	# The splitter keeps a name section binaryen does not know all of; it drops it anyway.
+	wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$2" "$1" 2> >(grep -v 'unknown name subsection' >&2)
+}
+echo "wasm-split: wasm-opt -O${LEVEL:-s} on each piece"
+main_hash=""
+opt "$STAGE/bindgen/${NAME}_bg.wasm" "$STAGE/bindgen/opt.wasm"
+main_hash="$(hash16 "$STAGE/bindgen/opt.wasm")"
+mv "$STAGE/bindgen/opt.wasm" "$STAGE/pkg/$NAME-${main_hash}_bg.wasm"
+
+loader="$STAGE/bindgen/__wasm_split.js"
+cp "$STAGE/split/__wasm_split.js" "$loader"
+for chunk in "$STAGE"/split/*.wasm; do
+	file="$(basename "$chunk")"
+	[ "$file" = "$NAME.wasm" ] && continue
+	opt "$chunk" "$STAGE/bindgen/$file"
+	hashed="${file%.wasm}-$(hash16 "$STAGE/bindgen/$file").wasm"
+	mv "$STAGE/bindgen/$file" "$STAGE/pkg/$hashed"
+	grep -q "\"./$file\"" "$loader" || {
+		echo "wasm-split: the loader does not name ./$file" >&2
+		exit 1
+	}
+	sed -i "s#\"./$file\"#\"./$hashed\"#" "$loader"
+done
+
+pair="$(hash16 "$STAGE/bindgen/$NAME.js" "$loader")"
+grep -q "from \"./$NAME.js\"" "$loader" && grep -q 'from "./__wasm_split.js"' "$STAGE/bindgen/$NAME.js" || {
+	echo "wasm-split: the main JS and the loader do not import each other as expected" >&2
+	exit 1
+}
+# Only the `from` specifiers: the import object's keys stay the module name inside the wasm.
+sed "s#from \"./$NAME.js\"#from \"./$NAME-$pair.js\"#" "$loader" >"$STAGE/pkg/__wasm_split-$pair.js"
+sed "s#from \"./__wasm_split.js\"#from \"./__wasm_split-$pair.js\"#" "$STAGE/bindgen/$NAME.js" >"$STAGE/pkg/$NAME-$pair.js"
+echo "wasm-split: $(find "$STAGE/pkg" -name '*.wasm' | wc -l) wasm files in $STAGE/pkg"
