@@ -87,7 +87,7 @@ pub(super) async fn touch(meta: &Store, key: &str) -> Result<(), StoreError> {
 /// Removes the snapshot and the touch log (the store was cleared).
 pub(super) async fn forget(meta: &Store) -> Result<(), StoreError> {
     meta.delete(JsValue::from_str(SNAPSHOT)).await?;
-    for key in meta.get_all_keys(Some(touch_range()?), None).await? {
+    for key in touch_keys(meta).await? {
         meta.delete(key).await?;
     }
     Ok(())
@@ -279,14 +279,24 @@ pub(super) async fn read_snapshot(
     Ok(Some((aggregates, touches.len())))
 }
 
-/// Applies the touch log to the book's aggregates, writes them as the snapshot and empties the
-/// log, in the caller's transaction (over `runs` and `meta`). No borrow of the book is held
-/// across an await: writes may land meanwhile.
+/// The touch entries there are now (their `meta` keys): a rebuild reads every run after
+/// taking them, so they need not be re-read.
+pub(super) async fn touch_keys(meta: &Store) -> Result<Vec<JsValue>, StoreError> {
+    Ok(meta.get_all_keys(Some(touch_range()?), None).await?)
+}
+
+/// Drops `covered` touch entries unread, applies the rest of the log to the book's aggregates,
+/// writes them as the snapshot and empties the log, in the caller's transaction (over `runs`
+/// and `meta`). No borrow of the book is held across an await: writes may land meanwhile.
 pub(super) async fn write_snapshot(
     book: &InsightBook,
     meta: &Store,
     runs: &Store,
+    covered: Vec<JsValue>,
 ) -> Result<(), StoreError> {
+    for key in covered {
+        meta.delete(key).await?;
+    }
     let touches = read_touches(meta, runs).await?;
     let snapshot = book.with_mut(|a| {
         apply(a, &touches);

@@ -10,6 +10,7 @@ use gloo_timers::callback::Timeout;
 use rexie::TransactionMode;
 use telemetry_core::history::HistoryQuery;
 use telemetry_core::insight::InsightAggregates;
+use wasm_bindgen::JsValue;
 
 /// How the aggregates were obtained by the last load (a diagnostic, and what the benchmark
 /// reports).
@@ -42,11 +43,11 @@ impl RunStore {
         }
         let loaded = self.read_insight().await;
         match loaded {
-            Ok((aggregates, how, touches)) => {
+            Ok((aggregates, how, covered, touches)) => {
                 self.book().install(Some(aggregates));
                 if how == InsightLoad::Rebuilt {
                     self.book().mark_dirty();
-                    self.save_insight().await?;
+                    self.write_insight(covered).await?;
                 } else if touches > 0 {
                     // Folds the log into the snapshot a while later, so the next load reads
                     // fewer runs.
@@ -62,29 +63,39 @@ impl RunStore {
         }
     }
 
-    /// The aggregates, where they came from, and how many touch entries were applied.
-    async fn read_insight(&self) -> Result<(InsightAggregates, InsightLoad, usize), StoreError> {
-        {
+    /// The aggregates, where they came from, the touch entries a rebuild covered (it read
+    /// every run after they were written) and how many touch entries a snapshot load applied.
+    async fn read_insight(
+        &self,
+    ) -> Result<(InsightAggregates, InsightLoad, Vec<JsValue>, usize), StoreError> {
+        let covered = {
             let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadOnly)?;
-            let snapshot = insight_book::read_snapshot(&tx.store(META)?, &tx.store(RUNS)?).await?;
+            let meta = tx.store(META)?;
+            let snapshot = insight_book::read_snapshot(&meta, &tx.store(RUNS)?).await?;
             if let Some((a, touches)) = snapshot {
-                return Ok((a, InsightLoad::Snapshot, touches));
+                return Ok((a, InsightLoad::Snapshot, Vec::new(), touches));
             }
-        }
+            insight_book::touch_keys(&meta).await?
+        };
         let mut aggregates = InsightAggregates::new();
         self.for_each_matching(&HistoryQuery::default(), |run| aggregates.add(run))
             .await?;
-        Ok((aggregates, InsightLoad::Rebuilt, 0))
+        Ok((aggregates, InsightLoad::Rebuilt, covered, 0))
     }
 
     /// Writes the snapshot now when anything changed since the last one.
     pub async fn save_insight(&self) -> Result<(), StoreError> {
+        self.write_insight(Vec::new()).await
+    }
+
+    async fn write_insight(&self, covered: Vec<JsValue>) -> Result<(), StoreError> {
         if !self.book().is_loaded() || !self.book().take_dirty() {
             return Ok(());
         }
         let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
         let result =
-            insight_book::write_snapshot(self.book(), &tx.store(META)?, &tx.store(RUNS)?).await;
+            insight_book::write_snapshot(self.book(), &tx.store(META)?, &tx.store(RUNS)?, covered)
+                .await;
         if let Err(e) = result {
             self.book().mark_dirty();
             return Err(e);

@@ -41,7 +41,13 @@ pub fn BarChart(title: &'static str, bars: Vec<Bar>) -> impl IntoView {
         .enumerate()
         .map(|(i, b)| {
             let y = i as f64 * ROW;
-            let label: String = b.label.chars().take(34).collect();
+            // About 7 px a character at 12 px: longer names are cut so they stay in the label
+            // column (the whole name is in the tooltip).
+            let label: String = if b.label.chars().count() > 30 {
+                b.label.chars().take(29).chain(['\u{2026}']).collect()
+            } else {
+                b.label.clone()
+            };
             view! {
                 <g>
                     <title>{format!("{}: {}", b.label, b.text)}</title>
