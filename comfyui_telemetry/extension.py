@@ -1,8 +1,9 @@
 """Wires hub, hooks, snapshot, GPU sampler and routes onto one PromptServer instance."""
 
+import functools
 import os
 
-from . import endpoint, gpu, hooks, hosts, metrics, origin, protocol, runlog, ui
+from . import endpoint, gpu, hooks, hosts, metrics, metrics_runlog, origin, protocol, runlog, ui
 from .hub import (DEFAULT_MAX_PER_PEER, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_QUEUE,
                   DEFAULT_QUEUE_BYTES, DEFAULT_RESERVED, DEFAULT_RING, DEFAULT_RING_BYTES,
                   DEFAULT_WRITE_TIMEOUT, Hub)
@@ -149,5 +150,7 @@ def install(
     ext.runlog = runlog.install(server, hub, sampler=loop.sampler, **(runlog_options or {}))
     if ext.runlog is not None:
         ext.features.append(runlog.FEATURE)
+        ext.metrics.more_families.append(
+            functools.partial(metrics_runlog.families, ext.runlog.counters))
     setattr(server, ATTR, ext)
     return ext

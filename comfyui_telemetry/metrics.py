@@ -157,6 +157,7 @@ class Metrics:
         self.gpu = None  # (monotonic time, sample)
         self.dropped_retired = 0
         self.dropped_seen = {}
+        self.more_families = []  # callables giving more families at scrape time (the run log's)
 
     # --- the prompt queue (any thread) ---------------------------------------------------------
 
@@ -301,6 +302,11 @@ class Metrics:
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
                     out.append(F(name, "gauge", doc + " On a CPU-only server: system RAM.",
                                  [("", device, value)]))
+        for more in self.more_families:
+            try:
+                out += more()
+            except Exception as e:
+                once("metrics-more", "metrics could not read a part: %r", e)
         subs = len(subscribers)
         out += [
             F("comfyui_telemetry_subscribers", "gauge", "Open /telemetry sockets.", [("", {}, subs)]),

@@ -3,121 +3,23 @@
 //! filtered with `HistoryQuery::matches` and sorted with `HistoryQuery::compare` in memory.
 #![cfg(target_arch = "wasm32")]
 
-use comfy_dashboard::store::{classify, PageCursor, RunStore, StoreError, StoreWriter};
+use comfy_dashboard::store::{classify, schema, RunStore, StoreError, StoreWriter};
 use futures::future::{select, Either};
 use gloo_timers::future::TimeoutFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
-use telemetry_core::follow::{ExitReason, FollowRecord, QueuePolicy};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
-use telemetry_core::run::{NodeRecord, Run, RunSource, RunStatus};
+use telemetry_core::run::{Run, RunSource, RunStatus};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
+#[path = "support/store_data.rs"]
+mod data;
+
+use data::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const DAY: f64 = 86_400_000.0;
-const BASE: f64 = 1_700_000_000_000.0;
-const SERVERS: [&str; 2] = ["http://a:8188", "http://b:8188"];
-const GPUS: [&str; 4] = ["RTX 4090", "rtx 4090", "A100", ""];
-const WORKFLOWS: [&str; 4] = ["txt2img", "upscale", "video", ""];
-const NODES: [&str; 4] = ["KSampler", "VAEDecode", "SaveImage", "CLIPTextEncode"];
-
-fn db_name(test: &str) -> String {
-    format!("store-test-{test}-{}", js_sys::Math::random().to_bits())
-}
-
-async fn cleanup(store: RunStore) {
-    let name = store.name().to_owned();
-    store.close();
-    drop(store);
-    let _ = rexie::Rexie::delete(&name).await;
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-/// Varied runs with many ties: start times on a coarse grid, few durations, repeated values.
-fn generate(count: usize, seed: u64) -> Vec<Run> {
-    let mut rng = Rng(seed);
-    (0..count)
-        .map(|i| {
-            let server = SERVERS[rng.next(2) as usize];
-            let mut run = Run::new(server, &format!("p{i:04}-{seed}"), RunSource::Stream, BASE);
-            run.status = RunStatus::ALL[rng.next(6) as usize];
-            let start = BASE + rng.next(60) as f64 * 3_600_000.0;
-            run.server_started_ms = Some(start as i64);
-            if rng.next(5) > 0 {
-                run.server_ended_ms = Some(start as i64 + rng.next(15) as i64 * 1000);
-            }
-            run.gpu_name = Some(GPUS[rng.next(4) as usize].to_owned()).filter(|g| !g.is_empty());
-            run.workflow =
-                Some(WORKFLOWS[rng.next(4) as usize].to_owned()).filter(|w| !w.is_empty());
-            for (n, class) in NODES.iter().enumerate() {
-                if rng.next(2) == 0 {
-                    let mut node = NodeRecord::new(&n.to_string());
-                    node.class_type = Some((*class).to_owned());
-                    run.nodes.push(node);
-                }
-            }
-            match rng.next(4) {
-                0 => {}
-                1 => run.source = RunSource::Seed,
-                _ => {
-                    run.follow = Some(FollowRecord {
-                        policy: QueuePolicy::default(),
-                        started_ms: start,
-                        attempts: 1,
-                        retries: 0,
-                        waited_ms: None,
-                        execution_done_ms: None,
-                        exit: [Some(ExitReason::Success), Some(ExitReason::MaxWait), None]
-                            [rng.next(3) as usize],
-                    })
-                }
-            }
-            run
-        })
-        .collect()
-}
-
-fn stored(runs: &[Run]) -> Vec<StoredRun> {
-    runs.iter().map(StoredRun::from_run).collect()
-}
-
-fn oracle(all: &[StoredRun], q: &HistoryQuery) -> Vec<String> {
-    let mut v: Vec<&StoredRun> = all.iter().filter(|r| q.matches(r)).collect();
-    v.sort_by(|a, b| q.compare(a, b));
-    v.into_iter().map(|r| r.key.clone()).collect()
-}
-
-async fn page_all(store: &RunStore, q: &HistoryQuery, limit: usize) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut after: Option<PageCursor> = None;
-    for _ in 0..10_000 {
-        let page = store.page(q, after.as_ref(), limit).await.unwrap();
-        assert!(page.runs.len() <= limit);
-        keys.extend(page.runs.iter().map(|r| r.key.clone()));
-        match page.next {
-            Some(next) => {
-                assert_eq!(page.runs.len(), limit, "a short page must be the last");
-                after = Some(next);
-            }
-            None => return keys,
-        }
-    }
-    panic!("paging did not end");
-}
 
 fn filters() -> Vec<(&'static str, HistoryQuery)> {
     let q = HistoryQuery::default;
@@ -169,6 +71,35 @@ fn filters() -> Vec<(&'static str, HistoryQuery)> {
             "text",
             HistoryQuery {
                 text: Some("KSampler".into()),
+                ..q()
+            },
+        ),
+        (
+            "text-prompt-id",
+            HistoryQuery {
+                text: Some("P0042-".into()),
+                ..q()
+            },
+        ),
+        (
+            "text-short",
+            HistoryQuery {
+                text: Some("4-".into()),
+                ..q()
+            },
+        ),
+        (
+            "text+status",
+            HistoryQuery {
+                text: Some("vaedecode".into()),
+                status: Some(RunStatus::Failed),
+                ..q()
+            },
+        ),
+        (
+            "text-absent",
+            HistoryQuery {
+                text: Some("no such node".into()),
                 ..q()
             },
         ),
@@ -246,6 +177,7 @@ async fn write_get_find_prompt_and_upsert() {
 #[wasm_bindgen_test]
 async fn pages_and_counts_agree_with_the_oracle() {
     let store = RunStore::open_named(&db_name("query")).await.unwrap();
+    store.enable_text_index();
     let all = stored(&generate(300, 7));
     store.put(&all).await.unwrap();
     for (name, filter) in filters() {
@@ -270,7 +202,8 @@ async fn pages_and_counts_agree_with_the_oracle() {
                 let keys: Vec<String> = one.runs.iter().map(|r| r.key.clone()).collect();
                 assert_eq!(keys, expected, "{label} single page");
                 assert_eq!(page_all(&store, &q, 23).await, expected, "{label} pages");
-                if sort != SortKey::StartTime {
+                // Free text: the text index's few matches (above), or at 0 the index walk.
+                if sort != SortKey::StartTime || q.text.is_some() {
                     store.set_sort_in_memory_limit(0);
                     assert_eq!(page_all(&store, &q, 23).await, expected, "{label} walk");
                     store.set_sort_in_memory_limit(2000);
@@ -391,59 +324,6 @@ async fn retention_by_days_and_by_count() {
     cleanup(store).await;
 }
 
-/// A record as the version-1 build wrote it: few flat fields, and a run without the fields
-/// added since (they have serde defaults).
-fn legacy_record(run: &Run) -> JsValue {
-    let mut run_json = serde_json::to_value(run).unwrap();
-    let obj = run_json.as_object_mut().unwrap();
-    for later in [
-        "server_queued_ms",
-        "reconstructed",
-        "vram_total",
-        "vram_free_before",
-        "vram_free_after",
-        "vram_peak_used",
-        "cpu_only",
-        "stream_lost",
-        "follow",
-    ] {
-        obj.remove(later);
-    }
-    let record = serde_json::json!({
-        "key": format!("{}|{}", run.server, run.prompt_id),
-        "server": run.server,
-        "prompt_id": run.prompt_id,
-        "start_ms": telemetry_core::history::record::start_ms(run),
-        "status": run.status.as_str(),
-        "version": 1,
-        "run": run_json,
-    });
-    js_sys::JSON::parse(&record.to_string()).unwrap()
-}
-
-async fn create_v1(name: &str, runs: &[Run]) {
-    let db = rexie::Rexie::builder(name)
-        .version(1)
-        .add_object_store(
-            rexie::ObjectStore::new("runs")
-                .key_path("key")
-                .add_index(rexie::Index::new("start_ms", "start_ms")),
-        )
-        .build()
-        .await
-        .unwrap();
-    let tx = db
-        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
-        .unwrap();
-    let store = tx.store("runs").unwrap();
-    store
-        .put_all(runs.iter().map(|r| (legacy_record(r), None)))
-        .await
-        .unwrap();
-    tx.done().await.unwrap();
-    db.close();
-}
-
 fn legacy_runs() -> Vec<Run> {
     // Without follow records: version 1 predates them.
     generate(700, 11)
@@ -462,6 +342,7 @@ async fn migrates_a_version_1_database() {
     create_v1(&name, &runs).await;
 
     let store = RunStore::open_named(&name).await.unwrap();
+    store.enable_text_index();
     let expected = stored(&runs);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 700);
     for r in expected.iter().step_by(50) {
@@ -484,6 +365,12 @@ async fn migrates_a_version_1_database() {
         store.count(&q).await.unwrap(),
         oracle(&expected, &q).len() as u64
     );
+    // Free text finds the migrated runs, as the scan does.
+    let q = HistoryQuery {
+        text: Some("savei".into()),
+        ..Default::default()
+    };
+    assert_eq!(page_all(&store, &q, 50).await, oracle(&expected, &q));
     store.close();
 
     // Opening again finds nothing left to migrate and changes nothing.
@@ -536,7 +423,7 @@ async fn our_connection_never_blocks_another_tab() {
     store.put(&stored(&generate(3, 5))).await.unwrap();
     // A newer build in another tab upgrades; we must step aside at once.
     let newer = match select(
-        Box::pin(raw_open(&name, Some(3))),
+        Box::pin(raw_open(&name, Some(schema::SCHEMA_VERSION + 1))),
         TimeoutFuture::new(2_000),
     )
     .await

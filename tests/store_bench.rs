@@ -80,16 +80,20 @@ async fn history_store_at_100k_runs() {
     let name = "bench-history-100k";
     let _ = rexie::Rexie::delete(name).await;
     let store = RunStore::open_named(name).await.expect("store opens");
+    // Filled through the live writer's path (merged with what is stored, search entries in the
+    // same transaction).
     let fill_start = now();
     for chunk in (0..RUNS).collect::<Vec<_>>().chunks(CHUNK) {
         let records: Vec<StoredRun> = chunk
             .iter()
             .map(|i| StoredRun::from_run(&generate(*i)))
             .collect();
-        store.put(&records).await.expect("put");
+        store.put_merged(&records).await.expect("put");
     }
     let fill_ms = now() - fill_start;
     let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
+    // The same store without the index: today's scan, the baseline for free text.
+    let scan = RunStore::open_named(name).await.expect("scan open");
 
     let all = HistoryQuery::default();
     let failed = HistoryQuery {
@@ -127,8 +131,100 @@ async fn history_store_at_100k_runs() {
         store.count(&failed).await.expect("count");
     })
     .await;
+    // A fresh connection has no text index yet: its first search builds it from the search
+    // store (and, on a database from before that store, backfills it first; not here).
+    let cold = RunStore::open_named(name).await.expect("second open");
+    let t = now();
+    cold.enable_text_index();
+    let first = cold.page(&text, None, 50).await.expect("page");
+    let ours_text_cold = now() - t;
+    assert_eq!(first.runs.len(), 10);
+    cold.close();
+    store.enable_text_index();
+    // The same answers as the scan, page and count, for every free-text query timed here.
+    let same = |q: HistoryQuery| {
+        let (store, scan) = (store.clone(), scan.clone());
+        async move {
+            let ours = store.page(&q, None, 50).await.expect("page");
+            let theirs = scan.page(&q, None, 50).await.expect("scan page");
+            let keys = |p: &comfy_dashboard::store::Page| {
+                p.runs.iter().map(|r| r.key.clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(keys(&ours), keys(&theirs), "{:?}", q.text);
+            assert_eq!(
+                store.count(&q).await.expect("count"),
+                scan.count(&q).await.expect("scan count"),
+                "{:?}",
+                q.text
+            );
+        }
+    };
+    let scan_text_page = median_ms(|| async {
+        scan.page(&text, None, 50).await.expect("page");
+    })
+    .await;
+    let scan_text_full = median_ms(|| async {
+        scan.page(&text, None, 50).await.expect("page");
+        scan.count(&text).await.expect("count");
+    })
+    .await;
+    let ours_text_full = median_ms(|| async {
+        store.page(&text, None, 50).await.expect("page");
+        store.count(&text).await.expect("count");
+    })
+    .await;
     let ours_text = median_ms(|| async {
         store.page(&text, None, 50).await.expect("page");
+    })
+    .await;
+    let ours_text_count = median_ms(|| async {
+        assert_eq!(store.count(&text).await.expect("count"), 10);
+    })
+    .await;
+    let broad = HistoryQuery {
+        text: Some("ksampler".into()),
+        ..HistoryQuery::default()
+    };
+    let ours_broad = median_ms(|| async {
+        store.page(&broad, None, 50).await.expect("page");
+    })
+    .await;
+    let ours_broad_count = median_ms(|| async {
+        assert_eq!(store.count(&broad).await.expect("count"), RUNS as u64);
+    })
+    .await;
+    let short = HistoryQuery {
+        text: Some("42".into()),
+        ..HistoryQuery::default()
+    };
+    let ours_short = median_ms(|| async {
+        store.page(&short, None, 50).await.expect("page");
+    })
+    .await;
+    let text_failed = HistoryQuery {
+        text: Some("bench-0999".into()),
+        status: Some(RunStatus::Failed),
+        ..HistoryQuery::default()
+    };
+    let ours_text_failed = median_ms(|| async {
+        store.page(&text_failed, None, 50).await.expect("page");
+        store.count(&text_failed).await.expect("count");
+    })
+    .await;
+    for q in [&text, &broad, &short, &text_failed] {
+        same(q.clone()).await;
+    }
+    // After another write, the next search first reads the new search entries.
+    let mut extra = 0;
+    let ours_after_write = median_ms(|| {
+        extra += 1;
+        let run = StoredRun::from_run(&generate(RUNS + extra));
+        let store = store.clone();
+        let text = text.clone();
+        async move {
+            store.put_merged(&[run]).await.expect("put");
+            store.page(&text, None, 50).await.expect("page");
+        }
     })
     .await;
     // The naive way: read every record with a cursor and filter in the page.
@@ -155,7 +251,7 @@ async fn history_store_at_100k_runs() {
     })
     .await;
     let count = store.count(&all).await.expect("count");
-    assert_eq!(count as usize, RUNS);
+    assert_eq!(count as usize, RUNS + extra);
 
     let line = |what: &str, ours: f64, base: &str, raw: f64| {
         format!(
@@ -187,8 +283,68 @@ async fn history_store_at_100k_runs() {
             raw_scan,
         ),
         line(
-            "first page, text search (full scan)",
+            "first page, free text `bench-09999` (10 matches), first search of a page load (builds the index)",
+            ours_text_cold,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page, free text `bench-09999`",
             ours_text,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page + count (the list), free text `bench-09999`",
+            ours_text_full,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "scan (no index): first page, free text `bench-09999`",
+            scan_text_page,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "scan (no index): first page + count, free text `bench-09999`",
+            scan_text_full,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "count, free text `bench-09999`",
+            ours_text_count,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "put 1 run, then first page of `bench-09999`",
+            ours_after_write,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page, free text `ksampler` (every run)",
+            ours_broad,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "count, free text `ksampler` (every run)",
+            ours_broad_count,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page, free text `42` (2 chars: no trigram)",
+            ours_short,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page + count, `bench-0999` and status=failed",
+            ours_text_failed,
             "raw full scan + filter",
             raw_scan,
         ),
@@ -197,6 +353,7 @@ async fn history_store_at_100k_runs() {
         console_log!("{l}");
     }
     store.close();
+    scan.close();
     raw.close();
     let _ = rexie::Rexie::delete(name).await;
 }

@@ -25,6 +25,8 @@ EXIT = {"queued": "queued", "running": "running", "lost": "lost", "succeeded": "
         "failed": "error", "interrupted": "interrupted"}
 TERMINAL_EVENTS = {"execution_success": "succeeded", "execution_error": "failed",
                    "execution_interrupted": "interrupted"}
+# ComfyUI's exception_type for a blocked node: sent as `execution_error`, but not an end.
+BLOCKED = "ExecutionBlocked"
 MAX_OUTPUTS = 500
 MAX_TRACEBACK = 60
 
@@ -173,6 +175,12 @@ class Run:
                     n["value"], n["max"] = _num(state.get("value")), _num(state.get("max"))
                 if status == "running":
                     self.current_node = str(node_id)
+        elif event == "execution_error" and data.get("exception_type") == BLOCKED:
+            # An ExecutionBlocker with a message: the node was blocked on purpose, the prompt
+            # goes on and ComfyUI's history records success (execution.py execution_block_cb).
+            node = data.get("node_id")
+            if node is not None:
+                self.node_status(node, "finished", now_ms)
         elif event in TERMINAL_EVENTS:
             self.end(event, data, stamp, now_ms)
 
@@ -209,6 +217,8 @@ class Run:
         """`task_done`: ComfyUI's own status (its messages carry the timestamps) and outputs."""
         terminal_seen = False
         for event, data in messages:
+            if event == "execution_error" and data.get("exception_type") == BLOCKED:
+                continue  # not an end (see `message`)
             if event in TERMINAL_EVENTS:
                 terminal_seen = True
             if event == "execution_start" and _num(data.get("timestamp")) is not None:

@@ -107,6 +107,24 @@ def test_statuses_never_move_backwards():
     assert n["status"] == "finished"
 
 
+def test_a_blocked_node_is_not_a_failure():
+    # execution.py execution_block_cb: an ExecutionBlocker with a message is sent as an
+    # execution_error (empty traceback), the prompt goes on and its history records success.
+    run = record.Run("p6", 0)
+    queued(run, 0)
+    run.message("execution_start", {"prompt_id": "p6", "timestamp": 1}, 1)
+    run.message("execution_error", {"prompt_id": "p6", "node_id": "3", "node_type": "SaveImage",
+                                    "exception_type": "ExecutionBlocked", "traceback": [],
+                                    "exception_message": "Execution Blocked: gate closed"}, 2)
+    assert run.status != "failed" and run.error is None
+    run.message("execution_success", {"prompt_id": "p6", "timestamp": 5}, 6)
+    run.done(7, "success", [("execution_start", {"timestamp": 1}),
+                            ("execution_success", {"timestamp": 5})], {})
+    doc = run.doc()
+    assert (doc["status"], doc["run"]["status"]) == ("succeeded", "succeeded")
+    assert doc["run"]["error"] is None
+
+
 def test_memory_before_peak_and_after():
     run = record.Run("p6", 0)
     queued(run, 0)

@@ -5,6 +5,7 @@
 //! its card.
 
 use crate::connection::ConnectionInfo;
+use crate::drain::DrainEstimate;
 use crate::endpoint::{ServerBase, ServerUrlError};
 use crate::run::{Run, RunStatus};
 use crate::tracker::QueueState;
@@ -64,16 +65,35 @@ pub fn remove(list: &[FleetServer], address: &str) -> Vec<FleetServer> {
         .collect()
 }
 
-/// What was stored, keeping only entries that are still valid addresses (stored text is input).
+/// What was stored, read leniently (stored text is input): an entry that is not a valid, new
+/// server is skipped, so one bad entry (an older format, a hand edit) never hides the others.
 pub fn decode(text: &str) -> Vec<FleetServer> {
-    let stored: Vec<FleetServer> = serde_json::from_str(text).unwrap_or_default();
-    stored.iter().fold(Vec::new(), |list, s| {
-        add(&list, &s.name, &s.address).unwrap_or(list)
+    let stored: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+    stored.iter().fold(Vec::new(), |list, entry| {
+        let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        add(&list, field("name"), field("address")).unwrap_or(list)
     })
 }
 
 pub fn encode(list: &[FleetServer]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// The fleet's drain time: servers work in parallel, so the fleet's queues are empty when the
+/// slowest server's is. `servers` holds each connected server's estimate (a server that is down
+/// drains nothing and is left out by the caller). Unknown when a server with pending prompts
+/// has no estimate, and when no server has any prompt.
+pub fn fleet_drain<'a>(servers: impl IntoIterator<Item = &'a DrainEstimate>) -> Option<f64> {
+    let mut slowest: Option<f64> = None;
+    for estimate in servers {
+        match estimate.total_ms {
+            Some(ms) => slowest = Some(slowest.map_or(ms, |s| s.max(ms))),
+            // Prompts waiting (or running) without an estimate: the fleet's is unknown too.
+            None if !estimate.starts_ms.is_empty() => return None,
+            None => {}
+        }
+    }
+    slowest
 }
 
 /// What one server's card shows.
@@ -149,13 +169,7 @@ mod tests {
     fn stored_text_round_trips_and_bad_entries_are_dropped() {
         let list = add(&[], "a", "127.0.0.1:8188").unwrap();
         assert_eq!(decode(&encode(&list)), list);
-        let text = r#"[{"name":"ok","address":"h:1"},{"name":"bad","address":"ftp://x"},{"name":"dup","address":"http://h:1"},{"nope":1}]"#;
-        assert_eq!(
-            decode(text).len(),
-            0,
-            "one malformed entry: the whole list is not a list of servers"
-        );
-        let text = r#"[{"name":"ok","address":"h:1"},{"name":"bad","address":"ftp://x"},{"name":"dup","address":"http://h:1"}]"#;
+        let text = r#"[{"name":"ok","address":"h:1"},{"name":"bad","address":"ftp://x"},{"name":"dup","address":"http://h:1"},{"nope":1},7]"#;
         assert_eq!(
             decode(text),
             vec![FleetServer {
@@ -164,6 +178,26 @@ mod tests {
             }]
         );
         assert_eq!(decode("not json"), vec![]);
+    }
+
+    fn drain(total: Option<f64>, pending: usize) -> DrainEstimate {
+        DrainEstimate {
+            total_ms: total,
+            starts_ms: vec![None; pending],
+            basis_runs: 0,
+        }
+    }
+
+    #[test]
+    fn the_fleet_drains_when_its_slowest_server_does() {
+        let a = drain(Some(60_000.0), 3);
+        let b = drain(Some(90_000.0), 1);
+        let idle = drain(None, 0);
+        assert_eq!(fleet_drain([&a, &b, &idle]), Some(90_000.0));
+        // A busy server without an estimate makes the fleet's unknown, never a guess.
+        let unknown = drain(None, 2);
+        assert_eq!(fleet_drain([&a, &unknown]), None);
+        assert_eq!(fleet_drain([&idle]), None, "nothing queued anywhere");
     }
 
     #[test]

@@ -42,6 +42,8 @@ fn slot_of(request: &Request) -> Option<Slot> {
         Request::ReadSystemStats => Slot::Stats,
         // Not performed by the shell: folded into the stats cadence.
         Request::ReadGpuSoon => return None,
+        // Writes a person asked for: never merged or held back (see `InFlight::ask`).
+        Request::DeleteQueued(_) | Request::ClearQueue => return None,
     })
 }
 
@@ -66,7 +68,11 @@ impl InFlight {
     /// Asks for `request`. Returns it when the shell should perform it now; `None` when one
     /// of its kind is in flight (it is then remembered, queued or dropped by its kind's rule).
     pub fn ask(&mut self, request: Request, now_ms: f64) -> Option<Request> {
-        let slot = slot_of(&request)?;
+        let Some(slot) = slot_of(&request) else {
+            // A person's cancel or clear goes out every time it is asked for.
+            return matches!(request, Request::DeleteQueued(_) | Request::ClearQueue)
+                .then_some(request);
+        };
         if let Some(busy) = self.busy.get_mut(&slot) {
             if now_ms - busy.since_ms < STALE_MS {
                 match (&slot, request) {

@@ -54,6 +54,10 @@ pub enum Input<'a> {
     Tick { hidden: bool },
     /// The follow policy changed (applies to runs followed from now on).
     Policy(QueuePolicy),
+    /// A person cancelled these pending prompts (after confirming).
+    CancelQueued(Vec<String>),
+    /// A person cleared the queue (after confirming).
+    ClearQueue,
 }
 
 /// What the server said to one request.

@@ -8,7 +8,7 @@ use telemetry_core::history::export::{csv, csv_header, json, CSV_COLUMNS};
 use telemetry_core::history::import::{import, ImportError, ImportKind, GEMDIRECT_SERVER};
 use telemetry_core::history::query::{format_date, format_iso, parse_date, parse_iso};
 use telemetry_core::history::stats::{percentile, TrendsBuilder};
-use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
+use telemetry_core::history::{HistoryQuery, SortKey, StoredRun, TextIndex};
 use telemetry_core::run::{Run, RunStatus};
 use telemetry_core::warnings::{warnings_for, WarningContext};
 
@@ -135,6 +135,42 @@ fn filters_match_what_a_person_asks_for() {
             .all(|w| w[0].duration_ms >= w[1].duration_ms),
         "longest first"
     );
+}
+
+/// The store answers free text from a `TextIndex` over the runs' search texts; it must find what
+/// the filter finds on the recorded sessions' runs, whatever the query's case.
+#[test]
+fn the_text_index_finds_what_the_text_filter_finds() {
+    let stored: Vec<StoredRun> = scenario_runs().iter().map(StoredRun::from_run).collect();
+    let mut index = TextIndex::new();
+    for r in &stored {
+        index.upsert(&r.key, &r.search);
+    }
+    for text in [
+        "BOOM",
+        "failafter",
+        "probe_40fe31_00001_.png",
+        "f265f327",
+        "sa",
+        "e",
+        "nothing like it",
+    ] {
+        let q = HistoryQuery::from_pairs([("q", text)]);
+        assert!(q.is_text_only());
+        let mut want: Vec<&str> = stored
+            .iter()
+            .filter(|r| q.matches(r))
+            .map(|r| r.key.as_str())
+            .collect();
+        let needle = q.search_needle().expect("free text");
+        let found = index.matching(&needle);
+        let mut got: Vec<&str> = found.iter().map(|k| &**k).collect();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{text}");
+    }
+    assert!(!HistoryQuery::from_pairs([("q", "x"), ("status", "failed")]).is_text_only());
+    assert!(!HistoryQuery::from_pairs([("status", "failed")]).is_text_only());
 }
 
 #[test]

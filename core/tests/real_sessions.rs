@@ -104,6 +104,8 @@ impl Page {
                     Request::ReadJobs => Reply::Failed { status: Some(404) },
                     // Not part of this check: left unanswered.
                     Request::ReadGpuSoon | Request::ReadSystemStats => continue,
+                    // Nobody cancels in these recordings.
+                    Request::DeleteQueued(_) | Request::ClearQueue => continue,
                 };
                 self.step(Input::Answer { request, reply }, now + round as f64);
             }

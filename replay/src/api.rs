@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::extract::ws::Message;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::value::RawValue;
 
+use crate::held::QueueEdit;
 use crate::history::PromptRun;
 use crate::reply::json;
 use crate::{state, view, App};
@@ -17,7 +19,7 @@ use crate::{state, view, App};
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/system_stats", get(system_stats))
-        .route("/queue", get(queue))
+        .route("/queue", get(queue).post(queue_post))
         .route("/prompt", get(prompt_info).post(prompt_post))
         .route("/history", get(history_list))
         .route("/history/{id}", get(history_one))
@@ -27,6 +29,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/jobs", get(crate::jobs::jobs))
         .route("/object_info", get(object_info_all))
         .route("/object_info/{class}", get(object_info_one))
+        .merge(crate::runlog::routes())
 }
 
 /// The first path segments that belong to the API when it is also mounted at the root.
@@ -75,19 +78,63 @@ fn items(runs: &[&PromptRun]) -> String {
 
 async fn queue(State(app): State<Arc<App>>) -> Response {
     let q = state::queue(&app);
+    let mut pending: Vec<String> = q
+        .pending
+        .iter()
+        .map(|r| r.queue_item.get().to_owned())
+        .collect();
+    pending.extend(app.held.items());
     ok_json(format!(
-        r#"{{"queue_running":{},"queue_pending":{}}}"#,
+        r#"{{"queue_running":{},"queue_pending":[{}]}}"#,
         items(&q.running),
-        items(&q.pending)
+        pending.join(",")
     ))
 }
 
+fn remaining(app: &App) -> usize {
+    state::queue(app).remaining() + app.held.len()
+}
+
+/// Tells every socket how many prompts are left, as ComfyUI does when its queue changes.
+fn announce_queue(app: &App) {
+    let n = remaining(app);
+    let frame = format!(
+        r#"{{"type":"status","data":{{"status":{{"exec_info":{{"queue_remaining":{n}}}}}}}}}"#
+    );
+    app.hub.broadcast(&Message::Text(frame.into()));
+}
+
+/// `POST /api/queue {"delete": [ids]}` or `{"clear": true}`: applies to held prompts (recorded
+/// ones play as recorded). 200 whatever it removed, as ComfyUI answers.
+async fn queue_post(State(app): State<Arc<App>>, body: String) -> StatusCode {
+    let edit: QueueEdit = serde_json::from_str(&body).unwrap_or_default();
+    let removed = app.held.edit(&edit);
+    eprintln!("POST /queue: {removed} held prompt(s) removed");
+    if removed > 0 {
+        announce_queue(&app);
+    }
+    StatusCode::OK
+}
+
 async fn prompt_info(State(app): State<Arc<App>>) -> Response {
-    let n = state::queue(&app).remaining();
+    let n = remaining(&app);
     ok_json(format!(r#"{{"exec_info":{{"queue_remaining":{n}}}}}"#))
 }
 
-async fn prompt_post() -> Response {
+async fn prompt_post(State(app): State<Arc<App>>, body: String) -> Response {
+    if app.config.hold_prompts {
+        return match app.held.post(&body) {
+            Ok((id, number)) => {
+                announce_queue(&app);
+                let id = serde_json::Value::String(id);
+                ok_json(format!(r#"{{"prompt_id":{id},"number":{number},"node_errors":{{}}}}"#))
+            }
+            Err(why) => json(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": {"type": "invalid_prompt", "message": why, "details": "", "extra_info": {}}, "node_errors": {}}).to_string(),
+            ),
+        };
+    }
     eprintln!("POST /prompt refused: replay only");
     json(
         StatusCode::BAD_REQUEST,

@@ -125,6 +125,11 @@ impl Hub {
         deliver(&mut inner.clients, |c| c.extension, msg)
     }
 
+    /// A frame every client gets, whatever it is fed from (the queue's `status`).
+    pub fn broadcast(&self, msg: &Message) -> usize {
+        deliver(&mut self.lock().clients, |_| true, msg)
+    }
+
     /// Dropping every sender ends each client task without a close handshake, which is what a
     /// crashed server looks like to a browser.
     pub fn drop_all(&self) -> usize {

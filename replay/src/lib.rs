@@ -6,6 +6,7 @@ mod api;
 mod control;
 mod event;
 mod extension;
+mod held;
 mod history;
 mod hub;
 mod jobs;
@@ -16,6 +17,7 @@ mod queued;
 mod recorded;
 mod reply;
 mod router;
+mod runlog;
 mod state;
 mod static_files;
 mod timeline;
@@ -53,6 +55,10 @@ pub struct Config {
     pub jobs: bool,
     /// Jobs listed as cancelled before they ran (with `jobs`).
     pub cancelled_jobs: Vec<String>,
+    /// `POST /api/prompt` queues the prompt and holds it pending (see `held.rs`).
+    pub hold_prompts: bool,
+    /// Serve these run-log records at `/telemetry/runs` (`runlog.rs`); none: 404 there.
+    pub runlog: Option<PathBuf>,
 }
 
 impl Config {
@@ -73,6 +79,8 @@ impl Config {
             autostart: false,
             jobs: false,
             cancelled_jobs: Vec::new(),
+            hold_prompts: false,
+            runlog: None,
         }
     }
 }
@@ -88,6 +96,8 @@ pub enum ReplayError {
     Scenario { name: String, reason: String },
     #[error("no scenario with a ws_*.jsonl trace in {0}")]
     NoScenarios(PathBuf),
+    #[error("run log {0}")]
+    RunLog(String),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -106,6 +116,8 @@ pub(crate) struct App {
     pub playback: playback::Playback,
     pub outage: control::Outage,
     pub extension: extension::Info,
+    pub held: held::Held,
+    pub runlog: Option<runlog::RunLog>,
 }
 
 fn load(mut config: Config) -> Result<App, ReplayError> {
@@ -141,6 +153,10 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         .map(|s| playback::schedule_of(s, config.extension))
         .collect();
     let extension = extension::info(&recorded);
+    let runlog = match &config.runlog {
+        Some(path) => Some(runlog::RunLog::load(path).map_err(ReplayError::RunLog)?),
+        None => None,
+    };
     for s in &scenarios {
         eprintln!(
             "scenario {}: {} frames, {} observer frames, {} prompts, {:.0} ms",
@@ -164,6 +180,8 @@ fn load(mut config: Config) -> Result<App, ReplayError> {
         playback: playback::Playback::default(),
         outage: control::Outage::default(),
         extension,
+        held: held::Held::default(),
+        runlog,
     })
 }
 

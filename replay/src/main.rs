@@ -69,6 +69,14 @@ struct Cli {
     /// With --jobs: also list this prompt id as a job cancelled before it ran (repeatable).
     #[arg(long = "cancelled-job")]
     cancelled_jobs: Vec<String>,
+    /// Queue what `POST /api/prompt` posts and hold it pending (it never runs) until
+    /// `POST /api/queue` deletes or clears it.
+    #[arg(long)]
+    hold_prompts: bool,
+    /// Serve the run-log records in this JSON file at /api/telemetry/runs, as the extension's
+    /// run log does (a listing body or a list of records); without it that route answers 404.
+    #[arg(long)]
+    runlog: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -101,6 +109,8 @@ async fn main() -> ExitCode {
     config.autostart = cli.autostart;
     config.jobs = cli.jobs;
     config.cancelled_jobs = cli.cancelled_jobs;
+    config.hold_prompts = cli.hold_prompts;
+    config.runlog = cli.runlog;
 
     let server = match Server::load(config) {
         Ok(s) => s,

@@ -125,6 +125,16 @@ impl StreamObserver for SignalObserver {
                 self.state.current.set(current);
             }
         }
+        let queue_changed = batch.fields.iter().any(|f| matches!(f, Field::Queue));
+        if runs_changed || queue_changed {
+            let queue = tracker.pending_queue(now_ms);
+            if self.state.pending.with_untracked(|p| *p != queue.items) {
+                self.state.pending.set(queue.items);
+            }
+            if self.state.drain.with_untracked(|d| *d != queue.drain) {
+                self.state.drain.set(queue.drain);
+            }
+        }
         // The chart shows the current run's own series, or none: never another run's.
         let gpu_changed = batch.fields.iter().any(|f| matches!(f, Field::Gpu));
         if runs_changed || gpu_changed {

@@ -1,10 +1,13 @@
 use leptos::prelude::*;
 use telemetry_core::connection::ConnectionInfo;
+use telemetry_core::drain::DrainEstimate;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::event_log::LogLine;
 use telemetry_core::history::series::RunSeries;
 use telemetry_core::run::Run;
-use telemetry_core::tracker::{Counters, ExtensionInfo, GpuState, Lifecycle, QueueState};
+use telemetry_core::tracker::{
+    Counters, ExtensionInfo, GpuState, Lifecycle, PendingPrompt, QueueState,
+};
 
 /// The latest sampler preview, as an object URL the `<img>` can show.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +24,10 @@ pub struct PreviewImage {
 pub struct LiveState {
     pub connection: RwSignal<ConnectionInfo>,
     pub queue: RwSignal<QueueState>,
+    /// Pending prompts in run order, and apart from them the drain estimate, which changes
+    /// as the running prompt runs (the list is not rebuilt for it).
+    pub pending: RwSignal<Vec<PendingPrompt>>,
+    pub drain: RwSignal<DrainEstimate>,
     /// The run a person watching wants to see: running now, else the latest.
     pub current: RwSignal<Option<Run>>,
     /// Runs seen since the page opened, newest first.
@@ -47,6 +54,8 @@ impl LiveState {
         LiveState {
             connection: RwSignal::new(connection),
             queue: RwSignal::new(QueueState::default()),
+            pending: RwSignal::new(Vec::new()),
+            drain: RwSignal::new(DrainEstimate::default()),
             current: RwSignal::new(None),
             runs: RwSignal::new(Vec::new()),
             preview: RwSignal::new(None),

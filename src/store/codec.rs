@@ -69,6 +69,14 @@ pub fn run_of(value: &JsValue) -> Option<Run> {
     from_js(&field(value, "run")?)
 }
 
+/// The record's search text: its flat `search` field, or for a record without one (legacy),
+/// that of the decoded record. `None` when neither reads.
+pub fn search_of(value: &JsValue) -> Option<String> {
+    field(value, "search")
+        .and_then(|v| v.as_string())
+        .or_else(|| decode(value.clone()).map(|r| r.search))
+}
+
 /// One field of a record, read without decoding the rest: `HistoryQuery::matches` reads only
 /// the flat ones, which cost a fraction of the whole record, so filtered scans decode the run
 /// only for records that pass.
@@ -105,25 +113,35 @@ impl<'q> Matcher<'q> {
         }
     }
 
+    /// The record's flat fields (with an empty run) when it passes, enough to sort and page it
+    /// (`HistoryQuery::compare`, `PageCursor`) before decoding the whole record.
+    pub fn accepted(&mut self, value: &JsValue) -> Option<StoredRun> {
+        match self.flat(value) {
+            Some(()) => self.query.matches(&self.probe).then(|| self.probe.clone()),
+            None => decode(value.clone()).filter(|r| self.query.matches(r)),
+        }
+    }
+
+    fn flat(&mut self, value: &JsValue) -> Option<()> {
+        let p = &mut self.probe;
+        text_field(value, "key", &mut p.key)?;
+        text_field(value, "server", &mut p.server)?;
+        text_field(value, "prompt_id", &mut p.prompt_id)?;
+        number_field(value, "start_ms", &mut p.start_ms)?;
+        number_field(value, "duration_ms", &mut p.duration_ms)?;
+        text_field(value, "status", &mut p.status)?;
+        text_field(value, "exit_reason", &mut p.exit_reason)?;
+        text_field(value, "gpu", &mut p.gpu)?;
+        text_field(value, "workflow", &mut p.workflow)?;
+        text_field(value, "search", &mut p.search)
+    }
+
     pub fn accepts(&mut self, value: &JsValue) -> bool {
         if self.query.is_empty() {
             return true;
         }
-        let p = &mut self.probe;
-        let flat = (|| {
-            text_field(value, "key", &mut p.key)?;
-            text_field(value, "server", &mut p.server)?;
-            text_field(value, "prompt_id", &mut p.prompt_id)?;
-            number_field(value, "start_ms", &mut p.start_ms)?;
-            number_field(value, "duration_ms", &mut p.duration_ms)?;
-            text_field(value, "status", &mut p.status)?;
-            text_field(value, "exit_reason", &mut p.exit_reason)?;
-            text_field(value, "gpu", &mut p.gpu)?;
-            text_field(value, "workflow", &mut p.workflow)?;
-            text_field(value, "search", &mut p.search)
-        })();
-        match flat {
-            Some(()) => self.query.matches(p),
+        match self.flat(value) {
+            Some(()) => self.query.matches(&self.probe),
             // A record missing flat fields (legacy): decide on the full decode.
             None => decode(value.clone()).is_some_and(|r| self.query.matches(&r)),
         }

@@ -8,7 +8,8 @@
 
 use super::codec;
 use super::conn::finish;
-use super::schema::{DATA_VERSION, META, RUNS};
+use super::schema::{DATA_VERSION, META, RUNS, SEARCH};
+use super::search_entries;
 use super::StoreError;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use telemetry_core::history::record::RECORD_VERSION;
@@ -52,13 +53,14 @@ pub async fn migrate(db: &Rexie) -> Result<u32, StoreError> {
             Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
             None => None,
         };
-        let tx = db.transaction(&[RUNS], TransactionMode::ReadWrite)?;
+        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let rows = store
             .scan(range, Some(CHUNK), None, Some(Direction::Next))
             .await?;
         let read = rows.len();
         let mut updated = Vec::new();
+        let mut texts = Vec::new();
         for (key, value) in rows {
             if codec::version_of(&value) < RECORD_VERSION {
                 if let (Some(run), Some(stored_key)) = (codec::run_of(&value), key.as_string()) {
@@ -66,6 +68,7 @@ pub async fn migrate(db: &Rexie) -> Result<u32, StoreError> {
                     // The stored key stays: a different derivation must not fork the run in two.
                     record.key = stored_key;
                     updated.push(codec::encode(&record)?);
+                    texts.push((record.key, record.search));
                 }
             }
             after = Some(key);
@@ -75,6 +78,7 @@ pub async fn migrate(db: &Rexie) -> Result<u32, StoreError> {
             store
                 .put_all(updated.into_iter().map(|v| (v, None)))
                 .await?;
+            search_entries::write(&tx, &texts).await?;
         }
         finish(tx).await?;
         if (read as u32) < CHUNK {

@@ -8,6 +8,7 @@ mod error;
 mod estimate;
 mod insight_book;
 mod insight_io;
+mod lookup;
 mod migrate;
 mod open;
 mod plan;
@@ -15,6 +16,8 @@ mod put_merged;
 mod removal;
 mod run_store;
 pub mod schema;
+mod search_entries;
+mod search_index;
 pub mod sink;
 mod writer;
 

@@ -1,16 +1,19 @@
-//! Writing runs: `put` replaces records whole (imports), `put_merged` folds each into what is
-//! stored (the live writer). Merging means the store only ever gains information: each record is folded into
-//! the one already stored in the same transaction (status never backwards, server times and
-//! series kept), and written only when that adds something. A reload that restored a poorer
-//! record, or a second tab writing the same run, can no longer overwrite a richer one. The
-//! insight aggregates take in what was written (`insight_book`), touch entry in the same
-//! transaction.
+//! Writing runs. The live writer's path, `put_merged`, writes so that the store only ever gains
+//! information: each record is folded into the one already stored in the same transaction
+//! (status never backwards, server times and series kept), and written only when that adds
+//! something. A reload that restored a poorer record, or a second tab writing the same run, can
+//! no longer overwrite a richer one. `put` replaces records whole (imports).
+//!
+//! Both keep the `search` store (`search_entries`) in step with the runs in the same
+//! transaction, so free-text search never disagrees with what is stored, and put each run's
+//! insight touch entry (`insight_book`) in `meta` in that transaction too.
 
 use super::codec;
 use super::conn::{finish, write_error};
 use super::insight_book;
 use super::run_store::RunStore;
-use super::schema::{META, RUNS};
+use super::schema::{META, RUNS, SEARCH};
+use super::search_entries;
 use super::StoreError;
 use rexie::TransactionMode;
 use telemetry_core::history::StoredRun;
@@ -18,15 +21,19 @@ use wasm_bindgen::JsValue;
 
 impl RunStore {
     /// Merges and upserts by key in one transaction; returns how many records were written
-    /// (the rest added nothing to what was stored).
+    /// (the rest added nothing to what was stored). A run's search entry is rewritten only when
+    /// its search text changed (progress writes leave it alone): an entry always holds the text
+    /// of its stored record, and runs stored before the search store are copied in by its
+    /// one-time backfill.
     pub async fn put_merged(&self, runs: &[StoredRun]) -> Result<usize, StoreError> {
         if runs.is_empty() {
             return Ok(0);
         }
-        let (_conn, tx) = self.transaction_on(insight_book::STORES, TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let meta = tx.store(META)?;
         let mut written = Vec::new();
+        let mut texts = Vec::new();
         for run in runs {
             let stored = store
                 .get(JsValue::from_str(&run.key))
@@ -39,7 +46,13 @@ impl RunStore {
                 return Err(write_error(e.into()).await);
             }
             insight_book::touch(&meta, &merged.key).await?;
+            if stored.is_none_or(|s| s.search != merged.search) {
+                texts.push((merged.key.clone(), merged.search.clone()));
+            }
             written.push(merged);
+        }
+        if let Err(e) = search_entries::write(&tx, &texts).await {
+            return Err(write_error(e).await);
         }
         finish(tx).await?;
         for run in &written {
@@ -52,8 +65,7 @@ impl RunStore {
     }
 
     /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
-    /// writing the same run cannot interleave into a mix of both. Each run's insight touch
-    /// entry goes in the same transaction.
+    /// writing the same run cannot interleave into a mix of both.
     pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
         if runs.is_empty() {
             return Ok(());
@@ -62,13 +74,20 @@ impl RunStore {
             .iter()
             .map(codec::encode)
             .collect::<Result<Vec<_>, _>>()?;
-        let (_conn, tx) = self.transaction_on(insight_book::STORES, TransactionMode::ReadWrite)?;
+        let texts: Vec<(String, String)> = runs
+            .iter()
+            .map(|r| (r.key.clone(), r.search.clone()))
+            .collect();
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let written = tx
             .store(RUNS)?
             .put_all(values.into_iter().map(|v| (v, None)))
             .await;
         if let Err(e) = written {
             return Err(write_error(e.into()).await);
+        }
+        if let Err(e) = search_entries::write(&tx, &texts).await {
+            return Err(write_error(e).await);
         }
         let meta = tx.store(META)?;
         for run in runs {

@@ -1,10 +1,13 @@
 //! Taking runs out of the store: by key (the history tab's delete), all of them (clear), and by
-//! the retention rules (keep the last N runs and/or N days).
+//! the retention rules (keep the last N runs and/or N days). Each takes the runs' search
+//! entries with them in the same transaction (`search_entries::forget`), and leave an insight
+//! touch entry (`insight_book`) in `meta` there too.
 
 use super::conn::finish;
-use super::insight_book::{self, STORES};
+use super::insight_book;
 use super::run_store::{RunStore, KEYS_CHUNK};
-use super::schema::{META, RUNS};
+use super::schema::{META, RUNS, SEARCH};
+use super::search_entries;
 use super::StoreError;
 use futures::future::join_all;
 use rexie::{KeyRange, TransactionMode};
@@ -13,13 +16,16 @@ use wasm_bindgen::JsValue;
 impl RunStore {
     pub async fn delete(&self, keys: &[String]) -> Result<(), StoreError> {
         for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
+            let (_conn, tx) =
+                self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
             let store = tx.store(RUNS)?;
-            let meta = tx.store(META)?;
-            let results = join_all(chunk.iter().map(|k| store.delete(JsValue::from_str(k)))).await;
+            let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
+            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
             for r in results {
                 r?;
             }
+            search_entries::forget(&tx, &keys).await?;
+            let meta = tx.store(META)?;
             for k in chunk {
                 insight_book::touch(&meta, k).await?;
             }
@@ -33,8 +39,9 @@ impl RunStore {
     }
 
     pub async fn clear(&self) -> Result<(), StoreError> {
-        let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         tx.store(RUNS)?.clear().await?;
+        search_entries::forget_all(&tx).await?;
         insight_book::forget(&tx.store(META)?).await?;
         finish(tx).await?;
         self.book().cleared();
@@ -72,7 +79,7 @@ impl RunStore {
         before: Option<JsValue>,
         keep: Option<u32>,
     ) -> Result<u32, StoreError> {
-        let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let meta = tx.store(META)?;
         let index = store.index("start_ms")?;
@@ -92,6 +99,9 @@ impl RunStore {
             let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
             for r in results {
                 r?;
+            }
+            if !keys.is_empty() {
+                search_entries::forget(&tx, &keys).await?;
             }
             for k in keys.iter().filter_map(JsValue::as_string) {
                 insight_book::touch(&meta, &k).await?;

@@ -7,15 +7,14 @@ use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
 use super::insight_book::InsightBook;
-use super::plan::{self, Lead, PageCursor, Part, Range};
+use super::plan::{self, PageCursor, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
-use futures::future::join_all;
+use futures::future::LocalBoxFuture;
 use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
-use telemetry_core::run::RunStatus;
 use wasm_bindgen::JsValue;
 
 /// Largest read per cursor pass: big enough to amortise a transaction, small enough that a
@@ -45,6 +44,31 @@ pub(super) struct Inner {
     candidates: Cell<u64>,
     /// The insight aggregates, kept as runs are written (`insight_book`).
     insight: InsightBook,
+    /// Free-text search through an index, once the history page turned it on
+    /// (`enable_text_index`); until then text queries scan.
+    text: RefCell<Option<Rc<dyn TextSearch>>>,
+}
+
+/// Answers a query with free text from an index instead of a scan. A trait object, so that the
+/// index (and its backfill) is compiled into the pages that turn it on and no other path reaches
+/// it: the live page's writes only keep the search store current (`search_entries`).
+pub(super) trait TextSearch {
+    /// The page, or `None` when the query has no free text or the index cannot answer it well
+    /// (too many matches, or unreadable): the scan then answers, slower but the same.
+    fn page<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+        after: Option<&'a PageCursor>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<Option<Page>, StoreError>>;
+
+    /// The count, or `None` as for `page`.
+    fn count<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+    ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>>;
 }
 
 impl RunStore {
@@ -66,6 +90,7 @@ impl RunStore {
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
                 insight: InsightBook::default(),
+                text: RefCell::new(None),
             }),
         };
         migrate::migrate(store.conn()?.db()?).await?;
@@ -79,11 +104,30 @@ impl RunStore {
         self.inner.candidates.set(runs);
     }
 
+    pub(super) fn sort_in_memory_limit(&self) -> u64 {
+        self.inner.candidates.get()
+    }
+
+    /// Turns on indexed text search for every clone of this store; whether this call did
+    /// (later calls keep the index built so far).
+    pub(super) fn set_text_search(&self, make: impl FnOnce() -> Rc<dyn TextSearch>) -> bool {
+        let mut text = self.inner.text.borrow_mut();
+        let fresh = text.is_none();
+        if fresh {
+            *text = Some(make());
+        }
+        fresh
+    }
+
+    fn text_search(&self) -> Option<Rc<dyn TextSearch>> {
+        self.inner.text.borrow().clone()
+    }
+
     pub fn name(&self) -> &str {
         &self.inner.name
     }
 
-    fn conn(&self) -> Result<Rc<Conn>, StoreError> {
+    pub(super) fn conn(&self) -> Result<Rc<Conn>, StoreError> {
         self.inner.conn.borrow().clone().ok_or_else(closed)
     }
 
@@ -116,42 +160,6 @@ impl RunStore {
         weak.upgrade().map(|inner| RunStore { inner })
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let value = tx.store(RUNS)?.get(JsValue::from_str(key)).await?;
-        Ok(value.and_then(codec::decode))
-    }
-
-    /// The run with this prompt id on any server (ids are UUIDs, so at most one in practice).
-    pub async fn find_prompt(&self, prompt_id: &str) -> Result<Option<StoredRun>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let value = tx
-            .store(RUNS)?
-            .index("prompt_id")?
-            .get(JsValue::from_str(prompt_id))
-            .await?;
-        Ok(value.and_then(codec::decode))
-    }
-
-    /// The keys not stored yet, in the order given: a backfill writes only these, so it never
-    /// overwrites a fuller record with what `/api/history` still remembers.
-    pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-            let store = tx.store(RUNS)?;
-            // All requests go out in the first poll, in one transaction.
-            let found =
-                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))).await;
-            for (key, exists) in chunk.iter().zip(found) {
-                if !exists? {
-                    out.push(key.clone());
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// Up to `limit` matching runs in the query's order, strictly after `after`.
     pub async fn page(
         &self,
@@ -164,6 +172,11 @@ impl RunStore {
                 runs: Vec::new(),
                 next: after.cloned(),
             });
+        }
+        if let Some(text) = self.text_search() {
+            if let Some(page) = text.page(self, query, after, limit).await? {
+                return Ok(page);
+            }
         }
         let walk = plan::sort_range(query);
         if query.sort != SortKey::StartTime && !walk.is_narrow() && !query.is_empty() {
@@ -241,6 +254,11 @@ impl RunStore {
             let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
             return Ok(tx.store(RUNS)?.count(None).await? as u64);
         }
+        if let Some(text) = self.text_search() {
+            if let Some(n) = text.count(self, query).await? {
+                return Ok(n);
+            }
+        }
         let filter = plan::filter_range(query);
         if filter.exact {
             return self.count_range(&filter).await;
@@ -287,33 +305,6 @@ impl RunStore {
                 None => return Ok(n),
             }
         }
-    }
-
-    /// Runs a reload interrupted (queued or running when the page went away), to hand back to
-    /// the tracker. Few by nature, so read whole.
-    pub async fn unfinished(&self) -> Result<Vec<StoredRun>, StoreError> {
-        let mut out = Vec::new();
-        for status in [RunStatus::Queued, RunStatus::Running] {
-            let range = Range {
-                index: "status",
-                lead: Lead::Fixed(Part::Text(status.as_str().to_owned())),
-                from_ms: None,
-                to_ms: None,
-                exact: true,
-            };
-            let key_range = match bounds(range.lower(), range.upper()) {
-                Bounds::Range(r) => Some(r),
-                _ => continue,
-            };
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-            let values = tx
-                .store(RUNS)?
-                .index("status")?
-                .get_all(key_range, None)
-                .await?;
-            out.extend(values.into_iter().filter_map(codec::decode));
-        }
-        Ok(out)
     }
 
     pub async fn estimate() -> Option<(f64, f64)> {

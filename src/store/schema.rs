@@ -1,7 +1,8 @@
 //! The database layout per version, and the upgrade steps between versions.
 //!
 //! Version 1 is the legacy shape (one store, one plain `start_ms` index). Version 2 adds an index
-//! per filter and a `meta` store. Every index used for walking ends with `start_ms` and the
+//! per filter and a `meta` store. Version 3 adds the `search` store (see `search`): each run's
+//! search text in a small record of its own, numbered by a `seq` index in write order. Every index used for walking ends with `start_ms` and the
 //! primary key: IndexedDB orders index entries by index key and then by primary key, so these
 //! compound keys give exactly the order of `HistoryQuery::compare`, and every entry's index key
 //! is unique, so a page can resume strictly after the last run shown with an open key range.
@@ -13,9 +14,16 @@
 use wasm_bindgen::JsValue;
 use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction};
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 pub const RUNS: &str = "runs";
 pub const META: &str = "meta";
+pub const SEARCH: &str = "search";
+/// The `search` store's key path and its write-order index (on the `s` field).
+pub const SEARCH_KEY: &str = "k";
+pub const SEQ_INDEX: &str = "seq";
+pub const SEQ_FIELD: &str = "s";
+/// In `meta`: set once every run has its search entry.
+pub const SEARCH_READY: &str = "search_ready";
 pub const DATA_VERSION: &str = "data_version";
 
 /// Index name and key path. The names are the fields they lead with.
@@ -50,6 +58,16 @@ pub fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old_version: u32) -> Resul
     }
     if old_version < 2 {
         upgrade_to_v2(db, tx)?;
+    }
+    if old_version < 3 {
+        upgrade_to_v3(db)?;
+    }
+    if old_version == 0 {
+        // A new database has no runs without a search entry.
+        let ready = js_sys::Object::new();
+        js_sys::Reflect::set(&ready, &"name".into(), &SEARCH_READY.into())?;
+        js_sys::Reflect::set(&ready, &"value".into(), &JsValue::from_f64(1.0))?;
+        tx.object_store(META)?.put(&ready)?;
     }
     Ok(())
 }
@@ -92,6 +110,19 @@ fn upgrade_to_v2(db: &IdbDatabase, tx: &IdbTransaction) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// An empty `search` store: it is filled from the runs after opening (`search::backfill`), not
+/// here, so the upgrade stays quick whatever the history's size.
+fn upgrade_to_v3(db: &IdbDatabase) -> Result<(), JsValue> {
+    if db.object_store_names().contains(SEARCH) {
+        return Ok(());
+    }
+    let params = IdbObjectStoreParameters::new();
+    params.set_key_path(&JsValue::from_str(SEARCH_KEY));
+    let search = db.create_object_store_with_optional_parameters(SEARCH, &params)?;
+    search.create_index_with_str(SEQ_INDEX, SEQ_FIELD)?;
+    Ok(())
+}
+
 /// The same layout for `rexie`'s builder. The store opens the database with it only after our
 /// own upgrade has run, so normally it changes nothing; if the database vanished in between
 /// (deleted by another tab) it still creates the right layout instead of an empty one.
@@ -108,4 +139,9 @@ pub fn rexie_builder(name: &str) -> rexie::RexieBuilder {
         .version(SCHEMA_VERSION)
         .add_object_store(runs)
         .add_object_store(rexie::ObjectStore::new(META).key_path("name"))
+        .add_object_store(
+            rexie::ObjectStore::new(SEARCH)
+                .key_path(SEARCH_KEY)
+                .add_index(rexie::Index::new(SEQ_INDEX, SEQ_FIELD).unique(false)),
+        )
 }

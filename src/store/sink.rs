@@ -1,11 +1,13 @@
 //! The store's side of the stream: every run a batch changed goes to the writer, with the
 //! series the pipeline sampled for it. Runs reach IndexedDB from the pipeline through this
-//! sink only, never through the signals.
+//! sink only, never through the signals; the server's run log comes in here too
+//! ([`take_server_runs`]), merged the same way.
 
-use super::StoreWriter;
+use super::{StoreError, StoreWriter};
 use crate::stream::{StreamManager, StreamObserver};
 use std::collections::HashSet;
 use std::rc::Rc;
+use telemetry_core::history::StoredRun;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 use telemetry_core::tracker::Field;
 
@@ -42,4 +44,13 @@ pub fn attach(manager: &StreamManager, writer: StoreWriter) {
         }
     });
     manager.attach(Rc::new(StoreSink { writer }));
+}
+
+/// Runs read from the server's run log, kept in the store so they stay listed after the server
+/// forgets them; each is merged with what the stream wrote (a record only gains information).
+pub async fn take_server_runs(
+    writer: &StoreWriter,
+    runs: &[StoredRun],
+) -> Result<usize, StoreError> {
+    writer.put_records(runs).await
 }

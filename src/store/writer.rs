@@ -117,6 +117,15 @@ impl StoreWriter {
         self.schedule();
     }
 
+    /// Merges finished records (the server's run log) into the store at once, each folded into
+    /// what is stored so it only gains; how many were written.
+    pub async fn put_records(&self, records: &[StoredRun]) -> Result<usize, StoreError> {
+        let store = self.state.borrow().store.clone();
+        let written = store.put_merged(records).await?;
+        self.state.borrow_mut().written += written as u64;
+        Ok(written)
+    }
+
     /// Writes everything pending now, e.g. when the page is being hidden.
     pub fn flush_now(&self) {
         let batch: Vec<Pending> = {

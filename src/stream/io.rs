@@ -2,7 +2,7 @@
 //! callback, tied to the request that asked for it. It knows nothing of who asked: it never
 //! imports the driver, so answers cannot re-enter the caller behind its back.
 
-use crate::browser::http::{get_text, HttpError};
+use crate::browser::http::{get_text, post_json, HttpError};
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -45,8 +45,18 @@ fn url(server: &ServerBase, request: &Request) -> Option<String> {
         Request::ReadFeatures => server.api("features"),
         Request::ReadJobs => server.api("jobs"),
         Request::ReadSystemStats => server.api("system_stats"),
+        Request::DeleteQueued(_) | Request::ClearQueue => server.api("queue"),
         // Folded into the tick's cadence by the core; never performed.
         Request::ReadGpuSoon => return None,
+    })
+}
+
+/// The JSON body of a request that writes (`POST /api/queue`), `None` for reads.
+fn write_body(request: &Request) -> Option<String> {
+    Some(match request {
+        Request::DeleteQueued(ids) => serde_json::json!({ "delete": ids }).to_string(),
+        Request::ClearQueue => r#"{"clear":true}"#.to_owned(),
+        _ => return None,
     })
 }
 
@@ -57,6 +67,13 @@ pub fn perform(io: &Io, request: Request, done: impl FnOnce(Request, Reply) + 's
     };
     let io = io.clone();
     wasm_bindgen_futures::spawn_local(async move {
+        if let Some(body) = write_body(&request) {
+            let reply = match post_json(&url, &body).await {
+                Ok(()) => Reply::Body(String::new()),
+                Err(e) => failed(e),
+            };
+            return done(request, reply);
+        }
         let reply = match get_text(&url).await {
             Ok(body) => match &request {
                 Request::ReadHistory { .. } => history_reply(&io, body).await,

@@ -189,6 +189,16 @@ impl StreamManager {
         f(self.driver.borrow().pipeline())
     }
 
+    /// Asks ComfyUI to delete these pending prompts; the queue read that follows settles them.
+    pub fn cancel_queued(&self, prompt_ids: Vec<String>) {
+        feed(&self.driver, Input::CancelQueued(prompt_ids));
+    }
+
+    /// Asks ComfyUI to remove every pending prompt; the queue read that follows settles them.
+    pub fn clear_queue(&self) {
+        feed(&self.driver, Input::ClearQueue);
+    }
+
     /// Asks ComfyUI to stop a prompt. With its id, ComfyUI interrupts only if that prompt is
     /// still the one running, so a late click cannot stop the next prompt in the queue.
     pub async fn interrupt(&self, prompt_id: &str) -> Result<(), crate::browser::http::HttpError> {

@@ -4,19 +4,11 @@
 // one stock server started with --enable-cors-header, and an address where nothing listens. A
 // prompt queued by another client on each server shows on that server's card; stopping one
 // server changes only its card; the history tab filters by server.
-import { createServer } from 'node:net';
 import { test, expect, byId, dashboard } from './comfy';
 import { recordAttributes, seenAttributes, screenshot } from './replay';
+import { closedPort } from './helpers';
 
 const LONG = 60_000;
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 test('the fleet: two extension servers under two host names, a stock one, one down', async ({ page, comfy }, testInfo) => {
   test.setTimeout(420_000);
@@ -36,6 +28,17 @@ test('the fleet: two extension servers under two host names, a stock one, one do
     { name: 'down', address: `127.0.0.1:${await closedPort()}` },
   ];
   await recordAttributes(page, 'fleet-server', ['data-server', 'data-run-id', 'data-state']);
+  // When each card first showed each run id (the page's clock is this machine's, as Node's).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __first?: Record<string, number> };
+    const first = (w.__first ??= {});
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid="fleet-server"]')) {
+        const key = `${el.getAttribute('data-server')}|${el.getAttribute('data-run-id')}`;
+        if (el.getAttribute('data-run-id') && !(key in first)) first[key] = Date.now();
+      }
+    }).observe(document, { subtree: true, attributes: true, childList: true, attributeFilter: ['data-run-id'] });
+  });
   await page.goto(dashboard(home, 'settings'));
   for (const s of servers) {
     await byId(page, 'fleet-name').fill(s.name);
@@ -55,10 +58,24 @@ test('the fleet: two extension servers under two host names, a stock one, one do
   // One prompt per server, from another client, long enough for a stock server's queue poll.
   const shown = async (name: string) =>
     (await seenAttributes(page, 'fleet-server')).filter((s) => s['data-server'] === name).map((s) => s['data-run-id']);
-  const ids = await Promise.all([home, second, stock].map((c) => c.queue('success', 'another-client', { steps: 30, step_seconds: 0.2 })));
+  const queued = await Promise.all(
+    [home, second, stock].map(async (c) => {
+      const id = await c.queue('success', 'another-client', { steps: 30, step_seconds: 0.2 });
+      return { id, at: Date.now() };
+    }),
+  );
+  const ids = queued.map((q) => q.id);
   for (const [i, name] of ['home', 'second', 'stock'].entries()) {
     await expect.poll(() => shown(name), { timeout: LONG, message: `${name} shows ${ids[i]}` }).toContain(ids[i]);
   }
+  // Streamed within a second of ComfyUI accepting the prompt; the stock server within one poll
+  // interval (2 s: its broadcast queue count makes the page read the queue at once).
+  const first = await page.evaluate(() => (window as unknown as { __first: Record<string, number> }).__first);
+  const delays = ['home', 'second', 'stock'].map((name, i) => first[`${name}|${ids[i]}`] - queued[i].at);
+  testInfo.annotations.push({ type: 'card latency (ms)', description: delays.join(', ') });
+  expect(delays[0], 'home (streamed)').toBeLessThanOrEqual(1000);
+  expect(delays[1], 'second (streamed)').toBeLessThanOrEqual(1000);
+  expect(delays[2], 'stock (polled)').toBeLessThanOrEqual(2000);
   await screenshot(page, 'real-fleet.png', testInfo);
   await Promise.all([home, second, stock].map((c, i) => c.finished(ids[i])));
 

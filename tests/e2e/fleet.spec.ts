@@ -1,18 +1,8 @@
 // /fleet: several servers on one page, each with its own stream. Three replay servers (two with
 // the full stream, one stock-like without it, reached as `localhost` rather than 127.0.0.1)
 // and one address where nothing listens. Servers are added through Settings, as a person would.
-import { createServer } from 'node:net';
 import { test, expect, byId, recordAttributes, seenAttributes, screenshot } from './replay';
-import { RUN, LONG } from './helpers';
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { RUN, LONG, closedPort } from './helpers';
 
 test('four servers, four cards: each streams or polls its own runs, and one stopping changes only its card', async ({ page, replay }, testInfo) => {
   test.setTimeout(150_000);
@@ -62,6 +52,16 @@ test('four servers, four cards: each streams or polls its own runs, and one stop
   await expect.poll(async () => (await shown('bravo')).some((id) => (RUN.e_queue3 as readonly string[]).includes(id ?? '')), { timeout: LONG }).toBe(true);
   expect(await shown('down')).not.toContain(RUN.a_success);
   await screenshot(page, 'fleet.png', testInfo);
+
+  // The keyboard reaches every card: Tab from the top of the page lands on each card's link.
+  await page.locator('h1').click();
+  const reached = new Set<string>();
+  for (let i = 0; i < 20 && reached.size < 4; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => document.activeElement?.closest('[data-testid="fleet-server"]')?.getAttribute('data-server') ?? '');
+    if (name) reached.add(name);
+  }
+  expect([...reached].sort()).toEqual(['alpha', 'bravo', 'charlie', 'down']);
 
   // Charlie goes away: only its card changes.
   await charlie.stop();

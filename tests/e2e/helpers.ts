@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Download, Locator, Page, TestInfo } from '@playwright/test';
 import { expect, byId, REPO, screenshot } from './replay';
+import { createServer } from 'node:net';
 
 /** Prompt ids recorded in the fixtures (prompts.json of each scenario). */
 export const RUN = {
@@ -133,4 +134,13 @@ export function gemDirectFixture(): { name: string; mimeType: string; buffer: Bu
 export async function shot(page: Page, name: string, testInfo: TestInfo): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, name, testInfo);
+}
+
+/** A loopback port with nothing listening on it (a server that is down). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }

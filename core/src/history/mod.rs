@@ -11,8 +11,11 @@ pub mod query;
 pub mod record;
 pub mod run_svg;
 pub mod series;
+pub mod server_log;
 pub mod stats;
 pub mod take_away;
+pub mod text_index;
 
 pub use query::{HistoryQuery, SortKey};
 pub use record::StoredRun;
+pub use text_index::TextIndex;

@@ -173,6 +173,22 @@ impl HistoryQuery {
             && self.text.is_none()
     }
 
+    /// What free text looks for in `StoredRun::search` (which is lower-cased): the one
+    /// definition both the scan (`matches`) and the text index use.
+    pub fn search_needle(&self) -> Option<String> {
+        self.text.as_ref().map(|t| t.to_lowercase())
+    }
+
+    /// Whether free text is the only filter, so a text index's matches are the whole answer.
+    pub fn is_text_only(&self) -> bool {
+        self.text.is_some()
+            && HistoryQuery {
+                text: None,
+                ..self.clone()
+            }
+            .is_empty()
+    }
+
     /// Whether a stored run passes every filter. The store narrows with an index first and
     /// uses this for the rest, so both paths agree by construction.
     pub fn matches(&self, r: &StoredRun) -> bool {
@@ -190,9 +206,8 @@ impl HistoryQuery {
             && self.server.as_ref().is_none_or(|s| &r.server == s)
             && self.workflow.as_ref().is_none_or(|w| &r.workflow == w)
             && self
-                .text
-                .as_ref()
-                .is_none_or(|t| r.search.contains(&t.to_lowercase()))
+                .search_needle()
+                .is_none_or(|needle| r.search.contains(&needle))
     }
 
     /// Orders two matching runs as the list shows them.

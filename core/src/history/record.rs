@@ -31,7 +31,17 @@ pub struct StoredRun {
     /// runs that were not watched live and for records written before it existed.
     #[serde(default)]
     pub series: Option<RunSeries>,
+    /// What defines the run (checkpoint, sampler, steps, seed, versions...), flat, as the
+    /// extension's run log records it; absent for runs no run log has described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Params>,
+    /// Written from the server's run log alone: this browser never saw the run itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server_only: bool,
 }
+
+/// A run's parameters by name (`steps`, `seed`, `comfyui_version`...), values as the log sent them.
+pub type Params = serde_json::Map<String, serde_json::Value>;
 
 pub fn key_of(server: &str, prompt_id: &str) -> String {
     format!("{server}|{prompt_id}")
@@ -106,6 +116,8 @@ impl StoredRun {
                 ..run.clone()
             },
             series: None,
+            params: None,
+            server_only: false,
         }
     }
 }
@@ -117,6 +129,19 @@ fn fuller(a: Option<&RunSeries>, b: Option<&RunSeries>) -> Option<RunSeries> {
             let key = |s: &RunSeries| (s.span_ms(), s.samples.len());
             let a_wins = key(a).0 > key(b).0 || (key(a).0 == key(b).0 && key(a).1 >= key(b).1);
             Some(if a_wins { a.clone() } else { b.clone() })
+        }
+        (a, b) => a.or(b).cloned(),
+    }
+}
+
+/// Both sets of parameters; the stored value wins where both name one (a run's parameters do
+/// not change, so a difference is only a later writer's rounding).
+fn union(incoming: Option<&Params>, stored: Option<&Params>) -> Option<Params> {
+    match (incoming, stored) {
+        (Some(a), Some(b)) => {
+            let mut out = a.clone();
+            out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Some(out)
         }
         (a, b) => a.or(b).cloned(),
     }
@@ -134,6 +159,9 @@ impl StoredRun {
         run.merge(&stored.run);
         let mut merged = StoredRun::from_run(&run);
         merged.series = fuller(self.series.as_ref(), stored.series.as_ref());
+        merged.params = union(self.params.as_ref(), stored.params.as_ref());
+        // Seen by this browser once is seen for good.
+        merged.server_only = self.server_only && stored.server_only;
         (merged != *stored).then_some(merged)
     }
 }

@@ -41,6 +41,8 @@ impl Pipeline {
             }
             Input::Tick { hidden } => extra.extend(self.tick(hidden, now_ms)),
             Input::Policy(policy) => self.tracker.policy = policy.sanitized(),
+            Input::CancelQueued(ids) => self.control(|t, out| t.cancel_queued(&ids, out), now_ms),
+            Input::ClearQueue => self.control(Tracker::clear_queue, now_ms),
         }
         if self.endpoint == Some(EndpointKind::Demo) {
             // Playing a recording: nothing may be asked of the page's real server.
@@ -132,6 +134,16 @@ impl Pipeline {
                 self.history_details(&body, now_ms);
             }
             (Request::ReadFeatures, reply) => self.features(reply.body().ok_or(())),
+            (request @ (Request::DeleteQueued(_) | Request::ClearQueue), reply) => {
+                let failed = match reply {
+                    Reply::Failed { status } => Some(status),
+                    _ => None,
+                };
+                self.control(
+                    |t, out| t.queue_control_answered(&request, failed, out),
+                    now_ms,
+                );
+            }
             (Request::ReadJobs, Reply::Failed { status: None }) => {
                 // The server did not answer at all: whether it has `/api/jobs` is still
                 // unknown (asked again on the next connect); this time queue and history
@@ -143,6 +155,13 @@ impl Pipeline {
             // Failed reads change nothing: whatever made the page ask asks again.
             _ => {}
         }
+    }
+
+    /// A queue-control step of the tracker (a person's cancel or clear, or the server's answer
+    /// to one), its changes drained like any other.
+    fn control(&mut self, f: impl FnOnce(&mut Tracker, &mut Vec<Change>), now_ms: f64) {
+        f(&mut self.tracker, &mut self.scratch);
+        self.drain(now_ms);
     }
 
     /// The event log, read only.

@@ -183,23 +183,56 @@ pub fn expansion_root(id: &str) -> Option<&str> {
 
 /// Node ids are usually small integers as strings ("2" < "10"), sometimes `"12:3"` for
 /// subgraphs, sometimes arbitrary: order numerically where possible, then as text.
+///
+/// Allocation-free: every `progress_state` frame sorts its nodes with it.
 pub fn node_order(a: &str, b: &str) -> Ordering {
-    let key = |s: &str| -> Vec<Result<u64, String>> {
-        s.split(':')
-            .map(|p| p.parse::<u64>().map_err(|_| p.to_owned()))
-            .collect()
-    };
-    let (ka, kb) = (key(a), key(b));
-    for (x, y) in ka.iter().zip(kb.iter()) {
-        let ord = match (x, y) {
-            (Ok(x), Ok(y)) => x.cmp(y),
+    let part = |p: &str| p.parse::<u64>().map_err(|_| ());
+    let (mut pa, mut pb) = (a.split(':'), b.split(':'));
+    while let (Some(x), Some(y)) = (pa.next(), pb.next()) {
+        let ord = match (part(x), part(y)) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
             (Ok(_), Err(_)) => Ordering::Less,
             (Err(_), Ok(_)) => Ordering::Greater,
-            (Err(x), Err(y)) => x.cmp(y),
+            (Err(_), Err(_)) => x.cmp(y),
         };
         if ord != Ordering::Equal {
             return ord;
         }
     }
-    ka.len().cmp(&kb.len()).then_with(|| a.cmp(b))
+    let parts = |s: &str| s.split(':').count();
+    parts(a).cmp(&parts(b)).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    /// The allocating version `node_order` replaced.
+    fn node_order_allocating(a: &str, b: &str) -> Ordering {
+        let key = |s: &str| -> Vec<Result<u64, String>> {
+            s.split(':')
+                .map(|p| p.parse::<u64>().map_err(|_| p.to_owned()))
+                .collect()
+        };
+        let (ka, kb) = (key(a), key(b));
+        for (x, y) in ka.iter().zip(kb.iter()) {
+            let ord = match (x, y) {
+                (Ok(x), Ok(y)) => x.cmp(y),
+                (Ok(_), Err(_)) => Ordering::Less,
+                (Err(_), Ok(_)) => Ordering::Greater,
+                (Err(x), Err(y)) => x.cmp(y),
+            };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        ka.len().cmp(&kb.len()).then_with(|| a.cmp(b))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn node_order_is_the_order_it_replaced(a in "[0-9a:]{0,6}", b in "[0-9a:]{0,6}") {
+            proptest::prop_assert_eq!(node_order(&a, &b), node_order_allocating(&a, &b));
+        }
+    }
 }

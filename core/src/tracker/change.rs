@@ -87,6 +87,42 @@ pub struct QueueState {
     pub running: Option<u32>,
     pub pending: Option<u32>,
     pub from_http: bool,
+    /// Local ms of the last whole listing (`/api/queue`, the jobs list or the extension's
+    /// hello): a queued run first seen before it and missing from it has left the queue.
+    pub listed_at_ms: Option<f64>,
+    /// The last cancel or clear the server refused (or never answered); `None` once one
+    /// succeeds.
+    pub control_error: Option<ControlError>,
+}
+
+/// A cancel or clear that did not reach the server, or that it refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlError {
+    /// Clearing the queue (else cancelling one prompt).
+    pub clear: bool,
+    /// The HTTP status when the server answered; `None` when it did not (a network error, or
+    /// a cross-origin server that does not allow this page).
+    pub status: Option<u16>,
+}
+
+impl ControlError {
+    /// What a person reads: what failed, and the setting that usually fixes it.
+    pub fn message(&self) -> String {
+        let what = if self.clear {
+            "Clearing the queue"
+        } else {
+            "Cancelling the prompt"
+        };
+        let why = match self.status {
+            Some(403) => "the server refused it (HTTP 403)".to_owned(),
+            Some(s) => format!("the server answered HTTP {s}"),
+            None => "no answer the page may read".to_owned(),
+        };
+        format!(
+            "{what} failed: {why}. A ComfyUI on another origin must be started with \
+             --enable-cors-header and this page's origin."
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

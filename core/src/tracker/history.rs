@@ -174,6 +174,9 @@ impl Tracker {
             .get(prompt_id)
             .is_some_and(|r| r.follow.as_ref().is_some_and(|f| !f.is_done()))
             || self.follow_next.contains_key(prompt_id);
+        if matches!(result, Ok(None)) && self.settle_cancelled(prompt_id, now_ms, out) {
+            return;
+        }
         if followed {
             if matches!(result, Ok(None)) && self.awaiting.contains_key(prompt_id) {
                 // Followed, and open when the connection dropped: after a reconnect the same

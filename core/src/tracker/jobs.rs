@@ -65,7 +65,7 @@ impl Tracker {
             .filter(|j| j.status == JobStatus::InProgress)
             .count() as u32;
         let pending = (queued.len() as u32).saturating_sub(running);
-        self.queue_listed(running, pending, queued, out);
+        self.queue_listed(running, pending, queued, now_ms, out);
         let mut absent: Vec<String> = self
             .open
             .iter()

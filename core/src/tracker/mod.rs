@@ -11,11 +11,13 @@ mod index;
 mod jobs;
 mod nodes;
 mod queue;
+mod queue_control;
 mod reconcile;
 mod seed;
 mod socket;
 
 pub use change::*;
+pub use queue_control::{PendingPrompt, PendingQueue};
 pub use reconcile::{Request, HISTORY_PAGE};
 
 use crate::follow::FollowRecord;
@@ -89,6 +91,8 @@ pub struct Tracker {
     status_remaining: Option<u32>,
     /// What the server offers beyond 0.3.64's API, learned by asking it.
     pub features: ServerFeatures,
+    /// Pending prompts the page asked the server to delete, until each run ends.
+    cancelling: HashSet<String>,
 }
 
 impl Tracker {
@@ -286,6 +290,7 @@ impl Tracker {
         out: &mut Vec<Change>,
     ) {
         self.awaiting.remove(prompt_id);
+        self.cancelling.remove(prompt_id);
         let (run, _) = self.touch(prompt_id, RunSource::Stream, now_ms);
         // Replayed or duplicated ends change nothing: a settled run stays as it ended.
         if run.status.is_settled() || (run.status == status && run.ended_at_ms.is_some()) {

@@ -28,6 +28,7 @@ impl Tracker {
             snapshot.running.len() as u32,
             snapshot.pending.len() as u32,
             present.iter().cloned().collect(),
+            now_ms,
             out,
         );
         let mut ids: Vec<&Run> = self
@@ -68,8 +69,10 @@ impl Tracker {
         running: u32,
         pending: u32,
         ids: HashSet<String>,
+        now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        self.queue.listed_at_ms = Some(now_ms);
         self.queue.running = Some(running);
         self.queue.pending = Some(pending);
         self.queue.remaining = Some(running.saturating_add(pending));

@@ -42,6 +42,11 @@ pub enum Request {
     /// `GET /api/jobs` (newer servers); used instead of queue + history reads once the server
     /// is known to have it. `Reply::Failed` with a status: the server has none.
     ReadJobs,
+    /// `POST /api/queue {"delete": [ids]}`: a person cancelled these pending prompts. ComfyUI
+    /// answers 200 whether or not they were still pending; the queue read that follows says.
+    DeleteQueued(Vec<String>),
+    /// `POST /api/queue {"clear": true}`: a person cleared every pending prompt.
+    ClearQueue,
 }
 
 impl Tracker {
@@ -145,6 +150,9 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {
+        if self.settle_cancelled(prompt_id, now_ms, out) {
+            return;
+        }
         let Some(&marked) = self.awaiting.get(prompt_id) else {
             return;
         };

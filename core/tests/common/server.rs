@@ -18,6 +18,12 @@ pub struct FakeServer {
     /// The server is down: every request fails without an answer.
     pub down: bool,
     pub system_stats: String,
+    /// The prompt graph every queued item carries (`null`: none).
+    pub graph: Value,
+    /// The raw client id queue items carry, when any.
+    pub client: Option<String>,
+    /// Refuse `POST /api/queue` with this status (a cross-origin server without CORS).
+    pub refuse_writes: Option<u16>,
 }
 
 impl FakeServer {
@@ -34,8 +40,25 @@ impl FakeServer {
         server
     }
 
-    fn queue_item(id: &str, number: usize) -> Value {
-        serde_json::json!([number, id, {}, {}, []])
+    fn queue_item(&self, id: &str, number: usize) -> Value {
+        let extra = match &self.client {
+            Some(c) => serde_json::json!({ "client_id": c }),
+            None => serde_json::json!({}),
+        };
+        serde_json::json!([number, id, self.graph, extra, []])
+    }
+
+    /// What a `POST /api/queue` does to the queue, as ComfyUI does it: deleting a prompt that
+    /// is no longer pending does nothing.
+    fn write(&mut self, request: &Request) {
+        if self.down || self.refuse_writes.is_some() {
+            return;
+        }
+        match request {
+            Request::DeleteQueued(ids) => self.pending.retain(|p| !ids.contains(p)),
+            Request::ClearQueue => self.pending.clear(),
+            _ => {}
+        }
     }
 
     pub fn reply(&self, request: &Request) -> Reply {
@@ -44,8 +67,8 @@ impl FakeServer {
         }
         let body = match request {
             Request::ReadQueue => serde_json::json!({
-                "queue_running": self.running.iter().enumerate().map(|(i, id)| Self::queue_item(id, i)).collect::<Vec<_>>(),
-                "queue_pending": self.pending.iter().enumerate().map(|(i, id)| Self::queue_item(id, 100 + i)).collect::<Vec<_>>(),
+                "queue_running": self.running.iter().enumerate().map(|(i, id)| self.queue_item(id, i)).collect::<Vec<_>>(),
+                "queue_pending": self.pending.iter().enumerate().map(|(i, id)| self.queue_item(id, 100 + i)).collect::<Vec<_>>(),
             })
             .to_string(),
             Request::ReadHistory { max_items, .. } => {
@@ -67,6 +90,10 @@ impl FakeServer {
             Request::ReadFeatures => "{}".to_owned(),
             Request::ReadJobs | Request::ReadGpuSoon => return Reply::Failed { status: Some(404) },
             Request::ReadSystemStats => self.system_stats.clone(),
+            Request::DeleteQueued(_) | Request::ClearQueue => match self.refuse_writes {
+                Some(status) => return Reply::Failed { status: Some(status) },
+                None => String::new(),
+            },
         };
         Reply::Body(body)
     }
@@ -84,6 +111,7 @@ impl FakeServer {
                 "the pipeline keeps asking: {:?}",
                 self.asked.last()
             );
+            self.write(&request);
             let reply = self.reply(&request);
             self.asked.push(request.clone());
             let next = p.step(Input::Answer { request, reply }, now);

@@ -3,15 +3,18 @@ use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
 use telemetry_core::tracker::GpuState;
 
+/// Whole MiB for a `data-*-mb` attribute; empty when not measured.
+fn mb(bytes: Option<f64>) -> String {
+    bytes
+        .map(|b| ((b / MIB).round() as i64).to_string())
+        .unwrap_or_default()
+}
+
 /// The latest VRAM reading, from whichever source sent it, and every device the server lists.
 #[component]
 pub fn GpuStatus() -> impl IntoView {
     let live = use_live();
     let g = live.gpu;
-    let mb = |v: Option<f64>| {
-        v.map(|b| ((b / MIB).round() as i64).to_string())
-            .unwrap_or_default()
-    };
     let latest = move || g.with(|g| g.latest.clone());
     view! {
         <section class="card" data-testid="gpu-status"
@@ -74,10 +77,6 @@ pub fn GpuDevices(
                 .map(|s| s.devices.clone())
                 .unwrap_or_default()
         })
-    };
-    let mb = |v: Option<f64>| {
-        v.map(|b| ((b / MIB).round() as i64).to_string())
-            .unwrap_or_default()
     };
     view! {
         <Show when=move || !devices().is_empty()>

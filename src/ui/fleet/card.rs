@@ -16,6 +16,20 @@ pub fn FleetCard(
         return view! { <p class="error-text">{format!("{}: not a server address", server.name)}</p> }.into_any();
     };
     let (state, manager) = use_fleet_connect().connect(base);
+    // This server's estimate counts towards the fleet's while it is connected.
+    let drains = expect_context::<super::FleetDrains>().0;
+    let key = server.address.clone();
+    Effect::new(move |_| {
+        let open = state.connection.with(|c| c.state.as_str() == "open");
+        let estimate = state.drain.get();
+        drains.update(|d| {
+            if open {
+                d.insert(key.clone(), estimate);
+            } else {
+                d.remove(&key);
+            }
+        });
+    });
     // The manager is not `Send`; a local stored value lets the cleanup reach it.
     let manager = StoredValue::new_local(manager);
     on_cleanup(move || manager.with_value(|m| m.stop()));
@@ -40,6 +54,9 @@ pub fn FleetCard(
                 {move || summary.with(|c| c.progress).map(|f| format!(" · {}", format::percent(f)))}</p>
             <p class="small">{move || summary.with(|c| format!("{} running · {} pending",
                 c.running.map_or("?".into(), |n| n.to_string()), c.pending.map_or("?".into(), |n| n.to_string())))}</p>
+            <p class="small" data-testid="queue-eta" data-server=server.address.clone()
+                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| format!("{:.0}", ms / 1000.0)).unwrap_or_default())>
+                {move || state.drain.with(|d| d.text())}</p>
             <GpuDevices gpu=state.gpu/>
             {move || summary.with(|c| c.problem.clone()).map(|p| view! { <p class="warn-text small">{p}</p> })}
         </section>

@@ -124,18 +124,29 @@ pub fn HistoryActions() -> impl IntoView {
         }));
     };
 
+    let log = super::server_log::use_server_log();
     let delete_selected = move |_| {
         let ids = selection.0.get_untracked();
-        if ids.is_empty()
-            || !confirm(&format!(
-                "Delete {} selected run(s) from this browser?",
-                ids.len()
-            ))
-        {
+        let on_server = log.present();
+        let question = if on_server {
+            format!("Delete {} selected run(s) from this browser and from the server's run log? They are deleted for every browser and do not come back.", ids.len())
+        } else {
+            format!("Delete {} selected run(s) from this browser?", ids.len())
+        };
+        if ids.is_empty() || !confirm(&question) {
             return;
         }
         let Some(runs) = store.get() else { return };
         jobs.dispatch_local(Job::new(async move {
+            // The server first: a run deleted here but kept there would come back.
+            if on_server {
+                if let Err(e) = log.delete(&ids).await {
+                    return (
+                        false,
+                        format!("Delete failed on the server ({e}); nothing was deleted."),
+                    );
+                }
+            }
             let mut keys = Vec::new();
             for id in &ids {
                 if let Ok(Some(r)) = runs.find_prompt(id).await {
@@ -146,14 +157,26 @@ pub fn HistoryActions() -> impl IntoView {
                 Ok(()) => {
                     selection.0.set(Vec::new());
                     store.bump();
-                    (true, format!("Deleted {} run(s).", keys.len()))
+                    let there = if on_server {
+                        " here and on the server"
+                    } else {
+                        ""
+                    };
+                    (true, format!("Deleted {} run(s){there}.", keys.len()))
                 }
                 Err(e) => (false, format!("Delete failed: {e}")),
             }
         }));
     };
     let clear_all = move |_| {
-        if !confirm("Delete every stored run from this browser? This cannot be undone.") {
+        let again = if log.present() {
+            " Runs in the server's run log are listed again from it."
+        } else {
+            ""
+        };
+        if !confirm(&format!(
+            "Delete every stored run from this browser? This cannot be undone.{again}"
+        )) {
             return;
         }
         let Some(runs) = store.get() else { return };

@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use telemetry_core::format;
 use telemetry_core::history::compare::{aligned_nodes, compare, timeline};
+use telemetry_core::history::StoredRun;
 use telemetry_core::run::Run;
 
 /// Two to four runs side by side: every field, differences highlighted, timelines aligned.
@@ -36,22 +37,28 @@ pub fn ComparePage() -> impl IntoView {
             let mut found = Vec::new();
             for id in &ids {
                 let stored = match &db {
-                    Some(db) => db.find_prompt(id).await.ok().flatten().map(|r| r.run),
+                    Some(db) => db.find_prompt(id).await.ok().flatten(),
                     None => None,
                 };
-                found.extend(
-                    stored.or_else(|| in_memory.iter().find(|r| r.prompt_id == *id).cloned()),
-                );
+                found.extend(stored.or_else(|| {
+                    in_memory
+                        .iter()
+                        .find(|r| r.prompt_id == *id)
+                        .map(StoredRun::from_run)
+                }));
             }
             (ids, found)
         }
     });
-    let runs = Signal::derive(move || {
+    let records = Signal::derive(move || {
         let ids = ids.get();
         found.with(|f| match f {
             Some((of, runs)) if *of == ids => runs.clone(),
-            _ => Vec::new(),
+            _ => Vec::<StoredRun>::new(),
         })
+    });
+    let runs = Signal::derive(move || {
+        records.with(|r| r.iter().map(|r| r.run.clone()).collect::<Vec<_>>())
     });
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
     view! {
@@ -61,6 +68,7 @@ pub fn ComparePage() -> impl IntoView {
             <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
                 <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
             }>
+                <super::params::CompareDiff records=records/>
                 <div class="table-scroll">
                 <table class="runs compare">
                     <thead><tr><th>"Field"</th>

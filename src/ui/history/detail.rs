@@ -27,9 +27,20 @@ pub fn RunDetailPage() -> impl IntoView {
         store.revision.track();
         let opening = store.status.with(|s| matches!(s, StoreStatus::Opening));
         let runs = store.get();
+        let (server, writer) = (live.server.get_untracked(), store.writer.get_value());
         async move {
             let found = match runs {
-                Some(runs) => runs.find_prompt(&id).await.map_err(|_| "unavailable"),
+                Some(runs) => {
+                    let mut found = runs.find_prompt(&id).await;
+                    // Not stored here (a link from another browser): the server's run log may
+                    // have it.
+                    if let (Ok(None), Some(server), Some(writer)) = (&found, server, writer) {
+                        if super::server_log::read_one(&server, &writer, &id).await {
+                            found = runs.find_prompt(&id).await;
+                        }
+                    }
+                    found.map_err(|_| "unavailable")
+                }
                 None => Err(if opening { "loading" } else { "unavailable" }),
             };
             (id, found)
@@ -78,6 +89,7 @@ pub fn RunDetailPage() -> impl IntoView {
             .with(|s| s.as_ref().filter(|s| s.prompt_id == id).cloned())
             .or_else(|| record().and_then(|r| r.series))
     });
+    let params = Signal::derive(move || record().and_then(|r| r.params));
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
@@ -111,6 +123,7 @@ pub fn RunDetailPage() -> impl IntoView {
                 }}
                 <RunError run=run/>
             </section>
+            <super::params::RunParams params=params/>
             <RunChart series=series/>
             <div class="span-2"><TelemetryBadges run=run/></div>
             <QueuePolicyCard run=run/>

@@ -7,6 +7,7 @@ use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use telemetry_core::format;
+use telemetry_core::history::server_log::RowSource;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 
 const PAGE: usize = 50;
@@ -48,6 +49,9 @@ pub fn HistoryList() -> impl IntoView {
         let runs = store.get();
         async move {
             let runs = runs.ok_or_else(|| StoreError::Unavailable("not open yet".into()))?;
+            // Free text through the search index from the first listing on (it starts
+            // building now, in the background); only this page reaches the index.
+            runs.enable_text_index();
             let page = runs.page(&q, None, limit).await?;
             let count = runs.count(&q).await?;
             Ok::<_, StoreError>(Listing {
@@ -80,6 +84,7 @@ pub fn HistoryList() -> impl IntoView {
     // Asked for more than the newest listing holds: the next page is on its way.
     let loading = move || !listing.with(|l| matches!(l, Some(Ok(l)) if l.limit >= limit()));
     let selection = expect_context::<Selection>();
+    let log = super::server_log::use_server_log();
     let roving = super::roving::Roving::default();
     let first = move || {
         listing.with(|l| match l {
@@ -114,7 +119,7 @@ pub fn HistoryList() -> impl IntoView {
             <table class="runs" data-testid="history-list" aria-label="Stored runs (arrow keys move between rows, Enter opens one)">
                 <thead><tr>
                     <th><span class="sr-only">"Select"</span></th><th>"Prompt"</th><th>"Status"</th><th>"Started"</th><th>"Duration"</th>
-                    <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th>
+                    <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th><th>"Source"</th>
                 </tr></thead>
                 <tbody>
                     <For each=rows key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
@@ -128,8 +133,14 @@ pub fn HistoryList() -> impl IntoView {
                             let toggle_id = id.clone();
                             let (tab_id, focus_id) = (id.clone(), id.clone());
                             let run = &r.run;
+                            let (listed_id, server_only) = (id.clone(), r.server_only);
+                            let source = move || {
+                                let listed = log.listed.with(|l| l.contains(&listed_id));
+                                RowSource::of(server_only, listed).as_str()
+                            };
+                            let source_attr = source.clone();
                             view! {
-                                <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone()
+                                <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone() data-source=source_attr
                                     tabindex=move || roving.tabindex(&tab_id, first())
                                     on:focusin=move |_| roving.0.set(Some(focus_id.clone()))
                                     on:keydown=move |ev| if roving.keydown(&ev) { ev.prevent_default() }>
@@ -145,6 +156,7 @@ pub fn HistoryList() -> impl IntoView {
                                     <td>{run.outputs.len()}</td>
                                     <td class="small">{if r.gpu.is_empty() { "unknown".to_owned() } else { r.gpu.clone() }}</td>
                                     <td class="small">{r.exit_reason.clone()}</td>
+                                    <td class="small">{source}</td>
                                 </tr>
                             }
                         }

@@ -5,8 +5,10 @@ mod compare;
 mod detail;
 mod filters;
 mod list;
+mod params;
 mod roving;
 mod run_download;
+mod server_log;
 mod storage;
 mod trends;
 
@@ -20,6 +22,7 @@ use filters::FilterBar;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use list::{HistoryList, SessionRuns};
+use server_log::HistorySource;
 use storage::StorageStatus;
 use telemetry_core::history::HistoryQuery;
 use trends::TrendsPanel;
@@ -45,6 +48,7 @@ pub fn HistoryPage() -> impl IntoView {
     let store = use_store();
     let live = use_live();
     provide_context(list::Selection(RwSignal::new(Vec::new())));
+    server_log::provide_server_log();
     // Runs finishing live land in the store a moment later; refresh the list then.
     // By sequence number: the feed is bounded, so its length stops changing once it is full.
     on_new_lifecycle(live, FeedStart::Now, move |_| {
@@ -65,6 +69,7 @@ pub fn HistoryPage() -> impl IntoView {
             StoreStatus::Ready => view! {
                 <div class="history">
                     <FilterBar/>
+                    <HistorySource/>
                     <TrendsPanel/>
                     <InsightPanel/>
                     <HistoryActions/>

@@ -6,6 +6,7 @@ mod connection_status;
 mod current_run;
 mod demo_offer;
 mod event_log;
+mod pending_queue;
 mod queue_status;
 
 pub use announcer::RunAnnouncer;
@@ -21,6 +22,7 @@ use current_run::CurrentRun;
 use demo_offer::DemoOffer;
 use event_log::EventLog;
 use leptos::prelude::*;
+use pending_queue::PendingList;
 use queue_status::QueueStatus;
 
 #[component]
@@ -36,6 +38,7 @@ pub fn LivePage() -> impl IntoView {
             </section>
             <DemoOffer/>
             <CurrentRun/>
+            <PendingList/>
             <RunChart series=live.series/>
             <div class="span-2 row actions">
                 <InterruptButton/>

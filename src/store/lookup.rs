@@ -1,0 +1,79 @@
+//! Reading single runs and the few the boot needs, by key, prompt id or status: no query, no
+//! paging.
+
+use super::codec;
+use super::conn::{bounds, Bounds};
+use super::plan::{Lead, Part, Range};
+use super::run_store::{RunStore, KEYS_CHUNK};
+use super::schema::RUNS;
+use super::StoreError;
+use futures::future::join_all;
+use rexie::TransactionMode;
+use telemetry_core::history::StoredRun;
+use telemetry_core::run::RunStatus;
+use wasm_bindgen::JsValue;
+
+impl RunStore {
+    pub async fn get(&self, key: &str) -> Result<Option<StoredRun>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let value = tx.store(RUNS)?.get(JsValue::from_str(key)).await?;
+        Ok(value.and_then(codec::decode))
+    }
+
+    /// The run with this prompt id on any server (ids are UUIDs, so at most one in practice).
+    pub async fn find_prompt(&self, prompt_id: &str) -> Result<Option<StoredRun>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let value = tx
+            .store(RUNS)?
+            .index("prompt_id")?
+            .get(JsValue::from_str(prompt_id))
+            .await?;
+        Ok(value.and_then(codec::decode))
+    }
+
+    /// The keys not stored yet, in the order given: a backfill writes only these, so it never
+    /// overwrites a fuller record with what `/api/history` still remembers.
+    pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(KEYS_CHUNK) {
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let store = tx.store(RUNS)?;
+            // All requests go out in the first poll, in one transaction.
+            let found =
+                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))).await;
+            for (key, exists) in chunk.iter().zip(found) {
+                if !exists? {
+                    out.push(key.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs a reload interrupted (queued or running when the page went away), to hand back to
+    /// the tracker. Few by nature, so read whole.
+    pub async fn unfinished(&self) -> Result<Vec<StoredRun>, StoreError> {
+        let mut out = Vec::new();
+        for status in [RunStatus::Queued, RunStatus::Running] {
+            let range = Range {
+                index: "status",
+                lead: Lead::Fixed(Part::Text(status.as_str().to_owned())),
+                from_ms: None,
+                to_ms: None,
+                exact: true,
+            };
+            let key_range = match bounds(range.lower(), range.upper()) {
+                Bounds::Range(r) => Some(r),
+                _ => continue,
+            };
+            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let values = tx
+                .store(RUNS)?
+                .index("status")?
+                .get_all(key_range, None)
+                .await?;
+            out.extend(values.into_iter().filter_map(codec::decode));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,94 @@
+//! The `search` store's entries, kept in step with the runs: each run's search text
+//! (`StoredRun::search`, about 100 bytes) in a small record of its own, written in the same
+//! transaction as the run and deleted with it. This is all the live page's writes need; the
+//! index that reads the entries (`search_index`) is reached only from the history page.
+//!
+//! Each entry carries a `seq`, one more than the highest stored, allocated inside the write's
+//! read-write transaction (IndexedDB runs those one at a time, so seqs commit in order): a
+//! page's index catches up by reading the entries above the highest seq it has seen. Deletions
+//! leave no entry to read, so they bump an epoch in `meta` instead, and an index built under an
+//! older epoch is rebuilt.
+
+use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD, SEQ_INDEX};
+use super::StoreError;
+use futures::future::join_all;
+use rexie::{Direction, Transaction};
+use wasm_bindgen::JsValue;
+
+/// In `meta`: bumped by every deletion from the search store.
+pub(super) const EPOCH: &str = "search_epoch";
+
+fn entry(key: &str, text: &str, seq: f64) -> Result<JsValue, StoreError> {
+    let obj = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v);
+    set(SEARCH_KEY, JsValue::from_str(key))
+        .and_then(|_| set("t", JsValue::from_str(text)))
+        .and_then(|_| set(SEQ_FIELD, JsValue::from_f64(seq)))
+        .map_err(|_| StoreError::Failed("building a search entry".to_owned()))?;
+    Ok(obj.into())
+}
+
+/// Writes the search entries of `(key, text)` pairs in `tx` (which must cover `search`),
+/// numbered after the highest seq stored.
+pub(super) async fn write(
+    tx: &Transaction,
+    entries: &[(String, String)],
+) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let store = tx.store(SEARCH)?;
+    let top = store
+        .index(SEQ_INDEX)?
+        .scan(None, Some(1), None, Some(Direction::Prev))
+        .await?;
+    let mut seq = top.first().and_then(|(k, _)| k.as_f64()).unwrap_or(0.0);
+    let values = entries
+        .iter()
+        .map(|(k, t)| {
+            seq += 1.0;
+            entry(k, t, seq).map(|v| (v, None))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    store.put_all(values.into_iter()).await?;
+    Ok(())
+}
+
+/// Deletes the entries of these runs in `tx` (which must cover `search` and `meta`) and bumps
+/// the epoch, so every tab's index is rebuilt before its next search.
+pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), StoreError> {
+    let store = tx.store(SEARCH)?;
+    for r in join_all(keys.iter().map(|k| store.delete(k.clone()))).await {
+        r?;
+    }
+    bump_epoch(tx).await
+}
+
+/// Empties the store (with the runs) and bumps the epoch.
+pub(super) async fn forget_all(tx: &Transaction) -> Result<(), StoreError> {
+    tx.store(SEARCH)?.clear().await?;
+    bump_epoch(tx).await
+}
+
+async fn bump_epoch(tx: &Transaction) -> Result<(), StoreError> {
+    let meta = tx.store(META)?;
+    let now = meta_number(meta.get(JsValue::from_str(EPOCH)).await?);
+    meta.put(&meta_entry(EPOCH, now + 1.0)?, None).await?;
+    Ok(())
+}
+
+pub(super) fn meta_number(value: Option<JsValue>) -> f64 {
+    value
+        .and_then(|v| js_sys::Reflect::get(&v, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+pub(super) fn meta_entry(name: &str, value: f64) -> Result<JsValue, StoreError> {
+    let obj = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v);
+    set("name", JsValue::from_str(name))
+        .and_then(|_| set("value", JsValue::from_f64(value)))
+        .map_err(|_| StoreError::Failed("building a meta entry".to_owned()))?;
+    Ok(obj.into())
+}

@@ -1,0 +1,298 @@
+//! Free-text search without reading every record.
+//!
+//! Reading 100 000 whole records takes seconds, most of it IndexedDB handing over records (a
+//! run with its nodes is kilobytes). So a page builds a trigram index in memory
+//! (`telemetry_core::history::TextIndex`) over the `search` store's small entries
+//! (`search_entries`): in the background as soon as the history list turns it on
+//! (`RunStore::enable_text_index`), and before each search it reads the entries written since,
+//! by any tab (usually none). Why not the index itself in IndexedDB: a posting list per trigram
+//! would be rewritten on every progress write of every run, or, as a multi-entry index, cost ~60
+//! index rows per run on disk and on every write; the texts cost one small row.
+//!
+//! Only the history page reaches this module (through the `TextSearch` trait object the store
+//! holds once turned on): the live page's writes go through `search_entries` alone. Records
+//! written before the search store existed are copied in once (`backfill`), on the first build.
+
+use super::codec::{self, Matcher};
+use super::conn::finish;
+use super::plan::PageCursor;
+use super::run_store::{Page, RunStore, TextSearch};
+use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY, SEQ_INDEX};
+use super::search_entries::{meta_entry, meta_number, write, EPOCH};
+use super::StoreError;
+use futures::future::{join_all, LocalBoxFuture};
+use futures::lock::Mutex;
+use futures::FutureExt;
+use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use serde::Deserialize;
+use std::rc::Rc;
+use telemetry_core::history::{HistoryQuery, StoredRun, TextIndex};
+use wasm_bindgen::JsValue;
+
+const CHUNK: u32 = 500;
+/// Search entries applied per step of a build or catch-up (a few milliseconds of work each).
+const BUILD_CHUNK: u32 = 5_000;
+
+/// One entry as `JSON.stringify` gives it back.
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow)]
+    k: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    t: std::borrow::Cow<'a, str>,
+    s: f64,
+}
+
+/// Copies the search text of every run into the store, a chunk per read-write transaction
+/// (each reads its runs and writes their entries atomically, so a run written meanwhile cannot
+/// be overwritten with an older text), then marks the store complete. Interrupted, it starts
+/// over on the next search: entries are rewritten, never duplicated.
+async fn backfill(db: &Rexie) -> Result<(), StoreError> {
+    let mut after: Option<JsValue> = None;
+    loop {
+        let range = match &after {
+            Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
+            None => None,
+        };
+        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
+        let rows = tx
+            .store(RUNS)?
+            .scan(range, Some(CHUNK), None, Some(Direction::Next))
+            .await?;
+        let read = rows.len();
+        let mut entries = Vec::with_capacity(read);
+        for (key, value) in rows {
+            if let (Some(k), Some(text)) = (key.as_string(), codec::search_of(&value)) {
+                entries.push((k, text));
+            }
+            after = Some(key);
+        }
+        write(&tx, &entries).await?;
+        finish(tx).await?;
+        if (read as u32) < CHUNK {
+            break;
+        }
+    }
+    let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
+    tx.store(META)?.put(&meta_entry(READY, 1.0)?, None).await?;
+    finish(tx).await
+}
+
+#[derive(Default)]
+struct State {
+    index: TextIndex,
+    /// Highest seq applied.
+    seq: f64,
+    /// The epoch the index was built under; `None` before the first build.
+    epoch: Option<f64>,
+    ready: bool,
+}
+
+/// A page's in-memory index over the search store, shared by every clone of the `RunStore`.
+/// Searches take turns (an async lock), so two catch-ups never apply entries out of order.
+#[derive(Default)]
+struct SearchIndex {
+    state: Mutex<State>,
+}
+
+impl SearchIndex {
+    /// Keys of the runs whose search text contains `needle` (lower-cased, as
+    /// `HistoryQuery::search_needle` gives it): exactly those a scan of the records finds.
+    async fn matching(&self, db: &Rexie, needle: &str) -> Result<Vec<Rc<str>>, StoreError> {
+        let mut state = self.state.lock().await;
+        catch_up(&mut state, db).await?;
+        Ok(state.index.matching(needle))
+    }
+
+    /// Builds or catches up the index without searching: the history page starts this when
+    /// it opens, so the first search finds the index (mostly) built.
+    async fn warm(&self, db: &Rexie) -> Result<(), StoreError> {
+        catch_up(&mut *self.state.lock().await, db).await
+    }
+}
+
+/// Backfills once if needed, then applies the entries written since the last call (any tab's),
+/// `BUILD_CHUNK` at a time in seq order, one read-only transaction each: building from 100 000
+/// entries then never holds the page for more than a chunk's worth. An epoch that moved (a
+/// deletion) rebuilds from the start, also mid-build.
+async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
+    if !state.ready {
+        if meta_number(read_meta(db, READY).await?) < 1.0 {
+            backfill(db).await?;
+        }
+        state.ready = true;
+    }
+    loop {
+        let tx = db.transaction(&[SEARCH, META], TransactionMode::ReadOnly)?;
+        let epoch = meta_number(tx.store(META)?.get(JsValue::from_str(EPOCH)).await?);
+        if state.epoch != Some(epoch) {
+            state.index.clear();
+            state.seq = 0.0;
+            state.epoch = Some(epoch);
+        }
+        let after = KeyRange::lower_bound(&JsValue::from_f64(state.seq), Some(true))
+            .map_err(rexie::Error::from)?;
+        let values = tx
+            .store(SEARCH)?
+            .index(SEQ_INDEX)?
+            .get_all(Some(after), Some(BUILD_CHUNK))
+            .await?;
+        drop(tx);
+        let read = values.len();
+        apply(state, values)?;
+        if (read as u32) < BUILD_CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+async fn read_meta(db: &Rexie, name: &str) -> Result<Option<JsValue>, StoreError> {
+    let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
+    Ok(tx.store(META)?.get(JsValue::from_str(name)).await?)
+}
+
+/// Entries cross as one JSON text: one call into JavaScript for all of them instead of three
+/// property reads per entry.
+fn apply(state: &mut State, values: Vec<JsValue>) -> Result<(), StoreError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let array: js_sys::Array = values.into_iter().collect();
+    let text = js_sys::JSON::stringify(&array)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| StoreError::Failed("reading the search store".to_owned()))?;
+    let entries: Vec<Entry<'_>> = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Failed(format!("reading the search store: {e}")))?;
+    for e in entries {
+        state.index.upsert(&e.k, &e.t);
+        state.seq = state.seq.max(e.s);
+    }
+    Ok(())
+}
+
+impl RunStore {
+    /// Answers free-text queries from the search store's index from now on (for every clone of
+    /// this store), instead of scanning every record. The history page turns it on, so the
+    /// index is never part of the live page's path.
+    ///
+    /// The first call also starts building the index in the background (after backfilling a
+    /// store written before the search store, once), so the first search does not wait for it.
+    pub fn enable_text_index(&self) {
+        let index = Rc::new(SearchIndex::default());
+        if !self.set_text_search(|| index.clone()) {
+            return;
+        }
+        let Ok(conn) = self.conn() else { return };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(db) = conn.db() {
+                // A failure here is the search's to report (it falls back to the scan).
+                let _ = index.warm(db).await;
+            }
+        });
+    }
+
+    /// The stored records of these keys (those still there), in one read-only transaction.
+    async fn get_many(&self, keys: &[Rc<str>]) -> Result<Vec<JsValue>, StoreError> {
+        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+        let store = tx.store(RUNS)?;
+        let found = join_all(keys.iter().map(|k| store.get(JsValue::from_str(k)))).await;
+        let mut values = Vec::with_capacity(found.len());
+        for value in found {
+            values.extend(value?);
+        }
+        Ok(values)
+    }
+}
+
+impl SearchIndex {
+    /// Keys of the runs whose search text contains the query's free text; `None` without free
+    /// text, or when the index cannot be read (the scan then answers, slower but the same).
+    async fn keys_for(&self, store: &RunStore, query: &HistoryQuery) -> Option<Vec<Rc<str>>> {
+        let needle = query.search_needle()?;
+        let conn = store.conn().ok()?;
+        self.matching(conn.db().ok()?, &needle).await.ok()
+    }
+
+    /// A page from the few runs the index found: filtered and sorted on their flat fields, and
+    /// only the page itself decoded whole.
+    async fn page_of(
+        &self,
+        store: &RunStore,
+        query: &HistoryQuery,
+        after: Option<&PageCursor>,
+        limit: usize,
+    ) -> Result<Option<Page>, StoreError> {
+        let Some(keys) = self.keys_for(store, query).await else {
+            return Ok(None);
+        };
+        if keys.len() as u64 > store.sort_in_memory_limit() {
+            return Ok(None);
+        }
+        let mut matcher = Matcher::new(query);
+        let mut found: Vec<(StoredRun, JsValue)> = store
+            .get_many(&keys)
+            .await?
+            .into_iter()
+            .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
+            .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
+            .collect();
+        found.sort_by(|a, b| query.compare(&a.0, &b.0));
+        let mut runs = Vec::new();
+        let mut more = false;
+        for (_, value) in found {
+            if runs.len() == limit {
+                more = true;
+                break;
+            }
+            runs.extend(codec::decode(value).filter(|r| query.matches(r)));
+        }
+        let next = if more {
+            runs.last().map(|r| PageCursor::of(query, r))
+        } else {
+            None
+        };
+        Ok(Some(Page { runs, next }))
+    }
+
+    async fn count_of(
+        &self,
+        store: &RunStore,
+        query: &HistoryQuery,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(keys) = self.keys_for(store, query).await else {
+            return Ok(None);
+        };
+        if query.is_text_only() {
+            return Ok(Some(keys.len() as u64));
+        }
+        if keys.len() as u64 > store.sort_in_memory_limit() {
+            return Ok(None);
+        }
+        let mut matcher = Matcher::new(query);
+        let values = store.get_many(&keys).await?;
+        Ok(Some(
+            values.iter().filter(|v| matcher.accepts(v)).count() as u64
+        ))
+    }
+}
+
+impl TextSearch for SearchIndex {
+    fn page<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+        after: Option<&'a PageCursor>,
+        limit: usize,
+    ) -> LocalBoxFuture<'a, Result<Option<Page>, StoreError>> {
+        self.page_of(store, query, after, limit).boxed_local()
+    }
+
+    fn count<'a>(
+        &'a self,
+        store: &'a RunStore,
+        query: &'a HistoryQuery,
+    ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>> {
+        self.count_of(store, query).boxed_local()
+    }
+}

@@ -1,0 +1,185 @@
+//! Free-text search through the search store's index in a real browser, against the oracle:
+//! every tab's writes and deletes, the live writer's merged writes, and the one-time backfill of
+//! a store written before the search store.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "support/store_data.rs"]
+mod data;
+
+use comfy_dashboard::store::RunStore;
+use data::*;
+use telemetry_core::history::{HistoryQuery, StoredRun};
+use telemetry_core::run::{NodeRecord, Run, RunSource, RunStatus};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The keys a text search finds, by page and by count, checked against each other.
+async fn text_hits(store: &RunStore, text: &str) -> Vec<String> {
+    let q = HistoryQuery {
+        text: Some(text.into()),
+        ..Default::default()
+    };
+    let keys = page_all(store, &q, 7).await;
+    assert_eq!(store.count(&q).await.unwrap(), keys.len() as u64, "{text}");
+    keys
+}
+
+#[wasm_bindgen_test]
+async fn text_search_sees_every_tabs_writes_and_deletes() {
+    let name = db_name("text-tabs");
+    let ours = RunStore::open_named(&name).await.unwrap();
+    // Another tab: its own connection and its own text index.
+    let theirs = RunStore::open_named(&name).await.unwrap();
+    ours.enable_text_index();
+    theirs.enable_text_index();
+    let all = stored(&generate(120, 5));
+    ours.put(&all).await.unwrap();
+    let ksampler = |runs: &[StoredRun]| {
+        oracle(
+            runs,
+            &HistoryQuery {
+                text: Some("ksampler".into()),
+                ..Default::default()
+            },
+        )
+    };
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&all));
+    assert_eq!(text_hits(&theirs, "ksampler").await, ksampler(&all));
+
+    // The other tab writes a run with new text, then rewrites one without its KSampler.
+    let mut fresh = Run::new(SERVERS[0], "fresh-prompt", RunSource::Stream, BASE + DAY);
+    fresh.error = Some(telemetry_core::protocol::ExecutionError {
+        prompt_id: "fresh-prompt".into(),
+        node_id: None,
+        node_type: None,
+        exception_type: None,
+        exception_message: Some("CUDA out of memory".into()),
+        traceback: Vec::new(),
+        executed: Vec::new(),
+        timestamp: None,
+    });
+    let mut changed = all[0].run.clone();
+    changed
+        .nodes
+        .retain(|n| n.class_type.as_deref() != Some("KSampler"));
+    let written = [StoredRun::from_run(&fresh), StoredRun::from_run(&changed)];
+    theirs.put(&written).await.unwrap();
+    let mut now: Vec<StoredRun> = all.clone();
+    now[0] = written[1].clone();
+    now.push(written[0].clone());
+    assert_eq!(
+        text_hits(&ours, "out of memory").await,
+        vec![written[0].key.clone()]
+    );
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
+
+    // The other tab deletes runs; our counts must not remember them.
+    let gone: Vec<String> = ksampler(&now).into_iter().take(5).collect();
+    theirs.delete(&gone).await.unwrap();
+    now.retain(|r| !gone.contains(&r.key));
+    assert_eq!(text_hits(&ours, "ksampler").await, ksampler(&now));
+    // And our own deletes and clear.
+    ours.delete(&[written[0].key.clone()]).await.unwrap();
+    assert!(text_hits(&ours, "out of memory").await.is_empty());
+    theirs.clear().await.unwrap();
+    assert!(text_hits(&ours, "ksampler").await.is_empty());
+    theirs.close();
+    cleanup(ours).await;
+}
+
+/// The live writer's only path, `put_merged`, keeps the search store current: a new run, a
+/// node that adds text, a progress write that adds none, retention and deletion.
+#[wasm_bindgen_test]
+async fn text_search_follows_merged_writes_and_removals() {
+    let store = RunStore::open_named(&db_name("text-merged")).await.unwrap();
+    store.enable_text_index();
+    let mut run = Run::new(SERVERS[0], "merged-prompt", RunSource::Stream, BASE);
+    run.status = RunStatus::Running;
+    run.server_started_ms = Some(BASE as i64);
+    let key = StoredRun::from_run(&run).key;
+    let write = |run: &Run| {
+        let store = store.clone();
+        let record = StoredRun::from_run(run);
+        async move { store.put_merged(&[record]).await.unwrap() }
+    };
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "merged-prompt").await, vec![key.clone()]);
+    assert!(text_hits(&store, "ksampler").await.is_empty());
+    // A node starts: its class becomes searchable at once.
+    let mut node = NodeRecord::new("3");
+    node.class_type = Some("KSampler".into());
+    run.nodes.push(node);
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    // Progress adds no text: the record is written, the run is still found, once.
+    run.progress_text = Some("step 3".into());
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    // Retention takes the run's entry with it.
+    let mut old = Run::new(
+        SERVERS[1],
+        "merged-old",
+        RunSource::Stream,
+        BASE - 9.0 * DAY,
+    );
+    old.server_started_ms = Some((BASE - 9.0 * DAY) as i64);
+    old.nodes = run.nodes.clone();
+    assert_eq!(write(&old).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await.len(), 2);
+    let gone = store.apply_retention(None, Some(7), BASE).await.unwrap();
+    assert_eq!(gone, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    assert!(text_hits(&store, "merged-old").await.is_empty());
+    // Deleted, then written again by a late frame: found again.
+    store.delete(std::slice::from_ref(&key)).await.unwrap();
+    assert!(text_hits(&store, "ksampler").await.is_empty());
+    assert_eq!(write(&run).await, 1);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key]);
+    cleanup(store).await;
+}
+
+/// Runs already in today's record format, in a database from before the search store: the
+/// data migration has nothing to rewrite, so only the backfill can make them searchable.
+#[wasm_bindgen_test]
+async fn text_search_backfills_runs_stored_before_the_search_store() {
+    let name = db_name("backfill");
+    let runs = generate(1_100, 13);
+    let expected = stored(&runs);
+    create_v1(&name, &[]).await;
+    let db = rexie::Rexie::builder(&name)
+        .version(1)
+        .build()
+        .await
+        .unwrap();
+    let tx = db
+        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
+        .unwrap();
+    let values: Vec<JsValue> = expected
+        .iter()
+        .map(|r| js_sys::JSON::parse(&serde_json::to_string(r).unwrap()).unwrap())
+        .collect();
+    tx.store("runs")
+        .unwrap()
+        .put_all(values.into_iter().map(|v| (v, None)))
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    db.close();
+
+    let store = RunStore::open_named(&name).await.unwrap();
+    store.enable_text_index();
+    for text in ["p1042-", "CLIPText", "1-1", "zzz"] {
+        let q = HistoryQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            text_hits(&store, text).await,
+            oracle(&expected, &q),
+            "{text}"
+        );
+    }
+    cleanup(store).await;
+}
