@@ -1,12 +1,12 @@
 //! The insight aggregates (`telemetry_core::insight::InsightAggregates`) kept with the store, so
 //! the recommendations panel starts from them instead of re-reading every stored run.
 //!
-//! Three pieces, all in the `meta` store:
-//! - a snapshot (`insight`): the aggregates as JSON, tagged with `SNAPSHOT_VERSION`;
-//! - a touch log (`insight:<run key>`): one small entry per run written or deleted since the
-//!   snapshot, put in the same transaction as the write itself, so nothing a write did can be
-//!   missed, whichever tab wrote it and however the page went away;
-//! - the aggregates in memory, loaded the first time a view asks for them.
+//! Three pieces:
+//! - a snapshot (`insight` in `meta`): the aggregates as JSON, tagged with `SNAPSHOT_VERSION`;
+//! - a touch log (`insight:<run key>` in `meta`): one small entry per run written or deleted
+//!   since the snapshot, put by every write in its own transaction (`insight_touch`);
+//! - the aggregates in memory (this book), loaded the first time a view asks for them. The book
+//!   is the store's `InsightHook` once loaded, so writes made meanwhile update it in memory.
 //!
 //! Loading reads the snapshot and re-reads only the runs in the touch log. Without a snapshot
 //! (a new store, or one written by a build whose facts differ) the aggregates are rebuilt once
@@ -14,21 +14,16 @@
 //! the snapshot and empties the log in one transaction.
 
 use super::codec;
-use super::schema::{META, RUNS};
+use super::insight_touch::{touch_name, touch_range, SNAPSHOT, TOUCH_FROM};
 use super::StoreError;
 use futures::channel::oneshot;
-use rexie::{KeyRange, Store};
+use rexie::Store;
 use std::cell::RefCell;
 use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::StoredRun;
 use telemetry_core::insight::InsightAggregates;
 use wasm_bindgen::JsValue;
 
-/// The snapshot's name in `meta`.
-const SNAPSHOT: &str = "insight";
-/// Touch entries are `insight:<run key>`; `;` follows `:`, so this range holds exactly them.
-const TOUCH_FROM: &str = "insight:";
-const TOUCH_TO: &str = "insight;";
 /// Bumped when `RunFact` changes shape; with the record version, so records migrated to a new
 /// version rebuild it.
 const SNAPSHOT_VERSION: u32 = RECORD_VERSION * 1000 + 1;
@@ -61,46 +56,13 @@ enum Change {
     Remove(String),
 }
 
-fn touch_name(key: &str) -> String {
-    format!("{TOUCH_FROM}{key}")
-}
-
-fn meta_entry(fields: &[(&str, JsValue)]) -> Result<JsValue, StoreError> {
+fn snapshot_entry(fields: &[(&str, JsValue)]) -> Result<JsValue, StoreError> {
     let entry = js_sys::Object::new();
     for (k, v) in fields {
         js_sys::Reflect::set(&entry, &JsValue::from_str(k), v)
-            .map_err(|_| StoreError::Failed("building a meta entry".to_owned()))?;
+            .map_err(|_| StoreError::Failed("building the insight snapshot".to_owned()))?;
     }
     Ok(entry.into())
-}
-
-/// Puts the touch entry of `key` in the write's own transaction.
-pub(super) async fn touch(meta: &Store, key: &str) -> Result<(), StoreError> {
-    meta.put(
-        &meta_entry(&[("name", JsValue::from_str(&touch_name(key)))])?,
-        None,
-    )
-    .await?;
-    Ok(())
-}
-
-/// Removes the snapshot and the touch log (the store was cleared).
-pub(super) async fn forget(meta: &Store) -> Result<(), StoreError> {
-    meta.delete(JsValue::from_str(SNAPSHOT)).await?;
-    for key in touch_keys(meta).await? {
-        meta.delete(key).await?;
-    }
-    Ok(())
-}
-
-fn touch_range() -> Result<KeyRange, StoreError> {
-    Ok(KeyRange::bound(
-        &JsValue::from_str(TOUCH_FROM),
-        &JsValue::from_str(TOUCH_TO),
-        Some(false),
-        Some(true),
-    )
-    .map_err(rexie::Error::from)?)
 }
 
 /// The run key of a touch entry.
@@ -146,7 +108,7 @@ fn apply(aggregates: &mut InsightAggregates, touches: &Touches) {
 
 impl InsightBook {
     /// A run the store just wrote (after its transaction committed).
-    pub fn written(&self, run: &StoredRun) {
+    pub fn put(&self, run: &StoredRun) {
         let mut s = self.state.borrow_mut();
         if let Some(a) = s.aggregates.as_mut() {
             a.add(run);
@@ -157,7 +119,7 @@ impl InsightBook {
     }
 
     /// A run the store just deleted, by key.
-    pub fn removed(&self, key: &str) {
+    pub fn remove(&self, key: &str) {
         let mut s = self.state.borrow_mut();
         if let Some(a) = s.aggregates.as_mut() {
             forget_run(a, key);
@@ -168,7 +130,7 @@ impl InsightBook {
     }
 
     /// The store was cleared: the aggregates are empty, not unknown.
-    pub fn cleared(&self) {
+    pub fn clear(&self) {
         let mut s = self.state.borrow_mut();
         s.early.clear();
         if let Some(a) = s.aggregates.as_mut() {
@@ -306,7 +268,7 @@ pub(super) async fn write_snapshot(
         return Ok(());
     };
     let json = json.map_err(|e| StoreError::Failed(format!("insight snapshot: {e}")))?;
-    let entry = meta_entry(&[
+    let entry = snapshot_entry(&[
         ("name", JsValue::from_str(SNAPSHOT)),
         ("version", JsValue::from_f64(f64::from(SNAPSHOT_VERSION))),
         ("runs", JsValue::from_f64(n as f64)),
@@ -318,6 +280,3 @@ pub(super) async fn write_snapshot(
     }
     Ok(())
 }
-
-/// The stores a write touching the aggregates must cover.
-pub(super) const STORES: &[&str] = &[RUNS, META];

@@ -1,16 +1,50 @@
 //! The run store's side of the insight aggregates: loading them (snapshot + touch log, or one
 //! rebuild from the runs), reading them, and saving the snapshot a while after writes. The
 //! bookkeeping itself is in `insight_book`.
+//!
+//! Only the pages that show findings reach this module: their first read installs the book as
+//! the store's `InsightHook` (`insight_touch`), so from then on this tab's writes also update
+//! the aggregates in memory, and a save follows.
 
-use super::insight_book::{self, SAVE_AFTER_MS, STORES};
+use super::codec;
+use super::insight_book::{self, InsightBook, SAVE_AFTER_MS};
+use super::insight_touch::InsightHook;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS};
 use super::StoreError;
 use gloo_timers::callback::Timeout;
 use rexie::TransactionMode;
-use telemetry_core::history::HistoryQuery;
+use std::rc::Rc;
+use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::insight::InsightAggregates;
 use wasm_bindgen::JsValue;
+
+const STORES: &[&str] = &[RUNS, META];
+
+impl InsightHook for InsightBook {
+    fn written(&self, store: &RunStore, runs: &[StoredRun]) {
+        for run in runs {
+            self.put(&codec::normalize(run.clone()));
+        }
+        store.insight_changed(self);
+    }
+
+    fn removed(&self, store: &RunStore, keys: &[String]) {
+        for key in keys {
+            self.remove(key);
+        }
+        store.insight_changed(self);
+    }
+
+    fn cleared(&self, store: &RunStore) {
+        self.clear();
+        store.insight_changed(self);
+    }
+
+    fn book(&self) -> &InsightBook {
+        self
+    }
+}
 
 /// How the aggregates were obtained by the last load (a diagnostic, and what the benchmark
 /// reports).
@@ -31,36 +65,44 @@ impl RunStore {
         f: impl FnOnce(&InsightAggregates) -> T,
     ) -> Result<T, StoreError> {
         self.load_insight().await?;
-        self.book()
+        self.insight()
+            .book()
             .with(f)
             .ok_or_else(|| StoreError::Failed("the insight aggregates did not load".to_owned()))
     }
 
     /// Brings the aggregates into memory; says where they came from.
     pub async fn load_insight(&self) -> Result<InsightLoad, StoreError> {
-        if !self.book().claim().await? {
+        let hook = self.insight();
+        let book = hook.book();
+        if !book.claim().await? {
             return Ok(InsightLoad::Memory);
         }
         let loaded = self.read_insight().await;
         match loaded {
             Ok((aggregates, how, covered, touches)) => {
-                self.book().install(Some(aggregates));
+                book.install(Some(aggregates));
                 if how == InsightLoad::Rebuilt {
-                    self.book().mark_dirty();
-                    self.write_insight(covered).await?;
+                    book.mark_dirty();
+                    self.write_insight(book, covered).await?;
                 } else if touches > 0 {
                     // Folds the log into the snapshot a while later, so the next load reads
                     // fewer runs.
-                    self.book().mark_dirty();
-                    self.insight_changed();
+                    book.mark_dirty();
+                    self.insight_changed(book);
                 }
                 Ok(how)
             }
             Err(e) => {
-                self.book().install(None);
+                book.install(None);
                 Err(e)
             }
         }
+    }
+
+    /// The book, installed as this store's hook on first use (for every clone).
+    fn insight(&self) -> Rc<dyn InsightHook> {
+        self.set_insight_hook(|| Rc::new(InsightBook::default()))
     }
 
     /// The aggregates, where they came from, the touch entries a rebuild covered (it read
@@ -85,32 +127,36 @@ impl RunStore {
 
     /// Writes the snapshot now when anything changed since the last one.
     pub async fn save_insight(&self) -> Result<(), StoreError> {
-        self.write_insight(Vec::new()).await
+        let hook = self.insight();
+        self.write_insight(hook.book(), Vec::new()).await
     }
 
-    async fn write_insight(&self, covered: Vec<JsValue>) -> Result<(), StoreError> {
-        if !self.book().is_loaded() || !self.book().take_dirty() {
+    async fn write_insight(
+        &self,
+        book: &InsightBook,
+        covered: Vec<JsValue>,
+    ) -> Result<(), StoreError> {
+        if !book.is_loaded() || !book.take_dirty() {
             return Ok(());
         }
         let (_conn, tx) = self.transaction_on(STORES, TransactionMode::ReadWrite)?;
         let result =
-            insight_book::write_snapshot(self.book(), &tx.store(META)?, &tx.store(RUNS)?, covered)
-                .await;
+            insight_book::write_snapshot(book, &tx.store(META)?, &tx.store(RUNS)?, covered).await;
         if let Err(e) = result {
-            self.book().mark_dirty();
+            book.mark_dirty();
             return Err(e);
         }
         let done = super::conn::finish(tx).await;
         if done.is_err() {
-            self.book().mark_dirty();
+            book.mark_dirty();
         }
         done
     }
 
     /// Saves the snapshot `SAVE_AFTER_MS` after the first unsaved change (only when loaded:
     /// otherwise the touch log alone records the change).
-    pub(super) fn insight_changed(&self) {
-        if !self.book().is_loaded() || !self.book().schedule_save() {
+    fn insight_changed(&self, book: &InsightBook) {
+        if !book.is_loaded() || !book.schedule_save() {
             return;
         }
         let weak = self.downgrade();
@@ -118,7 +164,7 @@ impl RunStore {
             let Some(store) = RunStore::upgrade(&weak) else {
                 return;
             };
-            store.book().save_started();
+            store.insight().book().save_started();
             wasm_bindgen_futures::spawn_local(async move {
                 // A failed save leaves the touch log in place: the next load still sees every
                 // write, so there is nothing to tell the person.

@@ -8,6 +8,7 @@ mod error;
 mod estimate;
 mod insight_book;
 mod insight_io;
+mod insight_touch;
 mod lookup;
 mod migrate;
 mod open;

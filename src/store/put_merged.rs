@@ -6,11 +6,12 @@
 //!
 //! Both keep the `search` store (`search_entries`) in step with the runs in the same
 //! transaction, so free-text search never disagrees with what is stored, and put each run's
-//! insight touch entry (`insight_book`) in `meta` in that transaction too.
+//! insight touch entry in `meta` in that transaction too (`insight_touch`; the aggregates
+//! themselves are updated only where a page installed the insight hook).
 
 use super::codec;
 use super::conn::{finish, write_error};
-use super::insight_book;
+use super::insight_touch;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
@@ -45,7 +46,7 @@ impl RunStore {
             if let Err(e) = store.put(&codec::encode(&merged)?, None).await {
                 return Err(write_error(e.into()).await);
             }
-            insight_book::touch(&meta, &merged.key).await?;
+            insight_touch::touch(&meta, &merged.key).await?;
             if stored.is_none_or(|s| s.search != merged.search) {
                 texts.push((merged.key.clone(), merged.search.clone()));
             }
@@ -55,11 +56,8 @@ impl RunStore {
             return Err(write_error(e).await);
         }
         finish(tx).await?;
-        for run in &written {
-            self.book().written(&codec::normalize(run.clone()));
-        }
-        if !written.is_empty() {
-            self.insight_changed();
+        if let Some(hook) = self.insight_hook() {
+            hook.written(self, &written);
         }
         Ok(written.len())
     }
@@ -91,13 +89,12 @@ impl RunStore {
         }
         let meta = tx.store(META)?;
         for run in runs {
-            insight_book::touch(&meta, &run.key).await?;
+            insight_touch::touch(&meta, &run.key).await?;
         }
         finish(tx).await?;
-        for run in runs {
-            self.book().written(&codec::normalize(run.clone()));
+        if let Some(hook) = self.insight_hook() {
+            hook.written(self, runs);
         }
-        self.insight_changed();
         Ok(())
     }
 }

@@ -1,10 +1,10 @@
 //! Taking runs out of the store: by key (the history tab's delete), all of them (clear), and by
 //! the retention rules (keep the last N runs and/or N days). Each takes the runs' search
 //! entries with them in the same transaction (`search_entries::forget`), and leave an insight
-//! touch entry (`insight_book`) in `meta` there too.
+//! touch entry in `meta` there too (`insight_touch`).
 
 use super::conn::finish;
-use super::insight_book;
+use super::insight_touch;
 use super::run_store::{RunStore, KEYS_CHUNK};
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
@@ -27,14 +27,13 @@ impl RunStore {
             search_entries::forget(&tx, &keys).await?;
             let meta = tx.store(META)?;
             for k in chunk {
-                insight_book::touch(&meta, k).await?;
+                insight_touch::touch(&meta, k).await?;
             }
             finish(tx).await?;
-            for k in chunk {
-                self.book().removed(k);
+            if let Some(hook) = self.insight_hook() {
+                hook.removed(self, chunk);
             }
         }
-        self.insight_changed();
         Ok(())
     }
 
@@ -42,10 +41,11 @@ impl RunStore {
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         tx.store(RUNS)?.clear().await?;
         search_entries::forget_all(&tx).await?;
-        insight_book::forget(&tx.store(META)?).await?;
+        insight_touch::forget(&tx.store(META)?).await?;
         finish(tx).await?;
-        self.book().cleared();
-        self.insight_changed();
+        if let Some(hook) = self.insight_hook() {
+            hook.cleared(self);
+        }
         Ok(())
     }
 
@@ -104,7 +104,7 @@ impl RunStore {
                 search_entries::forget(&tx, &keys).await?;
             }
             for k in keys.iter().filter_map(JsValue::as_string) {
-                insight_book::touch(&meta, &k).await?;
+                insight_touch::touch(&meta, &k).await?;
                 gone.push(k);
             }
             let n = keys.len() as u32;
@@ -115,11 +115,8 @@ impl RunStore {
             }
         }
         finish(tx).await?;
-        for k in &gone {
-            self.book().removed(k);
-        }
-        if !gone.is_empty() {
-            self.insight_changed();
+        if let (Some(hook), false) = (self.insight_hook(), gone.is_empty()) {
+            hook.removed(self, &gone);
         }
         Ok(deleted)
     }

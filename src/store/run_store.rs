@@ -6,7 +6,7 @@
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
-use super::insight_book::InsightBook;
+use super::insight_touch::InsightHook;
 use super::plan::{self, PageCursor, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
@@ -42,8 +42,9 @@ pub(super) struct Inner {
     name: String,
     conn: RefCell<Option<Rc<Conn>>>,
     candidates: Cell<u64>,
-    /// The insight aggregates, kept as runs are written (`insight_book`).
-    insight: InsightBook,
+    /// Keeps the insight aggregates current once a page that reads them installed it
+    /// (`insight_touch`); until then writes only leave touch entries.
+    insight: RefCell<Option<Rc<dyn InsightHook>>>,
     /// Free-text search through an index, once the history page turned it on
     /// (`enable_text_index`); until then text queries scan.
     text: RefCell<Option<Rc<dyn TextSearch>>>,
@@ -89,7 +90,7 @@ impl RunStore {
                 name: name.to_owned(),
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
-                insight: InsightBook::default(),
+                insight: RefCell::new(None),
                 text: RefCell::new(None),
             }),
         };
@@ -148,8 +149,20 @@ impl RunStore {
         Ok((conn, tx))
     }
 
-    pub(super) fn book(&self) -> &InsightBook {
-        &self.inner.insight
+    /// The insight hook, installing `make()` first when there is none (for every clone).
+    pub(super) fn set_insight_hook(
+        &self,
+        make: impl FnOnce() -> Rc<dyn InsightHook>,
+    ) -> Rc<dyn InsightHook> {
+        self.inner
+            .insight
+            .borrow_mut()
+            .get_or_insert_with(make)
+            .clone()
+    }
+
+    pub(super) fn insight_hook(&self) -> Option<Rc<dyn InsightHook>> {
+        self.inner.insight.borrow().clone()
     }
 
     pub(super) fn downgrade(&self) -> Weak<Inner> {
