@@ -155,6 +155,11 @@ test('the panel, the run page and the printed report show a planted slowdown and
   const to = (await report.getAttribute('data-to'))!;
   expect(from).toMatch(/^\d{4}-\d\d-\d\d$/);
   expect(to).toMatch(/^\d{4}-\d\d-\d\d$/);
+  // Times in the reader's zone, as on the rest of the page: the generation time, the runs'
+  // starts and the evidence runs are <time> elements with their UTC instant in datetime.
+  await expect(byId(page, 'report-period-text').locator('time[datetime]')).toHaveCount(1);
+  await expect(byId(page, 'report-runs').locator('tbody tr').first().locator('time[datetime]')).toHaveCount(1);
+  await expect(byId(page, 'report-findings').locator('.evidence time[datetime]').first()).toBeVisible();
   const titles = await byId(page, 'report-findings').locator('[data-testid="recommendation"] h3').allTextContents();
   expect(titles.length).toBeGreaterThanOrEqual(2);
   const totals = (await byId(page, 'report-totals').locator('p').textContent())!;
@@ -184,4 +189,26 @@ test('the panel, the run page and the printed report show a planted slowdown and
     blocking[`/report ${scheme}`] = await audit(page, `/report ${scheme}`, testInfo);
   }
   expect(Object.fromEntries(Object.entries(blocking).filter(([, v]) => v.length)), 'serious/critical axe violations').toEqual({});
+});
+
+test('the report\'s period selector names a custom range and recognises a preset', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  const select = byId(page, 'report-period');
+  // Bounds from the history tab's dates: a custom range, named by its dates.
+  await page.goto(new URL('/report?from=2026-11-01&to=2026-11-15', server.url).href);
+  await expect(byId(page, 'report')).toHaveAttribute('data-from', '2026-11-01', { timeout: LONG });
+  await expect(select).toHaveValue('custom');
+  await expect(select.locator('option[value="custom"]')).toHaveText('Custom: 2026-11-01 to 2026-11-15');
+  await expect(select.locator('option[value="custom"]')).toHaveJSProperty('hidden', false);
+  // A preset replaces the bounds; the selector shows it, after a reload too.
+  await select.selectOption('7');
+  await expect(page).toHaveURL(/\/report\?from=\d{4}-\d\d-\d\d$/);
+  await expect(select).toHaveValue('7');
+  await page.reload();
+  await expect(byId(page, 'report')).toBeVisible({ timeout: LONG });
+  await expect(select).toHaveValue('7');
+  await expect(select.locator('option[value="custom"]')).toHaveJSProperty('hidden', true);
+  await select.selectOption('0');
+  await expect(page).toHaveURL(/\/report$/);
+  await expect(select).toHaveValue('0');
 });

@@ -26,6 +26,7 @@ mod failure_cluster;
 mod finding;
 pub(crate) mod fx_hash;
 mod node_share;
+mod period;
 mod queue_wait;
 pub mod report;
 pub mod report_data;
@@ -42,6 +43,7 @@ pub use facts::{NoExtras, RunExtras};
 pub use finding::{
     Evidence, EvidenceRun, Figure, Finding, Rule, Severity, Subject, SubjectKind, Unit,
 };
+pub use period::ReportPeriod;
 pub use report::report;
 pub use report_data::{ReportData, ReportOptions};
 pub use scope::InsightScope;

@@ -3,11 +3,11 @@
 //! ever rendered as text.
 
 use crate::browser::base_path::app_href;
+use crate::ui::components::LocalTime;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
-use telemetry_core::history::query::format_iso;
 use telemetry_core::insight::{Figure, Finding, Rule, Unit};
 
 /// A heading a person can scan: the rule in words, with its subject.
@@ -28,18 +28,20 @@ pub fn title(f: &Finding) -> String {
     }
 }
 
-fn figure(f: &Figure) -> String {
+/// "median before: 8.1s"; a moment in the reader's time zone, like every time on the page.
+fn figure(f: &Figure) -> AnyView {
+    // The unit is in the value already: `median_before_ms` reads "median before: 8.1s".
+    let name = f.name.trim_end_matches("_ms").trim_end_matches("_bytes");
+    let name = format!("{}: ", name.replace('_', " "));
     let value = match f.unit {
+        Unit::EpochMs => return view! { {name}<LocalTime ms=f.value/> }.into_any(),
         Unit::Ms => format::duration_ms(f.value),
-        Unit::EpochMs => format_iso(f.value),
         Unit::Share => format::percent(f.value),
         Unit::Bytes => format::mb(f.value),
         Unit::Ratio => format!("{}\u{d7}", format::number(f.value)),
         Unit::Count | Unit::Value => format::number(f.value),
     };
-    // The unit is in the value already: `median_before_ms` reads "median before: 8.1s".
-    let name = f.name.trim_end_matches("_ms").trim_end_matches("_bytes");
-    format!("{}: {value}", name.replace('_', " "))
+    (name + &value).into_any()
 }
 
 /// How sure, in words a person reads: the percentage, the sample and the p-value.
@@ -63,21 +65,17 @@ pub fn FindingItem(finding: Finding) -> impl IntoView {
         .evidence
         .figures
         .iter()
-        .map(figure)
-        .collect::<Vec<_>>()
-        .join(" · ");
+        .enumerate()
+        .map(|(i, fig)| view! { {(i > 0).then_some(" · ")}{figure(fig)} })
+        .collect_view();
     let runs = f
         .evidence
         .runs
         .iter()
         .map(|r| {
             let href = app_href(&format!("/history/{}", encode(&r.prompt_id)));
-            let label = format!(
-                "{} ({})",
-                format::short_id(&r.prompt_id),
-                format_iso(r.start_ms)
-            );
-            view! { <li><A href=href>{label}</A></li> }
+            let (id, start) = (format::short_id(&r.prompt_id).to_owned(), r.start_ms);
+            view! { <li><A href=href>{id}" ("<LocalTime ms=start/>")"</A></li> }
         })
         .collect_view();
     view! {

@@ -11,6 +11,7 @@ use crate::browser::base_path::app_href;
 use crate::browser::clock::now_ms;
 use crate::browser::download::download_text;
 use crate::state::{use_store, StoreStatus};
+use crate::ui::components::LocalTime;
 use crate::ui::history::use_history_query;
 use crate::ui::load::Load;
 use leptos::prelude::*;
@@ -18,7 +19,7 @@ use leptos_router::hooks::use_navigate;
 use sections::{Failures, Findings, Nodes, QueueAndMemory, RunList, Totals, Workflows};
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, StoredRun};
-use telemetry_core::insight::{report, InsightScope, ReportData, ReportOptions};
+use telemetry_core::insight::{report, InsightScope, ReportData, ReportOptions, ReportPeriod};
 
 const DAY_MS: f64 = 86_400_000.0;
 /// Runs listed at the end; the rest are counted. Enough for a week of a busy server on paper.
@@ -80,13 +81,14 @@ pub fn ReportPage() -> impl IntoView {
             }
         }
     });
+    // Which choice the filter is: a preset chosen today, or a custom range (the history tab's
+    // dates, or a preset chosen on another day), which the selector names by its dates.
+    let period = move || query.with(|q| ReportPeriod::of(q, now_ms()));
+    let custom_label = move || query.with(|q| ReportPeriod::Custom.label(q));
     let navigate = use_navigate();
     let choose_period = move |ev: leptos::ev::Event| {
-        let days: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
         let mut q = query.get_untracked();
-        q.to_ms = None;
-        q.from_ms =
-            (days > 0.0).then(|| (now_ms() / DAY_MS).floor() * DAY_MS - (days - 1.0) * DAY_MS);
+        ReportPeriod::parse(&event_target_value(&ev)).apply(&mut q, now_ms());
         let qs = q.to_query_string();
         navigate(
             &format!(
@@ -114,11 +116,9 @@ pub fn ReportPage() -> impl IntoView {
         <h1 class="page-title">"Report"</h1>
         <div class="controls no-print">
             <label>"Period "
-                <select data-testid="report-period" on:change=choose_period>
-                    <option value="0">"All stored runs"</option>
-                    <option value="7">"Last 7 days"</option>
-                    <option value="30">"Last 30 days"</option>
-                    <option value="90">"Last 90 days"</option>
+                <select data-testid="report-period" on:change=choose_period prop:value=move || period().value()>
+                    {ReportPeriod::PRESETS.map(|p| view! { <option value=p.value()>{p.label(&HistoryQuery::default())}</option> })}
+                    <option value="custom" disabled hidden=move || period() != ReportPeriod::Custom>{custom_label}</option>
                 </select>
             </label>
             <button data-testid="report-print" on:click=print>"Print / Save as PDF"</button>
@@ -135,7 +135,7 @@ pub fn ReportPage() -> impl IntoView {
                     <div class="live-grid report" data-testid="report" data-runs=d.totals.runs.to_string() data-from=from.clone() data-to=to.clone()>
                         <section class="card span-2" data-testid="report-period-text">
                             <h2>{format!("Period: {from} to {to}")}</h2>
-                            <p class="small">{format!("Scope: {scope}. Generated {}.", telemetry_core::history::query::format_iso(d.generated_at_ms))}</p>
+                            <p class="small">{format!("Scope: {scope}. Generated ")}<LocalTime ms=d.generated_at_ms/>"."</p>
                         </section>
                         <Totals data=d.clone()/>
                         <Findings data=d.clone()/>

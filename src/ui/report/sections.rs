@@ -3,12 +3,13 @@
 
 use super::bar_chart::{Bar, BarChart};
 use crate::browser::base_path::app_href;
+use crate::ui::components::LocalTime;
 use crate::ui::insight::FindingItem;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
-use telemetry_core::history::query::format_iso;
+use telemetry_core::history::query::format_date;
 use telemetry_core::insight::ReportData;
 
 fn ms(v: Option<f64>) -> String {
@@ -45,7 +46,7 @@ pub fn Workflows(data: ReportData) -> impl IntoView {
         })
         .collect();
     let rows = data.workflows.iter().map(|w| {
-        let trend = w.trend.iter().map(|d| format!("{} {}", format_iso(d.day_ms).get(..10).unwrap_or(""), format::duration_ms(d.p50_ms)));
+        let trend = w.trend.iter().map(|d| format!("{} {}", format_date(d.day_ms), format::duration_ms(d.p50_ms)));
         let trend: Vec<String> = trend.collect();
         let name = if w.workflow.is_empty() { "(unnamed)".to_owned() } else { w.workflow.clone() };
         view! {
@@ -57,7 +58,7 @@ pub fn Workflows(data: ReportData) -> impl IntoView {
         <section class="card span-2" data-testid="report-workflows">
             <h2>"Duration per workflow"</h2>
             <BarChart title="p50 (dark) and p95 (light) duration of succeeded runs" bars=bars/>
-            <table class="runs"><thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Success"</th><th>"p50"</th><th>"p95"</th><th>"Daily p50"</th></tr></thead>
+            <table class="runs"><thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Success"</th><th>"p50"</th><th>"p95"</th><th>"Daily p50 (UTC days)"</th></tr></thead>
                 <tbody>{rows}</tbody></table>
         </section>
     }
@@ -157,7 +158,7 @@ pub fn RunList(data: ReportData) -> impl IntoView {
         view! {
         <tr>
             <td class="mono"><A href=app_href(&format!("/history/{}", encode(&r.prompt_id)))>{id}</A></td>
-            <td>{format_iso(r.start_ms)}</td><td>{r.workflow.clone()}</td><td>{r.status.as_str()}</td>
+            <td><LocalTime ms=r.start_ms/></td><td>{r.workflow.clone()}</td><td>{r.status.as_str()}</td>
             <td>{ms(r.duration_ms)}</td><td>{r.error_class.map(|c| c.as_str()).unwrap_or("")}</td>
         </tr>
     }}).collect_view();
