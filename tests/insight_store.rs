@@ -12,11 +12,11 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const BASE: f64 = 1_700_000_000_000.0;
+#[path = "support/store_data.rs"]
+mod data;
+use data::{db_name, meta_entries};
 
-fn db_name(test: &str) -> String {
-    format!("insight-test-{test}-{}", js_sys::Math::random().to_bits())
-}
+const BASE: f64 = 1_700_000_000_000.0;
 
 fn run(i: usize, ms: i64, workflow: &str) -> StoredRun {
     let mut r = Run::new(
@@ -110,9 +110,10 @@ async fn snapshot_and_touch_log_survive_reloads() {
         .expect("write");
     assert_eq!(store.with_insight(|a| a.len()).await.expect("read"), 31);
     store.save_insight().await.expect("save");
-    let insight_keys: Vec<String> = meta_keys(&store, &name)
+    let insight_keys: Vec<String> = meta_entries(&name)
         .await
         .into_iter()
+        .map(|(k, _)| k)
         .filter(|k| k.starts_with("insight"))
         .collect();
     assert_eq!(insight_keys, vec!["insight".to_owned()]);
@@ -156,19 +157,4 @@ async fn a_snapshot_of_another_version_is_rebuilt() {
     let (n, _, how) = reopen(&name).await;
     assert_eq!((n, how), (40, InsightLoad::Rebuilt));
     let _ = rexie::Rexie::delete(&name).await;
-}
-
-async fn meta_keys(_store: &RunStore, name: &str) -> Vec<String> {
-    let raw = rexie::Rexie::builder(name).build().await.expect("raw");
-    let tx = raw
-        .transaction(&["meta"], TransactionMode::ReadOnly)
-        .expect("tx");
-    let keys = tx
-        .store("meta")
-        .expect("meta")
-        .get_all_keys(None, None)
-        .await
-        .expect("keys");
-    raw.close();
-    keys.iter().filter_map(JsValue::as_string).collect()
 }

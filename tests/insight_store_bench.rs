@@ -6,13 +6,19 @@
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
 use comfy_dashboard::store::{InsightLoad, RunStore};
-use rexie::TransactionMode;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::protocol::ExecutionError;
 use telemetry_core::run::{NodeRecord, NodeStatus, Run, RunSource, RunStatus};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "support/bench.rs"]
+mod bench;
+use bench::{chunks, now, Draws};
+#[path = "support/store_data.rs"]
+mod data;
+use data::meta_entries;
 
 const RUNS: usize = 100_000;
 const CHUNK: usize = 2_000;
@@ -27,22 +33,11 @@ const WORKFLOWS: [&str; 8] = [
     "hires",
 ];
 
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
-}
-
 /// Runs of 8 workflows on 3 servers with node timings, a failure in 20 (some out of memory),
 /// and one workflow twice as slow in the second half.
 fn generate(i: usize) -> Run {
-    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut next = |n: u64| {
-        x ^= x >> 31;
-        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        (x >> 17) % n
-    };
+    let mut draws = Draws::of(i);
+    let mut next = |n: u64| draws.next(n);
     let start = 1_760_000_000_000.0 + i as f64 * 60_000.0;
     let server = format!("http://10.0.0.{}:8188", next(3));
     let mut run = Run::new(&server, &format!("bench-{i:06}"), RunSource::Stream, start);
@@ -109,11 +104,7 @@ async fn insight_aggregates_at_100k_runs() {
     let _ = rexie::Rexie::delete(name).await;
     let store = RunStore::open_named(name).await.expect("store opens");
     let fill_start = now();
-    for chunk in (0..RUNS).collect::<Vec<_>>().chunks(CHUNK) {
-        let records: Vec<StoredRun> = chunk
-            .iter()
-            .map(|i| StoredRun::from_run(&generate(*i)))
-            .collect();
+    for records in chunks(RUNS, CHUNK, generate) {
         store.put(&records).await.expect("put");
     }
     let fill_ms = now() - fill_start;
@@ -163,16 +154,10 @@ async fn insight_aggregates_at_100k_runs() {
     store.save_insight().await.expect("save");
     let save_ms = now() - t;
 
-    let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
-    let tx = raw
-        .transaction(&["meta"], TransactionMode::ReadOnly)
-        .expect("tx");
-    let entry = tx
-        .store("meta")
-        .expect("meta")
-        .get("insight".into())
+    let entry = meta_entries(name)
         .await
-        .expect("get")
+        .into_iter()
+        .find_map(|(k, v)| (k == "insight").then_some(v))
         .expect("snapshot stored");
     let bytes = js_sys::Reflect::get(&entry, &"json".into())
         .ok()
@@ -222,6 +207,5 @@ async fn insight_aggregates_at_100k_runs() {
         console_log!("{l}");
     }
     store.close();
-    raw.close();
     let _ = rexie::Rexie::delete(name).await;
 }

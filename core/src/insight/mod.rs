@@ -33,6 +33,7 @@ pub mod report_data;
 mod report_sections;
 mod runs_lost;
 mod scope;
+mod server_rate;
 pub mod stats;
 mod stream_drops;
 mod vram_headroom;
@@ -110,6 +111,19 @@ impl Ctx<'_> {
             server: self.name(f.server).to_owned(),
             start_ms: f.start_ms,
         }
+    }
+
+    /// The evidence runs of facts in start order: the newest first, at most
+    /// [`finding::MAX_EVIDENCE_RUNS`].
+    pub fn latest<'f>(
+        &self,
+        facts: impl DoubleEndedIterator<Item = &'f RunFact>,
+    ) -> Vec<EvidenceRun> {
+        facts
+            .rev()
+            .take(finding::MAX_EVIDENCE_RUNS)
+            .map(|f| self.run(f))
+            .collect()
     }
 }
 
