@@ -5,7 +5,9 @@
 mod finding_item;
 mod panel;
 mod run_findings;
+mod style;
 
 pub use finding_item::FindingItem;
 pub use panel::InsightPanel;
 pub use run_findings::RunFindings;
+pub use style::InsightStyle;

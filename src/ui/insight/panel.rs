@@ -2,7 +2,7 @@
 //! filter, collapsible (a `<details>`, so keyboard and screen readers get it for free), with a
 //! link to the printable report of the same filter.
 
-use super::FindingItem;
+use super::{FindingItem, InsightStyle};
 use crate::browser::base_path::app_href;
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
@@ -62,6 +62,7 @@ pub fn InsightPanel() -> impl IntoView {
     view! {
         <section class="card span-2" data-testid="recommendations"
             data-count=move || count().map(|n| n.to_string()).unwrap_or_default()>
+            <InsightStyle/>
             <details open>
                 <summary><h2 class="inline">{move || match count() {
                     Some(n) => format!("Recommendations ({n})"),

@@ -1,7 +1,7 @@
 //! The findings that concern one run, on its page: those with the run in their evidence, or
 //! about its workflow, server or device.
 
-use super::FindingItem;
+use super::{FindingItem, InsightStyle};
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::ui::load::Load;
@@ -31,6 +31,7 @@ pub fn RunFindings(#[prop(into)] record: Signal<Option<StoredRun>>) -> impl Into
     view! {
         <Show when=move || !list().is_empty()>
             <section class="card span-2" data-testid="recommendations" data-count=move || list().len().to_string()>
+                <InsightStyle/>
                 <h2>"Recommendations about this run"</h2>
                 <ul class="findings">{move || list().into_iter().map(|f| view! { <FindingItem finding=f/> }).collect_view()}</ul>
             </section>

@@ -13,6 +13,7 @@ use crate::browser::download::download_text;
 use crate::state::{use_store, StoreStatus};
 use crate::ui::components::LocalTime;
 use crate::ui::history::use_history_query;
+use crate::ui::insight::InsightStyle;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -113,6 +114,7 @@ pub fn ReportPage() -> impl IntoView {
         }
     };
     view! {
+        <InsightStyle/>
         <h1 class="page-title">"Report"</h1>
         <div class="controls no-print">
             <label>"Period "
