@@ -13,3 +13,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
 cargo test --release -p comfy-dashboard --target wasm32-unknown-unknown --features bench --test store_bench -- --nocapture 2>&1 \
 	| grep -E '^\||store filled|test result' 
+# The insight aggregates at 100 000 runs: the panel's first findings from the stored snapshot
+# against re-reading every record (tests/insight_store_bench.rs).
+cargo test --release -p comfy-dashboard --target wasm32-unknown-unknown --features bench --test insight_store_bench -- --nocapture 2>&1 \
+	| grep -E '^\||insight:|test result'

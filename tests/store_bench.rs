@@ -12,26 +12,19 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "support/bench.rs"]
+mod bench;
+use bench::{chunks, now, Draws};
+
 const RUNS: usize = 100_000;
 const CHUNK: usize = 2_000;
 const REPEATS: usize = 5;
 const WORKFLOWS: [&str; 5] = ["txt2img", "upscale", "video", "inpaint", "controlnet"];
 const GPUS: [&str; 3] = ["RTX 4090", "A100", "RTX 3090"];
 
-fn now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or_else(js_sys::Date::now)
-}
-
 fn generate(i: usize) -> Run {
-    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut next = |n: u64| {
-        x ^= x >> 31;
-        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        (x >> 17) % n
-    };
+    let mut draws = Draws::of(i);
+    let mut next = |n: u64| draws.next(n);
     let start = 1_760_000_000_000.0 + i as f64 * 60_000.0;
     let mut run = Run::new(
         "http://127.0.0.1:8188",
@@ -83,11 +76,7 @@ async fn history_store_at_100k_runs() {
     // Filled through the live writer's path (merged with what is stored, search entries in the
     // same transaction).
     let fill_start = now();
-    for chunk in (0..RUNS).collect::<Vec<_>>().chunks(CHUNK) {
-        let records: Vec<StoredRun> = chunk
-            .iter()
-            .map(|i| StoredRun::from_run(&generate(*i)))
-            .collect();
+    for records in chunks(RUNS, CHUNK, generate) {
         store.put_merged(&records).await.expect("put");
     }
     let fill_ms = now() - fill_start;

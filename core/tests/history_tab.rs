@@ -9,29 +9,8 @@ use telemetry_core::history::import::{import, ImportError, ImportKind, GEMDIRECT
 use telemetry_core::history::query::{format_date, format_iso, parse_date, parse_iso};
 use telemetry_core::history::stats::{percentile, TrendsBuilder};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun, TextIndex};
-use telemetry_core::run::{Run, RunStatus};
+use telemetry_core::run::RunStatus;
 use telemetry_core::warnings::{warnings_for, WarningContext};
-
-fn scenario_runs() -> Vec<Run> {
-    let mut runs = Vec::new();
-    for s in [
-        "a_success",
-        "b_cached",
-        "c_error",
-        "d_interrupted",
-        "e_queue3",
-        "f_preview_metadata",
-    ] {
-        runs.extend(
-            replay(s, "ws_submitter")
-                .tracker
-                .runs()
-                .into_iter()
-                .cloned(),
-        );
-    }
-    runs
-}
 
 #[test]
 fn query_round_trips_through_the_url() {

@@ -10,18 +10,6 @@ use telemetry_core::insight::{
 };
 use telemetry_core::run::RunStatus;
 
-fn of(findings: &[Finding], rule: Rule) -> Vec<Finding> {
-    findings
-        .iter()
-        .filter(|f| f.rule == rule)
-        .cloned()
-        .collect()
-}
-
-fn now(runs: &[StoredRun]) -> f64 {
-    runs.iter().map(|r| r.start_ms).fold(T0, f64::max) + 60_000.0
-}
-
 fn queued(n: usize, wait: f64, run: f64) -> Vec<StoredRun> {
     let mut noise = Noise::new(21);
     let specs: Vec<Spec> = (0..n)

@@ -2,27 +2,14 @@
 //! no evidence of anything, so nothing is concluded, and the recorded error is classified.
 
 mod common;
+mod insight_support;
 use common::*;
-use telemetry_core::history::HistoryQuery;
+use insight_support::report_all;
 use telemetry_core::history::StoredRun;
-use telemetry_core::insight::ReportOptions;
-use telemetry_core::insight::{classify, recommend, report, ErrorClass, InsightAggregates};
+use telemetry_core::insight::{classify, recommend, ErrorClass, InsightAggregates};
 
 fn recorded() -> Vec<StoredRun> {
-    let mut runs = Vec::new();
-    for s in [
-        "a_success",
-        "b_cached",
-        "c_error",
-        "d_interrupted",
-        "e_queue3",
-        "f_preview_metadata",
-    ] {
-        for r in replay(s, "ws_submitter").tracker.runs() {
-            runs.push(StoredRun::from_run(r));
-        }
-    }
-    runs
+    scenario_runs().iter().map(StoredRun::from_run).collect()
 }
 
 #[test]
@@ -32,12 +19,7 @@ fn a_few_recorded_runs_give_no_findings_and_a_complete_report() {
     let now = runs.iter().map(|r| r.start_ms).fold(0.0, f64::max) + 1000.0;
     assert_eq!(recommend(&runs, now), Vec::new());
     assert!(InsightAggregates::of(&runs).findings(now).is_empty());
-    let data = report(
-        &runs,
-        &HistoryQuery::default(),
-        now,
-        &ReportOptions::default(),
-    );
+    let data = report_all(&runs, now);
     assert_eq!(data.totals.runs, runs.len());
     assert!(data.totals.failed >= 1 && data.totals.succeeded >= 1);
     // The submitter's stream alone does not name node types: untyped nodes are not listed.

@@ -55,12 +55,7 @@ fn at() -> f64 {
 #[test]
 fn the_report_has_every_section_of_the_period() {
     let runs = week();
-    let data = report(
-        &runs,
-        &HistoryQuery::default(),
-        at(),
-        &ReportOptions::default(),
-    );
+    let data = report_all(&runs, at());
     let t = &data.totals;
     assert_eq!(t.runs, 81);
     assert_eq!((t.succeeded, t.failed, t.lost), (68, 12, 1));
@@ -167,12 +162,7 @@ fn the_aggregates_give_the_same_report_without_the_records() {
 #[test]
 fn the_report_is_json_with_its_period_totals_and_findings() {
     let runs = week();
-    let data = report(
-        &runs,
-        &HistoryQuery::default(),
-        at(),
-        &ReportOptions::default(),
-    );
+    let data = report_all(&runs, at());
     let json = data.to_json();
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v["totals"]["runs"], 81);
@@ -198,12 +188,7 @@ fn the_report_is_json_with_its_period_totals_and_findings() {
 
 #[test]
 fn an_empty_history_gives_an_empty_report_and_no_findings() {
-    let data = report(
-        &[],
-        &HistoryQuery::default(),
-        at(),
-        &ReportOptions::default(),
-    );
+    let data = report_all(&[], at());
     assert_eq!(data.totals.runs, 0);
     assert_eq!(data.success_rate, None);
     assert!(data.findings.is_empty() && data.workflows.is_empty() && data.runs.is_empty());

@@ -4,21 +4,7 @@
 mod insight_support;
 use insight_support::*;
 use telemetry_core::history::StoredRun;
-use telemetry_core::insight::{
-    recommend, recommend_with, Finding, Rule, RunExtras, Severity, SubjectKind,
-};
-
-fn of(findings: &[Finding], rule: Rule) -> Vec<Finding> {
-    findings
-        .iter()
-        .filter(|f| f.rule == rule)
-        .cloned()
-        .collect()
-}
-
-fn now(runs: &[StoredRun]) -> f64 {
-    runs.iter().map(|r| r.start_ms).fold(T0, f64::max) + 60_000.0
-}
+use telemetry_core::insight::{recommend, recommend_with, Rule, RunExtras, Severity, SubjectKind};
 
 fn slowdown(before: usize, after: usize) -> Vec<StoredRun> {
     let mut noise = Noise::new(7);

@@ -3,9 +3,8 @@
 
 mod insight_support;
 use insight_support::*;
-use telemetry_core::history::{HistoryQuery, StoredRun};
-use telemetry_core::insight::ReportOptions;
-use telemetry_core::insight::{recommend, report, InsightAggregates};
+use telemetry_core::history::StoredRun;
+use telemetry_core::insight::{recommend, InsightAggregates};
 use telemetry_core::run::RunStatus;
 
 fn hostile() -> Vec<StoredRun> {
@@ -51,12 +50,7 @@ fn nonsense_values_never_panic_and_report_as_json() {
         }
         let agg = InsightAggregates::of(&runs);
         assert_eq!(agg.findings(now).len(), findings.len());
-        let data = report(
-            &runs,
-            &HistoryQuery::default(),
-            now,
-            &ReportOptions::default(),
-        );
+        let data = report_all(&runs, now);
         assert_eq!(data.totals.runs, runs.len());
         let json = data.to_json();
         assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());

@@ -17,6 +17,7 @@
 
 use crate::ui::fleet::FleetPage;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
+use crate::ui::report::ReportPage;
 use crate::ui::settings::SettingsPage;
 use leptos::prelude::*;
 
@@ -65,5 +66,6 @@ fn unavailable() -> AnyView {
 lazy_page!(HistoryRoute, HistoryPage);
 lazy_page!(RunDetailRoute, RunDetailPage);
 lazy_page!(CompareRoute, ComparePage);
+lazy_page!(ReportRoute, ReportPage);
 lazy_page!(SettingsRoute, SettingsPage);
 lazy_page!(FleetRoute, FleetPage);

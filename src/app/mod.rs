@@ -16,7 +16,9 @@ use crate::state::{
 };
 use crate::stream::StreamConfig;
 use crate::ui::live::{LivePage, RunAnnouncer};
-use lazy_pages::{CompareRoute, FleetRoute, HistoryRoute, RunDetailRoute, SettingsRoute};
+use lazy_pages::{
+    CompareRoute, FleetRoute, HistoryRoute, ReportRoute, RunDetailRoute, SettingsRoute,
+};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, Lazy};
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
                     <Route path=path!("/history/:run_id") view={Lazy::<RunDetailRoute>::new()}/>
                     <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
+                    <Route path=path!("/report") view={Lazy::<ReportRoute>::new()}/>
                     <Route path=path!("/fleet") view={Lazy::<FleetRoute>::new()}/>
                     <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
                 </Routes>

@@ -6,6 +6,9 @@ mod codec;
 mod conn;
 mod error;
 mod estimate;
+mod insight_book;
+mod insight_io;
+mod insight_touch;
 mod lookup;
 mod migrate;
 mod open;
@@ -20,6 +23,7 @@ pub mod sink;
 mod writer;
 
 pub use error::{classify, StoreError};
+pub use insight_io::InsightLoad;
 pub use plan::PageCursor;
 pub use run_store::{Page, RunStore};
 pub use writer::StoreWriter;

@@ -5,12 +5,15 @@
 //! no longer overwrite a richer one. `put` replaces records whole (imports).
 //!
 //! Both keep the `search` store (`search_entries`) in step with the runs in the same
-//! transaction, so free-text search never disagrees with what is stored.
+//! transaction, so free-text search never disagrees with what is stored, and put each run's
+//! insight touch entry in `meta` in that transaction too (`insight_touch`; the aggregates
+//! themselves are updated only where a page installed the insight hook).
 
 use super::codec;
 use super::conn::{finish, write_error};
+use super::insight_touch;
 use super::run_store::RunStore;
-use super::schema::{RUNS, SEARCH};
+use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
 use super::StoreError;
 use rexie::TransactionMode;
@@ -27,9 +30,10 @@ impl RunStore {
         if runs.is_empty() {
             return Ok(0);
         }
-        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
-        let mut written = 0;
+        let meta = tx.store(META)?;
+        let mut written = Vec::new();
         let mut texts = Vec::new();
         for run in runs {
             let stored = store
@@ -42,16 +46,20 @@ impl RunStore {
             if let Err(e) = store.put(&codec::encode(&merged)?, None).await {
                 return Err(write_error(e.into()).await);
             }
+            insight_touch::touch(&meta, &merged.key).await?;
             if stored.is_none_or(|s| s.search != merged.search) {
-                texts.push((merged.key, merged.search));
+                texts.push((merged.key.clone(), merged.search.clone()));
             }
-            written += 1;
+            written.push(merged);
         }
         if let Err(e) = search_entries::write(&tx, &texts).await {
             return Err(write_error(e).await);
         }
         finish(tx).await?;
-        Ok(written)
+        if let Some(hook) = self.insight_hook() {
+            hook.written(self, &written);
+        }
+        Ok(written.len())
     }
 
     /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
@@ -68,7 +76,7 @@ impl RunStore {
             .iter()
             .map(|r| (r.key.clone(), r.search.clone()))
             .collect();
-        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let written = tx
             .store(RUNS)?
             .put_all(values.into_iter().map(|v| (v, None)))
@@ -79,6 +87,14 @@ impl RunStore {
         if let Err(e) = search_entries::write(&tx, &texts).await {
             return Err(write_error(e).await);
         }
-        finish(tx).await
+        let meta = tx.store(META)?;
+        for run in runs {
+            insight_touch::touch(&meta, &run.key).await?;
+        }
+        finish(tx).await?;
+        if let Some(hook) = self.insight_hook() {
+            hook.written(self, runs);
+        }
+        Ok(())
     }
 }

@@ -1,8 +1,10 @@
 //! Taking runs out of the store: by key (the history tab's delete), all of them (clear), and by
 //! the retention rules (keep the last N runs and/or N days). Each takes the runs' search
-//! entries with them in the same transaction (`search_entries::forget`).
+//! entries with them in the same transaction (`search_entries::forget`), and leave an insight
+//! touch entry in `meta` there too (`insight_touch`).
 
 use super::conn::finish;
+use super::insight_touch;
 use super::run_store::{RunStore, KEYS_CHUNK};
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
@@ -23,7 +25,14 @@ impl RunStore {
                 r?;
             }
             search_entries::forget(&tx, &keys).await?;
+            let meta = tx.store(META)?;
+            for k in chunk {
+                insight_touch::touch(&meta, k).await?;
+            }
             finish(tx).await?;
+            if let Some(hook) = self.insight_hook() {
+                hook.removed(self, chunk);
+            }
         }
         Ok(())
     }
@@ -32,7 +41,12 @@ impl RunStore {
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         tx.store(RUNS)?.clear().await?;
         search_entries::forget_all(&tx).await?;
-        finish(tx).await
+        insight_touch::forget(&tx.store(META)?).await?;
+        finish(tx).await?;
+        if let Some(hook) = self.insight_hook() {
+            hook.cleared(self);
+        }
+        Ok(())
     }
 
     /// Deletes runs that started before `now_ms - keep_days`, then the oldest beyond
@@ -67,7 +81,9 @@ impl RunStore {
     ) -> Result<u32, StoreError> {
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
+        let meta = tx.store(META)?;
         let index = store.index("start_ms")?;
+        let mut gone: Vec<String> = Vec::new();
         let mut left = match keep {
             Some(keep) => store.count(None).await?.saturating_sub(keep),
             None => u32::MAX,
@@ -87,6 +103,10 @@ impl RunStore {
             if !keys.is_empty() {
                 search_entries::forget(&tx, &keys).await?;
             }
+            for k in keys.iter().filter_map(JsValue::as_string) {
+                insight_touch::touch(&meta, &k).await?;
+                gone.push(k);
+            }
             let n = keys.len() as u32;
             deleted += n;
             left -= n;
@@ -95,6 +115,9 @@ impl RunStore {
             }
         }
         finish(tx).await?;
+        if let (Some(hook), false) = (self.insight_hook(), gone.is_empty()) {
+            hook.removed(self, &gone);
+        }
         Ok(deleted)
     }
 }

@@ -6,13 +6,14 @@
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
+use super::insight_touch::InsightHook;
 use super::plan::{self, PageCursor, Range};
 use super::schema::{self, RUNS};
 use super::{migrate, open, StoreError};
 use futures::future::LocalBoxFuture;
 use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
 use wasm_bindgen::JsValue;
 
@@ -37,10 +38,13 @@ pub struct RunStore {
     inner: Rc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     name: String,
     conn: RefCell<Option<Rc<Conn>>>,
     candidates: Cell<u64>,
+    /// Keeps the insight aggregates current once a page that reads them installed it
+    /// (`insight_touch`); until then writes only leave touch entries.
+    insight: RefCell<Option<Rc<dyn InsightHook>>>,
     /// Free-text search through an index, once the history page turned it on
     /// (`enable_text_index`); until then text queries scan.
     text: RefCell<Option<Rc<dyn TextSearch>>>,
@@ -86,6 +90,7 @@ impl RunStore {
                 name: name.to_owned(),
                 conn: RefCell::new(Some(Rc::new(Conn(Some(db))))),
                 candidates: Cell::new(CANDIDATES),
+                insight: RefCell::new(None),
                 text: RefCell::new(None),
             }),
         };
@@ -142,6 +147,30 @@ impl RunStore {
         let conn = self.conn()?;
         let tx = conn.db()?.transaction(stores, mode)?;
         Ok((conn, tx))
+    }
+
+    /// The insight hook, installing `make()` first when there is none (for every clone).
+    pub(super) fn set_insight_hook(
+        &self,
+        make: impl FnOnce() -> Rc<dyn InsightHook>,
+    ) -> Rc<dyn InsightHook> {
+        self.inner
+            .insight
+            .borrow_mut()
+            .get_or_insert_with(make)
+            .clone()
+    }
+
+    pub(super) fn insight_hook(&self) -> Option<Rc<dyn InsightHook>> {
+        self.inner.insight.borrow().clone()
+    }
+
+    pub(super) fn downgrade(&self) -> Weak<Inner> {
+        Rc::downgrade(&self.inner)
+    }
+
+    pub(super) fn upgrade(weak: &Weak<Inner>) -> Option<RunStore> {
+        weak.upgrade().map(|inner| RunStore { inner })
     }
 
     /// Up to `limit` matching runs in the query's order, strictly after `after`.

@@ -4,6 +4,8 @@
 pub mod components;
 pub mod fleet;
 pub mod history;
+pub mod insight;
 pub mod live;
 pub mod load;
+pub mod report;
 pub mod settings;

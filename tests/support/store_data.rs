@@ -1,5 +1,6 @@
-//! Shared by the store's browser tests (`tests/store.rs`, `tests/store_search.rs`): generated
-//! runs with many ties, the in-memory oracle, paging through a store, and a version-1 database.
+//! Shared by the store's browser tests (`tests/store.rs`, `tests/store_search.rs`, the insight
+//! tests and benchmark): generated runs with many ties, the in-memory oracle, paging through a
+//! store, a version-1 database, and the `meta` entries as stored.
 #![allow(dead_code)]
 
 use comfy_dashboard::store::{PageCursor, RunStore};
@@ -161,4 +162,24 @@ pub async fn create_v1(name: &str, runs: &[Run]) {
         .unwrap();
     tx.done().await.unwrap();
     db.close();
+}
+
+/// Every `meta` entry of the database, by key, read through a connection of its own (the
+/// store's `meta` holds the schema version, the search epoch and the insight snapshot and log).
+pub async fn meta_entries(name: &str) -> Vec<(String, JsValue)> {
+    let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
+    let tx = raw
+        .transaction(&["meta"], rexie::TransactionMode::ReadOnly)
+        .expect("tx");
+    let entries = tx
+        .store("meta")
+        .expect("meta")
+        .scan(None, None, None, None)
+        .await
+        .expect("meta entries");
+    raw.close();
+    entries
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.as_string()?, v)))
+        .collect()
 }

@@ -14,10 +14,9 @@
 //! p ≤ 0.05. Confidence uses that p and n = the opportunities.
 
 use super::facts::{RunFact, Sym};
-use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
+use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, Unit};
 use super::fx_hash::FxHashMap;
-use super::stats::{confidence, median, proportion_above_p, significant};
+use super::stats::{median, proportion_above_p, significant};
 use super::Ctx;
 use crate::format::duration_ms;
 use crate::run::RunStatus;
@@ -120,40 +119,30 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 "with the same nodes"
             };
             let server_name = ctx.name(server).to_owned();
-            out.push(Finding {
-                rule: Rule::CacheMiss,
-                severity: Severity::Warning,
-                confidence: confidence(p, t.opportunities),
-                message: format!(
-                    "On {server_name}, {class} of “{workflow}” ran again in {m} of {} back-to-back runs {inputs}, though earlier runs had it cached{cost}: ComfyUI is losing its cache between runs. Give it more RAM, and check that it is not started with --cache-none or a small --cache-lru.",
-                    t.opportunities
-                ),
-                subject: Subject {
-                    kind: SubjectKind::Workflow,
-                    name: workflow,
-                    server: Some(server_name),
-                    detail: Some(class),
-                },
-                evidence: Evidence {
-                    runs: t
-                        .misses
-                        .iter()
-                        .rev()
-                        .take(MAX_EVIDENCE_RUNS)
-                        .map(|(f, _)| ctx.run(f))
-                        .collect(),
-                    figures: vec![
-                        fig("misses", m as f64, Unit::Count),
-                        fig("hits", t.hits as f64, Unit::Count),
-                        fig("opportunities", t.opportunities as f64, Unit::Count),
-                        fig("miss_share", m as f64 / t.opportunities as f64, Unit::Share),
-                        fig("median_miss_ms", med.unwrap_or(0.0), Unit::Ms),
-                        fig("spent_ms", spent, Unit::Ms),
-                    ],
-                    sample: t.opportunities,
-                    p_value: p,
-                },
-            });
+            let message = format!(
+                "On {server_name}, {class} of “{workflow}” ran again in {m} of {} back-to-back runs {inputs}, though earlier runs had it cached{cost}: ComfyUI is losing its cache between runs. Give it more RAM, and check that it is not started with --cache-none or a small --cache-lru.",
+                t.opportunities
+            );
+            let evidence = Evidence::of(
+                p,
+                t.opportunities,
+                ctx.latest(t.misses.iter().map(|(f, _)| *f)),
+                vec![
+                    fig("misses", m as f64, Unit::Count),
+                    fig("hits", t.hits as f64, Unit::Count),
+                    fig("opportunities", t.opportunities as f64, Unit::Count),
+                    fig("miss_share", m as f64 / t.opportunities as f64, Unit::Share),
+                    fig("median_miss_ms", med.unwrap_or(0.0), Unit::Ms),
+                    fig("spent_ms", spent, Unit::Ms),
+                ],
+            );
+            out.push(Finding::new(
+                Rule::CacheMiss,
+                Severity::Warning,
+                Subject::workflow(workflow).on(server_name).detail(class),
+                message,
+                evidence,
+            ));
         }
     }
 }

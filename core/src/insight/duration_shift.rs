@@ -12,8 +12,8 @@
 
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mann_whitney_p, median, significant};
+use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, Unit};
+use super::stats::{mann_whitney_p, median, significant};
 use super::Ctx;
 use crate::format::{duration_ms, fixed};
 
@@ -111,45 +111,42 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 .take(MAX_EVIDENCE_RUNS - 2)
                 .map(|(f, _)| ctx.run(f)),
         );
-        out.push(Finding {
-            rule: if slower {
-                Rule::WorkflowSlower
-            } else {
-                Rule::WorkflowFaster
-            },
-            severity: if slower && ratio >= WARN_RATIO {
-                Severity::Warning
-            } else {
-                Severity::Info
-            },
-            confidence: confidence(p, series.len()),
-            subject: Subject {
-                kind: SubjectKind::Workflow,
-                name,
-                server: None,
-                detail: None,
-            },
+        let rule = if slower {
+            Rule::WorkflowSlower
+        } else {
+            Rule::WorkflowFaster
+        };
+        let severity = if slower && ratio >= WARN_RATIO {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        let evidence = Evidence::of(
+            p,
+            series.len(),
+            runs,
+            vec![
+                fig("median_before_ms", m_before, Unit::Ms),
+                fig("median_after_ms", m_after, Unit::Ms),
+                fig("ratio", ratio, Unit::Ratio),
+                fig("changed_at", change.start_ms, Unit::EpochMs),
+                fig("before_from", series[0].0.start_ms, Unit::EpochMs),
+                fig(
+                    "after_to",
+                    series[series.len() - 1].0.start_ms,
+                    Unit::EpochMs,
+                ),
+                fig("runs_before", before.len() as f64, Unit::Count),
+                fig("runs_after", after.len() as f64, Unit::Count),
+            ],
+        );
+        out.push(Finding::new(
+            rule,
+            severity,
+            Subject::workflow(name),
             message,
-            evidence: Evidence {
-                runs,
-                figures: vec![
-                    fig("median_before_ms", m_before, Unit::Ms),
-                    fig("median_after_ms", m_after, Unit::Ms),
-                    fig("ratio", ratio, Unit::Ratio),
-                    fig("changed_at", change.start_ms, Unit::EpochMs),
-                    fig("before_from", series[0].0.start_ms, Unit::EpochMs),
-                    fig(
-                        "after_to",
-                        series[series.len() - 1].0.start_ms,
-                        Unit::EpochMs,
-                    ),
-                    fig("runs_before", before.len() as f64, Unit::Count),
-                    fig("runs_after", after.len() as f64, Unit::Count),
-                ],
-                sample: series.len(),
-                p_value: p,
-            },
-        });
+            evidence,
+        ));
     }
 }
 

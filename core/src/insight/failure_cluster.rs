@@ -14,9 +14,8 @@
 
 use super::error_class::ErrorClass;
 use super::facts::{Names, RunFact, Sym};
-use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, proportion_above_p, significant};
+use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, Unit};
+use super::stats::{proportion_above_p, significant};
 use super::Ctx;
 use crate::format::number;
 use crate::run::RunStatus;
@@ -173,38 +172,24 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 ));
             }
             let at_node = node.map(|t| format!(" in {t}")).unwrap_or_default();
-            out.push(Finding {
-                rule: Rule::FailureCluster,
-                severity: if share >= 0.5 {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                },
-                confidence: confidence(p, k),
-                message: format!(
-                    "{k} of {n} runs of “{name}” ({}) failed with {}{at_node}{range_text}, e.g. “{example}”: {}.",
-                    pct(share),
-                    class.label(),
-                    advice(class)
-                ),
-                subject: Subject {
-                    kind: SubjectKind::Workflow,
-                    name,
-                    server: None,
-                    detail: Some(class.as_str().to_owned()),
-                },
-                evidence: Evidence {
-                    runs: failed
-                        .iter()
-                        .rev()
-                        .take(MAX_EVIDENCE_RUNS)
-                        .map(|f| ctx.run(f))
-                        .collect(),
-                    figures,
-                    sample: k,
-                    p_value: p,
-                },
-            });
+            let message = format!(
+                "{k} of {n} runs of “{name}” ({}) failed with {}{at_node}{range_text}, e.g. “{example}”: {}.",
+                pct(share),
+                class.label(),
+                advice(class)
+            );
+            let severity = if share >= 0.5 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            out.push(Finding::new(
+                Rule::FailureCluster,
+                severity,
+                Subject::workflow(name).detail(class.as_str()),
+                message,
+                Evidence::of(p, k, ctx.latest(failed.iter().copied()), figures),
+            ));
         }
     }
 }

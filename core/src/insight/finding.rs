@@ -1,6 +1,7 @@
 //! A finding: what a rule concluded, how sure it is, and what it rests on. Serialized as the
 //! report's JSON and read by the panel (`recommendation` items of the UI contract).
 
+use super::stats::confidence;
 use crate::history::StoredRun;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,44 @@ pub struct Subject {
     pub detail: Option<String>,
 }
 
+impl Subject {
+    pub(crate) fn workflow(name: String) -> Subject {
+        Subject::of(SubjectKind::Workflow, name)
+    }
+
+    pub(crate) fn server(name: String) -> Subject {
+        Subject::of(SubjectKind::Server, name)
+    }
+
+    /// One device of `server`.
+    pub(crate) fn device(name: String, server: String) -> Subject {
+        Subject {
+            server: Some(server),
+            ..Subject::of(SubjectKind::Device, name)
+        }
+    }
+
+    /// The same subject on one server (a workflow's cache misses are per server).
+    pub(crate) fn on(mut self, server: String) -> Subject {
+        self.server = Some(server);
+        self
+    }
+
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Subject {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    fn of(kind: SubjectKind, name: String) -> Subject {
+        Subject {
+            kind,
+            name,
+            server: None,
+            detail: None,
+        }
+    }
+}
+
 /// A run a finding rests on (linked as `/history/{prompt_id}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceRun {
@@ -124,6 +163,21 @@ pub struct Evidence {
 pub const MAX_EVIDENCE_RUNS: usize = 8;
 
 impl Evidence {
+    /// What a rule's test rests on: its one-sided p-value over `sample`, the runs and numbers.
+    pub(crate) fn of(
+        p_value: f64,
+        sample: usize,
+        runs: Vec<EvidenceRun>,
+        figures: Vec<Figure>,
+    ) -> Evidence {
+        Evidence {
+            runs,
+            figures,
+            sample,
+            p_value,
+        }
+    }
+
     pub fn figure(&self, name: &str) -> Option<f64> {
         self.figures
             .iter()
@@ -145,6 +199,25 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// How every rule states a finding: its confidence follows from the evidence's p-value and
+    /// sample (see the module's doc comment), so no rule can claim more than its test gives.
+    pub(crate) fn new(
+        rule: Rule,
+        severity: Severity,
+        subject: Subject,
+        message: String,
+        evidence: Evidence,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity,
+            confidence: confidence(evidence.p_value, evidence.sample),
+            subject,
+            message,
+            evidence,
+        }
+    }
+
     /// Whether the finding concerns this run: it is one of the evidence runs, or the finding is
     /// about the run's workflow, server or device (for the run page).
     pub fn concerns(&self, r: &StoredRun) -> bool {

@@ -26,12 +26,14 @@ mod failure_cluster;
 mod finding;
 pub(crate) mod fx_hash;
 mod node_share;
+mod period;
 mod queue_wait;
 pub mod report;
 pub mod report_data;
 mod report_sections;
 mod runs_lost;
 mod scope;
+mod server_rate;
 pub mod stats;
 mod stream_drops;
 mod vram_headroom;
@@ -42,6 +44,7 @@ pub use facts::{NoExtras, RunExtras};
 pub use finding::{
     Evidence, EvidenceRun, Figure, Finding, Rule, Severity, Subject, SubjectKind, Unit,
 };
+pub use period::ReportPeriod;
 pub use report::report;
 pub use report_data::{ReportData, ReportOptions};
 pub use scope::InsightScope;
@@ -108,6 +111,19 @@ impl Ctx<'_> {
             server: self.name(f.server).to_owned(),
             start_ms: f.start_ms,
         }
+    }
+
+    /// The evidence runs of facts in start order: the newest first, at most
+    /// [`finding::MAX_EVIDENCE_RUNS`].
+    pub fn latest<'f>(
+        &self,
+        facts: impl DoubleEndedIterator<Item = &'f RunFact>,
+    ) -> Vec<EvidenceRun> {
+        facts
+            .rev()
+            .take(finding::MAX_EVIDENCE_RUNS)
+            .map(|f| self.run(f))
+            .collect()
     }
 }
 

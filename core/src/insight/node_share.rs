@@ -11,8 +11,8 @@
 
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, mean_above_p, median, significant, top_k};
+use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, Unit};
+use super::stats::{mean_above_p, median, significant, top_k};
 use super::Ctx;
 use crate::format::duration_ms;
 
@@ -119,11 +119,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         let by_time = top_k((0..runs.len()).collect(), MAX_EVIDENCE_RUNS, |i| {
             node_times[*i]
         });
-        out.push(Finding {
-            rule: Rule::NodeDominates,
-            severity: Severity::Info,
-            confidence: confidence(p, runs.len()),
-            message: format!(
+        let message = format!(
                 "{class} takes {} of the wall time of “{name}” (median {} of {} per run, {} runs; the next node type {}): {}.",
                 pct(share),
                 duration_ms(med_node),
@@ -131,27 +127,26 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 runs.len(),
                 pct(next_share),
                 advice(class)
-            ),
-            subject: Subject {
-                kind: SubjectKind::Workflow,
-                name,
-                server: None,
-                detail: Some(class.to_owned()),
-            },
-            evidence: Evidence {
-                runs: by_time.iter().map(|i| ctx.run(runs[*i]))
-                    .collect(),
-                figures: vec![
-                    fig("share", share, Unit::Share),
-                    fig("median_node_ms", med_node, Unit::Ms),
-                    fig("median_run_ms", med_wall, Unit::Ms),
-                    fig("next_share", next_share, Unit::Share),
-                    fig("runs", runs.len() as f64, Unit::Count),
-                ],
-                sample: runs.len(),
-                p_value: p,
-            },
-        });
+        );
+        let evidence = Evidence::of(
+            p,
+            runs.len(),
+            by_time.iter().map(|i| ctx.run(runs[*i])).collect(),
+            vec![
+                fig("share", share, Unit::Share),
+                fig("median_node_ms", med_node, Unit::Ms),
+                fig("median_run_ms", med_wall, Unit::Ms),
+                fig("next_share", next_share, Unit::Share),
+                fig("runs", runs.len() as f64, Unit::Count),
+            ],
+        );
+        out.push(Finding::new(
+            Rule::NodeDominates,
+            Severity::Info,
+            Subject::workflow(name).detail(class),
+            message,
+            evidence,
+        ));
     }
 }
 

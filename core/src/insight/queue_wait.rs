@@ -10,8 +10,8 @@
 use super::duration_shift::when;
 use super::facts::RunFact;
 use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, median, proportion_above_p, significant, top_k};
+use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, Unit};
+use super::stats::{median, proportion_above_p, significant, top_k};
 use super::Ctx;
 use crate::format::duration_ms;
 
@@ -60,44 +60,44 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         let (from, to) = (pairs[0].0.start_ms, pairs[n - 1].0.start_ms);
         let name = ctx.name(server).to_owned();
         let longest = top_k(pairs.iter().collect(), MAX_EVIDENCE_RUNS, |p| p.1);
-        out.push(Finding {
-            rule: Rule::QueueWaitExceedsRun,
-            severity: if med_wait >= 2.0 * med_run {
-                Severity::Warning
-            } else {
-                Severity::Info
-            },
-            confidence: confidence(p, n),
-            message: format!(
+        let severity = if med_wait >= 2.0 * med_run {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
+        let message = format!(
                 "On {name}, prompts waited longer in the queue than they ran: median wait {} against a median run of {} ({} of {n} runs waited longer, {} to {}). A second server, or queueing batch work off-peak (waits were longest around {peak_hour:02}:00 UTC), would help.",
                 duration_ms(med_wait),
                 duration_ms(med_run),
                 pct(longer as f64 / n as f64),
                 when(from),
                 when(to)
-            ),
-            subject: Subject {
-                kind: SubjectKind::Server,
-                name,
-                server: None,
-                detail: None,
-            },
-            evidence: Evidence {
-                runs: longest.iter().map(|(f, _, _)| ctx.run(f))
-                    .collect(),
-                figures: vec![
-                    fig("median_wait_ms", med_wait, Unit::Ms),
-                    fig("median_run_ms", med_run, Unit::Ms),
-                    fig("share_waiting_longer", longer as f64 / n as f64, Unit::Share),
-                    fig("runs", n as f64, Unit::Count),
-                    fig("total_wait_ms", total_wait, Unit::Ms),
-                    fig("period_from", from, Unit::EpochMs),
-                    fig("period_to", to, Unit::EpochMs),
-                    fig("peak_hour_utc", peak_hour as f64, Unit::Value),
-                ],
-                sample: n,
-                p_value: p,
-            },
-        });
+        );
+        let evidence = Evidence::of(
+            p,
+            n,
+            longest.iter().map(|(f, _, _)| ctx.run(f)).collect(),
+            vec![
+                fig("median_wait_ms", med_wait, Unit::Ms),
+                fig("median_run_ms", med_run, Unit::Ms),
+                fig(
+                    "share_waiting_longer",
+                    longer as f64 / n as f64,
+                    Unit::Share,
+                ),
+                fig("runs", n as f64, Unit::Count),
+                fig("total_wait_ms", total_wait, Unit::Ms),
+                fig("period_from", from, Unit::EpochMs),
+                fig("period_to", to, Unit::EpochMs),
+                fig("peak_hour_utc", peak_hour as f64, Unit::Value),
+            ],
+        );
+        out.push(Finding::new(
+            Rule::QueueWaitExceedsRun,
+            severity,
+            Subject::server(name),
+            message,
+            evidence,
+        ));
     }
 }

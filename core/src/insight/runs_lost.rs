@@ -9,9 +9,8 @@
 
 use super::duration_shift::when;
 use super::facts::RunFact;
-use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{confidence, proportion_above_p, significant};
+use super::finding::{fig, pct, Finding, Rule, Severity, Subject, Unit};
+use super::server_rate;
 use super::Ctx;
 use crate::run::RunStatus;
 
@@ -29,65 +28,35 @@ pub fn is_lost(f: &RunFact, now_ms: f64) -> bool {
 }
 
 pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
-    for (server, runs) in &ctx.servers {
-        let server = *server;
-        let n = runs.len();
-        let lost: Vec<&RunFact> = runs
-            .iter()
-            .copied()
-            .filter(|f| is_lost(f, ctx.now_ms))
-            .collect();
-        let k = lost.len();
-        if k < MIN_LOST {
-            continue;
-        }
-        let p = proportion_above_p(k, n, BASELINE_RATE);
-        if !significant(p) {
-            continue;
-        }
-        let stale = lost
+    for rate in server_rate::flagged(ctx, MIN_LOST, BASELINE_RATE, |f| is_lost(f, ctx.now_ms)) {
+        let (k, n, share) = (rate.k(), rate.n, rate.share());
+        let stale = rate
+            .flagged
             .iter()
             .filter(|f| f.status != RunStatus::Unknown)
             .count();
-        let share = k as f64 / n as f64;
-        let name = ctx.name(server).to_owned();
-        let last = lost[k - 1].start_ms;
-        out.push(Finding {
-            rule: Rule::RunsLost,
-            severity: if share >= 0.2 {
-                Severity::Critical
-            } else {
-                Severity::Warning
-            },
-            confidence: confidence(p, n),
-            message: format!(
-                "{k} of {n} runs on {name} ({}) have no end: they went away with the server or never finished (the last started {}). Look in the server's log around those times for crashes, restarts or processes killed for memory.",
-                pct(share),
-                when(last)
-            ),
-            subject: Subject {
-                kind: SubjectKind::Server,
-                name,
-                server: None,
-                detail: None,
-            },
-            evidence: Evidence {
-                runs: lost
-                    .iter()
-                    .rev()
-                    .take(MAX_EVIDENCE_RUNS)
-                    .map(|f| ctx.run(f))
-                    .collect(),
-                figures: vec![
-                    fig("lost", k as f64, Unit::Count),
-                    fig("runs", n as f64, Unit::Count),
-                    fig("share", share, Unit::Share),
-                    fig("never_finished", stale as f64, Unit::Count),
-                    fig("last_at", last, Unit::EpochMs),
-                ],
-                sample: n,
-                p_value: p,
-            },
-        });
+        let message = format!(
+            "{k} of {n} runs on {} ({}) have no end: they went away with the server or never finished (the last started {}). Look in the server's log around those times for crashes, restarts or processes killed for memory.",
+            rate.name,
+            pct(share),
+            when(rate.last_ms())
+        );
+        let evidence = rate.evidence(
+            ctx,
+            "lost",
+            &[fig("never_finished", stale as f64, Unit::Count)],
+        );
+        let severity = if share >= 0.2 {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        out.push(Finding::new(
+            Rule::RunsLost,
+            severity,
+            Subject::server(rate.name),
+            message,
+            evidence,
+        ));
     }
 }

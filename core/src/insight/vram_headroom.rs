@@ -16,10 +16,8 @@
 use super::error_class::ErrorClass;
 use super::facts::{RunFact, Sym};
 use super::finding::MAX_EVIDENCE_RUNS;
-use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, SubjectKind, Unit};
-use super::stats::{
-    confidence, mean_above_p, median, percentile, proportion_above_p, significant, top_k,
-};
+use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, Unit};
+use super::stats::{mean_above_p, median, percentile, proportion_above_p, significant, top_k};
 use super::Ctx;
 use crate::format::mb;
 use crate::history::series::MemoryKind;
@@ -111,37 +109,34 @@ fn device(ctx: &Ctx, server: Sym, gpu: Sym, runs: &[&RunFact], out: &mut Vec<Fin
                 pct(med)
             )
     };
-    out.push(Finding {
-        rule: Rule::VramHeadroom,
-        severity: match (is_near, ooms > 0) {
-            (true, true) => Severity::Critical,
-            (true, false) => Severity::Warning,
-            _ => Severity::Info,
-        },
-        confidence: confidence(p, n),
+    let severity = match (is_near, ooms > 0) {
+        (true, true) => Severity::Critical,
+        (true, false) => Severity::Warning,
+        _ => Severity::Info,
+    };
+    let evidence = Evidence::of(
+        p,
+        n,
+        highest.iter().map(|(f, _)| ctx.run(f)).collect(),
+        vec![
+            fig("max_share", max, Unit::Share),
+            fig("p95_share", p95, Unit::Share),
+            fig("median_share", med, Unit::Share),
+            fig("peak_bytes", peak_bytes, Unit::Bytes),
+            fig("total_bytes", total, Unit::Bytes),
+            fig("runs", n as f64, Unit::Count),
+            fig("runs_near_limit", near as f64, Unit::Count),
+            fig("oom_failures", ooms as f64, Unit::Count),
+        ],
+    );
+    let detail = if is_near { "near-limit" } else { "room" };
+    out.push(Finding::new(
+        Rule::VramHeadroom,
+        severity,
+        Subject::device(ctx.name(gpu).to_owned(), server_name).detail(detail),
         message,
-        subject: Subject {
-            kind: SubjectKind::Device,
-            name: ctx.name(gpu).to_owned(),
-            server: Some(server_name),
-            detail: Some(if is_near { "near-limit" } else { "room" }.to_owned()),
-        },
-        evidence: Evidence {
-            runs: highest.iter().map(|(f, _)| ctx.run(f)).collect(),
-            figures: vec![
-                fig("max_share", max, Unit::Share),
-                fig("p95_share", p95, Unit::Share),
-                fig("median_share", med, Unit::Share),
-                fig("peak_bytes", peak_bytes, Unit::Bytes),
-                fig("total_bytes", total, Unit::Bytes),
-                fig("runs", n as f64, Unit::Count),
-                fig("runs_near_limit", near as f64, Unit::Count),
-                fig("oom_failures", ooms as f64, Unit::Count),
-            ],
-            sample: n,
-            p_value: p,
-        },
-    });
+        evidence,
+    ));
 }
 
 fn device_name(ctx: &Ctx, gpu: Sym, ram: bool) -> String {

@@ -120,6 +120,28 @@ pub fn replay(scenario: &str, prefix: &str) -> Replay {
     replay_frames(&frames(scenario, prefix))
 }
 
+/// The runs of the six recorded scenarios as the submitter's stream shows them.
+pub fn scenario_runs() -> Vec<telemetry_core::run::Run> {
+    let mut runs = Vec::new();
+    for s in [
+        "a_success",
+        "b_cached",
+        "c_error",
+        "d_interrupted",
+        "e_queue3",
+        "f_preview_metadata",
+    ] {
+        runs.extend(
+            replay(s, "ws_submitter")
+                .tracker
+                .runs()
+                .into_iter()
+                .cloned(),
+        );
+    }
+    runs
+}
+
 pub fn http_body(name: &str) -> String {
     let raw = std::fs::read_to_string(fixtures().join("http").join(name)).expect("http fixture");
     let v: serde_json::Value = serde_json::from_str(&raw).expect("http fixture json");

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use telemetry_core::history::series::{MemoryKind, RunSeries};
-use telemetry_core::history::StoredRun;
+use telemetry_core::history::{HistoryQuery, StoredRun};
+use telemetry_core::insight::{report, Finding, ReportData, ReportOptions, Rule};
 use telemetry_core::protocol::ExecutionError;
 use telemetry_core::run::{NodeStatus, Run, RunSource, RunStatus};
 
@@ -211,4 +212,28 @@ pub fn steady(prefix: &str, n: usize, from: f64, ms: f64, noise: &mut Noise) -> 
 
 pub fn build(specs: &[Spec]) -> Vec<StoredRun> {
     specs.iter().map(Spec::build).collect()
+}
+
+/// The findings of one rule.
+pub fn of(findings: &[Finding], rule: Rule) -> Vec<Finding> {
+    findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .cloned()
+        .collect()
+}
+
+/// A minute after the last run started (and no earlier than [`T0`]).
+pub fn now(runs: &[StoredRun]) -> f64 {
+    runs.iter().map(|r| r.start_ms).fold(T0, f64::max) + 60_000.0
+}
+
+/// The report of every run (no filter), with the default options.
+pub fn report_all(runs: &[StoredRun], now_ms: f64) -> ReportData {
+    report(
+        runs,
+        &HistoryQuery::default(),
+        now_ms,
+        &ReportOptions::default(),
+    )
 }

@@ -5,6 +5,7 @@ use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
     RunError, TelemetryBadges,
 };
+use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -129,6 +130,7 @@ pub fn RunDetailPage() -> impl IntoView {
             <FallbackWarningsCard run=run/>
             <NodeTimeline run=run/>
             <ArtifactViewer run=run/>
+            <RunFindings record=Signal::derive(record)/>
         </div>
     }
 }

@@ -16,6 +16,7 @@ pub use compare::ComparePage;
 pub use detail::RunDetailPage;
 
 use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
+use crate::ui::insight::InsightPanel;
 use actions::HistoryActions;
 use filters::FilterBar;
 use leptos::prelude::*;
@@ -70,6 +71,7 @@ pub fn HistoryPage() -> impl IntoView {
                     <FilterBar/>
                     <HistorySource/>
                     <TrendsPanel/>
+                    <InsightPanel/>
                     <HistoryActions/>
                     <HistoryList/>
                     <StorageStatus/>

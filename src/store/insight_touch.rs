@@ -1,0 +1,62 @@
+//! What every write does for the insight aggregates, and all the live page's writes carry of
+//! them: a touch entry (`insight:<run key>`) in `meta`, put in the write's own transaction, so
+//! nothing a write did can be missed, whichever tab wrote it and however the page went away.
+//!
+//! Keeping the aggregates themselves current (`InsightAggregates::add`, the snapshot's JSON) is
+//! the `InsightHook`'s job, a trait object for the same reason as `TextSearch`: the pages that
+//! read the aggregates install it (`insight_io`, `RunStore::load_insight`), so that code is
+//! compiled into their chunks and the live page's writes never reach it. Without a hook the
+//! touch entries accumulate, and the next load folds them in (`insight_book`).
+
+use super::insight_book::InsightBook;
+use super::run_store::RunStore;
+use super::search_entries::meta_entry;
+use super::StoreError;
+use rexie::{KeyRange, Store};
+use telemetry_core::history::StoredRun;
+use wasm_bindgen::JsValue;
+
+/// The snapshot's name in `meta`.
+pub(super) const SNAPSHOT: &str = "insight";
+/// Touch entries are `insight:<run key>`; `;` follows `:`, so this range holds exactly them.
+pub(super) const TOUCH_FROM: &str = "insight:";
+const TOUCH_TO: &str = "insight;";
+
+/// What a committed write tells the loaded aggregates (see the module doc).
+pub(super) trait InsightHook {
+    /// These records were stored (as written, before the codec's normalization).
+    fn written(&self, store: &RunStore, runs: &[StoredRun]);
+    /// The runs of these keys were deleted.
+    fn removed(&self, store: &RunStore, keys: &[String]);
+    /// Every run was deleted.
+    fn cleared(&self, store: &RunStore);
+    /// The aggregates' book, for the readers (`with_insight`), which live in the same pages.
+    fn book(&self) -> &InsightBook;
+}
+
+pub(super) fn touch_name(key: &str) -> String {
+    format!("{TOUCH_FROM}{key}")
+}
+
+pub(super) fn touch_range() -> Result<KeyRange, StoreError> {
+    Ok(KeyRange::bound(
+        &JsValue::from_str(TOUCH_FROM),
+        &JsValue::from_str(TOUCH_TO),
+        Some(false),
+        Some(true),
+    )
+    .map_err(rexie::Error::from)?)
+}
+
+/// Puts the touch entry of `key` in the write's own transaction.
+pub(super) async fn touch(meta: &Store, key: &str) -> Result<(), StoreError> {
+    meta.put(&meta_entry(&touch_name(key), 1.0)?, None).await?;
+    Ok(())
+}
+
+/// Removes the snapshot and the touch log (the store was cleared).
+pub(super) async fn forget(meta: &Store) -> Result<(), StoreError> {
+    meta.delete(JsValue::from_str(SNAPSHOT)).await?;
+    meta.delete(touch_range()?.into()).await?;
+    Ok(())
+}
