@@ -4,6 +4,7 @@
 // target is missed.
 //
 //   node bench/bench.mjs --dist <dist snapshot> [--named-wasm <wasm with names>] [--quick]
+//   node bench/bench.mjs --dist dist --memory-only [--memory-rate 10000] [--memory-steps …]
 import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
@@ -567,6 +568,20 @@ async function main() {
   log(`server ${server.url()} (fixtures ${FIXTURES}: ${server.templates.map((t) => t.name).join(", ")})`);
   const browser = await launch();
   let base, dash, lat, mem, prof;
+  if (flag("memory-only")) {
+    // Phase 4 alone (e.g. a 2 000 000-message flood: --memory-steps 100000,1000000,2000000
+    // --memory-budget-s 900): the readings as JSON on stdout, no report.
+    try {
+      mem = await memory(browser, server, Number(arg("memory-rate", 10000)));
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    const [lo, hi] = [mem.readings[1] || mem.readings[0], mem.readings[mem.readings.length - 1]];
+    const per100k = ((hi.wasm - lo.wasm) / 1e6) / ((hi.messages - lo.messages) / 1e5);
+    console.log(JSON.stringify({ ...mem, meta, wasmMbPer100k: per100k }, null, 1));
+    return;
+  }
   try {
     base = await ladder(browser, server, "plain JS", "/__bench/baseline.html", baselineReady);
     dash = await ladder(browser, server, "dashboard", "/", dashboardReady);

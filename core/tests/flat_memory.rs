@@ -13,10 +13,12 @@ mod common;
 
 use common::server::FakeServer;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
-use telemetry_core::input::Input;
+use telemetry_core::input::{Input, Step};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::trace::{parse_trace, Payload};
+use telemetry_core::tracker::Request;
 
 struct Counting;
 static LIVE: AtomicI64 = AtomicI64::new(0);
@@ -35,6 +37,9 @@ unsafe impl GlobalAlloc for Counting {
         System.realloc(ptr, layout, new_size)
     }
 }
+
+/// How long a run's details read takes to come back (see `Flood::answer`).
+const DETAILS_MS: f64 = 25.0;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -110,20 +115,22 @@ struct Flood {
     t: f64,
     flush_at: Option<f64>,
     next_tick: f64,
+    /// Details reads performed and not yet answered, and when the next answer comes.
+    held: VecDeque<Request>,
+    next_details: f64,
 }
 
 impl Flood {
     fn new() -> Flood {
         let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-        let mut server = FakeServer::new();
+        let server = FakeServer::new();
         let connected = p.step(
             Input::Connected {
                 endpoint: telemetry_core::connection::EndpointKind::Telemetry,
             },
             0.0,
         );
-        server.settle(&mut p, connected, 0.0);
-        Flood {
+        let mut flood = Flood {
             p,
             server,
             templates: templates(),
@@ -132,7 +139,11 @@ impl Flood {
             t: 1.0,
             flush_at: None,
             next_tick: 1000.0,
-        }
+            held: VecDeque::new(),
+            next_details: 0.0,
+        };
+        flood.answer(connected);
+        flood
     }
 
     fn until(&mut self, messages: usize) {
@@ -162,6 +173,7 @@ impl Flood {
                     false => self.p.step(Input::Binary(&bytes), self.t),
                 };
                 self.answer(step);
+                self.answer_held();
                 self.sent += 1;
                 if self.flush_at.is_some_and(|at| at <= self.t) {
                     self.flush_at = None;
@@ -177,11 +189,40 @@ impl Flood {
         }
     }
 
-    fn answer(&mut self, step: telemetry_core::input::Step) {
-        if let Some(at) = self.server.settle(&mut self.p, step, self.t) {
+    /// Answers what `step` asks, and what the answers ask, as the flood server would. A run's
+    /// details read (`/api/history/{id}`) is held and answered one every [`DETAILS_MS`], as a
+    /// busy page gets its fetches back: slower than a flood of short runs asks for them.
+    fn answer(&mut self, step: Step) {
+        self.note_flush(step.flush_at);
+        let mut todo: VecDeque<Request> = step.requests.into();
+        while let Some(request) = todo.pop_front() {
+            if matches!(request, Request::ReadHistoryDetails(_)) {
+                self.held.push_back(request);
+                continue;
+            }
+            let reply = self.server.reply(&request);
+            let next = self.p.step(Input::Answer { request, reply }, self.t);
+            self.note_flush(next.flush_at);
+            todo.extend(next.requests);
+        }
+    }
+
+    fn answer_held(&mut self) {
+        if self.t < self.next_details {
+            return;
+        }
+        self.next_details = self.t + DETAILS_MS;
+        if let Some(request) = self.held.pop_front() {
+            let reply = self.server.reply(&request);
+            let next = self.p.step(Input::Answer { request, reply }, self.t);
+            self.answer(next);
+        }
+    }
+
+    fn note_flush(&mut self, at: Option<f64>) {
+        if let Some(at) = at {
             self.flush_at = Some(self.flush_at.map_or(at, |f: f64| f.min(at)));
         }
-        self.server.asked.clear();
     }
 }
 
