@@ -169,6 +169,9 @@ async function openPage(browser, server, url, ready) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.addInitScript(INIT);
+  // --no-indexeddb: the page without a store (it keeps working in memory), to tell the store's
+  // share of a measure from the rest.
+  if (flag("no-indexeddb")) await page.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: undefined }));
   const cdp = await context.newCDPSession(page);
   await page.goto(server.url(url));
   await page.waitForFunction(ready, null, { timeout: 60000 });
