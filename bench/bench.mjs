@@ -4,6 +4,7 @@
 // target is missed.
 //
 //   node bench/bench.mjs --dist <dist snapshot> [--named-wasm <wasm with names>] [--quick]
+//   node bench/bench.mjs --dist dist --memory-only [--memory-rate 10000] [--memory-steps …]
 import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
@@ -168,6 +169,9 @@ async function openPage(browser, server, url, ready) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.addInitScript(INIT);
+  // --no-indexeddb: the page without a store (it keeps working in memory), to tell the store's
+  // share of a measure from the rest.
+  if (flag("no-indexeddb")) await page.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: undefined }));
   const cdp = await context.newCDPSession(page);
   await page.goto(server.url(url));
   await page.waitForFunction(ready, null, { timeout: 60000 });
@@ -567,6 +571,20 @@ async function main() {
   log(`server ${server.url()} (fixtures ${FIXTURES}: ${server.templates.map((t) => t.name).join(", ")})`);
   const browser = await launch();
   let base, dash, lat, mem, prof;
+  if (flag("memory-only")) {
+    // Phase 4 alone (e.g. a 2 000 000-message flood: --memory-steps 100000,1000000,2000000
+    // --memory-budget-s 900): the readings as JSON on stdout, no report.
+    try {
+      mem = await memory(browser, server, Number(arg("memory-rate", 10000)));
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    const [lo, hi] = [mem.readings[1] || mem.readings[0], mem.readings[mem.readings.length - 1]];
+    const per100k = ((hi.wasm - lo.wasm) / 1e6) / ((hi.messages - lo.messages) / 1e5);
+    console.log(JSON.stringify({ ...mem, meta, wasmMbPer100k: per100k }, null, 1));
+    return;
+  }
   try {
     base = await ladder(browser, server, "plain JS", "/__bench/baseline.html", baselineReady);
     dash = await ladder(browser, server, "dashboard", "/", dashboardReady);

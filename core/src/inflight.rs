@@ -19,6 +19,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// After this long without an answer a request is presumed lost.
 pub const STALE_MS: f64 = 60_000.0;
 
+/// Details reads waiting their turn at most. Runs ask for details as they end, and the tracker
+/// keeps the last 500 ends: past this many, the oldest waiting run has left the tracker, and
+/// its read would only cost a fetch. A flood of short runs asks faster than reads come back,
+/// and the queue grew with every run seen (issue 22).
+pub const DETAILS_WAITING: usize = 500;
+
 /// Which requests share one slot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Slot {
@@ -81,6 +87,11 @@ impl InFlight {
                             Request::ReadHistoryDetails(c) if *c == id);
                         if !current && self.details_waiting.insert(id.clone()) {
                             self.details.push_back(id);
+                        }
+                        if self.details.len() > DETAILS_WAITING {
+                            if let Some(oldest) = self.details.pop_front() {
+                                self.details_waiting.remove(&oldest);
+                            }
                         }
                     }
                     (Slot::Features | Slot::Stats, _) => {}
@@ -245,6 +256,23 @@ mod tests {
         assert_eq!(f.answered(&d("2"), 2.0), Some(d("3")));
         assert_eq!(f.answered(&d("3"), 3.0), None);
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn details_waiting_are_the_latest_runs_when_reads_lag_behind() {
+        // Runs end faster than reads come back: the queue keeps the newest runs' reads (the
+        // tracker still holds them), not one read per run ever seen.
+        let mut f = InFlight::default();
+        let d = |i: usize| Request::ReadHistoryDetails(format!("run{i}"));
+        assert_eq!(f.ask(d(0), 0.0), Some(d(0)));
+        for i in 1..=2000 {
+            assert_eq!(f.ask(d(i), 0.0), None);
+        }
+        assert_eq!(f.len(), 1 + DETAILS_WAITING);
+        let oldest_kept = 2000 - DETAILS_WAITING + 1;
+        assert_eq!(f.answered(&d(0), 1.0), Some(d(oldest_kept)));
+        assert_eq!(f.ask(d(5), 1.0), None, "a dropped run may be asked again");
+        assert_eq!(f.len(), 1 + DETAILS_WAITING);
     }
 
     #[test]

@@ -142,6 +142,11 @@ impl SeriesBook {
         self.series.is_empty()
     }
 
+    /// Series, closed ones and the eviction order (see `Pipeline::footprint`).
+    pub fn footprint(&self) -> [usize; 3] {
+        [self.series.len(), self.closed.len(), self.order.len()]
+    }
+
     fn evict(&mut self) {
         let mut excess = self.series.len().saturating_sub(MAX_SERIES);
         if excess == 0 {

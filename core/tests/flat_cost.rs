@@ -131,3 +131,21 @@ fn a_start_asks_about_a_run_left_open_once_not_at_every_later_start() {
     );
     assert!(p.tracker().index_is_consistent());
 }
+
+#[test]
+fn ends_waiting_for_an_after_reading_stay_bounded_when_the_stats_never_answer() {
+    // 2 000 short runs ending within a minute, and no VRAM reading ever arrives (the server's
+    // system stats fail): the runs awaiting their "after" reading are no more than the runs
+    // kept, not every end seen.
+    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    for i in 0..2000 {
+        for kind in ["execution_start", "execution_success"] {
+            let frame = format!(r#"{{"type":"{kind}","data":{{"prompt_id":"r{i}"}}}}"#);
+            p.step(Input::Text(&frame), i as f64);
+        }
+    }
+    let footprint = p.footprint();
+    let len = |name: &str| footprint.iter().find(|(n, _)| *n == name).map(|(_, l)| *l);
+    assert_eq!(len("runs"), Some(500));
+    assert!(len("recent_ends") <= Some(500), "{footprint:?}");
+}

@@ -184,6 +184,23 @@ impl Pipeline {
         batch
     }
 
+    /// How many entries each collection of the pipeline holds (the tracker's and its own):
+    /// none may grow with the number of messages seen (issue 22).
+    #[doc(hidden)]
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        let mut out = self.tracker.footprint();
+        let [series, closed, order] = self.series.footprint();
+        out.extend([
+            ("series", series),
+            ("series_closed", closed),
+            ("series_order", order),
+            ("inflight", self.inflight.len()),
+            ("log", self.log.len()),
+            ("pending_events", self.buffer.pending_events()),
+        ]);
+        out
+    }
+
     /// One run's series (its chart's samples), sampled at each flush that named it.
     pub fn series(&self, prompt_id: &str) -> Option<&crate::history::series::RunSeries> {
         self.series.get(prompt_id)

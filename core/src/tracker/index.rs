@@ -27,10 +27,24 @@ impl Tracker {
     }
 
     /// A run ended now: it joins the eviction order and, for a minute, the runs that take an
-    /// "after" VRAM reading.
+    /// "after" VRAM reading. That list is pruned here too, not only when a reading comes (a
+    /// server whose stats never answer, or a flood of short runs between two readings, piled
+    /// up every end), and it holds no more ends than runs are kept: an older end's run is gone.
     pub(super) fn index_end(&mut self, prompt_id: &str, now_ms: f64) {
         self.ended.push_back(prompt_id.to_owned());
         self.recent_ends.push_back((now_ms, prompt_id.to_owned()));
+        self.prune_recent_ends(now_ms);
+    }
+
+    fn prune_recent_ends(&mut self, now_ms: f64) {
+        while self.recent_ends.len() > MAX_RUNS
+            || self
+                .recent_ends
+                .front()
+                .is_some_and(|(end, _)| now_ms - end >= AFTER_READING_MS)
+        {
+            self.recent_ends.pop_front();
+        }
     }
 
     /// Runs that look running and are not in doubt, oldest first (ComfyUI runs one prompt at a
@@ -49,13 +63,7 @@ impl Tracker {
     /// Runs a VRAM reading at `now_ms` applies to: those running (not in doubt) and those that
     /// ended within the last minute. Older ends leave the list.
     pub(super) fn gpu_targets(&mut self, now_ms: f64) -> Vec<String> {
-        while self
-            .recent_ends
-            .front()
-            .is_some_and(|(end, _)| now_ms - end >= AFTER_READING_MS)
-        {
-            self.recent_ends.pop_front();
-        }
+        self.prune_recent_ends(now_ms);
         let mut ids: Vec<String> = self.unasked.iter().cloned().collect();
         ids.extend(self.recent_ends.iter().map(|(_, id)| id.clone()));
         ids.sort();
@@ -86,6 +94,29 @@ impl Tracker {
     /// Runs the page believes queued or running (not seeds).
     pub fn open_run_count(&self) -> usize {
         self.open.len()
+    }
+
+    /// How many entries each collection holds: none may grow with the number of runs or
+    /// messages seen (issue 22; wasm memory never shrinks, so any that does is a leak).
+    #[doc(hidden)]
+    pub fn footprint(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("runs", self.runs.len()),
+            ("follow_next", self.follow_next.len()),
+            ("requests", self.requests.len()),
+            ("requested", self.requested.len()),
+            ("open", self.open.len()),
+            ("unasked", self.unasked.len()),
+            ("asked", self.asked.len()),
+            ("details_asked", self.details_asked.len()),
+            ("ended", self.ended.len()),
+            ("recent_ends", self.recent_ends.len()),
+            ("awaiting", self.awaiting.len()),
+            ("queue_ids", self.queue_ids.len()),
+            ("cancelling", self.cancelling.len()),
+            ("read_retry", self.read_retry.len()),
+            ("unknown_types", self.counters.unknown.len()),
+        ]
     }
 
     /// Whether the indexes agree with a full scan of the runs (for tests).
