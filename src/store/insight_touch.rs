@@ -48,9 +48,13 @@ pub(super) fn touch_range() -> Result<KeyRange, StoreError> {
     .map_err(rexie::Error::from)?)
 }
 
-/// Puts the touch entry of `key` in the write's own transaction.
-pub(super) async fn touch(meta: &Store, key: &str) -> Result<(), StoreError> {
-    meta.put(&meta_entry(&touch_name(key), 1.0)?, None).await?;
+/// Puts the touch entries of `keys` in the write's own transaction.
+pub(super) async fn touch_all(meta: &Store, keys: &[&str]) -> Result<(), StoreError> {
+    let entries = keys
+        .iter()
+        .map(|k| meta_entry(&touch_name(k), 1.0).map(|v| (v, None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    meta.put_all(entries.into_iter()).await?;
     Ok(())
 }
 

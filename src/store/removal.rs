@@ -25,10 +25,8 @@ impl RunStore {
                 r?;
             }
             search_entries::forget(&tx, &keys).await?;
-            let meta = tx.store(META)?;
-            for k in chunk {
-                insight_touch::touch(&meta, k).await?;
-            }
+            let keys: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            insight_touch::touch_all(&tx.store(META)?, &keys).await?;
             finish(tx).await?;
             if let Some(hook) = self.insight_hook() {
                 hook.removed(self, chunk);
@@ -103,10 +101,10 @@ impl RunStore {
             if !keys.is_empty() {
                 search_entries::forget(&tx, &keys).await?;
             }
-            for k in keys.iter().filter_map(JsValue::as_string) {
-                insight_touch::touch(&meta, &k).await?;
-                gone.push(k);
-            }
+            let names: Vec<String> = keys.iter().filter_map(JsValue::as_string).collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            insight_touch::touch_all(&meta, &refs).await?;
+            gone.extend(names);
             let n = keys.len() as u32;
             deleted += n;
             left -= n;
