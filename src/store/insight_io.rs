@@ -8,9 +8,9 @@
 
 use super::codec;
 use super::insight_book::{self, InsightBook, SAVE_AFTER_MS};
-use super::insight_touch::InsightHook;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS};
+use super::InsightHook;
 use super::StoreError;
 use gloo_timers::callback::Timeout;
 use rexie::TransactionMode;

@@ -8,12 +8,9 @@
 //! compiled into their chunks and the live page's writes never reach it. Without a hook the
 //! touch entries accumulate, and the next load folds them in (`insight_book`).
 
-use super::insight_book::InsightBook;
-use super::run_store::RunStore;
 use super::search_entries::meta_entry;
 use super::StoreError;
 use rexie::{KeyRange, Store};
-use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
 
 /// The snapshot's name in `meta`.
@@ -21,18 +18,6 @@ pub(super) const SNAPSHOT: &str = "insight";
 /// Touch entries are `insight:<run key>`; `;` follows `:`, so this range holds exactly them.
 pub(super) const TOUCH_FROM: &str = "insight:";
 const TOUCH_TO: &str = "insight;";
-
-/// What a committed write tells the loaded aggregates (see the module doc).
-pub(super) trait InsightHook {
-    /// These records were stored (as written, before the codec's normalization).
-    fn written(&self, store: &RunStore, runs: &[StoredRun]);
-    /// The runs of these keys were deleted.
-    fn removed(&self, store: &RunStore, keys: &[String]);
-    /// Every run was deleted.
-    fn cleared(&self, store: &RunStore);
-    /// The aggregates' book, for the readers (`with_insight`), which live in the same pages.
-    fn book(&self) -> &InsightBook;
-}
 
 pub(super) fn touch_name(key: &str) -> String {
     format!("{TOUCH_FROM}{key}")

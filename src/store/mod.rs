@@ -27,3 +27,18 @@ pub use insight_io::InsightLoad;
 pub use plan::PageCursor;
 pub use run_store::{Page, RunStore};
 pub use writer::StoreWriter;
+
+use insight_book::InsightBook;
+use telemetry_core::history::StoredRun;
+
+/// What a committed write tells the loaded aggregates (see the module doc).
+trait InsightHook {
+    /// These records were stored (as written, before the codec's normalization).
+    fn written(&self, store: &RunStore, runs: &[StoredRun]);
+    /// The runs of these keys were deleted.
+    fn removed(&self, store: &RunStore, keys: &[String]);
+    /// Every run was deleted.
+    fn cleared(&self, store: &RunStore);
+    /// The aggregates' book, for the readers (`with_insight`), which live in the same pages.
+    fn book(&self) -> &InsightBook;
+}

@@ -6,9 +6,9 @@
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
-use super::insight_touch::InsightHook;
 use super::plan::{self, PageCursor, Range};
 use super::schema::{self, RUNS};
+use super::InsightHook;
 use super::{migrate, open, StoreError};
 use futures::future::LocalBoxFuture;
 use rexie::{Direction, TransactionMode};

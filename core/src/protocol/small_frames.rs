@@ -34,7 +34,7 @@ pub(super) fn decode(kind: &str, data: &str) -> Option<Result<ServerMessage, Dec
         "telemetry.dropped" => |_, m| Ok(ServerMessage::TelemetryDropped(dropped(m))),
         _ => return None,
     };
-    Some(super::text::object(kind, data).and_then(|map| read(kind, &map)))
+    Some(object(kind, data).and_then(|map| read(kind, &map)))
 }
 
 /// A string or number id; the frame is malformed without it.
@@ -153,6 +153,15 @@ fn dropped(map: &Object) -> Dropped {
     Dropped {
         count: int(map, "count"),
         total: int(map, "total"),
+    }
+}
+
+/// A frame's `data` as a JSON object.
+pub(super) fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(DecodeError::bad_data(kind, "data is not an object")),
+        Err(e) => Err(DecodeError::bad_data(kind, e)),
     }
 }
 

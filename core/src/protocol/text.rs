@@ -1,4 +1,4 @@
-use super::small_frames::{self, id_list, opt_id, required_id};
+use super::small_frames::{self, id_list, object, opt_id, required_id};
 use super::{lenient, output::artifacts_of, *};
 use serde::Deserialize;
 use serde_json::{value::RawValue, Map, Value};
@@ -29,14 +29,6 @@ fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
     match value.as_object() {
         Some(obj) if obj.contains_key("sceneId") => seed_telemetry(obj),
         _ => Err(DecodeError::MissingType),
-    }
-}
-
-pub(super) fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
-    match serde_json::from_str::<Value>(data) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(DecodeError::bad_data(kind, "data is not an object")),
-        Err(e) => Err(DecodeError::bad_data(kind, e)),
     }
 }
 
