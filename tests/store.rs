@@ -549,10 +549,11 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
 }
 
 #[wasm_bindgen_test]
-async fn a_flood_of_short_runs_waits_for_one_write_at_a_time_and_loses_none() {
-    // Hundreds of runs a second, each new and at once terminal (due now): while a transaction
-    // is open the rest wait and go together into the next, so IndexedDB never has a pile of
-    // transactions (each holding its records) and nothing is dropped.
+async fn a_flood_of_short_runs_never_piles_up_writes_and_loses_none() {
+    // Hundreds of runs a second, each new and at once terminal (due now): while transactions
+    // are open (at most two: progress, and new statuses) the rest wait and go together into
+    // the next, so IndexedDB never has a pile of them (each holding its records) and nothing
+    // is dropped.
     let store = RunStore::open_named(&db_name("flood")).await.unwrap();
     let writer = StoreWriter::new(store.clone(), 400);
     let mut most = 0;
@@ -578,7 +579,10 @@ async fn a_flood_of_short_runs_waits_for_one_write_at_a_time_and_loses_none() {
         most = most.max(writer.writes_in_flight());
     }
     assert_eq!(writer.written(), 300, "every run written");
-    assert_eq!(most, 1, "one write in flight at a time");
+    assert!(
+        (1..=2).contains(&most),
+        "at most two writes in flight: {most}"
+    );
     assert_eq!(writer.writes_in_flight(), 0);
     assert!(store.get("s|f299").await.unwrap().is_some());
     cleanup(store).await;

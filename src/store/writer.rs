@@ -21,6 +21,8 @@ use telemetry_core::run::{Run, RunStatus};
 const SLACK_MS: f64 = 50.0;
 /// A failed write is retried this many times (unless the run changes again meanwhile).
 const MAX_ATTEMPTS: u8 = 3;
+/// Writes in flight at most: one for progress, one more for new statuses.
+const MAX_IN_FLIGHT: u32 = 2;
 
 #[derive(Clone)]
 pub struct StoreWriter {
@@ -41,11 +43,13 @@ struct State {
     last_error: Option<StoreError>,
     listeners: Vec<Rc<dyn Fn(StoreError)>>,
     written: u64,
-    /// Writes handed to IndexedDB and not finished. Due runs wait for them: a flood of short
-    /// runs (hundreds a second) would otherwise start a transaction per window faster than
-    /// IndexedDB ends them, each holding its records and its request listeners (the
-    /// benchmark's flood showed hundreds of listeners waiting). Waiting, they coalesce into
-    /// the next transaction instead.
+    /// Writes handed to IndexedDB and not finished. Due progress waits for them: a flood of
+    /// short runs (hundreds a second) would otherwise start a transaction per window faster
+    /// than IndexedDB ends them, each holding its records and its request listeners (the
+    /// benchmark's flood showed hundreds of listeners waiting); waiting, they coalesce into the
+    /// next transaction. A new status (a start, an end) takes a second slot rather than wait
+    /// behind a progress write: a reload right after a run ends must find its end (a real
+    /// ComfyUI e2e lost it to the wait). Never more than [`MAX_IN_FLIGHT`].
     in_flight: u32,
 }
 
@@ -55,6 +59,8 @@ struct Pending {
     series: Option<RunSeries>,
     due: f64,
     attempts: u8,
+    /// A status not written yet (see `State::in_flight`).
+    new_status: bool,
 }
 
 impl State {
@@ -107,6 +113,7 @@ impl StoreWriter {
                     }
                     p.due = p.due.min(due);
                     p.attempts = 0;
+                    p.new_status |= status_changed;
                 }
                 None => {
                     s.pending.insert(
@@ -116,6 +123,7 @@ impl StoreWriter {
                             series: series.cloned(),
                             due,
                             attempts: 0,
+                            new_status: status_changed,
                         },
                     );
                 }
@@ -156,7 +164,7 @@ impl StoreWriter {
         self.state.borrow().written
     }
 
-    /// Writes started and not finished: at most one while the writer's timer drives them.
+    /// Writes started and not finished: at most two while the writer's timer drives them.
     pub fn writes_in_flight(&self) -> u32 {
         self.state.borrow().in_flight
     }
@@ -186,15 +194,16 @@ impl StoreWriter {
         let batch: Vec<Pending> = {
             let mut s = self.state.borrow_mut();
             s.timer = None;
-            if s.in_flight > 0 {
-                // Scheduled again when that write finishes.
+            // While a write is in flight only new statuses go (scheduled again when it ends).
+            let busy = s.in_flight > 0;
+            if s.in_flight >= MAX_IN_FLIGHT {
                 return;
             }
             let limit = s.now() + SLACK_MS;
             let due: Vec<String> = s
                 .pending
                 .iter()
-                .filter(|(_, p)| p.due <= limit)
+                .filter(|(_, p)| p.due <= limit && (!busy || p.new_status))
                 .map(|(k, _)| k.clone())
                 .collect();
             due.iter().filter_map(|k| s.pending.remove(k)).collect()
