@@ -51,7 +51,10 @@ async def test_a_fresh_profile_lists_runs_queued_before_the_page_opened(fresh_ex
     for pid in ids:
         assert pid in rows, (pid, seen["rows"])
         assert rows[pid]["status"] == logged[pid]["status"], pid
-        assert rows[pid]["source"] == "server", pid
+        # From the server's log; "both" when the page's own start-up backfill from ComfyUI's
+        # /history stored the run before the log's copy was written (the two race at start-up,
+        # and either order is right: the row is then in this browser too).
+        assert rows[pid]["source"] in ("server", "both"), pid
     # The two runs differ in the sleep node's steps and seed only.
     assert sorted(d[0] for d in seen["diff"]) == ["2.seed", "2.steps"], seen["diff"]
     steps = next(d for d in seen["diff"] if d[0] == "2.steps")
