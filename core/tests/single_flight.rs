@@ -266,3 +266,46 @@ fn failed_history_reads_are_retried_on_a_backoff_not_at_every_start() {
         reads - before
     );
 }
+
+#[test]
+fn a_followed_run_found_by_a_history_list_read_ends_its_follow_with_success() {
+    // Stock ComfyUI, another client's prompt: followed by polling. It ends and a history list
+    // read (the queue drained) finds it before its own poll was due: the follow ends there,
+    // with the server's word and that read counted (it showed no exit reason before).
+    let mut p = pipeline();
+    p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Ws,
+        },
+        0.0,
+    );
+    let mut server = FakeServer::new();
+    server.running = vec!["other".into()];
+    p.step(
+        Input::Answer {
+            request: Request::ReadQueue,
+            reply: server.reply(&Request::ReadQueue),
+        },
+        10.0,
+    );
+    assert!(p.tracker().is_following());
+    let entry = r#"{"other":{"prompt":[1,"other",{},{},[]],"outputs":{},"status":{"status_str":"success","completed":true,"messages":[]}}}"#;
+    let request = Request::ReadHistory {
+        max_items: 10,
+        offset: None,
+    };
+    p.step(
+        Input::Answer {
+            request,
+            reply: Reply::Body(entry.into()),
+        },
+        500.0,
+    );
+    let run = p.tracker().run("other").expect("run");
+    let follow = run.follow.as_ref().expect("followed");
+    assert_eq!(
+        (run.status, follow.is_done(), follow.attempts),
+        (telemetry_core::run::RunStatus::Succeeded, true, 1)
+    );
+    assert!(!p.tracker().is_following());
+}

@@ -118,6 +118,16 @@ impl Tracker {
                 self.finish(&id, final_status, server_end, now_ms, out);
             }
         }
+        // A followed run found in any history read (the list, not only its own poll) is found:
+        // its follow ends with the server's word, and the read counts as its poll. Left open,
+        // it showed no exit reason and no poll until the policy's wait ran out.
+        if status.is_some() {
+            let follow = self.runs.get_mut(&id).and_then(|r| r.follow.as_mut());
+            if let Some(f) = follow.filter(|f| !f.is_done()) {
+                f.on_poll(crate::follow::Poll::Found, now_ms);
+                self.follow_next.remove(&id);
+            }
+        }
     }
 
     /// A run that ended on the stream knowing less than the server's history holds is read
