@@ -45,6 +45,30 @@ fn answer(p: &mut Pipeline, request: Request, now: f64) -> Step {
     p.step(Input::Answer { request, reply }, now)
 }
 
+/// A page on stock ComfyUI (no extension) that sees another client's prompt "other" running
+/// in the queue: it follows it by polling.
+fn following_another_clients_prompt() -> (Pipeline, FakeServer) {
+    let mut p = pipeline();
+    p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Ws,
+        },
+        0.0,
+    );
+    // Another client's prompt in the queue: followed by polling (no extension).
+    let mut server = FakeServer::new();
+    server.running = vec!["other".into()];
+    p.step(
+        Input::Answer {
+            request: Request::ReadQueue,
+            reply: server.reply(&Request::ReadQueue),
+        },
+        10.0,
+    );
+    assert!(p.tracker().is_following());
+    (p, server)
+}
+
 #[test]
 fn a_burst_of_status_frames_costs_two_queue_reads() {
     let mut p = pipeline();
@@ -143,24 +167,7 @@ fn a_failed_vram_read_is_shown_and_frees_the_cadence() {
 
 #[test]
 fn followed_runs_poll_the_queue_at_the_policy_interval_and_their_history_when_due() {
-    let mut p = pipeline();
-    p.step(
-        Input::Connected {
-            endpoint: EndpointKind::Ws,
-        },
-        0.0,
-    );
-    // Another client's prompt in the queue: followed by polling (no extension).
-    let mut server = FakeServer::new();
-    server.running = vec!["other".into()];
-    p.step(
-        Input::Answer {
-            request: Request::ReadQueue,
-            reply: server.reply(&Request::ReadQueue),
-        },
-        10.0,
-    );
-    assert!(p.tracker().is_following());
+    let (mut p, mut server) = following_another_clients_prompt();
     let mut queue_reads = 0;
     for s in 1..=10 {
         let step = tick(&mut p, s, true);
@@ -272,23 +279,7 @@ fn a_followed_run_found_by_a_history_list_read_ends_its_follow_with_success() {
     // Stock ComfyUI, another client's prompt: followed by polling. It ends and a history list
     // read (the queue drained) finds it before its own poll was due: the follow ends there,
     // with the server's word and that read counted (it showed no exit reason before).
-    let mut p = pipeline();
-    p.step(
-        Input::Connected {
-            endpoint: EndpointKind::Ws,
-        },
-        0.0,
-    );
-    let mut server = FakeServer::new();
-    server.running = vec!["other".into()];
-    p.step(
-        Input::Answer {
-            request: Request::ReadQueue,
-            reply: server.reply(&Request::ReadQueue),
-        },
-        10.0,
-    );
-    assert!(p.tracker().is_following());
+    let (mut p, _server) = following_another_clients_prompt();
     let entry = r#"{"other":{"prompt":[1,"other",{},{},[]],"outputs":{},"status":{"status_str":"success","completed":true,"messages":[]}}}"#;
     let request = Request::ReadHistory {
         max_items: 10,
