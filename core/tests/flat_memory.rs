@@ -233,11 +233,14 @@ fn memory_stays_flat_over_a_long_flood_of_short_runs() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(400_000);
     let mut flood = Flood::new();
-    // Warm up: every bound is reached long before this (500 runs, 64 series, 200 lines).
-    flood.until(total / 4);
+    // Warm up: every bound is reached before half the flood (500 runs, 64 series, 200 lines,
+    // a minute of readings after each end: 120 000 messages at 2 000 a second).
+    // Five readings, four intervals. A hash table or buffer that crosses a capacity step once
+    // (its seed is random, so where it steps varies from run to run) shows in one interval; a
+    // leak shows in every one. So the growth asserted is the median interval's.
     let mut readings = Vec::new();
-    for step in 1..=3 {
-        flood.until(total / 4 + step * total / 4);
+    for step in 0..5 {
+        flood.until(total / 2 + step * total / 8);
         // Read after a flush, as the benchmark reads after the page drained.
         flood.p.take();
         let live = LIVE.load(Ordering::Relaxed);
@@ -250,7 +253,7 @@ fn memory_stays_flat_over_a_long_flood_of_short_runs() {
         );
         readings.push((flood.sent, live, footprint));
     }
-    let (first, last) = (&readings[0], &readings[2]);
+    let (first, last) = (&readings[0], &readings[4]);
     for ((name, a), (_, b)) in first.2.iter().zip(&last.2) {
         assert!(
             *b <= a + a / 4 + 8,
@@ -259,11 +262,16 @@ fn memory_stays_flat_over_a_long_flood_of_short_runs() {
             last.0
         );
     }
-    let per_100k = (last.1 - first.1) as f64 / ((last.0 - first.0) as f64 / 100_000.0);
+    let mut per_100k: Vec<f64> = readings
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1) as f64 / ((w[1].0 - w[0].0) as f64 / 100_000.0))
+        .collect();
+    per_100k.sort_by(f64::total_cmp);
+    let median = (per_100k[1] + per_100k[2]) / 2.0;
     assert!(
-        per_100k < 100_000.0,
-        "live bytes grew {:.3} MB per 100 000 messages",
-        per_100k / 1e6
+        median < 100_000.0,
+        "live bytes grew {:.3} MB per 100 000 messages (median of {per_100k:?})",
+        median / 1e6
     );
     assert!(flood.p.tracker().index_is_consistent());
 }
