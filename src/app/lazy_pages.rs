@@ -11,9 +11,9 @@
 //! aborts the whole app: a tab opened before the dashboard was updated asks for chunks the new
 //! build no longer has. Such a page says so instead, and the next visit tries again.
 //!
-//! A new page becomes a lazy route with one line here, `lazy_page!(FooRoute, FooPage);`, and
-//! `<Route path=path!("/foo") view={Lazy::<FooRoute>::new()}/>` in `App`. Code that only that page
-//! uses lands in its chunk; code it shares with the live page stays in the main wasm.
+//! A new page becomes a lazy route with one line here, `lazy_page!(FooRoute, FooPage);`, and a
+//! variant of `Route` with its path in `routes.rs`. Code that only that page uses lands in its
+//! chunk; code it shares with the live page stays in the main wasm.
 
 use crate::ui::fleet::FleetPage;
 use crate::ui::history::{ComparePage, HistoryPage, RunDetailPage};
@@ -21,20 +21,16 @@ use crate::ui::report::ReportPage;
 use crate::ui::settings::SettingsPage;
 use leptos::prelude::*;
 
-/// `lazy_page!(RouteName, PageComponent)`: a unit struct that implements `LazyRoute` by rendering
-/// the component, split into its own chunk when built with the `split` feature.
+/// `lazy_page!(RouteName, PageComponent)`: a unit struct whose `view()` renders the component,
+/// split into its own chunk when built with the `split` feature.
 macro_rules! lazy_page {
     ($route:ident, $page:ident) => {
         #[doc = concat!("The route of [`", stringify!($page), "`], loaded lazily.")]
         pub struct $route;
 
-        impl leptos_router::LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
+        impl $route {
             #[cfg(feature = "split")]
-            async fn view(_this: Self) -> AnyView {
+            pub async fn view() -> AnyView {
                 #[leptos::wasm_split::wasm_split($route, wasm_split_path = ::leptos::wasm_split, fallible)]
                 fn page() -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
                     Ok($page().into_any())
@@ -43,7 +39,7 @@ macro_rules! lazy_page {
             }
 
             #[cfg(not(feature = "split"))]
-            async fn view(_this: Self) -> AnyView {
+            pub async fn view() -> AnyView {
                 $page().into_any()
             }
         }

@@ -5,23 +5,21 @@
 mod backfill;
 mod boot;
 mod lazy_pages;
+mod routes;
 mod signal_sink;
 
 pub use signal_sink::SignalObserver;
 
-use crate::browser::base_path::{app_href, base_path};
+use crate::browser::base_path::app_href;
+use crate::browser::location::{provide_location, use_location};
 use crate::state::{
     provide_stream, provide_ticker, use_live, FleetConnect, FleetSetting, LiveState, PolicySetting,
     ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
-use crate::ui::live::{LivePage, RunAnnouncer};
-use lazy_pages::{
-    CompareRoute, FleetRoute, HistoryRoute, ReportRoute, RunDetailRoute, SettingsRoute,
-};
+use crate::ui::live::RunAnnouncer;
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, Lazy};
+use routes::{Outlet, Route};
 use telemetry_core::connection::ConnectionInfo;
 
 #[component]
@@ -53,6 +51,7 @@ pub fn App() -> impl IntoView {
         handle.with(|m| m.set_policy(p));
     });
     crate::state::notify_on_run_end(state);
+    let location = provide_location(Route::exists);
     // Pending progress is written before the page goes away or to the background.
     let flush = move || {
         if let Some(writer) = store.writer.get_value() {
@@ -67,21 +66,11 @@ pub fn App() -> impl IntoView {
         handle.with(|m| m.stop());
     });
     view! {
-        <Router base=base_path()>
-            <Header/>
-            <RunAnnouncer/>
-            <main class="page">
-                <Routes fallback=|| view! { <p class="empty">"This page does not exist."</p> }>
-                    <Route path=path!("/") view=LivePage/>
-                    <Route path=path!("/history") view={Lazy::<HistoryRoute>::new()}/>
-                    <Route path=path!("/history/:run_id") view={Lazy::<RunDetailRoute>::new()}/>
-                    <Route path=path!("/compare") view={Lazy::<CompareRoute>::new()}/>
-                    <Route path=path!("/report") view={Lazy::<ReportRoute>::new()}/>
-                    <Route path=path!("/fleet") view={Lazy::<FleetRoute>::new()}/>
-                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()}/>
-                </Routes>
-            </main>
-        </Router>
+        <Header/>
+        <RunAnnouncer/>
+        <main class="page">
+            <Outlet location/>
+        </main>
     }
 }
 
@@ -93,12 +82,30 @@ fn Header() -> impl IntoView {
         <header class="topbar">
             <span class="brand">"ComfyUI telemetry"</span>
             <nav class="tabs" aria-label="Pages">
-                <A href=app_href("/") exact=true>"Live"</A>
-                <A href=app_href("/history")>"History"</A>
-                <A href=app_href("/fleet")>"Fleet"</A>
-                <A href=app_href("/settings")>"Settings"</A>
+                <Tab to="/" label="Live"/>
+                <Tab to="/history" label="History"/>
+                <Tab to="/fleet" label="Fleet"/>
+                <Tab to="/settings" label="Settings"/>
             </nav>
             <span class="conn-pill" data-state=state>{state}</span>
         </header>
     }
+}
+
+/// A tab of the top bar, marked as the current page (`aria-current`) on its path and below it.
+#[component]
+fn Tab(to: &'static str, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        location
+            .path
+            .with(|p| match to {
+                "/" => p == "/",
+                _ => p
+                    .strip_prefix(to)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+            })
+            .then_some("page")
+    };
+    view! { <a href=app_href(to) aria-current=current>{label}</a> }
 }

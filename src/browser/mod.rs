@@ -5,5 +5,6 @@ pub mod client_id;
 pub mod clock;
 pub mod download;
 pub mod http;
+pub mod location;
 pub mod notify;
 pub mod settings_store;

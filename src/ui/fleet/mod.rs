@@ -8,7 +8,6 @@ use crate::browser::base_path::app_href;
 use crate::state::FleetSetting;
 use card::FleetCard;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use std::collections::BTreeMap;
 use telemetry_core::drain::DrainEstimate;
 use telemetry_core::fleet::fleet_text;
@@ -35,7 +34,7 @@ pub fn FleetPage() -> impl IntoView {
             fallback=|| view! {
                 <section class="card narrow">
                     <p>"No servers in the fleet yet."</p>
-                    <p class="muted">"Add each ComfyUI by name and address in "<A href=app_href("/settings")>"Settings"</A>"."</p>
+                    <p class="muted">"Add each ComfyUI by name and address in "<a href=app_href("/settings")>"Settings"</a>"."</p>
                 </section>
             }>
             <p data-testid="fleet-eta">{total}</p>

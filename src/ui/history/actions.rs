@@ -2,10 +2,10 @@ use super::list::Selection;
 use super::use_history_query;
 use crate::browser::clock::now_ms;
 use crate::browser::download::{download_text, read_file};
+use crate::browser::location::use_location;
 use crate::state::use_store;
 use crate::ui::load::{use_jobs, Job};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use telemetry_core::history::export::{csv_header, csv_row, file_name, json};
 use telemetry_core::history::import::{import, ImportKind};
 use telemetry_core::history::StoredRun;
@@ -191,19 +191,17 @@ pub fn HistoryActions() -> impl IntoView {
             }
         }));
     };
-    let navigate = use_navigate();
+    let location = use_location();
+    let navigate = move |to: &str| location.navigate(to);
     let compare = move |_| {
         let ids = selection.0.get_untracked();
-        navigate(
-            &format!(
-                "/compare?runs={}",
-                ids.iter()
-                    .map(|i| telemetry_core::endpoint::encode(i))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            Default::default(),
-        );
+        navigate(&format!(
+            "/compare?runs={}",
+            ids.iter()
+                .map(|i| telemetry_core::endpoint::encode(i))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
     };
     let selected = move || selection.0.with(Vec::len);
     view! {

@@ -1,9 +1,8 @@
 use crate::browser::base_path::app_href;
+use crate::browser::location::use_location;
 use crate::state::{use_live, use_store};
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use telemetry_core::format;
 use telemetry_core::history::compare::{aligned_nodes, compare, timeline};
 use telemetry_core::history::StoredRun;
@@ -12,19 +11,18 @@ use telemetry_core::run::Run;
 /// Two to four runs side by side: every field, differences highlighted, timelines aligned.
 #[component]
 pub fn ComparePage() -> impl IntoView {
-    let query = use_query_map();
+    let location = use_location();
     let live = use_live();
     let store = use_store();
     let ids = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("runs")
-                .unwrap_or_default()
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .take(4)
-                .collect::<Vec<_>>()
-        })
+        location
+            .query_value("runs")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .take(4)
+            .collect::<Vec<_>>()
     });
     // Answers carry the ids they are for, so a slower read of an earlier pick is never shown.
     let found = Load::new(move || {
@@ -63,7 +61,7 @@ pub fn ComparePage() -> impl IntoView {
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
     view! {
         <section class="card" data-testid="compare-view" data-runs=move || ids.get().join(",")>
-            <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
+            <p class="small"><a href=app_href("/history")>"← All runs"</a></p>
             <h1 class="page-title">"Compare runs"</h1>
             <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
                 <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
@@ -74,7 +72,7 @@ pub fn ComparePage() -> impl IntoView {
                 <table class="runs compare">
                     <thead><tr><th>"Field"</th>
                         {move || runs.get().into_iter().map(|r| view! {
-                            <th class="mono"><A href=app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id)))>{format::short_id(&r.prompt_id).to_owned()}</A></th>
+                            <th class="mono"><a href=app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id)))>{format::short_id(&r.prompt_id).to_owned()}</a></th>
                         }).collect_view()}
                     </tr></thead>
                     <tbody>

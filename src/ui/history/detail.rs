@@ -1,5 +1,6 @@
 use super::run_download::RunDownload;
 use crate::browser::base_path::app_href;
+use crate::browser::location::{decode_segment, use_location};
 use crate::state::{use_live, use_store, StoreStatus};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
@@ -8,18 +9,22 @@ use crate::ui::components::{
 use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use telemetry_core::format;
 
 /// One run, live or stored: its telemetry, policy, warnings, outputs, error and node timeline.
 /// Everything comes from the store (or memory), so the page needs no server.
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
-    let params = use_params_map();
+    let location = use_location();
     let live = use_live();
     let store = use_store();
-    let run_id = Memo::new(move |_| params.with(|p| p.get("run_id").unwrap_or_default()));
+    let run_id = Memo::new(move |_| {
+        location.path.with(|p| {
+            p.strip_prefix("/history/")
+                .map(decode_segment)
+                .unwrap_or_default()
+        })
+    });
     // Answers carry the id they are for: while another run's record loads, the previous run's
     // record is not shown under the new id.
     let stored = Load::new(move || {
@@ -94,7 +99,7 @@ pub fn RunDetailPage() -> impl IntoView {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
             <section class="card span-2">
-                <p class="small"><A href=app_href("/history")>"← All runs"</A></p>
+                <p class="small"><a href=app_href("/history")>"← All runs"</a></p>
                 {move || match run.get() {
                     Some(r) => view! {
                         <div class="run-header">
@@ -109,7 +114,7 @@ pub fn RunDetailPage() -> impl IntoView {
                             {format!(" · server {}{}", r.server, r.number.map(|n| format!(" · #{n}")).unwrap_or_default())}</p>
                         <p class="small">{format!("{} of {} nodes done, {} cached, {} output(s)", r.nodes_done(),
                             r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into()), r.nodes_cached(), r.outputs.len())}
-                            <A href=app_href(&format!("/compare?runs={}", telemetry_core::endpoint::encode(&r.prompt_id)))>" · compare…"</A></p>
+                            <a href=app_href(&format!("/compare?runs={}", telemetry_core::endpoint::encode(&r.prompt_id)))>" · compare…"</a></p>
                         <p class="row"><RunDownload prompt_id=r.prompt_id.clone() server=r.server.clone()/></p>
                     }.into_any(),
                     None => view! {

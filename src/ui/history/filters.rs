@@ -1,6 +1,6 @@
 use super::use_history_query;
+use crate::browser::location::use_location;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, SortKey};
 use telemetry_core::run::RunStatus;
@@ -28,19 +28,17 @@ fn save_presets(p: &[(String, String)]) {
 #[component]
 pub fn FilterBar() -> impl IntoView {
     let query = use_history_query();
-    let navigate = use_navigate();
+    let location = use_location();
+    let navigate = move |to: &str| location.navigate(to);
     let go = move |q: HistoryQuery| {
         let s = q.to_query_string();
-        navigate(
-            &if s.is_empty() {
-                "/history".to_owned()
-            } else {
-                format!("/history?{s}")
-            },
-            Default::default(),
-        );
+        navigate(&if s.is_empty() {
+            "/history".to_owned()
+        } else {
+            format!("/history?{s}")
+        });
     };
-    let go_set = go.clone();
+    let go_set = go;
     let set = move |f: Box<dyn Fn(&mut HistoryQuery)>| {
         let mut q = query.get_untracked();
         f(&mut q);
@@ -54,19 +52,19 @@ pub fn FilterBar() -> impl IntoView {
     let presets = RwSignal::new(load_presets());
     let preset_name = RwSignal::new(String::new());
     let (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10) = (
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
-        set.clone(),
+        set,
+        set,
+        set,
+        set,
+        set,
+        set,
+        set,
+        set,
+        set,
+        set,
     );
-    let navigate_preset = use_navigate();
-    let clear = go.clone();
+    let navigate_preset = move |to: &str| location.navigate(to);
+    let clear = go;
     view! {
         <section class="card filters" aria-label="Filters">
             <div class="filter-grid">
@@ -139,11 +137,11 @@ pub fn FilterBar() -> impl IntoView {
                 <For each=move || presets.get() key=|(n, q)| (n.clone(), q.clone()) let:p>
                     {
                         let (name, q) = p;
-                        let navigate = navigate_preset.clone();
+                        let navigate = navigate_preset;
                         let remove = name.clone();
                         view! {
                             <span class="preset">
-                                <button class="link" on:click=move |_| navigate(&format!("/history?{q}"), Default::default())>{name.clone()}</button>
+                                <button class="link" on:click=move |_| navigate(&format!("/history?{q}"))>{name.clone()}</button>
                                 <button class="link" aria-label=format!("Delete preset {name}") on:click=move |_| presets.update(|p| { p.retain(|(n, _)| *n != remove); save_presets(p); })>"×"</button>
                             </span>
                         }

@@ -5,7 +5,6 @@ use crate::store::StoreError;
 use crate::ui::components::LocalTime;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use telemetry_core::format;
 use telemetry_core::history::server_log::RowSource;
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -147,7 +146,7 @@ pub fn HistoryList() -> impl IntoView {
                                     <td><input type="checkbox" aria-label=label
                                         prop:checked=move || selection.0.with(|s| s.contains(&checked_id))
                                         on:change=move |_| toggle(toggle_id.clone())/></td>
-                                    <td class="mono"><A href=href>{short}</A></td>
+                                    <td class="mono"><a href=href>{short}</a></td>
                                     <td><span class="status-badge" data-status=r.status.clone()>{r.status.clone()}</span></td>
                                     <td class="small"><LocalTime ms=r.start_ms/></td>
                                     <td>{if r.duration_ms >= 0.0 { format::duration_ms(r.duration_ms) } else { "unknown".into() }}</td>

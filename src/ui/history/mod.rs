@@ -15,12 +15,12 @@ mod trends;
 pub use compare::ComparePage;
 pub use detail::RunDetailPage;
 
+use crate::browser::location::use_location;
 use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
 use crate::ui::insight::InsightPanel;
 use actions::HistoryActions;
 use filters::FilterBar;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use list::{HistoryList, SessionRuns};
 use server_log::HistorySource;
 use storage::StorageStatus;
@@ -29,17 +29,15 @@ use trends::TrendsPanel;
 
 /// The query in the URL, decoded.
 pub fn use_history_query() -> Memo<HistoryQuery> {
-    let map = use_query_map();
+    let location = use_location();
     Memo::new(move |_| {
-        map.with(|m| {
-            let pairs: Vec<(String, String)> = [
-                "status", "q", "from", "to", "exit", "gpu", "server", "workflow", "sort", "order",
-            ]
-            .iter()
-            .filter_map(|k| m.get(k).map(|v| (k.to_string(), v)))
-            .collect();
-            HistoryQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        })
+        let pairs: Vec<(&str, String)> = [
+            "status", "q", "from", "to", "exit", "gpu", "server", "workflow", "sort", "order",
+        ]
+        .into_iter()
+        .filter_map(|k| location.query_value(k).map(|v| (k, v)))
+        .collect();
+        HistoryQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
     })
 }
 

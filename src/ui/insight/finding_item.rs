@@ -5,7 +5,6 @@
 use crate::browser::base_path::app_href;
 use crate::ui::components::LocalTime;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
 use telemetry_core::insight::{Figure, Finding, Rule, Unit};
@@ -75,7 +74,7 @@ pub fn FindingItem(finding: Finding) -> impl IntoView {
         .map(|r| {
             let href = app_href(&format!("/history/{}", encode(&r.prompt_id)));
             let (id, start) = (format::short_id(&r.prompt_id).to_owned(), r.start_ms);
-            view! { <li><A href=href>{id}" ("<LocalTime ms=start/>")"</A></li> }
+            view! { <li><a href=href>{id}" ("<LocalTime ms=start/>")"</a></li> }
         })
         .collect_view();
     view! {

@@ -9,7 +9,6 @@ use crate::state::use_store;
 use crate::ui::history::use_history_query;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use telemetry_core::history::StoredRun;
 use telemetry_core::insight::{recommend, Finding, InsightScope};
 
@@ -68,7 +67,7 @@ pub fn InsightPanel() -> impl IntoView {
                     Some(n) => format!("Recommendations ({n})"),
                     None => "Recommendations".to_owned(),
                 }}</h2></summary>
-                <p class="small"><A href=report>"Printable report of these runs"</A></p>
+                <p class="small"><a href=report>"Printable report of these runs"</a></p>
                 {move || found.with(|f| match f {
                     None => view! { <p class="muted">"Looking for patterns…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="muted">{format!("Recommendations are unavailable: {e}.")}</p> }.into_any(),

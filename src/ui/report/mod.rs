@@ -10,13 +10,13 @@ mod sections;
 use crate::browser::base_path::app_href;
 use crate::browser::clock::now_ms;
 use crate::browser::download::download_text;
+use crate::browser::location::use_location;
 use crate::state::{use_store, StoreStatus};
 use crate::ui::components::LocalTime;
 use crate::ui::history::use_history_query;
 use crate::ui::insight::InsightStyle;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use sections::{Failures, Findings, Nodes, QueueAndMemory, RunList, Totals, Workflows};
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -86,22 +86,20 @@ pub fn ReportPage() -> impl IntoView {
     // dates, or a preset chosen on another day), which the selector names by its dates.
     let period = move || query.with(|q| ReportPeriod::of(q, now_ms()));
     let custom_label = move || query.with(|q| ReportPeriod::Custom.label(q));
-    let navigate = use_navigate();
+    let location = use_location();
+    let navigate = move |to: &str| location.navigate(to);
     let choose_period = move |ev: leptos::ev::Event| {
         let mut q = query.get_untracked();
         ReportPeriod::parse(&event_target_value(&ev)).apply(&mut q, now_ms());
         let qs = q.to_query_string();
-        navigate(
-            &format!(
-                "/report{}",
-                if qs.is_empty() {
-                    String::new()
-                } else {
-                    format!("?{qs}")
-                }
-            ),
-            Default::default(),
-        );
+        navigate(&format!(
+            "/report{}",
+            if qs.is_empty() {
+                String::new()
+            } else {
+                format!("?{qs}")
+            }
+        ));
     };
     let download = move |_| {
         if let Some(Some(Ok(d))) = data.get().as_deref() {

@@ -6,7 +6,6 @@ use crate::browser::base_path::app_href;
 use crate::ui::components::LocalTime;
 use crate::ui::insight::FindingItem;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
 use telemetry_core::history::query::format_date;
@@ -157,7 +156,7 @@ pub fn RunList(data: ReportData) -> impl IntoView {
         let id = format::short_id(&r.prompt_id).to_owned();
         view! {
         <tr>
-            <td class="mono"><A href=app_href(&format!("/history/{}", encode(&r.prompt_id)))>{id}</A></td>
+            <td class="mono"><a href=app_href(&format!("/history/{}", encode(&r.prompt_id)))>{id}</a></td>
             <td><LocalTime ms=r.start_ms/></td><td>{r.workflow.clone()}</td><td>{r.status.as_str()}</td>
             <td>{ms(r.duration_ms)}</td><td>{r.error_class.map(|c| c.as_str()).unwrap_or("")}</td>
         </tr>
