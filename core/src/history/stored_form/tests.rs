@@ -2,8 +2,12 @@
 //! read, the same records refused.
 
 use super::*;
-use crate::follow::ExitReason;
+use crate::follow::{ExitReason, FollowRecord, QueuePolicy};
+use crate::history::series::{MemoryKind, RunSeries, Sample};
+use crate::protocol::{Artifact, ArtifactKind, ExecutionError};
+use crate::run::{NodeRecord, NodeStatus, RunSource};
 use serde_json::json;
+use serde_json::Map;
 
 /// A record with every field set to something other than its default.
 fn full() -> StoredRun {
