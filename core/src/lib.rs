@@ -25,6 +25,8 @@ pub mod input;
 pub mod insight;
 pub mod lifecycle_feed;
 pub mod link;
+pub mod lowercase;
+mod lowercase_tables;
 pub mod pipeline;
 pub mod protocol;
 pub mod refusal;

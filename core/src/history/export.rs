@@ -110,7 +110,7 @@ pub fn csv_row(run: &Run) -> String {
             .or(run.history_attempts)
             .map(|a| a.to_string())
             .unwrap_or_default(),
-        format!("{:?}", run.source).to_lowercase(),
+        format!("{:?}", run.source).to_ascii_lowercase(),
         text_cell(
             error
                 .and_then(|e| e.exception_type.as_deref())
