@@ -22,7 +22,7 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(|a, b| a.total_cmp(b));
+    crate::sort::sort_floats(values);
     let mid = values.len() / 2;
     Some(if values.len() % 2 == 0 {
         (values[mid - 1] + values[mid]) / 2.0

@@ -50,7 +50,7 @@ impl SeriesBook {
             })
             .collect();
         ids.extend(started.iter().copied());
-        ids.sort_unstable();
+        crate::sort::sort(&mut ids);
         ids.dedup();
         let mut changed = Vec::new();
         for id in ids {

@@ -42,6 +42,6 @@ fn parse_line(line: &str) -> Option<TraceFrame> {
 /// Merges several files of one recording (a socket closed and reopened) by time.
 pub fn merge(mut traces: Vec<Vec<TraceFrame>>) -> Vec<TraceFrame> {
     let mut all: Vec<TraceFrame> = traces.drain(..).flatten().collect();
-    all.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    crate::sort::sort_by(&mut all, |a, b| a.t_ms.total_cmp(&b.t_ms));
     all
 }

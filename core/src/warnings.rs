@@ -182,6 +182,6 @@ pub fn warnings_for(run: &Run, ctx: &WarningContext) -> Vec<Warning> {
             ),
         );
     }
-    w.sort_by_key(|w| w.severity);
+    crate::sort::sort_by_key(&mut w, |w| w.severity);
     w
 }

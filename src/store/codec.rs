@@ -1,23 +1,21 @@
 //! Records in and out of IndexedDB's structured clone.
 //!
-//! Records cross through `serde_json::Value` and the browser's `JSON.parse`/`JSON.stringify`,
-//! not through a serde backend of JS values: serde code is compiled once per type and backend,
-//! and the import, the export and the decoder already compile every record type for `Value`, so
-//! a second backend was a large share of the bundle for nothing.
+//! Records cross as JSON text (the browser's `JSON.parse`/`JSON.stringify`) and
+//! `serde_json::Value`, which the frame decoder needs anyway, written and read by the
+//! hand-written `telemetry_core::history::stored_form`, not by serde's derives: their code is
+//! compiled per type and backend, and the record types through `Value` were about 50 kB of the
+//! live page's wasm. The shape is the derives' own, so every record any build wrote reads.
 
 use super::StoreError;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-use telemetry_core::history::{HistoryQuery, StoredRun};
+use telemetry_core::history::{stored_form, HistoryQuery, StoredRun};
 use telemetry_core::run::Run;
 use wasm_bindgen::JsValue;
 
 /// Plain objects and `null` for `None`, so records look the same whoever wrote them and
 /// stay readable by key paths.
 pub fn encode(run: &StoredRun) -> Result<JsValue, StoreError> {
-    let run = normalize(run.clone());
-    let value = serde_json::to_value(&run)
-        .map_err(|e| StoreError::Failed(format!("record encoding: {e}")))?;
+    let value = stored_form::to_value(&normalize(run.clone()));
     js_sys::JSON::parse(&value.to_string())
         .map_err(|_| StoreError::Failed("record encoding: not JSON".to_owned()))
 }
@@ -25,14 +23,13 @@ pub fn encode(run: &StoredRun) -> Result<JsValue, StoreError> {
 /// `None` for a record that no longer reads as a run (written by a broken or far newer build):
 /// skipping it keeps the rest of the history usable.
 pub fn decode(value: JsValue) -> Option<StoredRun> {
-    from_js(&value)
+    stored_form::from_value(&from_js(&value)?)
 }
 
-/// A plain JS value read as `T`; `None` when it is not one.
-fn from_js<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
+/// A plain JS value as JSON; `None` when it is not one.
+fn from_js(value: &JsValue) -> Option<Value> {
     let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    let value: Value = serde_json::from_str(&text).ok()?;
-    serde_json::from_value(value).ok()
+    serde_json::from_str(&text).ok()
 }
 
 /// IndexedDB keys cannot be NaN (the record would silently drop out of every index) and treat
@@ -66,7 +63,7 @@ pub fn version_of(value: &JsValue) -> u32 {
 /// The `run` inside a record of any version: `Run` grows with `serde(default)` fields, so old
 /// runs still read.
 pub fn run_of(value: &JsValue) -> Option<Run> {
-    from_js(&field(value, "run")?)
+    stored_form::run_from_value(&from_js(&field(value, "run")?)?)
 }
 
 /// The record's search text: its flat `search` field, or for a record without one (legacy),

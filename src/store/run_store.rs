@@ -251,7 +251,7 @@ impl RunStore {
             true
         })
         .await?;
-        runs.sort_by(|a, b| query.compare(a, b));
+        telemetry_core::sort::sort_by(&mut runs, |a, b| query.compare(a, b));
         let more = runs.len() > limit;
         runs.truncate(limit);
         let next = if more {

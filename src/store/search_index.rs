@@ -237,7 +237,7 @@ impl SearchIndex {
             .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
             .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
             .collect();
-        found.sort_by(|a, b| query.compare(&a.0, &b.0));
+        telemetry_core::sort::sort_by(&mut found, |a, b| query.compare(&a.0, &b.0));
         let mut runs = Vec::new();
         let mut more = false;
         for (_, value) in found {

@@ -110,7 +110,7 @@ pub fn csv_row(run: &Run) -> String {
             .or(run.history_attempts)
             .map(|a| a.to_string())
             .unwrap_or_default(),
-        format!("{:?}", run.source).to_lowercase(),
+        format!("{:?}", run.source).to_ascii_lowercase(),
         text_cell(
             error
                 .and_then(|e| e.exception_type.as_deref())
@@ -151,18 +151,16 @@ pub fn json(mut runs: Vec<Run>, now_ms: f64) -> String {
             run.client_id = Some(crate::protocol::client_label::client_label(id));
         }
     }
-    let backup = Backup {
-        format: JSON_FORMAT.to_owned(),
-        version: JSON_VERSION,
-        exported_at: format_iso(now_ms),
-        count: runs.len(),
-        runs,
-    };
-    // Through `Value`: the store encodes runs that way, so the bundle holds one serializer per
-    // record type.
-    serde_json::to_value(&backup)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| "{}".into())
+    // `Backup`'s shape, written by the store's hand-written form (`stored_form`): serde's
+    // derive for the run types would be a second serializer per type in the wasm.
+    let backup = serde_json::json!({
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "exported_at": format_iso(now_ms),
+        "count": runs.len(),
+        "runs": runs.iter().map(super::stored_form::run_to_value).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&backup).unwrap_or_else(|_| "{}".into())
 }
 
 /// A file name without characters that some systems refuse (the React export used ":").

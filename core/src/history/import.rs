@@ -61,7 +61,7 @@ fn runs_of(items: Vec<Value>, kind: ImportKind) -> Imported {
     let total = items.len();
     let runs: Vec<Run> = items
         .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
+        .filter_map(|v| super::stored_form::run_from_value(&v))
         .collect();
     Imported {
         kind,

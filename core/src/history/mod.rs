@@ -13,6 +13,7 @@ pub mod run_svg;
 pub mod series;
 pub mod server_log;
 pub mod stats;
+pub mod stored_form;
 pub mod take_away;
 pub mod text_index;
 

@@ -177,7 +177,9 @@ impl HistoryQuery {
     /// What free text looks for in `StoredRun::search` (which is lower-cased): the one
     /// definition both the scan (`matches`) and the text index use.
     pub fn search_needle(&self) -> Option<String> {
-        self.text.as_ref().map(|t| t.to_lowercase())
+        self.text
+            .as_ref()
+            .map(|t| crate::lowercase::to_lowercase(t))
     }
 
     /// Whether free text is the only filter, so a text index's matches are the whole answer.

@@ -104,7 +104,7 @@ impl StoredRun {
             exit_reason: exit_reason(run),
             gpu: run.gpu_name.clone().unwrap_or_default(),
             workflow: run.workflow.clone().unwrap_or_default(),
-            search: search.to_lowercase(),
+            search: crate::lowercase::to_lowercase(&search),
             version: RECORD_VERSION,
             run: Run {
                 // Stored records hold a label, never a raw client id (older ones are relabelled

@@ -4,9 +4,8 @@
 //! history row came from; and a run's parameters as text, for the run page and Compare.
 
 use super::record::{Params, StoredRun};
-use super::series::RunSeries;
-use crate::run::{node_order, Run, RunStatus};
-use serde::Deserialize;
+use super::stored_form::{self, Get};
+use crate::run::{node_order, RunStatus};
 use serde_json::Value;
 
 /// One page of the server's listing.
@@ -15,20 +14,6 @@ pub struct ServerPage {
     pub runs: Vec<StoredRun>,
     /// Pass back as `cursor=` for the next page; `None` on the last one.
     pub next_cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Record {
-    prompt_id: String,
-    #[serde(default)]
-    status: Option<String>,
-    run: Run,
-    #[serde(default)]
-    params: Option<Params>,
-    #[serde(default)]
-    env: Option<Params>,
-    #[serde(default)]
-    series: Option<Value>,
 }
 
 /// Runs of the server's listing body, for the server the page calls `server` (the key of its
@@ -55,27 +40,32 @@ pub fn decode_page(body: &str, server: &str) -> Option<ServerPage> {
 
 /// One record of the log (as `GET /telemetry/runs/{id}` answers), or `None`.
 pub fn decode_run(value: Value, server: &str) -> Option<StoredRun> {
-    // From an owned `Value`, as the store's codec decodes its records: a second copy of every
-    // run type's decoder (for `&Value` or text) grew the wasm by ~20 kB brotli.
-    let record: Record = serde_json::from_value(value).ok()?;
-    if record.prompt_id.is_empty() || record.prompt_id != record.run.prompt_id {
+    // Read by hand as the store reads its records (`stored_form`): serde's derives for the run
+    // types would add a second copy of every run type's decoder to the wasm.
+    let o = Get(value.as_object()?);
+    let prompt_id = o.0.get("prompt_id")?.as_str()?;
+    let status = o.opt_text("status")?;
+    let record_run = stored_form::run_from_value(o.0.get("run")?)?;
+    let object = |v: &Value| v.as_object().cloned();
+    let (params, env) = (o.opt("params", object)?, o.opt("env", object)?);
+    if prompt_id.is_empty() || prompt_id != record_run.prompt_id {
         return None;
     }
-    let mut run = record.run;
+    let mut run = record_run;
     run.server = server.to_owned();
     // The log says `lost` beside a run it keeps as `unknown` (a run open when ComfyUI died).
-    if record.status.as_deref() == Some("lost")
+    if status.as_deref() == Some("lost")
         && (run.status == RunStatus::Unknown || !run.status.is_terminal())
     {
         run.status = RunStatus::Lost;
     }
     let mut stored = StoredRun::from_run(&run);
-    stored.series = record
-        .series
-        .and_then(|s| serde_json::from_value::<RunSeries>(s).ok())
-        .filter(|s| s.prompt_id == stored.prompt_id);
-    let mut params = record.params.unwrap_or_default();
-    params.extend(record.env.unwrap_or_default());
+    stored.series =
+        o.0.get("series")
+            .and_then(stored_form::series_from_value)
+            .filter(|s| s.prompt_id == stored.prompt_id);
+    let mut params: Params = params.unwrap_or_default();
+    params.extend(env.unwrap_or_default());
     stored.params = (!params.is_empty()).then_some(params);
     stored.server_only = true;
     Some(stored)

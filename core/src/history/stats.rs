@@ -107,7 +107,8 @@ impl TrendsBuilder {
     }
 
     pub fn finish(mut self) -> Trends {
-        let sort = |p: &mut Vec<Point>| p.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms));
+        let sort =
+            |p: &mut Vec<Point>| crate::sort::sort_by(p, |a, b| a.start_ms.total_cmp(&b.start_ms));
         sort(&mut self.duration_points);
         sort(&mut self.vram_points);
         self.trends.duration = thin(self.duration_points);
@@ -124,7 +125,7 @@ impl TrendsBuilder {
             .durations
             .into_iter()
             .map(|(workflow, (runs, succeeded, mut d))| {
-                d.sort_by(|a, b| a.total_cmp(b));
+                crate::sort::sort_floats(&mut d);
                 WorkflowStats {
                     workflow: if workflow.is_empty() {
                         "unknown workflow".into()
@@ -138,9 +139,7 @@ impl TrendsBuilder {
                 }
             })
             .collect();
-        self.trends
-            .workflows
-            .sort_by_key(|w| std::cmp::Reverse(w.runs));
+        crate::sort::sort_by_key(&mut self.trends.workflows, |w| std::cmp::Reverse(w.runs));
         self.trends
     }
 }

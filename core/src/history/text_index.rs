@@ -73,7 +73,7 @@ pub fn trigrams(text: &str) -> Vec<u32> {
         .windows(3)
         .map(|w| u32::from(w[0]) << 16 | u32::from(w[1]) << 8 | u32::from(w[2]))
         .collect();
-    grams.sort_unstable();
+    crate::sort::sort(&mut grams);
     grams.dedup();
     grams
 }
@@ -183,7 +183,7 @@ impl TextIndex {
                 None => return Some(Vec::new()),
             }
         }
-        lists.sort_by_key(|l| l.len);
+        crate::sort::sort_by_key(&mut lists, |l| l.len);
         let mut ids: Vec<u32> = lists[0].ids().collect();
         for list in &lists[1..] {
             if ids.is_empty() {

@@ -55,12 +55,11 @@ impl ErrorClass {
 /// Classifies an error. Memory first (an OOM inside a custom node is still an OOM: the fix is
 /// the same), then a missing file, then validation, then where the exception was raised.
 pub fn classify(error: &ExecutionError) -> ErrorClass {
-    let kind = error.exception_type.as_deref().unwrap_or("").to_lowercase();
-    let message = error
-        .exception_message
-        .as_deref()
-        .unwrap_or("")
-        .to_lowercase();
+    let lower = |t: &Option<String>| crate::lowercase::to_lowercase(t.as_deref().unwrap_or(""));
+    let (kind, message) = (
+        lower(&error.exception_type),
+        lower(&error.exception_message),
+    );
     let has = |needles: &[&str]| {
         needles
             .iter()

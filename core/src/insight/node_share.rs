@@ -31,7 +31,7 @@ fn time_of(f: &RunFact, class: Sym) -> f64 {
 
 /// What to do about a node type taking the time.
 fn advice(class: &str) -> &'static str {
-    let c = class.to_lowercase();
+    let c = crate::lowercase::to_lowercase(class);
     if c.contains("sampler") {
         "fewer steps, a faster sampler or scheduler, a smaller size or a distilled model speed the whole workflow up most"
     } else if c.contains("loader") {

@@ -70,7 +70,7 @@ pub(crate) fn queued_prompt(kind: &str, v: &Value) -> Result<QueuedPrompt, Decod
                 .collect()
         })
         .unwrap_or_default();
-    nodes.sort_by(|a, b| crate::run::node_order(&a.0, &b.0));
+    crate::sort::sort_by(&mut nodes, |a, b| crate::run::node_order(&a.0, &b.0));
     let num = |f: &str| map.get(f).and_then(lenient::number_of);
     Ok(QueuedPrompt {
         prompt_id,

@@ -109,7 +109,7 @@ pub(crate) fn queue_item(item: &Value) -> Option<QueueItem> {
                 .collect()
         })
         .unwrap_or_default();
-    nodes.sort_by(|a, b| crate::run::node_order(&a.0, &b.0));
+    crate::sort::sort_by(&mut nodes, |a, b| crate::run::node_order(&a.0, &b.0));
     Some(QueueItem {
         number: parts.first().and_then(lenient::number_of).map(|n| n as i64),
         prompt_id,
@@ -161,7 +161,7 @@ fn history_entry(prompt_id: &str, entry: &Value) -> Option<HistoryEntry> {
     let mut outputs = Vec::new();
     if let Some(Value::Object(nodes)) = entry.get("outputs") {
         let mut ids: Vec<&String> = nodes.keys().collect();
-        ids.sort_by(|a, b| crate::run::node_order(a, b));
+        crate::sort::sort_by(&mut ids, |a, b| crate::run::node_order(a, b));
         for id in ids {
             if let Some(Value::Object(output)) = nodes.get(id) {
                 outputs.extend(artifacts_of(id, output));

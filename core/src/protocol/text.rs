@@ -109,7 +109,9 @@ fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> 
         Some(Value::Null) | None => Vec::new(),
         Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),
     };
-    nodes.sort_by(|a, b| crate::run::node_order(&a.node_id, &b.node_id));
+    crate::sort::sort_by(&mut nodes, |a, b| {
+        crate::run::node_order(&a.node_id, &b.node_id)
+    });
     Ok(ProgressState { prompt_id, nodes })
 }
 

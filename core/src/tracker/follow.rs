@@ -14,7 +14,7 @@ impl Tracker {
             .filter(|(_, at)| **at <= now_ms)
             .map(|(id, at)| (*at, id.clone()))
             .collect();
-        due.sort_by(|a, b| a.0.total_cmp(&b.0));
+        crate::sort::sort_by(&mut due, |a, b| a.0.total_cmp(&b.0));
         for (_, id) in &due {
             self.follow_next.insert(id.clone(), f64::INFINITY);
         }

@@ -56,7 +56,9 @@ impl Tracker {
             .filter(|id| id.as_str() != except)
             .filter_map(|id| self.runs.get(id))
             .collect();
-        runs.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
+        crate::sort::sort_by(&mut runs, |a, b| {
+            a.first_seen_ms.total_cmp(&b.first_seen_ms)
+        });
         runs.into_iter().map(|r| r.prompt_id.clone()).collect()
     }
 
@@ -66,7 +68,7 @@ impl Tracker {
         self.prune_recent_ends(now_ms);
         let mut ids: Vec<String> = self.unasked.iter().cloned().collect();
         ids.extend(self.recent_ends.iter().map(|(_, id)| id.clone()));
-        ids.sort();
+        crate::sort::sort(&mut ids);
         ids.dedup();
         ids
     }

@@ -73,7 +73,7 @@ impl Tracker {
             .filter(|id| self.streaming.as_deref() != Some(id.as_str()))
             .cloned()
             .collect();
-        absent.sort();
+        crate::sort::sort(&mut absent);
         for id in absent {
             self.await_server(&id);
             self.request(Request::ReadHistoryEntry(id));

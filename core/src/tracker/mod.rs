@@ -123,7 +123,7 @@ impl Tracker {
     /// All runs in memory, newest first.
     pub fn runs(&self) -> Vec<&Run> {
         let mut runs: Vec<&Run> = self.runs.values().collect();
-        runs.sort_by(|a, b| {
+        crate::sort::sort_by(&mut runs, |a, b| {
             b.first_seen_ms
                 .total_cmp(&a.first_seen_ms)
                 .then_with(|| b.number.cmp(&a.number))

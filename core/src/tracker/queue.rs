@@ -40,7 +40,7 @@ impl Tracker {
             // have been answered before it was queued. Its end arrives on the stream.
             .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
             .collect();
-        ids.sort_by(|a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
+        crate::sort::sort_by(&mut ids, |a, b| a.first_seen_ms.total_cmp(&b.first_seen_ms));
         let left: Vec<String> = ids.into_iter().map(|r| r.prompt_id.clone()).collect();
         let mut unfollowed = Vec::new();
         for id in &left {

@@ -32,7 +32,7 @@ impl Tracker {
             .filter(|(_, (at, _))| *at <= now_ms)
             .map(|(id, _)| id.clone())
             .collect();
-        due.sort();
+        crate::sort::sort(&mut due);
         for id in &due {
             if let Some(r) = self.read_retry.get_mut(id) {
                 r.0 = f64::INFINITY;
