@@ -60,6 +60,19 @@ struct Owners {
     generation: Batch,
 }
 
+/// A new row's owner, under the current generation (which it keeps alive). Not generic, so
+/// it is compiled once for every list (bytes).
+fn row_owner(owners: &Mutex<Owners>, list: &Owner) -> Owner {
+    let generation = {
+        let mut o = owners.lock().unwrap_or_else(PoisonError::into_inner);
+        let Owners { shelf, generation } = &mut *o;
+        generation.next(|| shelf.next(|| list.clone(), false), true)
+    };
+    let owner = generation.child();
+    owner.with(|| on_cleanup(move || drop(generation)));
+    owner
+}
+
 /// Iterates over `each`, keyed by `key`, showing `children` for each item: `<For>`'s contract.
 #[component]
 pub fn Rows<IF, I, T, EF, N, KF, K>(
@@ -82,16 +95,8 @@ where
     let list = Owner::current().expect("no reactive owner");
     let owners = Arc::new(Mutex::new(Owners::default()));
     let children = move |_, child| {
-        let generation = {
-            let mut o = owners.lock().unwrap_or_else(PoisonError::into_inner);
-            let Owners { shelf, generation } = &mut *o;
-            generation.next(|| shelf.next(|| list.clone(), false), true)
-        };
-        let owner = generation.child();
-        let view = owner.with(|| {
-            on_cleanup(move || drop(generation));
-            children(child)
-        });
+        let owner = row_owner(&owners, &list);
+        let view = owner.with(|| children(child));
         (drop, OwnedView::new_with_owner(view, owner))
     };
     move || keyed(each(), key.clone(), children.clone())
