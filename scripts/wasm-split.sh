@@ -15,6 +15,10 @@
 #      carry one hash of the pair (and of every chunk name inside the loader).
 #
 #   scripts/wasm-split.sh STAGE     # STAGE/split (step 2; bench/size.sh reads its main wasm), STAGE/pkg
+#
+# For measuring only (never for a page that ships): FEATURES=alloc-count adds cargo features
+# (a counting allocator, src/browser/alloc_count.rs), KEEP_NAMES=1 keeps the function names
+# through wasm-opt (-g), so a CPU profile names wasm frames.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,9 +30,9 @@ NAME=comfy-dashboard
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$NAME.wasm"
 hash16() { cat "$@" | sha256sum | cut -c1-16; }
 
-echo "wasm-split: cargo (features split, --emit-relocs)"
+echo "wasm-split: cargo (features split${FEATURES:+,$FEATURES}, --emit-relocs)"
 # --offline as Trunk runs it (Trunk.toml): setup.sh has fetched the crates.
-cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" --features split \
+cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" --features "split${FEATURES:+,$FEATURES}" \
 	-- -C link-arg=--emit-relocs
 
 rm -rf "$STAGE/split" "$STAGE/bindgen" "$STAGE/pkg"
@@ -46,6 +50,7 @@ wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/b
 
 LEVEL="$(sed -n 's/.*data-wasm-opt="\([^"]*\)".*/\1/p' index.html)"
 read -r -a PARAMS <<<"$(sed -n 's/.*data-wasm-opt-params="\([^"]*\)".*/\1/p' index.html)"
+if [ "${KEEP_NAMES:-}" = 1 ]; then PARAMS+=(-g); fi
 opt() {
 	# The splitter keeps a name section binaryen does not know all of; it drops it anyway.
 	wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$2" "$1" 2> >(grep -v 'unknown name subsection' >&2)

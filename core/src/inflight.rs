@@ -12,12 +12,22 @@
 //!
 //! A request unanswered for [`STALE_MS`] no longer blocks its kind: a hung fetch must not
 //! silence the page for good.
+//!
+//! The queue (and jobs) read remembered while one was in flight waits until [`QUEUE_SPACING_MS`]
+//! after the previous one started ([`InFlight::due`] releases it at the next step, the 1 s tick at
+//! the latest): under a flood of `status` frames, a fast server made the page read its queue back
+//! to back, ~35 reads a second, the page's largest cost per second (issue 22: two thirds of
+//! what it spent beyond a page that only counts messages went to its reads), for a list shown
+//! at most once per coalescing window anyway.
 
 use crate::tracker::{Request, HISTORY_PAGE};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// After this long without an answer a request is presumed lost.
 pub const STALE_MS: f64 = 60_000.0;
+
+/// A queue or jobs read starts at most this often (the coalescing window): see the module doc.
+pub const QUEUE_SPACING_MS: f64 = 200.0;
 
 /// Details reads waiting their turn at most. Runs ask for details as they end, and the tracker
 /// keeps the last 500 ends: past this many, the oldest waiting run has left the tracker, and
@@ -68,6 +78,14 @@ pub struct InFlight {
     /// Runs whose details wait for the one read in flight, in the order they were asked.
     details: VecDeque<String>,
     details_waiting: HashSet<String>,
+    /// Queue or jobs reads remembered while one was in flight, answered sooner than
+    /// [`QUEUE_SPACING_MS`]: each goes out at its time (see [`InFlight::due`]).
+    spaced: Vec<(Slot, Request, f64)>,
+}
+
+/// Kinds that read what is queued, whose reads are spaced.
+fn spaced(slot: &Slot) -> bool {
+    matches!(slot, Slot::Queue | Slot::Jobs)
 }
 
 impl InFlight {
@@ -79,6 +97,11 @@ impl InFlight {
             return matches!(request, Request::DeleteQueued(_) | Request::ClearQueue)
                 .then_some(request);
         };
+        if let Some(waiting) = self.spaced.iter_mut().find(|(s, _, _)| *s == slot) {
+            // Already going out at its time: this ask is answered by that read.
+            waiting.1 = request;
+            return None;
+        }
         if let Some(busy) = self.busy.get_mut(&slot) {
             if now_ms - busy.since_ms < STALE_MS {
                 match (&slot, request) {
@@ -128,6 +151,11 @@ impl InFlight {
         }
         let busy = self.busy.remove(&slot)?;
         let next = match busy.again {
+            Some(again) if spaced(&slot) && now_ms < busy.since_ms + QUEUE_SPACING_MS => {
+                self.spaced
+                    .push((slot, again, busy.since_ms + QUEUE_SPACING_MS));
+                return None;
+            }
             Some(again) => Some(again),
             None if slot == Slot::Details => self.details.pop_front().map(|id| {
                 self.details_waiting.remove(&id);
@@ -136,6 +164,21 @@ impl InFlight {
             None => None,
         };
         next.and_then(|r| self.ask(r, now_ms))
+    }
+
+    /// The spaced reads whose time has come, to perform now (called at every step).
+    pub fn due(&mut self, now_ms: f64) -> Vec<Request> {
+        if self.spaced.iter().all(|(_, _, at)| *at > now_ms) {
+            return Vec::new();
+        }
+        let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.spaced)
+            .into_iter()
+            .partition(|(_, _, at)| *at <= now_ms);
+        self.spaced = later;
+        ready
+            .into_iter()
+            .filter_map(|(_, request, _)| self.ask(request, now_ms))
+            .collect()
     }
 
     /// Whether a request of this kind is in flight (and not stale).
@@ -151,6 +194,7 @@ impl InFlight {
         self.busy.len()
             + self.busy.values().filter(|b| b.again.is_some()).count()
             + self.details.len()
+            + self.spaced.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -198,14 +242,31 @@ mod tests {
         for t in 1..10 {
             assert_eq!(f.ask(Request::ReadQueue, t as f64), None);
         }
+        // Answered before the spacing: the remembered read waits for its time.
+        assert_eq!(f.answered(&Request::ReadQueue, 20.0), None);
         assert_eq!(
-            f.answered(&Request::ReadQueue, 20.0),
-            Some(Request::ReadQueue)
+            f.ask(Request::ReadQueue, 30.0),
+            None,
+            "merged into the waiting one"
         );
-        assert_eq!(f.answered(&Request::ReadQueue, 30.0), None);
+        assert!(f.due(QUEUE_SPACING_MS - 1.0).is_empty());
+        assert_eq!(f.due(QUEUE_SPACING_MS), vec![Request::ReadQueue]);
+        assert!(f.due(QUEUE_SPACING_MS + 1.0).is_empty(), "once");
+        assert_eq!(f.answered(&Request::ReadQueue, 230.0), None);
         assert!(f.is_empty());
         // Free again: asked at once.
-        assert_eq!(f.ask(Request::ReadQueue, 40.0), Some(Request::ReadQueue));
+        assert_eq!(f.ask(Request::ReadQueue, 240.0), Some(Request::ReadQueue));
+    }
+
+    #[test]
+    fn a_slow_queue_read_is_followed_at_once() {
+        let mut f = InFlight::default();
+        assert!(f.ask(Request::ReadQueue, 0.0).is_some());
+        assert_eq!(f.ask(Request::ReadQueue, 5.0), None);
+        assert_eq!(
+            f.answered(&Request::ReadQueue, QUEUE_SPACING_MS + 50.0),
+            Some(Request::ReadQueue)
+        );
     }
 
     #[test]

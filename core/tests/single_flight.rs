@@ -69,30 +69,75 @@ fn following_another_clients_prompt() -> (Pipeline, FakeServer) {
     (p, server)
 }
 
+fn queue_reads(step: &Step) -> usize {
+    step.requests
+        .iter()
+        .filter(|r| **r == Request::ReadQueue)
+        .count()
+}
+
 #[test]
 fn a_burst_of_status_frames_costs_two_queue_reads() {
     let mut p = pipeline();
-    let mut queue_reads = 0;
+    let mut reads = 0;
     for i in 0..50 {
-        let step = p.step(Input::Text(&status(i % 5 + 1)), i as f64);
-        queue_reads += step
-            .requests
-            .iter()
-            .filter(|r| **r == Request::ReadQueue)
-            .count();
+        reads += queue_reads(&p.step(Input::Text(&status(i % 5 + 1)), i as f64));
     }
-    assert_eq!(queue_reads, 1, "one in flight");
-    let step = answer(&mut p, Request::ReadQueue, 100.0);
+    assert_eq!(reads, 1, "one in flight");
+    // Answered within the coalescing window: the one asked meanwhile waits for the window's end
+    // and goes out with the next input (the tick at the latest).
+    assert_eq!(queue_reads(&answer(&mut p, Request::ReadQueue, 100.0)), 0);
+    assert_eq!(queue_reads(&p.step(Input::Text(&status(3)), 150.0)), 0);
     assert_eq!(
-        step.requests
-            .iter()
-            .filter(|r| **r == Request::ReadQueue)
-            .count(),
+        queue_reads(&p.step(Input::Tick { hidden: false }, 1000.0)),
         1,
-        "the one asked meanwhile follows the answer"
+        "the one asked meanwhile follows"
     );
-    let step = answer(&mut p, Request::ReadQueue, 200.0);
+    let step = answer(&mut p, Request::ReadQueue, 1100.0);
     assert!(!step.requests.contains(&Request::ReadQueue));
+}
+
+/// A flood of `status` frames (a fast server answering every read at once) read the queue back
+/// to back: ~35 reads a second, the page's largest cost per second (issue 22). A read starts at
+/// most once per coalescing window, and the last status is still followed by a read.
+#[test]
+fn a_flood_of_status_frames_reads_the_queue_at_most_once_per_window() {
+    let mut p = pipeline();
+    let mut in_flight: Vec<(Request, f64)> = Vec::new();
+    let mut reads = 0;
+    let mut last_read_ms = 0.0;
+    // 2 s at 1 000 frames a second; every read answered 5 ms after it went out.
+    for i in 0..2000u32 {
+        let now = f64::from(i);
+        let mut steps = vec![p.step(Input::Text(&status(i % 7 + 1)), now)];
+        let due: Vec<Request> = in_flight
+            .iter()
+            .filter(|(_, at)| *at <= now)
+            .map(|(r, _)| r.clone())
+            .collect();
+        in_flight.retain(|(_, at)| *at > now);
+        for request in due {
+            steps.push(answer(&mut p, request, now));
+        }
+        for step in steps {
+            for r in step.requests {
+                if r == Request::ReadQueue {
+                    reads += 1;
+                    last_read_ms = now;
+                }
+                in_flight.push((r, now + 5.0));
+            }
+        }
+    }
+    assert!(reads <= 11, "{reads} queue reads in 2 s");
+    assert!(
+        reads >= 9,
+        "{reads} queue reads in 2 s: the list must still follow the flood"
+    );
+    assert!(
+        last_read_ms >= 1800.0,
+        "the last window's status is read ({last_read_ms})"
+    );
 }
 
 #[test]

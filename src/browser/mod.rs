@@ -1,5 +1,7 @@
 //! Thin wrappers over browser APIs, so the rest of the shell reads as plain Rust.
 
+#[cfg(feature = "alloc-count")]
+pub mod alloc_count;
 pub mod base_path;
 pub mod client_id;
 pub mod clock;

@@ -7,8 +7,9 @@ use crate::input::{Input, Reply, Step};
 impl Pipeline {
     /// The one door into the core: applies `input` and says what the shell must do next.
     pub fn step(&mut self, input: Input<'_>, now_ms: f64) -> Step {
-        // Requests already cleared to go (a remembered one whose slot just freed).
-        let mut extra: Vec<Request> = Vec::new();
+        // Requests already cleared to go (a remembered one whose slot just freed, a spaced
+        // queue read whose time has come).
+        let mut extra: Vec<Request> = self.inflight.due(now_ms);
         self.last_ms = self.last_ms.max(now_ms);
         match input {
             Input::Text(frame) => self.message(decode_text(frame), now_ms),

@@ -1,3 +1,4 @@
+use super::Rows;
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::protocol::{Artifact, ArtifactKind};
@@ -47,7 +48,7 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
             <h2>"Outputs"</h2>
             <Show when=move || !outputs().is_empty() fallback=move || view! { <p class="muted">{move || if run.with(|r| r.as_ref().is_some_and(|r| r.status.is_terminal())) { "This run produced no outputs." } else { "No outputs yet." }}</p> }>
                 <ul class="artifacts">
-                    <For each=indexed
+                    <Rows each=indexed
                         key=|(i, a)| (*i, a.filename.clone(), a.text.clone())
                         children=move |(_, a)| view! { <ArtifactItem artifact=a large=large/> }/>
                 </ul>

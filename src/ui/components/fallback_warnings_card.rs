@@ -1,3 +1,4 @@
+use super::Rows;
 use crate::state::use_live;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
@@ -44,7 +45,7 @@ pub fn FallbackWarningsCard(
                 <p class="clean">{move || if run.with(Option::is_some) { "Clean run: no fallback was needed." } else { "No run to check." }}</p>
             }>
                 <ul class="warnings">
-                    <For each=list key=|w| (w.code, w.detail.clone()) let:w>
+                    <Rows each=list key=|w| (w.code, w.detail.clone()) let:w>
                         <li class="warning" data-testid="fallback-warning" data-code=w.code data-severity=w.severity.as_str()>
                             <span class="sev" data-severity=w.severity.as_str()>{w.severity.as_str()}</span>
                             <div>
@@ -52,7 +53,7 @@ pub fn FallbackWarningsCard(
                                 <p class="small">{w.detail.clone()}</p>
                             </div>
                         </li>
-                    </For>
+                    </Rows>
                 </ul>
             </Show>
         </section>

@@ -1,3 +1,4 @@
+use super::Rows;
 use leptos::prelude::*;
 use telemetry_core::format::{self, fixed};
 use telemetry_core::history::compare::timeline;
@@ -20,7 +21,7 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
             <h2>"Node timeline"</h2>
             <Show when=move || !bars().is_empty() fallback=|| view! { <p class="muted">"No node timings: this run did not stream its events."</p> }>
                 <ol class="timeline" data-testid="node-timeline">
-                    <For each=bars key=|b| (b.node_id.clone(), b.start_ms.map(f64::to_bits), b.duration_ms.map(f64::to_bits)) let:b>
+                    <Rows each=bars key=|b| (b.node_id.clone(), b.start_ms.map(f64::to_bits), b.duration_ms.map(f64::to_bits)) let:b>
                         {
                             let total = span();
                             let left = b.start_ms.map(|s| s / total * 100.0).unwrap_or(0.0);
@@ -50,7 +51,7 @@ pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                                 </li>
                             }
                         }
-                    </For>
+                    </Rows>
                 </ol>
             </Show>
         </section>

@@ -1,3 +1,4 @@
+use super::Rows;
 use crate::state::PolicySetting;
 use leptos::prelude::*;
 use telemetry_core::follow::QueuePolicy;
@@ -142,13 +143,13 @@ pub fn QueuePolicyCard(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView 
         <section class="card" data-testid="queue-policy-card">
             <h2>"Queue policy"</h2>
             <ul class="knobs">
-                <For each=items key=|k| (k.key, k.value.clone(), k.used_shown.clone()) let:k>
+                <Rows each=items key=|k| (k.key, k.value.clone(), k.used_shown.clone()) let:k>
                     <li data-testid="queue-policy-knob" data-knob=k.key data-value=k.value.clone() data-used=k.used.clone() title=k.help>
                         <span class="knob-label">{k.label}</span>
                         <span class="knob-value">{k.shown.clone()}</span>
                         <span class="muted small">{k.used_shown.clone()}</span>
                     </li>
-                </For>
+                </Rows>
             </ul>
             <p class="muted small">"Following a run that does not stream " {window} "."</p>
         </section>

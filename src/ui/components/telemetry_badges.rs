@@ -1,3 +1,4 @@
+use super::Rows;
 use crate::state::use_live;
 use crate::state::use_ticking_now;
 use leptos::prelude::*;
@@ -49,13 +50,13 @@ pub fn TelemetryBadges(
             </div>
             <Show when=move || run.with(Option::is_some) fallback=|| view! { <p class="muted">"No run to show."</p> }>
                 <dl class="badges">
-                    <For each=items key=|b| (b.field, b.display.clone(), b.tone) let:b>
+                    <Rows each=items key=|b| (b.field, b.display.clone(), b.tone) let:b>
                         <div class="badge" data-testid="telemetry-badge" data-field=b.field
                             data-value=b.value.clone().unwrap_or_default() data-tone=b.tone>
                             <dt>{b.label}</dt>
                             <dd class:unknown=b.value.is_none()>{b.display.clone()}</dd>
                         </div>
-                    </For>
+                    </Rows>
                 </dl>
             </Show>
         </section>

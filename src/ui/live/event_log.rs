@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::ui::components::Rows;
 use leptos::prelude::*;
 
 /// What the server said, newest first. Rapid progress and previews fold into one line with a
@@ -19,13 +20,13 @@ pub fn EventLog() -> impl IntoView {
             <div class="event-log" data-testid="event-log" role="log" aria-live="off"
                 aria-label="Event log, newest first" tabindex="0">
             <ol>
-                <For each=lines key=|l| (l.seq, l.repeat) let:line>
+                <Rows each=lines key=|l| (l.seq, l.repeat) let:line>
                     <li class="event-log-entry" data-testid="event-log-entry" data-type=line.kind.clone()>
                         <span class="kind">{line.kind.clone()}</span>
                         <span class="text">{line.text.clone()}</span>
                         {(line.repeat > 1).then(|| view! { <span class="repeat">{format!("×{}", line.repeat)}</span> })}
                     </li>
-                </For>
+                </Rows>
             </ol>
             </div>
         </section>

@@ -1,5 +1,6 @@
 use crate::state::{use_live, use_stream};
 use crate::ui::components::LocalTime;
+use crate::ui::components::Rows;
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::drain::start_text;
@@ -93,7 +94,7 @@ pub fn PendingList() -> impl IntoView {
             <h2 id="pending-title">"Pending prompts"</h2>
             {eta}
             <ol data-testid="pending-queue" data-count=move || live.pending.with(Vec::len)>
-                <For each=move || live.pending.get()
+                <Rows each=move || live.pending.get()
                     key=|p| (p.prompt_id.clone(), p.workflow.clone(), p.client.clone(), p.queued_ms.map(f64::to_bits))
                     children=row/>
             </ol>
