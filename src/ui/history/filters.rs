@@ -51,18 +51,8 @@ pub fn FilterBar() -> impl IntoView {
     };
     let presets = RwSignal::new(load_presets());
     let preset_name = RwSignal::new(String::new());
-    let (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10) = (
-        set,
-        set,
-        set,
-        set,
-        set,
-        set,
-        set,
-        set,
-        set,
-        set,
-    );
+    let (s1, s2, s3, s4, s5, s6, s7, s8, s9, s10) =
+        (set, set, set, set, set, set, set, set, set, set);
     let navigate_preset = move |to: &str| location.navigate(to);
     let clear = go;
     view! {
