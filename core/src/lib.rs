@@ -32,6 +32,7 @@ pub mod run;
 pub mod run_end;
 pub mod series_book;
 pub mod server_watch;
+pub mod sorting;
 pub mod trace;
 pub mod tracker;
 pub mod warnings;

@@ -3,6 +3,7 @@
 //! chart series thinned to a fixed number of points.
 
 use super::StoredRun;
+use crate::sorting::{sort_by, sort_by_key, sort_floats};
 use std::collections::BTreeMap;
 
 const MAX_POINTS: usize = 400;
@@ -107,7 +108,7 @@ impl TrendsBuilder {
     }
 
     pub fn finish(mut self) -> Trends {
-        let sort = |p: &mut Vec<Point>| p.sort_by(|a, b| a.start_ms.total_cmp(&b.start_ms));
+        let sort = |p: &mut Vec<Point>| sort_by(p, |a, b| a.start_ms.total_cmp(&b.start_ms));
         sort(&mut self.duration_points);
         sort(&mut self.vram_points);
         self.trends.duration = thin(self.duration_points);
@@ -124,7 +125,7 @@ impl TrendsBuilder {
             .durations
             .into_iter()
             .map(|(workflow, (runs, succeeded, mut d))| {
-                d.sort_by(|a, b| a.total_cmp(b));
+                sort_floats(&mut d);
                 WorkflowStats {
                     workflow: if workflow.is_empty() {
                         "unknown workflow".into()
@@ -138,9 +139,7 @@ impl TrendsBuilder {
                 }
             })
             .collect();
-        self.trends
-            .workflows
-            .sort_by_key(|w| std::cmp::Reverse(w.runs));
+        sort_by_key(&mut self.trends.workflows, |w| std::cmp::Reverse(w.runs));
         self.trends
     }
 }

@@ -76,7 +76,7 @@ pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwa
         _ => Vec::new(),
     };
     // Written by hand: serde_json's map sorts keys as text ("10" before "2").
-    nodes.sort_by(|a, b| crate::run::node_order(&a.0, &b.0));
+    crate::sorting::sort_by(&mut nodes, |a, b| crate::run::node_order(&a.0, &b.0));
     let mut out = String::from("{");
     for (i, (id, node)) in nodes.iter().enumerate() {
         let key = Value::String(id.clone()).to_string();
