@@ -34,6 +34,7 @@ mod report_sections;
 mod runs_lost;
 mod scope;
 mod server_rate;
+mod snapshot;
 pub mod stats;
 mod stream_drops;
 mod vram_headroom;
