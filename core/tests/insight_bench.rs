@@ -154,7 +154,7 @@ fn insight_at_100k_runs() {
             .filter_map(|s| serde_json::from_str::<StoredRun>(s).ok())
             .count()
     });
-    let snapshot = serde_json::to_string(&agg).expect("snapshot");
+    let snapshot = agg.to_snapshot();
     let record_bytes: usize = encoded.iter().map(String::len).sum();
     assert_eq!(findings, from_agg);
     assert_eq!(decoded, RUNS);
@@ -178,7 +178,7 @@ fn insight_at_100k_runs() {
     row("InsightAggregates::findings (panel)", findings_ms);
     row("report(&runs) (report data + findings)", report_ms);
     println!(
-        "findings: {} ({}); aggregates {} B/run in memory, snapshot {} B/run (JSON), stored record {} B/run (JSON)",
+        "findings: {} ({}); aggregates {} B/run in memory, snapshot {} B/run (text), stored record {} B/run (JSON)",
         findings.len(),
         findings
             .iter()

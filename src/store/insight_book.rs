@@ -2,7 +2,8 @@
 //! the recommendations panel starts from them instead of re-reading every stored run.
 //!
 //! Three pieces:
-//! - a snapshot (`insight` in `meta`): the aggregates as JSON, tagged with `SNAPSHOT_VERSION`;
+//! - a snapshot (`insight` in `meta`): the aggregates as text (`InsightAggregates::to_snapshot`),
+//!   tagged with `SNAPSHOT_VERSION`;
 //! - a touch log (`insight:<run key>` in `meta`): one small entry per run written or deleted
 //!   since the snapshot, put by every write in its own transaction (`insight_touch`);
 //! - the aggregates in memory (this book), loaded the first time a view asks for them. The book
@@ -24,9 +25,9 @@ use telemetry_core::history::StoredRun;
 use telemetry_core::insight::InsightAggregates;
 use wasm_bindgen::JsValue;
 
-/// Bumped when `RunFact` changes shape; with the record version, so records migrated to a new
-/// version rebuild it.
-const SNAPSHOT_VERSION: u32 = RECORD_VERSION * 1000 + 1;
+/// Bumped when `RunFact` or the snapshot's layout changes (2: text instead of JSON); with the
+/// record version, so records migrated to a new version rebuild it.
+const SNAPSHOT_VERSION: u32 = RECORD_VERSION * 1000 + 2;
 /// A save follows the first unsaved change by this long, so a busy queue saves twice a minute
 /// at most, not per write (a save serializes every fact: about a second at 100 000 runs). The
 /// touch log keeps every change meanwhile, so waiting loses nothing.
@@ -230,9 +231,9 @@ pub(super) async fn read_snapshot(
     if field("version").and_then(|v| v.as_f64()) != Some(f64::from(SNAPSHOT_VERSION)) {
         return Ok(None);
     }
-    let Some(mut aggregates) = field("json")
+    let Some(mut aggregates) = field("text")
         .and_then(|v| v.as_string())
-        .and_then(|text| serde_json::from_str::<InsightAggregates>(&text).ok())
+        .and_then(|text| InsightAggregates::from_snapshot(&text))
     else {
         return Ok(None);
     };
@@ -262,17 +263,16 @@ pub(super) async fn write_snapshot(
     let touches = read_touches(meta, runs).await?;
     let snapshot = book.with_mut(|a| {
         apply(a, &touches);
-        (serde_json::to_string(&*a), a.len())
+        (a.to_snapshot(), a.len())
     });
-    let Some((json, n)) = snapshot else {
+    let Some((text, n)) = snapshot else {
         return Ok(());
     };
-    let json = json.map_err(|e| StoreError::Failed(format!("insight snapshot: {e}")))?;
     let entry = snapshot_entry(&[
         ("name", JsValue::from_str(SNAPSHOT)),
         ("version", JsValue::from_f64(f64::from(SNAPSHOT_VERSION))),
         ("runs", JsValue::from_f64(n as f64)),
-        ("json", JsValue::from_str(&json)),
+        ("text", JsValue::from_str(&text)),
     ])?;
     meta.put(&entry, None).await?;
     for (key, _) in touches {

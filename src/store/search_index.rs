@@ -27,6 +27,7 @@ use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use serde::Deserialize;
 use std::rc::Rc;
 use telemetry_core::history::{HistoryQuery, StoredRun, TextIndex};
+use telemetry_core::sort::sort_by;
 use wasm_bindgen::JsValue;
 
 const CHUNK: u32 = 500;
@@ -237,7 +238,7 @@ impl SearchIndex {
             .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
             .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
             .collect();
-        telemetry_core::sort::sort_by(&mut found, |a, b| query.compare(&a.0, &b.0));
+        sort_by(&mut found, |a, b| query.compare(&a.0, &b.0));
         let mut runs = Vec::new();
         let mut more = false;
         for (_, value) in found {

@@ -2,6 +2,7 @@
 
 use crate::badges::badges;
 use crate::run::{node_order, NodeStatus, Run};
+use crate::sort::sort_by;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareRow {
@@ -129,7 +130,7 @@ pub fn timeline(run: &Run) -> Vec<Bar> {
             }
         })
         .collect();
-    crate::sort::sort_by(&mut bars, |a, b| match (a.start_ms, b.start_ms) {
+    sort_by(&mut bars, |a, b| match (a.start_ms, b.start_ms) {
         (Some(x), Some(y)) => x
             .total_cmp(&y)
             .then_with(|| node_order(&a.node_id, &b.node_id)),
@@ -150,6 +151,6 @@ pub fn aligned_nodes(runs: &[&Run]) -> Vec<String> {
             }
         }
     }
-    crate::sort::sort_by(&mut ids, |a, b| node_order(a, b));
+    sort_by(&mut ids, |a, b| node_order(a, b));
     ids
 }

@@ -53,9 +53,11 @@ fn quote(s: &str) -> String {
     }
 }
 
-fn num(v: Option<f64>, decimals: usize) -> String {
+/// Through `fixed` (as `format!("{v:.N}")` writes it): `f64`'s `Display` would bring core's
+/// float formatter into the history page (issue #22).
+fn num(v: Option<f64>, decimals: u32) -> String {
     v.filter(|v| v.is_finite())
-        .map(|v| format!("{v:.decimals$}"))
+        .map(|v| crate::fixed_point::fixed(v, decimals))
         .unwrap_or_default()
 }
 

@@ -235,9 +235,10 @@ pub fn format_iso(ms: f64) -> String {
     if !ms.is_finite() {
         return String::new();
     }
-    let day_ms = ms.rem_euclid(86_400_000.0);
-    let secs = (day_ms / 1000.0).floor() as u64;
-    let millis = (day_ms - secs as f64 * 1000.0).floor() as u64;
+    // In whole milliseconds (the fraction is dropped anyway): a float remainder would bring
+    // `fmod` into the pages that format times (issue #22).
+    let day_ms = (ms.floor() as i64).rem_euclid(86_400_000) as u64;
+    let (secs, millis) = (day_ms / 1000, day_ms % 1000);
     format!(
         "{}T{:02}:{:02}:{:02}.{:03}Z",
         format_date(ms),

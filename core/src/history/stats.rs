@@ -3,6 +3,7 @@
 //! chart series thinned to a fixed number of points.
 
 use super::StoredRun;
+use crate::sort::{sort_by, sort_by_key, sort_floats};
 use std::collections::BTreeMap;
 
 const MAX_POINTS: usize = 400;
@@ -107,8 +108,7 @@ impl TrendsBuilder {
     }
 
     pub fn finish(mut self) -> Trends {
-        let sort =
-            |p: &mut Vec<Point>| crate::sort::sort_by(p, |a, b| a.start_ms.total_cmp(&b.start_ms));
+        let sort = |p: &mut Vec<Point>| sort_by(p, |a, b| a.start_ms.total_cmp(&b.start_ms));
         sort(&mut self.duration_points);
         sort(&mut self.vram_points);
         self.trends.duration = thin(self.duration_points);
@@ -125,7 +125,7 @@ impl TrendsBuilder {
             .durations
             .into_iter()
             .map(|(workflow, (runs, succeeded, mut d))| {
-                crate::sort::sort_floats(&mut d);
+                sort_floats(&mut d);
                 WorkflowStats {
                     workflow: if workflow.is_empty() {
                         "unknown workflow".into()
@@ -139,7 +139,7 @@ impl TrendsBuilder {
                 }
             })
             .collect();
-        crate::sort::sort_by_key(&mut self.trends.workflows, |w| std::cmp::Reverse(w.runs));
+        sort_by_key(&mut self.trends.workflows, |w| std::cmp::Reverse(w.runs));
         self.trends
     }
 }

@@ -11,6 +11,7 @@
 //! a new id rather than being edited out of its old lists; the old id reads as dead and the lists
 //! are rebuilt once dead ids outnumber live ones.
 
+use crate::sort::sort_by_key;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -183,7 +184,7 @@ impl TextIndex {
                 None => return Some(Vec::new()),
             }
         }
-        crate::sort::sort_by_key(&mut lists, |l| l.len);
+        sort_by_key(&mut lists, |l| l.len);
         let mut ids: Vec<u32> = lists[0].ids().collect();
         for list in &lists[1..] {
             if ids.is_empty() {

@@ -4,7 +4,8 @@
 //! write) replaces its fact: adding is idempotent, and the latest write of a run is the most
 //! complete one because records only gain information.
 //!
-//! Serializable, so the shell can keep a snapshot and start from it after a reload.
+//! Written as text (`snapshot.rs`), so the shell can keep a snapshot and start from it after a
+//! reload.
 
 use super::facts::{Names, NoExtras, RunExtras, RunFact, Sym};
 use super::fx_hash::FxHashMap;
@@ -12,10 +13,8 @@ use super::report_data::{ReportData, ReportOptions};
 use super::scope::InsightScope;
 use super::{evaluate, Finding};
 use crate::history::StoredRun;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Wire", into = "Wire")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InsightAggregates {
     names: Names,
     facts: Vec<RunFact>,
@@ -23,36 +22,25 @@ pub struct InsightAggregates {
     index: FxHashMap<(Sym, Box<str>), usize>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Wire {
-    names: Names,
-    facts: Vec<RunFact>,
-}
-
-impl From<Wire> for InsightAggregates {
-    fn from(w: Wire) -> InsightAggregates {
+impl InsightAggregates {
+    /// The aggregates of these names and facts (a snapshot read back); the index is rebuilt.
+    pub(super) fn from_parts(names: Names, facts: Vec<RunFact>) -> InsightAggregates {
         let mut a = InsightAggregates {
-            names: w.names,
-            facts: Vec::with_capacity(w.facts.len()),
+            names,
+            facts: Vec::with_capacity(facts.len()),
             index: FxHashMap::default(),
         };
-        for f in w.facts {
+        for f in facts {
             a.put(f);
         }
         a
     }
-}
 
-impl From<InsightAggregates> for Wire {
-    fn from(a: InsightAggregates) -> Wire {
-        Wire {
-            names: a.names,
-            facts: a.facts,
-        }
+    /// What a snapshot keeps: the names and the facts.
+    pub(super) fn parts(&self) -> (&Names, &[RunFact]) {
+        (&self.names, &self.facts)
     }
-}
 
-impl InsightAggregates {
     pub fn new() -> InsightAggregates {
         InsightAggregates::default()
     }

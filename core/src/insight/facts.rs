@@ -8,14 +8,12 @@ use super::fx_hash::FxHashMap;
 use crate::history::series::MemoryKind;
 use crate::history::StoredRun;
 use crate::run::{NodeStatus, RunStatus};
-use serde::{Deserialize, Serialize};
 
 /// An interned name: an index into [`Names`].
 pub type Sym = u32;
 
-/// Every distinct name seen, once. Serialized as the plain list; the lookup is rebuilt.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
+/// Every distinct name seen, once. A snapshot keeps the plain list; the lookup is rebuilt.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Names {
     names: Vec<String>,
     index: FxHashMap<String, Sym>,
@@ -84,7 +82,7 @@ pub trait RunExtras {
 pub struct NoExtras;
 impl RunExtras for NoExtras {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NodeFact {
     /// The prompt's node id (interned).
     pub id: Sym,
@@ -97,7 +95,7 @@ pub struct NodeFact {
     pub executed: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryFact {
     /// Largest device memory in use during the run, bytes.
     pub peak: f64,
@@ -106,7 +104,7 @@ pub struct MemoryFact {
     pub kind: MemoryKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorFact {
     pub class: ErrorClass,
     /// Node type that raised (interned; empty when unknown).
@@ -115,7 +113,7 @@ pub struct ErrorFact {
     pub text: Box<str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunFact {
     pub prompt_id: Box<str>,
     pub server: Sym,
@@ -136,7 +134,6 @@ pub struct RunFact {
     pub params: Box<[(Sym, f64)]>,
     pub graph_hash: Option<u64>,
     /// Every node was cached: a re-run that did no work.
-    #[serde(default)]
     pub fully_cached: bool,
 }
 

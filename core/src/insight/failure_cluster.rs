@@ -47,7 +47,7 @@ pub fn param_range(
         .iter()
         .flat_map(|f| f.params.iter().map(|(k, _)| *k))
         .collect();
-    params.sort_unstable_by(|a, b| names.get(*a).cmp(names.get(*b)));
+    crate::sort::sort_by(&mut params, |a, b| names.get(*a).cmp(names.get(*b)));
     params.dedup();
     let mut best: Option<(f64, ParamRange)> = None;
     for p in params {

@@ -34,6 +34,7 @@ mod report_sections;
 mod runs_lost;
 mod scope;
 mod server_rate;
+mod snapshot;
 pub mod stats;
 mod stream_drops;
 mod vram_headroom;
@@ -50,6 +51,7 @@ pub use report_data::{ReportData, ReportOptions};
 pub use scope::InsightScope;
 
 use crate::history::StoredRun;
+use crate::sort::sort_by;
 use facts::{Names, RunFact};
 
 /// Every finding the rules draw from `runs`, most severe and most certain first.
@@ -130,7 +132,7 @@ impl Ctx<'_> {
 /// Start order; ties broken by server and prompt id, so the order (and every finding's
 /// evidence) does not depend on the order runs were written in.
 pub(crate) fn sort_facts(facts: &mut [&RunFact], names: &Names) {
-    facts.sort_by(|a, b| {
+    sort_by(facts, |a, b| {
         a.start_ms
             .total_cmp(&b.start_ms)
             .then_with(|| names.get(a.server).cmp(names.get(b.server)))
@@ -158,7 +160,7 @@ pub(crate) fn evaluate(mut facts: Vec<&RunFact>, names: &Names, now_ms: f64) -> 
     vram_headroom::find(&ctx, &mut out);
     runs_lost::find(&ctx, &mut out);
     stream_drops::find(&ctx, &mut out);
-    out.sort_by(|a, b| {
+    sort_by(&mut out, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then(b.confidence.total_cmp(&a.confidence))

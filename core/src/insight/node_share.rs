@@ -15,6 +15,7 @@ use super::finding::{fig, pct, Evidence, Finding, Rule, Severity, Subject, Unit}
 use super::stats::{mean_above_p, median, significant, top_k};
 use super::Ctx;
 use crate::format::duration_ms;
+use crate::sort::sort_by;
 
 pub const MIN_SHARE: f64 = 0.5;
 pub const MIN_RUNS: usize = 5;
@@ -85,7 +86,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         if runs.len() < MIN_RUNS {
             continue;
         }
-        ranked.sort_by(|a, b| {
+        sort_by(&mut ranked, |a, b| {
             b.1.total_cmp(&a.1)
                 .then_with(|| ctx.name(a.0).cmp(ctx.name(b.0)))
         });

@@ -48,7 +48,8 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
         }
         let mut by_hour = [0.0f64; 24];
         for (f, w, _) in &pairs {
-            let hour = (f.start_ms / 3_600_000.0).floor().rem_euclid(24.0) as usize;
+            // An integer remainder: a float one would bring `fmod` into the page (issue #22).
+            let hour = ((f.start_ms / 3_600_000.0).floor() as i64).rem_euclid(24) as usize;
             by_hour[hour.min(23)] += w;
         }
         let peak_hour = by_hour

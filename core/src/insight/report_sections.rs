@@ -11,10 +11,11 @@ use super::runs_lost::is_lost;
 use super::stats::{percentile, sorted_median};
 use crate::history::series::MemoryKind;
 use crate::run::RunStatus;
+use crate::sort::{sort_by, sort_floats};
 use std::collections::BTreeMap;
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
+    sort_floats(&mut v);
     v
 }
 
@@ -100,7 +101,9 @@ pub fn workflows(
             }
         })
         .collect();
-    workflows.sort_by(|a, b| b.runs.cmp(&a.runs).then(a.workflow.cmp(&b.workflow)));
+    sort_by(&mut workflows, |a, b| {
+        b.runs.cmp(&a.runs).then(a.workflow.cmp(&b.workflow))
+    });
 
     workflows
 }
@@ -142,7 +145,7 @@ pub fn slowest_nodes(
             }
         })
         .collect();
-    slowest_nodes.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+    sort_by(&mut slowest_nodes, |a, b| b.total_ms.total_cmp(&a.total_ms));
     slowest_nodes.truncate(options.max_nodes);
 
     slowest_nodes
@@ -170,7 +173,7 @@ pub fn failures(facts: &[&RunFact], names: &Names) -> Vec<FailureSummary> {
                 *by_wf.entry(names.get(f.workflow)).or_default() += 1;
             }
             let mut top: Vec<(&str, usize)> = by_wf.into_iter().collect();
-            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            sort_by(&mut top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             Some(FailureSummary {
                 class: *class,
                 label: class.label().to_owned(),

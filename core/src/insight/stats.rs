@@ -2,20 +2,14 @@
 //! proportion test, and the confidence every finding carries. No libm: `erfc` is a rational
 //! approximation accurate to about 1e-7, far finer than any confidence we print.
 
-/// Median of unsorted values (a linear-time selection on a copy); `None` when empty.
+use crate::sort::{sort_by, sort_floats};
+
+/// Median of unsorted values (sorted on a copy: one sort for every page, `crate::sort`,
+/// instead of a selection algorithm of its own); `None` when empty.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let n = values.len();
-    if n == 0 {
-        return None;
-    }
     let mut v = values.to_vec();
-    let (left, mid, _) = v.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
-    let mid = *mid;
-    if n % 2 == 1 {
-        return Some(mid);
-    }
-    let below = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Some((below + mid) / 2.0)
+    sort_floats(&mut v);
+    sorted_median(&v)
 }
 
 /// Median of sorted values: the mean of the middle two for an even count.
@@ -28,7 +22,7 @@ pub fn sorted_median(sorted: &[f64]) -> Option<f64> {
     }
 }
 
-/// Nearest-rank percentile of unsorted values (the history tab's definition), by selection.
+/// Nearest-rank percentile of unsorted values (the history tab's definition), on a sorted copy.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     let n = values.len();
     if n == 0 {
@@ -36,28 +30,16 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     }
     let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as usize;
     let mut v = values.to_vec();
-    let (_, at, _) = v.select_nth_unstable_by(rank.min(n) - 1, |a, b| a.total_cmp(b));
-    Some(*at)
+    sort_floats(&mut v);
+    Some(v[rank.min(n) - 1])
 }
 
-/// The `k` greatest items by `key`, greatest first (ties in their given order), without
-/// sorting them all.
+/// The `k` greatest items by `key`, greatest first (ties in their given order).
 pub fn top_k<T>(items: Vec<T>, k: usize, key: impl Fn(&T) -> f64) -> Vec<T> {
-    if k == 0 {
-        return Vec::new();
-    }
-    let mut keyed: Vec<(f64, usize, T)> = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| (key(&t), i, t))
-        .collect();
-    let cmp = |a: &(f64, usize, T), b: &(f64, usize, T)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if keyed.len() > k {
-        keyed.select_nth_unstable_by(k - 1, cmp);
-        keyed.truncate(k);
-    }
-    keyed.sort_by(cmp);
-    keyed.into_iter().map(|(_, _, t)| t).collect()
+    let mut keyed: Vec<(f64, T)> = items.into_iter().map(|t| (key(&t), t)).collect();
+    sort_by(&mut keyed, |a, b| b.0.total_cmp(&a.0));
+    keyed.truncate(k);
+    keyed.into_iter().map(|(_, t)| t).collect()
 }
 
 /// Complementary error function (Numerical Recipes' `erfcc`, |error| < 1.2e-7).
@@ -100,7 +82,7 @@ pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> Option<f64> {
         .map(|v| (*v, true))
         .chain(b.iter().map(|v| (*v, false)))
         .collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    sort_by(&mut all, |x, y| x.0.total_cmp(&y.0));
     let n = all.len() as f64;
     let (mut rank_sum_a, mut tie_term) = (0.0, 0.0);
     let mut i = 0;

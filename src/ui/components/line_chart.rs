@@ -7,7 +7,8 @@ use telemetry_core::history::stats::Point;
 /// A small SVG chart over time: points with a tooltip naming the time and value, a labelled
 /// value axis, and first/last dates. SVG rather than a chart crate keeps the bundle small.
 /// Times are the reader's own (the zone named in each tooltip); a chart of UTC days
-/// (`utc_days`) labels its days as UTC dates, since a day's bucket is a UTC day.
+/// (`utc_days`) labels its days as UTC dates, since a day's bucket is a UTC day. Numbers go
+/// through `format::fixed`, never `f64`'s `Display`, whose formatter is ~12 kB (issue #22).
 #[component]
 pub fn LineChart(
     title: &'static str,
@@ -21,7 +22,7 @@ pub fn LineChart(
     const PAD: f64 = 36.0;
     let shown = move |v: f64| {
         if percent {
-            format!("{}%", (v * 100.0).round())
+            fixed((v * 100.0).round(), 0) + "%"
         } else {
             format!("{}{unit}", format::number(v))
         }
@@ -34,6 +35,7 @@ pub fn LineChart(
         }
     };
     let moment = move |ms: f64| if utc_days { day(ms) } else { local(ms) };
+    let n = |v: f64| fixed(v, 1);
     view! {
         <figure class="chart">
             <figcaption>{title}</figcaption>
@@ -54,12 +56,12 @@ pub fn LineChart(
                     view! { <circle cx=fixed(x(p.start_ms), 1) cy=fixed(y(p.value), 1) r="2.5"><title>{tip}</title></circle> }
                 }).collect_view();
                 view! {
-                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=title class="chart-svg">
-                        <line x1=PAD y1=H - PAD / 2.0 x2=W - PAD y2=H - PAD / 2.0 class="axis"/>
+                    <svg viewBox=format!("0 0 {} {}", n(W), n(H)) role="img" aria-label=title class="chart-svg">
+                        <line x1=n(PAD) y1=n(H - PAD / 2.0) x2=n(W - PAD) y2=n(H - PAD / 2.0) class="axis"/>
                         <text x="2" y=fixed(y(y1) + 4.0, 1) class="tick">{shown(y1)}</text>
                         <text x="2" y=fixed(y(y0), 1) class="tick">{shown(y0)}</text>
-                        <text x=PAD y=H - 2.0 class="tick">{day(x0)}</text>
-                        <text x=W - PAD y=H - 2.0 class="tick" text-anchor="end">{day(x1)}</text>
+                        <text x=n(PAD) y=n(H - 2.0) class="tick">{day(x0)}</text>
+                        <text x=n(W - PAD) y=n(H - 2.0) class="tick" text-anchor="end">{day(x1)}</text>
                         <path d=path class="line"/>
                         {dots}
                     </svg>

@@ -43,6 +43,17 @@ fn figure(f: &Figure) -> AnyView {
     (name + &value).into_any()
 }
 
+/// A value kept to three decimals (a confidence) as `f64`'s `Display` writes it ("0.91", "1"),
+/// through `format::fixed`: one `Display` of an `f64` would bring core's whole float formatter
+/// (about 12 kB) into the pages that show findings (issue #22).
+fn three_decimals(v: f64) -> String {
+    let s = format::fixed(v, 3);
+    match s.contains('.') {
+        true => s.trim_end_matches('0').trim_end_matches('.').to_owned(),
+        false => s,
+    }
+}
+
 /// How sure, in words a person reads: the percentage, the sample and the p-value.
 pub fn confidence(f: &Finding) -> String {
     format!(
@@ -52,7 +63,7 @@ pub fn confidence(f: &Finding) -> String {
         if f.evidence.p_value < 0.001 {
             "< 0.001".to_owned()
         } else {
-            format!("{:.3}", f.evidence.p_value)
+            format::fixed(f.evidence.p_value, 3)
         }
     )
 }
@@ -79,7 +90,7 @@ pub fn FindingItem(finding: Finding) -> impl IntoView {
         .collect_view();
     view! {
         <li class="finding" data-testid="recommendation" data-rule=f.rule.as_str()
-            data-severity=f.severity.as_str() data-confidence=f.confidence.to_string() data-runs=f.run_ids()>
+            data-severity=f.severity.as_str() data-confidence=three_decimals(f.confidence) data-runs=f.run_ids()>
             <h3><span class="status-badge" data-status=f.severity.as_str()>{f.severity.as_str()}</span>" "{title(&f)}</h3>
             <p>{f.message.clone()}</p>
             <p class="muted small">{confidence(&f)}</p>

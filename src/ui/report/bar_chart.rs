@@ -1,7 +1,10 @@
 //! A horizontal bar chart in SVG, drawn by us: one labelled bar per row, an optional second
 //! (lighter) bar for a second value such as p95 behind p50. SVG prints sharp at any size.
+//! Coordinates are written to a tenth of a pixel (`format::fixed`), not with `f64`'s `Display`,
+//! which would bring core's float formatter (~12 kB) into the page (issue #22).
 
 use leptos::prelude::*;
+use telemetry_core::format::fixed;
 
 /// One bar: its label, value and optional second value, and the text shown at its end.
 pub struct Bar {
@@ -15,6 +18,11 @@ const W: f64 = 640.0;
 const ROW: f64 = 22.0;
 const LABEL: f64 = 220.0;
 const TEXT: f64 = 110.0;
+
+/// A coordinate, to a tenth of a pixel.
+fn n(v: f64) -> String {
+    fixed(v, 1)
+}
 
 #[component]
 pub fn BarChart(title: &'static str, bars: Vec<Bar>) -> impl IntoView {
@@ -51,12 +59,12 @@ pub fn BarChart(title: &'static str, bars: Vec<Bar>) -> impl IntoView {
             view! {
                 <g>
                     <title>{format!("{}: {}", b.label, b.text)}</title>
-                    <text x=LABEL - 6.0 y=y + 15.0 text-anchor="end">{label}</text>
+                    <text x=n(LABEL - 6.0) y=n(y + 15.0) text-anchor="end">{label}</text>
                     {b.second.map(|s| view! {
-                        <rect class="bar-2" x=LABEL y=y + 3.0 width=width(s) height=ROW - 6.0/>
+                        <rect class="bar-2" x=n(LABEL) y=n(y + 3.0) width=n(width(s)) height=n(ROW - 6.0)/>
                     })}
-                    <rect class="bar" x=LABEL y=y + 3.0 width=width(b.value) height=ROW - 6.0/>
-                    <text x=LABEL + width(b.second.unwrap_or(0.0).max(b.value)) + 6.0 y=y + 15.0>{b.text}</text>
+                    <rect class="bar" x=n(LABEL) y=n(y + 3.0) width=n(width(b.value)) height=n(ROW - 6.0)/>
+                    <text x=n(LABEL + width(b.second.unwrap_or(0.0).max(b.value)) + 6.0) y=n(y + 15.0)>{b.text}</text>
                 </g>
             }
         })
@@ -64,7 +72,7 @@ pub fn BarChart(title: &'static str, bars: Vec<Bar>) -> impl IntoView {
     view! {
         <figure class="chart bars">
             <figcaption>{title}</figcaption>
-            <svg viewBox=format!("0 0 {W} {height}") role="img" aria-label=title>{rows}</svg>
+            <svg viewBox=format!("0 0 {} {}", n(W), n(height)) role="img" aria-label=title>{rows}</svg>
         </figure>
     }
 }
