@@ -10,7 +10,7 @@
 use super::{RunStore, StoreError};
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 use telemetry_core::history::record::key_of;
 use telemetry_core::history::series::RunSeries;
@@ -23,6 +23,9 @@ const SLACK_MS: f64 = 50.0;
 const MAX_ATTEMPTS: u8 = 3;
 /// Writes in flight at most: one for progress, one more for new statuses.
 const MAX_IN_FLIGHT: u32 = 2;
+/// Deleted keys remembered at most; past it the set starts again (an old deletion is long
+/// settled by then).
+const MAX_FORGOTTEN: usize = 4096;
 
 #[derive(Clone)]
 pub struct StoreWriter {
@@ -51,6 +54,10 @@ struct State {
     /// behind a progress write: a reload right after a run ends must find its end (a real
     /// ComfyUI e2e lost it to the wait). Never more than [`MAX_IN_FLIGHT`].
     in_flight: u32,
+    /// Runs the person deleted while this page was open. A finished run's later notes (the
+    /// start-up history read settling it, a details read) would otherwise write it again and
+    /// the deleted row would come back; a run still going is written again as it goes on.
+    forgotten: HashSet<String>,
 }
 
 struct Pending {
@@ -84,6 +91,7 @@ impl StoreWriter {
                 listeners: Vec::new(),
                 written: 0,
                 in_flight: 0,
+                forgotten: HashSet::new(),
             })),
         }
     }
@@ -97,6 +105,9 @@ impl StoreWriter {
             }
             s.clock_offset = now_ms - js_sys::Date::now();
             let key = key_of(&run.server, &run.prompt_id);
+            if run.status.is_terminal() && s.forgotten.contains(&key) {
+                return;
+            }
             // A new status (the start, the end) is written at once, so a reload right after a
             // run starts still finds its start; progress in between waits for the interval.
             let status_changed = s.written_status.get(&key) != Some(&run.status);
@@ -139,6 +150,28 @@ impl StoreWriter {
         let written = store.put_merged(records).await?;
         self.state.borrow_mut().written += written as u64;
         Ok(written)
+    }
+
+    /// The person deleted these runs (by key): what is pending for them is dropped, and a
+    /// finished one is not written again by this page. Called before the store deletes them.
+    pub fn forget(&self, keys: &[String]) {
+        let mut s = self.state.borrow_mut();
+        if s.forgotten.len() + keys.len() > MAX_FORGOTTEN {
+            s.forgotten.clear();
+        }
+        for key in keys {
+            s.pending.remove(key);
+            s.written_status.remove(key);
+            s.forgotten.insert(key.clone());
+        }
+    }
+
+    /// The person cleared the store: every finished run pending is dropped (a run still going
+    /// is written again as it goes on).
+    pub fn forget_all(&self) {
+        let mut s = self.state.borrow_mut();
+        s.pending.retain(|_, p| !p.run.status.is_terminal());
+        s.written_status.clear();
     }
 
     /// Writes everything pending now, e.g. when the page is being hidden.

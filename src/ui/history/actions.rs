@@ -153,6 +153,9 @@ pub fn HistoryActions() -> impl IntoView {
                     keys.push(r.key);
                 }
             }
+            if let Some(writer) = store.writer.get_value() {
+                writer.forget(&keys);
+            }
             match runs.delete(&keys).await {
                 Ok(()) => {
                     selection.0.set(Vec::new());
@@ -181,6 +184,9 @@ pub fn HistoryActions() -> impl IntoView {
         }
         let Some(runs) = store.get() else { return };
         jobs.dispatch_local(Job::new(async move {
+            if let Some(writer) = store.writer.get_value() {
+                writer.forget_all();
+            }
             match runs.clear().await {
                 Ok(()) => {
                     selection.0.set(Vec::new());
