@@ -198,10 +198,9 @@ pub fn HistoryActions() -> impl IntoView {
         }));
     };
     let location = use_location();
-    let navigate = move |to: &str| location.navigate(to);
     let compare = move |_| {
         let ids = selection.0.get_untracked();
-        navigate(&format!(
+        location.navigate(&format!(
             "/compare?runs={}",
             ids.iter()
                 .map(|i| telemetry_core::endpoint::encode(i))

@@ -87,12 +87,11 @@ pub fn ReportPage() -> impl IntoView {
     let period = move || query.with(|q| ReportPeriod::of(q, now_ms()));
     let custom_label = move || query.with(|q| ReportPeriod::Custom.label(q));
     let location = use_location();
-    let navigate = move |to: &str| location.navigate(to);
     let choose_period = move |ev: leptos::ev::Event| {
         let mut q = query.get_untracked();
         ReportPeriod::parse(&event_target_value(&ev)).apply(&mut q, now_ms());
         let qs = q.to_query_string();
-        navigate(&format!(
+        location.navigate(&format!(
             "/report{}",
             if qs.is_empty() {
                 String::new()
