@@ -6,6 +6,7 @@ mod card;
 
 use crate::browser::base_path::app_href;
 use crate::state::FleetSetting;
+use crate::ui::components::Rows;
 use card::FleetCard;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -39,9 +40,9 @@ pub fn FleetPage() -> impl IntoView {
             }>
             <p data-testid="fleet-eta">{total}</p>
             <div class="live-grid">
-                <For each=move || fleet.0.get() key=|s| s.address.clone() let:server>
+                <Rows each=move || fleet.0.get() key=|s| s.address.clone() let:server>
                     <FleetCard server=server/>
-                </For>
+                </Rows>
             </div>
         </Show>
     }

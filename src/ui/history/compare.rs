@@ -1,6 +1,7 @@
 use crate::browser::base_path::app_href;
 use crate::browser::location::use_location;
 use crate::state::{use_live, use_store};
+use crate::ui::components::Rows;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::format;
@@ -76,12 +77,12 @@ pub fn ComparePage() -> impl IntoView {
                         }).collect_view()}
                     </tr></thead>
                     <tbody>
-                        <For each=rows key=|r| (r.field, r.values.clone()) let:row>
+                        <Rows each=rows key=|r| (r.field, r.values.clone()) let:row>
                             <tr class:differs=row.differs data-field=row.field data-differs=row.differs.to_string()>
                                 <th scope="row">{row.label}</th>
                                 {row.values.iter().map(|v| view! { <td>{v.clone()}</td> }).collect_view()}
                             </tr>
-                        </For>
+                        </Rows>
                     </tbody>
                 </table>
                 </div>

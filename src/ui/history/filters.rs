@@ -1,5 +1,6 @@
 use super::use_history_query;
 use crate::browser::location::use_location;
+use crate::ui::components::Rows;
 use leptos::prelude::*;
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, SortKey};
@@ -118,7 +119,7 @@ pub fn FilterBar() -> impl IntoView {
                     presets.update(|p| { p.retain(|(n, _)| *n != name); p.push((name, q)); save_presets(p); });
                     preset_name.set(String::new());
                 }>"Save as preset"</button>
-                <For each=move || presets.get() key=|(n, q)| (n.clone(), q.clone()) let:p>
+                <Rows each=move || presets.get() key=|(n, q)| (n.clone(), q.clone()) let:p>
                     {
                         let (name, q) = p;
                         let remove = name.clone();
@@ -129,7 +130,7 @@ pub fn FilterBar() -> impl IntoView {
                             </span>
                         }
                     }
-                </For>
+                </Rows>
             </div>
         </section>
     }

@@ -2,7 +2,7 @@ use super::use_history_query;
 use crate::browser::base_path::app_href;
 use crate::state::{use_live, use_store};
 use crate::store::StoreError;
-use crate::ui::components::LocalTime;
+use crate::ui::components::{LocalTime, Rows};
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::format;
@@ -121,7 +121,7 @@ pub fn HistoryList() -> impl IntoView {
                     <th>"Workflow"</th><th>"Nodes"</th><th>"Outputs"</th><th>"GPU"</th><th>"Exit"</th><th>"Source"</th>
                 </tr></thead>
                 <tbody>
-                    <For each=rows key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
+                    <Rows each=rows key=|r| (r.key.clone(), r.status.clone(), r.duration_ms.to_bits(), r.run.outputs.len()) let:r>
                         {
                             let id = r.prompt_id.clone();
                             let row_id = id.clone();
@@ -159,7 +159,7 @@ pub fn HistoryList() -> impl IntoView {
                                 </tr>
                             }
                         }
-                    </For>
+                    </Rows>
                 </tbody>
             </table>
             </div>
@@ -185,14 +185,14 @@ pub fn SessionRuns() -> impl IntoView {
             </p>
             <table class="runs" data-testid="history-list">
                 <tbody>
-                    <For each=move || live.runs.get() key=|r| (r.prompt_id.clone(), r.status) let:run>
+                    <Rows each=move || live.runs.get() key=|r| (r.prompt_id.clone(), r.status) let:run>
                         <tr data-testid="history-row" data-run-id=run.prompt_id.clone() data-status=run.status.as_str()
                             data-exit-reason=telemetry_core::history::record::exit_reason(&run)>
                             <td class="mono">{format::short_id(&run.prompt_id).to_owned()}</td>
                             <td>{run.status.as_str()}</td>
                             <td>{run.workflow.clone().unwrap_or_else(|| "unknown".into())}</td>
                         </tr>
-                    </For>
+                    </Rows>
                 </tbody>
             </table>
         </section>

@@ -68,9 +68,9 @@ pub fn confidence(f: &Finding) -> String {
     )
 }
 
-#[component]
-pub fn FindingItem(finding: Finding) -> impl IntoView {
-    let f = finding;
+/// One finding's item, from a borrowed finding: a function, not a component, so the panel, the
+/// run page and the report do not clone every finding to pass it as a prop (issue #22).
+pub fn finding_item(f: &Finding) -> AnyView {
     let figures = f
         .evidence
         .figures
@@ -91,11 +91,12 @@ pub fn FindingItem(finding: Finding) -> impl IntoView {
     view! {
         <li class="finding" data-testid="recommendation" data-rule=f.rule.as_str()
             data-severity=f.severity.as_str() data-confidence=three_decimals(f.confidence) data-runs=f.run_ids()>
-            <h3><span class="status-badge" data-status=f.severity.as_str()>{f.severity.as_str()}</span>" "{title(&f)}</h3>
+            <h3><span class="status-badge" data-status=f.severity.as_str()>{f.severity.as_str()}</span>" "{title(f)}</h3>
             <p>{f.message.clone()}</p>
-            <p class="muted small">{confidence(&f)}</p>
+            <p class="muted small">{confidence(f)}</p>
             <p class="small">{figures}</p>
             <ul class="evidence small" aria-label="Evidence runs">{runs}</ul>
         </li>
     }
+    .into_any()
 }

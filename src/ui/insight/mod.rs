@@ -7,7 +7,7 @@ mod panel;
 mod run_findings;
 mod style;
 
-pub use finding_item::FindingItem;
+pub use finding_item::finding_item;
 pub use panel::InsightPanel;
 pub use run_findings::RunFindings;
 pub use style::InsightStyle;

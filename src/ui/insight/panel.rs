@@ -2,7 +2,7 @@
 //! filter, collapsible (a `<details>`, so keyboard and screen readers get it for free), with a
 //! link to the printable report of the same filter.
 
-use super::{FindingItem, InsightStyle};
+use super::{finding_item, InsightStyle};
 use crate::browser::base_path::app_href;
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
@@ -75,7 +75,7 @@ pub fn InsightPanel() -> impl IntoView {
                         <p class="muted">"Nothing stands out in these runs: no rule found a clear pattern (each needs enough runs to be sure)."</p>
                     }.into_any(),
                     Some(Ok(list)) => view! {
-                        <ul class="findings">{list.iter().cloned().map(|f| view! { <FindingItem finding=f/> }).collect_view()}</ul>
+                        <ul class="findings">{list.iter().map(finding_item).collect_view()}</ul>
                     }.into_any(),
                 })}
             </details>

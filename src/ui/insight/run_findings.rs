@@ -1,7 +1,7 @@
 //! The findings that concern one run, on its page: those with the run in their evidence, or
 //! about its workflow, server or device.
 
-use super::{FindingItem, InsightStyle};
+use super::{finding_item, InsightStyle};
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::ui::load::Load;
@@ -27,13 +27,20 @@ pub fn RunFindings(#[prop(into)] record: Signal<Option<StoredRun>>) -> impl Into
             .ok()
         }
     });
-    let list = move || found.get().and_then(|f| (*f).clone()).unwrap_or_default();
+    // Read in place: the findings are never cloned out of the answer.
+    let count = move || found.with(|f| f.and_then(Option::as_ref).map_or(0, Vec::len));
+    let items = move || {
+        found.with(|f| {
+            f.and_then(Option::as_ref)
+                .map(|list| list.iter().map(finding_item).collect_view())
+        })
+    };
     view! {
-        <Show when=move || !list().is_empty()>
-            <section class="card span-2" data-testid="recommendations" data-count=move || list().len().to_string()>
+        <Show when=move || count() != 0>
+            <section class="card span-2" data-testid="recommendations" data-count=move || count().to_string()>
                 <InsightStyle/>
                 <h2>"Recommendations about this run"</h2>
-                <ul class="findings">{move || list().into_iter().map(|f| view! { <FindingItem finding=f/> }).collect_view()}</ul>
+                <ul class="findings">{items}</ul>
             </section>
         </Show>
     }

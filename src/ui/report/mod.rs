@@ -17,7 +17,6 @@ use crate::ui::history::use_history_query;
 use crate::ui::insight::InsightStyle;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use sections::{Failures, Findings, Nodes, QueueAndMemory, RunList, Totals, Workflows};
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::insight::{report, InsightScope, ReportData, ReportOptions, ReportPeriod};
@@ -136,13 +135,13 @@ pub fn ReportPage() -> impl IntoView {
                             <h2>{format!("Period: {from} to {to}")}</h2>
                             <p class="small">{format!("Scope: {scope}. Generated ")}<LocalTime ms=d.generated_at_ms/>"."</p>
                         </section>
-                        <Totals data=d.clone()/>
-                        <Findings data=d.clone()/>
-                        <Workflows data=d.clone()/>
-                        <Nodes data=d.clone()/>
-                        <Failures data=d.clone()/>
-                        <QueueAndMemory data=d.clone()/>
-                        <RunList data=d.clone()/>
+                        {sections::totals(d)}
+                        {sections::findings(d)}
+                        {sections::workflows(d)}
+                        {sections::nodes(d)}
+                        {sections::failures(d)}
+                        {sections::queue_and_memory(d)}
+                        {sections::run_list(d)}
                     </div>
                 }.into_any()
             }

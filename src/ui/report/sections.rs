@@ -1,10 +1,12 @@
 //! The report's sections, each from its part of `ReportData`: tables a person reads, with a
-//! bar chart where a picture says it faster.
+//! bar chart where a picture says it faster. Plain functions over a borrowed `ReportData`, not
+//! components: a component's props are owned, and each section then took its own clone of the
+//! whole report (issue #22: bytes and a copy per section).
 
 use super::bar_chart::{Bar, BarChart};
 use crate::browser::base_path::app_href;
 use crate::ui::components::LocalTime;
-use crate::ui::insight::FindingItem;
+use crate::ui::insight::finding_item;
 use leptos::prelude::*;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
@@ -19,9 +21,8 @@ fn pct(v: Option<f64>) -> String {
     v.map(format::percent).unwrap_or_else(|| "n/a".into())
 }
 
-#[component]
-pub fn Totals(data: ReportData) -> impl IntoView {
-    let t = data.totals;
+pub fn totals(data: &ReportData) -> AnyView {
+    let t = &data.totals;
     view! {
         <section class="card span-2" data-testid="report-totals">
             <h2>"Totals"</h2>
@@ -29,10 +30,10 @@ pub fn Totals(data: ReportData) -> impl IntoView {
                 t.runs, t.succeeded, t.failed, t.interrupted, t.cancelled, t.lost, pct(data.success_rate), format::duration_ms(t.wall_time_ms))}</p>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn Workflows(data: ReportData) -> impl IntoView {
+pub fn workflows(data: &ReportData) -> AnyView {
     let bars = data
         .workflows
         .iter()
@@ -61,10 +62,10 @@ pub fn Workflows(data: ReportData) -> impl IntoView {
                 <tbody>{rows}</tbody></table>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn Nodes(data: ReportData) -> impl IntoView {
+pub fn nodes(data: &ReportData) -> AnyView {
     let bars = data
         .slowest_nodes
         .iter()
@@ -86,10 +87,10 @@ pub fn Nodes(data: ReportData) -> impl IntoView {
                 <tbody>{rows}</tbody></table>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn Failures(data: ReportData) -> impl IntoView {
+pub fn failures(data: &ReportData) -> AnyView {
     let bars = data
         .failures
         .iter()
@@ -112,10 +113,10 @@ pub fn Failures(data: ReportData) -> impl IntoView {
                 <tbody>{rows}</tbody></table>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn QueueAndMemory(data: ReportData) -> impl IntoView {
+pub fn queue_and_memory(data: &ReportData) -> AnyView {
     let waits = data.queue_wait.iter().map(|q| view! {
         <tr><td>{q.server.clone()}</td><td>{q.runs}</td><td>{ms(q.p50_ms)}</td><td>{ms(q.p95_ms)}</td><td>{format::duration_ms(q.max_ms)}</td></tr>
     }).collect_view();
@@ -136,22 +137,22 @@ pub fn QueueAndMemory(data: ReportData) -> impl IntoView {
                 <tbody>{memory}</tbody></table>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn Findings(data: ReportData) -> impl IntoView {
+pub fn findings(data: &ReportData) -> AnyView {
     let n = data.findings.len();
     view! {
         <section class="card span-2" data-testid="report-findings">
             <h2>{format!("Recommendations ({n})")}</h2>
             {if n == 0 { Some(view! { <p class="muted">"No rule found a clear pattern in these runs."</p> }) } else { None }}
-            <ul class="findings">{data.findings.into_iter().map(|f| view! { <FindingItem finding=f/> }).collect_view()}</ul>
+            <ul class="findings">{data.findings.iter().map(finding_item).collect_view()}</ul>
         </section>
     }
+    .into_any()
 }
 
-#[component]
-pub fn RunList(data: ReportData) -> impl IntoView {
+pub fn run_list(data: &ReportData) -> AnyView {
     let rows = data.runs.iter().map(|r| {
         let id = format::short_id(&r.prompt_id).to_owned();
         view! {
@@ -169,4 +170,5 @@ pub fn RunList(data: ReportData) -> impl IntoView {
                 <tbody>{rows}</tbody></table>
         </section>
     }
+    .into_any()
 }

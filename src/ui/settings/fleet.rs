@@ -1,4 +1,5 @@
 use crate::state::FleetSetting;
+use crate::ui::components::Rows;
 use leptos::prelude::*;
 use telemetry_core::fleet;
 
@@ -30,7 +31,7 @@ pub fn FleetForm() -> impl IntoView {
         <section class="card narrow" data-testid="settings-fleet">
             <h2>"Fleet"</h2>
             <ul class="stack">
-                <For each=move || setting.0.get() key=|s| s.address.clone() let:server>
+                <Rows each=move || setting.0.get() key=|s| s.address.clone() let:server>
                     {
                         let gone = server.address.clone();
                         view! {
@@ -41,7 +42,7 @@ pub fn FleetForm() -> impl IntoView {
                             </li>
                         }
                     }
-                </For>
+                </Rows>
             </ul>
             <form on:submit=add class="stack">
                 <label for="fleet-name">"Name"</label>
