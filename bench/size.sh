@@ -46,6 +46,11 @@ read -r -a PARAMS <<<"$(sed -n 's/.*data-wasm-opt-params="\([^"]*\)".*/\1/p' ind
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 wasm-bindgen --target web --no-typescript ${BINDGEN_ARGS[@]+"${BINDGEN_ARGS[@]}"} --out-dir "$WORK" --out-name comfy-dashboard "$RAW"
+if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
+	python3 "$ROOT/scripts/shorten-imports.py" "$WORK/comfy-dashboard_bg.wasm" "$WORK/comfy-dashboard.js" ./comfy-dashboard_bg.js >/dev/null
+	python3 "$ROOT/scripts/drop-exported-classes.py" "$WORK/comfy-dashboard_bg.wasm" "$WORK/comfy-dashboard.js" \
+		IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource >/dev/null
+fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wasm" "$WORK/comfy-dashboard_bg.wasm"
 if ! cmp -s "$WORK/check.wasm" "$SHIPPED"; then

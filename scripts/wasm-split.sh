@@ -9,7 +9,9 @@
 #   2. wasm-split-cli: the main wasm, one wasm per split point, shared chunks, and the JS loader
 #      that the main wasm imports its split loaders from (__wasm_split.js);
 #   3. wasm-bindgen on the main wasm only, keeping the exports the chunks link against
-#      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions);
+#      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions),
+#      then short names for its imports, in the wasm and the JS (scripts/shorten-imports.py),
+#      and without the classes nothing uses (scripts/drop-exported-classes.py);
 #   4. wasm-opt on every piece, at the level and with the parameters index.html gives Trunk;
 #   5. names: each chunk by its content; the main JS and the loader import each other, so both
 #      carry one hash of the pair (and of every chunk name inside the loader).
@@ -47,6 +49,23 @@ wasm-split-cli --target web --out-name "$NAME" "$RAW" "$STAGE/split"
 echo "wasm-split: wasm-bindgen $(wasm-bindgen --version | cut -d' ' -f2)"
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/bindgen" \
 	--out-name "$NAME" "$STAGE/split/$NAME.wasm"
+# Short import names in the wasm and its glue (the bindgen hashes do not compress: -9 kB gzip).
+python3 "$ROOT/scripts/shorten-imports.py" "$STAGE/bindgen/${NAME}_bg.wasm" "$STAGE/bindgen/$NAME.js" "./${NAME}_bg.js"
+# wasm-streams' exported classes (linked through leptos -> server_fn "browser"; nothing here
+# streams): without their exports wasm-opt drops their code (-1.9 kB gzip).
+python3 "$ROOT/scripts/drop-exported-classes.py" "$STAGE/bindgen/${NAME}_bg.wasm" "$STAGE/bindgen/$NAME.js" \
+	IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource
+# The glue's and the loader's indentation and line comments go (-1.2 kB gzip): lines stay lines,
+# so automatic semicolons are unchanged, and neither file has a string or template that spans
+# lines (checked below: a backtick on a line whose count of them is odd).
+trim_js() {
+	if grep -v '^[[:space:]]*//' "$1" | grep -q '^[^`]*`\([^`]*`[^`]*`\)*[^`]*$'; then
+		echo "wasm-split: $1 has a template literal over several lines; not trimmed" >&2
+		return
+	fi
+	sed -E -i 's/^[[:space:]]+//; /^\/\//d' "$1"
+}
+trim_js "$STAGE/bindgen/$NAME.js"
 
 LEVEL="$(sed -n 's/.*data-wasm-opt="\([^"]*\)".*/\1/p' index.html)"
 read -r -a PARAMS <<<"$(sed -n 's/.*data-wasm-opt-params="\([^"]*\)".*/\1/p' index.html)"
@@ -63,6 +82,7 @@ mv "$STAGE/bindgen/opt.wasm" "$STAGE/pkg/$NAME-${main_hash}_bg.wasm"
 
 loader="$STAGE/bindgen/__wasm_split.js"
 cp "$STAGE/split/__wasm_split.js" "$loader"
+trim_js "$loader"
 for chunk in "$STAGE"/split/*.wasm; do
 	file="$(basename "$chunk")"
 	[ "$file" = "$NAME.wasm" ] && continue

@@ -31,6 +31,28 @@ impl Default for QueuePolicy {
 }
 
 impl QueuePolicy {
+    /// The policy as stored (the JSON object its `Serialize` writes), or `None` when the text is
+    /// not one: the caller falls back to the defaults. Read from a `Value`, not through the
+    /// derive, whose own field matcher and map loop were compiled into the live page's wasm only
+    /// for this (issue #22). The derive's rules: every field present, each an integer that fits
+    /// a `u32`; other fields are ignored.
+    pub fn from_json(text: &str) -> Option<QueuePolicy> {
+        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let map = value.as_object()?;
+        let field = |key: &str| {
+            map.get(key)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
+        Some(QueuePolicy {
+            max_wait_s: field("max_wait_s")?,
+            poll_interval_s: field("poll_interval_s")?,
+            max_attempts: field("max_attempts")?,
+            post_execution_timeout_s: field("post_execution_timeout_s")?,
+            retry_budget: field("retry_budget")?,
+        })
+    }
+
     /// Guards against settings that would poll in a tight loop or never.
     pub fn sanitized(self) -> QueuePolicy {
         QueuePolicy {
@@ -191,6 +213,45 @@ impl FollowRecord {
                 Next::Done(exit)
             }
             None => Next::PollAt(now_ms + self.interval_ms()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the derive reads, for comparison.
+    fn derived(text: &str) -> Option<QueuePolicy> {
+        serde_json::from_str(text).ok()
+    }
+
+    #[test]
+    fn reads_what_it_writes_and_what_the_derive_reads() {
+        let policy = QueuePolicy {
+            max_wait_s: 4_000_000_000,
+            poll_interval_s: 5,
+            max_attempts: 0,
+            post_execution_timeout_s: 45,
+            retry_budget: 3,
+        };
+        let text = serde_json::to_string(&policy).unwrap();
+        assert_eq!(QueuePolicy::from_json(&text), Some(policy));
+        for text in [
+            text.as_str(),
+            r#"{"max_wait_s":1,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5,"later":"x"}"#,
+            r#"{"max_wait_s":1,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4}"#,
+            r#"{"max_wait_s":-1,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5}"#,
+            r#"{"max_wait_s":1.5,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5}"#,
+            r#"{"max_wait_s":4294967296,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5}"#,
+            r#"{"max_wait_s":"1","poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5}"#,
+            r#"{"max_wait_s":null,"poll_interval_s":2,"max_attempts":3,"post_execution_timeout_s":4,"retry_budget":5}"#,
+            "null",
+            "{}",
+            "not json",
+            "",
+        ] {
+            assert_eq!(QueuePolicy::from_json(text), derived(text), "{text}");
         }
     }
 }

@@ -11,7 +11,7 @@
 //!    rejects only when nothing answered. A server that answers here but whose CORS read failed
 //!    refuses this page's origin.
 
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// Longest server-given text kept (it is shown to people; the server is untrusted).
 const MAX_TEXT: usize = 300;
@@ -31,12 +31,37 @@ pub struct Refusal {
 /// What `GET /telemetry/stats` (CORS mode) gave: the status and body, or a network/CORS error.
 pub type StatsProbe = Result<(u16, String), ()>;
 
-#[derive(Deserialize)]
+/// The extension's JSON 403 body. Read from a `Value` object, not a serde derive: a derive
+/// compiles its own field matcher and map loop into the live page's wasm (issue #22), the
+/// `Value` reader is there anyway. Same rules as the derive it replaced: an object whose four
+/// fields are each absent, `null` or a string; any other value refuses the whole body.
 struct RefusalBody {
     error: Option<String>,
     reason: Option<String>,
     setting: Option<String>,
     message: Option<String>,
+}
+
+impl RefusalBody {
+    fn parse(body: &str) -> Option<RefusalBody> {
+        let value: Value = serde_json::from_str(body).ok()?;
+        let map = value.as_object()?;
+        Some(RefusalBody {
+            error: text(map, "error")?,
+            reason: text(map, "reason")?,
+            setting: text(map, "setting")?,
+            message: text(map, "message")?,
+        })
+    }
+}
+
+/// `Some(None)` when the field is absent or `null`, `None` when it is not a string.
+fn text(map: &Map<String, Value>, key: &str) -> Option<Option<String>> {
+    match map.get(key) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    }
 }
 
 fn clip(text: &str) -> String {
@@ -77,7 +102,7 @@ pub fn classify(
 }
 
 fn from_403(body: &str, server: &str) -> Refusal {
-    let parsed = serde_json::from_str::<RefusalBody>(body).ok();
+    let parsed = RefusalBody::parse(body);
     match parsed {
         Some(b) if b.error.as_deref() == Some("telemetry-refused") => {
             let reason = b
@@ -164,6 +189,29 @@ mod tests {
             classify(&Ok((200, "{}".into())), true, true, PAGE, SERVER),
             None
         );
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_extensions_is_a_plain_refusal() {
+        for body in [
+            "not json",
+            "[]",
+            r#""telemetry-refused""#,
+            r#"{"error":"telemetry-refused","reason":7}"#,
+            r#"{"error":"telemetry-refused","setting":["x"]}"#,
+            r#"{"error":"other","reason":"host-not-allowed"}"#,
+        ] {
+            let r = classify(&Ok((403, body.into())), true, false, PAGE, SERVER).unwrap();
+            assert_eq!(r.reason, "forbidden", "{body}");
+            assert_eq!(r.setting, None, "{body}");
+        }
+        // Nulls and unknown fields are fine; empty texts fall back to the defaults.
+        let body =
+            r#"{"error":"telemetry-refused","reason":"","setting":null,"message":" ","extra":1}"#;
+        let r = classify(&Ok((403, body.into())), true, false, PAGE, SERVER).unwrap();
+        assert_eq!(r.reason, "forbidden");
+        assert_eq!(r.setting, None);
+        assert!(r.message.contains("403"));
     }
 
     #[test]

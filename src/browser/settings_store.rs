@@ -39,7 +39,7 @@ pub fn server_from_query() -> Option<String> {
 pub fn load_policy() -> telemetry_core::follow::QueuePolicy {
     storage()
         .and_then(|s| s.get_item(POLICY_KEY).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| telemetry_core::follow::QueuePolicy::from_json(&json))
         .unwrap_or_default()
 }
 

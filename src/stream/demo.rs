@@ -17,11 +17,17 @@ pub async fn load_playlist(base: &str) -> Result<Vec<TraceFrame>, String> {
     let list = get_text(&format!("{base}recordings/playlist.json"))
         .await
         .map_err(|e| format!("no bundled recording: {e}"))?;
-    let files: Vec<String> =
+    // A `Value`, not `Vec<String>`: the live page already has the `Value` reader, and a typed
+    // `from_str` would compile a sequence reader of its own (issue #22).
+    let list: serde_json::Value =
         serde_json::from_str(&list).map_err(|e| format!("bad playlist: {e}"))?;
+    let files = list
+        .as_array()
+        .filter(|files| files.iter().all(serde_json::Value::is_string))
+        .ok_or("bad playlist: not a list of file names")?;
     let mut all = Vec::new();
     let mut offset = 0.0;
-    for file in files {
+    for file in files.iter().filter_map(serde_json::Value::as_str) {
         let text = get_text(&format!("{base}recordings/{file}"))
             .await
             .map_err(|e| format!("cannot load {file}: {e}"))?;
