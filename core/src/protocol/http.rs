@@ -156,6 +156,26 @@ pub fn decode_history(body: &str) -> Result<Vec<HistoryEntry>, DecodeError> {
         .collect())
 }
 
+/// Decodes a `/api/history?max_items=N` page read for a few runs only: the entries `wanted`
+/// names (the others are not decoded: a page read for the runs waiting for their details
+/// should not pay for the rest) and how many entries the page held, readable or not (fewer
+/// than asked: the page is the server's whole history).
+pub fn decode_history_page(
+    body: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(Vec<HistoryEntry>, usize), DecodeError> {
+    let value = parse_json("history", body)?;
+    let map = value
+        .as_object()
+        .ok_or_else(|| DecodeError::bad_data("history", "not an object"))?;
+    let entries = map
+        .iter()
+        .filter(|(id, _)| wanted(id))
+        .filter_map(|(id, entry)| history_entry(id, entry))
+        .collect();
+    Ok((entries, map.len()))
+}
+
 fn history_entry(prompt_id: &str, entry: &Value) -> Option<HistoryEntry> {
     let entry = entry.as_object()?;
     let mut outputs = Vec::new();

@@ -72,6 +72,9 @@ pub struct Tracker {
     /// Ended runs whose history entry was read for what the stream missed (once each).
     details_asked: HashSet<String>,
     ended: VecDeque<String>,
+    /// Ends seen so far: how far back in the server's history a run that ended is (a details
+    /// page read is sized by it).
+    ends_seen: u64,
     recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
     /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
