@@ -21,7 +21,6 @@
 
 use crate::inflight::{DETAILS_WAITING, QUEUE_SPACING_MS, STALE_MS};
 use crate::tracker::{Request, HISTORY_PAGE};
-use std::collections::{HashSet, VecDeque};
 
 /// A page read starts at most this often.
 pub const PAGE_SPACING_MS: f64 = QUEUE_SPACING_MS;
@@ -46,10 +45,11 @@ struct Reading {
 
 #[derive(Debug, Clone, Default)]
 pub struct DetailsReads {
-    /// Runs waiting for the next read, oldest first, with the count of ends seen when they
-    /// asked.
-    waiting: VecDeque<(String, u64)>,
-    waiting_ids: HashSet<String>,
+    /// Runs waiting for the next read, oldest first (the tracker asks once per run; a few
+    /// to a few dozen wait at a time).
+    waiting: Vec<String>,
+    /// The count of ends seen when the oldest of them asked.
+    oldest: Option<u64>,
     reading: Option<Reading>,
     /// When the last read (page or by id) started.
     last_start_ms: Option<f64>,
@@ -58,7 +58,7 @@ pub struct DetailsReads {
 impl DetailsReads {
     /// `prompt_id` wants its details; `ends_seen` counts the ends the tracker has seen so far.
     pub fn want(&mut self, prompt_id: String, ends_seen: u64) {
-        if self.waiting_ids.contains(&prompt_id)
+        if self.waiting.contains(&prompt_id)
             || self
                 .reading
                 .as_ref()
@@ -66,13 +66,11 @@ impl DetailsReads {
         {
             return;
         }
-        self.waiting_ids.insert(prompt_id.clone());
-        self.waiting.push_back((prompt_id, ends_seen));
+        self.oldest = Some(self.oldest.map_or(ends_seen, |o| o.min(ends_seen)));
+        self.waiting.push(prompt_id);
         // The tracker keeps the last 500 ends: an older waiting run has left it.
-        while self.waiting.len() > DETAILS_WAITING {
-            if let Some((oldest, _)) = self.waiting.pop_front() {
-                self.waiting_ids.remove(&oldest);
-            }
+        if self.waiting.len() > DETAILS_WAITING {
+            self.waiting.remove(0);
         }
     }
 
@@ -102,9 +100,8 @@ impl DetailsReads {
             return Vec::new();
         }
         self.last_start_ms = Some(now_ms);
-        let oldest = self.waiting.iter().map(|(_, at)| *at).min().unwrap_or(0);
-        let covers: Vec<String> = self.waiting.drain(..).map(|(id, _)| id).collect();
-        self.waiting_ids.clear();
+        let oldest = self.oldest.take().unwrap_or(0);
+        let covers = std::mem::take(&mut self.waiting);
         let reach =
             u32::try_from(ends_seen.saturating_sub(oldest).saturating_add(1)).unwrap_or(u32::MAX);
         let wanted = u32::try_from(covers.len()).unwrap_or(u32::MAX);

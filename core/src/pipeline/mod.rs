@@ -119,8 +119,7 @@ impl Pipeline {
         let Some(covers) = self.details.answered(request) else {
             return Vec::new();
         };
-        let wanted: std::collections::HashSet<&str> = covers.iter().map(String::as_str).collect();
-        let page = body.and_then(|b| decode_history_page(b, |id| wanted.contains(id)).ok());
+        let page = body.and_then(|b| decode_history_page(b, &covers).ok());
         let Some((entries, held)) = page else {
             return by_id(covers);
         };
@@ -128,10 +127,10 @@ impl Pipeline {
         if page_is_whole_history(max_items, held) {
             return Vec::new();
         }
-        let found: std::collections::HashSet<&str> =
-            entries.iter().map(|e| e.prompt_id.as_str()).collect();
-        let missing = covers.iter().filter(|id| !found.contains(id.as_str()));
-        by_id(missing.cloned().collect())
+        let missing = covers
+            .into_iter()
+            .filter(|id| !entries.iter().any(|e| e.prompt_id == *id));
+        by_id(missing.collect())
     }
 
     /// Entries already decoded and filtered (see `apply_history_list` in door.rs).
