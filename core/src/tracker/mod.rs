@@ -233,11 +233,12 @@ impl Tracker {
         source: RunSource,
         now_ms: f64,
     ) -> (&mut Run, bool) {
-        let server = self.server.clone();
+        // Borrowed, not cloned: `touch` runs several times per frame.
+        let server = &self.server;
         let mut created = false;
         let run = self.runs.entry(prompt_id.to_owned()).or_insert_with(|| {
             created = true;
-            Run::new(&server, prompt_id, source, now_ms)
+            Run::new(server, prompt_id, source, now_ms)
         });
         run.last_update_ms = now_ms;
         (run, created)
