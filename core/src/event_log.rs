@@ -50,14 +50,7 @@ impl EventLog {
         self.lines.is_empty()
     }
 
-    fn push(
-        &mut self,
-        kind: &str,
-        text: String,
-        run_id: Option<String>,
-        at_ms: f64,
-        foldable: bool,
-    ) {
+    fn push(&mut self, kind: &str, text: String, run_id: Option<&str>, at_ms: f64, foldable: bool) {
         if foldable {
             // Interleaved high-rate kinds (progress_state, progress, preview…) each fold into
             // their own line among the trailing run of foldable lines.
@@ -68,7 +61,8 @@ impl EventLog {
                 .take(FOLD_WINDOW)
                 .take_while(|l| l.foldable);
             for line in trailing {
-                if line.kind == kind && line.run_id == run_id {
+                // Compared borrowed: a fold (most messages of a flood) allocates only its text.
+                if line.kind == kind && line.run_id.as_deref() == run_id {
                     line.repeat += 1;
                     line.text = text;
                     line.at_ms = at_ms;
@@ -85,7 +79,7 @@ impl EventLog {
             at_ms,
             kind: kind.to_owned(),
             text,
-            run_id,
+            run_id: run_id.map(str::to_owned),
             repeat: 1,
             foldable,
         });
@@ -103,13 +97,7 @@ impl EventLog {
                 | ServerMessage::Logs(_)
                 | ServerMessage::Unknown { .. }
         );
-        self.push(
-            msg.kind(),
-            describe(msg),
-            msg.prompt_id().map(str::to_owned),
-            at_ms,
-            foldable,
-        );
+        self.push(msg.kind(), describe(msg), msg.prompt_id(), at_ms, foldable);
     }
 
     pub fn record_error(&mut self, error: &DecodeError, at_ms: f64) {

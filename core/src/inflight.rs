@@ -7,6 +7,8 @@
 //! - queue, jobs, history list and each run's history entry: one in flight, one remembered;
 //! - a run's details (`ReadHistoryDetails`): one at a time, the others wait their turn in order
 //!   (best effort must not mean "dropped": a dropped read leaves a run's node count wrong);
+//!   most runs' details come from one page read instead (`details_reads.rs`), which has its own
+//!   slot there;
 //! - features and system stats: one in flight, a second ask is dropped (its answer is the
 //!   same; the stats cadence asks again on its own).
 //!
@@ -58,6 +60,8 @@ fn slot_of(request: &Request) -> Option<Slot> {
         Request::ReadSystemStats => Slot::Stats,
         // Not performed by the shell: folded into the stats cadence.
         Request::ReadGpuSoon => return None,
+        // Single-flighted and spaced by `DetailsReads`, which knows the runs it answers.
+        Request::ReadDetailsPage { .. } => return None,
         // Writes a person asked for: never merged or held back (see `InFlight::ask`).
         Request::DeleteQueued(_) | Request::ClearQueue => return None,
     })

@@ -10,6 +10,7 @@ pub mod badges;
 pub mod cadence;
 pub mod coalesce;
 pub mod connection;
+pub mod details_reads;
 pub mod drain;
 pub mod endpoint;
 pub mod eta;

@@ -196,7 +196,10 @@ impl Flood {
         self.note_flush(step.flush_at);
         let mut todo: VecDeque<Request> = step.requests.into();
         while let Some(request) = todo.pop_front() {
-            if matches!(request, Request::ReadHistoryDetails(_)) {
+            if matches!(
+                request,
+                Request::ReadHistoryDetails(_) | Request::ReadDetailsPage { .. }
+            ) {
                 self.held.push_back(request);
                 continue;
             }

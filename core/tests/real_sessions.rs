@@ -92,7 +92,9 @@ impl Page {
                     Request::ReadQueue => {
                         Reply::Body(r#"{"queue_running":[],"queue_pending":[]}"#.to_owned())
                     }
-                    Request::ReadHistory { .. } => Reply::Body(history_body.to_owned()),
+                    Request::ReadHistory { .. } | Request::ReadDetailsPage { .. } => {
+                        Reply::Body(history_body.to_owned())
+                    }
                     Request::ReadHistoryEntry(id) | Request::ReadHistoryDetails(id) => {
                         Reply::Body(match recorded.get(id.as_str()) {
                             Some(e) => serde_json::json!({ id.clone(): e }).to_string(),

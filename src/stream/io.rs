@@ -41,6 +41,9 @@ fn url(server: &ServerBase, request: &Request) -> Option<String> {
             Some(o) => format!("history?max_items={max_items}&offset={o}"),
             None => format!("history?max_items={max_items}"),
         }),
+        Request::ReadDetailsPage { max_items } => {
+            server.api(&format!("history?max_items={max_items}"))
+        }
         Request::ReadHistoryEntry(id) | Request::ReadHistoryDetails(id) => server.history_entry(id),
         Request::ReadFeatures => server.api("features"),
         Request::ReadJobs => server.api("jobs"),

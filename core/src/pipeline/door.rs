@@ -25,6 +25,14 @@ impl Pipeline {
                 self.tracker.stream_lost(&mut self.scratch);
                 self.drain(now_ms);
             }
+            Input::Answer {
+                request: request @ Request::ReadDetailsPage { .. },
+                reply,
+            } => {
+                for read in self.details_page(&request, reply.body(), now_ms) {
+                    extra.extend(self.inflight.ask(read, now_ms));
+                }
+            }
             Input::Answer { request, reply } => {
                 // The slot frees first: what the answer makes the page ask goes out at once.
                 let again = self.inflight.answered(&request, now_ms);
@@ -59,11 +67,21 @@ impl Pipeline {
         let mut requests = extra;
         let cleared = requests.len();
         // The tracker's outbox holds each request once; only a remembered one may repeat it.
+        let ends = self.tracker.ends_seen();
         for request in self.tracker.take_requests(now_ms) {
             if request == Request::ReadGpuSoon {
                 self.cadence.stats_soon();
+            } else if let Request::ReadHistoryDetails(id) = request {
+                self.details.want(id, ends);
             } else if !requests[..cleared].contains(&request) {
                 requests.extend(self.inflight.ask(request, now_ms));
+            }
+        }
+        // Runs waiting for their details: one page read for all of them when its time has come.
+        for request in self.details.next(now_ms, ends) {
+            match request {
+                Request::ReadDetailsPage { .. } => requests.push(request),
+                by_id => requests.extend(self.inflight.ask(by_id, now_ms)),
             }
         }
         Step {

@@ -8,10 +8,13 @@
 use crate::cadence::Cadence;
 use crate::coalesce::{Batch, Coalescer};
 use crate::connection::EndpointKind;
+use crate::details_reads::{by_id, page_is_whole_history, DetailsReads};
 use crate::event_log::EventLog;
 use crate::inflight::InFlight;
 use crate::protocol::http::HistoryEntry;
-use crate::protocol::http::{decode_history, decode_queue, decode_system_stats};
+use crate::protocol::http::{
+    decode_history, decode_history_page, decode_queue, decode_system_stats,
+};
 use crate::series_book::SeriesBook;
 use crate::tracker::{Change, Field, Lifecycle, Request, Tracker};
 use crate::{decode_binary, decode_text, DecodeError, ServerMessage};
@@ -33,6 +36,8 @@ pub struct Pipeline {
     endpoint: Option<EndpointKind>,
     /// Which requests are in flight (one of a kind, one more remembered).
     inflight: InFlight,
+    /// Runs waiting for their details, read together by one history page.
+    details: DetailsReads,
     /// When the tick reads VRAM and the queue.
     cadence: Cadence,
     /// Each run's chart samples, taken at every flush.
@@ -50,6 +55,7 @@ impl Pipeline {
             scratch: Vec::new(),
             endpoint: None,
             inflight: InFlight::default(),
+            details: DetailsReads::default(),
             cadence: Cadence::default(),
             series: SeriesBook::default(),
             last_ms: 0.0,
@@ -100,6 +106,31 @@ impl Pipeline {
                 .apply_history(&entry, now_ms, &mut self.scratch);
         }
         self.drain(now_ms)
+    }
+
+    /// The answer to a [`Request::ReadDetailsPage`] (`None`: it failed): the entries of the runs
+    /// it was for settle them as their own reads would have; returns the reads by id still
+    /// needed for runs the page lacked (all of them when it failed), none when the page was the
+    /// server's whole history.
+    fn details_page(&mut self, request: &Request, body: Option<&str>, now_ms: f64) -> Vec<Request> {
+        let Request::ReadDetailsPage { max_items } = *request else {
+            return Vec::new();
+        };
+        let Some(covers) = self.details.answered(request) else {
+            return Vec::new();
+        };
+        let page = body.and_then(|b| decode_history_page(b, &covers).ok());
+        let Some((entries, held)) = page else {
+            return by_id(covers);
+        };
+        self.history_entries(&entries, now_ms);
+        if page_is_whole_history(max_items, held) {
+            return Vec::new();
+        }
+        let missing = covers
+            .into_iter()
+            .filter(|id| !entries.iter().any(|e| e.prompt_id == *id));
+        by_id(missing.collect())
     }
 
     /// Entries already decoded and filtered (see `apply_history_list` in door.rs).
@@ -195,6 +226,7 @@ impl Pipeline {
             ("series_closed", closed),
             ("series_order", order),
             ("inflight", self.inflight.len()),
+            ("details_reads", self.details.len()),
             ("log", self.log.len()),
             ("pending_events", self.buffer.pending_events()),
         ]);

@@ -146,14 +146,35 @@ pub struct HistoryEntry {
 /// Decodes `/api/history` or `/api/history/{id}`: an object keyed by prompt id, oldest first.
 /// Entries that cannot be read are skipped so one odd entry cannot hide the others.
 pub fn decode_history(body: &str) -> Result<Vec<HistoryEntry>, DecodeError> {
+    history_page(body, None).map(|(entries, _)| entries)
+}
+
+/// Decodes a `/api/history?max_items=N` page read for a few runs only: the entries `wanted`
+/// names (the others are not decoded: a page read for the runs waiting for their details
+/// should not pay for the rest) and how many entries the page held, readable or not (fewer
+/// than asked: the page is the server's whole history).
+pub fn decode_history_page(
+    body: &str,
+    wanted: &[String],
+) -> Result<(Vec<HistoryEntry>, usize), DecodeError> {
+    history_page(body, Some(wanted))
+}
+
+/// The entries (those of `wanted` only, when given) and how many the body held.
+fn history_page(
+    body: &str,
+    wanted: Option<&[String]>,
+) -> Result<(Vec<HistoryEntry>, usize), DecodeError> {
     let value = parse_json("history", body)?;
     let map = value
         .as_object()
         .ok_or_else(|| DecodeError::bad_data("history", "not an object"))?;
-    Ok(map
+    let entries = map
         .iter()
+        .filter(|(id, _)| wanted.is_none_or(|w| w.iter().any(|x| x == *id)))
         .filter_map(|(id, entry)| history_entry(id, entry))
-        .collect())
+        .collect();
+    Ok((entries, map.len()))
 }
 
 fn history_entry(prompt_id: &str, entry: &Value) -> Option<HistoryEntry> {

@@ -5,8 +5,9 @@ use serde_json::{value::RawValue, Map, Value};
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
+    /// Borrowed from the frame (a type has no escapes): no allocation per frame.
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
 }

@@ -32,6 +32,7 @@ impl Tracker {
     /// up every end), and it holds no more ends than runs are kept: an older end's run is gone.
     pub(super) fn index_end(&mut self, prompt_id: &str, now_ms: f64) {
         self.ended.push_back(prompt_id.to_owned());
+        self.ends_seen += 1;
         self.recent_ends.push_back((now_ms, prompt_id.to_owned()));
         self.prune_recent_ends(now_ms);
     }
@@ -91,6 +92,11 @@ impl Tracker {
             self.ended
                 .retain(|id| runs.get(id).is_some_and(|r| r.status.is_terminal()));
         }
+    }
+
+    /// How many ends the tracker has recorded so far (a run settled twice counts twice).
+    pub fn ends_seen(&self) -> u64 {
+        self.ends_seen
     }
 
     /// Runs the page believes queued or running (not seeds).

@@ -72,6 +72,9 @@ pub struct Tracker {
     /// Ended runs whose history entry was read for what the stream missed (once each).
     details_asked: HashSet<String>,
     ended: VecDeque<String>,
+    /// Ends seen so far: how far back in the server's history a run that ended is (a details
+    /// page read is sized by it).
+    ends_seen: u64,
     recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
     /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
@@ -230,11 +233,12 @@ impl Tracker {
         source: RunSource,
         now_ms: f64,
     ) -> (&mut Run, bool) {
-        let server = self.server.clone();
+        // Borrowed, not cloned: `touch` runs several times per frame.
+        let server = &self.server;
         let mut created = false;
         let run = self.runs.entry(prompt_id.to_owned()).or_insert_with(|| {
             created = true;
-            Run::new(&server, prompt_id, source, now_ms)
+            Run::new(server, prompt_id, source, now_ms)
         });
         run.last_update_ms = now_ms;
         (run, created)

@@ -29,8 +29,13 @@ pub enum Request {
     ReadHistoryEntry(String),
     /// `GET /api/history/{id}` for a run that ended on the stream knowing less than its entry
     /// (no prompt, nodes not all done after a success, one server timestamp): fills the gaps.
-    /// One at a time; the others wait their turn.
+    /// `Pipeline::step` gathers these into one [`Request::ReadDetailsPage`] for the runs
+    /// waiting (`details_reads.rs`) and performs this only for a run alone or missing from the
+    /// page; one at a time, the others wait their turn.
     ReadHistoryDetails(String),
+    /// `GET /api/history?max_items={max_items}`: one page read for every run waiting for its
+    /// details. Made only by `Pipeline::step`; answered with `Reply::Body` (no store lookup).
+    ReadDetailsPage { max_items: u32 },
     /// `GET /api/system_stats` soon (a run started or ended), at most about once a second.
     /// Only [`Tracker::take_requests`] returns it; `Pipeline::step` folds it into the tick's
     /// cadence, which asks [`Request::ReadSystemStats`].

@@ -71,7 +71,9 @@ impl FakeServer {
                 "queue_pending": self.pending.iter().enumerate().map(|(i, id)| self.queue_item(id, 100 + i)).collect::<Vec<_>>(),
             })
             .to_string(),
-            Request::ReadHistory { max_items, .. } => {
+            // ComfyUI's newest entries; here the map's order (by prompt id: tests that page
+            // through history use ids that sort in the order the runs ended).
+            Request::ReadHistory { max_items, .. } | Request::ReadDetailsPage { max_items } => {
                 let skip = self.history.len().saturating_sub(*max_items as usize);
                 let page: Map<String, Value> = self
                     .history
