@@ -20,6 +20,7 @@ pub mod schema;
 mod search_entries;
 mod search_index;
 pub mod sink;
+mod spill;
 mod writer;
 
 pub use error::{classify, StoreError};

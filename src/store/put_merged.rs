@@ -17,7 +17,7 @@ use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
 use super::StoreError;
 use futures::future::join_all;
-use rexie::TransactionMode;
+use rexie::{Transaction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
 
@@ -32,38 +32,7 @@ impl RunStore {
             return Ok(0);
         }
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-        let store = tx.store(RUNS)?;
-        let meta = tx.store(META)?;
-        // Every stored record is asked for at once and every write goes out in one call: one
-        // wait each, not three per run. Awaited one by one, each request's answer queued behind
-        // whatever the page had to do meanwhile, and during a flood of short runs (hundreds a
-        // second) the writes fell behind and their records piled up in memory.
-        let keys: Vec<JsValue> = runs.iter().map(|r| JsValue::from_str(&r.key)).collect();
-        let stored = join_all(keys.iter().map(|k| store.get(k.clone()))).await;
-        let mut written = Vec::new();
-        let mut texts = Vec::new();
-        let mut values = Vec::new();
-        for (run, stored) in runs.iter().zip(stored) {
-            let stored = stored?.and_then(codec::decode);
-            let Some(merged) = run.merged_into(stored.as_ref()) else {
-                continue;
-            };
-            values.push((codec::encode(&merged)?, None));
-            if stored.is_none_or(|s| s.search != merged.search) {
-                texts.push((merged.key.clone(), merged.search.clone()));
-            }
-            written.push(merged);
-        }
-        if !values.is_empty() {
-            if let Err(e) = store.put_all(values.into_iter()).await {
-                return Err(write_error(e.into()).await);
-            }
-            let keys: Vec<&str> = written.iter().map(|r| r.key.as_str()).collect();
-            insight_touch::touch_all(&meta, &keys).await?;
-        }
-        if let Err(e) = search_entries::write(&tx, &texts).await {
-            return Err(write_error(e).await);
-        }
+        let written = merge_in(&tx, runs).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.written(self, &written);
@@ -104,4 +73,44 @@ impl RunStore {
         }
         Ok(())
     }
+}
+
+/// Folds `runs` into what `tx` (over `runs`, `search` and `meta`) holds; the records written.
+///
+/// Every stored record is asked for at once and every write goes out in one call: one wait each,
+/// not three per run. Awaited one by one, each request's answer queued behind whatever the page
+/// had to do meanwhile, and during a flood of short runs (hundreds a second) the writes fell
+/// behind and their records piled up in memory.
+pub(super) async fn merge_in(
+    tx: &Transaction,
+    runs: &[StoredRun],
+) -> Result<Vec<StoredRun>, StoreError> {
+    let store = tx.store(RUNS)?;
+    let keys: Vec<JsValue> = runs.iter().map(|r| JsValue::from_str(&r.key)).collect();
+    let stored = join_all(keys.iter().map(|k| store.get(k.clone()))).await;
+    let mut written = Vec::new();
+    let mut texts = Vec::new();
+    let mut values = Vec::new();
+    for (run, stored) in runs.iter().zip(stored) {
+        let stored = stored?.and_then(codec::decode);
+        let Some(merged) = run.merged_into(stored.as_ref()) else {
+            continue;
+        };
+        values.push((codec::encode(&merged)?, None));
+        if stored.is_none_or(|s| s.search != merged.search) {
+            texts.push((merged.key.clone(), merged.search.clone()));
+        }
+        written.push(merged);
+    }
+    if !values.is_empty() {
+        if let Err(e) = store.put_all(values.into_iter()).await {
+            return Err(write_error(e.into()).await);
+        }
+        let keys: Vec<&str> = written.iter().map(|r| r.key.as_str()).collect();
+        insight_touch::touch_all(&tx.store(META)?, &keys).await?;
+    }
+    if let Err(e) = search_entries::write(tx, &texts).await {
+        return Err(write_error(e).await);
+    }
+    Ok(written)
 }

@@ -8,6 +8,7 @@ use super::insight_touch;
 use super::run_store::{RunStore, KEYS_CHUNK};
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
+use super::spill;
 use super::StoreError;
 use futures::future::join_all;
 use rexie::{KeyRange, TransactionMode};
@@ -40,6 +41,7 @@ impl RunStore {
         tx.store(RUNS)?.clear().await?;
         search_entries::forget_all(&tx).await?;
         insight_touch::forget(&tx.store(META)?).await?;
+        spill::forget(&tx.store(META)?).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.cleared(self);

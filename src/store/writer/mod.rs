@@ -5,7 +5,11 @@
 //! from its first unwritten change) closes, all runs due together in one transaction. A run
 //! that just became terminal is written at once: that is the state a reload must not lose.
 //! Each write is merged with what the store holds (`RunStore::put_merged`), so a record only
-//! gains information, whichever tab or path wrote it before.
+//! gains information, whichever tab or path wrote it before. When IndexedDB falls behind (more
+//! than `SPILL_AT` runs pending), ended runs are spilled instead (`overflow`, `store::spill`):
+//! what the writer holds stays bounded however long a flood lasts.
+
+mod overflow;
 
 use super::{RunStore, StoreError};
 use gloo_timers::callback::Timeout;
@@ -23,6 +27,10 @@ const SLACK_MS: f64 = 50.0;
 const MAX_ATTEMPTS: u8 = 3;
 /// Writes in flight at most: one for progress, one more for new statuses.
 const MAX_IN_FLIGHT: u32 = 2;
+/// Runs pending at most: past it IndexedDB is behind (a flood of short runs), and every ended
+/// run pending is spilled (`spill.rs`): encoded and handed over in one put, so it leaves wasm
+/// memory at once instead of waiting for a merged write that reads every record first.
+const SPILL_AT: usize = 128;
 /// Deleted keys remembered at most; past it the set starts again (an old deletion is long
 /// settled by then).
 const MAX_FORGOTTEN: usize = 4096;
@@ -58,6 +66,11 @@ struct State {
     /// start-up history read settling it, a details read) would otherwise write it again and
     /// the deleted row would come back; a run still going is written again as it goes on.
     forgotten: HashSet<String>,
+    /// Spill entries may be waiting to be folded into `runs`: this page spilled, or a page
+    /// before it may have (checked once at the start).
+    spilled: bool,
+    /// Spills handed to IndexedDB and not finished; folding in waits for them.
+    spilling: u32,
 }
 
 struct Pending {
@@ -73,6 +86,28 @@ struct Pending {
 impl State {
     fn now(&self) -> f64 {
         js_sys::Date::now() + self.clock_offset
+    }
+
+    /// Remembers the statuses of runs handed to a write.
+    fn handed_over(&mut self, batch: &[Pending]) {
+        for p in batch {
+            self.written_status
+                .insert(key_of(&p.run.server, &p.run.prompt_id), p.run.status);
+        }
+        // One entry per run ever written would grow without bound on a busy server; ended
+        // runs rarely change again, and if one does it is simply written at once.
+        if self.written_status.len() > 1000 {
+            self.written_status
+                .retain(|_, status| !status.is_terminal());
+        }
+    }
+}
+
+impl Pending {
+    fn record(&self) -> StoredRun {
+        let mut record = StoredRun::from_run(&self.run);
+        record.series = self.series.clone();
+        record
     }
 }
 
@@ -92,13 +127,15 @@ impl StoreWriter {
                 written: 0,
                 in_flight: 0,
                 forgotten: HashSet::new(),
+                spilled: true,
+                spilling: 0,
             })),
         }
     }
 
     /// Takes the run's latest state (and its series); cheap enough to call for every change.
     pub fn note(&self, run: &Run, series: Option<&RunSeries>, now_ms: f64) {
-        {
+        let behind = {
             let mut s = self.state.borrow_mut();
             if s.stopped {
                 return;
@@ -139,6 +176,10 @@ impl StoreWriter {
                     );
                 }
             }
+            s.pending.len() >= SPILL_AT
+        };
+        if behind {
+            self.spill_ended();
         }
         self.schedule();
     }
@@ -209,6 +250,8 @@ impl StoreWriter {
         let mut s = self.state.borrow_mut();
         let Some(due) = s.pending.values().map(|p| p.due).min_by(f64::total_cmp) else {
             s.timer = None;
+            drop(s);
+            self.unspill_when_idle();
             return;
         };
         if s.timer.as_ref().is_some_and(|(at, _)| *at <= due) {
@@ -252,36 +295,25 @@ impl StoreWriter {
         let (store, records) = {
             let mut s = self.state.borrow_mut();
             s.in_flight += 1;
-            for p in &batch {
-                s.written_status
-                    .insert(key_of(&p.run.server, &p.run.prompt_id), p.run.status);
-            }
-            // One entry per run ever written would grow without bound on a busy server; ended
-            // runs rarely change again, and if one does it is simply written at once.
-            if s.written_status.len() > 1000 {
-                s.written_status.retain(|_, status| !status.is_terminal());
-            }
-            let records: Vec<StoredRun> = batch
-                .iter()
-                .map(|p| {
-                    let mut record = StoredRun::from_run(&p.run);
-                    record.series = p.series.clone();
-                    record
-                })
-                .collect();
+            s.handed_over(&batch);
+            let records: Vec<StoredRun> = batch.iter().map(Pending::record).collect();
             (s.store.clone(), records)
         };
         let writer = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let result = store.put_merged(&records).await;
-            writer.finished(batch, result);
+            drop(records);
+            writer.finished(batch, result, true);
         });
     }
 
-    fn finished(&self, batch: Vec<Pending>, result: Result<usize, StoreError>) {
+    /// A write, spill or fold ended; `slot`: it held one of the [`MAX_IN_FLIGHT`] slots.
+    fn finished(&self, batch: Vec<Pending>, result: Result<usize, StoreError>, slot: bool) {
         let listeners = {
             let mut s = self.state.borrow_mut();
-            s.in_flight = s.in_flight.saturating_sub(1);
+            if slot {
+                s.in_flight = s.in_flight.saturating_sub(1);
+            }
             let error = match result {
                 Ok(written) => {
                     s.written += written as u64;

@@ -1,0 +1,136 @@
+//! The store writer's overflow, so that a page IndexedDB cannot keep up with holds a bounded
+//! number of runs in memory, whatever the flood.
+//!
+//! A merged write asks for every record it folds into, and each answer is a turn of the event
+//! loop behind the socket's messages: on a page busy with a flood of short runs (the benchmark's
+//! hundreds a second) a write of a few hundred runs took seconds, the runs noted meanwhile waited
+//! in memory, and the wait grew with the flood. A spill writes such a backlog as `meta` entries
+//! (`spill:<time>:<tab>:<n>`, each up to [`SPILL_CHUNK`] encoded records): puts with nothing
+//! read, one wait. The writer folds the entries into `runs` one at a time, merged like any write,
+//! when it has nothing else to write (`unspill`), and a page that went away first leaves them to
+//! the next page's writer. Runs in a spill entry are in IndexedDB, not yet in the history's lists
+//! and search; a clear takes the entries with it.
+
+use super::codec;
+use super::conn::{finish, write_error};
+use super::put_merged::merge_in;
+use super::run_store::RunStore;
+use super::schema::{META, RUNS, SEARCH};
+use super::StoreError;
+use futures::future::join;
+use rexie::{KeyRange, Store, TransactionMode};
+use std::future::Future;
+use telemetry_core::history::StoredRun;
+use wasm_bindgen::JsValue;
+
+/// Records per spill entry: what one `unspill` folds in (and holds in memory) at most.
+pub const SPILL_CHUNK: usize = 256;
+const SPILL_FROM: &str = "spill:";
+/// `;` follows `:`, so `[spill:, spill;)` holds exactly the spill entries.
+const SPILL_TO: &str = "spill;";
+
+fn spill_range() -> Result<KeyRange, StoreError> {
+    Ok(KeyRange::bound(
+        &JsValue::from_str(SPILL_FROM),
+        &JsValue::from_str(SPILL_TO),
+        Some(false),
+        Some(true),
+    )
+    .map_err(rexie::Error::from)?)
+}
+
+/// `spill:<ms>:<chunk>:<random>`: entries fold in roughly in the order they were written (the
+/// merge does not depend on it: a record only gains); the random part keeps two tabs' entries
+/// of the same millisecond apart.
+fn entry_name(now_ms: f64, chunk: usize) -> String {
+    let random = (js_sys::Math::random() * 1e9) as u32;
+    format!("{SPILL_FROM}{}:{chunk}:{random}", now_ms.max(0.0) as u64)
+}
+
+fn entry(name: &str, runs: &[StoredRun]) -> Result<JsValue, StoreError> {
+    let records = js_sys::Array::new();
+    for run in runs {
+        records.push(&codec::encode(run)?);
+    }
+    let obj = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), v);
+    set("name", &JsValue::from_str(name))
+        .and_then(|_| set("runs", &records))
+        .map_err(|_| StoreError::Failed("building a spill entry".to_owned()))?;
+    Ok(obj.into())
+}
+
+impl RunStore {
+    /// Writes `runs` as spill entries, reading nothing; they reach `runs` through `unspill`.
+    /// The records are encoded before this returns, so they leave wasm memory before the put is
+    /// answered.
+    pub fn spill(&self, runs: Vec<StoredRun>) -> impl Future<Output = Result<(), StoreError>> {
+        let now = js_sys::Date::now();
+        let values = runs
+            .chunks(SPILL_CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| entry(&entry_name(now, i), chunk).map(|v| (v, None)))
+            .collect::<Result<Vec<_>, _>>();
+        drop(runs);
+        let store = self.clone();
+        async move {
+            let values = values?;
+            let (_conn, tx) = store.transaction_on(&[META], TransactionMode::ReadWrite)?;
+            if let Err(e) = tx.store(META)?.put_all(values.into_iter()).await {
+                return Err(write_error(e.into()).await);
+            }
+            finish(tx).await
+        }
+    }
+
+    /// Folds the oldest spill entry into `runs` (merged, with its search and touch entries) and
+    /// deletes it, in one transaction; how many records it wrote, or `None` when no entry is
+    /// left. Records `skip` names (runs deleted on this page) are dropped.
+    pub async fn unspill(
+        &self,
+        skip: &dyn Fn(&StoredRun) -> bool,
+    ) -> Result<Option<usize>, StoreError> {
+        let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+        let meta = tx.store(META)?;
+        let Some(found) = meta.get_all(Some(spill_range()?), Some(1)).await?.pop() else {
+            finish(tx).await?;
+            return Ok(None);
+        };
+        let (name, records) = records_of(found, skip);
+        let (deleted, written) = join(meta.delete(name), merge_in(&tx, &records)).await;
+        deleted?;
+        let written = written?;
+        finish(tx).await?;
+        if let Some(hook) = self.insight_hook() {
+            hook.written(self, &written);
+        }
+        Ok(Some(written.len()))
+    }
+}
+
+/// Removes every spill entry (the store was cleared).
+pub(super) async fn forget(meta: &Store) -> Result<(), StoreError> {
+    meta.delete(spill_range()?.into()).await?;
+    Ok(())
+}
+
+fn field(value: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(value, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined())
+}
+
+/// A spill entry's key and its records that still read, minus those `skip` names.
+#[inline(never)]
+fn records_of(entry: JsValue, skip: &dyn Fn(&StoredRun) -> bool) -> (JsValue, Vec<StoredRun>) {
+    let records = field(&entry, "runs")
+        .map(|v| js_sys::Array::from(&v))
+        .map(|a| {
+            a.iter()
+                .filter_map(codec::decode)
+                .filter(|r| !skip(r))
+                .collect()
+        })
+        .unwrap_or_default();
+    (field(&entry, "name").unwrap_or(JsValue::UNDEFINED), records)
+}
