@@ -8,7 +8,6 @@ mod common;
 use common::server::FakeServer;
 use serde_json::Value;
 use std::collections::VecDeque;
-use telemetry_core::connection::EndpointKind;
 use telemetry_core::input::{Input, Reply, Step};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::run::{NodeStatus, Run, RunStatus};
@@ -77,16 +76,7 @@ fn seen(run: &Run) -> Seen {
 }
 
 fn connected() -> (Pipeline, FakeServer) {
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    let mut server = FakeServer::new();
-    let step = p.step(
-        Input::Connected {
-            endpoint: EndpointKind::Telemetry,
-        },
-        0.0,
-    );
-    server.settle(&mut p, step, 0.0);
-    (p, server)
+    FakeServer::connected()
 }
 
 /// A server that answers each request `latency` ms after it was made, as a page gets its

@@ -8,7 +8,6 @@ mod common;
 use common::server::FakeServer;
 use serde_json::Value;
 use std::path::PathBuf;
-use telemetry_core::connection::EndpointKind;
 use telemetry_core::input::Input;
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::run::{Run, RunStatus};
@@ -60,15 +59,7 @@ fn server_duration(entry: &Value) -> f64 {
 /// A page connected before the prompts ran; by the time it asks, the server's history has
 /// them.
 fn page() -> (Pipeline, FakeServer) {
-    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
-    let mut server = FakeServer::new();
-    let step = p.step(
-        Input::Connected {
-            endpoint: EndpointKind::Telemetry,
-        },
-        0.0,
-    );
-    server.settle(&mut p, step, 0.0);
+    let (p, mut server) = FakeServer::connected();
     server.history = FakeServer::with_history(&real("history.json")).history;
     (p, server)
 }

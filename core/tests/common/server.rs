@@ -27,6 +27,21 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
+    /// A page connected to our extension's socket at time 0, its start-up requests answered.
+    #[allow(dead_code)] // not every test file uses it
+    pub fn connected() -> (Pipeline, FakeServer) {
+        let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+        let mut server = FakeServer::new();
+        let step = p.step(
+            Input::Connected {
+                endpoint: telemetry_core::connection::EndpointKind::Telemetry,
+            },
+            0.0,
+        );
+        server.settle(&mut p, step, 0.0);
+        (p, server)
+    }
+
     pub fn new() -> FakeServer {
         FakeServer {
             system_stats: super::http_body("system_stats.json"),
