@@ -51,6 +51,17 @@ pub(super) fn bounds(lower: Option<(JsValue, bool)>, upper: Option<(JsValue, boo
     }
 }
 
+/// `[from, to)` over names: the entries of one kind in `meta` (`insight:…`, `spill:…`).
+pub(super) fn name_range(from: &str, to: &str) -> Result<KeyRange, StoreError> {
+    Ok(KeyRange::bound(
+        &JsValue::from_str(from),
+        &JsValue::from_str(to),
+        Some(false),
+        Some(true),
+    )
+    .map_err(rexie::Error::from)?)
+}
+
 /// Waits for a write transaction to commit. An abort without a reason is what Chrome does when
 /// the disk quota is hit, so it is reported as `QuotaExceeded` when storage is nearly full.
 pub(crate) async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {

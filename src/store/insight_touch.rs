@@ -8,6 +8,7 @@
 //! compiled into their chunks and the live page's writes never reach it. Without a hook the
 //! touch entries accumulate, and the next load folds them in (`insight_book`).
 
+use super::conn::name_range;
 use super::search_entries::meta_entry;
 use super::StoreError;
 use rexie::{KeyRange, Store};
@@ -24,13 +25,7 @@ pub(super) fn touch_name(key: &str) -> String {
 }
 
 pub(super) fn touch_range() -> Result<KeyRange, StoreError> {
-    Ok(KeyRange::bound(
-        &JsValue::from_str(TOUCH_FROM),
-        &JsValue::from_str(TOUCH_TO),
-        Some(false),
-        Some(true),
-    )
-    .map_err(rexie::Error::from)?)
+    name_range(TOUCH_FROM, TOUCH_TO)
 }
 
 /// Puts the touch entries of `keys` in the write's own transaction.

@@ -12,7 +12,7 @@
 //! and search; a clear takes the entries with it.
 
 use super::codec;
-use super::conn::{finish, write_error};
+use super::conn::{finish, name_range, write_error};
 use super::put_merged::merge_in;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
@@ -30,13 +30,7 @@ const SPILL_FROM: &str = "spill:";
 const SPILL_TO: &str = "spill;";
 
 fn spill_range() -> Result<KeyRange, StoreError> {
-    Ok(KeyRange::bound(
-        &JsValue::from_str(SPILL_FROM),
-        &JsValue::from_str(SPILL_TO),
-        Some(false),
-        Some(true),
-    )
-    .map_err(rexie::Error::from)?)
+    name_range(SPILL_FROM, SPILL_TO)
 }
 
 /// `spill:<ms>:<chunk>:<random>`: entries fold in roughly in the order they were written (the
