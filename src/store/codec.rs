@@ -77,7 +77,7 @@ pub fn search_of(value: &JsValue) -> Option<String> {
 /// One field of a record, read without decoding the rest: `HistoryQuery::matches` reads only
 /// the flat ones, which cost a fraction of the whole record, so filtered scans decode the run
 /// only for records that pass.
-fn field(value: &JsValue, name: &str) -> Option<JsValue> {
+pub(super) fn field(value: &JsValue, name: &str) -> Option<JsValue> {
     js_sys::Reflect::get(value, &JsValue::from_str(name))
         .ok()
         .filter(|v| !v.is_undefined())

@@ -5,13 +5,13 @@
 //! loop behind the socket's messages: on a page busy with a flood of short runs (the benchmark's
 //! hundreds a second) a write of a few hundred runs took seconds, the runs noted meanwhile waited
 //! in memory, and the wait grew with the flood. A spill writes such a backlog as `meta` entries
-//! (`spill:<time>:<tab>:<n>`, each up to [`SPILL_CHUNK`] encoded records): puts with nothing
+//! (`spill:<ms>:<chunk>:<random>`, each up to [`SPILL_CHUNK`] encoded records): puts with nothing
 //! read, one wait. The writer folds the entries into `runs` one at a time, merged like any write,
 //! when it has nothing else to write (`unspill`), and a page that went away first leaves them to
 //! the next page's writer. Runs in a spill entry are in IndexedDB, not yet in the history's lists
 //! and search; a clear takes the entries with it.
 
-use super::codec;
+use super::codec::{self, field};
 use super::conn::{finish, name_range, write_error};
 use super::put_merged::merge_in;
 use super::run_store::RunStore;
@@ -106,12 +106,6 @@ impl RunStore {
 pub(super) async fn forget(meta: &Store) -> Result<(), StoreError> {
     meta.delete(spill_range()?.into()).await?;
     Ok(())
-}
-
-fn field(value: &JsValue, name: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(value, &JsValue::from_str(name))
-        .ok()
-        .filter(|v| !v.is_undefined())
 }
 
 /// A spill entry's key and its records that still read, minus those `skip` names.
