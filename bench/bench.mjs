@@ -5,6 +5,7 @@
 //
 //   node bench/bench.mjs --dist <dist snapshot> [--named-wasm <wasm with names>] [--quick]
 //   node bench/bench.mjs --dist dist --memory-only [--memory-rate 10000] [--memory-steps …]
+//   node bench/bench.mjs --dist dist --throughput-only [--rates 5000,10000] [--no-baseline] [--no-indexeddb]
 import fs from "node:fs";
 import path from "node:path";
 import os from "node:os";
@@ -583,6 +584,18 @@ async function main() {
     const [lo, hi] = [mem.readings[1] || mem.readings[0], mem.readings[mem.readings.length - 1]];
     const per100k = ((hi.wasm - lo.wasm) / 1e6) / ((hi.messages - lo.messages) / 1e5);
     console.log(JSON.stringify({ ...mem, meta, wasmMbPer100k: per100k }, null, 1));
+    return;
+  }
+  if (flag("throughput-only")) {
+    // Phase 2 alone (e.g. --rates 5000,10000 --throughput-only): both ladders as JSON on stdout.
+    try {
+      base = flag("no-baseline") ? null : await ladder(browser, server, "plain JS", "/__bench/baseline.html", baselineReady);
+      dash = await ladder(browser, server, "dashboard", "/", dashboardReady);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    console.log(JSON.stringify({ meta, base, dash, ratio: base && base.best ? dash.best / base.best : null }, null, 1));
     return;
   }
   try {
