@@ -156,3 +156,52 @@ async fn a_spill_does_not_bring_back_deleted_or_cleared_runs() {
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
     cleanup(store).await;
 }
+
+fn wasm_bytes() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+/// What the benchmark's flood does to a page: runs end by the hundreds in turns of the event
+/// loop that leave IndexedDB no time to answer. The page's wasm memory stays where it was
+/// however many runs end (the first bursts warm it up: spills and folds overlap), and nothing
+/// is lost on the way.
+#[wasm_bindgen_test]
+async fn a_long_flood_leaves_the_writer_and_wasm_memory_bounded() {
+    const BURST: usize = 1_000;
+    const BURSTS: usize = 8;
+    let name = db_name("spill-bounded");
+    let store = RunStore::open_named(&name).await.unwrap();
+    let writer = StoreWriter::new(store.clone(), 400);
+    // Read once the writer has settled into its rhythm (spills, folds between bursts).
+    let mut settled = 0.0;
+    for burst in 0..BURSTS {
+        // One turn of the event loop: no IndexedDB answer can arrive within it.
+        for i in burst * BURST..(burst + 1) * BURST {
+            let mut run = ended(i, RunStatus::Succeeded);
+            // A run as big as a real one: its node timings and outputs are what a backlog holds.
+            run.workflow = Some("x".repeat(2_000));
+            writer.note(&run, None, js_sys::Date::now());
+        }
+        if burst == 3 {
+            settled = wasm_bytes();
+        }
+        TimeoutFuture::new(0).await;
+    }
+    let grown = wasm_bytes() - settled;
+    // 4 000 more runs of ~2 kB each would be ~8 MB if they waited in the writer.
+    assert!(
+        grown < 2_000_000.0,
+        "wasm memory grew {grown} bytes over 4 000 more ended runs"
+    );
+    assert_eq!(
+        stored_count(&store, (BURST * BURSTS) as u64).await,
+        (BURST * BURSTS) as u64,
+        "every run reaches the history"
+    );
+    cleanup(store).await;
+}

@@ -84,6 +84,13 @@ impl RunStore {
         &self,
         skip: &dyn Fn(&StoredRun) -> bool,
     ) -> Result<Option<usize>, StoreError> {
+        // Asked first in a read-only transaction: every page's writer asks once at the start,
+        // and almost always there is nothing; a read-write transaction over `runs` and
+        // `search` would hold back the start-up's own writes (the history read, backfill)
+        // until it ended.
+        if !self.has_spill().await? {
+            return Ok(None);
+        }
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
         let meta = tx.store(META)?;
         let Some(found) = meta.get_all(Some(spill_range()?), Some(1)).await?.pop() else {
@@ -99,6 +106,14 @@ impl RunStore {
             hook.written(self, &written);
         }
         Ok(Some(written.len()))
+    }
+}
+
+impl RunStore {
+    /// Whether any spill entry waits to be folded in.
+    async fn has_spill(&self) -> Result<bool, StoreError> {
+        let (_conn, tx) = self.transaction_on(&[META], TransactionMode::ReadOnly)?;
+        Ok(tx.store(META)?.count(Some(spill_range()?)).await? > 0)
     }
 }
 
