@@ -6,6 +6,7 @@
 use comfy_dashboard::store::RunStore;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
 use telemetry_core::run::{Run, RunSource, RunStatus};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 #[path = "support/store_data.rs"]
@@ -265,9 +266,122 @@ async fn unfinished_delete_and_clear() {
     let gone = vec![all[0].key.clone(), all[1].key.clone()];
     store.delete(&gone).await.unwrap();
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 58);
-    assert_eq!(store.missing(&gone).await.unwrap(), gone);
     store.clear().await.unwrap();
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
+    cleanup(store).await;
+}
+
+/// ComfyUI's history still lists a run the person deleted; the backfill and every reconnect's
+/// history read add what `missing` names, so a removed run must not be named: deleted, cleared
+/// or removed by retention, it does not come back on the next load.
+#[wasm_bindgen_test]
+async fn removed_runs_are_not_added_back_from_history() {
+    let name = db_name("tombstones");
+    let store = RunStore::open_named(&name).await.unwrap();
+    let all = stored(&generate(40, 9));
+    store.put(&all).await.unwrap();
+    let keys: Vec<String> = all.iter().map(|r| r.key.clone()).collect();
+    let never = "s|never-stored".to_owned();
+
+    store.delete(&keys[..2]).await.unwrap();
+    let asked = vec![
+        keys[0].clone(),
+        never.clone(),
+        keys[1].clone(),
+        keys[2].clone(),
+    ];
+    assert_eq!(
+        store.missing(&asked).await.unwrap(),
+        vec![never.clone()],
+        "deleted runs count as held, a run never stored is missing"
+    );
+
+    let now = BASE + 100.0 * DAY;
+    let removed = store.apply_retention(Some(30), None, now).await.unwrap();
+    assert_eq!(removed, 8);
+    assert!(
+        store.missing(&keys).await.unwrap().is_empty(),
+        "runs removed by retention count as held"
+    );
+
+    store.clear().await.unwrap();
+    assert!(
+        store.missing(&keys).await.unwrap().is_empty(),
+        "cleared runs count as held"
+    );
+    let buried = meta_entries(&name)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("deleted:"))
+        .count();
+    assert_eq!(buried, 40, "one tombstone per removed run");
+
+    // Our extension's catch-up replays the newest frames to a new page: the writer's merged
+    // write of a removed run writes nothing.
+    assert_eq!(store.put_merged(&all[..3]).await.unwrap(), 0);
+    assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
+    // The server's run log lists its runs again after a clear.
+    assert_eq!(store.put_from_server_log(&all[3..4]).await.unwrap(), 1);
+    // What the person imports comes back, and is then merged into like any run.
+    store.put(&all[..1]).await.unwrap();
+    assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 2);
+    let mut run = all[0].run.clone();
+    run.notes.push("from the stream".into());
+    let richer = StoredRun::from_run(&run);
+    assert_eq!(store.put_merged(&[richer]).await.unwrap(), 1);
+    cleanup(store).await;
+}
+
+/// Tombstones are bounded: past twice the limit, the oldest go.
+#[wasm_bindgen_test]
+async fn tombstones_are_pruned_oldest_first() {
+    let name = db_name("tombstone-prune");
+    let store = RunStore::open_named(&name).await.unwrap();
+    // 20 000 old tombstones, as if written long ago.
+    {
+        let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+        let tx = raw
+            .transaction(&["meta"], rexie::TransactionMode::ReadWrite)
+            .unwrap();
+        let old = (0..20_000).map(|i| {
+            let entry = js_sys::Object::new();
+            let name = JsValue::from_str(&format!("deleted:s|old-{i:05}"));
+            js_sys::Reflect::set(&entry, &"name".into(), &name).unwrap();
+            js_sys::Reflect::set(
+                &entry,
+                &"value".into(),
+                &JsValue::from_f64(1_000.0 + i as f64),
+            )
+            .unwrap();
+            (entry.into(), None)
+        });
+        tx.store("meta").unwrap().put_all(old).await.unwrap();
+        tx.done().await.unwrap();
+        raw.close();
+    }
+    let runs = stored(&generate(3, 4));
+    store.put(&runs).await.unwrap();
+    let keys: Vec<String> = runs.iter().map(|r| r.key.clone()).collect();
+    store.delete(&keys).await.unwrap();
+    let left: Vec<String> = meta_entries(&name)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("deleted:"))
+        .collect();
+    assert_eq!(left.len(), 10_000, "pruned to the limit");
+    assert!(
+        left.contains(&"deleted:s|old-19999".to_owned()),
+        "the newest old one stays"
+    );
+    assert!(
+        !left.contains(&"deleted:s|old-09999".to_owned()),
+        "the oldest went"
+    );
+    assert!(
+        store.missing(&keys).await.unwrap().is_empty(),
+        "the new ones stay"
+    );
     cleanup(store).await;
 }
 

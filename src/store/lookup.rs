@@ -5,9 +5,10 @@ use super::codec;
 use super::conn::{bounds, Bounds};
 use super::plan::{Lead, Part, Range};
 use super::run_store::{RunStore, KEYS_CHUNK};
-use super::schema::RUNS;
+use super::schema::{META, RUNS};
+use super::tombstones;
 use super::StoreError;
-use futures::future::join_all;
+use futures::future::{join, join_all};
 use rexie::TransactionMode;
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::RunStatus;
@@ -32,17 +33,21 @@ impl RunStore {
     }
 
     /// The keys not stored yet, in the order given: a backfill writes only these, so it never
-    /// overwrites a fuller record with what `/api/history` still remembers.
+    /// overwrites a fuller record with what `/api/history` still remembers. A run the person
+    /// removed counts as stored (`tombstones`): it does not come back.
     pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         for chunk in keys.chunks(KEYS_CHUNK) {
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
+            let (_conn, tx) = self.transaction_on(&[RUNS, META], TransactionMode::ReadOnly)?;
             let store = tx.store(RUNS)?;
             // All requests go out in the first poll, in one transaction.
-            let found =
-                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))).await;
-            for (key, exists) in chunk.iter().zip(found) {
-                if !exists? {
+            let (found, buried) = join(
+                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))),
+                tombstones::buried(&tx.store(META)?, chunk),
+            )
+            .await;
+            for ((key, exists), buried) in chunk.iter().zip(found).zip(buried?) {
+                if !exists? && !buried {
                     out.push(key.clone());
                 }
             }

@@ -21,6 +21,7 @@ mod search_entries;
 mod search_index;
 pub mod sink;
 mod spill;
+mod tombstones;
 mod writer;
 
 pub use error::{classify, StoreError};

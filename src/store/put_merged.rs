@@ -15,8 +15,9 @@ use super::insight_touch;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
+use super::tombstones::{self, Buried};
 use super::StoreError;
-use futures::future::join_all;
+use futures::future::{join, join_all};
 use rexie::{Transaction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
@@ -27,12 +28,24 @@ impl RunStore {
     /// its search text changed (progress writes leave it alone): an entry always holds the text
     /// of its stored record, and runs stored before the search store are copied in by its
     /// one-time backfill.
+    ///
+    /// Runs the person removed are skipped (`tombstones`).
     pub async fn put_merged(&self, runs: &[StoredRun]) -> Result<usize, StoreError> {
+        self.merge(runs, Buried::StayOut).await
+    }
+
+    /// [`put_merged`](Self::put_merged) for the server's run log: its runs are listed again
+    /// after the person cleared this browser's store (they delete from the log itself first).
+    pub async fn put_from_server_log(&self, runs: &[StoredRun]) -> Result<usize, StoreError> {
+        self.merge(runs, Buried::Return).await
+    }
+
+    async fn merge(&self, runs: &[StoredRun], buried: Buried) -> Result<usize, StoreError> {
         if runs.is_empty() {
             return Ok(0);
         }
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-        let written = merge_in(&tx, runs).await?;
+        let written = merge_in(&tx, runs, buried).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.written(self, &written);
@@ -41,7 +54,8 @@ impl RunStore {
     }
 
     /// Upserts by key in one transaction: a record is replaced whole, never merged, so two tabs
-    /// writing the same run cannot interleave into a mix of both.
+    /// writing the same run cannot interleave into a mix of both. The person chose to write
+    /// these (an import): a tombstone of theirs is lifted.
     pub async fn put(&self, runs: &[StoredRun]) -> Result<(), StoreError> {
         if runs.is_empty() {
             return Ok(());
@@ -66,7 +80,9 @@ impl RunStore {
             return Err(write_error(e).await);
         }
         let keys: Vec<&str> = runs.iter().map(|r| r.key.as_str()).collect();
-        insight_touch::touch_all(&tx.store(META)?, &keys).await?;
+        let meta = tx.store(META)?;
+        insight_touch::touch_all(&meta, &keys).await?;
+        tombstones::lift(&meta, &keys).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.written(self, runs);
@@ -84,14 +100,32 @@ impl RunStore {
 pub(super) async fn merge_in(
     tx: &Transaction,
     runs: &[StoredRun],
+    buried: Buried,
 ) -> Result<Vec<StoredRun>, StoreError> {
     let store = tx.store(RUNS)?;
+    let meta = tx.store(META)?;
     let keys: Vec<JsValue> = runs.iter().map(|r| JsValue::from_str(&r.key)).collect();
-    let stored = join_all(keys.iter().map(|k| store.get(k.clone()))).await;
+    let (stored, any_buried) = join(join_all(keys.iter().map(|k| store.get(k.clone()))), async {
+        match buried {
+            Buried::StayOut => tombstones::any(&meta).await,
+            Buried::Return => Ok(false),
+        }
+    })
+    .await;
+    // A second wait only where the person ever removed a run.
+    let removed = if any_buried? {
+        let keys: Vec<String> = runs.iter().map(|r| r.key.clone()).collect();
+        tombstones::buried(&meta, &keys).await?
+    } else {
+        vec![false; runs.len()]
+    };
     let mut written = Vec::new();
     let mut texts = Vec::new();
     let mut values = Vec::new();
-    for (run, stored) in runs.iter().zip(stored) {
+    for ((run, stored), removed) in runs.iter().zip(stored).zip(removed) {
+        if removed {
+            continue;
+        }
         let stored = stored?.and_then(codec::decode);
         let Some(merged) = run.merged_into(stored.as_ref()) else {
             continue;
@@ -107,7 +141,7 @@ pub(super) async fn merge_in(
             return Err(write_error(e.into()).await);
         }
         let keys: Vec<&str> = written.iter().map(|r| r.key.as_str()).collect();
-        insight_touch::touch_all(&tx.store(META)?, &keys).await?;
+        insight_touch::touch_all(&meta, &keys).await?;
     }
     if let Err(e) = search_entries::write(tx, &texts).await {
         return Err(write_error(e).await);

@@ -1,7 +1,8 @@
 //! Taking runs out of the store: by key (the history tab's delete), all of them (clear), and by
 //! the retention rules (keep the last N runs and/or N days). Each takes the runs' search
 //! entries with them in the same transaction (`search_entries::forget`), and leave an insight
-//! touch entry in `meta` there too (`insight_touch`).
+//! touch entry and a tombstone in `meta` there too (`insight_touch`, `tombstones`: a removed
+//! run is not added back from ComfyUI's history).
 
 use super::conn::finish;
 use super::insight_touch;
@@ -9,6 +10,7 @@ use super::run_store::{RunStore, KEYS_CHUNK};
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
 use super::spill;
+use super::tombstones::{self, MAX_TOMBSTONES};
 use super::StoreError;
 use futures::future::join_all;
 use rexie::{KeyRange, TransactionMode};
@@ -27,7 +29,9 @@ impl RunStore {
             }
             search_entries::forget(&tx, &keys).await?;
             let keys: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            insight_touch::touch_all(&tx.store(META)?, &keys).await?;
+            let meta = tx.store(META)?;
+            insight_touch::touch_all(&meta, &keys).await?;
+            tombstones::bury(&meta, chunk, js_sys::Date::now()).await?;
             finish(tx).await?;
             if let Some(hook) = self.insight_hook() {
                 hook.removed(self, chunk);
@@ -38,10 +42,17 @@ impl RunStore {
 
     pub async fn clear(&self) -> Result<(), StoreError> {
         let (_conn, tx) = self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
-        tx.store(RUNS)?.clear().await?;
+        let runs = tx.store(RUNS)?;
+        let meta = tx.store(META)?;
+        // Oldest first by start time: the newest are those ComfyUI's history may still list.
+        let keys = runs.index("start_ms")?.get_all_keys(None, None).await?;
+        let newest = &keys[keys.len().saturating_sub(MAX_TOMBSTONES as usize)..];
+        let keys: Vec<String> = newest.iter().filter_map(JsValue::as_string).collect();
+        runs.clear().await?;
         search_entries::forget_all(&tx).await?;
-        insight_touch::forget(&tx.store(META)?).await?;
-        spill::forget(&tx.store(META)?).await?;
+        insight_touch::forget(&meta).await?;
+        spill::forget(&meta).await?;
+        tombstones::bury(&meta, &keys, js_sys::Date::now()).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.cleared(self);
@@ -114,6 +125,7 @@ impl RunStore {
                 break;
             }
         }
+        tombstones::bury(&meta, &gone, js_sys::Date::now()).await?;
         finish(tx).await?;
         if let (Some(hook), false) = (self.insight_hook(), gone.is_empty()) {
             hook.removed(self, &gone);

@@ -16,6 +16,7 @@ use super::conn::{finish, name_range, write_error};
 use super::put_merged::merge_in;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
+use super::tombstones::Buried;
 use super::StoreError;
 use futures::future::join;
 use rexie::{KeyRange, Store, TransactionMode};
@@ -98,7 +99,8 @@ impl RunStore {
             return Ok(None);
         };
         let (name, records) = records_of(found, skip);
-        let (deleted, written) = join(meta.delete(name), merge_in(&tx, &records)).await;
+        let (deleted, written) =
+            join(meta.delete(name), merge_in(&tx, &records, Buried::StayOut)).await;
         deleted?;
         let written = written?;
         finish(tx).await?;

@@ -124,4 +124,13 @@ test('without a run log the history is the browser\'s alone and deleting stays l
   await byId(page, 'delete-selected').click();
   await expect(row).toHaveCount(0, { timeout: LONG });
   expect(dialogs.join('\n')).not.toMatch(/server/);
+
+  // ComfyUI's /api/history still lists the run; the next load's backfill must not add it back.
+  const backfill = page.waitForResponse((r) => r.url().includes('/api/history?max_items='), { timeout: LONG });
+  await page.goto(server.url);
+  await backfill;
+  await waitForRunEnd(page, 'succeeded');
+  await openHistory(page, server);
+  await expect(byId(page, 'history-count')).toHaveAttribute('data-count', '0', { timeout: LONG });
+  await expect(rowOf(page, RUN.a_success), 'it does not come back').toHaveCount(0);
 });

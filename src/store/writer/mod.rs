@@ -188,7 +188,7 @@ impl StoreWriter {
     /// what is stored so it only gains; how many were written.
     pub async fn put_records(&self, records: &[StoredRun]) -> Result<usize, StoreError> {
         let store = self.state.borrow().store.clone();
-        let written = store.put_merged(records).await?;
+        let written = store.put_from_server_log(records).await?;
         self.state.borrow_mut().written += written as u64;
         Ok(written)
     }

@@ -1,0 +1,113 @@
+//! Runs the person took out of the store (deleted, cleared, or removed by the retention rules)
+//! stay out: ComfyUI's `/api/history` still lists them, and the start-up backfill and every
+//! reconnect's history read add what the store lacks (`RunStore::missing`), so without a trace
+//! a deleted run came back on the next load.
+//!
+//! Each removed run leaves a `meta` entry `deleted:<run key>` (its value: when), put in the
+//! removal's own transaction. `missing` counts those keys as held, and the merged writes of the
+//! page's writer (`merge_in` with `Buried::StayOut`) skip them: our extension greets a new page
+//! with a catch-up replay of the newest frames, so a removed run can reach the writer again
+//! from the stream too (a prompt id never runs twice, so it can only be a replay). What the
+//! person imports is written whole and lifts the tombstone (`put`), and the server's run log
+//! brings its runs back by design (`Buried::Return`: it is deleted from on the server first).
+//!
+//! Bounded: past `2 × MAX_TOMBSTONES` entries the oldest are dropped down to `MAX_TOMBSTONES`.
+//! A run removed that long ago has left ComfyUI's own history (at most 10 000 prompts, and
+//! gone with a restart) or at least the newest entries the page reads.
+
+use super::conn::name_range;
+use super::search_entries::meta_entry;
+use super::StoreError;
+use futures::future::join_all;
+use rexie::{KeyRange, Store};
+use wasm_bindgen::JsValue;
+
+/// Tombstones kept (at least; pruned when twice as many).
+pub const MAX_TOMBSTONES: u32 = 10_000;
+/// Entries are `deleted:<run key>`; `;` follows `:`, so this range holds exactly them.
+const FROM: &str = "deleted:";
+const TO: &str = "deleted;";
+
+fn name(key: &str) -> String {
+    format!("{FROM}{key}")
+}
+
+fn range() -> Result<KeyRange, StoreError> {
+    name_range(FROM, TO)
+}
+
+/// Leaves a tombstone for each of `keys` (removed at `now_ms`, the newest last: beyond
+/// [`MAX_TOMBSTONES`] only the last are kept) in the removal's transaction.
+pub(super) async fn bury(meta: &Store, keys: &[String], now_ms: f64) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let entries = keys[keys.len().saturating_sub(MAX_TOMBSTONES as usize)..]
+        .iter()
+        .map(|k| meta_entry(&name(k), now_ms).map(|v| (v, None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    meta.put_all(entries.into_iter()).await?;
+    let count = meta.count(Some(range()?)).await?;
+    if count > 2 * MAX_TOMBSTONES {
+        prune(meta, count - MAX_TOMBSTONES).await?;
+    }
+    Ok(())
+}
+
+/// Drops the `excess` oldest tombstones.
+#[inline(never)]
+async fn prune(meta: &Store, excess: u32) -> Result<(), StoreError> {
+    let mut all: Vec<(f64, JsValue)> = meta
+        .get_all(Some(range()?), None)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            let at = super::codec::field(&v, "value")?.as_f64()?;
+            Some((at, super::codec::field(&v, "name")?))
+        })
+        .collect();
+    telemetry_core::sort::sort_by(&mut all, |a, b| a.0.total_cmp(&b.0));
+    let gone = all.into_iter().take(excess as usize);
+    for r in join_all(gone.map(|(_, name)| meta.delete(name))).await {
+        r?;
+    }
+    Ok(())
+}
+
+/// Which of `keys` have a tombstone, as a flag per key, in `meta`'s transaction.
+pub(super) async fn buried(meta: &Store, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+    // All requests go out in the first poll, in one transaction.
+    let found = join_all(
+        keys.iter()
+            .map(|k| meta.key_exists(JsValue::from_str(&name(k)))),
+    )
+    .await;
+    found.into_iter().map(|r| r.map_err(Into::into)).collect()
+}
+
+/// Whether removed runs may be written again by a merged write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Buried {
+    /// The page's own writes (the stream, the backfill, the spill): a removed run stays out.
+    StayOut,
+    /// The server's run log: its runs are listed again after a clear.
+    Return,
+}
+
+/// Whether any tombstone exists: one request, so a store without any pays nothing more.
+pub(super) async fn any(meta: &Store) -> Result<bool, StoreError> {
+    Ok(meta.count(Some(range()?)).await? > 0)
+}
+
+/// Lifts the tombstones of `keys` (the person imported these runs).
+pub(super) async fn lift(meta: &Store, keys: &[&str]) -> Result<(), StoreError> {
+    for r in join_all(
+        keys.iter()
+            .map(|k| meta.delete(JsValue::from_str(&name(k)))),
+    )
+    .await
+    {
+        r?;
+    }
+    Ok(())
+}
