@@ -9,6 +9,10 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+#[path = "support/wasm_memory.rs"]
+mod wasm_memory;
+use wasm_memory::wasm_bytes;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn container() -> web_sys::HtmlElement {
@@ -16,14 +20,6 @@ fn container() -> web_sys::HtmlElement {
     let div = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&div).unwrap();
     div.unchecked_into()
-}
-
-fn wasm_bytes() -> f64 {
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as f64
 }
 
 const SHOWN: u64 = 25;

@@ -5,6 +5,8 @@
 
 #[path = "support/store_data.rs"]
 mod data;
+#[path = "support/wasm_memory.rs"]
+mod wasm_memory;
 
 use comfy_dashboard::store::{RunStore, StoreWriter};
 use data::*;
@@ -12,6 +14,7 @@ use gloo_timers::future::TimeoutFuture;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::run::{Run, RunSource, RunStatus};
 use wasm_bindgen_test::*;
+use wasm_memory::wasm_bytes;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -155,15 +158,6 @@ async fn a_spill_does_not_bring_back_deleted_or_cleared_runs() {
     assert_eq!(store.unspill(&|_| false).await.unwrap(), None);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
     cleanup(store).await;
-}
-
-fn wasm_bytes() -> f64 {
-    use wasm_bindgen::JsCast;
-    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-    memory
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as f64
 }
 
 /// What the benchmark's flood does to a page: runs end by the hundreds in turns of the event
