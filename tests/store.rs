@@ -291,23 +291,28 @@ async fn removed_runs_are_not_added_back_from_history() {
         keys[2].clone(),
     ];
     assert_eq!(
-        store.missing(&asked).await.unwrap(),
+        store.to_backfill(&asked).await.unwrap(),
         vec![never.clone()],
-        "deleted runs count as held, a run never stored is missing"
+        "deleted runs are not added back, a run never stored is"
+    );
+    assert_eq!(
+        store.missing(&asked).await.unwrap(),
+        vec![keys[0].clone(), never.clone(), keys[1].clone()],
+        "an import counts a deleted run as new"
     );
 
     let now = BASE + 100.0 * DAY;
     let removed = store.apply_retention(Some(30), None, now).await.unwrap();
     assert_eq!(removed, 8);
     assert!(
-        store.missing(&keys).await.unwrap().is_empty(),
-        "runs removed by retention count as held"
+        store.to_backfill(&keys).await.unwrap().is_empty(),
+        "runs removed by retention are not added back"
     );
 
     store.clear().await.unwrap();
     assert!(
-        store.missing(&keys).await.unwrap().is_empty(),
-        "cleared runs count as held"
+        store.to_backfill(&keys).await.unwrap().is_empty(),
+        "cleared runs are not added back"
     );
     let buried = meta_entries(&name)
         .await
@@ -379,7 +384,7 @@ async fn tombstones_are_pruned_oldest_first() {
         "the oldest went"
     );
     assert!(
-        store.missing(&keys).await.unwrap().is_empty(),
+        store.to_backfill(&keys).await.unwrap().is_empty(),
         "the new ones stay"
     );
     cleanup(store).await;

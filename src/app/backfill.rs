@@ -43,7 +43,7 @@ pub fn stored_keys(runs: RunStore) -> StoredKeys {
     Rc::new(move |keys: Vec<String>| {
         let runs = runs.clone();
         Box::pin(async move {
-            match runs.missing(&keys).await {
+            match runs.to_backfill(&keys).await {
                 Ok(missing) => keys.into_iter().filter(|k| !missing.contains(k)).collect(),
                 Err(_) => keys,
             }

@@ -32,18 +32,34 @@ impl RunStore {
         Ok(value.and_then(codec::decode))
     }
 
-    /// The keys not stored yet, in the order given: a backfill writes only these, so it never
-    /// overwrites a fuller record with what `/api/history` still remembers. A run the person
-    /// removed counts as stored (`tombstones`): it does not come back.
+    /// The keys with no stored run, in the order given (an import's "new").
     pub async fn missing(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        self.absent(keys, false).await
+    }
+
+    /// The keys a history read may add, in the order given: not stored, and not removed by the
+    /// person (`tombstones`: ComfyUI's history still lists a run deleted here). A backfill
+    /// writes only these, so it never overwrites a fuller record with what `/api/history`
+    /// still remembers, and a deleted run does not come back.
+    pub async fn to_backfill(&self, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        self.absent(keys, true).await
+    }
+
+    async fn absent(&self, keys: &[String], removed_too: bool) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         for chunk in keys.chunks(KEYS_CHUNK) {
             let (_conn, tx) = self.transaction_on(&[RUNS, META], TransactionMode::ReadOnly)?;
             let store = tx.store(RUNS)?;
+            let meta = tx.store(META)?;
             // All requests go out in the first poll, in one transaction.
             let (found, buried) = join(
                 join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))),
-                tombstones::buried(&tx.store(META)?, chunk),
+                async {
+                    match removed_too {
+                        true => tombstones::buried(&meta, chunk).await,
+                        false => Ok(vec![false; chunk.len()]),
+                    }
+                },
             )
             .await;
             for ((key, exists), buried) in chunk.iter().zip(found).zip(buried?) {

@@ -1,10 +1,10 @@
 //! Runs the person took out of the store (deleted, cleared, or removed by the retention rules)
 //! stay out: ComfyUI's `/api/history` still lists them, and the start-up backfill and every
-//! reconnect's history read add what the store lacks (`RunStore::missing`), so without a trace
+//! reconnect's history read add what the store lacks (`RunStore::to_backfill`), so without a trace
 //! a deleted run came back on the next load.
 //!
 //! Each removed run leaves a `meta` entry `deleted:<run key>` (its value: when), put in the
-//! removal's own transaction. `missing` counts those keys as held, and the merged writes of the
+//! removal's own transaction. `to_backfill` leaves those keys out, and the merged writes of the
 //! page's writer (`merge_in` with `Buried::StayOut`) skip them: our extension greets a new page
 //! with a catch-up replay of the newest frames, so a removed run can reach the writer again
 //! from the stream too (a prompt id never runs twice, so it can only be a replay). What the
