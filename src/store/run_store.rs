@@ -94,7 +94,7 @@ impl RunStore {
                 text: RefCell::new(None),
             }),
         };
-        migrate::migrate(store.conn()?.db()?).await?;
+        migrate::migrate(store.conn()?).await?;
         Ok(store)
     }
 
