@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
 use telemetry_core::tracker::GpuState;
@@ -18,9 +19,9 @@ pub fn GpuStatus() -> impl IntoView {
     let latest = move || g.with(|g| g.latest.clone());
     view! {
         <section class="card" data-testid="gpu-status"
-            data-name=move || latest().and_then(|r| r.name).unwrap_or_default()
-            data-vram-total-mb=move || mb(latest().and_then(|r| r.vram_total))
-            data-vram-free-mb=move || mb(latest().and_then(|r| r.vram_free))>
+            data-name=text(move || latest().and_then(|r| r.name).unwrap_or_default())
+            data-vram-total-mb=text(move || mb(latest().and_then(|r| r.vram_total)))
+            data-vram-free-mb=text(move || mb(latest().and_then(|r| r.vram_free)))>
             <h2>"GPU"</h2>
             {move || match latest() {
                 None => view! { <p class="muted">"No GPU reading yet."</p> }.into_any(),

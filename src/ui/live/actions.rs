@@ -1,6 +1,7 @@
 use crate::browser::{notify, settings_store};
 use crate::state::{use_live, use_stream};
 use crate::ui::load::{use_jobs, Job};
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
 use telemetry_core::run::RunStatus;
@@ -76,8 +77,8 @@ pub fn NotifyToggle() -> impl IntoView {
     };
     view! {
         <Show when=notify::supported>
-            <button data-testid="notify-toggle" aria-pressed=move || on.get().to_string() on:click=toggle>
-                {move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }}
+            <button data-testid="notify-toggle" aria-pressed=text(move || on.get().to_string()) on:click=toggle>
+                {text(move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }.to_owned())}
             </button>
         </Show>
         {move || jobs.value().get().filter(|(ok, _)| !ok).map(|(_, n)| view! { <span class="small warn-text">{n}</span> })}
