@@ -1,6 +1,7 @@
 use super::Rows;
+use super::Show;
 use crate::state::use_live;
-use crate::ui::text::text;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::protocol::{Artifact, ArtifactKind};
 use telemetry_core::run::Run;
@@ -54,13 +55,13 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                         children=move |(_, a)| view! { <ArtifactItem artifact=a large=large/> }/>
                 </ul>
             </Show>
-            {move || large.get().map(|(url, name)| view! {
+            {part(move || large.get().map(|(url, name)| view! {
                 <div class="lightbox" data-testid="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
                     on:click=move |_| close()>
                     <img src=url alt=name.clone()/>
                     <button class="close" node_ref=close_button on:click=move |_| close()>"Close"</button>
                 </div>
-            })}
+            }).into_any())}
         </section>
     }
 }

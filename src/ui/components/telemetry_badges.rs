@@ -1,4 +1,5 @@
 use super::Rows;
+use super::Show;
 use crate::state::use_live;
 use crate::state::use_ticking_now;
 use crate::ui::text::text;

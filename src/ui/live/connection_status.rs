@@ -1,6 +1,7 @@
 use crate::state::use_ticking_now;
 use crate::state::{use_live, use_stream};
-use crate::ui::text::text;
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::format;
@@ -91,12 +92,12 @@ pub fn ConnectionStatus() -> impl IntoView {
                     "The /telemetry extension is not installed on this server, so only runs queued by this browser's own client id stream live; other runs are followed through the queue and history."
                 </p>
             </Show>
-            {move || conn.with(|c| c.refused.clone()).map(|r| view! {
+            {part(move || conn.with(|c| c.refused.clone()).map(|r| view! {
                 <p class="error-text small" data-testid="connection-refused" data-reason=r.reason.clone()>
                     {r.message.clone()}
                 </p>
-            })}
-            {move || conn.with(|c| c.last_error.clone()).filter(|_| conn.with(|c| c.state != ConnectionState::Open && c.refused.is_none())).map(|e| view! { <p class="error-text small">{e}</p> })}
+            }).into_any())}
+            {part(move || conn.with(|c| c.last_error.clone()).filter(|_| conn.with(|c| c.state != ConnectionState::Open && c.refused.is_none())).map(|e| view! { <p class="error-text small">{e}</p> }).into_any())}
             <Show when=move || { malformed() > 0 }>
                 <p class="warn-text small">
                     {text(move || live.counters.with(|c| format!(

@@ -1,7 +1,8 @@
 use crate::state::use_live;
 use crate::state::use_ticking_now;
 use crate::ui::components::RunError;
-use crate::ui::text::text;
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::run::{current_node, Run, RunStatus};
@@ -98,12 +99,12 @@ fn RunProgress() -> impl IntoView {
                     Some(format!("{} of {} nodes done, {} cached", r.nodes_done(), total, r.nodes_cached()))
                 })}</span>
                 // The prompt's own node id (never a loop copy's), its iteration and activity.
-                {move || node().map(|c| view! {
+                {part(move || node().map(|c| view! {
                     <span class="muted" data-testid="current-node" data-node-id=c.id
                         data-iteration=c.iteration.to_string() data-activity=c.activity.unwrap_or_default()>{c.text}</span>
-                })}
+                }).into_any())}
             </div>
-            {move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> })}
+            {part(move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> }).into_any())}
         </div>
     }
 }
@@ -120,13 +121,13 @@ fn LivePreview() -> impl IntoView {
             .filter(|p| p.run_id.is_none() || p.run_id == run_id)
     };
     view! {
-        {move || shown().map(|p| view! {
+        {part(move || shown().map(|p| view! {
             <figure class="preview">
                 <img data-testid="live-preview" src=p.url.clone() alt="Latest sampler preview"/>
                 <figcaption class="muted small">
                     {format!("preview from node {}", p.node_id.clone().unwrap_or_else(|| "?".into()))}
                 </figcaption>
             </figure>
-        })}
+        }).into_any())}
     }
 }

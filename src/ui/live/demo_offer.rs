@@ -1,5 +1,6 @@
 use crate::state::{use_live, use_stream, StreamHandle};
 use crate::stream::load_playlist;
+use crate::ui::components::Show;
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::trace::TraceFrame;

@@ -1,7 +1,8 @@
 use crate::state::{use_live, use_stream};
 use crate::ui::components::LocalTime;
 use crate::ui::components::Rows;
-use crate::ui::text::text;
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::drain::start_text;
@@ -93,7 +94,7 @@ pub fn PendingList() -> impl IntoView {
     view! {
         <section class="card span-2 pending" aria-labelledby="pending-title">
             <h2 id="pending-title">"Pending prompts"</h2>
-            {eta}
+            {part(move || eta().into_any())}
             <ol data-testid="pending-queue" data-count=text(move || live.pending.with(Vec::len).to_string())>
                 <Rows each=move || live.pending.get()
                     key=|p| (p.prompt_id.clone(), p.workflow.clone(), p.client.clone(), p.queued_ms.map(f64::to_bits))
@@ -102,9 +103,9 @@ pub fn PendingList() -> impl IntoView {
             <Show when=move || any.get()>
                 <button class="danger" data-testid="clear-queue" on:click=clear>"Clear queue"</button>
             </Show>
-            {move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
+            {part(move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
                 <p class="warn-text" role="alert" data-testid="queue-control-error">{e.message()}</p>
-            }))}
+            })).into_any())}
         </section>
     }
 }
