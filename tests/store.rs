@@ -241,6 +241,38 @@ async fn pages_and_counts_agree_with_the_oracle() {
     cleanup(store).await;
 }
 
+/// The drain estimate's start-up read (`newest_succeeded`, one walk of the `server` index) gives
+/// the runs the history list gives for the same server and status, newest first, cut at its limit.
+#[wasm_bindgen_test]
+async fn newest_succeeded_runs_are_the_history_lists_own() {
+    let store = RunStore::open_named(&db_name("newest")).await.unwrap();
+    let all = stored(&generate(300, 11));
+    store.put(&all).await.unwrap();
+    for server in SERVERS {
+        let q = HistoryQuery {
+            server: Some(server.to_owned()),
+            status: Some(RunStatus::Succeeded),
+            ..HistoryQuery::default()
+        };
+        let expected = oracle(&all, &q);
+        assert!(expected.len() > 10, "{server}: {}", expected.len());
+        for limit in [0, 1, 10, 1000] {
+            let got: Vec<String> = (store.newest_succeeded(server, limit).await.unwrap())
+                .into_iter()
+                .map(|r| r.key)
+                .collect();
+            let want: Vec<String> = expected.iter().take(limit).cloned().collect();
+            assert_eq!(got, want, "{server} limit {limit}");
+        }
+    }
+    assert!(store
+        .newest_succeeded("nowhere", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    cleanup(store).await;
+}
+
 #[wasm_bindgen_test]
 async fn unfinished_delete_and_clear() {
     let store = RunStore::open_named(&db_name("unfinished")).await.unwrap();

@@ -6,6 +6,7 @@
 use comfy_dashboard::store::{classify, schema, RunStore, StoreError};
 use futures::future::{select, Either};
 use gloo_timers::future::TimeoutFuture;
+use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::HistoryQuery;
 use telemetry_core::run::{Run, RunStatus};
 use wasm_bindgen::{JsCast, JsValue};
@@ -28,6 +29,23 @@ fn legacy_runs() -> Vec<Run> {
             r
         })
         .collect()
+}
+
+/// A new database starts at the current data version: its first open has nothing to migrate,
+/// so the split build never fetches the migration pass's chunk on a first visit.
+#[wasm_bindgen_test]
+async fn a_new_database_needs_no_migration() {
+    let name = db_name("fresh");
+    let store = RunStore::open_named(&name).await.unwrap();
+    store.close();
+    let version = meta_entries(&name)
+        .await
+        .into_iter()
+        .find(|(k, _)| k == "data_version")
+        .and_then(|(_, v)| js_sys::Reflect::get(&v, &"value".into()).ok())
+        .and_then(|v| v.as_f64());
+    assert_eq!(version, Some(f64::from(RECORD_VERSION)));
+    cleanup(RunStore::open_named(&name).await.unwrap()).await;
 }
 
 #[wasm_bindgen_test]

@@ -6,8 +6,6 @@
 use crate::store::RunStore;
 use crate::stream::{StoredKeys, StreamManager};
 use std::rc::Rc;
-use telemetry_core::history::HistoryQuery;
-use telemetry_core::run::RunStatus;
 
 /// How many recent history entries the backfill reads once the store is ready (ComfyUI returns
 /// everything, up to 10 000 full prompts, without a limit).
@@ -21,13 +19,9 @@ const DURATION_RUNS: usize = 500;
 /// after a reload it rests on what ran before, not only on what this page has seen.
 pub fn durations(manager: StreamManager, runs: RunStore) {
     leptos::task::spawn_local(async move {
-        let query = HistoryQuery {
-            server: Some(manager.server().label()),
-            status: Some(RunStatus::Succeeded),
-            ..HistoryQuery::default()
-        };
-        if let Ok(page) = runs.page(&query, None, DURATION_RUNS).await {
-            let found = page.runs.into_iter();
+        let server = manager.server().label();
+        if let Ok(found) = runs.newest_succeeded(&server, DURATION_RUNS).await {
+            let found = found.into_iter();
             manager.stored_durations(
                 found
                     .map(|r| (r.workflow, r.prompt_id, r.duration_ms))

@@ -18,6 +18,7 @@ use crate::state::{
 };
 use crate::stream::StreamConfig;
 use crate::ui::live::RunAnnouncer;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use routes::{Outlet, Route};
 use telemetry_core::connection::ConnectionInfo;
@@ -77,7 +78,8 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let live = use_live();
-    let state = move || live.connection.with(|c| c.state.as_str());
+    let state = text(move || live.connection.with(|c| c.state.as_str().to_owned()));
+    let state_attr = state.clone();
     view! {
         <header class="topbar">
             <span class="brand">"ComfyUI telemetry"</span>
@@ -87,7 +89,7 @@ fn Header() -> impl IntoView {
                 <Tab to="/fleet" label="Fleet"/>
                 <Tab to="/settings" label="Settings"/>
             </nav>
-            <span class="conn-pill" data-state=state>{state}</span>
+            <span class="conn-pill" data-state=state_attr>{state}</span>
         </header>
     }
 }

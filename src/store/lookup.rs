@@ -4,12 +4,12 @@
 use super::codec;
 use super::conn::{bounds, Bounds};
 use super::plan::{Lead, Part, Range};
-use super::run_store::{RunStore, KEYS_CHUNK};
+use super::run_store::{RunStore, KEYS_CHUNK, MAX_CHUNK};
 use super::schema::{META, RUNS};
 use super::tombstones;
 use super::StoreError;
 use futures::future::{join, join_all};
-use rexie::TransactionMode;
+use rexie::{Direction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::RunStatus;
 use wasm_bindgen::JsValue;
@@ -96,5 +96,44 @@ impl RunStore {
             out.extend(values.into_iter().filter_map(codec::decode));
         }
         Ok(out)
+    }
+
+    /// This server's newest succeeded runs, newest first, at most `limit`: the drain estimate's
+    /// start-up read. One walk down the `server` index, so the live page carries none of the
+    /// history list's query planning (`page`, in the history page's chunk; issue #22). The same
+    /// runs as `page` with a server and a status filter.
+    pub async fn newest_succeeded(
+        &self,
+        server: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredRun>, StoreError> {
+        let mut runs = Vec::new();
+        if limit == 0 {
+            return Ok(runs);
+        }
+        let succeeded = RunStatus::Succeeded.as_str();
+        let range = Range {
+            index: "server",
+            lead: Lead::Fixed(Part::Text(server.to_owned())),
+            from_ms: None,
+            to_ms: None,
+            exact: false,
+        };
+        self.walk(&range, Direction::Prev, None, MAX_CHUNK, |value| {
+            // The flat status first, so only succeeded runs are decoded (a legacy record
+            // without one is decoded to tell).
+            let status = codec::field(&value, "status").and_then(|s| s.as_string());
+            if status.is_some_and(|s| s != succeeded) {
+                return true;
+            }
+            if let Some(run) =
+                codec::decode(value).filter(|r| r.status == succeeded && r.server == server)
+            {
+                runs.push(run);
+            }
+            runs.len() < limit
+        })
+        .await?;
+        Ok(runs)
     }
 }

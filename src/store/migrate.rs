@@ -5,13 +5,18 @@
 //! tab cannot slip a newer write in between (IndexedDB runs overlapping read-write transactions
 //! one after the other), and a pass interrupted by a reload simply resumes: only records still
 //! below the current version are touched.
+//!
+//! The pass runs once after an update, so in the split build (`scripts/build.sh`) its code is a
+//! wasm chunk of its own, fetched only when `data_version` says a pass is due (issue #22): the
+//! live page's first load carries just the version check.
 
 use super::codec;
-use super::conn::finish;
+use super::conn::{finish, Conn};
 use super::schema::{DATA_VERSION, META, RUNS, SEARCH};
 use super::search_entries;
 use super::StoreError;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use std::rc::Rc;
 use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
@@ -42,10 +47,40 @@ async fn set_data_version(db: &Rexie, version: u32) -> Result<(), StoreError> {
 /// Re-derives every record older than `RECORD_VERSION` from its `run`; returns how many were
 /// rewritten. A record whose run no longer decodes is left exactly as it was rather than
 /// dropped.
-pub async fn migrate(db: &Rexie) -> Result<u32, StoreError> {
-    if data_version(db).await? >= RECORD_VERSION {
+pub async fn migrate(conn: Rc<Conn>) -> Result<u32, StoreError> {
+    if data_version(conn.db()?).await? >= RECORD_VERSION {
         return Ok(0);
     }
+    rewrite_in_chunk(conn).await
+}
+
+/// The pass, from its own wasm chunk. A chunk that cannot be fetched (a tab opened before an
+/// update asks for one the new build no longer has) fails the open like any other error of the
+/// pass: nothing was rewritten, and the next open tries again.
+#[cfg(feature = "split")]
+async fn rewrite_in_chunk(conn: Rc<Conn>) -> Result<u32, StoreError> {
+    use futures::future::LocalBoxFuture;
+    use leptos::wasm_split::SplitLoaderError;
+
+    type Pass = LocalBoxFuture<'static, Result<u32, StoreError>>;
+    #[leptos::wasm_split::wasm_split(Migrate, wasm_split_path = ::leptos::wasm_split, fallible)]
+    fn pass(conn: Rc<Conn>) -> Result<Pass, SplitLoaderError> {
+        Ok(Box::pin(async move { rewrite(conn.db()?).await }))
+    }
+    match pass(conn).await {
+        Ok(pass) => pass.await,
+        Err(_) => Err(StoreError::Failed(
+            "the history's update code could not be loaded".to_owned(),
+        )),
+    }
+}
+
+#[cfg(not(feature = "split"))]
+async fn rewrite_in_chunk(conn: Rc<Conn>) -> Result<u32, StoreError> {
+    rewrite(conn.db()?).await
+}
+
+async fn rewrite(db: &Rexie) -> Result<u32, StoreError> {
     let mut rewritten = 0;
     let mut after: Option<JsValue> = None;
     loop {

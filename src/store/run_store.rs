@@ -19,7 +19,7 @@ use wasm_bindgen::JsValue;
 
 /// Largest read per cursor pass: big enough to amortise a transaction, small enough that a
 /// sparse filter over 100 000 runs never holds more than this many records at once.
-const MAX_CHUNK: u32 = 500;
+pub(super) const MAX_CHUNK: u32 = 500;
 /// Below this many runs in the filters' range, a non-time sort loads the range and sorts it in
 /// memory instead of walking the whole sort index.
 const CANDIDATES: u64 = 2_000;
@@ -94,7 +94,7 @@ impl RunStore {
                 text: RefCell::new(None),
             }),
         };
-        migrate::migrate(store.conn()?.db()?).await?;
+        migrate::migrate(store.conn()?).await?;
         Ok(store)
     }
 
@@ -333,7 +333,7 @@ impl RunStore {
     /// Walks `range` in `dir` from just after `resume`, a chunk per read-only transaction,
     /// until `visit` says stop or the range ends. Each chunk resumes after the last index key
     /// read, which is unique (it ends with the primary key), so nothing is skipped or repeated.
-    async fn walk(
+    pub(super) async fn walk(
         &self,
         range: &Range,
         dir: Direction,

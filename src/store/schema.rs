@@ -11,6 +11,7 @@
 //! that builder diffs the declared schema (deleting anything not declared) and cannot report a
 //! blocked upgrade, which we must turn into `StoreError::Blocked`.
 
+use telemetry_core::history::record::RECORD_VERSION;
 use wasm_bindgen::JsValue;
 use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransaction};
 
@@ -63,13 +64,20 @@ pub fn upgrade(db: &IdbDatabase, tx: &IdbTransaction, old_version: u32) -> Resul
         upgrade_to_v3(db)?;
     }
     if old_version == 0 {
-        // A new database has no runs without a search entry.
-        let ready = js_sys::Object::new();
-        js_sys::Reflect::set(&ready, &"name".into(), &SEARCH_READY.into())?;
-        js_sys::Reflect::set(&ready, &"value".into(), &JsValue::from_f64(1.0))?;
-        tx.object_store(META)?.put(&ready)?;
+        // A new database has no runs without a search entry, and no records to migrate: the
+        // migration pass (a chunk of its own in the split build) is not fetched on a first visit.
+        let meta = tx.object_store(META)?;
+        meta.put(&meta_entry(SEARCH_READY, 1.0)?)?;
+        meta.put(&meta_entry(DATA_VERSION, f64::from(RECORD_VERSION))?)?;
     }
     Ok(())
+}
+
+fn meta_entry(name: &str, value: f64) -> Result<JsValue, JsValue> {
+    let entry = js_sys::Object::new();
+    js_sys::Reflect::set(&entry, &"name".into(), &name.into())?;
+    js_sys::Reflect::set(&entry, &"value".into(), &JsValue::from_f64(value))?;
+    Ok(entry.into())
 }
 
 /// The legacy layout, kept as it was so tests can build a real version-1 database.

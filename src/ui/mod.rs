@@ -9,3 +9,4 @@ pub mod live;
 pub mod load;
 pub mod report;
 pub mod settings;
+pub mod text;

@@ -56,3 +56,49 @@ test('a page whose chunk cannot be fetched says so, the app keeps running, and t
   await expect(byId(page, 'history-list')).toBeVisible();
   await expect(byId(page, 'page-unavailable')).toHaveCount(0);
 });
+
+test('the history migration and the demo are chunks of their own: fetched when needed, not on a first visit', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 4 });
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    const name = new URL(r.url()).pathname.split('/').pop() ?? '';
+    if (name.endsWith('.wasm')) wasm.push(name);
+  });
+
+  // A new history database has nothing to migrate: the migration's chunk stays on the server.
+  await page.goto(server.url);
+  await waitForRunEnd(page, 'succeeded');
+  expect(wasm.filter((f) => f.startsWith('split_'))).toEqual([]);
+
+  // A history an older build wrote (its data version below the records' own): the next load
+  // fetches the migration's chunk, which runs its pass to the end and records the new version.
+  const dataVersion = (set?: number) =>
+    page.evaluate(async (set) => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open('comfy-dashboard');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const tx = db.transaction(['meta'], 'readwrite');
+      const meta = tx.objectStore('meta');
+      if (set !== undefined) meta.put({ name: 'data_version', value: set });
+      const got = await new Promise<unknown>((ok) => {
+        const r = meta.get('data_version');
+        r.onsuccess = () => ok(r.result?.value);
+      });
+      await new Promise((ok) => (tx.oncomplete = ok));
+      db.close();
+      return got;
+    }, set);
+  const current = await dataVersion();
+  expect(typeof current).toBe('number');
+  await dataVersion(0);
+  await page.reload();
+  await expect.poll(() => wasm.filter((f) => f.startsWith('split_Migrate-')).length).toBe(1);
+  await expect.poll(() => dataVersion()).toBe(current);
+
+  // Asking for the demo fetches its chunk, and it plays.
+  await page.goto(new URL('/?demo', server.url).href);
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-endpoint', 'demo', { timeout: 30_000 });
+  expect(wasm.filter((f) => f.startsWith('split_Demo-'))).toHaveLength(1);
+});

@@ -1,5 +1,7 @@
 use super::Rows;
+use super::Show;
 use crate::state::use_live;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::protocol::{Artifact, ArtifactKind};
 use telemetry_core::run::Run;
@@ -44,22 +46,22 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
     });
     on_cleanup(move || escape.remove());
     view! {
-        <section class="card span-2" data-testid="artifact-viewer" data-count=move || outputs().len().to_string()>
+        <section class="card span-2" data-testid="artifact-viewer" data-count=text(move || outputs().len().to_string())>
             <h2>"Outputs"</h2>
-            <Show when=move || !outputs().is_empty() fallback=move || view! { <p class="muted">{move || if run.with(|r| r.as_ref().is_some_and(|r| r.status.is_terminal())) { "This run produced no outputs." } else { "No outputs yet." }}</p> }>
+            <Show when=move || !outputs().is_empty() fallback=move || view! { <p class="muted">{text(move || if run.with(|r| r.as_ref().is_some_and(|r| r.status.is_terminal())) { "This run produced no outputs." } else { "No outputs yet." }.to_owned())}</p> }>
                 <ul class="artifacts">
                     <Rows each=indexed
                         key=|(i, a)| (*i, a.filename.clone(), a.text.clone())
                         children=move |(_, a)| view! { <ArtifactItem artifact=a large=large/> }/>
                 </ul>
             </Show>
-            {move || large.get().map(|(url, name)| view! {
+            {part(move || large.get().map(|(url, name)| view! {
                 <div class="lightbox" data-testid="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
                     on:click=move |_| close()>
                     <img src=url alt=name.clone()/>
                     <button class="close" node_ref=close_button on:click=move |_| close()>"Close"</button>
                 </div>
-            })}
+            }).into_any())}
         </section>
     }
 }
@@ -84,7 +86,7 @@ fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -
         )
     };
     let kind = artifact.kind;
-    let text = artifact.text.clone().unwrap_or_default();
+    let body = artifact.text.clone().unwrap_or_default();
     let (media_url, media_name) = (url.clone(), name.clone());
     let media = move || {
         let (url, name) = (media_url.clone(), media_name.clone());
@@ -106,13 +108,13 @@ fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -
                 <audio controls preload="metadata" src=url on:error=move |_| missing.set(true)></audio>
             }
             .into_any(),
-            ArtifactKind::Text => view! { <pre class="text-output">{text.clone()}</pre> }.into_any(),
+            ArtifactKind::Text => view! { <pre class="text-output">{body.clone()}</pre> }.into_any(),
             ArtifactKind::Other => view! { <a href=url download=name>"Download"</a> }.into_any(),
         }
     };
     view! {
         <li class="artifact" data-testid="artifact" data-kind=artifact.kind.as_str() data-filename=artifact.filename.clone()
-            data-missing=move || missing.get().to_string()>
+            data-missing=text(move || missing.get().to_string())>
             <Show when=move || !missing.get() fallback=|| view! {
                 <div class="missing-file" role="img" aria-label="File not found">"File not found on the server"</div>
             }>

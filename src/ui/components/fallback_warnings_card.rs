@@ -1,5 +1,7 @@
 use super::Rows;
+use super::Show;
 use crate::state::use_live;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
 use telemetry_core::warnings::{refusal_warning, warnings_for, WarningContext};
@@ -39,10 +41,10 @@ pub fn FallbackWarningsCard(
     };
     let count = move || list().len();
     view! {
-        <section class="card" data-testid="fallback-warnings-card" data-count=move || count().to_string()>
+        <section class="card" data-testid="fallback-warnings-card" data-count=text(move || count().to_string())>
             <h2>"Fallback warnings"</h2>
             <Show when=move || { count() > 0 } fallback=move || view! {
-                <p class="clean">{move || if run.with(Option::is_some) { "Clean run: no fallback was needed." } else { "No run to check." }}</p>
+                <p class="clean">{text(move || if run.with(Option::is_some) { "Clean run: no fallback was needed." } else { "No run to check." }.to_owned())}</p>
             }>
                 <ul class="warnings">
                     <Rows each=list key=|w| (w.code, w.detail.clone()) let:w>

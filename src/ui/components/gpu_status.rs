@@ -1,4 +1,6 @@
+use super::Show;
 use crate::state::use_live;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
 use telemetry_core::tracker::GpuState;
@@ -18,11 +20,11 @@ pub fn GpuStatus() -> impl IntoView {
     let latest = move || g.with(|g| g.latest.clone());
     view! {
         <section class="card" data-testid="gpu-status"
-            data-name=move || latest().and_then(|r| r.name).unwrap_or_default()
-            data-vram-total-mb=move || mb(latest().and_then(|r| r.vram_total))
-            data-vram-free-mb=move || mb(latest().and_then(|r| r.vram_free))>
+            data-name=text(move || latest().and_then(|r| r.name).unwrap_or_default())
+            data-vram-total-mb=text(move || mb(latest().and_then(|r| r.vram_total)))
+            data-vram-free-mb=text(move || mb(latest().and_then(|r| r.vram_free)))>
             <h2>"GPU"</h2>
-            {move || match latest() {
+            {part(move || match latest() {
                 None => view! { <p class="muted">"No GPU reading yet."</p> }.into_any(),
                 Some(r) => {
                     let used = r.vram_used();
@@ -53,7 +55,7 @@ pub fn GpuStatus() -> impl IntoView {
                         </p>
                     }.into_any()
                 }
-            }}
+            })}
             <GpuDevices gpu=g/>
             <Show when=move || g.with(|g| g.stats_failed)>
                 <p class="warn-text small">"/system_stats is not answering; memory figures may be stale."</p>
@@ -81,7 +83,7 @@ pub fn GpuDevices(
     view! {
         <Show when=move || !devices().is_empty()>
             <ul class="small gpu-devices" aria-label="Devices">
-                {move || devices().into_iter().enumerate().map(|(i, d)| {
+                {part(move || devices().into_iter().enumerate().map(|(i, d)| {
                     let cpu = d.kind == "cpu" || d.name == "cpu";
                     let used = match (d.vram_total, d.vram_free) {
                         (Some(t), Some(f)) => Some((t - f).max(0.0)),
@@ -97,7 +99,7 @@ pub fn GpuDevices(
                             data-name=d.name data-vram-total-mb=mb(d.vram_total)
                             data-vram-free-mb=mb(d.vram_free)>{text}</li>
                     }
-                }).collect_view()}
+                }).collect_view().into_any())}
             </ul>
         </Show>
     }

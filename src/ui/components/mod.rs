@@ -11,6 +11,7 @@ mod queue_policy_card;
 mod rows;
 mod run_chart;
 mod run_error;
+mod show;
 mod telemetry_badges;
 
 pub use artifact_viewer::ArtifactViewer;
@@ -23,4 +24,5 @@ pub use queue_policy_card::QueuePolicyCard;
 pub use rows::Rows;
 pub use run_chart::RunChart;
 pub use run_error::RunError;
+pub use show::Show;
 pub use telemetry_badges::TelemetryBadges;

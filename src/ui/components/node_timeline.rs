@@ -1,4 +1,5 @@
 use super::Rows;
+use super::Show;
 use leptos::prelude::*;
 use telemetry_core::format::{self, fixed};
 use telemetry_core::history::compare::timeline;

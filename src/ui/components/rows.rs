@@ -16,8 +16,9 @@
 
 use leptos::prelude::*;
 use leptos::tachys::reactive_graph::OwnedView;
-use leptos::tachys::view::keyed::{keyed, SerializableKey};
-use std::hash::Hash;
+use leptos::tachys::view::keyed::keyed;
+use std::any::Any;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Rows per generation, and generations per shelf.
@@ -74,6 +75,10 @@ fn row_owner(owners: &Mutex<Owners>, list: &Owner) -> Owner {
 }
 
 /// Iterates over `each`, keyed by `key`, showing `children` for each item: `<For>`'s contract.
+///
+/// Only the conversion of items to [`Row`]s is generic: the keyed list itself (its diff, its
+/// render effect and their drop glue) is compiled once for every list, not once per item and
+/// key type (issue #22).
 #[component]
 pub fn Rows<IF, I, T, EF, N, KF, K>(
     /// Items over which the component should iterate.
@@ -84,20 +89,84 @@ pub fn Rows<IF, I, T, EF, N, KF, K>(
     children: EF,
 ) -> impl IntoView
 where
-    IF: Fn() -> I + Send + 'static,
+    IF: Fn() -> I + Send + Sync + 'static,
     I: IntoIterator<Item = T> + Send + 'static,
-    EF: Fn(T) -> N + Send + Clone + 'static,
+    EF: Fn(T) -> N + Send + Sync + Clone + 'static,
     N: IntoView + 'static,
-    KF: Fn(&T) -> K + Send + Clone + 'static,
-    K: Eq + Hash + SerializableKey + 'static,
+    KF: Fn(&T) -> K + Send + Sync + Clone + 'static,
+    K: Eq + Hash + Send + Sync + 'static,
     T: Send + 'static,
 {
+    let rows = move || {
+        let (key, children) = (key.clone(), children.clone());
+        each()
+            .into_iter()
+            .map(move |item| {
+                let children = children.clone();
+                Row {
+                    key: RowKey(Arc::new(key(&item))),
+                    view: Box::new(move || children(item).into_any()),
+                }
+            })
+            .collect()
+    };
+    keyed_rows(Arc::new(rows))
+}
+
+/// An item of a list, its type erased: its key, and what makes its view.
+struct Row {
+    key: RowKey,
+    view: Box<dyn FnOnce() -> AnyView + Send>,
+}
+
+/// A key of any type, compared and hashed as that type.
+#[derive(Clone)]
+struct RowKey(Arc<dyn DynKey + Send + Sync>);
+
+trait DynKey: Any {
+    fn same(&self, other: &dyn Any) -> bool;
+    fn hash_into(&self, state: &mut dyn Hasher);
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<K: Eq + Hash + 'static> DynKey for K {
+    fn same(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<K>() == Some(self)
+    }
+
+    fn hash_into(&self, mut state: &mut dyn Hasher) {
+        self.hash(&mut state);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl PartialEq for RowKey {
+    fn eq(&self, other: &RowKey) -> bool {
+        self.0.same(other.0.as_any())
+    }
+}
+
+impl Eq for RowKey {}
+
+impl Hash for RowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash_into(state);
+    }
+}
+
+type RowsFn = Arc<dyn Fn() -> Vec<Row> + Send + Sync>;
+
+/// The keyed list of every `<Rows>`: each row made under its generation's owner.
+fn keyed_rows(rows: RowsFn) -> AnyView {
     let list = Owner::current().expect("no reactive owner");
     let owners = Arc::new(Mutex::new(Owners::default()));
-    let children = move |_, child| {
+    let children = move |_, row: Row| {
         let owner = row_owner(&owners, &list);
-        let view = owner.with(|| children(child));
+        let view = owner.with(row.view);
         (drop, OwnedView::new_with_owner(view, owner))
     };
-    move || keyed(each(), key.clone(), children.clone())
+    (move || keyed(rows(), |row: &Row| row.key.clone(), children.clone())).into_any()
 }

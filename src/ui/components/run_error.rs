@@ -1,3 +1,4 @@
+use crate::ui::text::part;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
 
@@ -7,7 +8,7 @@ use telemetry_core::run::Run;
 pub fn RunError(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
     let error = move || run.with(|r| r.as_ref().and_then(|r| r.error.clone()));
     view! {
-        {move || error().map(|e| {
+        {part(move || error().map(|e| {
             let traceback = e.traceback.join("");
             let has_traceback = !traceback.is_empty();
             view! {
@@ -29,6 +30,6 @@ pub fn RunError(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
                     })}
                 </div>
             }
-        })}
+        }).into_any())}
     }
 }

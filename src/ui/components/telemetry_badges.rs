@@ -1,6 +1,8 @@
 use super::Rows;
+use super::Show;
 use crate::state::use_live;
 use crate::state::use_ticking_now;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
 use telemetry_core::eta::eta;
@@ -32,11 +34,12 @@ pub fn TelemetryBadges(
         })
         .unwrap_or_default()
     };
-    let updated = move || {
+    let updated = text(move || {
         live.last_update_ms
             .get()
             .map(|t| format!("updated {}", format::age_ms(now.get() - t)))
-    };
+            .unwrap_or_default()
+    });
     view! {
         <section class="card" data-testid="telemetry-badges">
             <div class="card-head">

@@ -1,6 +1,8 @@
 use crate::browser::{notify, settings_store};
 use crate::state::{use_live, use_stream};
+use crate::ui::components::Show;
 use crate::ui::load::{use_jobs, Job};
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
 use telemetry_core::run::RunStatus;
@@ -51,7 +53,7 @@ pub fn InterruptButton() -> impl IntoView {
         <Show when=move || running().is_some()>
             <button class="danger" data-testid="interrupt-run" on:click=click>"Interrupt run"</button>
         </Show>
-        {move || jobs.value().get().map(|(_, m)| view! { <span class="small muted" role="status">{m}</span> })}
+        {part(move || jobs.value().get().map(|(_, m)| view! { <span class="small muted" role="status">{m}</span> }).into_any())}
     }
 }
 
@@ -76,10 +78,10 @@ pub fn NotifyToggle() -> impl IntoView {
     };
     view! {
         <Show when=notify::supported>
-            <button data-testid="notify-toggle" aria-pressed=move || on.get().to_string() on:click=toggle>
-                {move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }}
+            <button data-testid="notify-toggle" aria-pressed=text(move || on.get().to_string()) on:click=toggle>
+                {text(move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }.to_owned())}
             </button>
         </Show>
-        {move || jobs.value().get().filter(|(ok, _)| !ok).map(|(_, n)| view! { <span class="small warn-text">{n}</span> })}
+        {part(move || jobs.value().get().filter(|(ok, _)| !ok).map(|(_, n)| view! { <span class="small warn-text">{n}</span> }).into_any())}
     }
 }

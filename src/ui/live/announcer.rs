@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
 use telemetry_core::run::page_title;
@@ -11,7 +12,7 @@ use telemetry_core::tracker::LifecycleKind;
 pub fn RunAnnouncer() -> impl IntoView {
     let live = use_live();
     let seen = StoredValue::new(0u64);
-    let text = Memo::new(move |prev: Option<&(String, String)>| {
+    let said = Memo::new(move |prev: Option<&(String, String)>| {
         let last_seen = seen.get_value();
         let newest = live.lifecycle.with(|events| {
             events
@@ -53,8 +54,8 @@ pub fn RunAnnouncer() -> impl IntoView {
     });
     view! {
         <div class="sr-only" data-testid="run-announcement" aria-live="polite" aria-atomic="true"
-            data-kind=move || text.with(|t| t.0.clone())>
-            {move || text.with(|t| t.1.clone())}
+            data-kind=text(move || said.with(|t| t.0.clone()))>
+            {text(move || said.with(|t| t.1.clone()))}
         </div>
     }
 }

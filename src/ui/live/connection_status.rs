@@ -1,5 +1,7 @@
 use crate::state::use_ticking_now;
 use crate::state::{use_live, use_stream};
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::format;
@@ -11,10 +13,17 @@ pub fn ConnectionStatus() -> impl IntoView {
     let stream = use_stream();
     let now = use_ticking_now();
     let conn = live.connection;
-    let state = move || conn.with(|c| c.state.as_str());
-    let attempt = move || conn.with(|c| c.attempt.to_string());
-    let endpoint = move || conn.with(|c| c.endpoint.map(EndpointKind::as_str).unwrap_or(""));
-    let headline = move || {
+    let state = text(move || conn.with(|c| c.state.as_str().to_owned()));
+    let attempt = text(move || conn.with(|c| c.attempt.to_string()));
+    let endpoint = text(move || {
+        conn.with(|c| {
+            c.endpoint
+                .map(EndpointKind::as_str)
+                .unwrap_or("")
+                .to_owned()
+        })
+    });
+    let headline = text(move || {
         conn.with(|c| match c.state {
             ConnectionState::Connecting => "Connecting…".to_owned(),
             ConnectionState::Open => match c.endpoint {
@@ -57,44 +66,45 @@ pub fn ConnectionStatus() -> impl IntoView {
                 }
             }
         })
-    };
-    let updated = move || {
+    });
+    let updated = text(move || {
         live.last_update_ms
             .get()
             .map(|t| format!("updated {}", format::age_ms(now.get() - t)))
             .unwrap_or_else(|| "no data yet".into())
-    };
+    });
     let offline = move || conn.with(|c| c.state == ConnectionState::Offline);
     let malformed = move || live.counters.with(|c| c.malformed);
-    let full = move || live.extension.with(Option::is_some).to_string();
+    let state_attr = state.clone();
+    let full = text(move || live.extension.with(Option::is_some).to_string());
     view! {
-        <div class="connection" data-testid="connection-status" data-state=state data-attempt=attempt data-endpoint=endpoint data-full-stream=full>
+        <div class="connection" data-testid="connection-status" data-state=state_attr data-attempt=attempt data-endpoint=endpoint data-full-stream=full>
             <div class="conn-line">
                 <span class="dot" data-state=state aria-hidden="true"></span>
                 <strong class="conn-headline">{headline}</strong>
                 <span class="muted">{updated}</span>
             </div>
             <div class="muted small">
-                {move || conn.with(|c| format!("server {} · client id {}", c.server, c.client_id))}
+                {text(move || conn.with(|c| format!("server {} · client id {}", c.server, c.client_id)))}
             </div>
             <Show when=move || conn.with(|c| c.telemetry_missing)>
                 <p class="note small">
                     "The /telemetry extension is not installed on this server, so only runs queued by this browser's own client id stream live; other runs are followed through the queue and history."
                 </p>
             </Show>
-            {move || conn.with(|c| c.refused.clone()).map(|r| view! {
+            {part(move || conn.with(|c| c.refused.clone()).map(|r| view! {
                 <p class="error-text small" data-testid="connection-refused" data-reason=r.reason.clone()>
                     {r.message.clone()}
                 </p>
-            })}
-            {move || conn.with(|c| c.last_error.clone()).filter(|_| conn.with(|c| c.state != ConnectionState::Open && c.refused.is_none())).map(|e| view! { <p class="error-text small">{e}</p> })}
+            }).into_any())}
+            {part(move || conn.with(|c| c.last_error.clone()).filter(|_| conn.with(|c| c.state != ConnectionState::Open && c.refused.is_none())).map(|e| view! { <p class="error-text small">{e}</p> }).into_any())}
             <Show when=move || { malformed() > 0 }>
                 <p class="warn-text small">
-                    {move || live.counters.with(|c| format!(
+                    {text(move || live.counters.with(|c| format!(
                         "{} malformed frame(s) ignored; last: {}",
                         c.malformed,
                         c.last_error.as_ref().map(|e| e.to_string()).unwrap_or_default()
-                    ))}
+                    )))}
                 </p>
             </Show>
             <Show when=offline>

@@ -1,6 +1,8 @@
 use crate::state::use_live;
 use crate::state::use_ticking_now;
 use crate::ui::components::RunError;
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::run::{current_node, Run, RunStatus};
@@ -13,8 +15,8 @@ pub fn CurrentRun() -> impl IntoView {
     let current = live.current;
     view! {
         <section class="card span-2 current-run" data-testid="current-run"
-            data-run-id=move || current.with(|r| r.as_ref().map(|r| r.prompt_id.clone()).unwrap_or_default())
-            data-status=move || current.with(|r| r.as_ref().map(|r| r.status.as_str()).unwrap_or(""))>
+            data-run-id=text(move || current.with(|r| r.as_ref().map(|r| r.prompt_id.clone()).unwrap_or_default()))
+            data-status=text(move || current.with(|r| r.as_ref().map(|r| r.status.as_str()).unwrap_or("").to_owned()))>
             <Show
                 when=move || current.with(Option::is_some)
                 fallback=|| view! {
@@ -36,9 +38,10 @@ fn RunHeader() -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
     let run = live.current;
-    let field =
-        move |f: fn(&Run) -> String| move || run.with(|r| r.as_ref().map(f).unwrap_or_default());
-    let elapsed = move || {
+    let field = move |f: fn(&Run) -> String| {
+        text(move || run.with(|r| r.as_ref().map(f).unwrap_or_default()))
+    };
+    let elapsed = text(move || {
         let now = now.get();
         run.with(|r| {
             r.as_ref()
@@ -46,7 +49,7 @@ fn RunHeader() -> impl IntoView {
                 .map(format::duration_ms)
                 .unwrap_or_else(|| "unknown".into())
         })
-    };
+    });
     view! {
         <div class="run-header">
             <span class="status-badge" data-status=field(|r| r.status.as_str().to_owned())>
@@ -54,15 +57,15 @@ fn RunHeader() -> impl IntoView {
             </span>
             <h2 class="run-title" title=field(|r| r.prompt_id.clone())>
                 "Prompt " {field(|r| format::short_id(&r.prompt_id).to_owned())}
-                {move || run.with(|r| r.as_ref().and_then(|r| r.number).map(|n| format!(" · #{n}")))}
+                {field(|r| r.number.map(|n| format!(" · #{n}")).unwrap_or_default())}
             </h2>
-            <span class="muted">{move || match run.with(|r| r.as_ref().map(|r| r.status)) {
-                Some(RunStatus::Running) => "elapsed ",
+            <span class="muted">{field(|r| match r.status {
+                RunStatus::Running => "elapsed ",
                 _ => "took ",
-            }}{elapsed}</span>
+            }.to_owned())}{elapsed}</span>
         </div>
         <p class="muted small">
-            {move || run.with(|r| r.as_ref().and_then(|r| r.workflow.clone()).unwrap_or_else(|| "workflow unknown".into()))}
+            {text(move || run.with(|r| r.as_ref().and_then(|r| r.workflow.clone()).unwrap_or_else(|| "workflow unknown".into())))}
         </p>
     }
 }
@@ -72,7 +75,7 @@ fn RunProgress() -> impl IntoView {
     let live = use_live();
     let run = live.current;
     let attr = move |f: fn(&Run) -> Option<String>| {
-        move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default())
+        text(move || run.with(|r| r.as_ref().and_then(f).unwrap_or_default()))
     };
     let fraction = move || run.with(|r| r.as_ref().and_then(Run::progress));
     let node = move || run.with(|r| r.as_ref().and_then(current_node));
@@ -86,22 +89,22 @@ fn RunProgress() -> impl IntoView {
             // as ARIA says, rather than set to an empty string.
             <div class="bar" role="progressbar" aria-label="Run progress" aria-valuemin="0" aria-valuemax="100"
                 aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string())
-                aria-valuetext=move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into())>
+                aria-valuetext=text(move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into()))>
                 <div class="bar-fill" class:indeterminate=move || fraction().is_none()
                     style:width=move || fraction().map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "100%".into())></div>
             </div>
             <div class="progress-text">
-                <span>{move || run.with(|r| r.as_ref().map(|r| {
+                <span>{attr(|r| {
                     let total = r.node_total.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-                    format!("{} of {} nodes done, {} cached", r.nodes_done(), total, r.nodes_cached())
-                }))}</span>
+                    Some(format!("{} of {} nodes done, {} cached", r.nodes_done(), total, r.nodes_cached()))
+                })}</span>
                 // The prompt's own node id (never a loop copy's), its iteration and activity.
-                {move || node().map(|c| view! {
+                {part(move || node().map(|c| view! {
                     <span class="muted" data-testid="current-node" data-node-id=c.id
                         data-iteration=c.iteration.to_string() data-activity=c.activity.unwrap_or_default()>{c.text}</span>
-                })}
+                }).into_any())}
             </div>
-            {move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> })}
+            {part(move || run.with(|r| r.as_ref().and_then(|r| r.progress_text.clone())).map(|t| view! { <p class="small mono">{t}</p> }).into_any())}
         </div>
     }
 }
@@ -118,13 +121,13 @@ fn LivePreview() -> impl IntoView {
             .filter(|p| p.run_id.is_none() || p.run_id == run_id)
     };
     view! {
-        {move || shown().map(|p| view! {
+        {part(move || shown().map(|p| view! {
             <figure class="preview">
                 <img data-testid="live-preview" src=p.url.clone() alt="Latest sampler preview"/>
                 <figcaption class="muted small">
                     {format!("preview from node {}", p.node_id.clone().unwrap_or_else(|| "?".into()))}
                 </figcaption>
             </figure>
-        })}
+        }).into_any())}
     }
 }

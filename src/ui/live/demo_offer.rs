@@ -1,7 +1,9 @@
 use crate::state::{use_live, use_stream, StreamHandle};
 use crate::stream::load_playlist;
+use crate::ui::components::Show;
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
+use telemetry_core::trace::TraceFrame;
 
 fn base_href() -> String {
     web_sys::window()
@@ -13,13 +15,37 @@ fn base_href() -> String {
 /// Loads the bundled recording and plays it through the live pipeline.
 pub fn start_demo(handle: StreamHandle) {
     leptos::task::spawn_local(async move {
-        match load_playlist(&base_href()).await {
+        match load_frames(base_href()).await {
             Ok(frames) => {
                 handle.with(|m| m.play_recording(frames));
             }
             Err(e) => leptos::logging::warn!("demo unavailable: {e}"),
         }
     });
+}
+
+/// The recording's frames. In the split build (`scripts/build.sh`) the playlist reader and the
+/// trace parser are a wasm chunk of their own, fetched when somebody asks for the demo, not with
+/// the live page (issue #22).
+#[cfg(feature = "split")]
+async fn load_frames(base: String) -> Result<Vec<TraceFrame>, String> {
+    use futures::future::LocalBoxFuture;
+    use leptos::wasm_split::SplitLoaderError;
+
+    type Frames = LocalBoxFuture<'static, Result<Vec<TraceFrame>, String>>;
+    #[leptos::wasm_split::wasm_split(Demo, wasm_split_path = ::leptos::wasm_split, fallible)]
+    fn frames(base: String) -> Result<Frames, SplitLoaderError> {
+        Ok(Box::pin(async move { load_playlist(&base).await }))
+    }
+    match frames(base).await {
+        Ok(frames) => frames.await,
+        Err(_) => Err("the demo's code could not be loaded".to_owned()),
+    }
+}
+
+#[cfg(not(feature = "split"))]
+async fn load_frames(base: String) -> Result<Vec<TraceFrame>, String> {
+    load_playlist(&base).await
 }
 
 /// When no ComfyUI answers, offers the bundled recording instead of an empty page.

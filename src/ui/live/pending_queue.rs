@@ -1,6 +1,8 @@
 use crate::state::{use_live, use_stream};
 use crate::ui::components::LocalTime;
 use crate::ui::components::Rows;
+use crate::ui::components::Show;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::drain::start_text;
@@ -66,7 +68,7 @@ pub fn PendingList() -> impl IntoView {
             let start = live.drain.with(|d| d.starts_ms.get(at).copied().flatten());
             (at + 1, cancelling, start)
         });
-        let position = move || state.get().0;
+        let position = move || state.get().0.to_string();
         let short = short_id(&item.prompt_id).to_owned();
         let number = item.number.map(|n| format!(" · #{n}")).unwrap_or_default();
         let who = item.client.unwrap_or_else(|| "unknown client".into());
@@ -74,16 +76,16 @@ pub fn PendingList() -> impl IntoView {
         let (id, run_id) = (item.prompt_id.clone(), item.prompt_id);
         let label = short.clone();
         view! {
-            <li data-testid="queue-item" data-run-id=run_id data-position=position
-                data-starts-in-s=move || state.get().2.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default()>
-                <span class="queue-what">{position} ". " {what}</span>
+            <li data-testid="queue-item" data-run-id=run_id data-position=text(position)
+                data-starts-in-s=text(move || state.get().2.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default())>
+                <span class="queue-what">{text(position)} ". " {what}</span>
                 <span class="small muted">{format!("prompt {short}{number} · queued by {who} at ")}
                     {item.queued_ms.map_or_else(|| "an unknown time".into_any(), |ms| view! { <LocalTime ms/> }.into_any())}
-                    " · " <span data-testid="queue-item-start">{move || start_text(state.get().2)}</span></span>
+                    " · " <span data-testid="queue-item-start">{text(move || start_text(state.get().2))}</span></span>
                 <button data-testid="cancel-queued" disabled=move || state.get().1 || demo()
-                    aria-label=move || format!("Cancel prompt {label}, position {}", position())
+                    aria-label=text(move || format!("Cancel prompt {label}, position {}", position()))
                     on:click=move |_| cancel(id.clone(), state.get_untracked().0)>
-                    {move || if state.get().1 { "Cancelling…" } else { "Cancel" }}
+                    {text(move || if state.get().1 { "Cancelling…" } else { "Cancel" }.to_owned())}
                 </button>
             </li>
         }
@@ -92,8 +94,8 @@ pub fn PendingList() -> impl IntoView {
     view! {
         <section class="card span-2 pending" aria-labelledby="pending-title">
             <h2 id="pending-title">"Pending prompts"</h2>
-            {eta}
-            <ol data-testid="pending-queue" data-count=move || live.pending.with(Vec::len)>
+            {part(move || eta().into_any())}
+            <ol data-testid="pending-queue" data-count=text(move || live.pending.with(Vec::len).to_string())>
                 <Rows each=move || live.pending.get()
                     key=|p| (p.prompt_id.clone(), p.workflow.clone(), p.client.clone(), p.queued_ms.map(f64::to_bits))
                     children=row/>
@@ -101,9 +103,9 @@ pub fn PendingList() -> impl IntoView {
             <Show when=move || any.get()>
                 <button class="danger" data-testid="clear-queue" on:click=clear>"Clear queue"</button>
             </Show>
-            {move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
+            {part(move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
                 <p class="warn-text" role="alert" data-testid="queue-control-error">{e.message()}</p>
-            }))}
+            })).into_any())}
         </section>
     }
 }
