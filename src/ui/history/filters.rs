@@ -1,28 +1,37 @@
+use super::local_json;
 use super::use_history_query;
 use crate::browser::location::{use_location, Location};
 use crate::ui::components::Rows;
+use js_sys::Array;
 use leptos::prelude::*;
 use telemetry_core::history::query::{format_date, parse_date};
 use telemetry_core::history::{HistoryQuery, SortKey};
 use telemetry_core::run::RunStatus;
+use wasm_bindgen::JsValue;
 
 const PRESETS_KEY: &str = "comfy-dashboard.filter-presets";
 
+/// `[[name, query], …]`; an entry that is not a pair of texts is skipped.
 fn load_presets() -> Vec<(String, String)> {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(PRESETS_KEY).ok().flatten())
-        .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or_default()
+    let Some(list) = local_json::read(PRESETS_KEY) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|p| {
+            let p = local_json::array(&p)?;
+            Some((p.get(0).as_string()?, p.get(1).as_string()?))
+        })
+        .collect()
 }
 
 fn save_presets(p: &[(String, String)]) {
-    if let (Some(s), Ok(j)) = (
-        web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
-        serde_json::to_string(p),
-    ) {
-        let _ = s.set_item(PRESETS_KEY, &j);
-    }
+    let pair = |(n, q): &(String, String)| -> JsValue {
+        [JsValue::from_str(n), JsValue::from_str(q)]
+            .into_iter()
+            .collect::<Array>()
+            .into()
+    };
+    local_json::write(PRESETS_KEY, &p.iter().map(pair).collect());
 }
 
 /// The query and where it is written: a copyable handle, so the filters take plain `fn`s.
