@@ -120,8 +120,13 @@ impl RunStore {
             insight_book::touch_keys(&meta).await?
         };
         let mut aggregates = InsightAggregates::new();
-        self.for_each_matching(&HistoryQuery::default(), |run| aggregates.add(run))
-            .await?;
+        let mut visit = |run: &StoredRun| aggregates.add(run);
+        // Through `dyn`, as the pages call it: one copy of the store walk (bytes, issue #22).
+        self.for_each_matching(
+            &HistoryQuery::default(),
+            &mut visit as &mut dyn FnMut(&StoredRun),
+        )
+        .await?;
         Ok((aggregates, InsightLoad::Rebuilt, covered, 0))
     }
 

@@ -119,6 +119,31 @@ test.describe('history', () => {
     expect((await historyRows(page)).map((r) => r.id).sort()).toEqual([RUN.a_success, RUN.b_cached].sort());
   });
 
+  test('a saved filter preset and the retention setting survive a reload, stored as before', async ({ page, replay }) => {
+    const server = await replay({ scenario: 'a_success', speed: 2 });
+    // A preset saved by an earlier build (serde's JSON) still loads.
+    await page.goto(server.url);
+    await page.evaluate(() => localStorage.setItem('comfy-dashboard.filter-presets', '[["older","q=boom"]]'));
+    await openHistory(page, server, '?status=failed');
+    await expect(page.getByRole('button', { name: 'older', exact: true })).toBeVisible({ timeout: LONG });
+    await page.getByLabel('Preset name').fill('failed only');
+    await byId(page, 'save-preset').click();
+    await page.getByLabel('runs to keep').fill('7');
+    await byId(page, 'apply-retention').click();
+    await expect(byId(page, 'storage-status')).toContainText('Retention applied', { timeout: LONG });
+    expect(await page.evaluate(() => [
+      localStorage.getItem('comfy-dashboard.filter-presets'),
+      localStorage.getItem('comfy-dashboard.retention'),
+    ])).toEqual(['[["older","q=boom"],["failed only","status=failed"]]', '[7,null]']);
+
+    await openHistory(page, server);
+    await expect(page.getByLabel('runs to keep')).toHaveValue('7');
+    await expect(page.getByLabel('days to keep')).toHaveValue('');
+    await page.getByRole('button', { name: 'failed only', exact: true }).click();
+    await expect(page).toHaveURL(/\/history\?status=failed$/);
+    await expect(byId(page, 'filter-status')).toHaveValue('failed');
+  });
+
   test('run detail: node timeline, cached nodes', async ({ page, replay }, testInfo) => {
     const server = await playThree(page, replay);
     await openHistory(page, server, '', 3);

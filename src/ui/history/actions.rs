@@ -34,14 +34,17 @@ pub fn HistoryActions() -> impl IntoView {
             // CSV rows are built while streaming; JSON needs the runs themselves.
             let mut csv = csv_header();
             let mut all = Vec::new();
+            let mut visit = |r: &StoredRun| {
+                if as_csv {
+                    csv.push_str(&csv_row(&r.run));
+                } else {
+                    all.push(r.run.clone());
+                }
+            };
+            // Through `dyn` (every caller the same type): one copy of the store walk for all
+            // the pages, not one per closure (bytes, issue #22).
             let result = runs
-                .for_each_matching(&q, |r| {
-                    if as_csv {
-                        csv.push_str(&csv_row(&r.run));
-                    } else {
-                        all.push(r.run.clone());
-                    }
-                })
+                .for_each_matching(&q, &mut visit as &mut dyn FnMut(&StoredRun))
                 .await;
             let now = now_ms();
             let outcome = match result {

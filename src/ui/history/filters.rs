@@ -1,115 +1,173 @@
+use super::local_json;
 use super::use_history_query;
-use crate::browser::location::use_location;
+use crate::browser::location::{use_location, Location};
 use crate::ui::components::Rows;
+use js_sys::Array;
 use leptos::prelude::*;
-use telemetry_core::history::query::format_date;
+use telemetry_core::history::query::{format_date, parse_date};
 use telemetry_core::history::{HistoryQuery, SortKey};
 use telemetry_core::run::RunStatus;
+use wasm_bindgen::JsValue;
 
 const PRESETS_KEY: &str = "comfy-dashboard.filter-presets";
 
+/// `[[name, query], …]`; an entry that is not a pair of texts is skipped.
 fn load_presets() -> Vec<(String, String)> {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item(PRESETS_KEY).ok().flatten())
-        .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or_default()
+    let Some(list) = local_json::read(PRESETS_KEY) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|p| {
+            let p = local_json::array(&p)?;
+            Some((p.get(0).as_string()?, p.get(1).as_string()?))
+        })
+        .collect()
 }
 
 fn save_presets(p: &[(String, String)]) {
-    if let (Some(s), Ok(j)) = (
-        web_sys::window().and_then(|w| w.local_storage().ok().flatten()),
-        serde_json::to_string(p),
-    ) {
-        let _ = s.set_item(PRESETS_KEY, &j);
-    }
+    let pair = |(n, q): &(String, String)| -> JsValue {
+        [JsValue::from_str(n), JsValue::from_str(q)]
+            .into_iter()
+            .collect::<Array>()
+            .into()
+    };
+    local_json::write(PRESETS_KEY, &p.iter().map(pair).collect());
 }
 
-/// Every filter writes the URL, so a view can be bookmarked, shared and reloaded.
-#[component]
-pub fn FilterBar() -> impl IntoView {
-    let query = use_history_query();
-    let location = use_location();
-    let go = move |q: HistoryQuery| {
+/// The query and where it is written: a copyable handle, so the filters take plain `fn`s.
+#[derive(Clone, Copy)]
+struct Filters {
+    query: Memo<HistoryQuery>,
+    location: Location,
+}
+
+impl Filters {
+    fn go(self, q: &HistoryQuery) {
         let s = q.to_query_string();
-        location.navigate(&if s.is_empty() {
+        self.location.navigate(&if s.is_empty() {
             "/history".to_owned()
         } else {
             format!("/history?{s}")
         });
+    }
+
+    /// Writes what a person entered into the query with `put`, and the query into the URL.
+    fn set(self, put: fn(&mut HistoryQuery, String), value: String) {
+        let mut q = self.query.get_untracked();
+        put(&mut q, value);
+        self.go(&q);
+    }
+}
+
+/// A filter's text, or `None` when only blanks were entered.
+fn opt(v: String) -> Option<String> {
+    let v = v.trim().to_owned();
+    (!v.is_empty()).then_some(v)
+}
+
+/// One text or date filter. Every input is this one view type, its value read and written by
+/// plain `fn`s (issue #22: each input's own closures instantiated the renderer again).
+#[allow(clippy::too_many_arguments)]
+fn text_filter(
+    f: Filters,
+    label: &'static str,
+    wide: bool,
+    kind: &'static str,
+    testid: &'static str,
+    placeholder: Option<&'static str>,
+    get: fn(&HistoryQuery) -> String,
+    put: fn(&mut HistoryQuery, String),
+) -> AnyView {
+    view! {
+        <label class=wide.then_some("wide")>{label}
+            <input type=kind data-testid=testid placeholder=placeholder prop:value=move || f.query.with(get)
+                on:change:target=move |ev| f.set(put, ev.target().value())/>
+        </label>
+    }
+    .into_any()
+}
+
+/// One choice filter, as [`text_filter`]: `(value, label)` options.
+fn select_filter(
+    f: Filters,
+    label: &'static str,
+    testid: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+    get: fn(&HistoryQuery) -> String,
+    put: fn(&mut HistoryQuery, String),
+) -> AnyView {
+    view! {
+        <label>{label}
+            <select data-testid=testid prop:value=move || f.query.with(get)
+                on:change:target=move |ev| f.set(put, ev.target().value())>
+                {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
+}
+
+const DAY_MS: f64 = 86_400_000.0;
+const EXIT_REASONS: [&str; 7] = [
+    "streamed",
+    "success",
+    "maxWait",
+    "attemptLimit",
+    "postExecution",
+    "unknown",
+    "following",
+];
+
+/// Every filter writes the URL, so a view can be bookmarked, shared and reloaded.
+#[component]
+pub fn FilterBar() -> impl IntoView {
+    let f = Filters {
+        query: use_history_query(),
+        location: use_location(),
     };
-    let set = move |f: Box<dyn Fn(&mut HistoryQuery)>| {
-        let mut q = query.get_untracked();
-        f(&mut q);
-        go(q);
-    };
-    let text_value = |v: Option<String>| v.unwrap_or_default();
-    let opt = |v: String| {
-        let v = v.trim().to_owned();
-        (!v.is_empty()).then_some(v)
-    };
+    let (query, location) = (f.query, f.location);
+    let any = std::iter::once(("", "any"));
+    let statuses = any
+        .clone()
+        .chain(RunStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())))
+        .collect();
+    let exits = any.chain(EXIT_REASONS.iter().map(|e| (*e, *e))).collect();
     let presets = RwSignal::new(load_presets());
     let preset_name = RwSignal::new(String::new());
     view! {
         <section class="card filters" aria-label="Filters">
             <div class="filter-grid">
-                <label>"Status"
-                    <select data-testid="filter-status" prop:value=move || query.with(|q| q.status.map(|s| s.as_str()).unwrap_or("").to_owned())
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.status = RunStatus::parse(&v))) }>
-                        <option value="">"any"</option>
-                        {RunStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label>"Exit reason"
-                    <select data-testid="filter-exit-reason" prop:value=move || query.with(|q| q.exit_reason.clone().unwrap_or_default())
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.exit_reason = opt(v.clone()))) }>
-                        <option value="">"any"</option>
-                        {["streamed", "success", "maxWait", "attemptLimit", "postExecution", "unknown", "following"].iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="wide">"Search"
-                    <input type="search" data-testid="filter-text" placeholder="prompt id, node type, file name, error…"
-                        prop:value=move || query.with(|q| text_value(q.text.clone()))
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.text = opt(v.clone()))) }/>
-                </label>
-                <label>"From (UTC day)"
-                    <input type="date" data-testid="filter-from" prop:value=move || query.with(|q| q.from_ms.map(format_date).unwrap_or_default())
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.from_ms = telemetry_core::history::query::parse_date(&v))) }/>
-                </label>
-                <label>"To (UTC day)"
-                    <input type="date" data-testid="filter-to" prop:value=move || query.with(|q| q.to_ms.map(|t| format_date(t - 86_400_000.0)).unwrap_or_default())
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.to_ms = telemetry_core::history::query::parse_date(&v).map(|d| d + 86_400_000.0))) }/>
-                </label>
-                <label>"GPU"
-                    <input type="text" data-testid="filter-gpu" prop:value=move || query.with(|q| text_value(q.gpu.clone()))
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.gpu = opt(v.clone()))) }/>
-                </label>
-                <label>"Server"
-                    <input type="text" data-testid="filter-server" prop:value=move || query.with(|q| text_value(q.server.clone()))
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.server = opt(v.clone()))) }/>
-                </label>
-                <label>"Workflow"
-                    <input type="text" data-testid="filter-workflow" prop:value=move || query.with(|q| text_value(q.workflow.clone()))
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.workflow = opt(v.clone()))) }/>
-                </label>
-                <label>"Sort by"
-                    <select data-testid="sort-key" prop:value=move || query.with(|q| q.sort.as_str().to_owned())
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.sort = SortKey::parse(&v).unwrap_or_default())) }>
-                        <option value="start">"start time"</option>
-                        <option value="duration">"duration"</option>
-                        <option value="status">"status"</option>
-                    </select>
-                </label>
-                <label>"Order"
-                    <select data-testid="sort-order" prop:value=move || if query.with(|q| q.ascending) { "asc" } else { "desc" }
-                        on:change:target=move |ev| { let v = ev.target().value(); set(Box::new(move |q| q.ascending = v == "asc")) }>
-                        <option value="desc">"newest / longest first"</option>
-                        <option value="asc">"oldest / shortest first"</option>
-                    </select>
-                </label>
+                {select_filter(f, "Status", "filter-status", statuses,
+                    |q| q.status.map(|s| s.as_str()).unwrap_or("").to_owned(),
+                    |q, v| q.status = RunStatus::parse(&v))}
+                {select_filter(f, "Exit reason", "filter-exit-reason", exits,
+                    |q| q.exit_reason.clone().unwrap_or_default(),
+                    |q, v| q.exit_reason = opt(v))}
+                {text_filter(f, "Search", true, "search", "filter-text", Some("prompt id, node type, file name, error…"),
+                    |q| q.text.clone().unwrap_or_default(), |q, v| q.text = opt(v))}
+                {text_filter(f, "From (UTC day)", false, "date", "filter-from", None,
+                    |q| q.from_ms.map(format_date).unwrap_or_default(),
+                    |q, v| q.from_ms = parse_date(&v))}
+                {text_filter(f, "To (UTC day)", false, "date", "filter-to", None,
+                    |q| q.to_ms.map(|t| format_date(t - DAY_MS)).unwrap_or_default(),
+                    |q, v| q.to_ms = parse_date(&v).map(|d| d + DAY_MS))}
+                {text_filter(f, "GPU", false, "text", "filter-gpu", None,
+                    |q| q.gpu.clone().unwrap_or_default(), |q, v| q.gpu = opt(v))}
+                {text_filter(f, "Server", false, "text", "filter-server", None,
+                    |q| q.server.clone().unwrap_or_default(), |q, v| q.server = opt(v))}
+                {text_filter(f, "Workflow", false, "text", "filter-workflow", None,
+                    |q| q.workflow.clone().unwrap_or_default(), |q, v| q.workflow = opt(v))}
+                {select_filter(f, "Sort by", "sort-key",
+                    vec![("start", "start time"), ("duration", "duration"), ("status", "status")],
+                    |q| q.sort.as_str().to_owned(),
+                    |q, v| q.sort = SortKey::parse(&v).unwrap_or_default())}
+                {select_filter(f, "Order", "sort-order",
+                    vec![("desc", "newest / longest first"), ("asc", "oldest / shortest first")],
+                    |q| if q.ascending { "asc" } else { "desc" }.to_owned(),
+                    |q, v| q.ascending = v == "asc")}
             </div>
             <div class="row presets">
-                <button on:click=move |_| go(HistoryQuery::default())>"Clear filters"</button>
+                <button on:click=move |_| f.go(&HistoryQuery::default())>"Clear filters"</button>
                 <input type="text" placeholder="preset name" aria-label="Preset name" prop:value=move || preset_name.get()
                     on:input:target=move |ev| preset_name.set(ev.target().value())/>
                 <button data-testid="save-preset" on:click=move |_| {

@@ -5,6 +5,7 @@ mod compare;
 mod detail;
 mod filters;
 mod list;
+mod local_json;
 mod params;
 mod roving;
 mod run_download;

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::endpoint::{encode, ServerBase};
 use telemetry_core::history::server_log::{decode_page, decode_run};
+use wasm_bindgen::JsValue;
 
 /// Runs read per request, and requests per visit: the newest 1 000 runs of the log.
 const PAGE: usize = 250;
@@ -48,7 +49,12 @@ impl ServerLog {
         let Some(server) = self.server.get_untracked() else {
             return Ok(());
         };
-        let body = serde_json::json!({ "prompt_ids": ids }).to_string();
+        // The browser's JSON writes the ids (escaped) without serde's `Value` in this page.
+        let list: js_sys::Array = ids.iter().map(|id| JsValue::from_str(id)).collect();
+        let list = js_sys::JSON::stringify(&list)
+            .map(String::from)
+            .unwrap_or_default();
+        let body = format!("{{\"prompt_ids\":{list}}}");
         post_json(&server.api("telemetry/runs/delete"), &body).await?;
         _ = self
             .listed

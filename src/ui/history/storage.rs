@@ -1,22 +1,31 @@
+use super::local_json;
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::store::RunStore;
 use crate::ui::load::{use_jobs, Job, Load};
 use leptos::prelude::*;
 use telemetry_core::format::{fixed, MIB};
+use wasm_bindgen::JsValue;
 
 const RETENTION_KEY: &str = "comfy-dashboard.retention";
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
+/// `(keep last N runs, keep N days)`, stored as `[n or null, n or null]`; `None` keeps
+/// everything.
+fn load_retention() -> (Option<u32>, Option<u32>) {
+    let Some(pair) = local_json::read(RETENTION_KEY) else {
+        return (None, None);
+    };
+    let n = |v: JsValue| {
+        v.as_f64()
+            .filter(|f| *f >= 1.0 && f.fract() == 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u32)
+    };
+    (n(pair.get(0)), n(pair.get(1)))
 }
 
-/// `(keep last N runs, keep N days)`; `None` keeps everything.
-fn load_retention() -> (Option<u32>, Option<u32>) {
-    storage()
-        .and_then(|s| s.get_item(RETENTION_KEY).ok().flatten())
-        .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or((None, None))
+fn save_retention(last: Option<u32>, days: Option<u32>) {
+    let n = |v: Option<u32>| v.map_or(JsValue::NULL, |v| JsValue::from_f64(f64::from(v)));
+    local_json::write(RETENTION_KEY, &[n(last), n(days)].into_iter().collect());
 }
 
 /// Storage used and the browser's quota, plus the retention setting.
@@ -38,9 +47,7 @@ pub fn StorageStatus() -> impl IntoView {
             parse(keep_last.get_untracked()),
             parse(keep_days.get_untracked()),
         );
-        if let (Some(s), Ok(j)) = (storage(), serde_json::to_string(&(last, days))) {
-            let _ = s.set_item(RETENTION_KEY, &j);
-        }
+        save_retention(last, days);
         let Some(runs) = store.get() else { return };
         jobs.dispatch_local(Job::new(async move {
             match runs.apply_retention(last, days, now_ms()).await {

@@ -6,6 +6,7 @@ use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::stats::{Trends, TrendsBuilder};
+use telemetry_core::history::StoredRun;
 
 /// Trends over the filtered runs, in one streaming pass. Shown above the list unless a person
 /// collapsed them (remembered), since a glance at the trend is what the tab is opened for.
@@ -21,7 +22,11 @@ pub fn TrendsPanel() -> impl IntoView {
         async move {
             let (q, runs) = (q?, runs?);
             let mut b = TrendsBuilder::default();
-            runs.for_each_matching(&q, |r| b.add(r)).await.ok()?;
+            let mut visit = |r: &StoredRun| b.add(r);
+            // Through `dyn`: one copy of the store walk for every caller (bytes, issue #22).
+            runs.for_each_matching(&q, &mut visit as &mut dyn FnMut(&StoredRun))
+                .await
+                .ok()?;
             Some(b.finish())
         }
     });

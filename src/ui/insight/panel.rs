@@ -26,7 +26,9 @@ pub async fn findings_for(
             .map_err(|e| e.to_string()),
         None => {
             let mut matching: Vec<StoredRun> = Vec::new();
-            runs.for_each_matching(query, |r| matching.push(r.clone()))
+            let mut visit = |r: &StoredRun| matching.push(r.clone());
+            // Through `dyn`: one copy of the store walk for every caller (bytes, issue #22).
+            runs.for_each_matching(query, &mut visit as &mut dyn FnMut(&StoredRun))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(recommend(&matching, now))

@@ -38,7 +38,9 @@ async fn load(runs: crate::store::RunStore, q: HistoryQuery) -> Result<ReportDat
             .map_err(|e| e.to_string()),
         None => {
             let mut matching: Vec<StoredRun> = Vec::new();
-            runs.for_each_matching(&q, |r| matching.push(r.clone()))
+            let mut visit = |r: &StoredRun| matching.push(r.clone());
+            // Through `dyn`: one copy of the store walk for every caller (bytes, issue #22).
+            runs.for_each_matching(&q, &mut visit as &mut dyn FnMut(&StoredRun))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(report(&matching, &q, now, &options))
