@@ -42,15 +42,16 @@ impl<'a> Fields<'a> {
         if keys.windows(2).all(|w| w[0] != w[1]) {
             return self;
         }
-        let mut seen = std::collections::BTreeSet::new();
-        let mut kept: Vec<_> = self
-            .0
-            .drain(..)
-            .rev()
-            .filter(|(k, _)| seen.insert(k.clone()))
+        // Rare (a server that repeats a key): a quadratic pass is fine here.
+        let fields = std::mem::take(&mut self.0);
+        let later = |i: usize| fields[i + 1..].iter().any(|(k, _)| *k == fields[i].0);
+        let keep: Vec<bool> = (0..fields.len()).map(|i| !later(i)).collect();
+        self.0 = fields
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(field, keep)| keep.then_some(field))
             .collect();
-        kept.reverse();
-        Fields(kept)
+        self
     }
 
     /// The field's JSON text.
