@@ -42,11 +42,8 @@ fn entry_name(now_ms: f64, chunk: usize) -> String {
     format!("{SPILL_FROM}{}:{chunk}:{random}", now_ms.max(0.0) as u64)
 }
 
-fn entry(name: &str, runs: &[StoredRun]) -> Result<JsValue, StoreError> {
-    let records = js_sys::Array::new();
-    for run in runs {
-        records.push(&codec::encode(run)?);
-    }
+fn entry(name: &str, runs: Vec<StoredRun>) -> Result<JsValue, StoreError> {
+    let records = codec::encode_all(runs)?;
     let obj = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), v);
     set("name", &JsValue::from_str(name))
@@ -61,12 +58,15 @@ impl RunStore {
     /// answered.
     pub fn spill(&self, runs: Vec<StoredRun>) -> impl Future<Output = Result<(), StoreError>> {
         let now = js_sys::Date::now();
-        let values = runs
-            .chunks(SPILL_CHUNK)
+        let mut runs = runs.into_iter();
+        let chunks = std::iter::from_fn(|| {
+            let chunk: Vec<StoredRun> = runs.by_ref().take(SPILL_CHUNK).collect();
+            (!chunk.is_empty()).then_some(chunk)
+        });
+        let values = chunks
             .enumerate()
             .map(|(i, chunk)| entry(&entry_name(now, i), chunk).map(|v| (v, None)))
             .collect::<Result<Vec<_>, _>>();
-        drop(runs);
         let store = self.clone();
         async move {
             let values = values?;

@@ -13,6 +13,14 @@ pub fn id_of(v: &Value) -> Option<String> {
     }
 }
 
+/// [`id_of`] of a value no longer needed (a string id is moved, not copied).
+pub(crate) fn into_id(v: Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s),
+        other => id_of(&other),
+    }
+}
+
 pub fn number_of(v: &Value) -> Option<f64> {
     let n = match v {
         Value::Number(n) => n.as_f64(),

@@ -8,6 +8,7 @@ mod binary;
 pub mod client_label;
 mod error;
 pub mod extension;
+mod fields;
 pub mod http;
 pub mod jobs;
 mod lenient;

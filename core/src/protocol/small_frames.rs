@@ -9,14 +9,15 @@
 //! numbers, numbers that may be numeric strings, nulls anywhere.
 
 use super::extension::{Dropped, GpuSample};
+use super::fields::Fields;
 use super::{lenient, DecodeError};
 use super::{Executing, ExecutionCached, ExecutionInterrupted, ExecutionStamp, FeatureFlags};
 use super::{Progress, ServerMessage};
 use serde_json::{Map, Value};
 
-type Object = Map<String, Value>;
+type Object<'a> = Fields<'a>;
 
-type Read = fn(&str, &Object) -> Result<ServerMessage, DecodeError>;
+type Read = fn(&str, &Object<'_>) -> Result<ServerMessage, DecodeError>;
 
 /// The frame of `kind` read from its `data` object; `None` for kinds that are not small frames.
 pub(super) fn decode(kind: &str, data: &str) -> Option<Result<ServerMessage, DecodeError>> {
@@ -34,31 +35,29 @@ pub(super) fn decode(kind: &str, data: &str) -> Option<Result<ServerMessage, Dec
         "telemetry.dropped" => |_, m| Ok(ServerMessage::TelemetryDropped(dropped(m))),
         _ => return None,
     };
-    Some(object(kind, data).and_then(|map| read(kind, &map)))
+    Some(Fields::parse(kind, data).and_then(|map| read(kind, &map)))
 }
 
 /// A string or number id; the frame is malformed without it.
 pub(super) fn required_id(kind: &str, map: &Object, field: &str) -> Result<String, DecodeError> {
-    map.get(field)
-        .and_then(lenient::id_of)
-        .ok_or_else(|| DecodeError::bad_data(kind, format!("missing \"{field}\"")))
+    opt_id(map, field).ok_or_else(|| DecodeError::bad_data(kind, format!("missing \"{field}\"")))
 }
 
 /// A string or number id, `None` when absent or of another type.
 pub(super) fn opt_id(map: &Object, field: &str) -> Option<String> {
-    map.get(field).and_then(lenient::id_of)
+    map.get(field).and_then(lenient::into_id)
 }
 
 /// A list of ids (other items skipped); empty when absent or not a list.
 pub(super) fn id_list(map: &Object, field: &str) -> Vec<String> {
-    map.get(field)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(lenient::id_of).collect())
-        .unwrap_or_default()
+    match map.get(field) {
+        Some(Value::Array(items)) => items.into_iter().filter_map(lenient::into_id).collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn number(map: &Object, field: &str) -> Option<f64> {
-    map.get(field).and_then(lenient::number_of)
+    map.get(field).as_ref().and_then(lenient::number_of)
 }
 
 fn int(map: &Object, field: &str) -> Option<i64> {
@@ -69,7 +68,7 @@ fn int(map: &Object, field: &str) -> Option<i64> {
 fn text(map: &Object, field: &str) -> Option<String> {
     match map.get(field)? {
         Value::Bool(b) => Some(b.to_string()),
-        other => lenient::id_of(other),
+        other => lenient::into_id(other),
     }
 }
 
@@ -77,7 +76,7 @@ fn text(map: &Object, field: &str) -> Option<String> {
 fn flag(kind: &str, map: &Object, field: &str) -> Result<bool, DecodeError> {
     match map.get(field) {
         None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::Bool(b)) => Ok(b),
         Some(_) => Err(DecodeError::bad_data(
             kind,
             format!("\"{field}\" is not a boolean"),
@@ -156,7 +155,7 @@ fn dropped(map: &Object) -> Dropped {
     }
 }
 
-/// A frame's `data` as a JSON object.
+/// A frame's `data` as a JSON object (the rare frames that read it whole).
 pub(super) fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
     match serde_json::from_str::<Value>(data) {
         Ok(Value::Object(map)) => Ok(map),

@@ -1,3 +1,4 @@
+use super::fields::{self, Fields};
 use super::small_frames::{self, id_list, object, opt_id, required_id};
 use super::{lenient, output::artifacts_of, *};
 use serde::Deserialize;
@@ -61,15 +62,16 @@ pub(crate) fn decode_payload(kind: &str, data: &str) -> Result<ServerMessage, De
 }
 
 fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     let queue_remaining = map
-        .get("status")
-        .and_then(|s| s.get("exec_info"))
+        .object("status")
+        .and_then(|s| s.object("exec_info"))
         .and_then(|e| e.get("queue_remaining"))
+        .as_ref()
         .and_then(lenient::number_of)
         .filter(|n| *n >= 0.0)
         .map(|n| n.min(u32::MAX as f64) as u32);
-    let sid = map.get("sid").and_then(lenient::id_of);
+    let sid = opt_id(&map, "sid");
     Ok(Status {
         queue_remaining,
         sid,
@@ -77,39 +79,37 @@ fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
 }
 
 fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     let prompt_id = required_id(kind, &map, "prompt_id")?;
-    let mut nodes: Vec<NodeProgress> = match map.get("nodes") {
-        Some(Value::Object(nodes)) => nodes
-            .iter()
-            .map(|(key, node)| NodeProgress {
-                node_id: node
-                    .get("node_id")
-                    .and_then(lenient::id_of)
-                    .unwrap_or_else(|| key.clone()),
-                value: node.get("value").and_then(lenient::number_of),
-                max: node.get("max").and_then(lenient::number_of),
-                state: node
-                    .get("state")
-                    .and_then(Value::as_str)
-                    .map(NodeState::parse)
-                    .unwrap_or(NodeState::Unknown),
-                display_node_id: node.get("display_node_id").and_then(lenient::id_of),
-                parent_node_id: node.get("parent_node_id").and_then(lenient::id_of),
-                real_node_id: node.get("real_node_id").and_then(lenient::id_of),
-                activity: node
-                    .get("activity")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                seconds: node
-                    .get("seconds")
-                    .and_then(lenient::number_of)
-                    .filter(|s| *s >= 0.0),
-            })
-            .collect(),
-        Some(Value::Null) | None => Vec::new(),
+    let nodes = match map.raw("nodes").map(RawValue::get) {
+        Some(raw) if raw.starts_with('{') => Fields::parse(kind, raw)?.without_repeats(),
+        Some("null") | None => Fields::none(),
         Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),
     };
+    let mut nodes: Vec<NodeProgress> = nodes
+        .iter()
+        .map(|(key, node)| {
+            let node = fields::object_of(node).unwrap_or_else(Fields::none);
+            let number = |field: &str| node.get(field).as_ref().and_then(lenient::number_of);
+            let text = |field: &str| match node.get(field) {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            NodeProgress {
+                node_id: opt_id(&node, "node_id").unwrap_or_else(|| key.to_owned()),
+                value: number("value"),
+                max: number("max"),
+                state: text("state")
+                    .map(|s| NodeState::parse(&s))
+                    .unwrap_or(NodeState::Unknown),
+                display_node_id: opt_id(&node, "display_node_id"),
+                parent_node_id: opt_id(&node, "parent_node_id"),
+                real_node_id: opt_id(&node, "real_node_id"),
+                activity: text("activity"),
+                seconds: number("seconds").filter(|s| *s >= 0.0),
+            }
+        })
+        .collect();
     crate::sort::sort_by(&mut nodes, |a, b| {
         crate::run::node_order(&a.node_id, &b.node_id)
     });
@@ -117,11 +117,11 @@ fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> 
 }
 
 fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     let prompt_id = required_id(kind, &map, "prompt_id")?;
     let node = required_id(kind, &map, "node")?;
     let outputs = match map.get("output") {
-        Some(Value::Object(output)) => artifacts_of(&node, output),
+        Some(Value::Object(output)) => artifacts_of(&node, &output),
         _ => Vec::new(),
     };
     Ok(Executed {
@@ -133,16 +133,19 @@ fn executed(kind: &str, data: &str) -> Result<Executed, DecodeError> {
 }
 
 fn execution_error(kind: &str, data: &str) -> Result<ExecutionError, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     // `traceback` is a list of strings; an ExecutionBlocked error sends `[]`, some extensions a
     // single string. `current_inputs` (an object, or a list in the blocked variant) is not kept:
-    // it holds str() of tensors and can be megabytes.
+    // it holds str() of tensors and can be megabytes, and is never parsed here.
     let traceback = match map.get("traceback") {
         Some(Value::Array(lines)) => lines
-            .iter()
-            .filter_map(|l| l.as_str().map(str::to_owned))
+            .into_iter()
+            .filter_map(|l| match l {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect(),
-        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::String(s)) => vec![s],
         _ => Vec::new(),
     };
     Ok(ExecutionError {
@@ -155,15 +158,17 @@ fn execution_error(kind: &str, data: &str) -> Result<ExecutionError, DecodeError
         executed: id_list(&map, "executed"),
         timestamp: map
             .get("timestamp")
+            .as_ref()
             .and_then(lenient::number_of)
             .map(|t| t as i64),
     })
 }
 
 fn logs(kind: &str, data: &str) -> Result<Logs, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     let entries = map
         .get("entries")
+        .as_ref()
         .and_then(Value::as_array)
         .map(|entries| {
             entries
@@ -184,9 +189,10 @@ fn measured(v: Option<&Value>) -> Option<f64> {
 }
 
 fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
-    let map = object(kind, data)?;
+    let map = Fields::parse(kind, data)?;
     let gpus = map
         .get("gpus")
+        .as_ref()
         .and_then(Value::as_array)
         .map(|gpus| {
             gpus.iter()
@@ -199,14 +205,15 @@ fn monitor(kind: &str, data: &str) -> Result<MonitorSample, DecodeError> {
                 .collect()
         })
         .unwrap_or_default();
+    let field = |name: &str| map.get(name);
     Ok(MonitorSample {
-        cpu_utilization: measured(map.get("cpu_utilization")),
-        ram_total: measured(map.get("ram_total")),
-        ram_used: measured(map.get("ram_used")),
-        device_type: map
-            .get("device_type")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        cpu_utilization: measured(field("cpu_utilization").as_ref()),
+        ram_total: measured(field("ram_total").as_ref()),
+        ram_used: measured(field("ram_used").as_ref()),
+        device_type: match field("device_type") {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        },
         gpus,
     })
 }

@@ -1,0 +1,166 @@
+//! A frame's `data` object read one level deep: its keys, borrowed from the frame, and each
+//! value's JSON text, parsed only when that field is asked for.
+//!
+//! Reading `data` into a `serde_json::Map` allocated every key and every value of the frame,
+//! the fields nobody reads included (`progress_state` names each node three more times, and is
+//! more than a third of a busy server's messages): the decoder was the largest part of the
+//! socket handler's time (issue 22, throughput). Here an object costs one `Vec`, and a field
+//! costs what reading that field costs.
+
+use super::DecodeError;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+/// The fields of one JSON object, in the frame's order (a repeated key: the last one counts,
+/// as in `serde_json::Map`).
+pub(crate) struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Fields<'a> {
+    /// `data` as an object; anything else makes the frame malformed.
+    pub(crate) fn parse(kind: &str, data: &'a str) -> Result<Fields<'a>, DecodeError> {
+        serde_json::from_str(data).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                DecodeError::bad_data(kind, "data is not an object")
+            }
+            _ => DecodeError::bad_data(kind, e),
+        })
+    }
+
+    /// No fields (a value that is not an object reads as one with none).
+    pub(crate) fn none() -> Fields<'a> {
+        Fields(Vec::new())
+    }
+
+    /// The same fields with each repeated key's earlier values left out (a `serde_json::Map`
+    /// holds one value per key): for iterating over an object whose keys are names.
+    pub(crate) fn without_repeats(mut self) -> Fields<'a> {
+        let mut keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_ref()).collect();
+        crate::sort::sort(&mut keys);
+        if keys.windows(2).all(|w| w[0] != w[1]) {
+            return self;
+        }
+        // Rare (a server that repeats a key): a quadratic pass is fine here.
+        let fields = std::mem::take(&mut self.0);
+        let later = |i: usize| fields[i + 1..].iter().any(|(k, _)| *k == fields[i].0);
+        let keep: Vec<bool> = (0..fields.len()).map(|i| !later(i)).collect();
+        self.0 = fields
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(field, keep)| keep.then_some(field))
+            .collect();
+        self
+    }
+
+    /// The field's JSON text.
+    pub(crate) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The field's value.
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
+        self.raw(name).map(value)
+    }
+
+    /// Every field, in the frame's order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), *v))
+    }
+
+    /// The field's value when it is an object (`None` for any other value, or none).
+    pub(crate) fn object(&self, name: &str) -> Option<Fields<'a>> {
+        self.raw(name).and_then(object_of)
+    }
+}
+
+/// A value already checked as JSON; `Null` in the impossible case that it no longer reads.
+pub(crate) fn value(raw: &RawValue) -> Value {
+    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+}
+
+/// The value's fields when it is an object.
+pub(crate) fn object_of(raw: &RawValue) -> Option<Fields<'_>> {
+    raw.get()
+        .starts_with('{')
+        .then(|| serde_json::from_str(raw.get()).ok())
+        .flatten()
+}
+
+/// A key, borrowed unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(Key(key)) = map.next_key()? {
+                    fields.push((key, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(FieldsVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_lazily_and_the_last_repeat_counts() {
+        let f = Fields::parse("t", r#"{"a":1,"b\u0021":{"c":[true]},"a":"x"}"#).unwrap();
+        assert_eq!(f.get("a"), Some(Value::String("x".into())));
+        assert_eq!(f.raw("b!").map(RawValue::get), Some(r#"{"c":[true]}"#));
+        let inner = f.object("b!").unwrap();
+        assert_eq!(inner.get("c"), Some(serde_json::json!([true])));
+        assert!(f.object("a").is_none());
+        assert_eq!(f.get("missing"), None);
+        assert_eq!(f.iter().count(), 3);
+        let once = f.without_repeats();
+        let keys: Vec<&str> = once.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["b!", "a"]);
+        assert_eq!(once.get("a"), Some(Value::String("x".into())));
+    }
+
+    #[test]
+    fn anything_but_an_object_is_malformed() {
+        for data in ["[1]", "null", "3", "\"s\"", "{", "{\"a\":}", ""] {
+            assert!(
+                matches!(Fields::parse("t", data), Err(DecodeError::BadData { .. })),
+                "{data}"
+            );
+        }
+    }
+}
