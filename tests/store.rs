@@ -354,15 +354,31 @@ async fn removed_runs_are_not_added_back_from_history() {
     assert_eq!(buried, 40, "one tombstone per removed run");
 
     // Our extension's catch-up replays the newest frames to a new page: the writer's merged
-    // write of a removed run writes nothing.
-    assert_eq!(store.put_merged(&all[..3]).await.unwrap(), 0);
+    // write of a finished run that was removed writes nothing.
+    let (finished, going): (Vec<StoredRun>, Vec<StoredRun>) = all
+        .iter()
+        .cloned()
+        .partition(|r| r.run.status.is_terminal());
+    assert!(finished.len() >= 3 && !going.is_empty());
+    assert_eq!(store.put_merged(&finished[..3]).await.unwrap(), 0);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
+    // A run removed while still going is written again as it goes on, and its end too.
+    assert_eq!(store.put_merged(&going[..1]).await.unwrap(), 1);
+    let mut ended = going[0].run.clone();
+    ended.status = RunStatus::Succeeded;
+    assert_eq!(
+        store
+            .put_merged(&[StoredRun::from_run(&ended)])
+            .await
+            .unwrap(),
+        1
+    );
     // The server's run log lists its runs again after a clear.
-    assert_eq!(store.put_from_server_log(&all[3..4]).await.unwrap(), 1);
+    assert_eq!(store.put_from_server_log(&finished[3..4]).await.unwrap(), 1);
     // What the person imports comes back, and is then merged into like any run.
-    store.put(&all[..1]).await.unwrap();
-    assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 2);
-    let mut run = all[0].run.clone();
+    store.put(&finished[..1]).await.unwrap();
+    assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 3);
+    let mut run = finished[0].run.clone();
     run.notes.push("from the stream".into());
     let richer = StoredRun::from_run(&run);
     assert_eq!(store.put_merged(&[richer]).await.unwrap(), 1);

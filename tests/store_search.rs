@@ -132,11 +132,18 @@ async fn text_search_follows_merged_writes_and_removals() {
     assert_eq!(gone, 1);
     assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
     assert!(text_hits(&store, "merged-old").await.is_empty());
-    // Deleted, then written again by a late frame: found again.
+    // Deleted while still going, then written again as it goes on: found again.
     store.delete(std::slice::from_ref(&key)).await.unwrap();
     assert!(text_hits(&store, "ksampler").await.is_empty());
     assert_eq!(write(&run).await, 1);
-    assert_eq!(text_hits(&store, "ksampler").await, vec![key]);
+    assert_eq!(text_hits(&store, "ksampler").await, vec![key.clone()]);
+    // Deleted once finished, then a late frame (or our extension's catch-up replay) writes it
+    // again: it stays deleted (`tombstones`), and search does not find it.
+    run.status = RunStatus::Succeeded;
+    assert_eq!(write(&run).await, 1);
+    store.delete(std::slice::from_ref(&key)).await.unwrap();
+    assert_eq!(write(&run).await, 0);
+    assert!(text_hits(&store, "ksampler").await.is_empty());
     cleanup(store).await;
 }
 

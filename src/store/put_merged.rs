@@ -122,9 +122,16 @@ pub(super) async fn merge_in(
     let mut written = Vec::new();
     let mut texts = Vec::new();
     let mut values = Vec::new();
+    let mut alive = Vec::new();
     for ((run, stored), removed) in runs.iter().zip(stored).zip(removed) {
         if removed {
-            continue;
+            // A finished run the person removed stays removed; one still going was removed
+            // while it ran and is written again as it goes on (and its tombstone lifted, so
+            // its end is written too).
+            if run.run.status.is_terminal() {
+                continue;
+            }
+            alive.push(run.key.as_str());
         }
         let stored = stored?.and_then(codec::decode);
         let Some(merged) = run.merged_into(stored.as_ref()) else {
@@ -142,6 +149,9 @@ pub(super) async fn merge_in(
         }
         let keys: Vec<&str> = written.iter().map(|r| r.key.as_str()).collect();
         insight_touch::touch_all(&meta, &keys).await?;
+    }
+    if !alive.is_empty() {
+        tombstones::lift(&meta, &alive).await?;
     }
     if let Err(e) = search_entries::write(tx, &texts).await {
         return Err(write_error(e).await);

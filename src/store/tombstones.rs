@@ -5,9 +5,11 @@
 //!
 //! Each removed run leaves a `meta` entry `deleted:<run key>` (its value: when), put in the
 //! removal's own transaction. `to_backfill` leaves those keys out, and the merged writes of the
-//! page's writer (`merge_in` with `Buried::StayOut`) skip them: our extension greets a new page
-//! with a catch-up replay of the newest frames, so a removed run can reach the writer again
-//! from the stream too (a prompt id never runs twice, so it can only be a replay). What the
+//! page's writer (`merge_in` with `Buried::StayOut`) skip them once the run has finished: our
+//! extension greets a new page with a catch-up replay of the newest frames, so a removed run can
+//! reach the writer again from the stream too (a prompt id never runs twice, so a finished one
+//! can only be a replay). A run removed while still going is written again as it goes on, as
+//! the page's writer always did (`StoreWriter::forget`), and its tombstone is lifted. What the
 //! person imports is written whole and lifts the tombstone (`put`), and the server's run log
 //! brings its runs back by design (`Buried::Return`: it is deleted from on the server first).
 //!
