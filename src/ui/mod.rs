@@ -2,6 +2,7 @@
 //! on its own: that lives in `telemetry-core`.
 
 pub mod components;
+pub mod effect;
 pub mod fleet;
 pub mod history;
 pub mod insight;

@@ -1,6 +1,7 @@
 use super::Rows;
 use super::Show;
 use crate::state::use_live;
+use crate::ui::effect::effect;
 use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::protocol::{Artifact, ArtifactKind};
@@ -25,7 +26,7 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
             }
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if large.with(Option::is_some) {
             opener.set_value(
                 web_sys::window()

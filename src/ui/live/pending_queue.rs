@@ -2,7 +2,7 @@ use crate::state::{use_live, use_stream};
 use crate::ui::components::LocalTime;
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
-use crate::ui::text::{part, text};
+use crate::ui::text::{flag, part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::drain::start_text;
@@ -82,7 +82,7 @@ pub fn PendingList() -> impl IntoView {
                 <span class="small muted">{format!("prompt {short}{number} · queued by {who} at ")}
                     {item.queued_ms.map_or_else(|| "an unknown time".into_any(), |ms| view! { <LocalTime ms/> }.into_any())}
                     " · " <span data-testid="queue-item-start">{text(move || start_text(state.get().2))}</span></span>
-                <button data-testid="cancel-queued" disabled=move || state.get().1 || demo()
+                <button data-testid="cancel-queued" disabled=flag(move || state.get().1 || demo())
                     aria-label=text(move || format!("Cancel prompt {label}, position {}", position()))
                     on:click=move |_| cancel(id.clone(), state.get_untracked().0)>
                     {text(move || if state.get().1 { "Cancelling…" } else { "Cancel" }.to_owned())}
