@@ -60,8 +60,10 @@ pub fn App() -> impl IntoView {
             writer.flush_now();
         }
     };
-    let hidden = window_event_listener(leptos::ev::pagehide, move |_| flush());
-    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| flush());
+    // One closure type for both listeners: one copy of the listener's code.
+    let on = move |event: &str| window_event_listener_untyped(event, move |_| flush());
+    let hidden = on("pagehide");
+    let visibility = on("visibilitychange");
     on_cleanup(move || {
         hidden.remove();
         visibility.remove();

@@ -4,6 +4,7 @@
 pub mod components;
 pub mod effect;
 pub mod fleet;
+pub mod handler;
 pub mod history;
 pub mod insight;
 pub mod live;
