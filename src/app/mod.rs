@@ -17,8 +17,9 @@ use crate::state::{
     ServerSetting, StoreState,
 };
 use crate::stream::StreamConfig;
+use crate::ui::effect::effect;
 use crate::ui::live::RunAnnouncer;
-use crate::ui::text::text;
+use crate::ui::text::{maybe_text, text};
 use leptos::prelude::*;
 use routes::{Outlet, Route};
 use telemetry_core::connection::ConnectionInfo;
@@ -43,11 +44,11 @@ pub fn App() -> impl IntoView {
     provide_context(FleetConnect::new(move |server| {
         boot::connect_fleet_server(server, store, policy.0.get_untracked())
     }));
-    Effect::new(move |_| {
+    effect(move || {
         let server = setting.0.get();
         boot::connect(handle, state, store, server, policy.0.get_untracked());
     });
-    Effect::new(move |_| {
+    effect(move || {
         let p = policy.0.get();
         handle.with(|m| m.set_policy(p));
     });
@@ -59,8 +60,10 @@ pub fn App() -> impl IntoView {
             writer.flush_now();
         }
     };
-    let hidden = window_event_listener(leptos::ev::pagehide, move |_| flush());
-    let visibility = window_event_listener(leptos::ev::visibilitychange, move |_| flush());
+    // One closure type for both listeners: one copy of the listener's code.
+    let on = move |event: &str| window_event_listener_untyped(event, move |_| flush());
+    let hidden = on("pagehide");
+    let visibility = on("visibilitychange");
     on_cleanup(move || {
         hidden.remove();
         visibility.remove();
@@ -107,7 +110,7 @@ fn Tab(to: &'static str, label: &'static str) -> impl IntoView {
                     .strip_prefix(to)
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
             })
-            .then_some("page")
+            .then_some("page".to_owned())
     };
-    view! { <a href=app_href(to) aria-current=current>{label}</a> }
+    view! { <a href=app_href(to) aria-current=maybe_text(current)>{label}</a> }
 }

@@ -11,6 +11,7 @@
 //! every view shares one copy of it. `Load::get` keeps the previous answer while the next one
 //! loads, as `<Transition>` does.
 
+use crate::ui::effect::effect;
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use std::any::Any;
@@ -68,7 +69,7 @@ impl<T: 'static> Load<T> {
 fn follow(fetch: Fetch) -> RwSignal<Option<Answer>, LocalStorage> {
     let answer = RwSignal::new_local(None);
     let newest = StoredValue::new(0u64);
-    Effect::new(move |_| {
+    effect(move || {
         let work = fetch();
         newest.update_value(|n| *n += 1);
         let mine = newest.get_value();

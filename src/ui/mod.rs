@@ -2,7 +2,9 @@
 //! on its own: that lives in `telemetry-core`.
 
 pub mod components;
+pub mod effect;
 pub mod fleet;
+pub mod handler;
 pub mod history;
 pub mod insight;
 pub mod live;

@@ -25,3 +25,20 @@ pub type Part = Arc<Mutex<dyn FnMut() -> AnyView + Send>>;
 pub fn part(f: impl Fn() -> AnyView + Send + 'static) -> Part {
     Arc::new(Mutex::new(f))
 }
+
+/// A yes/no attribute (`class:`, `disabled`, …) that follows signals.
+pub type Flag = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// `f` as a [`Flag`]: every such attribute shares one copy of the renderer's code.
+pub fn flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Flag {
+    Arc::new(f)
+}
+
+/// An attribute that is left out while its function returns `None` (`aria-valuenow`,
+/// `aria-current`, …).
+pub type MaybeText = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// `f` as a [`MaybeText`].
+pub fn maybe_text(f: impl Fn() -> Option<String> + Send + Sync + 'static) -> MaybeText {
+    Arc::new(f)
+}

@@ -1,6 +1,8 @@
 use super::Rows;
 use super::Show;
 use crate::state::use_live;
+use crate::ui::effect::effect;
+use crate::ui::handler::handler;
 use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::protocol::{Artifact, ArtifactKind};
@@ -25,7 +27,7 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
             }
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if large.with(Option::is_some) {
             opener.set_value(
                 web_sys::window()
@@ -57,9 +59,9 @@ pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
             </Show>
             {part(move || large.get().map(|(url, name)| view! {
                 <div class="lightbox" data-testid="lightbox" role="dialog" aria-modal="true" aria-label=name.clone()
-                    on:click=move |_| close()>
+                    on:click=handler(move |_| close())>
                     <img src=url alt=name.clone()/>
-                    <button class="close" node_ref=close_button on:click=move |_| close()>"Close"</button>
+                    <button class="close" node_ref=close_button on:click=handler(move |_| close())>"Close"</button>
                 </div>
             }).into_any())}
         </section>
@@ -94,18 +96,18 @@ fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -
             ArtifactKind::Image => {
                 let (u, n) = (url.clone(), name.clone());
                 view! {
-                    <button class="thumb" title="Open large" on:click=move |_| large.set(Some((u.clone(), n.clone())))>
-                        <img src=url alt=name loading="lazy" on:error=move |_| missing.set(true)/>
+                    <button class="thumb" title="Open large" on:click=handler(move |_| large.set(Some((u.clone(), n.clone()))))>
+                        <img src=url alt=name loading="lazy" on:error=handler(move |_| missing.set(true))/>
                     </button>
                 }
                 .into_any()
             }
             ArtifactKind::Video => view! {
-                <video controls preload="metadata" src=url on:error=move |_| missing.set(true)></video>
+                <video controls preload="metadata" src=url on:error=handler(move |_| missing.set(true))></video>
             }
             .into_any(),
             ArtifactKind::Audio => view! {
-                <audio controls preload="metadata" src=url on:error=move |_| missing.set(true)></audio>
+                <audio controls preload="metadata" src=url on:error=handler(move |_| missing.set(true))></audio>
             }
             .into_any(),
             ArtifactKind::Text => view! { <pre class="text-output">{body.clone()}</pre> }.into_any(),

@@ -1,3 +1,4 @@
+use crate::ui::effect::effect;
 use leptos::prelude::*;
 use telemetry_core::history::run_svg::{data_attributes, figure_html};
 use telemetry_core::history::series::RunSeries;
@@ -12,7 +13,7 @@ use telemetry_core::history::series::RunSeries;
 #[component]
 pub fn RunChart(#[prop(into)] series: Signal<Option<RunSeries>>) -> impl IntoView {
     let figure = NodeRef::<leptos::html::Figure>::new();
-    Effect::new(move |_| {
+    effect(move || {
         let Some(el) = figure.get() else { return };
         series.with(|s| {
             for (name, value) in data_attributes(s.as_ref()) {

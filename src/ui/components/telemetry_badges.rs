@@ -2,7 +2,7 @@ use super::Rows;
 use super::Show;
 use crate::state::use_live;
 use crate::state::use_ticking_now;
-use crate::ui::text::text;
+use crate::ui::text::{flag, text};
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
 use telemetry_core::eta::eta;
@@ -45,7 +45,7 @@ pub fn TelemetryBadges(
             <div class="card-head">
                 <h2>"Telemetry"</h2>
                 {streaming.then(|| view! {
-                    <span class="streaming" class:stale=move || live.last_update_ms.get().is_none_or(|t| now.get() - t > 10_000.0)>
+                    <span class="streaming" class:stale=flag(move || live.last_update_ms.get().is_none_or(|t| now.get() - t > 10_000.0))>
                         <span class="pulse" aria-hidden="true"></span>
                         "streaming " {updated}
                     </span>

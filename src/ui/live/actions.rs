@@ -1,6 +1,7 @@
 use crate::browser::{notify, settings_store};
 use crate::state::{use_live, use_stream};
 use crate::ui::components::Show;
+use crate::ui::handler::handler;
 use crate::ui::load::{use_jobs, Job};
 use crate::ui::text::{part, text};
 use leptos::prelude::*;
@@ -51,7 +52,7 @@ pub fn InterruptButton() -> impl IntoView {
     };
     view! {
         <Show when=move || running().is_some()>
-            <button class="danger" data-testid="interrupt-run" on:click=click>"Interrupt run"</button>
+            <button class="danger" data-testid="interrupt-run" on:click=handler(click)>"Interrupt run"</button>
         </Show>
         {part(move || jobs.value().get().map(|(_, m)| view! { <span class="small muted" role="status">{m}</span> }).into_any())}
     }
@@ -78,7 +79,7 @@ pub fn NotifyToggle() -> impl IntoView {
     };
     view! {
         <Show when=notify::supported>
-            <button data-testid="notify-toggle" aria-pressed=text(move || on.get().to_string()) on:click=toggle>
+            <button data-testid="notify-toggle" aria-pressed=text(move || on.get().to_string()) on:click=handler(toggle)>
                 {text(move || if on.get() { "Notifications on" } else { "Notify me when a run ends" }.to_owned())}
             </button>
         </Show>

@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::ui::effect::effect;
 use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::format::short_id;
@@ -44,7 +45,7 @@ pub fn RunAnnouncer() -> impl IntoView {
         }
     });
     // The tab's title carries the running run's progress, for a tab left in the background.
-    Effect::new(move |_| {
+    effect(move || {
         let title = live.current.with(|r| page_title(r.as_ref()));
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             if doc.title() != title {

@@ -1,6 +1,7 @@
 use crate::state::use_ticking_now;
 use crate::state::{use_live, use_stream};
 use crate::ui::components::Show;
+use crate::ui::handler::handler;
 use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
@@ -108,7 +109,7 @@ pub fn ConnectionStatus() -> impl IntoView {
                 </p>
             </Show>
             <Show when=offline>
-                <button class="primary" data-testid="retry-connection" on:click=move |_| { stream.with(|m| m.retry()); }>
+                <button class="primary" data-testid="retry-connection" on:click=handler(move |_| { stream.with(|m| m.retry()); })>
                     "Retry now"
                 </button>
             </Show>

@@ -2,7 +2,7 @@ use crate::state::use_live;
 use crate::state::use_ticking_now;
 use crate::ui::components::RunError;
 use crate::ui::components::Show;
-use crate::ui::text::{part, text};
+use crate::ui::text::{flag, maybe_text, part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::run::{current_node, Run, RunStatus};
@@ -88,10 +88,10 @@ fn RunProgress() -> impl IntoView {
             // Without a known total the bar is indeterminate: aria-valuenow is then left out,
             // as ARIA says, rather than set to an empty string.
             <div class="bar" role="progressbar" aria-label="Run progress" aria-valuemin="0" aria-valuemax="100"
-                aria-valuenow=move || fraction().map(|f| ((f * 100.0).round() as i64).to_string())
+                aria-valuenow=maybe_text(move || fraction().map(|f| ((f * 100.0).round() as i64).to_string()))
                 aria-valuetext=text(move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into()))>
-                <div class="bar-fill" class:indeterminate=move || fraction().is_none()
-                    style:width=move || fraction().map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "100%".into())></div>
+                <div class="bar-fill" class:indeterminate=flag(move || fraction().is_none())
+                    style:width=text(move || fraction().map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "100%".into()))></div>
             </div>
             <div class="progress-text">
                 <span>{attr(|r| {

@@ -1,6 +1,7 @@
 use crate::state::{use_live, use_stream, StreamHandle};
 use crate::stream::load_playlist;
 use crate::ui::components::Show;
+use crate::ui::handler::handler;
 use leptos::prelude::*;
 use telemetry_core::connection::{ConnectionState, EndpointKind};
 use telemetry_core::trace::TraceFrame;
@@ -64,7 +65,7 @@ pub fn DemoOffer() -> impl IntoView {
         <Show when=show>
             <section class="card span-2 demo-offer" data-testid="demo-offer">
                 <p>"No ComfyUI is answering at this address. You can watch a recorded session of a real ComfyUI 0.3.64 instead."</p>
-                <button class="primary" data-testid="play-demo" on:click=move |_| start_demo(stream)>"Play the demo recording"</button>
+                <button class="primary" data-testid="play-demo" on:click=handler(move |_| start_demo(stream))>"Play the demo recording"</button>
             </section>
         </Show>
     }

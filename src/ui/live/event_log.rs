@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::ui::effect::effect;
 use leptos::prelude::*;
 use telemetry_core::event_log::LogLine;
 use web_sys::{Document, Element};
@@ -16,7 +17,7 @@ pub fn EventLog() -> impl IntoView {
     let live = use_live();
     let list = NodeRef::<leptos::html::Ol>::new();
     let rows = StoredValue::new_local(Vec::<Row>::new());
-    Effect::new(move |_| {
+    effect(move || {
         let Some(ol) = list.get() else { return };
         live.log
             .with(|lines| rows.update_value(|rows| show(&ol, rows, lines)));

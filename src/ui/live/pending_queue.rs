@@ -2,7 +2,8 @@ use crate::state::{use_live, use_stream};
 use crate::ui::components::LocalTime;
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
-use crate::ui::text::{part, text};
+use crate::ui::handler::handler;
+use crate::ui::text::{flag, part, text};
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::drain::start_text;
@@ -82,9 +83,9 @@ pub fn PendingList() -> impl IntoView {
                 <span class="small muted">{format!("prompt {short}{number} · queued by {who} at ")}
                     {item.queued_ms.map_or_else(|| "an unknown time".into_any(), |ms| view! { <LocalTime ms/> }.into_any())}
                     " · " <span data-testid="queue-item-start">{text(move || start_text(state.get().2))}</span></span>
-                <button data-testid="cancel-queued" disabled=move || state.get().1 || demo()
+                <button data-testid="cancel-queued" disabled=flag(move || state.get().1 || demo())
                     aria-label=text(move || format!("Cancel prompt {label}, position {}", position()))
-                    on:click=move |_| cancel(id.clone(), state.get_untracked().0)>
+                    on:click=handler(move |_| cancel(id.clone(), state.get_untracked().0))>
                     {text(move || if state.get().1 { "Cancelling…" } else { "Cancel" }.to_owned())}
                 </button>
             </li>
@@ -101,7 +102,7 @@ pub fn PendingList() -> impl IntoView {
                     children=row/>
             </ol>
             <Show when=move || any.get()>
-                <button class="danger" data-testid="clear-queue" on:click=clear>"Clear queue"</button>
+                <button class="danger" data-testid="clear-queue" on:click=handler(clear)>"Clear queue"</button>
             </Show>
             {part(move || live.queue.with(|s| s.control_error.as_ref().map(|e| view! {
                 <p class="warn-text" role="alert" data-testid="queue-control-error">{e.message()}</p>
