@@ -3,14 +3,21 @@
 // page whose chunk is already there does not fetch it again.
 import { test, expect, byId } from './replay';
 import { waitForRunEnd } from './helpers';
+import type { Page } from '@playwright/test';
 
-test('the live page loads no page chunk; history fetches its chunk on first visit, once', async ({ page, replay }) => {
-  const server = await replay({ scenario: 'a_success', speed: 4 });
+/** The names of the wasm files the page fetches from now on, in order. */
+function wasmRequests(page: Page): string[] {
   const wasm: string[] = [];
   page.on('request', (r) => {
     const name = new URL(r.url()).pathname.split('/').pop() ?? '';
     if (name.endsWith('.wasm')) wasm.push(name);
   });
+  return wasm;
+}
+
+test('the live page loads no page chunk; history fetches its chunk on first visit, once', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 4 });
+  const wasm = wasmRequests(page);
 
   await page.goto(server.url);
   await expect(byId(page, 'current-run')).toBeVisible();
@@ -59,11 +66,7 @@ test('a page whose chunk cannot be fetched says so, the app keeps running, and t
 
 test('the history migration and the demo are chunks of their own: fetched when needed, not on a first visit', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 4 });
-  const wasm: string[] = [];
-  page.on('request', (r) => {
-    const name = new URL(r.url()).pathname.split('/').pop() ?? '';
-    if (name.endsWith('.wasm')) wasm.push(name);
-  });
+  const wasm = wasmRequests(page);
 
   // A new history database has nothing to migrate: the migration's chunk stays on the server.
   await page.goto(server.url);
