@@ -29,7 +29,8 @@ impl RunStore {
     /// of its stored record, and runs stored before the search store are copied in by its
     /// one-time backfill.
     ///
-    /// Runs the person removed are skipped (`tombstones`).
+    /// Finished runs the person removed are skipped (`tombstones`); one removed while still
+    /// going is written again, and its tombstone lifted.
     pub async fn put_merged(&self, runs: &[StoredRun]) -> Result<usize, StoreError> {
         self.merge(runs, Buried::StayOut).await
     }
