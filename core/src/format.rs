@@ -87,3 +87,15 @@ pub fn short_id(id: &str) -> &str {
 pub fn percent(fraction: f64) -> String {
     format!("{}%", (fraction * 100.0).round() as i64)
 }
+
+/// A progress bar's fill as a CSS transform (`scaleX(0.4235)`), clamped to 0..=1 (anything
+/// unreadable is empty). The bar is scaled rather than sized so its animation stays on the
+/// compositor: a width transition lays the page out again on every frame.
+pub fn scale_x(fraction: f64) -> String {
+    let f = if fraction.is_nan() {
+        0.0
+    } else {
+        fraction.clamp(0.0, 1.0)
+    };
+    format!("scaleX({})", fixed(f, 4))
+}

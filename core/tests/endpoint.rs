@@ -77,3 +77,14 @@ fn formats_match_the_contract() {
         "non-UUID ids are shown whole"
     );
 }
+
+/// A progress bar's fill is a transform the compositor animates; a server's odd fraction (past
+/// 1, negative, NaN) never draws outside the bar.
+#[test]
+fn a_bar_fill_is_a_clamped_scale() {
+    assert_eq!(format::scale_x(0.42351), "scaleX(0.4235)");
+    assert_eq!(format::scale_x(1.0), "scaleX(1.0000)");
+    assert_eq!(format::scale_x(2.5), "scaleX(1.0000)");
+    assert_eq!(format::scale_x(-0.1), "scaleX(0.0000)");
+    assert_eq!(format::scale_x(f64::NAN), "scaleX(0.0000)");
+}

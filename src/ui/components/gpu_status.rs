@@ -39,7 +39,7 @@ pub fn GpuStatus() -> impl IntoView {
                         <div class="bar" role=fraction.map(|_| "meter") aria-hidden=fraction.is_none().then_some("true")
                             aria-label=if r.cpu_only { "RAM used" } else { "VRAM used" } aria-valuemin="0" aria-valuemax="100"
                             aria-valuenow=fraction.map(|f| ((f * 100.0).round() as i64).to_string())>
-                            <div class="bar-fill" style:width=fraction.map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "0%".into())></div>
+                            <div class="bar-fill" style:transform=format::scale_x(fraction.unwrap_or(0.0))></div>
                         </div>
                         <p class="small">
                             {format!("{} used of {} · {} free",

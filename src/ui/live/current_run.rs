@@ -91,7 +91,7 @@ fn RunProgress() -> impl IntoView {
                 aria-valuenow=maybe_text(move || fraction().map(|f| ((f * 100.0).round() as i64).to_string()))
                 aria-valuetext=text(move || fraction().map(format::percent).unwrap_or_else(|| "progress unknown".into()))>
                 <div class="bar-fill" class:indeterminate=flag(move || fraction().is_none())
-                    style:width=text(move || fraction().map(|f| format::fixed(f * 100.0, 1) + "%").unwrap_or_else(|| "100%".into()))></div>
+                    style:transform=text(move || format::scale_x(fraction().unwrap_or(1.0)))></div>
             </div>
             <div class="progress-text">
                 <span>{attr(|r| {
