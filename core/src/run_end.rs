@@ -28,6 +28,10 @@ pub struct RunEndNotifier {
     /// Oldest first; the oldest go once more than `kept` are remembered.
     notified: VecDeque<String>,
     kept: usize,
+    /// The saved text last absorbed or handed out to be saved, while nothing has changed since:
+    /// during a flood of ends the shell reads and writes the saved ids on every flush, and the
+    /// same text need not be parsed again (500 ids, each looked up in the others) or written.
+    synced: Option<String>,
 }
 
 impl Default for RunEndNotifier {
@@ -41,6 +45,7 @@ impl RunEndNotifier {
         RunEndNotifier {
             notified: VecDeque::new(),
             kept: kept.max(1),
+            synced: None,
         }
     }
 
@@ -48,15 +53,31 @@ impl RunEndNotifier {
     /// [`RunEndNotifier::saved`] writes). Anything unreadable adds nothing: the worst case is
     /// one repeated notification, never a failure.
     pub fn absorb_saved(&mut self, saved: &str) {
+        if self.synced.as_deref() == Some(saved) {
+            return;
+        }
         let ids: Vec<String> = serde_json::from_str(saved).unwrap_or_default();
         for id in ids {
             self.mark(&id);
         }
+        // What is saved is not what this page holds (another tab wrote it): write ours.
+        self.synced = None;
     }
 
     /// What to save: the remembered ids, oldest first, as a JSON array.
     pub fn saved(&self) -> String {
         serde_json::to_string(&self.notified).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// [`saved`](Self::saved) when it changed since it was last absorbed or handed out, else
+    /// `None`: there is nothing new to write.
+    pub fn to_save(&mut self) -> Option<String> {
+        if self.synced.is_some() {
+            return None;
+        }
+        let saved = self.saved();
+        self.synced = Some(saved.clone());
+        Some(saved)
     }
 
     pub fn has_notified(&self, run_id: &str) -> bool {
@@ -77,6 +98,7 @@ impl RunEndNotifier {
         if self.has_notified(run_id) {
             return;
         }
+        self.synced = None;
         self.notified.push_back(run_id.to_owned());
         while self.notified.len() > self.kept {
             self.notified.pop_front();

@@ -231,3 +231,29 @@ fn a_cursor_survives_a_feed_that_started_again() {
     assert!(cursor.take(&restarted).is_empty());
     assert!(cursor.take(&[]).is_empty());
 }
+
+/// During a flood of ends the shell reads and writes the saved ids on every flush: what this
+/// page wrote is not written again until it changes, and another tab's write is absorbed and
+/// answered with the union, so neither tab's ids are lost.
+#[test]
+fn saved_ids_are_written_only_when_they_change() {
+    let mut a = RunEndNotifier::default();
+    a.mark("a1");
+    let first = a.to_save().expect("a new id is written");
+    assert_eq!(first, r#"["a1"]"#);
+    a.absorb_saved(&first);
+    assert_eq!(a.to_save(), None, "its own text again: nothing to write");
+    let mut b = RunEndNotifier::default();
+    b.absorb_saved(&first);
+    b.mark("b1");
+    let theirs = b.to_save().expect("b writes the union");
+    assert_eq!(theirs, r#"["a1","b1"]"#);
+    a.absorb_saved(&theirs);
+    assert!(a.has_notified("b1"));
+    assert_eq!(a.to_save().as_deref(), Some(r#"["a1","b1"]"#));
+    // A tab that wrote fewer ids (an older page) is answered with ours.
+    a.absorb_saved(r#"["b1"]"#);
+    assert_eq!(a.to_save().as_deref(), Some(r#"["a1","b1"]"#));
+    a.mark("a1");
+    assert_eq!(a.to_save(), None, "an id already known changes nothing");
+}

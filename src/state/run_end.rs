@@ -26,7 +26,9 @@ impl RunEnds {
             for id in run_ids {
                 n.mark(id);
             }
-            settings_store::save_notified_runs(&n.saved());
+            if let Some(saved) = n.to_save() {
+                settings_store::save_notified_runs(&saved);
+            }
         });
     }
 
@@ -72,7 +74,9 @@ pub fn notify_on_run_end(state: LiveState) -> RunEnds {
                     }
                 }
             }
-            settings_store::save_notified_runs(&n.saved());
+            if let Some(saved) = n.to_save() {
+                settings_store::save_notified_runs(&saved);
+            }
         });
     });
     ends
