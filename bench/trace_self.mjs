@@ -1,0 +1,48 @@
+// Self CPU time per trace event name on the renderer's main thread during a flood (issue 22):
+// where the native half of the main thread goes, next to the same for the plain page.
+//   node bench/trace_self.mjs --dist <dir> [--rate 5000] [--ms 5000] [--url /__bench/baseline.html] [--n 40]
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { FloodServer } from "./flood.mjs";
+const argv = process.argv.slice(2);
+const arg = (k, d) => { const i = argv.lastIndexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const SHARED = path.resolve(HERE, "../../shared/fixtures/comfyui");
+const server = await new FloodServer({ dist: path.resolve(arg("dist")), fixtures: arg("fixtures", SHARED) }).start();
+const RATE = Number(arg("rate", 5000)), MS = Number(arg("ms", 5000));
+const browser = await chromium.launch({ executablePath: arg("chromium", "/usr/bin/chromium"), headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+const url = arg("url", "/");
+await page.goto(server.url(url));
+if (url === "/") await page.waitForFunction(() => !!document.querySelector("[data-testid=connection-status][data-state=open]"), null, { timeout: 60000 });
+else await new Promise((r) => setTimeout(r, 2000));
+await server.flood({ rate: RATE, durationMs: 2000 });
+await new Promise((r) => setTimeout(r, 1000));
+await browser.startTracing(page, { categories: ["toplevel", "devtools.timeline", "v8", "blink", "loading", "IndexedDB", "mojom", "ipc", "disabled-by-default-devtools.timeline"] });
+await server.flood({ rate: RATE, durationMs: MS });
+await new Promise((r) => setTimeout(r, 500));
+const trace = JSON.parse((await browser.stopTracing()).toString());
+await browser.close(); await server.close();
+const events = trace.traceEvents || trace;
+const mains = new Set(events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
+const browserMain = new Set(events.filter((e) => e.name === "thread_name" && e.args?.name === "CrBrowserMain").map((e) => `${e.pid}:${e.tid}`));
+function selfTimes(keys) {
+  const xs = events.filter((e) => e.ph === "X" && keys.has(`${e.pid}:${e.tid}`) && e.tdur !== undefined).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const self = new Map(); const tops = new Map(); const stack = []; let top = 0;
+  for (const e of xs) {
+    while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent.name, (self.get(parent.name) || 0) - e.tdur / 1000);
+    else { top += e.tdur / 1000; tops.set(e.name, (tops.get(e.name) || 0) + e.tdur / 1000); }
+    self.set(e.name, (self.get(e.name) || 0) + e.tdur / 1000);
+    stack.push(e);
+  }
+  return { top, self, tops };
+}
+for (const [label, keys] of [["renderer main", mains], ["browser main", browserMain]]) {
+  const { top, self, tops } = selfTimes(keys);
+  console.log(`${label}: ${top.toFixed(0)} ms CPU in top-level events (${MS} ms at ${RATE}/s, ${url}); by top-level event: ` +
+    [...tops.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "));
+  for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(arg("n", 30)))) console.log(`${v.toFixed(0).padStart(7)} ${k}`);
+}
