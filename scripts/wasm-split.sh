@@ -32,9 +32,23 @@ NAME=comfy-dashboard
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$NAME.wasm"
 hash16() { cat "$@" | sha256sum | cut -c1-16; }
 
-echo "wasm-split: cargo (features split${FEATURES:+,$FEATURES}, --emit-relocs)"
+# The ~160 panic locations name their source files; without the crate registry's and the
+# toolchain's directories in front (`leptos-0.8.x/src/..`, `library/core/src/..`) the wasm is
+# shorter. Only this build: `--config` adds to .cargo/config.toml's rustflags (erase_components
+# stays), and the native, test and clippy builds keep their paths.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+remap=()
+for dir in "$cargo_home"/registry/src/*/ "$cargo_home"/git/checkouts/; do
+	[ -d "$dir" ] && remap+=("\"--remap-path-prefix=$dir=\"")
+done
+rustc_commit="$(rustc -vV | sed -n 's/^commit-hash: //p')"
+[ -n "$rustc_commit" ] && remap+=("\"--remap-path-prefix=/rustc/$rustc_commit/=\"")
+rustflags="$(IFS=,; echo "${remap[*]}")"
+
+echo "wasm-split: cargo (features split${FEATURES:+,$FEATURES}, --emit-relocs, ${#remap[@]} path prefixes remapped)"
 # --offline as Trunk runs it (Trunk.toml): setup.sh has fetched the crates.
 cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" --features "split${FEATURES:+,$FEATURES}" \
+	--config "target.wasm32-unknown-unknown.rustflags=[$rustflags]" \
 	-- -C link-arg=--emit-relocs
 
 rm -rf "$STAGE/split" "$STAGE/bindgen" "$STAGE/pkg"

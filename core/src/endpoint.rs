@@ -3,19 +3,26 @@
 //! Pure string work so that it is tested natively; the shell passes in `location.origin`.
 
 use crate::protocol::Artifact;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use thiserror::Error;
 
-/// Everything but RFC 3986's unreserved characters is escaped in query values, so a filename
-/// with `&`, `#`, `+` or spaces cannot change the request.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
+/// A query value: everything but RFC 3986's unreserved characters (ASCII letters and digits,
+/// `-._~`) is escaped, byte by byte of the UTF-8, as `%XX` in upper-case hex, so a filename with
+/// `&`, `#`, `+` or spaces cannot change the request. What `percent-encoding` writes with
+/// `NON_ALPHANUMERIC` minus those four (`core/tests/endpoint.rs` checks against it), without its
+/// 768-byte table and its `Display` on the live page (issue #22).
 pub fn encode(value: &str) -> String {
-    utf8_percent_encode(value, QUERY_VALUE).to_string()
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for &b in value.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

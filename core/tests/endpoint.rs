@@ -88,3 +88,39 @@ fn a_bar_fill_is_a_clamped_scale() {
     assert_eq!(format::scale_x(-0.1), "scaleX(0.0000)");
     assert_eq!(format::scale_x(f64::NAN), "scaleX(0.0000)");
 }
+
+/// `encode` writes what `percent-encoding` wrote before it (`NON_ALPHANUMERIC` minus `-._~`).
+fn oracle(value: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+#[test]
+fn query_values_are_encoded_as_percent_encoding_did() {
+    use telemetry_core::endpoint::encode;
+    let every_ascii: String = (0u8..128).map(char::from).collect();
+    for value in [
+        "",
+        "plain-Name_1.png~",
+        "my image&x=1#2+.png",
+        "a/b c",
+        "ünï 画像 🎨.webp",
+        "%41",
+        &every_ascii,
+    ] {
+        assert_eq!(encode(value), oracle(value), "{value:?}");
+    }
+    assert_eq!(encode("a b&ü"), "a%20b%26%C3%BC");
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_query_value_is_encoded_as_percent_encoding_did(value in "\\PC*") {
+        proptest::prop_assert_eq!(telemetry_core::endpoint::encode(&value), oracle(&value));
+    }
+}

@@ -2,7 +2,7 @@
 // wasm; the history page's code arrives as its own wasm when the page is first visited, and a
 // page whose chunk is already there does not fetch it again.
 import { test, expect, byId } from './replay';
-import { waitForRunEnd } from './helpers';
+import { LONG, shot, waitForRunEnd } from './helpers';
 import type { Page } from '@playwright/test';
 
 /** The names of the wasm files the page fetches from now on, in order. */
@@ -21,10 +21,14 @@ test('the live page loads no page chunk; history fetches its chunk on first visi
 
   await page.goto(server.url);
   await expect(byId(page, 'current-run')).toBeVisible();
-  // The live page has followed a whole run: still only the main wasm.
+  // The live page has followed a whole run: the main wasm and the run chart's drawing (its own
+  // split point, with the shared chunks it needs, fetched once for the run's first sample), no
+  // page's split point.
   await waitForRunEnd(page, 'succeeded');
   expect(wasm.filter((f) => f.startsWith('comfy-dashboard-'))).toHaveLength(1);
-  expect(wasm.filter((f) => !f.startsWith('comfy-dashboard-'))).toEqual([]);
+  expect(wasm.filter((f) => f.startsWith('split_Chart-'))).toHaveLength(1);
+  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
+  expect(new Set(wasm).size).toBe(wasm.length);
 
   await page.locator('a[href$="/history"]').first().click();
   await expect(byId(page, 'history-list')).toBeVisible();
@@ -68,10 +72,11 @@ test('the history migration and the demo are chunks of their own: fetched when n
   const server = await replay({ scenario: 'a_success', speed: 4 });
   const wasm = wasmRequests(page);
 
-  // A new history database has nothing to migrate: the migration's chunk stays on the server.
+  // A new history database has nothing to migrate: the migration's chunk stays on the server
+  // (the run chart's is the only one a run fetches).
   await page.goto(server.url);
   await waitForRunEnd(page, 'succeeded');
-  expect(wasm.filter((f) => f.startsWith('split_'))).toEqual([]);
+  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
 
   // A history an older build wrote (its data version below the records' own): the next load
   // fetches the migration's chunk, which runs its pass to the end and records the new version.
@@ -104,4 +109,48 @@ test('the history migration and the demo are chunks of their own: fetched when n
   await page.goto(new URL('/?demo', server.url).href);
   await expect(byId(page, 'connection-status')).toHaveAttribute('data-endpoint', 'demo', { timeout: 30_000 });
   expect(wasm.filter((f) => f.startsWith('split_Demo-'))).toHaveLength(1);
+});
+
+test('the run chart is drawn by a chunk of its own: not fetched before a run, fetched once when a run has samples', async ({ page, replay }, testInfo) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  const wasm = wasmRequests(page);
+
+  // No ComfyUI answering (no run, no series): the live page is up, the chart says it fills in
+  // later, and no chunk at all was fetched.
+  await server.control('/__replay/outage');
+  await page.goto(server.url);
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', /reconnecting|offline/, { timeout: LONG });
+  const chart = byId(page, 'run-chart');
+  await expect(chart).toContainText('fills in');
+  expect(await chart.getAttribute('data-points')).toBe('0');
+  expect(wasm.filter((f) => f.startsWith('comfy-dashboard-'))).toHaveLength(1);
+  expect(wasm.filter((f) => !f.startsWith('comfy-dashboard-'))).toEqual([]);
+
+  // The server answers, a run plays: the drawing's split point (and the shared chunks it needs)
+  // arrives once and the chart is drawn.
+  await server.control('/__replay/recover');
+  await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: LONG }).toBeGreaterThanOrEqual(2);
+  await expect(chart.locator('svg path.progress-line')).toHaveAttribute('d', /^M.+L/, { timeout: LONG });
+  await expect(chart.locator('.legend')).toContainText('steps per second');
+  await waitForRunEnd(page, 'succeeded');
+  expect(wasm.filter((f) => f.startsWith('split_Chart-'))).toHaveLength(1);
+  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
+  expect(new Set(wasm).size).toBe(wasm.length);
+  await shot(page, 'split-chart-drawn.png', testInfo);
+});
+
+test('a run chart whose chunk cannot be fetched says so where the chart would be; the live page keeps working', async ({ page, replay }, testInfo) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  await page.route(/split_Chart-[^/]*\.wasm$/, (route) => route.fulfill({ status: 404, body: '' }));
+
+  await page.goto(server.url);
+  const chart = byId(page, 'run-chart');
+  await expect(chart.getByTestId('run-chart-unavailable')).toBeVisible({ timeout: LONG });
+  await expect(chart.getByTestId('run-chart-unavailable')).toHaveAttribute('role', 'alert');
+  await expect(chart.locator('svg')).toHaveCount(0);
+  // Everything else follows the run to its end, and the chart's numbers are still there.
+  await waitForRunEnd(page, 'succeeded');
+  await expect(byId(page, 'artifact-viewer')).toHaveAttribute('data-count', /[1-9]/, { timeout: LONG });
+  expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+  await shot(page, 'split-chart-unavailable.png', testInfo);
 });

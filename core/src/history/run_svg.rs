@@ -137,14 +137,24 @@ pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 8] {
     ]
 }
 
+/// `figure_html(None)`: the caption and the note, before any run is watched. A constant, so the
+/// live page shows it without the drawing code (a wasm chunk of its own, `RunChart`).
+pub const NO_SERIES_HTML: &str = concat!(
+    r#"<figcaption><h2>Run over time</h2><span class="muted"></span></figcaption>"#,
+    r#"<p class="muted small">The chart fills in while a run is watched live.</p>"#
+);
+
 /// The figure's inside: caption (heading and a one-sentence summary), the SVG with that
 /// summary as its accessible name, and a legend; or a note while there are no samples.
 pub fn figure_html(s: Option<&RunSeries>) -> String {
-    let summary = s.map(RunSeries::summary).unwrap_or_default();
+    let Some(s) = s else {
+        return NO_SERIES_HTML.to_owned();
+    };
+    let summary = s.summary();
     let mut out = format!(
         r#"<figcaption><h2>Run over time</h2><span class="muted">{summary}</span></figcaption>"#
     );
-    match s.filter(|s| !s.samples.is_empty()) {
+    match Some(s).filter(|s| !s.samples.is_empty()) {
         None => out.push_str(
             r#"<p class="muted small">The chart fills in while a run is watched live.</p>"#,
         ),
@@ -213,6 +223,13 @@ mod tests {
             "{html}"
         );
         assert!(figure_html(None).contains("fills in"));
+        assert_eq!(figure_html(None), NO_SERIES_HTML);
+        // A run without samples yet: its summary, and the same note.
+        let empty = figure_html(Some(&RunSeries::new("q", 0.0)));
+        assert!(
+            empty.contains("No samples yet.") && empty.contains("fills in"),
+            "{empty}"
+        );
         let attrs = data_attributes(Some(&s));
         assert_eq!(attrs[1], ("data-points", "3".to_owned()));
         assert_eq!(attrs[4], ("data-peak-mb", "1002".to_owned()));

@@ -16,37 +16,41 @@ fn base_href() -> String {
 /// Loads the bundled recording and plays it through the live pipeline.
 pub fn start_demo(handle: StreamHandle) {
     leptos::task::spawn_local(async move {
-        match load_frames(base_href()).await {
-            Ok(frames) => {
-                handle.with(|m| m.play_recording(frames));
-            }
-            Err(e) => leptos::logging::warn!("demo unavailable: {e}"),
+        if let Err(e) = play_demo(handle, base_href()).await {
+            leptos::logging::warn!("demo unavailable: {e}");
         }
     });
 }
 
-/// The recording's frames. In the split build (`scripts/build.sh`) the playlist reader and the
-/// trace parser are a wasm chunk of their own, fetched when somebody asks for the demo, not with
-/// the live page (issue #22).
+/// Reads the recording and hands it to the stream.
+async fn load_and_play(handle: StreamHandle, base: String) -> Result<(), String> {
+    let frames: Vec<TraceFrame> = load_playlist(&base).await?;
+    handle.with(|m| m.play_recording(frames));
+    Ok(())
+}
+
+/// The demo's reading and playing. In the split build (`scripts/build.sh`) the playlist reader,
+/// the trace parser and the playback are a wasm chunk of their own, fetched when somebody asks
+/// for the demo, not with the live page (issue #22).
 #[cfg(feature = "split")]
-async fn load_frames(base: String) -> Result<Vec<TraceFrame>, String> {
+async fn play_demo(handle: StreamHandle, base: String) -> Result<(), String> {
     use futures::future::LocalBoxFuture;
     use leptos::wasm_split::SplitLoaderError;
 
-    type Frames = LocalBoxFuture<'static, Result<Vec<TraceFrame>, String>>;
+    type Play = LocalBoxFuture<'static, Result<(), String>>;
     #[leptos::wasm_split::wasm_split(Demo, wasm_split_path = ::leptos::wasm_split, fallible)]
-    fn frames(base: String) -> Result<Frames, SplitLoaderError> {
-        Ok(Box::pin(async move { load_playlist(&base).await }))
+    fn play(handle: StreamHandle, base: String) -> Result<Play, SplitLoaderError> {
+        Ok(Box::pin(load_and_play(handle, base)))
     }
-    match frames(base).await {
-        Ok(frames) => frames.await,
+    match play(handle, base).await {
+        Ok(play) => play.await,
         Err(_) => Err("the demo's code could not be loaded".to_owned()),
     }
 }
 
 #[cfg(not(feature = "split"))]
-async fn load_frames(base: String) -> Result<Vec<TraceFrame>, String> {
-    load_playlist(&base).await
+async fn play_demo(handle: StreamHandle, base: String) -> Result<(), String> {
+    load_and_play(handle, base).await
 }
 
 /// When no ComfyUI answers, offers the bundled recording instead of an empty page.
