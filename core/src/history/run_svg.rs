@@ -137,11 +137,19 @@ pub fn data_attributes(s: Option<&RunSeries>) -> [(&'static str, String); 8] {
     ]
 }
 
+/// The note shown in place of the plot while there are no samples (a macro so that
+/// [`NO_SERIES_HTML`] can be one `concat!` of it).
+macro_rules! no_samples_note {
+    () => {
+        r#"<p class="muted small">The chart fills in while a run is watched live.</p>"#
+    };
+}
+
 /// `figure_html(None)`: the caption and the note, before any run is watched. A constant, so the
 /// live page shows it without the drawing code (a wasm chunk of its own, `RunChart`).
 pub const NO_SERIES_HTML: &str = concat!(
     r#"<figcaption><h2>Run over time</h2><span class="muted"></span></figcaption>"#,
-    r#"<p class="muted small">The chart fills in while a run is watched live.</p>"#
+    no_samples_note!()
 );
 
 /// The figure's inside: caption (heading and a one-sentence summary), the SVG with that
@@ -154,30 +162,27 @@ pub fn figure_html(s: Option<&RunSeries>) -> String {
     let mut out = format!(
         r#"<figcaption><h2>Run over time</h2><span class="muted">{summary}</span></figcaption>"#
     );
-    match Some(s).filter(|s| !s.samples.is_empty()) {
-        None => out.push_str(
-            r#"<p class="muted small">The chart fills in while a run is watched live.</p>"#,
-        ),
-        Some(s) => {
-            let mem = s.memory.label();
-            // A multi-GPU server: "GPU 1 VRAM", then each other device by its number.
-            let mut more = String::new();
-            for i in 2..=s.devices() {
-                let _ = write!(
-                    more,
-                    r#"<span><span class="key mem more-{i}"></span>GPU {i} {mem} in use</span>"#
-                );
-            }
-            let first = if more.is_empty() { "" } else { "GPU 1 " };
-            let _ = write!(
-                out,
-                r#"<svg viewBox="0 0 {} {}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{first}{mem} in use</span>{more}<span><span class="key rate"></span>steps per second</span></p>"#,
-                fixed(WIDTH, 0),
-                fixed(HEIGHT, 0),
-                run_svg(s)
-            );
-        }
+    if s.samples.is_empty() {
+        out.push_str(no_samples_note!());
+        return out;
     }
+    let mem = s.memory.label();
+    // A multi-GPU server: "GPU 1 VRAM", then each other device by its number.
+    let mut more = String::new();
+    for i in 2..=s.devices() {
+        let _ = write!(
+            more,
+            r#"<span><span class="key mem more-{i}"></span>GPU {i} {mem} in use</span>"#
+        );
+    }
+    let first = if more.is_empty() { "" } else { "GPU 1 " };
+    let _ = write!(
+        out,
+        r#"<svg viewBox="0 0 {} {}" role="img" focusable="false" aria-label="{summary}">{}</svg><p class="legend" aria-hidden="true"><span><span class="key progress"></span>progress</span><span><span class="key mem"></span>{first}{mem} in use</span>{more}<span><span class="key rate"></span>steps per second</span></p>"#,
+        fixed(WIDTH, 0),
+        fixed(HEIGHT, 0),
+        run_svg(s)
+    );
     out
 }
 
