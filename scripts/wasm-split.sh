@@ -32,9 +32,9 @@ NAME=comfy-dashboard
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$NAME.wasm"
 hash16() { cat "$@" | sha256sum | cut -c1-16; }
 
-# The ~160 panic locations name their source files; without the crate registry's and the
-# toolchain's directories in front (`leptos-0.8.x/src/..`, `library/core/src/..`) the wasm is
-# shorter. Only this build: `--config` adds to .cargo/config.toml's rustflags (erase_components
+# The ~160 panic locations name their source files; without the crate registry's directory in
+# front (`leptos-0.8.x/src/..`) the wasm is shorter. The toolchain's `/rustc/<commit>/` is passed
+# too, but std comes prebuilt with it, so its ~40 locations keep it. Only this build: `--config` adds to .cargo/config.toml's rustflags (erase_components
 # stays), and the native, test and clippy builds keep their paths.
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 remap=()

@@ -88,8 +88,8 @@ pub fn percent(fraction: f64) -> String {
     format!("{}%", (fraction * 100.0).round() as i64)
 }
 
-/// A progress bar's fill as a CSS transform (`scaleX(0.4235)`), clamped to 0..=1 (anything
-/// unreadable is empty). The bar is scaled rather than sized so its animation stays on the
+/// A progress bar's fill as a CSS transform (`scaleX(0.4235)`), clamped to 0..=1 (NaN is
+/// empty). The bar is scaled rather than sized so its animation stays on the
 /// compositor: a width transition lays the page out again on every frame.
 pub fn scale_x(fraction: f64) -> String {
     let f = if fraction.is_nan() {
