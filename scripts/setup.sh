@@ -65,7 +65,8 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "node $(node --version) is too old: @playwright/test needs node >= 20"
 say "node $(node --version) present"
 
-# --- Rust: wasm target and the components the lint steps use. ------------------------------------
+# --- Rust: wasm target, the components the lint steps use, and std's source (the release wasm
+# builds std with its size settings: scripts/wasm-split.sh). --------------------------------------
 command -v rustup >/dev/null 2>&1 || die "rustup not found: the machine's Rust toolchain is expected"
 if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 	say "wasm32-unknown-unknown target present"
@@ -73,7 +74,7 @@ else
 	say "adding wasm32-unknown-unknown target"
 	rustup target add wasm32-unknown-unknown
 fi
-for comp in rustfmt clippy; do
+for comp in rustfmt clippy rust-src; do
 	if rustup component list --installed | grep -q "^${comp}"; then
 		say "$comp present"
 	else
@@ -136,5 +137,7 @@ wasm-opt --version | grep -q 'version 132' || die "wasm-opt on PATH is not binar
 # --- crates: Trunk builds with `cargo --offline`, so every dependency must be in the cache. --------
 say "cargo fetch"
 cargo fetch --quiet
+# std's own crates, for the release wasm's -Zbuild-std (RUSTC_BOOTSTRAP: see scripts/wasm-split.sh).
+RUSTC_BOOTSTRAP=1 cargo fetch --quiet -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
 
 say "done"

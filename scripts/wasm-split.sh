@@ -32,22 +32,25 @@ NAME=comfy-dashboard
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/$NAME.wasm"
 hash16() { cat "$@" | sha256sum | cut -c1-16; }
 
-# The ~160 panic locations name their source files; without the crate registry's directory in
-# front (`leptos-0.8.x/src/..`) the wasm is shorter. The toolchain's `/rustc/<commit>/` is passed
-# too, but std comes prebuilt with it, so its ~40 locations keep it. Only this build: `--config` adds to .cargo/config.toml's rustflags (erase_components
-# stays), and the native, test and clippy builds keep their paths.
-cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-remap=()
-for dir in "$cargo_home"/registry/src/*/ "$cargo_home"/git/checkouts/; do
-	[ -d "$dir" ] && remap+=("\"--remap-path-prefix=$dir=\"")
-done
-rustc_commit="$(rustc -vV | sed -n 's/^commit-hash: //p')"
-[ -n "$rustc_commit" ] && remap+=("\"--remap-path-prefix=/rustc/$rustc_commit/=\"")
-rustflags="$(IFS=,; echo "${remap[*]}")"
-
-echo "wasm-split: cargo (features split${FEATURES:+,$FEATURES}, --emit-relocs, ${#remap[@]} path prefixes remapped)"
-# --offline as Trunk runs it (Trunk.toml): setup.sh has fetched the crates.
-cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" --features "split${FEATURES:+,$FEATURES}" \
+# std is compiled with this build instead of coming prebuilt, so the size settings reach it too
+# (its source is the toolchain's rust-src component and its crates are fetched, both by
+# scripts/setup.sh). Three of the settings are unstable: RUSTC_BOOTSTRAP=1 lets the pinned
+# stable compiler take them, for this cargo call only; the native, test, clippy and Trunk builds
+# stay plain stable (docs/bytes.md, "Eighth round", has what each is worth):
+#   -Cpanic=immediate-abort  a panic traps at once ("unreachable" in the console, no message):
+#                            no panic hook, no formatting of messages. The release build
+#                            aborted on a panic before too; the debug build keeps the messages.
+#   -Zlocation-detail=none   no source file names and lines in the wasm (they named only what
+#                            panicked, and nothing prints them any more).
+#   optimize_for_size        std's smaller variants: sorts, integer printing, float parsing
+#                            without its fast path.
+# `--config` adds to .cargo/config.toml's rustflags (erase_components stays).
+rustflags='"-Zunstable-options", "-Cpanic=immediate-abort", "-Zlocation-detail=none"'
+echo "wasm-split: cargo (features split${FEATURES:+,$FEATURES}, --emit-relocs, std from source)"
+# --offline as Trunk runs it (Trunk.toml): setup.sh has fetched the crates, std's too.
+RUSTC_BOOTSTRAP=1 cargo rustc --offline --release --target wasm32-unknown-unknown --bin "$NAME" \
+	--features "split${FEATURES:+,$FEATURES}" \
+	-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
 	--config "target.wasm32-unknown-unknown.rustflags=[$rustflags]" \
 	-- -C link-arg=--emit-relocs
 
