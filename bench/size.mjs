@@ -63,13 +63,15 @@ function twiggy(wasm) {
   const fns = [];
   let total = 0;
   for (const it of items) {
-    const c = crateOf(it.name);
+    // v0 mangling (the release wasm's std-from-source build) names crates as `crate[hash]`.
+    const name = it.name.replace(/\[[0-9a-f]{16}\]/g, "");
+    const c = crateOf(name);
     if (c === null) continue;
     crates.set(c, (crates.get(c) || 0) + it.shallow_size);
     total += it.shallow_size;
-    const m = madeFor(it.name);
+    const m = madeFor(name);
     if (m) forOurs.set(m, (forOurs.get(m) || 0) + it.shallow_size);
-    fns.push({ name: it.name, crate: c, bytes: it.shallow_size });
+    fns.push({ name, crate: c, bytes: it.shallow_size });
   }
   fns.sort((a, b) => b.bytes - a.bytes);
   const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, bytes]) => ({ k, bytes }));
