@@ -8,33 +8,17 @@
 //     [--api-delay 300] [--n 40] [--out /tmp/prof.cpuprofile]
 import fs from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { FloodServer } from "./flood.mjs";
-const argv = process.argv.slice(2);
-const arg = (k, d) => { const i = argv.lastIndexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
-const DIST = path.resolve(arg("dist"));
+import { arg, flag, openFlooded, sleep } from "./probe.mjs";
 const RATE = Number(arg("rate", 1000));
 const MS = Number(arg("ms", 8000));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const HERE = path.dirname(new URL(import.meta.url).pathname);
-const SHARED = path.resolve(HERE, "../../shared/fixtures/comfyui");
-const FIXTURES = path.resolve(arg("fixtures", fs.existsSync(SHARED) ? SHARED : path.join(HERE, "../demo/recordings")));
-const server = await new FloodServer({ dist: DIST, fixtures: FIXTURES }).start();
 const API_DELAY = Number(arg("api-delay", 0));
-if (API_DELAY) {
+const delayApi = (server) => {
   const serve = server.serve.bind(server);
   server.serve = (req, res) => (req.url.startsWith("/api/") ? setTimeout(() => serve(req, res), API_DELAY) : serve(req, res));
-}
-const browser = await chromium.launch({ executablePath: arg("chromium", "/usr/bin/chromium"), headless: true, args: ["--no-sandbox", "--disable-gpu"] });
-const page = await (await browser.newContext()).newPage();
-if (argv.includes("--no-indexeddb")) await page.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: undefined }));
+};
+const { server, browser, page } = await openFlooded({ rate: RATE, warmMs: 3000, prepare: API_DELAY ? delayApi : undefined });
 const cdp = await page.context().newCDPSession(page);
-await page.goto(server.url(arg("url", "/")));
-if (!arg("url")) await page.waitForFunction(() => !!document.querySelector("[data-testid=connection-status][data-state=open]"), null, { timeout: 60000 });
-else await sleep(3000);
-await server.flood({ rate: RATE, durationMs: 3000 });
-await sleep(1000);
-if (argv.includes("--trace")) {
+if (flag("trace")) {
   const browser2 = browser;
   await browser2.startTracing(page, { categories: ["devtools.timeline", "v8", "disabled-by-default-devtools.timeline", "toplevel"] });
   await server.flood({ rate: RATE, durationMs: MS });

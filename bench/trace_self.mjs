@@ -1,27 +1,12 @@
 // Self CPU time per trace event name on the renderer's main thread during a flood (issue 22):
 // where the native half of the main thread goes, next to the same for the plain page.
 //   node bench/trace_self.mjs --dist <dir> [--rate 5000] [--ms 5000] [--url /__bench/baseline.html] [--n 40]
-import fs from "node:fs";
-import path from "node:path";
-import { chromium } from "playwright-core";
-import { FloodServer } from "./flood.mjs";
-const argv = process.argv.slice(2);
-const arg = (k, d) => { const i = argv.lastIndexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
-const HERE = path.dirname(new URL(import.meta.url).pathname);
-const SHARED = path.resolve(HERE, "../../shared/fixtures/comfyui");
-const server = await new FloodServer({ dist: path.resolve(arg("dist")), fixtures: arg("fixtures", SHARED) }).start();
+import { arg, openFlooded, sleep } from "./probe.mjs";
 const RATE = Number(arg("rate", 5000)), MS = Number(arg("ms", 5000));
-const browser = await chromium.launch({ executablePath: arg("chromium", "/usr/bin/chromium"), headless: true, args: ["--no-sandbox", "--disable-gpu"] });
-const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-const url = arg("url", "/");
-await page.goto(server.url(url));
-if (url === "/") await page.waitForFunction(() => !!document.querySelector("[data-testid=connection-status][data-state=open]"), null, { timeout: 60000 });
-else await new Promise((r) => setTimeout(r, 2000));
-await server.flood({ rate: RATE, durationMs: 2000 });
-await new Promise((r) => setTimeout(r, 1000));
+const { server, browser, page, url } = await openFlooded({ rate: RATE, warmMs: 2000, viewport: { width: 1280, height: 900 } });
 await browser.startTracing(page, { categories: ["toplevel", "devtools.timeline", "v8", "blink", "loading", "IndexedDB", "mojom", "ipc", "disabled-by-default-devtools.timeline"] });
 await server.flood({ rate: RATE, durationMs: MS });
-await new Promise((r) => setTimeout(r, 500));
+await sleep(500);
 const trace = JSON.parse((await browser.stopTracing()).toString());
 await browser.close(); await server.close();
 const events = trace.traceEvents || trace;
