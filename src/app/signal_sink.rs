@@ -1,11 +1,11 @@
 use crate::state::{LiveState, PreviewImage};
 use crate::stream::StreamObserver;
 use leptos::prelude::*;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::lifecycle_feed::FeedNumbering;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
-use telemetry_core::tracker::Field;
+use telemetry_core::tracker::{preview_shown, Field};
 
 /// The page's lifecycle feed keeps this many events; consumers read it by `seq`
 /// (see `super::lifecycle_feed`), so the bound never hides a new event from them.
@@ -16,6 +16,8 @@ const LIFECYCLE_KEPT: usize = 100;
 pub struct SignalObserver {
     state: LiveState,
     preview_url: RefCell<Option<String>>,
+    /// The preview last published (its `seq`) and whether it had an image.
+    published_preview: Cell<Option<(u64, bool)>>,
     last_log_seq: RefCell<(u64, u32)>,
     /// This tracker numbers its events from 1; the page's feed outlives it (a new server
     /// setting makes a new tracker), so its events continue the page's numbering.
@@ -27,6 +29,7 @@ impl SignalObserver {
         SignalObserver {
             state,
             preview_url: RefCell::new(None),
+            published_preview: Cell::new(None),
             last_log_seq: RefCell::new((0, 0)),
             numbering: state
                 .lifecycle
@@ -34,23 +37,46 @@ impl SignalObserver {
         }
     }
 
-    /// Replaces the preview's object URL, revoking the previous one so previews do not leak.
-    fn set_preview(&self, pipeline: &Pipeline) {
+    /// Publishes the latest preview. Its image (a `Blob` and an object URL, each a call into
+    /// the browser's process) is made only while the page shows it: a preview of a run other
+    /// than the current one is published without one (the page hides it, as it always did), and
+    /// gets its image if that run becomes the current one. The previous URL is revoked so
+    /// previews do not leak. `new`: the tracker has a new preview (a new tracker numbers its
+    /// previews from 1 again, so `seq` alone does not tell).
+    fn set_preview(&self, pipeline: &Pipeline, new: bool) {
         let Some(latest) = &pipeline.tracker().preview else {
             return;
         };
-        let bytes = js_sys::Uint8Array::from(latest.preview.bytes.as_slice());
-        let parts = js_sys::Array::of1(&bytes);
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type(latest.preview.mime.as_str());
-        let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        else {
+        let current = self
+            .state
+            .current
+            .with_untracked(|c| c.as_ref().map(|r| r.prompt_id.clone()));
+        let shown = preview_shown(latest.run_id.as_deref(), current.as_deref());
+        // Published already: this preview, with its image or not shown.
+        let published = self.published_preview.get();
+        if !new && published.is_some_and(|(seq, image)| seq == latest.seq && (image || !shown)) {
             return;
+        }
+        let url = if shown {
+            let bytes = js_sys::Uint8Array::from(latest.preview.bytes.as_slice());
+            let parts = js_sys::Array::of1(&bytes);
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type(latest.preview.mime.as_str());
+            let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            else {
+                return;
+            };
+            let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+                return;
+            };
+            url
+        } else {
+            String::new()
         };
-        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-            return;
-        };
-        if let Some(old) = self.preview_url.replace(Some(url.clone())) {
+        let made = (!url.is_empty()).then(|| url.clone());
+        self.published_preview
+            .set(Some((latest.seq, made.is_some())));
+        if let Some(old) = self.preview_url.replace(made) {
             let _ = web_sys::Url::revoke_object_url(&old);
         }
         self.state.preview.set(Some(PreviewImage {
@@ -86,7 +112,7 @@ impl StreamObserver for SignalObserver {
                     runs_changed = true;
                     changed_ids.push(id.clone());
                 }
-                Field::Preview => self.set_preview(pipeline),
+                Field::Preview => {}
                 Field::Gpu => self.state.gpu.set(tracker.gpu.clone()),
                 Field::Counters => self.state.counters.set(tracker.counters.clone()),
                 Field::Connection => {
@@ -124,6 +150,11 @@ impl StreamObserver for SignalObserver {
             {
                 self.state.current.set(current);
             }
+        }
+        // After the current run: whether the preview is shown depends on it.
+        let preview_changed = batch.fields.iter().any(|f| matches!(f, Field::Preview));
+        if preview_changed || runs_changed {
+            self.set_preview(pipeline, preview_changed);
         }
         let queue_changed = batch.fields.iter().any(|f| matches!(f, Field::Queue));
         if runs_changed || queue_changed {

@@ -135,6 +135,13 @@ pub struct LatestPreview {
     pub seq: u64,
 }
 
+/// Whether the live page shows a preview of `preview_run` while `current_run` is the run it
+/// shows: a preview without a run (a legacy server's) or of the current run. The shell makes an
+/// image (a `Blob` and its object URL) only for a preview it shows (issue 22, throughput).
+pub fn preview_shown(preview_run: Option<&str>, current_run: Option<&str>) -> bool {
+    preview_run.is_none() || preview_run == current_run
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GpuState {
     pub stats: Option<SystemStats>,

@@ -45,12 +45,20 @@ pub fn RunAnnouncer() -> impl IntoView {
         }
     });
     // The tab's title carries the running run's progress, for a tab left in the background.
+    // The title last set is kept here: during a flood the current run changes at every flush
+    // while its title rarely does, and reading `document.title` back costs a call into the
+    // page each time (issue 22, throughput).
+    let mut shown_title = None::<String>;
     effect(move || {
         let title = live.current.with(|r| page_title(r.as_ref()));
+        if shown_title.as_ref() == Some(&title) {
+            return;
+        }
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             if doc.title() != title {
                 doc.set_title(&title);
             }
+            shown_title = Some(title);
         }
     });
     view! {

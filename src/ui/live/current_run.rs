@@ -6,6 +6,7 @@ use crate::ui::text::{flag, maybe_text, part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::run::{current_node, Run, RunStatus};
+use telemetry_core::tracker::preview_shown;
 
 /// The run being shown: status, time, node and step progress, the sampler preview and, for a
 /// failed run, its error.
@@ -116,9 +117,10 @@ fn LivePreview() -> impl IntoView {
         let run_id = live
             .current
             .with(|r| r.as_ref().map(|r| r.prompt_id.clone()));
+        // A preview not shown has no image (`SignalObserver::set_preview`).
         live.preview
             .get()
-            .filter(|p| p.run_id.is_none() || p.run_id == run_id)
+            .filter(|p| preview_shown(p.run_id.as_deref(), run_id.as_deref()) && !p.url.is_empty())
     };
     view! {
         {part(move || shown().map(|p| view! {
