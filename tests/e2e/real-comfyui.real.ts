@@ -120,6 +120,10 @@ test.describe('with the extension', () => {
     await page.goto(dashboard(server, `history/${parallel}`));
     const bars = page.locator(['10', '11', '12'].map((id) => `[data-testid="node-bar"][data-node-id="${id}"]`).join(', '));
     await expect(bars).toHaveCount(3, { timeout: LONG });
+    // The page may open on the record as it was stored mid-run (the live page's last write can
+    // still be in flight when it is left) and the server's history completes it: wait for every
+    // sleep's duration, then compare the spans.
+    for (let i = 0; i < 3; i++) await expect(bars.nth(i)).toHaveAttribute('data-duration-ms', /^\d+$/, { timeout: LONG });
     const spans = await bars.evaluateAll((bs) =>
       bs.map((b) => [Number(b.getAttribute('data-start-ms')), Number(b.getAttribute('data-start-ms')) + Number(b.getAttribute('data-duration-ms'))]),
     );
