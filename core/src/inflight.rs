@@ -185,6 +185,15 @@ impl InFlight {
             .collect()
     }
 
+    /// When `request` went out, while it is the one in flight for its slot: the time its answer
+    /// describes the server at, at the earliest.
+    pub fn asked_at(&self, request: &Request) -> Option<f64> {
+        slot_of(request)
+            .and_then(|s| self.busy.get(&s))
+            .filter(|b| b.request == *request)
+            .map(|b| b.since_ms)
+    }
+
     /// Whether a request of this kind is in flight (and not stale).
     pub fn is_busy(&self, request: &Request, now_ms: f64) -> bool {
         slot_of(request)

@@ -368,3 +368,50 @@ fn with_the_extension_prompts_announced_after_the_hello_are_listed_and_cancelled
     assert_eq!(pending_ids(&p), vec!["q2", "q4"]);
     assert_eq!(status(&p, "run"), Some(RunStatus::Running));
 }
+
+/// CI on 2026-12-06 (real ComfyUI, `queue.real.ts`): a queue read answered with the server as it
+/// was before a prompt the extension announced meanwhile must not drop that prompt from the
+/// pending list, nor send the page asking history how it ended.
+#[test]
+fn a_queue_answer_older_than_an_announced_prompt_keeps_it_pending() {
+    let mut server = FakeServer::new();
+    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    server.running = vec!["run".into()];
+    // Connecting sends a queue read out at 0 ms; the server answers with its queue as it was
+    // then: `run` running, nothing pending. The answer arrives late.
+    let step = p.step(
+        Input::Connected {
+            endpoint: EndpointKind::Telemetry,
+        },
+        0.0,
+    );
+    assert!(
+        step.requests.contains(&Request::ReadQueue),
+        "{:?}",
+        step.requests
+    );
+    let stale = server.reply(&Request::ReadQueue);
+    let hello = r#"{"type":"telemetry.hello","data":{"protocol":1,"extension_version":"0.1.0","comfyui_version":"0.3.64","queue":{"running":[{"prompt_id":"run","number":1,"client_id":"c-aa","node_count":1,"nodes":{"1":"A"}}],"pending":[]},"executing":{"prompt_id":"run","node":"1"},"replay":{"count":0}}}"#;
+    p.step(Input::Text(hello), 10.0);
+    // Meanwhile the extension announces a prompt queued by another client.
+    let queued = r#"{"type":"telemetry.queued","data":{"prompt_id":"q1","number":2,"client_id":"c-5f3a","node_count":1,"nodes":{"1":"A"},"queued_at":1000}}"#;
+    p.step(Input::Text(queued), 20.0);
+    server.pending.push("q1".into());
+    assert_eq!(pending_ids(&p), vec!["q1"]);
+    let step = p.step(
+        Input::Answer {
+            request: Request::ReadQueue,
+            reply: stale,
+        },
+        50.0,
+    );
+    assert_eq!(pending_ids(&p), vec!["q1"], "the older answer dropped it");
+    assert!(
+        !step
+            .requests
+            .contains(&Request::ReadHistoryEntry("q1".into())),
+        "{:?}",
+        step.requests
+    );
+    assert_eq!(status(&p, "q1"), Some(RunStatus::Queued));
+}

@@ -35,8 +35,9 @@ impl Pipeline {
             }
             Input::Answer { request, reply } => {
                 // The slot frees first: what the answer makes the page ask goes out at once.
+                let asked_ms = self.inflight.asked_at(&request).unwrap_or(now_ms);
                 let again = self.inflight.answered(&request, now_ms);
-                self.answer(request, reply, now_ms);
+                self.answer(request, reply, asked_ms, now_ms);
                 extra.extend(again);
             }
             Input::Restore(runs) => self.restore(runs, now_ms),
@@ -139,9 +140,9 @@ impl Pipeline {
     }
 
     /// Applies the server's answer to `request`.
-    fn answer(&mut self, request: Request, reply: Reply, now_ms: f64) {
+    fn answer(&mut self, request: Request, reply: Reply, asked_ms: f64, now_ms: f64) {
         match (request, reply) {
-            (Request::ReadQueue, Reply::Body(body)) => self.queue(&body, now_ms),
+            (Request::ReadQueue, Reply::Body(body)) => self.queue(&body, asked_ms, now_ms),
             (Request::ReadHistory { .. }, Reply::Body(body)) => {
                 let entries = decode_history(&body).unwrap_or_default();
                 self.apply_history_list(entries, &[], now_ms);

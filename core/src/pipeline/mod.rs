@@ -90,11 +90,12 @@ impl Pipeline {
         self.drain(now_ms)
     }
 
-    /// A `/api/queue` body; an unreadable one changes nothing (the next status frame asks again).
-    fn queue(&mut self, body: &str, now_ms: f64) {
+    /// A `/api/queue` body, read at `asked_ms`; an unreadable one changes nothing (the next
+    /// status frame asks again).
+    fn queue(&mut self, body: &str, asked_ms: f64, now_ms: f64) {
         if let Ok(snapshot) = decode_queue(body) {
             self.tracker
-                .apply_queue(&snapshot, now_ms, &mut self.scratch);
+                .apply_queue_asked(&snapshot, asked_ms, now_ms, &mut self.scratch);
         }
         self.drain(now_ms)
     }

@@ -14,6 +14,21 @@ impl Tracker {
         now_ms: f64,
         out: &mut Vec<Change>,
     ) -> Vec<String> {
+        self.apply_queue_asked(snapshot, now_ms, now_ms, out)
+    }
+
+    /// [`apply_queue`](Self::apply_queue) for an answer to a read sent at `asked_ms`. The
+    /// snapshot is as old as that: a run first seen after it (announced by the extension's
+    /// `telemetry.queued` while the read was on its way) is missing from it without having left
+    /// the queue, so it is neither dropped from the pending list nor reconciled.
+    pub fn apply_queue_asked(
+        &mut self,
+        snapshot: &QueueSnapshot,
+        asked_ms: f64,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) -> Vec<String> {
+        let asked_ms = asked_ms.min(now_ms);
         let mut present = Vec::new();
         for (item, running) in snapshot
             .running
@@ -28,7 +43,7 @@ impl Tracker {
             snapshot.running.len() as u32,
             snapshot.pending.len() as u32,
             present.iter().cloned().collect(),
-            now_ms,
+            asked_ms,
             out,
         );
         let mut ids: Vec<&Run> = self
@@ -36,6 +51,8 @@ impl Tracker {
             .iter()
             .filter(|id| !self.queue_ids.contains(*id))
             .filter_map(|id| self.runs.get(id))
+            // Seen after the read went out: the snapshot cannot list it yet.
+            .filter(|r| r.first_seen_ms <= asked_ms)
             // The run whose events stream to us right now has not left: the queue read may
             // have been answered before it was queued. Its end arrives on the stream.
             .filter(|r| self.streaming.as_deref() != Some(r.prompt_id.as_str()))
