@@ -149,3 +149,42 @@ fn a_cancelled_job_that_had_started_was_interrupted() {
     assert_eq!(run.status, RunStatus::Interrupted);
     assert_eq!(run.duration_ms(0.0), Some(1000.0));
 }
+
+#[test]
+fn a_jobs_answer_older_than_an_announced_prompt_keeps_it_pending() {
+    // The jobs read goes out at 1 ms; the extension announces a prompt at 20 ms, while it is on
+    // its way; the answer (the server before that prompt) arrives at 50 ms.
+    let mut p = Pipeline::new("http://127.0.0.1:8188", 200.0);
+    let connected = Input::Connected {
+        endpoint: EndpointKind::Telemetry,
+    };
+    p.step(connected, 0.0);
+    let features = body(r#"{"supports_preview_metadata": true}"#);
+    let requests = answer(&mut p, Request::ReadFeatures, features, 1.0);
+    assert!(requests.contains(&Request::ReadJobs), "{requests:?}");
+    let queued = r#"{"type":"telemetry.queued","data":{"prompt_id":"q1","number":9,"client_id":"c-5f3a","node_count":1,"nodes":{"1":"A"},"queued_at":1000}}"#;
+    p.step(Input::Text(queued), 20.0);
+    let pending = |p: &Pipeline| -> Vec<String> {
+        let t = p.tracker();
+        t.pending().iter().map(|r| r.prompt_id.clone()).collect()
+    };
+    assert!(pending(&p).contains(&"q1".to_owned()));
+    let requests = answer(
+        &mut p,
+        Request::ReadJobs,
+        body(&derived("jobs_list.json")),
+        50.0,
+    );
+    let mut now_pending = pending(&p);
+    now_pending.sort();
+    assert_eq!(
+        now_pending,
+        vec![id(1), "q1".to_owned()],
+        "the older answer dropped it"
+    );
+    assert!(
+        !requests.contains(&Request::ReadHistoryEntry("q1".into())),
+        "{requests:?}"
+    );
+    assert_eq!(p.tracker().run("q1").unwrap().status, RunStatus::Queued);
+}

@@ -173,7 +173,7 @@ impl Pipeline {
                 // are read.
                 self.tracker.jobs_unanswered();
             }
-            (Request::ReadJobs, reply) => self.jobs(reply.body().ok_or(()), now_ms),
+            (Request::ReadJobs, reply) => self.jobs(reply.body().ok_or(()), asked_ms, now_ms),
             (Request::ReadSystemStats, reply) => self.system_stats(reply.body(), now_ms),
             // Failed reads change nothing: whatever made the page ask asks again.
             _ => {}

@@ -32,6 +32,21 @@ impl Tracker {
     /// Applies a `/api/jobs` list: pending and running jobs as the queue, finished ones as
     /// their end. Open runs it does not list are read one by one.
     pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
+        self.apply_jobs_asked(jobs, now_ms, now_ms, out)
+    }
+
+    /// [`apply_jobs`](Self::apply_jobs) for an answer to a read sent at `asked_ms`: as with a
+    /// queue answer, a run first seen after it (announced while the read was on its way) is
+    /// missing from the list without having left the queue, so it stays pending and is not
+    /// read from history.
+    pub fn apply_jobs_asked(
+        &mut self,
+        jobs: &[Job],
+        asked_ms: f64,
+        now_ms: f64,
+        out: &mut Vec<Change>,
+    ) {
+        let asked_ms = asked_ms.min(now_ms);
         self.features.jobs = Some(true);
         let mut listed = HashSet::new();
         let mut queued = HashSet::new();
@@ -65,12 +80,17 @@ impl Tracker {
             .filter(|j| j.status == JobStatus::InProgress)
             .count() as u32;
         let pending = (queued.len() as u32).saturating_sub(running);
-        self.queue_listed(running, pending, queued, now_ms, out);
+        self.queue_listed(running, pending, queued, asked_ms, out);
         let mut absent: Vec<String> = self
             .open
             .iter()
             .filter(|id| !listed.contains(*id))
             .filter(|id| self.streaming.as_deref() != Some(id.as_str()))
+            .filter(|id| {
+                self.runs
+                    .get(*id)
+                    .is_some_and(|r| r.first_seen_ms <= asked_ms)
+            })
             .cloned()
             .collect();
         crate::sort::sort(&mut absent);
