@@ -69,14 +69,13 @@ impl SignalObserver {
             let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
                 return;
             };
-            url
+            Some(url)
         } else {
-            String::new()
+            None
         };
-        let made = (!url.is_empty()).then(|| url.clone());
         self.published_preview
-            .set(Some((latest.seq, made.is_some())));
-        if let Some(old) = self.preview_url.replace(made) {
+            .set(Some((latest.seq, url.is_some())));
+        if let Some(old) = self.preview_url.replace(url.clone()) {
             let _ = web_sys::Url::revoke_object_url(&old);
         }
         self.state.preview.set(Some(PreviewImage {

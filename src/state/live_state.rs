@@ -12,7 +12,8 @@ use telemetry_core::tracker::{
 /// The latest sampler preview, as an object URL the `<img>` can show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviewImage {
-    pub url: String,
+    /// `None` while the page does not show it: the image is made only for a shown preview.
+    pub url: Option<String>,
     pub run_id: Option<String>,
     pub node_id: Option<String>,
     pub seq: u64,

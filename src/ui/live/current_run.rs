@@ -120,14 +120,15 @@ fn LivePreview() -> impl IntoView {
         // A preview not shown has no image (`SignalObserver::set_preview`).
         live.preview
             .get()
-            .filter(|p| preview_shown(p.run_id.as_deref(), run_id.as_deref()) && !p.url.is_empty())
+            .filter(|p| preview_shown(p.run_id.as_deref(), run_id.as_deref()))
+            .and_then(|p| Some((p.url?, p.node_id)))
     };
     view! {
-        {part(move || shown().map(|p| view! {
+        {part(move || shown().map(|(url, node_id)| view! {
             <figure class="preview">
-                <img data-testid="live-preview" src=p.url.clone() alt="Latest sampler preview"/>
+                <img data-testid="live-preview" src=url alt="Latest sampler preview"/>
                 <figcaption class="muted small">
-                    {format!("preview from node {}", p.node_id.clone().unwrap_or_else(|| "?".into()))}
+                    {format!("preview from node {}", node_id.unwrap_or_else(|| "?".into()))}
                 </figcaption>
             </figure>
         }).into_any())}
