@@ -54,8 +54,10 @@ pub fn App() -> impl IntoView {
     });
     crate::state::notify_on_run_end(state);
     let location = provide_location(Route::exists);
-    // Pending progress is written before the page goes away or to the background.
+    // Pending progress is written before the page goes away or to the background: the
+    // coalescing window's batch first (a run's end may be in it), then the store's writer.
     let flush = move || {
+        handle.with(|m| m.flush_pending());
         if let Some(writer) = store.writer.get_value() {
             writer.flush_now();
         }

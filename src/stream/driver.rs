@@ -113,7 +113,9 @@ fn arm_flush(driver: &DriverRef, at: f64, now: f64) {
     d.flush_timer = Some((at, timeout));
 }
 
-fn flush(driver: &DriverRef) {
+/// Hands the pending batch to the sinks now, ahead of its window's end (also what the flush
+/// timer does when it fires).
+pub fn flush(driver: &DriverRef) {
     let now = now_ms();
     let (batch, sinks) = {
         let mut d = driver.borrow_mut();

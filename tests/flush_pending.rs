@@ -1,0 +1,72 @@
+//! The page going away hands the coalescing window's batch on at once: a run's end that came in
+//! just before a reload reaches the store's writer (which the page then flushes), instead of
+//! waiting for a window the page no longer lives to see.
+#![cfg(target_arch = "wasm32")]
+
+use comfy_dashboard::stream::{StreamConfig, StreamManager, StreamObserver};
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::rc::Rc;
+use telemetry_core::endpoint::ServerBase;
+use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::trace::{Payload, TraceFrame};
+use telemetry_core::RunStatus;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The status of run "P" in each batch it was handed.
+#[derive(Default)]
+struct Recorder {
+    seen: RefCell<Vec<Option<RunStatus>>>,
+}
+
+impl StreamObserver for Recorder {
+    fn on_batch(&self, pipeline: &Pipeline, _: &UpdateBatch, _: f64) {
+        let status = pipeline.tracker().run("P").map(|r| r.status);
+        self.seen.borrow_mut().push(status);
+    }
+}
+
+fn frame(text: &str) -> TraceFrame {
+    TraceFrame {
+        t_ms: 0.0,
+        payload: Payload::Text(text.to_owned()),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_run_end_inside_the_window_is_handed_on_when_the_page_flushes() {
+    let recorder = Rc::new(Recorder::default());
+    let config = StreamConfig {
+        // A window the test never waits out: only flush_pending can hand the batch on.
+        window_ms: 60_000.0,
+        ..StreamConfig::default()
+    };
+    let server = ServerBase::parse("http://127.0.0.1:1").expect("address");
+    let manager = StreamManager::new(config, server, "c-test".into(), recorder.clone());
+    manager.play_recording(vec![
+        frame(r#"{"type":"execution_start","data":{"prompt_id":"P","timestamp":1000}}"#),
+        frame(r#"{"type":"execution_success","data":{"prompt_id":"P","timestamp":2000}}"#),
+    ]);
+    TimeoutFuture::new(100).await;
+    let ended = Some(RunStatus::Succeeded);
+    assert!(
+        !recorder.seen.borrow().contains(&ended),
+        "the window is still open: {:?}",
+        recorder.seen.borrow()
+    );
+    assert_eq!(
+        manager.with_pipeline(|p| p.tracker().run("P").map(|r| r.status)),
+        ended,
+        "both frames were fed"
+    );
+
+    manager.flush_pending();
+    assert_eq!(recorder.seen.borrow().last(), Some(&ended));
+    // Nothing is handed on twice: the window's batch is gone.
+    let handed = recorder.seen.borrow().len();
+    manager.flush_pending();
+    assert_eq!(recorder.seen.borrow().len(), handed);
+    manager.stop();
+}
