@@ -102,9 +102,9 @@ async fn folding_a_spill_in_only_adds_to_what_is_stored() {
         .unwrap();
     assert_eq!(spill_entries(&meta_entries(&name).await), 1);
 
-    assert_eq!(store.unspill(&|_| false).await.unwrap(), Some(1));
+    assert_eq!(store.unspill(|_| false).await.unwrap(), Some(1));
     assert_eq!(
-        store.unspill(&|_| false).await.unwrap(),
+        store.unspill(|_| false).await.unwrap(),
         None,
         "one entry, folded once"
     );
@@ -155,7 +155,7 @@ async fn a_spill_does_not_bring_back_deleted_or_cleared_runs() {
     writer.forget_all();
     store.clear().await.unwrap();
     assert_eq!(spill_entries(&meta_entries(&name).await), 0);
-    assert_eq!(store.unspill(&|_| false).await.unwrap(), None);
+    assert_eq!(store.unspill(|_| false).await.unwrap(), None);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
     cleanup(store).await;
 }

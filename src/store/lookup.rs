@@ -1,6 +1,7 @@
 //! Reading single runs and the few the boot needs, by key, prompt id or status: no query, no
 //! paging.
 
+use super::asks;
 use super::codec;
 use super::conn::{bounds, Bounds};
 use super::plan::{Lead, Part, Range};
@@ -8,7 +9,7 @@ use super::run_store::{RunStore, KEYS_CHUNK, MAX_CHUNK};
 use super::schema::{META, RUNS};
 use super::tombstones;
 use super::StoreError;
-use futures::future::{join, join_all};
+use futures::future::join;
 use rexie::{Direction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::RunStatus;
@@ -53,7 +54,12 @@ impl RunStore {
             let meta = tx.store(META)?;
             // All requests go out in the first poll, in one transaction.
             let (found, buried) = join(
-                join_all(chunk.iter().map(|k| store.key_exists(JsValue::from_str(k)))),
+                asks::all(
+                    chunk
+                        .iter()
+                        .map(|k| asks::exists(&store, JsValue::from_str(k)))
+                        .collect(),
+                ),
                 async {
                     match removed_too {
                         true => tombstones::buried(&meta, chunk).await,
@@ -63,7 +69,7 @@ impl RunStore {
             )
             .await;
             for ((key, exists), buried) in chunk.iter().zip(found).zip(buried?) {
-                if !exists? && !buried {
+                if exists?.is_none() && !buried {
                     out.push(key.clone());
                 }
             }

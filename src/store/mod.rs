@@ -2,6 +2,7 @@
 //! keeps. Every decision about a record (its fields, filters, order) is made in
 //! `telemetry_core::history`; this module only stores, finds and walks records.
 
+mod asks;
 mod codec;
 mod conn;
 mod error;

@@ -2,8 +2,10 @@
 //!
 //! `rexie`'s builder awaits only success or error, so an upgrade blocked by another tab would
 //! hang forever, and its future cannot be dropped safely while the request is pending. We
-//! therefore run the upgrade on a short-lived `web-sys` connection that listens for `blocked`,
-//! close it, and only then let `rexie` open the (now current) database for the real work.
+//! therefore open through `web-sys`, listening for `blocked`, run our own upgrade, and hand the
+//! open connection to `rexie` (`Rexie::from_database`, in the patched copy under `vendor/`). The
+//! builder is not used: its upgrade handler (idb's `DatabaseBuilder`) would be the live page's
+//! code for nothing (issue #22).
 
 use super::error::classify;
 use super::schema;
@@ -27,11 +29,12 @@ pub const SILENT_GIVE_UP_MS: u32 = 20_000;
 enum Step {
     Blocked,
     Upgrading,
-    Done(Result<(), StoreError>),
+    Done(Result<IdbDatabase, StoreError>),
 }
 
-/// Brings the database to `schema::SCHEMA_VERSION` and closes the connection used for it.
-pub async fn upgrade(name: &str) -> Result<(), StoreError> {
+/// Opens the database at `schema::SCHEMA_VERSION`, upgrading it first if it is older. The
+/// connection closes itself when another tab asks for a newer version.
+pub async fn open(name: &str) -> Result<IdbDatabase, StoreError> {
     let factory = web_sys::window()
         .ok_or_else(|| StoreError::Unavailable("no window".to_owned()))?
         .indexed_db()
@@ -129,16 +132,21 @@ fn install_handlers(
         let tx = tx.clone();
         let request = request.clone();
         Closure::once_into_js(move |_: web_sys::Event| {
-            if let Some(db) = request
+            let Some(db) = request
                 .result()
                 .ok()
                 .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
-            {
+            else {
+                let failed = StoreError::Failed("the open gave no database".to_owned());
+                let _ = tx.unbounded_send(Step::Done(Err(failed)));
+                return;
+            };
+            if gave_up.get() {
                 db.close();
+                return;
             }
-            if !gave_up.get() {
-                let _ = tx.unbounded_send(Step::Done(Ok(())));
-            }
+            step_aside_for_newer(&db);
+            let _ = tx.unbounded_send(Step::Done(Ok(db)));
         })
     };
     let on_error = {
@@ -155,6 +163,21 @@ fn install_handlers(
     request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
     request.set_onsuccess(Some(on_success.unchecked_ref()));
     request.set_onerror(Some(on_error.unchecked_ref()));
+}
+
+/// Closes `db` when another connection asks for a version change (a newer tab's upgrade), as
+/// `rexie`'s builder did: an open connection would block that upgrade. Its operations then fail
+/// as on a closed store.
+fn step_aside_for_newer(db: &IdbDatabase) {
+    let on_version_change = Closure::once_into_js(|event: web_sys::Event| {
+        if let Some(db) = event
+            .target()
+            .and_then(|t| t.dyn_into::<IdbDatabase>().ok())
+        {
+            db.close();
+        }
+    });
+    db.set_onversionchange(Some(on_version_change.unchecked_ref()));
 }
 
 fn describe(e: &JsValue) -> String {

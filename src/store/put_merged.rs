@@ -9,6 +9,7 @@
 //! insight touch entry in `meta` in that transaction too (`insight_touch`; the aggregates
 //! themselves are updated only where a page installed the insight hook).
 
+use super::asks;
 use super::codec;
 use super::conn::{finish, write_error};
 use super::insight_touch;
@@ -17,7 +18,7 @@ use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
 use super::tombstones::{self, Buried};
 use super::StoreError;
-use futures::future::{join, join_all};
+use futures::future::join;
 use rexie::{Transaction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
@@ -106,12 +107,15 @@ pub(super) async fn merge_in(
     let store = tx.store(RUNS)?;
     let meta = tx.store(META)?;
     let keys: Vec<JsValue> = runs.iter().map(|r| JsValue::from_str(&r.key)).collect();
-    let (stored, any_buried) = join(join_all(keys.iter().map(|k| store.get(k.clone()))), async {
-        match buried {
-            Buried::StayOut => tombstones::any(&meta).await,
-            Buried::Return => Ok(false),
-        }
-    })
+    let (stored, any_buried) = join(
+        asks::all(keys.iter().map(|k| asks::get(&store, k.clone())).collect()),
+        async {
+            match buried {
+                Buried::StayOut => tombstones::any(&meta).await,
+                Buried::Return => Ok(false),
+            }
+        },
+    )
     .await;
     // A second wait only where the person ever removed a run.
     let removed = if any_buried? {

@@ -4,6 +4,7 @@
 //! touch entry and a tombstone in `meta` there too (`insight_touch`, `tombstones`: a removed
 //! run is not added back from ComfyUI's history).
 
+use super::asks;
 use super::conn::finish;
 use super::insight_touch;
 use super::run_store::{RunStore, KEYS_CHUNK};
@@ -12,7 +13,6 @@ use super::search_entries;
 use super::spill;
 use super::tombstones::{self, MAX_TOMBSTONES};
 use super::StoreError;
-use futures::future::join_all;
 use rexie::{KeyRange, TransactionMode};
 use wasm_bindgen::JsValue;
 
@@ -23,10 +23,7 @@ impl RunStore {
                 self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
             let store = tx.store(RUNS)?;
             let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
-            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-            for r in results {
-                r?;
-            }
+            asks::delete_all(&store, keys.iter().cloned()).await?;
             search_entries::forget(&tx, &keys).await?;
             let keys: Vec<&str> = chunk.iter().map(String::as_str).collect();
             let meta = tx.store(META)?;
@@ -107,10 +104,7 @@ impl RunStore {
             };
             let want = left.min(KEYS_CHUNK as u32);
             let keys = index.get_all_keys(range, Some(want)).await?;
-            let results = join_all(keys.iter().map(|k| store.delete(k.clone()))).await;
-            for r in results {
-                r?;
-            }
+            asks::delete_all(&store, keys.iter().cloned()).await?;
             if !keys.is_empty() {
                 search_entries::forget(&tx, &keys).await?;
             }

@@ -7,7 +7,7 @@ use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
 use super::plan::{self, PageCursor, Range};
-use super::schema::{self, RUNS};
+use super::schema::RUNS;
 use super::InsightHook;
 use super::{migrate, open, StoreError};
 use futures::future::LocalBoxFuture;
@@ -83,8 +83,7 @@ impl RunStore {
     /// record version (see `migrate`). Errors of the data pass are returned: records are only
     /// ever rewritten whole, so a failed pass leaves them as they were and the next open retries.
     pub async fn open_named(name: &str) -> Result<RunStore, StoreError> {
-        open::upgrade(name).await?;
-        let db = schema::rexie_builder(name).build().await?;
+        let db = rexie::Rexie::from_database(open::open(name).await?.into())?;
         let store = RunStore {
             inner: Rc::new(Inner {
                 name: name.to_owned(),

@@ -9,7 +9,8 @@
 //!
 //! Upgrades run in the `upgradeneeded` handler through `web-sys`, not through `rexie`'s builder:
 //! that builder diffs the declared schema (deleting anything not declared) and cannot report a
-//! blocked upgrade, which we must turn into `StoreError::Blocked`.
+//! blocked upgrade, which we must turn into `StoreError::Blocked`. The connection that upgraded
+//! is the one the store keeps (`open.rs`).
 
 use telemetry_core::history::record::RECORD_VERSION;
 use wasm_bindgen::JsValue;
@@ -129,27 +130,4 @@ fn upgrade_to_v3(db: &IdbDatabase) -> Result<(), JsValue> {
     let search = db.create_object_store_with_optional_parameters(SEARCH, &params)?;
     search.create_index_with_str(SEQ_INDEX, SEQ_FIELD)?;
     Ok(())
-}
-
-/// The same layout for `rexie`'s builder. The store opens the database with it only after our
-/// own upgrade has run, so normally it changes nothing; if the database vanished in between
-/// (deleted by another tab) it still creates the right layout instead of an empty one.
-pub fn rexie_builder(name: &str) -> rexie::RexieBuilder {
-    let mut runs = rexie::ObjectStore::new(RUNS).key_path("key");
-    for (index, parts) in INDEXES {
-        let index = match parts {
-            [single] => rexie::Index::new(index, single),
-            _ => rexie::Index::new_array(index, parts.iter().copied()),
-        };
-        runs = runs.add_index(index.unique(false).multi_entry(false));
-    }
-    rexie::Rexie::builder(name)
-        .version(SCHEMA_VERSION)
-        .add_object_store(runs)
-        .add_object_store(rexie::ObjectStore::new(META).key_path("name"))
-        .add_object_store(
-            rexie::ObjectStore::new(SEARCH)
-                .key_path(SEARCH_KEY)
-                .add_index(rexie::Index::new(SEQ_INDEX, SEQ_FIELD).unique(false)),
-        )
 }

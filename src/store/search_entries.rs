@@ -9,9 +9,9 @@
 //! leave no entry to read, so they bump an epoch in `meta` instead, and an index built under an
 //! older epoch is rebuilt.
 
+use super::asks;
 use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD, SEQ_INDEX};
 use super::StoreError;
-use futures::future::join_all;
 use rexie::{Direction, Transaction};
 use wasm_bindgen::JsValue;
 
@@ -58,9 +58,7 @@ pub(super) async fn write(
 /// the epoch, so every tab's index is rebuilt before its next search.
 pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), StoreError> {
     let store = tx.store(SEARCH)?;
-    for r in join_all(keys.iter().map(|k| store.delete(k.clone()))).await {
-        r?;
-    }
+    asks::delete_all(&store, keys.iter().cloned()).await?;
     bump_epoch(tx).await
 }
 

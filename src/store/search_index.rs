@@ -13,6 +13,7 @@
 //! holds once turned on): the live page's writes go through `search_entries` alone. Records
 //! written before the search store existed are copied in once (`backfill`), on the first build.
 
+use super::asks;
 use super::codec::{self, Matcher};
 use super::conn::finish;
 use super::plan::PageCursor;
@@ -20,7 +21,7 @@ use super::run_store::{Page, RunStore, TextSearch};
 use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_entries::{meta_entry, meta_number, write, EPOCH};
 use super::StoreError;
-use futures::future::{join_all, LocalBoxFuture};
+use futures::future::LocalBoxFuture;
 use futures::lock::Mutex;
 use futures::FutureExt;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
@@ -197,7 +198,12 @@ impl RunStore {
     async fn get_many(&self, keys: &[Rc<str>]) -> Result<Vec<JsValue>, StoreError> {
         let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
         let store = tx.store(RUNS)?;
-        let found = join_all(keys.iter().map(|k| store.get(JsValue::from_str(k)))).await;
+        let found = asks::all(
+            keys.iter()
+                .map(|k| asks::get(&store, JsValue::from_str(k)))
+                .collect(),
+        )
+        .await;
         let mut values = Vec::with_capacity(found.len());
         for value in found {
             values.extend(value?);

@@ -17,10 +17,10 @@
 //! A run removed that long ago has left ComfyUI's own history (at most 10 000 prompts, and
 //! gone with a restart) or at least the newest entries the page reads.
 
+use super::asks;
 use super::conn::name_range;
 use super::search_entries::meta_entry;
 use super::StoreError;
-use futures::future::join_all;
 use rexie::{KeyRange, Store};
 use wasm_bindgen::JsValue;
 
@@ -70,21 +70,23 @@ async fn prune(meta: &Store, excess: u32) -> Result<(), StoreError> {
         .collect();
     telemetry_core::sort::sort_by(&mut all, |a, b| a.0.total_cmp(&b.0));
     let gone = all.into_iter().take(excess as usize);
-    for r in join_all(gone.map(|(_, name)| meta.delete(name))).await {
-        r?;
-    }
+    asks::delete_all(meta, gone.map(|(_, name)| name)).await?;
     Ok(())
 }
 
 /// Which of `keys` have a tombstone, as a flag per key, in `meta`'s transaction.
 pub(super) async fn buried(meta: &Store, keys: &[String]) -> Result<Vec<bool>, StoreError> {
     // All requests go out in the first poll, in one transaction.
-    let found = join_all(
+    let found = asks::all(
         keys.iter()
-            .map(|k| meta.key_exists(JsValue::from_str(&name(k)))),
+            .map(|k| asks::exists(meta, JsValue::from_str(&name(k))))
+            .collect(),
     )
     .await;
-    found.into_iter().map(|r| r.map_err(Into::into)).collect()
+    found
+        .into_iter()
+        .map(|r| r.map(|v| v.is_some()).map_err(Into::into))
+        .collect()
 }
 
 /// Whether removed runs may be written again by a merged write.
@@ -103,13 +105,6 @@ pub(super) async fn any(meta: &Store) -> Result<bool, StoreError> {
 
 /// Lifts the tombstones of `keys` (the person imported these runs).
 pub(super) async fn lift(meta: &Store, keys: &[&str]) -> Result<(), StoreError> {
-    for r in join_all(
-        keys.iter()
-            .map(|k| meta.delete(JsValue::from_str(&name(k)))),
-    )
-    .await
-    {
-        r?;
-    }
+    asks::delete_all(meta, keys.iter().map(|k| JsValue::from_str(&name(k)))).await?;
     Ok(())
 }

@@ -154,3 +154,45 @@ test('a run chart whose chunk cannot be fetched says so where the chart would be
   expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
   await shot(page, 'split-chart-unavailable.png', testInfo);
 });
+
+test('a spill an earlier page left is folded in by a chunk of its own, fetched only then', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 4 });
+  const wasm = wasmRequests(page);
+  await page.goto(server.url);
+  await waitForRunEnd(page, 'succeeded');
+  expect(wasm.filter((f) => f.startsWith('split_Unspill-'))).toEqual([]);
+
+  // What a page that fell behind in a flood leaves (`store/spill.rs`): a `spill:` entry in
+  // `meta` holding encoded records, here a copy of the stored run under a key of its own.
+  const idb = (write: boolean) =>
+    page.evaluate(async (write) => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open('comfy-dashboard');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const tx = db.transaction(['runs', 'meta'], 'readwrite');
+      const ask = <T>(r: IDBRequest<T>) => new Promise<T>((ok) => (r.onsuccess = () => ok(r.result)));
+      const runs = tx.objectStore('runs');
+      const meta = tx.objectStore('meta');
+      if (write) {
+        const [record] = await ask(runs.getAll(null, 1));
+        meta.put({ name: 'spill:1:0:7', runs: [{ ...record, key: 'spilled-e2e' }] });
+      }
+      const spills = await ask(meta.getAllKeys(IDBKeyRange.bound('spill:', 'spill;', false, true)));
+      const folded = await ask(runs.get('spilled-e2e'));
+      await new Promise((ok) => (tx.oncomplete = ok));
+      db.close();
+      return { spills: spills.length, folded: folded !== undefined };
+    }, write);
+  expect(await idb(true)).toEqual({ spills: 1, folded: false });
+
+  // The next page's writer looks once it has written and is idle (a run plays again here),
+  // finds the entry, fetches the fold's chunk once and folds the entry in.
+  await page.reload();
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
+  await server.control('/__replay/restart');
+  await expect.poll(() => idb(false), { timeout: LONG }).toEqual({ spills: 0, folded: true });
+  expect(wasm.filter((f) => f.startsWith('split_Unspill-'))).toHaveLength(1);
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
+});

@@ -54,10 +54,11 @@ impl StoreWriter {
         };
         let writer = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let skip = |r: &StoredRun| {
-                r.run.status.is_terminal() && writer.state.borrow().forgotten.contains(&r.key)
+            let deleted = writer.clone();
+            let skip = move |r: &StoredRun| {
+                r.run.status.is_terminal() && deleted.state.borrow().forgotten.contains(&r.key)
             };
-            let result = match store.unspill(&skip).await {
+            let result = match store.unspill(skip).await {
                 Ok(Some(written)) => Ok(written),
                 Ok(None) => {
                     writer.state.borrow_mut().spilled = false;
