@@ -4,7 +4,9 @@
 // utility (network, storage)) and for this node process (the flood server), over one flood.
 //
 //   node bench/machine_cpu.mjs --dist <dir> [--url /__bench/baseline.html] [--rate 5000] [--ms 5000]
-//     [--no-indexeddb] [--chromium /usr/bin/chromium]
+//     [--no-indexeddb] [--chromium /usr/bin/chromium] [--threads]
+// --threads also splits the renderer's and the browser's CPU by thread name (/proc/<pid>/task):
+// the main thread, the compositor, raster and GC workers, the IO thread.
 import fs from "node:fs";
 import { arg, openFlooded, sleep } from "./probe.mjs";
 const RATE = Number(arg("rate", 5000));
@@ -30,13 +32,35 @@ function snapshot() {
   return out;
 }
 
+/** CPU ms of each thread of the renderer and browser processes, keyed by "kind: thread name". */
+function threads(procs) {
+  const out = new Map();
+  for (const [pid, p] of procs) {
+    if (p.kind !== "renderer" && p.kind !== "browser") continue;
+    let tids = [];
+    try { tids = fs.readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const key = `${p.kind}: ${name}`;
+        out.set(`${pid}/${tid}`, { key, ms: ((Number(f[11]) + Number(f[12])) * 1000) / TICK });
+      } catch { /* gone */ }
+    }
+  }
+  return out;
+}
+
 const { server, browser, url } = await openFlooded({ rate: RATE, warmMs: 3000 });
 await sleep(500);
 const before = snapshot();
+const beforeThreads = threads(before);
 const t0 = Date.now();
 const r = await server.flood({ rate: RATE, durationMs: MS });
 await sleep(1000);
 const after = snapshot();
+const afterThreads = threads(after);
 const wall = Date.now() - t0;
 const by = {};
 for (const [pid, a] of after) by[a.kind] = (by[a.kind] || 0) + a.ms - (before.get(pid)?.ms ?? 0);
@@ -44,4 +68,10 @@ const total = Object.values(by).reduce((s, v) => s + v, 0);
 console.log(`${url} at ${RATE}/s for ${MS} ms (achieved ${r.achieved.toFixed(0)}/s, ${wall} ms measured): CPU ms by process`);
 for (const [k, v] of Object.entries(by).sort((x, y) => y[1] - x[1])) if (v > 0) console.log(`${v.toFixed(0).padStart(7)}  ${k}`);
 console.log(`${total.toFixed(0).padStart(7)}  total (of ${2 * wall} ms on 2 cores); requests ${JSON.stringify(server.requests)}`);
+if (process.argv.includes("--threads")) {
+  const byThread = {};
+  for (const [id, t] of afterThreads) byThread[t.key] = (byThread[t.key] || 0) + t.ms - (beforeThreads.get(id)?.ms ?? 0);
+  console.log("by thread (renderer and browser; # stands for a number):");
+  for (const [k, v] of Object.entries(byThread).sort((x, y) => y[1] - x[1])) if (v >= 10) console.log(`${v.toFixed(0).padStart(7)}  ${k}`);
+}
 await browser.close(); await server.close();
