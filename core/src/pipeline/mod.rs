@@ -187,10 +187,9 @@ impl Pipeline {
     /// the server as it was at `asked_ms`, when the read went out.
     fn jobs(&mut self, body: Result<&str, ()>, asked_ms: f64, now_ms: f64) {
         match body.map(crate::protocol::jobs::decode_jobs) {
-            Ok(Ok(jobs)) => {
-                self.tracker
-                    .apply_jobs_asked(&jobs, asked_ms, now_ms, &mut self.scratch)
-            }
+            Ok(Ok(jobs)) => self
+                .tracker
+                .apply_jobs(&jobs, asked_ms, now_ms, &mut self.scratch),
             _ => self.tracker.jobs_unavailable(),
         }
         self.drain(now_ms)

@@ -29,23 +29,12 @@ impl Tracker {
         self.reconcile_all();
     }
 
-    /// Applies a `/api/jobs` list: pending and running jobs as the queue, finished ones as
-    /// their end. Open runs it does not list are read one by one.
-    pub fn apply_jobs(&mut self, jobs: &[Job], now_ms: f64, out: &mut Vec<Change>) {
-        self.apply_jobs_asked(jobs, now_ms, now_ms, out)
-    }
-
-    /// [`apply_jobs`](Self::apply_jobs) for an answer to a read sent at `asked_ms`: as with a
-    /// queue answer, a run first seen after it (announced while the read was on its way) is
-    /// missing from the list without having left the queue, so it stays pending and is not
-    /// read from history.
-    pub fn apply_jobs_asked(
-        &mut self,
-        jobs: &[Job],
-        asked_ms: f64,
-        now_ms: f64,
-        out: &mut Vec<Change>,
-    ) {
+    /// Applies a `/api/jobs` list, the answer to a read sent at `asked_ms`: pending and running
+    /// jobs as the queue, finished ones as their end. Open runs it does not list are read one by
+    /// one, except those first seen after the read went out (announced while it was on its way):
+    /// as with a queue answer, they are missing from the list without having left the queue, so
+    /// they stay pending and are not read from history.
+    pub fn apply_jobs(&mut self, jobs: &[Job], asked_ms: f64, now_ms: f64, out: &mut Vec<Change>) {
         let asked_ms = asked_ms.min(now_ms);
         self.features.jobs = Some(true);
         let mut listed = HashSet::new();
