@@ -8,19 +8,38 @@
 // --threads also splits the renderer's and the browser's CPU by thread name (/proc/<pid>/task):
 // the main thread, the compositor, raster and GC workers, the IO thread.
 import fs from "node:fs";
-import { arg, openFlooded, sleep } from "./probe.mjs";
+import { arg, openFlooded, sleep, PROBE_MARK } from "./probe.mjs";
 const RATE = Number(arg("rate", 5000));
 const MS = Number(arg("ms", 5000));
 const TICK = 100; // USER_HZ on Linux
 
-/** CPU ms of every process whose command line names chromium, keyed by pid, with its kind. */
+/** The pids of this probe's Chromium: its browser process (marked) and every descendant, so
+ * another Chromium on the machine (a test run beside) is not counted. */
+function ours() {
+  const parent = new Map(); let root = null;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      parent.set(pid, stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(PROBE_MARK)) root = pid;
+    } catch { /* gone */ }
+  }
+  const mine = new Set();
+  for (const pid of parent.keys()) {
+    for (let p = pid; p && p !== "0"; p = parent.get(p)) if (p === root) { mine.add(pid); break; }
+  }
+  return mine;
+}
+
+/** CPU ms of this probe's Chromium processes (see `ours`), keyed by pid, with its kind. */
 function snapshot() {
   const out = new Map();
+  const mine = ours();
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split(/[\0 ]/);
       const isNode = Number(pid) === process.pid;
-      if (!isNode && !cmd[0].includes("chrom")) continue;
+      if (!isNode && !mine.has(pid)) continue;
       const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const ms = ((Number(f[11]) + Number(f[12])) * 1000) / TICK;

@@ -24,12 +24,15 @@ const SHARED = path.resolve(HERE, "../../shared/fixtures/comfyui");
  * second of rest, so what follows measures a page that has settled. `prepare(server)` runs
  * before the page opens.
  */
+/** On this probe's browser command line only: tells its processes from other Chromiums'. */
+export const PROBE_MARK = `--bench-probe=${process.pid}`;
+
 export async function openFlooded({ rate, warmMs, viewport, prepare } = {}) {
   const fixtures = path.resolve(arg("fixtures", fs.existsSync(SHARED) ? SHARED : path.join(HERE, "../demo/recordings")));
   const server = await new FloodServer({ dist: path.resolve(arg("dist")), fixtures }).start();
   if (prepare) prepare(server);
-  const browser = await chromium.launch({ executablePath: arg("chromium", "/usr/bin/chromium"), headless: true, args: ["--no-sandbox", "--disable-gpu"] });
-  const page = await (await browser.newContext(viewport ? { viewport } : {})).newPage();
+  const browser = await chromium.launch({ executablePath: arg("chromium", "/usr/bin/chromium"), headless: true, args: ["--no-sandbox", "--disable-gpu", PROBE_MARK] });
+  const page = await (await browser.newContext({ ...(viewport ? { viewport } : {}), ...(flag("reduced-motion") ? { reducedMotion: "reduce" } : {}) })).newPage();
   if (flag("no-indexeddb")) await page.addInitScript(() => Object.defineProperty(window, "indexedDB", { value: undefined }));
   const url = arg("url", "/");
   await page.goto(server.url(url));
