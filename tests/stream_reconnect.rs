@@ -64,9 +64,15 @@ async fn control(path: &str) {
 }
 
 fn manager(recorder: &Rc<Recorder>, base_ms: u64) -> StreamManager {
+    manager_with(recorder, base_ms, true)
+}
+
+/// `in_worker: false`: the socket on the main thread, as a browser without workers has it.
+fn manager_with(recorder: &Rc<Recorder>, base_ms: u64, in_worker: bool) -> StreamManager {
     let config = StreamConfig {
         backoff_base_ms: base_ms,
         window_ms: 50.0,
+        socket_in_worker: in_worker,
         ..StreamConfig::default()
     };
     let server = ServerBase::parse(SERVER).expect("server address");
@@ -75,12 +81,27 @@ fn manager(recorder: &Rc<Recorder>, base_ms: u64) -> StreamManager {
 
 #[wasm_bindgen_test]
 async fn reconnects_1_2_4_8_16_then_offline_then_manual_retry() {
+    reconnect_cycle(true).await;
+}
+
+/// The same with the socket on the main thread (a browser that refuses the worker).
+#[wasm_bindgen_test]
+async fn reconnects_the_same_with_the_socket_on_the_main_thread() {
+    reconnect_cycle(false).await;
+}
+
+async fn reconnect_cycle(in_worker: bool) {
     control("recover").await;
     let recorder = Rc::new(Recorder::default());
-    let m = manager(&recorder, 100);
+    let m = manager_with(&recorder, 100, in_worker);
     m.start();
     wait_for("open", 10_000.0, || m.info().state == ConnectionState::Open).await;
     assert_eq!(m.info().endpoint, Some(EndpointKind::Telemetry));
+    assert_eq!(
+        m.socket_in_worker(),
+        Some(in_worker),
+        "where the socket lives"
+    );
     wait_for("first batch", 10_000.0, || {
         !recorder.batches.borrow().is_empty()
     })

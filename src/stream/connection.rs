@@ -3,8 +3,9 @@
 //! probes' answers back to it. Frames and connection changes go out through one callback (the
 //! driver's); nothing here decides anything.
 
+use super::frame::{Frame, Handlers};
 use super::probe;
-use super::socket::{Frame, Socket};
+use super::socket::Socket;
 use crate::browser::clock::now_ms;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -30,6 +31,8 @@ pub struct Connection {
     link: Link,
     server: ServerBase,
     client_id: String,
+    /// Sockets live in a worker when the browser allows it (`socket_worker`).
+    socket_in_worker: bool,
     socket: Option<Socket>,
     timer: Option<Timeout>,
     emit: Rc<dyn Fn(LinkEvent)>,
@@ -44,12 +47,14 @@ impl Connection {
         link: Link,
         server: ServerBase,
         client_id: String,
+        socket_in_worker: bool,
         emit: Rc<dyn Fn(LinkEvent)>,
     ) -> ConnectionRef {
         let rc = Rc::new(RefCell::new(Connection {
             link,
             server,
             client_id,
+            socket_in_worker,
             socket: None,
             timer: None,
             emit,
@@ -61,6 +66,11 @@ impl Connection {
 
     pub fn info(&self) -> ConnectionInfo {
         self.link.info().clone()
+    }
+
+    /// Where the open socket lives: in a worker (`true`), on the main thread, or none is open.
+    pub fn socket_in_worker(&self) -> Option<bool> {
+        self.socket.as_ref().map(Socket::in_worker)
     }
 }
 
@@ -173,34 +183,35 @@ fn carry_out(rc: &ConnectionRef, action: LinkAction) {
 }
 
 fn open(rc: &ConnectionRef, endpoint: EndpointKind, generation: u64) {
-    let url = {
+    let (url, in_worker) = {
         let mut c = rc.borrow_mut();
         c.socket = None;
-        match endpoint {
+        let url = match endpoint {
             EndpointKind::Telemetry => c.server.telemetry_socket(&c.client_id),
             _ => c.server.comfy_socket(&c.client_id),
-        }
+        };
+        (url, c.socket_in_worker)
     };
     let weak: Weak<RefCell<Connection>> = Rc::downgrade(rc);
     let (w_open, w_frame, w_close) = (weak.clone(), weak.clone(), weak);
-    let socket = Socket::open(
-        &url,
-        move || {
+    let handlers = Handlers {
+        on_open: Box::new(move || {
             if let Some(rc) = w_open.upgrade() {
                 step(&rc, |link| link.opened(generation));
             }
-        },
-        move |frame| {
+        }),
+        on_frame: Box::new(move |frame| {
             if let Some(rc) = w_frame.upgrade() {
                 on_frame(&rc, generation, frame);
             }
-        },
-        move |code| {
+        }),
+        on_close: Box::new(move |code| {
             if let Some(rc) = w_close.upgrade() {
                 step(&rc, |link| link.closed(generation, code, now_ms()));
             }
-        },
-    );
+        }),
+    };
+    let socket = Socket::open(&url, in_worker, handlers);
     match socket {
         Ok(socket) => rc.borrow_mut().socket = Some(socket),
         // A URL the browser refuses outright fails like a socket that never opened.

@@ -4,8 +4,8 @@
 use super::connection::{self, Connection, ConnectionRef, LinkEvent};
 use super::demo::{self, DemoSlot};
 use super::driver::{self, feed, Driver, DriverRef, StreamObserver};
+use super::frame::Frame;
 use super::io::{Io, StoredKeys};
-use super::socket::Frame;
 use super::ticker;
 use gloo_timers::callback::Interval;
 use std::cell::RefCell;
@@ -29,6 +29,9 @@ pub struct StreamConfig {
     pub prefer_telemetry: bool,
     /// The slow server watch's probe interval once the backoff gave up.
     pub watch_interval_ms: f64,
+    /// The socket in a worker, off the main thread, when the browser allows one (false: on the
+    /// main thread, the fallback, which tests can choose).
+    pub socket_in_worker: bool,
 }
 
 impl Default for StreamConfig {
@@ -39,6 +42,7 @@ impl Default for StreamConfig {
             window_ms: 200.0,
             prefer_telemetry: true,
             watch_interval_ms: WATCH_INTERVAL_MS,
+            socket_in_worker: true,
         }
     }
 }
@@ -88,7 +92,7 @@ impl StreamManager {
             }
         });
         StreamManager {
-            connection: Connection::new(link, server, client_id, emit),
+            connection: Connection::new(link, server, client_id, config.socket_in_worker, emit),
             driver,
             ticker: Rc::new(RefCell::new(None)),
             demo: Rc::new(RefCell::new(None)),
@@ -190,6 +194,11 @@ impl StreamManager {
 
     pub fn info(&self) -> ConnectionInfo {
         self.connection.borrow().info()
+    }
+
+    /// Whether the open socket lives in a worker (`None` while none is open).
+    pub fn socket_in_worker(&self) -> Option<bool> {
+        self.connection.borrow().socket_in_worker()
     }
 
     pub fn server(&self) -> ServerBase {

@@ -1,0 +1,44 @@
+let ws = null, frames = [], buffers = [], last = 0, timer = 0;
+function post() {
+  timer = 0;
+  if (!frames.length) return;
+  const batch = frames, transfer = buffers;
+  frames = [];
+  buffers = [];
+  last = Date.now();
+  postMessage(batch, transfer);
+}
+function frame(data) {
+  frames.push(data);
+  if (typeof data !== "string") buffers.push(data);
+  if (timer) return;
+  const wait = last + 8 - Date.now();
+  if (wait > 0) timer = setTimeout(post, wait);
+  else post();
+}
+onmessage = (e) => {
+  const m = e.data;
+  if (m.open) {
+    try {
+      ws = new WebSocket(m.open);
+    } catch (_) {
+      return postMessage({ close: 1006 });
+    }
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => postMessage({ open: 1 });
+    ws.onmessage = (ev) => frame(ev.data);
+    ws.onclose = (ev) => {
+      clearTimeout(timer);
+      post();
+      postMessage({ close: ev.code });
+    };
+  } else if (m.send) {
+    if (ws && ws.readyState === 1) ws.send(m.send);
+  } else if (m.close) {
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close();
+    }
+    close();
+  }
+};
