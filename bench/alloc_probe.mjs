@@ -34,6 +34,12 @@ const INIT = `(() => {
   Object.defineProperty(P, "onmessage", { configurable: true, enumerable: true,
     get() { return d.get.call(this); },
     set(fn) { d.set.call(this, typeof fn === "function" ? function (e) { const r = fn.call(this, e); b.done++; return r; } : fn); } });
+  // Frames from the dashboard's socket worker arrive as arrays (src/stream/socket_worker.rs).
+  const W = Worker.prototype;
+  const wd = Object.getOwnPropertyDescriptor(W, "onmessage");
+  Object.defineProperty(W, "onmessage", { configurable: true, enumerable: true,
+    get() { return wd.get.call(this); },
+    set(fn) { wd.set.call(this, typeof fn === "function" ? function (e) { const r = fn.call(this, e); if (Array.isArray(e.data)) b.done += e.data.length; return r; } : fn); } });
   const add = P.addEventListener;
   P.addEventListener = function (type, fn, opts) {
     if (type === "message" && typeof fn === "function") { const f = fn; fn = function (e) { const r = f.call(this, e); b.done++; return r; }; }

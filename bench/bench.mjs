@@ -113,8 +113,9 @@ function crateBreakdown(wasm) {
 // ---------------------------------------------------------------------------------------------
 // Browser
 
-// Injected before any page script: counts messages per WebSocket handler call (received = the
-// handler was entered, done = it returned: the app's tracker has processed the frame), long
+// Injected before any page script: counts messages per WebSocket handler call, or per frame of a
+// batch its socket worker posts (received = the handler was entered, done = it returned: the
+// app's tracker has processed the frame), long
 // tasks, marker appearances in the DOM, and the app's wasm memory.
 const INIT = `(() => {
   const b = window.__bench = { recv: 0, done: 0, longtasks: [], marks: {}, wasm: null };
@@ -126,6 +127,19 @@ const INIT = `(() => {
     configurable: true, enumerable: true,
     get() { return d.get.call(this); },
     set(fn) { d.set.call(this, typeof fn === "function" ? wrap(fn) : fn); },
+  });
+  // The dashboard's socket lives in a worker (src/stream/socket_worker.rs): the page gets its
+  // frames as arrays, and a batch is processed when the page's handler for it returns.
+  const W = Worker.prototype;
+  const wd = Object.getOwnPropertyDescriptor(W, "onmessage");
+  const wrapBatch = (fn) => function (e) {
+    const n = Array.isArray(e.data) ? e.data.length : 0;
+    b.recv += n; const r = fn.call(this, e); b.done += n; return r;
+  };
+  Object.defineProperty(W, "onmessage", {
+    configurable: true, enumerable: true,
+    get() { return wd.get.call(this); },
+    set(fn) { wd.set.call(this, typeof fn === "function" ? wrapBatch(fn) : fn); },
   });
   const add = P.addEventListener;
   P.addEventListener = function (type, fn, opts) {
