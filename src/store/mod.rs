@@ -20,6 +20,7 @@ mod run_store;
 pub mod schema;
 mod search_entries;
 mod search_index;
+mod search_snapshot;
 pub mod sink;
 mod spill;
 mod tombstones;
