@@ -18,11 +18,12 @@
 
 use super::asks;
 use super::codec::{self, Matcher};
-use super::conn::{finish, Conn};
+use super::conn::Conn;
 use super::plan::PageCursor;
 use super::run_store::{Page, RunStore, TextSearch};
-use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY, SEQ_INDEX};
-use super::search_entries::{meta_entry, meta_number, write, EPOCH};
+use super::schema::{META, RUNS, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
+use super::search_backfill::backfill;
+use super::search_entries::{meta_number, EPOCH};
 use super::search_snapshot;
 use super::StoreError;
 use futures::future::LocalBoxFuture;
@@ -35,7 +36,6 @@ use telemetry_core::history::{HistoryQuery, StoredRun, TextArena};
 use telemetry_core::sort::sort_by;
 use wasm_bindgen::JsValue;
 
-const CHUNK: u32 = 500;
 /// Search entries read per step of a build or catch-up (one read-only transaction each).
 const BUILD_CHUNK: u32 = 5_000;
 /// Entries read since the stored snapshot above which the history page writes a new one.
@@ -49,41 +49,6 @@ struct Entry<'a> {
     #[serde(borrow)]
     t: std::borrow::Cow<'a, str>,
     s: f64,
-}
-
-/// Copies the search text of every run into the store, a chunk per read-write transaction
-/// (each reads its runs and writes their entries atomically, so a run written meanwhile cannot
-/// be overwritten with an older text), then marks the store complete. Interrupted, it starts
-/// over on the next search: entries are rewritten, never duplicated.
-async fn backfill(db: &Rexie) -> Result<(), StoreError> {
-    let mut after: Option<JsValue> = None;
-    loop {
-        let range = match &after {
-            Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
-            None => None,
-        };
-        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
-        let rows = tx
-            .store(RUNS)?
-            .scan(range, Some(CHUNK), None, Some(Direction::Next))
-            .await?;
-        let read = rows.len();
-        let mut entries = Vec::with_capacity(read);
-        for (key, value) in rows {
-            if let (Some(k), Some(text)) = (key.as_string(), codec::search_of(&value)) {
-                entries.push((k, text));
-            }
-            after = Some(key);
-        }
-        write(&tx, &entries).await?;
-        finish(tx).await?;
-        if (read as u32) < CHUNK {
-            break;
-        }
-    }
-    let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
-    tx.store(META)?.put(&meta_entry(READY, 1.0)?, None).await?;
-    finish(tx).await
 }
 
 #[derive(Default)]
@@ -208,10 +173,9 @@ async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
         let tx = db.transaction(&[SEARCH, META], TransactionMode::ReadOnly)?;
         let epoch = meta_number(tx.store(META)?.get(JsValue::from_str(EPOCH)).await?);
         if state.epoch != Some(epoch) {
-            state.texts.clear();
-            state.seq = 0.0;
-            state.epoch = Some(epoch);
-            state.unsaved = 0;
+            drop(tx);
+            read_here += read_all(state, db).await?;
+            continue;
         }
         let after = KeyRange::lower_bound(&JsValue::from_f64(state.seq), Some(true))
             .map_err(rexie::Error::from)?;
@@ -234,6 +198,59 @@ async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
         state.texts.shrink_to_fit();
     }
     Ok(())
+}
+
+/// Reads every entry afresh, in key order, `BUILD_CHUNK` per read-only transaction: IndexedDB
+/// hands a store over in key order faster than through the `seq` index (which looks each
+/// record up by its key). Entries written meanwhile may be missed by the key order, so this
+/// leaves `seq` at the highest seq there was when it began: the catch-up after it reads every
+/// entry written since again (the same text again changes nothing). A deletion meanwhile (the
+/// epoch moved) starts it over. Returns how many entries it read.
+async fn read_all(state: &mut State, db: &Rexie) -> Result<usize, StoreError> {
+    let mut read_here = 0;
+    'fresh: loop {
+        state.texts.clear();
+        state.unsaved = 0;
+        let mut from: Option<(f64, f64)> = None;
+        let mut after: Option<JsValue> = None;
+        loop {
+            let tx = db.transaction(&[SEARCH, META], TransactionMode::ReadOnly)?;
+            let epoch = meta_number(tx.store(META)?.get(JsValue::from_str(EPOCH)).await?);
+            let store = tx.store(SEARCH)?;
+            let (began, seq) = match from {
+                Some(f) => f,
+                None => {
+                    let top = store
+                        .index(SEQ_INDEX)?
+                        .scan(None, Some(1), None, Some(Direction::Prev))
+                        .await?;
+                    let seq = top.first().and_then(|(k, _)| k.as_f64()).unwrap_or(0.0);
+                    *from.insert((epoch, seq))
+                }
+            };
+            if epoch != began {
+                continue 'fresh;
+            }
+            let range = match &after {
+                Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
+                None => None,
+            };
+            let values = store.get_all(range, Some(BUILD_CHUNK)).await?;
+            drop(tx);
+            let read = values.len();
+            after = values
+                .last()
+                .and_then(|v| js_sys::Reflect::get(v, &JsValue::from_str(SEARCH_KEY)).ok());
+            apply(state, values)?;
+            state.unsaved += read;
+            read_here += read;
+            if (read as u32) < BUILD_CHUNK {
+                state.epoch = Some(began);
+                state.seq = seq;
+                return Ok(read_here);
+            }
+        }
+    }
 }
 
 async fn read_meta(db: &Rexie, name: &str) -> Result<Option<JsValue>, StoreError> {
