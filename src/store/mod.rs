@@ -18,6 +18,7 @@ mod put_merged;
 mod removal;
 mod run_store;
 pub mod schema;
+mod search_answer;
 mod search_backfill;
 mod search_entries;
 mod search_index;

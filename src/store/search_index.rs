@@ -16,24 +16,18 @@
 //! holds once turned on): the live page's writes go through `search_entries` alone. Records
 //! written before the search store existed are copied in once (`backfill`), on the first build.
 
-use super::asks;
-use super::codec::{self, Matcher};
 use super::conn::Conn;
-use super::plan::PageCursor;
-use super::run_store::{Page, RunStore, TextSearch};
-use super::schema::{META, RUNS, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
+use super::run_store::RunStore;
+use super::schema::{META, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_backfill::backfill;
 use super::search_entries::{meta_number, EPOCH};
 use super::search_snapshot;
 use super::StoreError;
-use futures::future::LocalBoxFuture;
 use futures::lock::Mutex;
-use futures::FutureExt;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use serde::Deserialize;
 use std::rc::{Rc, Weak};
-use telemetry_core::history::{HistoryQuery, StoredRun, TextArena};
-use telemetry_core::sort::sort_by;
+use telemetry_core::history::TextArena;
 use wasm_bindgen::JsValue;
 
 /// Search entries read per step of a build or catch-up (one read-only transaction each).
@@ -66,14 +60,14 @@ struct State {
 }
 
 /// What a search found: how many runs, and their keys when they are at most the limit asked.
-struct Found {
-    count: usize,
-    keys: Option<Vec<String>>,
+pub(super) struct Found {
+    pub count: usize,
+    pub keys: Option<Vec<String>>,
 }
 
 /// A page's search texts from the search store, shared by every clone of the `RunStore`.
 /// Searches take turns (an async lock), so two catch-ups never apply entries out of order.
-struct SearchIndex {
+pub(super) struct SearchIndex {
     state: Mutex<State>,
     /// Itself, for the snapshot written after a search (`save_later`).
     me: Weak<SearchIndex>,
@@ -89,7 +83,7 @@ impl SearchIndex {
 
     /// The runs whose search text contains `needle` (lower-cased, as
     /// `HistoryQuery::search_needle` gives it): exactly those a scan of the records finds.
-    async fn matching(
+    pub(super) async fn matching(
         &self,
         conn: Rc<Conn>,
         needle: &str,
@@ -297,114 +291,5 @@ impl RunStore {
                 let _ = index.warm(db).await;
             }
         });
-    }
-
-    /// The stored records of these keys (those still there), in one read-only transaction.
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<JsValue>, StoreError> {
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let store = tx.store(RUNS)?;
-        let found = asks::all(
-            keys.iter()
-                .map(|k| asks::get(&store, JsValue::from_str(k)))
-                .collect(),
-        )
-        .await;
-        let mut values = Vec::with_capacity(found.len());
-        for value in found {
-            values.extend(value?);
-        }
-        Ok(values)
-    }
-}
-
-impl SearchIndex {
-    /// The runs whose search text contains the query's free text, their keys when at most
-    /// `limit`; `None` without free text, or when the texts cannot be read (the scan then
-    /// answers, slower but the same).
-    async fn found(&self, store: &RunStore, query: &HistoryQuery, limit: u64) -> Option<Found> {
-        let needle = query.search_needle()?;
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        self.matching(store.conn().ok()?, &needle, limit).await.ok()
-    }
-
-    /// A page from the few runs found: filtered and sorted on their flat fields, and only the
-    /// page itself decoded whole.
-    async fn page_of(
-        &self,
-        store: &RunStore,
-        query: &HistoryQuery,
-        after: Option<&PageCursor>,
-        limit: usize,
-    ) -> Result<Option<Page>, StoreError> {
-        let most = store.sort_in_memory_limit();
-        let Some(keys) = self.found(store, query, most).await.and_then(|f| f.keys) else {
-            return Ok(None);
-        };
-        let mut matcher = Matcher::new(query);
-        let mut found: Vec<(StoredRun, JsValue)> = store
-            .get_many(&keys)
-            .await?
-            .into_iter()
-            .filter_map(|v| matcher.accepted(&v).map(|flat| (flat, v)))
-            .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
-            .collect();
-        sort_by(&mut found, |a, b| query.compare(&a.0, &b.0));
-        let mut runs = Vec::new();
-        let mut more = false;
-        for (_, value) in found {
-            if runs.len() == limit {
-                more = true;
-                break;
-            }
-            runs.extend(codec::decode(value).filter(|r| query.matches(r)));
-        }
-        let next = if more {
-            runs.last().map(|r| PageCursor::of(query, r))
-        } else {
-            None
-        };
-        Ok(Some(Page { runs, next }))
-    }
-
-    async fn count_of(
-        &self,
-        store: &RunStore,
-        query: &HistoryQuery,
-    ) -> Result<Option<u64>, StoreError> {
-        let most = store.sort_in_memory_limit();
-        let Some(found) = self.found(store, query, most).await else {
-            return Ok(None);
-        };
-        if query.is_text_only() {
-            return Ok(Some(found.count as u64));
-        }
-        let Some(keys) = found.keys else {
-            return Ok(None);
-        };
-        let mut matcher = Matcher::new(query);
-        let values = store.get_many(&keys).await?;
-        Ok(Some(
-            values.iter().filter(|v| matcher.accepts(v)).count() as u64
-        ))
-    }
-}
-
-impl TextSearch for SearchIndex {
-    fn page<'a>(
-        &'a self,
-        store: &'a RunStore,
-        query: &'a HistoryQuery,
-        after: Option<&'a PageCursor>,
-        limit: usize,
-    ) -> LocalBoxFuture<'a, Result<Option<Page>, StoreError>> {
-        self.page_of(store, query, after, limit).boxed_local()
-    }
-
-    fn count<'a>(
-        &'a self,
-        store: &'a RunStore,
-        query: &'a HistoryQuery,
-    ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>> {
-        self.count_of(store, query).boxed_local()
     }
 }
