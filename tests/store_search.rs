@@ -190,3 +190,176 @@ async fn text_search_backfills_runs_stored_before_the_search_store() {
     }
     cleanup(store).await;
 }
+
+/// The `search_snapshot` entry in `meta`, read through a connection of its own.
+async fn snapshot_of(name: &str) -> Option<JsValue> {
+    meta_entries(name)
+        .await
+        .into_iter()
+        .find(|(k, _)| k == "search_snapshot")
+        .map(|(_, v)| v)
+}
+
+fn number(value: &JsValue, field: &str) -> f64 {
+    js_sys::Reflect::get(value, &field.into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+/// The current epoch and the highest seq of the search store.
+async fn epoch_and_seq(name: &str) -> (f64, f64) {
+    let epoch = meta_entries(name)
+        .await
+        .into_iter()
+        .find(|(k, _)| k == "search_epoch")
+        .map_or(0.0, |(_, v)| number(&v, "value"));
+    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let tx = raw
+        .transaction(&["search"], rexie::TransactionMode::ReadOnly)
+        .unwrap();
+    let top = tx
+        .store("search")
+        .unwrap()
+        .index("seq")
+        .unwrap()
+        .scan(None, Some(1), None, Some(rexie::Direction::Prev))
+        .await
+        .unwrap();
+    raw.close();
+    (
+        epoch,
+        top.first().and_then(|(k, _)| k.as_f64()).unwrap_or(0.0),
+    )
+}
+
+/// Waits (up to 30 s) for the history page's background write of a snapshot under the
+/// current epoch.
+async fn wait_for_snapshot(name: &str) -> JsValue {
+    for _ in 0..300 {
+        if let Some(s) = snapshot_of(name).await {
+            if number(&s, "epoch") == epoch_and_seq(name).await.0 {
+                return s;
+            }
+        }
+        gloo_timers::future::TimeoutFuture::new(100).await;
+    }
+    panic!("no search snapshot was written");
+}
+
+/// Stores a snapshot of our own making, as of the current epoch and highest seq.
+async fn plant(name: &str, text: &str, ends: &[u32]) {
+    let (epoch, seq) = epoch_and_seq(name).await;
+    let entry = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&entry, &k.into(), &v).unwrap();
+    set("name", "search_snapshot".into());
+    set("version", 1.0.into());
+    set("value", seq.into());
+    set("epoch", epoch.into());
+    set("text", js_sys::Uint8Array::from(text.as_bytes()).into());
+    set("ends", js_sys::Uint32Array::from(ends).into());
+    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let tx = raw
+        .transaction(&["meta"], rexie::TransactionMode::ReadWrite)
+        .unwrap();
+    tx.store("meta")
+        .unwrap()
+        .put(&entry.into(), None)
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    raw.close();
+}
+
+async fn text_count(store: &RunStore, text: &str) -> u64 {
+    let q = HistoryQuery {
+        text: Some(text.into()),
+        ..Default::default()
+    };
+    store.count(&q).await.unwrap()
+}
+
+/// A new page (connection) with search turned on.
+async fn page_load(name: &str) -> RunStore {
+    let store = RunStore::open_named(name).await.unwrap();
+    store.enable_text_index();
+    store
+}
+
+/// The texts stored in one piece (`search_snapshot`) answer later page loads as the entries
+/// would, with the runs written since; a snapshot from before a deletion is not used, nor is a
+/// damaged one.
+#[wasm_bindgen_test]
+async fn text_search_from_the_snapshot_equals_the_oracle() {
+    let name = db_name("snapshot");
+    let first = page_load(&name).await;
+    let mut all = stored(&generate(2_100, 17));
+    first.put(&all).await.unwrap();
+    // The first search reads every entry; the page then stores them in one piece.
+    assert_eq!(
+        text_hits(&first, "p0042-17").await,
+        vec![all[42].key.clone()]
+    );
+    first.close();
+    let snapshot = wait_for_snapshot(&name).await;
+    assert_eq!(number(&snapshot, "value"), epoch_and_seq(&name).await.1);
+
+    // Written after the snapshot by another tab: new runs, and a run whose text changed.
+    let writer = RunStore::open_named(&name).await.unwrap();
+    let mut changed = all[0].run.clone();
+    changed
+        .nodes
+        .retain(|n| n.class_type.as_deref() != Some("KSampler"));
+    let mut later = stored(&generate(30, 18));
+    later.push(StoredRun::from_run(&changed));
+    writer.put(&later).await.unwrap();
+    all[0] = later.pop().unwrap();
+    all.extend(later);
+    let check = |store: RunStore, all: Vec<StoredRun>| async move {
+        for text in ["KSampler", "p0042-17", "-18", "vaedecode", "1-1", "zzz"] {
+            let q = HistoryQuery {
+                text: Some(text.into()),
+                ..Default::default()
+            };
+            assert_eq!(text_hits(&store, text).await, oracle(&all, &q), "{text}");
+        }
+        store.close();
+    };
+    check(page_load(&name).await, all.clone()).await;
+
+    // A page load trusts a snapshot of the current epoch and reads only the entries after it.
+    // (One run, with a text of our own.)
+    let key = all[1].key.clone();
+    let k = key.len() as u32;
+    plant(&name, &format!("{key}planted"), &[k, k + 7]).await;
+    let trusting = page_load(&name).await;
+    // A count of free text alone is the texts' own answer (a page re-checks each record's
+    // stored text, so it shows none of the planted one).
+    assert_eq!(text_count(&trusting, "planted").await, 1);
+    assert_eq!(text_count(&trusting, "ksampler").await, 0);
+    let mut newest = Run::new(SERVERS[1], "after-the-snapshot", RunSource::Stream, BASE);
+    newest.server_started_ms = Some(BASE as i64);
+    let newest = StoredRun::from_run(&newest);
+    writer.put(std::slice::from_ref(&newest)).await.unwrap();
+    assert_eq!(
+        text_hits(&trusting, "after-the-snapshot").await,
+        vec![newest.key.clone()]
+    );
+    trusting.close();
+    all.push(newest);
+
+    // A deletion moves the epoch: that snapshot is no longer read.
+    let gone = vec![all[5].key.clone()];
+    writer.delete(&gone).await.unwrap();
+    all.retain(|r| !gone.contains(&r.key));
+    let after_delete = page_load(&name).await;
+    assert_eq!(text_count(&after_delete, "planted").await, 0);
+    check(after_delete, all.clone()).await;
+
+    // A damaged snapshot (offsets past its text) is read past.
+    wait_for_snapshot(&name).await;
+    plant(&name, &format!("{key}planted"), &[k, k + 99]).await;
+    check(page_load(&name).await, all.clone()).await;
+    writer.close();
+    cleanup(RunStore::open_named(&name).await.unwrap()).await;
+}

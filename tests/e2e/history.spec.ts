@@ -114,6 +114,7 @@ test.describe('history', () => {
     await openHistory(page, server, '?q=boom', 1);
     await expect(rowOf(page, RUN.c_error)).toHaveCount(1);
     await expect(byId(page, 'filter-text')).toHaveValue('boom');
+    await shot(page, 'history-filter-text.png', testInfo);
 
     await openHistory(page, server, `?q=${OUTPUT}`, 2);
     expect((await historyRows(page)).map((r) => r.id).sort()).toEqual([RUN.a_success, RUN.b_cached].sort());

@@ -15,8 +15,8 @@ pub mod server_log;
 pub mod stats;
 pub mod stored_form;
 pub mod take_away;
-pub mod text_index;
+pub mod text_arena;
 
 pub use query::{HistoryQuery, SortKey};
 pub use record::StoredRun;
-pub use text_index::TextIndex;
+pub use text_arena::TextArena;

@@ -1,0 +1,49 @@
+//! The one-time copy of every run's search text into the `search` store, for a database
+//! written before that store existed (schema version 3). Reached only from the history page's
+//! search (`search_index`).
+
+use super::codec;
+use super::conn::finish;
+use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY};
+use super::search_entries::{meta_entry, write};
+use super::StoreError;
+use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use wasm_bindgen::JsValue;
+
+/// Runs read per read-write transaction.
+const CHUNK: u32 = 500;
+
+/// Copies the search text of every run into the store, a chunk per read-write transaction
+/// (each reads its runs and writes their entries atomically, so a run written meanwhile cannot
+/// be overwritten with an older text), then marks the store complete. Interrupted, it starts
+/// over on the next search: entries are rewritten, never duplicated.
+pub(super) async fn backfill(db: &Rexie) -> Result<(), StoreError> {
+    let mut after: Option<JsValue> = None;
+    loop {
+        let range = match &after {
+            Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
+            None => None,
+        };
+        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
+        let rows = tx
+            .store(RUNS)?
+            .scan(range, Some(CHUNK), None, Some(Direction::Next))
+            .await?;
+        let read = rows.len();
+        let mut entries = Vec::with_capacity(read);
+        for (key, value) in rows {
+            if let (Some(k), Some(text)) = (key.as_string(), codec::search_of(&value)) {
+                entries.push((k, text));
+            }
+            after = Some(key);
+        }
+        write(&tx, &entries).await?;
+        finish(tx).await?;
+        if (read as u32) < CHUNK {
+            break;
+        }
+    }
+    let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
+    tx.store(META)?.put(&meta_entry(READY, 1.0)?, None).await?;
+    finish(tx).await
+}
