@@ -7,7 +7,9 @@
 #      and `-C link-arg=--emit-relocs` (the relocations tell the splitter which code and data each
 #      function uses), only on our crate so the dependencies stay built;
 #   2. wasm-split-cli: the main wasm, one wasm per split point, shared chunks, and the JS loader
-#      that the main wasm imports its split loaders from (__wasm_split.js);
+#      that the main wasm imports its split loaders from (__wasm_split.js); then the main wasm's
+#      function-table slots that only the classes dropped in step 3 reach are emptied
+#      (scripts/drop-dead-table-slots.py);
 #   3. wasm-bindgen on the main wasm only, keeping the exports the chunks link against
 #      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions),
 #      then short names for its imports, in the wasm and the JS (scripts/shorten-imports.py),
@@ -69,6 +71,11 @@ wasm-split-cli --target web --out-name "$NAME" "$RAW" "$STAGE/split"
 	echo "wasm-split: no __wasm_split.js: the wasm has no split points (built without --features split?)" >&2
 	exit 1
 }
+
+# The table slots only wasm-streams' classes reach (their futures' closures: their exports go
+# below) are emptied, proven on cargo's relocations, so their code goes too (docs/bytes.md).
+python3 "$ROOT/scripts/drop-dead-table-slots.py" "$RAW" "$STAGE/split/$NAME.wasm" \
+	IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource | tail -1
 
 echo "wasm-split: wasm-bindgen $(wasm-bindgen --version | cut -d' ' -f2)"
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/bindgen" \
