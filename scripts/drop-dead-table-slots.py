@@ -18,13 +18,22 @@ function its bytes could name. A slot is dead when every relocation that takes i
 code or data nothing live reaches (a data relocation that no symbol covers counts as live). The
 chunks are cut out of the same output, so their uses are counted too.
 
-It runs on the splitter's main wasm, before wasm-bindgen: that file keeps cargo's (mangled)
-function names, by which each dead function is found (a name must name one function in each
-file, or its slot stays). A dead slot is left out of the element segment (which is cut in two
-there), so it stays empty, as a table's slots start; the other slots keep their numbers, as the
-chunks and the data need. wasm-bindgen and wasm-opt then drop the code.
+It runs twice. Before wasm-bindgen, on the splitter's main wasm (which keeps cargo's function
+names, by which each dead function is found): wasm-bindgen then also leaves out the JS imports
+only that code called. After wasm-bindgen (`--after-bindgen`), wasm-bindgen's descriptor
+functions are no longer roots: wasm-bindgen ran them at build time and they are gone, so the
+closure shims only they named (one per closure signature of every js-sys binding linked, e.g.
+`Int8Array::for_each`; the glue calls the ones it needs through exports) are dead too. That file
+has demangled names, so a slot is found by its number, which wasm-bindgen keeps (the name there
+must spell the mangled name's identifiers, or the build stops). A name must name one function in
+cargo's output and in the splitter's, or its slot stays.
 
-    scripts/drop-dead-table-slots.py CARGO.wasm SPLIT-MAIN.wasm CLASS...   # SPLIT-MAIN.wasm rewritten in place
+A dead slot is left out of its element segment (which is cut there), so it stays empty, as a
+table's slots start; the other slots keep their numbers, as the chunks and the data need.
+wasm-bindgen and wasm-opt then drop the code.
+
+    scripts/drop-dead-table-slots.py CARGO.wasm SPLIT-MAIN.wasm CLASS...   # SPLIT-MAIN.wasm rewritten
+    scripts/drop-dead-table-slots.py CARGO.wasm SPLIT-MAIN.wasm --after-bindgen MAIN_bg.wasm CLASS...
 """
 import bisect
 import os
@@ -147,40 +156,96 @@ def dead_table_functions(raw, dropped):
     )
 
 
-def main(raw_path, wasm_path, *classes):
+def identifiers(mangled):
+    """The longer identifiers of a v0-mangled name (`<length>[_]<identifier>`), which its
+    demangled form spells out too."""
+    out = []
+    i = 0
+    while i < len(mangled):
+        if not mangled[i].isdigit() or (i and mangled[i - 1].isalnum()):
+            i += 1
+            continue
+        k = i
+        while k < len(mangled) and mangled[k].isdigit():
+            k += 1
+        n = int(mangled[i:k])
+        if k < len(mangled) and mangled[k] == "_":
+            k += 1
+        word = mangled[k : k + n]
+        if n >= 4 and len(word) == n and word.replace("_", "").isalnum():
+            out.append(word)
+            i = k + n
+        else:
+            i = k
+    # A generic's instantiating crate closes the name and is not demangled.
+    if out and mangled.endswith(out[-1]):
+        out.pop()
+    return out
+
+
+def table_slots(module):
+    """{slot: function index} of the active segments of table 0."""
+    slots = {}
+    for _, _, table, offset, _, items in module.elems:
+        if table == 0 and offset is not None:
+            for k, f in enumerate(items):
+                slots[offset + k] = f
+    return slots
+
+
+def main(raw_path, split_path, *rest):
+    after = rest[:1] == ("--after-bindgen",)
+    wasm_path, classes = (rest[1], rest[2:]) if after else (split_path, rest)
     dropped = tuple(c.lower() + "_" for c in classes) + tuple(f"__wbg_{c.lower()}_" for c in classes)
+    if after:
+        # wasm-bindgen has run the descriptor functions, and left none in its output.
+        dropped += ("__wbindgen_describe",)
     with open(raw_path, "rb") as f:
         raw, dead = dead_table_functions(f.read(), dropped)
     raw_names = raw.function_names()
-    with open(wasm_path, "rb") as f:
-        main_wasm = w.Module(f.read())
-    by_name = defaultdict(list)
-    for index, name in main_wasm.function_names().items():
-        by_name[name].append(index)
     raw_count = defaultdict(int)
     for name in raw_names.values():
         raw_count[name] += 1
+    with open(split_path, "rb") as f:
+        split = w.Module(f.read())
+    split_index = defaultdict(list)
+    for index, name in split.function_names().items():
+        split_index[name].append(index)
+    split_slots = defaultdict(list)
+    for slot, f in table_slots(split).items():
+        split_slots[f].append(slot)
+    with open(wasm_path, "rb") as f:
+        main_wasm = w.Module(f.read())
+    names = main_wasm.function_names()
+    slots = table_slots(main_wasm)
+
+    # The splitter's main wasm keeps cargo's names; wasm-bindgen keeps its table slots (and
+    # demangles the names, which must still spell the mangled name's identifiers).
     gone = set()
     for f in dead:
         name = raw_names.get(f)
-        if name is not None and raw_count[name] == 1 and len(by_name.get(name, [])) == 1:
-            gone.add(by_name[name][0])
-        elif name is not None and by_name.get(name):
-            print(f"drop-dead-table-slots: {name[:120]} is not one function in each file: kept")
+        found = split_index.get(name, [])
+        if name is None or raw_count[name] != 1 or len(found) != 1:
+            print(f"drop-dead-table-slots: {str(name)[:100]} is not one function in each file: kept")
+            continue
+        for slot in split_slots.get(found[0], []):
+            g = slots.get(slot)
+            if g is None or not all(word in names.get(g, "") for word in identifiers(name)):
+                w.fail(f"slot {slot} holds {names.get(g, g)} in {wasm_path}, not {name}")
+            gone.add(slot)
 
-    sid, _, start, end = main_wasm.section(9)
     wasm = main_wasm.wasm
     segments = []
     moved = []  # runs after the first of a segment that was cut: appended, so that no segment's
     # index changes (for a `table.init` or `elem.drop` that names one)
     emptied = []
     for seg_start, seg_end, table, offset, flags, items in main_wasm.elems:
-        hit = [k for k, f in enumerate(items) if f in gone]
-        if table != 0 or offset is None or not hit:
+        hit = [k for k in range(len(items)) if offset is not None and offset + k in gone]
+        if table != 0 or not hit:
             segments.append(wasm[seg_start:seg_end])
             continue
         emptied += [(offset + k, items[k]) for k in hit]
-        runs = w.encode_elems(table, offset, [None if f in gone else f for f in items])
+        runs = w.encode_elems(table, offset, [None if offset + k in gone else f for k, f in enumerate(items)])
         segments.append(runs[0])
         moved += runs[1:]
         # An appended run is written after every other segment: none may write its slots.
@@ -189,12 +254,12 @@ def main(raw_path, wasm_path, *classes):
             if t == 0 and o is not None and o != offset and o < cut_end and o + len(other) > offset:
                 w.fail(f"element segment at {o} overlaps the one cut at {offset}")
     segments += moved
+    _, _, start, end = main_wasm.section(9)
     body = w.to_uleb(len(segments)) + b"".join(segments)
     section_start = start - len(w.to_uleb(end - start)) - 1
     out = wasm[:section_start] + bytes([9]) + w.to_uleb(len(body)) + body + wasm[end:]
     with open(wasm_path, "wb") as f:
         f.write(out)
-    names = main_wasm.function_names()
     for slot, f in emptied:
         print(f"drop-dead-table-slots: slot {slot}: {names.get(f, f)[:160]}")
     print(f"drop-dead-table-slots: {len(emptied)} table slots emptied ({len(dead)} dead in cargo's output)")
