@@ -40,7 +40,7 @@ pub fn App() -> impl IntoView {
     let store = StoreState::new();
     provide_context(store);
     boot::open_store(store);
-    provide_context(FleetSetting::load());
+    provide_context(FleetSetting::unread());
     provide_context(FleetConnect::new(move |server| {
         boot::connect_fleet_server(server, store, policy.0.get_untracked())
     }));
