@@ -57,7 +57,7 @@ impl FleetSetting {
 
     /// The setting from context, read from storage on the first call.
     pub fn loaded() -> FleetSetting {
-        let setting = expect_context::<FleetSetting>();
+        let setting = super::handles().fleet;
         if !setting.1.get_value() {
             setting.1.set_value(true);
             setting.0.set(settings_store::load_fleet());
