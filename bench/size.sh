@@ -50,6 +50,8 @@ if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
 	python3 "$ROOT/scripts/shorten-imports.py" "$WORK/comfy-dashboard_bg.wasm" "$WORK/comfy-dashboard.js" ./comfy-dashboard_bg.js >/dev/null
 	python3 "$ROOT/scripts/drop-exported-classes.py" "$WORK/comfy-dashboard_bg.wasm" "$WORK/comfy-dashboard.js" \
 		IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource >/dev/null
+	python3 "$ROOT/scripts/drop-dead-table-slots.py" "${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/comfy-dashboard.wasm" \
+		"$RAW" --after-bindgen "$WORK/comfy-dashboard_bg.wasm" IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource >/dev/null
 fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wasm" "$WORK/comfy-dashboard_bg.wasm"

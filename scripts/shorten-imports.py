@@ -8,6 +8,10 @@ gzip off the wasm and 3.8 kB off the JS (issue #22). Nothing else changes: the i
 keys are the only place the JS names them (checked: the old name must be gone from the JS
 afterwards), and the split chunks never import from the glue (only from `__wasm_split`).
 
+The same for the exports of wasm-bindgen's closure shims, which the glue alone calls: each is
+named after its whole Rust signature (up to 334 characters) and written four times (the export,
+and in the JS the call and the glue's function of that name); they become `_k0`, `_k1`, ….
+
     scripts/shorten-imports.py MAIN.wasm MAIN.js MODULE   # both files rewritten in place
 """
 import re
@@ -109,11 +113,57 @@ def rename_imports(wasm, module):
     return bytes(out), renames
 
 
+# wasm-bindgen's exports of closure shims, named after their whole Rust signature (up to 334
+# characters, e.g. `wasm_bindgen_<hash>___convert__closures_____invoke___js_sys_<hash>___…`).
+# Only the glue calls them (the chunks link against the loader's three shared exports).
+GLUE_EXPORT = re.compile(r"wasm_bindgen_[0-9a-f]{16}___\w+")
+
+
+def rename_exports(wasm, js):
+    """The wasm with wasm-bindgen's closure-shim exports renamed `_k0`, `_k1`, …, and {old: new}."""
+    out = bytearray(wasm[:8])
+    renames = {}
+    i = 8
+    while i < len(wasm):
+        section = wasm[i]
+        size, body = uleb(wasm, i + 1)
+        end = body + size
+        if section != 7:
+            out += wasm[i:end]
+            i = end
+            continue
+        count, k = uleb(wasm, body)
+        exports = bytearray(to_uleb(count))
+        names = set()
+        for _ in range(count):
+            name, k = read_name(wasm, k)
+            desc = k
+            _, k = uleb(wasm, k + 1)
+            if GLUE_EXPORT.fullmatch(name):
+                new = f"_k{len(renames)}"
+                if re.search(r"\b" + new + r"\b", js):
+                    raise SystemExit(f"shorten-imports: {new} is already a name in the JS")
+                name = renames.setdefault(name, new)
+            names.add(name)
+            exports += write_name(name) + wasm[desc:k]
+        if k != end or len(names) != count:
+            raise SystemExit("shorten-imports: the export section did not parse")
+        out += bytes([7]) + to_uleb(len(exports)) + exports
+        i = end
+    return bytes(out), renames
+
+
 def main(wasm_path, js_path, module):
     with open(wasm_path, "rb") as f:
         wasm, renames = rename_imports(f.read(), module)
     with open(js_path) as f:
         js = f.read()
+    wasm, exports = rename_exports(wasm, js)
+    for old, new in exports.items():
+        if not re.search(r"\bwasm\." + re.escape(old) + r"\b", js):
+            raise SystemExit(f"shorten-imports: the JS does not call export {old}")
+        # Every mention: the call `wasm.OLD(…)` and the glue's own function of the same name.
+        js = re.sub(r"\b" + re.escape(old) + r"\b", new, js)
     for old, new in renames.items():
         js, keys = re.subn(r"^(\s+)" + re.escape(old) + ": ", lambda m: f"{m.group(1)}{new}: ", js, flags=re.M)
         if keys != 1 or re.search(r"\b" + re.escape(old) + r"\b", js):
@@ -122,7 +172,7 @@ def main(wasm_path, js_path, module):
         f.write(wasm)
     with open(js_path, "w") as f:
         f.write(js)
-    print(f"shorten-imports: {len(renames)} imports of {module} renamed")
+    print(f"shorten-imports: {len(renames)} imports of {module} and {len(exports)} closure-shim exports renamed")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@
 #      and `-C link-arg=--emit-relocs` (the relocations tell the splitter which code and data each
 #      function uses), only on our crate so the dependencies stay built;
 #   2. wasm-split-cli: the main wasm, one wasm per split point, shared chunks, and the JS loader
-#      that the main wasm imports its split loaders from (__wasm_split.js);
+#      that the main wasm imports its split loaders from (__wasm_split.js); the main wasm's
+#      function-table slots only the classes dropped in step 3 reach are emptied;
 #   3. wasm-bindgen on the main wasm only, keeping the exports the chunks link against
 #      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions),
 #      then short names for its imports, in the wasm and the JS (scripts/shorten-imports.py),
-#      and without the classes nothing uses (scripts/drop-exported-classes.py);
+#      and without the classes nothing uses (scripts/drop-exported-classes.py) nor the
+#      function-table slots nothing uses (scripts/drop-dead-table-slots.py);
 #   4. wasm-opt on every piece, at the level and with the parameters index.html gives Trunk;
 #   5. names: each chunk by its content; the main JS and the loader import each other, so both
 #      carry one hash of the pair (and of every chunk name inside the loader).
@@ -70,6 +72,12 @@ wasm-split-cli --target web --out-name "$NAME" "$RAW" "$STAGE/split"
 	exit 1
 }
 
+# The function-table slots that only wasm-streams' classes reach (their exports go below) are
+# emptied, proven on cargo's relocations (the table is exported, so wasm-opt keeps whatever a slot
+# holds): wasm-bindgen then leaves out the JS imports only their code called (docs/bytes.md).
+python3 "$ROOT/scripts/drop-dead-table-slots.py" "$RAW" "$STAGE/split/$NAME.wasm" \
+	IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource | tail -1
+
 echo "wasm-split: wasm-bindgen $(wasm-bindgen --version | cut -d' ' -f2)"
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$STAGE/bindgen" \
 	--out-name "$NAME" "$STAGE/split/$NAME.wasm"
@@ -79,6 +87,9 @@ python3 "$ROOT/scripts/shorten-imports.py" "$STAGE/bindgen/${NAME}_bg.wasm" "$ST
 # streams): without their exports wasm-opt drops their code (-1.9 kB gzip).
 python3 "$ROOT/scripts/drop-exported-classes.py" "$STAGE/bindgen/${NAME}_bg.wasm" "$STAGE/bindgen/$NAME.js" \
 	IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource
+# Again, now that wasm-bindgen's descriptors are gone: the closure shims only they named.
+python3 "$ROOT/scripts/drop-dead-table-slots.py" "$RAW" "$STAGE/split/$NAME.wasm" \
+	--after-bindgen "$STAGE/bindgen/${NAME}_bg.wasm" IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource | tail -1
 # The glue's and the loader's indentation and line comments go (-1.2 kB gzip): lines stay lines,
 # so automatic semicolons are unchanged, and neither file has a string or template that spans
 # lines (checked below: a backtick on a line whose count of them is odd).

@@ -68,8 +68,11 @@ pub fn remove(list: &[FleetServer], address: &str) -> Vec<FleetServer> {
 /// What was stored, read leniently (stored text is input): an entry that is not a valid, new
 /// server is skipped, so one bad entry (an older format, a hand edit) never hides the others.
 pub fn decode(text: &str) -> Vec<FleetServer> {
-    let stored: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
-    stored.iter().fold(Vec::new(), |list, entry| {
+    // Through `Value`, whose reader the page has anyway (a `Vec<Value>` is its own
+    // deserializer): anything but an array holds no server.
+    let stored = serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+    let entries = stored.as_array().map(Vec::as_slice).unwrap_or_default();
+    entries.iter().fold(Vec::new(), |list, entry| {
         let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
         add(&list, field("name"), field("address")).unwrap_or(list)
     })
@@ -238,6 +241,35 @@ mod tests {
             }]
         );
         assert_eq!(decode("not json"), vec![]);
+    }
+
+    #[test]
+    fn stored_text_reads_as_a_vec_of_values_read_it() {
+        // The reader before it went through `Value`, as the oracle.
+        let through_vec = |text: &str| {
+            let stored: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+            stored.iter().fold(Vec::new(), |list, entry| {
+                let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                add(&list, field("name"), field("address")).unwrap_or(list)
+            })
+        };
+        for text in [
+            "",
+            " ",
+            "null",
+            "{}",
+            r#"{"name":"a","address":"h:1"}"#,
+            r#""[]""#,
+            "[]",
+            " [ ] ",
+            "[] x",
+            "[{\"name\":\"a\",\"address\":\"h:1\"}",
+            r#"[{"name":"a","address":"h:1"},[{"name":"b","address":"h:2"}],{"name":"c","address":"h:3"}]"#,
+            r#"[{"name":"\u0041","address":"h\u003a1"}, null, 1, "x"]"#,
+            &format!("{}{}", "[".repeat(200), "]".repeat(200)),
+        ] {
+            assert_eq!(decode(text), through_vec(text), "{text:?}");
+        }
     }
 
     fn drain(total: Option<f64>, pending: usize) -> DrainEstimate {

@@ -56,9 +56,16 @@ impl RunEndNotifier {
         if self.synced.as_deref() == Some(saved) {
             return;
         }
-        let ids: Vec<String> = serde_json::from_str(saved).unwrap_or_default();
-        for id in ids {
-            self.mark(&id);
+        // Through `Value`, whose reader the page has anyway (a `Vec<String>` is its own
+        // deserializer): an array of strings, else nothing, as `Vec<String>` reads it.
+        let ids = match serde_json::from_str::<serde_json::Value>(saved) {
+            Ok(serde_json::Value::Array(ids)) if ids.iter().all(serde_json::Value::is_string) => {
+                ids
+            }
+            _ => Vec::new(),
+        };
+        for id in ids.iter().filter_map(serde_json::Value::as_str) {
+            self.mark(id);
         }
         // What is saved is not what this page holds (another tab wrote it): write ours.
         self.synced = None;

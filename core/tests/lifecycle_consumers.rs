@@ -198,6 +198,32 @@ fn remembered_ids_are_bounded_and_unreadable_saves_are_harmless() {
 }
 
 #[test]
+fn saved_ids_read_as_a_vec_of_strings_reads_them() {
+    // What `serde_json::from_str::<Vec<String>>` reads (the reader before), as the oracle.
+    for text in [
+        "",
+        "[]",
+        " [ \"a\" , \"b\" ] ",
+        r#"["a","b","a"]"#,
+        r#"["\u0041\n","é"]"#,
+        r#"["a",["b"]]"#,
+        r#"["a",null]"#,
+        r#"["a"] x"#,
+        r#"{"0":"a"}"#,
+        r#""a""#,
+        "[\"a\"",
+    ] {
+        let mut read = RunEndNotifier::default();
+        read.absorb_saved(text);
+        let mut oracle = RunEndNotifier::default();
+        for id in serde_json::from_str::<Vec<String>>(text).unwrap_or_default() {
+            oracle.mark(&id);
+        }
+        assert_eq!(read.saved(), oracle.saved(), "{text:?}");
+    }
+}
+
+#[test]
 fn a_new_tracker_continues_the_page_numbering() {
     let mut page = Page::new();
     let mut cursor = FeedCursor::new();

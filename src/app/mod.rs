@@ -13,8 +13,8 @@ pub use signal_sink::SignalObserver;
 use crate::browser::base_path::app_href;
 use crate::browser::location::{provide_location, use_location};
 use crate::state::{
-    provide_stream, provide_ticker, use_live, FleetConnect, FleetSetting, LiveState, PolicySetting,
-    ServerSetting, StoreState,
+    provide_handles, provide_ticker, use_live, FleetConnect, FleetSetting, Handles, LiveState,
+    PolicySetting, ServerSetting, StoreState, StreamHandle,
 };
 use crate::stream::StreamConfig;
 use crate::ui::effect::effect;
@@ -27,23 +27,27 @@ use telemetry_core::connection::ConnectionInfo;
 #[component]
 pub fn App() -> impl IntoView {
     let setting = ServerSetting::load();
-    provide_context(setting);
     let policy = PolicySetting::load();
-    provide_context(policy);
     provide_ticker();
     let state = LiveState::new(ConnectionInfo::new(
         "",
         "",
         StreamConfig::default().max_attempts,
     ));
-    let handle = provide_stream(state);
+    let handle = StreamHandle::empty();
     let store = StoreState::new();
-    provide_context(store);
+    provide_handles(Handles {
+        live: state,
+        stream: handle,
+        store,
+        server: setting,
+        policy,
+        fleet: FleetSetting::unread(),
+        fleet_connect: FleetConnect::new(move |server| {
+            boot::connect_fleet_server(server, store, policy.0.get_untracked())
+        }),
+    });
     boot::open_store(store);
-    provide_context(FleetSetting::load());
-    provide_context(FleetConnect::new(move |server| {
-        boot::connect_fleet_server(server, store, policy.0.get_untracked())
-    }));
     effect(move || {
         let server = setting.0.get();
         boot::connect(handle, state, store, server, policy.0.get_untracked());

@@ -24,5 +24,5 @@ impl FleetConnect {
 }
 
 pub fn use_fleet_connect() -> FleetConnect {
-    expect_context::<FleetConnect>()
+    super::handles().fleet_connect
 }

@@ -4,6 +4,7 @@
 
 mod clock;
 mod fleet_connect;
+mod handles;
 mod lifecycle_feed;
 mod live_state;
 mod run_end;
@@ -13,9 +14,10 @@ mod stream_handle;
 
 pub use clock::{provide_ticker, use_ticking_now};
 pub use fleet_connect::{use_fleet_connect, FleetConnect};
+pub use handles::{handles, provide_handles, Handles};
 pub use lifecycle_feed::{on_new_lifecycle, FeedStart};
 pub use live_state::{LiveState, PreviewImage};
 pub use run_end::{notify_on_run_end, RunEnds};
 pub use settings::{FleetSetting, PolicySetting, ServerSetting};
 pub use store_state::{use_store, StoreState, StoreStatus};
-pub use stream_handle::{provide_stream, use_live, use_stream, StreamHandle};
+pub use stream_handle::{use_live, use_stream, StreamHandle};

@@ -40,17 +40,34 @@ impl PolicySetting {
     }
 }
 
-/// The servers of the fleet page, remembered across reloads.
+/// The servers of the fleet page, remembered across reloads. Read from the browser's storage
+/// the first time a page that shows them asks ([`FleetSetting::loaded`]): only the fleet and
+/// settings pages do, so the reading stays in their chunks, not in the live page's wasm.
 #[derive(Clone, Copy)]
-pub struct FleetSetting(pub RwSignal<Vec<telemetry_core::fleet::FleetServer>>);
+pub struct FleetSetting(
+    pub RwSignal<Vec<telemetry_core::fleet::FleetServer>>,
+    StoredValue<bool>,
+);
 
 impl FleetSetting {
-    pub fn load() -> FleetSetting {
-        FleetSetting(RwSignal::new(settings_store::load_fleet()))
+    /// Not read yet: empty until a page calls [`FleetSetting::loaded`].
+    pub fn unread() -> FleetSetting {
+        FleetSetting(RwSignal::new(Vec::new()), StoredValue::new(false))
+    }
+
+    /// The setting from context, read from storage on the first call.
+    pub fn loaded() -> FleetSetting {
+        let setting = super::handles().fleet;
+        if !setting.1.get_value() {
+            setting.1.set_value(true);
+            setting.0.set(settings_store::load_fleet());
+        }
+        setting
     }
 
     pub fn set(&self, list: Vec<telemetry_core::fleet::FleetServer>) {
         settings_store::save_fleet(&list);
+        self.1.set_value(true);
         self.0.set(list);
     }
 }

@@ -51,5 +51,5 @@ impl Default for StoreState {
 }
 
 pub fn use_store() -> StoreState {
-    expect_context::<StoreState>()
+    super::handles().store
 }

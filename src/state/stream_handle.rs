@@ -22,17 +22,17 @@ impl StreamHandle {
     }
 }
 
-pub fn provide_stream(state: LiveState) -> StreamHandle {
-    provide_context(state);
-    let handle = StreamHandle(StoredValue::new_local(None));
-    provide_context(handle);
-    handle
+impl StreamHandle {
+    /// No manager yet: the boot puts one in.
+    pub fn empty() -> StreamHandle {
+        StreamHandle(StoredValue::new_local(None))
+    }
 }
 
 pub fn use_live() -> LiveState {
-    expect_context::<LiveState>()
+    super::handles().live
 }
 
 pub fn use_stream() -> StreamHandle {
-    expect_context::<StreamHandle>()
+    super::handles().stream
 }

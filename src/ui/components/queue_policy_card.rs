@@ -1,5 +1,4 @@
 use super::Rows;
-use crate::state::PolicySetting;
 use leptos::prelude::*;
 use telemetry_core::follow::QueuePolicy;
 use telemetry_core::format;
@@ -112,7 +111,7 @@ fn knobs(policy: &QueuePolicy, run: Option<&Run>) -> Vec<Knob> {
 /// streamed used none of it, and the card says so rather than showing zeros.
 #[component]
 pub fn QueuePolicyCard(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
-    let setting = expect_context::<PolicySetting>();
+    let setting = crate::state::handles().policy;
     let items = move || {
         let current = setting.0.get();
         run.with(|r| {

@@ -19,7 +19,7 @@ pub struct FleetDrains(pub RwSignal<BTreeMap<String, DrainEstimate>>);
 
 #[component]
 pub fn FleetPage() -> impl IntoView {
-    let fleet = expect_context::<FleetSetting>();
+    let fleet = FleetSetting::loaded();
     let drains = FleetDrains(RwSignal::new(BTreeMap::new()));
     provide_context(drains);
     // Servers work in parallel: the fleet is drained when its slowest connected server is.

@@ -7,7 +7,7 @@ use telemetry_core::fleet;
 /// needs to let this page in is said here, where the address is typed.
 #[component]
 pub fn FleetForm() -> impl IntoView {
-    let setting = expect_context::<FleetSetting>();
+    let setting = FleetSetting::loaded();
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);

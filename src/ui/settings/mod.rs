@@ -3,7 +3,6 @@
 mod fleet;
 
 use crate::state::use_live;
-use crate::state::{PolicySetting, ServerSetting};
 use fleet::FleetForm;
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
@@ -11,7 +10,7 @@ use telemetry_core::follow::QueuePolicy;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let setting = expect_context::<ServerSetting>();
+    let setting = crate::state::handles().server;
     let live = use_live();
     let draft = RwSignal::new(setting.0.get_untracked().unwrap_or_default());
     let problem = RwSignal::new(None::<String>);
@@ -69,7 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
 /// The five knobs of the follow policy for runs that do not stream, remembered.
 #[component]
 fn PolicyForm() -> impl IntoView {
-    let setting = expect_context::<PolicySetting>();
+    let setting = crate::state::handles().policy;
     let current = setting.0.get_untracked();
     let fields: [(&'static str, &'static str, &'static str, u32); 5] = [
         (
