@@ -17,24 +17,24 @@ function frame(data) {
   else post();
 }
 onmessage = (e) => {
-  const m = e.data;
-  if (m.open) {
+  const m = e.data, rest = m.slice(1);
+  if (m[0] === "o") {
     try {
-      ws = new WebSocket(m.open);
+      ws = new WebSocket(rest);
     } catch (_) {
-      return postMessage({ close: 1006 });
+      return postMessage(1006);
     }
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => postMessage({ open: 1 });
+    ws.onopen = () => postMessage(-1);
     ws.onmessage = (ev) => frame(ev.data);
     ws.onclose = (ev) => {
       clearTimeout(timer);
       post();
-      postMessage({ close: ev.code });
+      postMessage(ev.code);
     };
-  } else if (m.send) {
-    if (ws && ws.readyState === 1) ws.send(m.send);
-  } else if (m.close) {
+  } else if (m[0] === "s") {
+    if (ws && ws.readyState === 1) ws.send(rest);
+  } else {
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       ws.close();

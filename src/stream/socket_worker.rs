@@ -3,11 +3,11 @@
 //! cost about as much as everything the dashboard does with the message (issue #22): in the
 //! worker it is off the main thread, and the page handles one message per batch.
 //!
-//! The worker opens the socket it is told to (`{open: url}`), sends what it is told to
-//! (`{send: text}`), and posts back `{open: 1}`, the frames as arrays (at most one batch every
-//! 8 ms while frames keep coming; the first frame after a quiet spell goes at once, so an idle
-//! server's frame is not held back) and `{close: code}` after the last batch, so the page sees
-//! the socket's order. `{close: 1}` closes the socket and ends the worker. Its script is a
+//! The worker opens the socket it is told to (`"o" + url`), sends what it is told to
+//! (`"s" + text`), and posts back `-1` when the socket opened, the frames as arrays (at most one
+//! batch every 8 ms while frames keep coming; the first frame after a quiet spell goes at once,
+//! so an idle server's frame is not held back) and the close code after the last batch, so the
+//! page sees the socket's order. `"c"` closes the socket and ends the worker. Its script is a
 //! blob of the file's text (no comments there: every byte of it is in the page's wasm), so it
 //! needs no file of its own (the packaged node, the tests and `trunk serve` serve nothing
 //! more). A browser that refuses the worker (a policy without `blob:` workers, an error in the
@@ -45,13 +45,6 @@ fn script_url() -> Option<String> {
     })
 }
 
-/// `{ <key>: <value> }`, the worker's commands.
-fn command(key: &str, value: &JsValue) -> JsValue {
-    let object = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
-    object.into()
-}
-
 pub struct WorkerSocket {
     worker: Worker,
     _on_event: Closure<dyn FnMut(Event)>,
@@ -65,7 +58,7 @@ impl WorkerSocket {
         };
         // Nothing the worker answers can arrive before this task ends and the handler is set.
         if worker
-            .post_message(&command("open", &JsValue::from_str(url)))
+            .post_message(&JsValue::from_str(&["o", url].concat()))
             .is_err()
         {
             worker.terminate();
@@ -96,12 +89,13 @@ impl WorkerSocket {
                 }
                 return;
             }
-            let field = |k: &str| js_sys::Reflect::get(&data, &JsValue::from_str(k)).ok();
-            if let Some(code) = field("close").and_then(|c| c.as_f64()) {
-                closed = true;
-                on_close(code as u16);
-            } else if field("open").is_some_and(|o| o.is_truthy()) {
-                on_open();
+            match data.as_f64() {
+                Some(code) if code < 0.0 => on_open(),
+                Some(code) => {
+                    closed = true;
+                    on_close(code as u16);
+                }
+                None => {}
             }
         });
         worker.set_onmessage(Some(on_event.as_ref().unchecked_ref()));
@@ -115,7 +109,7 @@ impl WorkerSocket {
     pub fn send(&self, text: &str) {
         let _ = self
             .worker
-            .post_message(&command("send", &JsValue::from_str(text)));
+            .post_message(&JsValue::from_str(&["s", text].concat()));
     }
 }
 
@@ -125,6 +119,6 @@ impl Drop for WorkerSocket {
     fn drop(&mut self) {
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
-        let _ = self.worker.post_message(&command("close", &JsValue::TRUE));
+        let _ = self.worker.post_message(&JsValue::from_str("c"));
     }
 }
