@@ -5,14 +5,14 @@ function post() {
   const batch = frames, transfer = buffers;
   frames = [];
   buffers = [];
-  last = Date.now();
+  last = performance.now();
   postMessage(batch, transfer);
 }
 function frame(data) {
   frames.push(data);
   if (typeof data !== "string") buffers.push(data);
   if (timer) return;
-  const wait = last + 8 - Date.now();
+  const wait = last + 8 - performance.now();
   if (wait > 0) timer = setTimeout(post, wait);
   else post();
 }
