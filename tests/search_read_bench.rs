@@ -31,28 +31,9 @@ struct Entry<'a> {
     s: f64,
 }
 
-const NODES: [&str; 8] = [
-    "cliptextencode",
-    "emptylatentimage",
-    "loraloader",
-    "controlnetapplyadvanced",
-    "upscalemodelloader",
-    "imageupscalewithmodel",
-    "vaeencode",
-    "previewimage",
-];
-
-fn text(i: usize, len: usize) -> String {
-    let workflow = ["txt2img", "upscale", "video", "inpaint", "controlnet"][i % 5];
-    let mut t = format!("bench-{i:06} checkpointloader ksampler vaedecode saveimage {workflow}");
-    let mut n = i;
-    while t.len() + 24 < len {
-        n = n.wrapping_mul(0x9E37_79B9).wrapping_add(7);
-        t.push(' ');
-        t.push_str(NODES[n % NODES.len()]);
-    }
-    t
-}
+#[path = "../core/tests/common/bench_texts.rs"]
+mod bench_texts;
+use bench_texts::text;
 
 async fn fill(name: &str, len: usize) {
     let db = rexie::Rexie::builder(name).build().await.expect("raw open");

@@ -12,37 +12,18 @@
 mod common;
 
 use common::server::FakeServer;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI64, Ordering};
 use telemetry_core::input::{Input, Step};
 use telemetry_core::pipeline::Pipeline;
 use telemetry_core::trace::{parse_trace, Payload};
 use telemetry_core::tracker::Request;
 
-struct Counting;
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::live_bytes;
 
 /// How long a run's details read takes to come back (see `Flood::answer`).
 const DETAILS_MS: f64 = 25.0;
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// One recorded run's frames (text or binary) and the prompt ids in them.
 struct Template {
@@ -246,7 +227,7 @@ fn memory_stays_flat_over_a_long_flood_of_short_runs() {
         flood.until(total / 2 + step * total / 8);
         // Read after a flush, as the benchmark reads after the page drained.
         flood.p.take();
-        let live = LIVE.load(Ordering::Relaxed);
+        let live = live_bytes();
         let footprint = flood.p.footprint();
         println!(
             "{} messages, {} runs: {:.2} MB live, {footprint:?}",

@@ -4,68 +4,16 @@
 //! Bytes are counted by this binary's allocator; times are against a plain substring scan of the
 //! same texts in the same run.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 use telemetry_core::history::TextArena;
 
-struct Counting;
-static LIVE: AtomicI64 = AtomicI64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-const NODES: [&str; 12] = [
-    "checkpointloadersimple",
-    "cliptextencode",
-    "emptylatentimage",
-    "ksampler",
-    "vaedecode",
-    "saveimage",
-    "loraloader",
-    "controlnetapplyadvanced",
-    "upscalemodelloader",
-    "imageupscalewithmodel",
-    "vaeencode",
-    "previewimage",
-];
-
-/// The search text `bench/history.sh` stores for run `i` (`StoredRun::from_run` of its runs),
-/// grown to about `len` bytes as a real run's is: a prompt id, more node types, an output file
-/// name and, for some, an error (`StoredRun::from_run`).
-fn text(i: usize, len: usize) -> String {
-    let workflow = ["txt2img", "upscale", "video", "inpaint", "controlnet"][i % 5];
-    let mut t = format!("bench-{i:06} checkpointloader ksampler vaedecode saveimage {workflow}");
-    let mut n = i;
-    while t.len() + 24 < len {
-        n = n.wrapping_mul(0x9E37_79B9).wrapping_add(7);
-        t.push(' ');
-        t.push_str(NODES[n % NODES.len()]);
-        if n % 7 == 0 {
-            t.push_str(&format!(" comfyui_{:05}_.png", n % 100_000));
-        }
-    }
-    if i % 20 == 0 && t.len() < len {
-        t.push_str(" outofmemoryerror");
-    }
-    t
-}
+#[path = "common/bench_texts.rs"]
+mod bench_texts;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use bench_texts::text;
+use counting_alloc::live_bytes;
 
 fn keys_and_texts(len: usize) -> Vec<(String, String)> {
     (0..100_000)
@@ -96,7 +44,7 @@ fn text_arena_at_100k_runs() {
         let runs = keys_and_texts(len);
         let text_bytes: usize = runs.iter().map(|(k, t)| k.len() + t.len()).sum();
         let mean = runs.iter().map(|(_, t)| t.len()).sum::<usize>() / runs.len();
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = live_bytes();
         let t = Instant::now();
         let mut arena = TextArena::new();
         for (k, t) in &runs {
@@ -104,7 +52,7 @@ fn text_arena_at_100k_runs() {
         }
         arena.shrink_to_fit();
         let build = ms(t);
-        let bytes = LIVE.load(Ordering::Relaxed) - before;
+        let bytes = live_bytes() - before;
         for needle in NEEDLES {
             let mut best = f64::MAX;
             let mut found = 0;
