@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { test as base, expect, type Page } from '@playwright/test';
+import { pageWithErrors, serverFixture } from './harness';
 import { REPO } from './replay';
 
 const DIST = process.env.E2E_DIST ?? path.join(REPO, 'dist');
@@ -204,31 +205,8 @@ export async function startComfy(opts: ComfyOptions): Promise<Comfy> {
 type Fixtures = { comfy: (opts: ComfyOptions) => Promise<Comfy> };
 
 export const test = base.extend<Fixtures>({
-  comfy: async ({}, use, testInfo) => {
-    const started: Comfy[] = [];
-    await use(async (opts) => {
-      const c = await startComfy(opts);
-      started.push(c);
-      return c;
-    });
-    for (const c of started) {
-      await c.stop();
-      if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach('harness.log', { body: c.log.join('\n'), contentType: 'text/plain' });
-      }
-    }
-  },
-  page: async ({ page }, use, testInfo) => {
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    await use(page);
-    if (errors.length && testInfo.status !== testInfo.expectedStatus) {
-      await testInfo.attach('browser-errors.txt', { body: errors.join('\n'), contentType: 'text/plain' });
-    }
-  },
+  comfy: serverFixture(startComfy, 'harness.log'),
+  page: pageWithErrors,
 });
 export { expect };
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { pageWithErrors, serverFixture } from './harness';
 
 export const REPO = path.resolve(__dirname, '../..');
 export const SCREENSHOTS = path.join(__dirname, 'screenshots');
@@ -126,32 +127,8 @@ type Fixtures = {
 };
 
 export const test = base.extend<Fixtures>({
-  replay: async ({}, use, testInfo) => {
-    const started: Replay[] = [];
-    await use(async (opts) => {
-      const r = await startReplay(opts);
-      started.push(r);
-      return r;
-    });
-    for (const r of started) {
-      await r.stop();
-      if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach('replay-server.log', { body: r.log.join('\n'), contentType: 'text/plain' });
-      }
-    }
-  },
-  page: async ({ page }, use, testInfo) => {
-    // Surface app crashes (panics end up as page errors) in the report of a failing test.
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    await use(page);
-    if (errors.length && testInfo.status !== testInfo.expectedStatus) {
-      await testInfo.attach('browser-errors.txt', { body: errors.join('\n'), contentType: 'text/plain' });
-    }
-  },
+  replay: serverFixture(startReplay, 'replay-server.log'),
+  page: pageWithErrors,
 });
 export { expect };
 
