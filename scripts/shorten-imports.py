@@ -70,21 +70,30 @@ def skip_limits(buf, i):
     return i
 
 
-def rename_imports(wasm, module):
-    """The wasm with MODULE's imports renamed, and {old: new}."""
-    if wasm[:8] != b"\0asm\1\0\0\0":
-        raise SystemExit("shorten-imports: not a wasm module")
+def rewrite_section(wasm, section_id, rewrite):
+    """The wasm with the body of its section SECTION_ID replaced by rewrite(wasm, start, end)."""
     out = bytearray(wasm[:8])
-    renames = {}
     i = 8
     while i < len(wasm):
         section = wasm[i]
         size, body = uleb(wasm, i + 1)
         end = body + size
-        if section != 2:
+        if section == section_id:
+            new = rewrite(wasm, body, end)
+            out += bytes([section_id]) + to_uleb(len(new)) + new
+        else:
             out += wasm[i:end]
-            i = end
-            continue
+        i = end
+    return bytes(out)
+
+
+def rename_imports(wasm, module):
+    """The wasm with MODULE's imports renamed, and {old: new}."""
+    if wasm[:8] != b"\0asm\1\0\0\0":
+        raise SystemExit("shorten-imports: not a wasm module")
+    renames = {}
+
+    def rewrite(wasm, body, end):
         count, k = uleb(wasm, body)
         imports = bytearray(to_uleb(count))
         for _ in range(count):
@@ -108,9 +117,9 @@ def rename_imports(wasm, module):
             imports += write_name(mod) + write_name(field) + wasm[desc:k]
         if k != end:
             raise SystemExit("shorten-imports: the import section did not parse")
-        out += bytes([2]) + to_uleb(len(imports)) + imports
-        i = end
-    return bytes(out), renames
+        return imports
+
+    return rewrite_section(wasm, 2, rewrite), renames
 
 
 # wasm-bindgen's exports of closure shims, named after their whole Rust signature (up to 334
@@ -121,17 +130,9 @@ GLUE_EXPORT = re.compile(r"wasm_bindgen_[0-9a-f]{16}___\w+")
 
 def rename_exports(wasm, js):
     """The wasm with wasm-bindgen's closure-shim exports renamed `_k0`, `_k1`, …, and {old: new}."""
-    out = bytearray(wasm[:8])
     renames = {}
-    i = 8
-    while i < len(wasm):
-        section = wasm[i]
-        size, body = uleb(wasm, i + 1)
-        end = body + size
-        if section != 7:
-            out += wasm[i:end]
-            i = end
-            continue
+
+    def rewrite(wasm, body, end):
         count, k = uleb(wasm, body)
         exports = bytearray(to_uleb(count))
         names = set()
@@ -148,9 +149,9 @@ def rename_exports(wasm, js):
             exports += write_name(name) + wasm[desc:k]
         if k != end or len(names) != count:
             raise SystemExit("shorten-imports: the export section did not parse")
-        out += bytes([7]) + to_uleb(len(exports)) + exports
-        i = end
-    return bytes(out), renames
+        return exports
+
+    return rewrite_section(wasm, 7, rewrite), renames
 
 
 def main(wasm_path, js_path, module):
