@@ -51,6 +51,16 @@ pub(super) fn bounds(lower: Option<(JsValue, bool)>, upper: Option<(JsValue, boo
     }
 }
 
+/// The keys after `after`, the last key a keyset walk has read; all keys before the first page.
+pub(super) fn keys_after(after: Option<&JsValue>) -> Result<Option<KeyRange>, StoreError> {
+    match after {
+        Some(k) => Ok(Some(
+            KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?,
+        )),
+        None => Ok(None),
+    }
+}
+
 /// `[from, to)` over names: the entries of one kind in `meta` (`insight:…`, `spill:…`).
 pub(super) fn name_range(from: &str, to: &str) -> Result<KeyRange, StoreError> {
     Ok(KeyRange::bound(

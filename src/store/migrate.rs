@@ -11,11 +11,11 @@
 //! live page's first load carries just the version check.
 
 use super::codec;
-use super::conn::{finish, Conn};
+use super::conn::{finish, keys_after, Conn};
 use super::schema::{DATA_VERSION, META, RUNS, SEARCH};
 use super::search_entries;
 use super::StoreError;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use rexie::{Direction, Rexie, TransactionMode};
 use std::rc::Rc;
 use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::StoredRun;
@@ -84,10 +84,7 @@ async fn rewrite(db: &Rexie) -> Result<u32, StoreError> {
     let mut rewritten = 0;
     let mut after: Option<JsValue> = None;
     loop {
-        let range = match &after {
-            Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
-            None => None,
-        };
+        let range = keys_after(after.as_ref())?;
         let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let rows = store

@@ -3,11 +3,11 @@
 //! search (`search_index`).
 
 use super::codec;
-use super::conn::finish;
+use super::conn::{finish, keys_after};
 use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY};
 use super::search_entries::{meta_entry, write};
 use super::StoreError;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
+use rexie::{Direction, Rexie, TransactionMode};
 use wasm_bindgen::JsValue;
 
 /// Runs read per read-write transaction.
@@ -20,10 +20,7 @@ const CHUNK: u32 = 500;
 pub(super) async fn backfill(db: &Rexie) -> Result<(), StoreError> {
     let mut after: Option<JsValue> = None;
     loop {
-        let range = match &after {
-            Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
-            None => None,
-        };
+        let range = keys_after(after.as_ref())?;
         let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let rows = tx
             .store(RUNS)?

@@ -16,7 +16,7 @@
 //! holds once turned on): the live page's writes go through `search_entries` alone. Records
 //! written before the search store existed are copied in once (`backfill`), on the first build.
 
-use super::conn::Conn;
+use super::conn::{keys_after, Conn};
 use super::run_store::RunStore;
 use super::schema::{META, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_backfill::backfill;
@@ -225,10 +225,7 @@ async fn read_all(state: &mut State, db: &Rexie) -> Result<usize, StoreError> {
             if epoch != began {
                 continue 'fresh;
             }
-            let range = match &after {
-                Some(k) => Some(KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?),
-                None => None,
-            };
+            let range = keys_after(after.as_ref())?;
             let values = store.get_all(range, Some(BUILD_CHUNK)).await?;
             drop(tx);
             let read = values.len();
