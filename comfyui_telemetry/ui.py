@@ -131,18 +131,23 @@ def dist_dir(package_dir=PACKAGE_DIR, find_wheel=wheel_dist):
     return own
 
 
+# `<base href="/">`, quoted or not (a minified index.html writes `<base href=/>`).
+_BASE_FOR_ROOT = re.compile(r"""<base\s+href=(?:"/"|'/'|/(?=[\s/>]))""")
+
+
 def mount_index(html, names, prefix=PREFIX):
     """Makes an index.html built for `/` work under `prefix`.
 
     Trunk writes its public URL into `<base href>` and into absolute asset URLs. A build made
     with `--public-url /telemetry/ui/` needs nothing; one made for `/` gets those rewritten.
+    Attribute values may be quoted or not (a release build's index.html is minified).
     """
-    if not re.search(r"<base\s+href=\"/\"", html):
+    if not _BASE_FOR_ROOT.search(html):
         return html
-    html = re.sub(r"<base\s+href=\"/\"", f'<base href="{prefix}"', html, count=1)
+    html = _BASE_FOR_ROOT.sub(f'<base href="{prefix}"', html, count=1)
     for name in sorted(names, key=len, reverse=True):
         html = re.sub(
-            r"([\"'])/" + re.escape(name) + r"(?=[\"'/?#])",
+            r"([\"'=])/" + re.escape(name) + r"(?=[\"'/?#\s>])",
             lambda m: m.group(1) + prefix + name,
             html,
         )

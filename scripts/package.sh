@@ -73,7 +73,7 @@ fi
 	echo "package: no $BUILD/index.html: run without --no-build" >&2
 	exit 1
 }
-grep -q '<base href="/telemetry/ui/"' "$BUILD/index.html" || {
+grep -Eq '<base href="?/telemetry/ui/' "$BUILD/index.html" || {
 	echo "package: $BUILD was not built for /telemetry/ui/" >&2
 	exit 1
 }

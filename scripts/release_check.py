@@ -78,7 +78,7 @@ def check_wheel(path, problems):
             problems.append(f"{MODULE}.__version__ is not {version}")
         dist = f"{MODULE}/dist/"
         index = z.read(dist + "index.html").decode() if dist + "index.html" in names else ""
-        if '<base href="/telemetry/ui/"' not in index:
+        if not re.search(r'<base href="?/telemetry/ui/', index):
             problems.append("the wheel has no dist/index.html built for /telemetry/ui/")
         if not any(n.endswith(".wasm") for n in names):
             problems.append("the wheel has no .wasm")

@@ -57,6 +57,23 @@ async def test_serves_files_and_falls_back_to_index(make_comfy, dist):
     assert r.status == 404
 
 
+def test_a_minified_index_for_the_root_is_mounted_too():
+    # What Trunk's release minifier writes: attribute values without quotes where it can.
+    html = (
+        "<!doctype html><html lang=en><base href=/><link href=data:, rel=icon>"
+        "<link href=/main-1.css integrity=sha384-x rel=stylesheet>"
+        '<link rel="modulepreload" href="/app-2.js"><a href=/elsewhere>x</a>'
+    )
+    out = ui.mount_index(html, ["main-1.css", "app-2.js"])
+    assert '<base href="/telemetry/ui/">' in out
+    assert "href=/telemetry/ui/main-1.css integrity" in out
+    assert 'href="/telemetry/ui/app-2.js"' in out
+    assert "href=/elsewhere>" in out and "href=data:," in out  # not dist files: untouched
+    # Built for the sub-path already (minified): unchanged.
+    built = "<!doctype html><base href=/telemetry/ui/><link href=/telemetry/ui/main-1.css rel=stylesheet>"
+    assert ui.mount_index(built, ["main-1.css"]) == built
+
+
 async def test_a_build_for_the_sub_path_is_served_unchanged(make_comfy, dist):
     html = INDEX_FOR_ROOT.replace('href="/"', 'href="/telemetry/ui/"').replace(
         '"/main-1.css"', '"/telemetry/ui/main-1.css"')
