@@ -13,7 +13,6 @@ The throwaway environment is a new venv that sees the cached ComfyUI venv's pack
 never changed.
 """
 
-import re
 import subprocess
 import tomllib
 import urllib.request
@@ -22,11 +21,10 @@ from pathlib import Path
 import pytest
 
 from harness import REPO, ComfyServer, prepare
-from test_package import COLD_LOAD_LIMIT, _clone_into
+from test_package import ASSET, COLD_LOAD_LIMIT, _clone_into
 
 PACKAGE = REPO / "target" / "package"
 WHEELS = PACKAGE / "wheels"
-ASSET = re.compile(r"""["'](/telemetry/ui/[^"'?#]+\.(?:js|wasm|css))["']""")
 VERSION = tomllib.loads((REPO / "comfyui_telemetry" / "pyproject.toml").read_text())["project"]["version"]
 
 
@@ -75,7 +73,7 @@ def assert_serves_the_wheel(server, dist: Path, folder: str):
     ComfyUI's page loads the sidebar script from the node folder."""
     index = (dist / "index.html").read_text()
     paths = ["/telemetry/ui/"] + sorted(set(ASSET.findall(index)))
-    assert any(p.endswith(".wasm") for p in paths), paths
+    assert all(any(p.endswith(ext) for p in paths) for ext in (".wasm", ".js", ".css")), paths
     total = 0
     for path in paths:
         status, headers, body = get(server, path)

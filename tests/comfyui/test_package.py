@@ -49,9 +49,12 @@ from harness import REPO, ComfyServer
 # round (function-table slots nothing uses emptied, short closure-shim export names, two typed
 # JSON readers fewer, the fleet setting read by the pages that show it, the app's handles in one
 # context): 253 621 B (312 336 B gzip). This keeps ~0.7 % of that for what comes next. Issue
-# #22's target for the live page's first load (250 kB gzip) is lower.
+# #22's target for the live page's first load (250 kB gzip) is lower. The eleventh round counts
+# the stylesheet again (the minified index.html writes its link unquoted, which ASSET missed for a
+# build): 253 689 B with terser's glue and Trunk's minified HTML and CSS.
 COLD_LOAD_LIMIT = 255_500
-ASSET = re.compile(r"""["'](/telemetry/ui/[^"'?#]+\.(?:js|wasm|css))["']""")
+# An asset URL in index.html, its attribute value quoted or not (the release build minifies it).
+ASSET = re.compile(r"""["'=](/telemetry/ui/[^"'?#\s>]+\.(?:js|wasm|css))(?=["'\s>])""")
 
 
 def package_zip() -> Path:
@@ -91,7 +94,7 @@ async def cold_load(server, encoding):
     dist = server.base / "custom_nodes" / "comfyui_telemetry" / "dist"
     index = (dist / "index.html").read_text()
     paths = ["/telemetry/ui/"] + sorted(set(ASSET.findall(index)))
-    assert any(p.endswith(".wasm") for p in paths) and any(p.endswith(".js") for p in paths), paths
+    assert all(any(p.endswith(ext) for p in paths) for ext in (".wasm", ".js", ".css")), paths
     out = {}
     async with aiohttp.ClientSession() as session:
         for path in paths:
