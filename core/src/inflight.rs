@@ -22,8 +22,9 @@
 //! what it spent beyond a page that only counts messages went to its reads), for a list shown
 //! at most once per coalescing window anyway.
 
+use crate::hash::{HashMap, HashSet};
 use crate::tracker::{Request, HISTORY_PAGE};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// After this long without an answer a request is presumed lost.
 pub const STALE_MS: f64 = 60_000.0;

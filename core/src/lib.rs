@@ -20,6 +20,7 @@ pub mod fleet;
 pub mod follow;
 pub mod format;
 pub mod gpu;
+pub mod hash;
 pub mod history;
 pub mod inflight;
 pub mod input;

@@ -11,9 +11,10 @@
 //! first (the store keeps them).
 
 use crate::coalesce::Batch;
+use crate::hash::{HashMap, HashSet};
 use crate::history::series::RunSeries;
 use crate::tracker::{Field, Lifecycle, LifecycleKind, Tracker};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Series kept in memory.
 pub const MAX_SERIES: usize = 64;

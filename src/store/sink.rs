@@ -5,8 +5,8 @@
 
 use super::{StoreError, StoreWriter};
 use crate::stream::{StreamManager, StreamObserver};
-use std::collections::HashSet;
 use std::rc::Rc;
+use telemetry_core::hash::HashSet;
 use telemetry_core::history::StoredRun;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 use telemetry_core::tracker::Field;

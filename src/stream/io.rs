@@ -3,11 +3,11 @@
 //! imports the driver, so answers cannot re-enter the caller behind its back.
 
 use crate::browser::http::{get_text, post_json, HttpError};
-use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use telemetry_core::endpoint::ServerBase;
+use telemetry_core::hash::HashSet;
 use telemetry_core::history::record::key_of;
 use telemetry_core::input::Reply;
 use telemetry_core::protocol::http::{decode_history, HistoryEntry};

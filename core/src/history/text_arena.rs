@@ -12,7 +12,7 @@
 //! a map from a 64-bit hash of the key to the newest run with that hash, runs with the same hash
 //! chained behind it and told apart by their key bytes.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 const NONE: u32 = u32::MAX;
 

@@ -8,10 +8,10 @@
 //! reload.
 
 use super::facts::{Names, NoExtras, RunExtras, RunFact, Sym};
-use super::fx_hash::FxHashMap;
 use super::report_data::{ReportData, ReportOptions};
 use super::scope::InsightScope;
 use super::{evaluate, Finding};
+use crate::hash::FxHashMap;
 use crate::history::StoredRun;
 
 #[derive(Debug, Clone, Default, PartialEq)]

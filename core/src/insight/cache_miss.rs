@@ -15,10 +15,10 @@
 
 use super::facts::{RunFact, Sym};
 use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, Unit};
-use super::fx_hash::FxHashMap;
 use super::stats::{median, proportion_above_p, significant};
 use super::Ctx;
 use crate::format::duration_ms;
+use crate::hash::FxHashMap;
 use crate::run::RunStatus;
 
 pub const MIN_MISSES: usize = 3;

@@ -4,7 +4,7 @@
 //! never re-read the store.
 
 use super::error_class::{classify, ErrorClass};
-use super::fx_hash::FxHashMap;
+use crate::hash::FxHashMap;
 use crate::history::series::MemoryKind;
 use crate::history::StoredRun;
 use crate::run::{NodeStatus, RunStatus};

@@ -24,7 +24,6 @@ pub mod error_class;
 pub mod facts;
 mod failure_cluster;
 mod finding;
-pub(crate) mod fx_hash;
 mod node_share;
 mod period;
 mod queue_wait;

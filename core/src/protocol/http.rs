@@ -3,8 +3,8 @@
 
 use super::ServerMessage;
 use super::{lenient, output::artifacts_of, text::decode_payload, Artifact, DecodeError};
+use crate::hash::HashSet;
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QueueSnapshot {
@@ -38,7 +38,7 @@ impl QueueItem {
         if self.outputs_to_execute.is_empty() {
             return None;
         }
-        let mut needed: HashSet<&str> = HashSet::new();
+        let mut needed: HashSet<&str> = HashSet::default();
         let mut todo: Vec<&str> = self.outputs_to_execute.iter().map(String::as_str).collect();
         while let Some(id) = todo.pop() {
             if needed.insert(id) {

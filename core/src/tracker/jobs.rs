@@ -37,8 +37,8 @@ impl Tracker {
     pub fn apply_jobs(&mut self, jobs: &[Job], asked_ms: f64, now_ms: f64, out: &mut Vec<Change>) {
         let asked_ms = asked_ms.min(now_ms);
         self.features.jobs = Some(true);
-        let mut listed = HashSet::new();
-        let mut queued = HashSet::new();
+        let mut listed = HashSet::default();
+        let mut queued = HashSet::default();
         for job in jobs {
             listed.insert(job.id.clone());
             if matches!(job.status, JobStatus::Pending | JobStatus::InProgress) {

@@ -23,9 +23,10 @@ pub use reconcile::{Request, HISTORY_PAGE};
 
 use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
+use crate::hash::{HashMap, HashSet};
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;

@@ -14,8 +14,8 @@ mod overflow;
 use super::{RunStore, StoreError};
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
+use telemetry_core::hash::{HashMap, HashSet};
 use telemetry_core::history::record::key_of;
 use telemetry_core::history::series::RunSeries;
 use telemetry_core::history::StoredRun;
@@ -117,8 +117,8 @@ impl StoreWriter {
             state: Rc::new(RefCell::new(State {
                 store,
                 interval_ms: f64::from(interval_ms),
-                pending: HashMap::new(),
-                written_status: HashMap::new(),
+                pending: HashMap::default(),
+                written_status: HashMap::default(),
                 timer: None,
                 clock_offset: 0.0,
                 stopped: false,
@@ -126,7 +126,7 @@ impl StoreWriter {
                 listeners: Vec::new(),
                 written: 0,
                 in_flight: 0,
-                forgotten: HashSet::new(),
+                forgotten: HashSet::default(),
                 spilled: true,
                 spilling: 0,
             })),

@@ -9,9 +9,9 @@ use crate::state::{use_live, use_store};
 use crate::store::sink::take_server_runs;
 use crate::ui::load::Load;
 use leptos::prelude::*;
-use std::collections::HashSet;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::endpoint::{encode, ServerBase};
+use telemetry_core::hash::HashSet;
 use telemetry_core::history::server_log::{decode_page, decode_run};
 use wasm_bindgen::JsValue;
 
@@ -71,7 +71,7 @@ pub fn use_server_log() -> ServerLog {
 pub fn provide_server_log() -> ServerLog {
     let live = use_live();
     let store = use_store();
-    let listed = RwSignal::new(HashSet::new());
+    let listed = RwSignal::new(HashSet::default());
     let state = Load::new(move || {
         let server = live.server.get();
         store.status.track();
@@ -108,7 +108,7 @@ async fn read(
     let label = server.label();
     let mut cursor: Option<String> = None;
     let mut read = 0;
-    let mut listed = HashSet::new();
+    let mut listed = HashSet::default();
     for _ in 0..PAGES {
         let mut url = server.api(&format!("telemetry/runs?limit={PAGE}"));
         if let Some(c) = &cursor {

@@ -1,7 +1,13 @@
-//! A small, fast hash for the insight maps (interned names, run keys, groups): one multiply per
-//! word instead of SipHash's rounds, which made hashing the larger part of evaluating 100 000
-//! runs. Not collision-resistant against chosen keys; the keys here are names from the user's
-//! own servers, and a collision only costs time.
+//! The core's hash tables: `hashbrown`'s, with a small, fast hash.
+//!
+//! One table implementation for the whole wasm: Leptos' `indexmap` already links `hashbrown`
+//! (crates.io), and `std::collections::HashMap` is a second, separately compiled copy of it (with
+//! SipHash and a per-thread seed) that cost the live page's first load about 1 kB gzip. The hash
+//! is the Firefox/rustc "Fx" hash: one multiply per word instead of SipHash's rounds, which made
+//! hashing the larger part of evaluating 100 000 runs. Not collision-resistant against chosen
+//! keys, and neither was the std table here: the wasm target has no randomness for its seed, so
+//! its keys were fixed. The keys are prompt ids and names from the user's own servers, and a
+//! collision only costs time.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -50,4 +56,7 @@ impl Hasher for FxHasher {
 }
 
 pub type FxBuild = BuildHasherDefault<FxHasher>;
-pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuild>;
+pub type HashMap<K, V> = hashbrown::HashMap<K, V, FxBuild>;
+pub type HashSet<T> = hashbrown::HashSet<T, FxBuild>;
+/// The insight's name (kept: it says which hash the maps use).
+pub type FxHashMap<K, V> = HashMap<K, V>;
