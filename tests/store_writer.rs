@@ -14,12 +14,18 @@ mod data;
 
 use data::*;
 
+#[path = "support/wait.rs"]
+mod wait;
+use wait::wait_for;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     let store = RunStore::open_named(&db_name("writer")).await.unwrap();
-    let writer = StoreWriter::new(store.clone(), 400);
+    // A window long enough that a loaded machine's late timers cannot close it before the
+    // checks that say it is still open.
+    let writer = StoreWriter::new(store.clone(), 3_000);
     let errors = Rc::new(RefCell::new(Vec::new()));
     let sink = errors.clone();
     writer.on_error(move |e| sink.borrow_mut().push(e));
@@ -31,8 +37,10 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
         writer.note(&run, None, js_sys::Date::now());
     }
     // A new run's first state goes out at once (a reload right after the start finds it), with
-    // whatever arrived before the write: one write for the burst.
-    TimeoutFuture::new(100).await;
+    // whatever arrived before the write: one write for the burst, long before the window.
+    let burst = js_sys::Date::now();
+    wait_for("the first state's write", 2_500.0, || writer.written() >= 1).await;
+    assert!(js_sys::Date::now() - burst < 2_500.0);
     assert_eq!(writer.written(), 1);
     let got = store.get("s|live").await.unwrap().unwrap();
     assert_eq!(got.run.progress_text.as_deref(), Some("step 19"));
@@ -43,7 +51,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     }
     TimeoutFuture::new(100).await;
     assert_eq!(writer.written(), 1, "written before its window closed");
-    TimeoutFuture::new(600).await;
+    wait_for("the window's write", 10_000.0, || writer.written() >= 2).await;
     assert_eq!(writer.written(), 2);
     let got = store.get("s|live").await.unwrap().unwrap();
     assert_eq!(got.run.progress_text.as_deref(), Some("step 39"));
@@ -55,7 +63,10 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     slow.note(&other, None, js_sys::Date::now());
     other.status = RunStatus::Succeeded;
     slow.note(&other, None, js_sys::Date::now());
-    TimeoutFuture::new(150).await;
+    wait_for("the terminal state's write", 10_000.0, || {
+        slow.written() >= 1
+    })
+    .await;
     assert_eq!(
         store.get("s|ends").await.unwrap().map(|r| r.status),
         Some("succeeded".to_owned())
@@ -67,7 +78,7 @@ async fn writer_writes_new_states_at_once_and_coalesces_progress() {
     TimeoutFuture::new(150).await;
     assert_eq!(slow.written(), 1);
     slow.flush_now();
-    TimeoutFuture::new(150).await;
+    wait_for("the flushed write", 10_000.0, || slow.written() >= 2).await;
     assert_eq!(slow.written(), 2);
     assert_eq!(
         store

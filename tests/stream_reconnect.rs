@@ -15,6 +15,10 @@ use telemetry_core::endpoint::ServerBase;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 use wasm_bindgen_test::*;
 
+#[path = "support/wait.rs"]
+mod wait;
+use wait::wait_for;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SERVER: &str = "http://127.0.0.1:18188";
@@ -41,17 +45,6 @@ impl StreamObserver for Recorder {
 impl Recorder {
     fn last(&self) -> Option<ConnectionInfo> {
         self.states.borrow().last().map(|(_, i)| i.clone())
-    }
-}
-
-async fn wait_for(what: &str, timeout_ms: f64, mut ok: impl FnMut() -> bool) {
-    let start = js_sys::Date::now();
-    while !ok() {
-        assert!(
-            js_sys::Date::now() - start < timeout_ms,
-            "timed out waiting for {what}"
-        );
-        TimeoutFuture::new(20).await;
     }
 }
 
