@@ -62,7 +62,7 @@ pub fn remove_secrets(value: &mut Value) -> usize {
 /// The prompt of `prompt_id` from a `/history/<id>` (or `/history`) body, secrets removed,
 /// as JSON with one node a line, in their id order (no pretty printer: it costs the page bytes).
 pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwayError> {
-    let body: Value = serde_json::from_str(history_body).map_err(|_| TakeAwayError::NotJson)?;
+    let body = crate::json::parse(history_body).map_err(|_| TakeAwayError::NotJson)?;
     let entry = body.get(prompt_id).ok_or(TakeAwayError::NotInHistory)?;
     let mut prompt = entry
         .get("prompt")

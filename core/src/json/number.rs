@@ -80,7 +80,7 @@ impl Cursor<'_> {
                 }
                 Some(b'.') => return self.decimal(positive, significand, exponent),
                 Some(b'e' | b'E') => return self.exponent(positive, significand, exponent),
-                _ => return self.from_parts(positive, significand, exponent),
+                _ => return self.scale(positive, significand, exponent),
             }
         }
     }
@@ -104,7 +104,7 @@ impl Cursor<'_> {
                     }
                     return match self.peek() {
                         Some(b'e' | b'E') => self.exponent(positive, significand, before + after),
-                        _ => self.from_parts(positive, significand, before + after),
+                        _ => self.scale(positive, significand, before + after),
                     };
                 }
             }
@@ -119,7 +119,7 @@ impl Cursor<'_> {
         }
         match self.peek() {
             Some(b'e' | b'E') => self.exponent(positive, significand, before + after),
-            _ => self.from_parts(positive, significand, before + after),
+            _ => self.scale(positive, significand, before + after),
         }
     }
 
@@ -168,15 +168,10 @@ impl Cursor<'_> {
         } else {
             starting.saturating_sub(exp)
         };
-        self.from_parts(positive, significand, exponent)
+        self.scale(positive, significand, exponent)
     }
 
-    fn from_parts(
-        &self,
-        positive: bool,
-        significand: u64,
-        mut exponent: i32,
-    ) -> Result<f64, JsonError> {
+    fn scale(&self, positive: bool, significand: u64, mut exponent: i32) -> Result<f64, JsonError> {
         let mut f = significand as f64;
         loop {
             match POW10.get(exponent.unsigned_abs() as usize) {

@@ -61,7 +61,7 @@ impl<'de> Deserialize<'de> for OldFields<'de> {
 
 /// The old reading of `data`: `Ok(None)` for a value that is not an object (serde's `Data`
 /// category), `Err` for a syntax error.
-pub(super) fn old_fields(text: &str) -> Result<Option<Vec<(Cow<'_, str>, &str)>>, ()> {
+pub(super) fn old_fields(text: &str) -> Result<Option<super::RawFields<'_>>, ()> {
     match serde_json::from_str::<OldFields>(text) {
         Ok(f) => Ok(Some(f.0.into_iter().map(|(k, v)| (k, v.get())).collect())),
         Err(e) if e.classify() == serde_json::error::Category::Data => Ok(None),

@@ -59,7 +59,7 @@ fn link_source(input: &Value) -> Option<String> {
 }
 
 fn parse_json(what: &str, body: &str) -> Result<Value, DecodeError> {
-    serde_json::from_str(body).map_err(|e| DecodeError::bad_data(what, e))
+    crate::json::parse(body).map_err(|e| DecodeError::bad_data(what, e))
 }
 
 pub fn decode_queue(body: &str) -> Result<QueueSnapshot, DecodeError> {
