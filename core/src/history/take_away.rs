@@ -79,11 +79,10 @@ pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwa
     crate::sort::sort_by(&mut nodes, |a, b| crate::run::node_order(&a.0, &b.0));
     let mut out = String::from("{");
     for (i, (id, node)) in nodes.iter().enumerate() {
-        let key = Value::String(id.clone()).to_string();
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
-        out.push_str(&key);
+        crate::json::write_str(&mut out, id);
         out.push_str(": ");
-        out.push_str(&node.to_string());
+        crate::json::write_value(&mut out, node);
     }
     out.push_str("\n}\n");
     Ok(out)

@@ -9,15 +9,18 @@
 //!
 //! - [`parse`]: a whole text to a `Value` (nesting limit 128, numbers as serde_json reads them);
 //! - [`fields`], [`envelope`]: the frame decoder's borrowed one-pass scanner;
-//! - [`to_string`]: a `Value` to compact text.
+//! - [`to_string`], [`to_string_pretty`]: a `Value` to compact or indented text.
 
 mod cursor;
 mod error;
 mod number;
+mod pretty;
 mod read;
 mod scan;
 mod write;
 
+#[cfg(test)]
+mod bench;
 #[cfg(test)]
 mod serde_reference;
 #[cfg(test)]
@@ -26,6 +29,7 @@ mod tests;
 mod tests_random;
 
 pub use error::JsonError;
+pub use pretty::to_string_pretty;
 pub use read::parse;
 pub use scan::{envelope, fields, Envelope, RawFields};
 pub use write::{to_string, write_str, write_value};

@@ -111,6 +111,7 @@ fn generated_values_round_trip_both_ways() {
         assert!(identical(&back, &serde_json::from_str(&text).unwrap()));
         // Pretty text (whitespace everywhere), and a few corruptions of it.
         let pretty = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(to_string_pretty(&v), pretty);
         same_as_serde(&pretty);
         if !pretty.is_empty() {
             let cut = rng.below(pretty.len() as u64) as usize;
