@@ -213,7 +213,7 @@ fn history_entry(prompt_id: &str, entry: &Value) -> Option<HistoryEntry> {
 fn history_message(pair: &Value) -> Option<ServerMessage> {
     let pair = pair.as_array()?;
     let kind = pair.first()?.as_str()?;
-    let data = pair.get(1)?.to_string();
+    let data = crate::json::to_string(pair.get(1)?);
     decode_payload(kind, &data).ok()
 }
 
