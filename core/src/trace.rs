@@ -28,7 +28,7 @@ fn parse_line(line: &str) -> Option<TraceFrame> {
     let v = crate::json::parse(line.trim()).ok()?;
     let t_ms = v.get("t_mono_ms").and_then(Value::as_f64)?;
     let payload = match v.get("kind")?.as_str()? {
-        "text" => Payload::Text(v.get("msg")?.to_string()),
+        "text" => Payload::Text(crate::json::to_string(v.get("msg")?)),
         "binary" => Payload::Binary(
             base64::engine::general_purpose::STANDARD
                 .decode(v.get("b64")?.as_str()?)

@@ -127,7 +127,7 @@ pub fn param_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        other => Some(crate::json::to_string(other)),
     }
 }
 

@@ -6,7 +6,7 @@
 //! a skipped string only checks the four hex digits, as serde_json's `ignore_str` does for the
 //! fields it does not read (so a frame accepted before is accepted now).
 
-use super::JsonError;
+use super::{JsonError, JsonErrorKind};
 use std::borrow::Cow;
 
 /// A text being read, and how far.
@@ -40,15 +40,15 @@ impl<'a> Cursor<'a> {
     pub(super) fn end(&mut self) -> Result<(), JsonError> {
         match self.ws() {
             None => Ok(()),
-            Some(_) => Err(JsonError::Trailing(self.pos)),
+            Some(_) => Err(JsonError::new(JsonErrorKind::Trailing, self.pos)),
         }
     }
 
     /// The error for the byte at the cursor: the end of the text, or an unexpected byte.
     pub(super) fn unexpected(&self) -> JsonError {
         match self.peek() {
-            None => JsonError::Eof(self.pos),
-            Some(_) => JsonError::Unexpected(self.pos),
+            None => JsonError::new(JsonErrorKind::Eof, self.pos),
+            Some(_) => JsonError::new(JsonErrorKind::Unexpected, self.pos),
         }
     }
 
@@ -67,9 +67,9 @@ impl<'a> Cursor<'a> {
     pub(super) fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
         for &expected in word {
             match self.peek() {
-                None => return Err(JsonError::Eof(self.pos)),
+                None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
                 Some(b) if b == expected => self.pos += 1,
-                Some(_) => return Err(JsonError::Unexpected(self.pos)),
+                Some(_) => return Err(JsonError::new(JsonErrorKind::Unexpected, self.pos)),
             }
         }
         Ok(())
@@ -102,8 +102,8 @@ impl<'a> Cursor<'a> {
                     self.escape(out)?;
                     run = self.pos;
                 }
-                Some(_) => return Err(JsonError::Control(self.pos)),
-                None => return Err(JsonError::Eof(self.pos)),
+                Some(_) => return Err(JsonError::new(JsonErrorKind::Control, self.pos)),
+                None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
             }
         }
     }
@@ -128,12 +128,12 @@ impl<'a> Cursor<'a> {
                             self.pos += 1;
                             self.hex4()?;
                         }
-                        Some(_) => return Err(JsonError::Escape(at)),
-                        None => return Err(JsonError::Eof(at)),
+                        Some(_) => return Err(JsonError::new(JsonErrorKind::Escape, at)),
+                        None => return Err(JsonError::new(JsonErrorKind::Eof, at)),
                     }
                 }
-                Some(_) => return Err(JsonError::Control(self.pos)),
-                None => return Err(JsonError::Eof(self.pos)),
+                Some(_) => return Err(JsonError::new(JsonErrorKind::Control, self.pos)),
+                None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
             }
         }
     }
@@ -175,7 +175,7 @@ impl<'a> Cursor<'a> {
     fn escape(&mut self, out: &mut String) -> Result<(), JsonError> {
         let at = self.pos;
         let c = match self.peek() {
-            None => return Err(JsonError::Eof(at)),
+            None => return Err(JsonError::new(JsonErrorKind::Eof, at)),
             Some(b'"') => '"',
             Some(b'\\') => '\\',
             Some(b'/') => '/',
@@ -188,7 +188,7 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 return self.unicode(out);
             }
-            Some(_) => return Err(JsonError::Escape(at)),
+            Some(_) => return Err(JsonError::new(JsonErrorKind::Escape, at)),
         };
         self.pos += 1;
         out.push(c);
@@ -200,18 +200,18 @@ impl<'a> Cursor<'a> {
         let at = self.pos;
         let n = self.hex4()? as u32;
         let code = match n {
-            0xDC00..=0xDFFF => return Err(JsonError::Surrogate(at)),
+            0xDC00..=0xDFFF => return Err(JsonError::new(JsonErrorKind::Surrogate, at)),
             0xD800..=0xDBFF => {
                 for byte in [b'\\', b'u'] {
                     match self.peek() {
                         Some(b) if b == byte => self.pos += 1,
-                        Some(_) => return Err(JsonError::Surrogate(at)),
-                        None => return Err(JsonError::Eof(self.pos)),
+                        Some(_) => return Err(JsonError::new(JsonErrorKind::Surrogate, at)),
+                        None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
                     }
                 }
                 let low = self.hex4()? as u32;
                 if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(JsonError::Surrogate(at));
+                    return Err(JsonError::new(JsonErrorKind::Surrogate, at));
                 }
                 0x10000 + ((n - 0xD800) << 10 | (low - 0xDC00))
             }
@@ -225,7 +225,7 @@ impl<'a> Cursor<'a> {
     fn hex4(&mut self) -> Result<u16, JsonError> {
         let Some(digits) = self.text.as_bytes().get(self.pos..self.pos + 4) else {
             self.pos = self.text.len();
-            return Err(JsonError::Eof(self.pos));
+            return Err(JsonError::new(JsonErrorKind::Eof, self.pos));
         };
         let mut n = 0u16;
         for &d in digits {
@@ -233,7 +233,7 @@ impl<'a> Cursor<'a> {
                 b'0'..=b'9' => d - b'0',
                 b'a'..=b'f' => d - b'a' + 10,
                 b'A'..=b'F' => d - b'A' + 10,
-                _ => return Err(JsonError::Escape(self.pos)),
+                _ => return Err(JsonError::new(JsonErrorKind::Escape, self.pos)),
             };
             n = n << 4 | v as u16;
         }

@@ -4,40 +4,62 @@
 //! tracking and the `Unexpected` formatting (which reached `<str as Debug>::fmt`) were kilobytes
 //! of the live page's wasm for texts that only ever end up in a decode-error counter.
 
-/// Why a text is not JSON (or not JSON we accept), with the byte offset where it was seen.
+/// Why a text is not JSON (or not JSON we accept), and the byte offset where it was seen. One
+/// message format for every kind: a `Display` per variant was a formatting call each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum JsonError {
+#[error("{} at {at}", .kind.text())]
+pub struct JsonError {
+    pub kind: JsonErrorKind,
+    pub at: usize,
+}
+
+impl JsonError {
+    pub(super) fn new(kind: JsonErrorKind, at: usize) -> JsonError {
+        JsonError { kind, at }
+    }
+}
+
+/// What was wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonErrorKind {
     /// The text ended inside a value.
-    #[error("unexpected end of JSON at {0}")]
-    Eof(usize),
+    Eof,
     /// A byte that cannot start or continue what was being read.
-    #[error("unexpected character at {0}")]
-    Unexpected(usize),
+    Unexpected,
     /// Malformed number (`01`, `1.`, `1e`, `-`).
-    #[error("invalid number at {0}")]
-    Number(usize),
+    Number,
     /// A number too large for an f64.
-    #[error("number out of range at {0}")]
-    Range(usize),
+    Range,
     /// Unknown escape or bad `\u` digits.
-    #[error("invalid escape at {0}")]
-    Escape(usize),
+    Escape,
     /// A `\u` surrogate without its pair.
-    #[error("lone surrogate at {0}")]
-    Surrogate(usize),
+    Surrogate,
     /// An unescaped control character inside a string.
-    #[error("control character in string at {0}")]
-    Control(usize),
+    Control,
     /// More than the nesting limit of arrays and objects.
-    #[error("nested too deep at {0}")]
-    Depth(usize),
+    Depth,
     /// The same field twice where only one is allowed.
-    #[error("duplicate field at {0}")]
-    Duplicate(usize),
+    Duplicate,
     /// A value of the wrong kind where a specific one was expected.
-    #[error("unexpected value at {0}")]
-    Type(usize),
+    Type,
     /// Something after the value.
-    #[error("trailing characters at {0}")]
-    Trailing(usize),
+    Trailing,
+}
+
+impl JsonErrorKind {
+    fn text(self) -> &'static str {
+        match self {
+            JsonErrorKind::Eof => "unexpected end of JSON",
+            JsonErrorKind::Unexpected => "unexpected character",
+            JsonErrorKind::Number => "invalid number",
+            JsonErrorKind::Range => "number out of range",
+            JsonErrorKind::Escape => "invalid escape",
+            JsonErrorKind::Surrogate => "lone surrogate",
+            JsonErrorKind::Control => "control character in string",
+            JsonErrorKind::Depth => "nested too deep",
+            JsonErrorKind::Duplicate => "duplicate field",
+            JsonErrorKind::Type => "unexpected value",
+            JsonErrorKind::Trailing => "trailing characters",
+        }
+    }
 }

@@ -28,7 +28,7 @@ mod tests;
 #[cfg(test)]
 mod tests_random;
 
-pub use error::JsonError;
+pub use error::{JsonError, JsonErrorKind};
 pub use pretty::to_string_pretty;
 pub use read::parse;
 pub use scan::{envelope, fields, Envelope, RawFields};

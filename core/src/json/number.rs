@@ -9,7 +9,7 @@
 //! test against serde_json would then have to tolerate. This table is the one serde_json linked.
 
 use super::cursor::Cursor;
-use super::JsonError;
+use super::{JsonError, JsonErrorKind};
 use serde_json::Number;
 
 impl Cursor<'_> {
@@ -21,11 +21,11 @@ impl Cursor<'_> {
             self.pos += 1;
         }
         let significand = match self.peek() {
-            None => return Err(JsonError::Eof(self.pos)),
+            None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
             Some(b'0') => {
                 self.pos += 1;
                 if digit(self.peek()).is_some() {
-                    return Err(JsonError::Number(self.pos));
+                    return Err(JsonError::new(JsonErrorKind::Number, self.pos));
                 }
                 0
             }
@@ -43,7 +43,7 @@ impl Cursor<'_> {
                 }
                 significand
             }
-            Some(_) => return Err(JsonError::Number(self.pos)),
+            Some(_) => return Err(JsonError::new(JsonErrorKind::Number, self.pos)),
         };
         match self.peek() {
             Some(b'.') => self.float(start, |c| c.decimal(positive, significand, 0)),
@@ -66,7 +66,7 @@ impl Cursor<'_> {
         start: usize,
         read: impl FnOnce(&mut Self) -> Result<f64, JsonError>,
     ) -> Result<Number, JsonError> {
-        Number::from_f64(read(self)?).ok_or(JsonError::Range(start))
+        Number::from_f64(read(self)?).ok_or(JsonError::new(JsonErrorKind::Range, start))
     }
 
     /// Digits past what a `u64` holds: they only scale the significand.
@@ -113,8 +113,8 @@ impl Cursor<'_> {
         }
         if after == 0 {
             return Err(match self.peek() {
-                Some(_) => JsonError::Number(self.pos),
-                None => JsonError::Eof(self.pos),
+                Some(_) => JsonError::new(JsonErrorKind::Number, self.pos),
+                None => JsonError::new(JsonErrorKind::Eof, self.pos),
             });
         }
         match self.peek() {
@@ -143,9 +143,9 @@ impl Cursor<'_> {
             _ => true,
         };
         let mut exp = match self.peek() {
-            None => return Err(JsonError::Eof(self.pos)),
+            None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
             Some(d @ b'0'..=b'9') => i32::from(d - b'0'),
-            Some(_) => return Err(JsonError::Number(self.pos)),
+            Some(_) => return Err(JsonError::new(JsonErrorKind::Number, self.pos)),
         };
         self.pos += 1;
         while let Some(d) = digit(self.peek()) {
@@ -154,7 +154,7 @@ impl Cursor<'_> {
             if exp >= i32::MAX / 10 && (exp > i32::MAX / 10 || d > i32::MAX % 10) {
                 // An exponent past i32: zero, or too large.
                 if significand != 0 && positive_exp {
-                    return Err(JsonError::Range(self.pos));
+                    return Err(JsonError::new(JsonErrorKind::Range, self.pos));
                 }
                 while digit(self.peek()).is_some() {
                     self.pos += 1;
@@ -179,7 +179,7 @@ impl Cursor<'_> {
                     if exponent >= 0 {
                         f *= pow;
                         if f.is_infinite() {
-                            return Err(JsonError::Range(self.pos));
+                            return Err(JsonError::new(JsonErrorKind::Range, self.pos));
                         }
                     } else {
                         f /= pow;
@@ -191,7 +191,7 @@ impl Cursor<'_> {
                         break;
                     }
                     if exponent >= 0 {
-                        return Err(JsonError::Range(self.pos));
+                        return Err(JsonError::new(JsonErrorKind::Range, self.pos));
                     }
                     f /= 1e308;
                     exponent += 308;
@@ -211,12 +211,12 @@ impl Cursor<'_> {
             Some(b'0') => {
                 self.pos += 1;
                 if digit(self.peek()).is_some() {
-                    return Err(JsonError::Number(self.pos));
+                    return Err(JsonError::new(JsonErrorKind::Number, self.pos));
                 }
             }
             Some(b'1'..=b'9') => self.digits(),
-            Some(_) => return Err(JsonError::Number(self.pos)),
-            None => return Err(JsonError::Eof(self.pos)),
+            Some(_) => return Err(JsonError::new(JsonErrorKind::Number, self.pos)),
+            None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
@@ -244,8 +244,8 @@ impl Cursor<'_> {
                 self.digits();
                 Ok(())
             }
-            Some(_) => Err(JsonError::Number(self.pos)),
-            None => Err(JsonError::Eof(self.pos)),
+            Some(_) => Err(JsonError::new(JsonErrorKind::Number, self.pos)),
+            None => Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! tests in `tests.rs` hold it to that).
 
 use super::cursor::Cursor;
-use super::JsonError;
+use super::{JsonError, JsonErrorKind};
 use serde_json::{Map, Value};
 
 /// How deep arrays and objects may nest: serde_json's limit, so a hostile text cannot overflow
@@ -28,7 +28,7 @@ impl Cursor<'_> {
     fn value(&mut self, depth: u8) -> Result<Value, JsonError> {
         let at = self.pos;
         Ok(match self.ws() {
-            None => return Err(JsonError::Eof(at)),
+            None => return Err(JsonError::new(JsonErrorKind::Eof, at)),
             Some(b'n') => {
                 self.literal(b"null")?;
                 Value::Null
@@ -49,7 +49,7 @@ impl Cursor<'_> {
             Some(open @ (b'[' | b'{')) => {
                 let depth = depth - 1;
                 if depth == 0 {
-                    return Err(JsonError::Depth(self.pos));
+                    return Err(JsonError::new(JsonErrorKind::Depth, self.pos));
                 }
                 self.pos += 1;
                 if open == b'[' {
@@ -58,7 +58,7 @@ impl Cursor<'_> {
                     Value::Object(self.object(depth)?)
                 }
             }
-            Some(_) => return Err(JsonError::Unexpected(self.pos)),
+            Some(_) => return Err(JsonError::new(JsonErrorKind::Unexpected, self.pos)),
         })
     }
 

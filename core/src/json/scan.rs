@@ -5,7 +5,7 @@
 //! costs one pass over each frame.
 
 use super::cursor::Cursor;
-use super::JsonError;
+use super::{JsonError, JsonErrorKind};
 use std::borrow::Cow;
 
 /// An object's members as raw text: `(key, value text)`, in the text's order, repeats kept.
@@ -68,8 +68,8 @@ pub fn envelope(text: &str) -> Result<Envelope<'_>, JsonError> {
             cursor.pos += 1;
             cursor.envelope_items(&mut envelope)?
         }
-        Some(_) => return Err(JsonError::Type(cursor.pos)),
-        None => return Err(JsonError::Eof(cursor.pos)),
+        Some(_) => return Err(JsonError::new(JsonErrorKind::Type, cursor.pos)),
+        None => return Err(JsonError::new(JsonErrorKind::Eof, cursor.pos)),
     }
     cursor.end()?;
     Ok(envelope)
@@ -92,8 +92,8 @@ impl<'a> Cursor<'a> {
                 self.string().map(Some)
             }
             Some(b'n') => self.literal(b"null").map(|_| None),
-            Some(_) => Err(JsonError::Type(self.pos)),
-            None => Err(JsonError::Eof(self.pos)),
+            Some(_) => Err(JsonError::new(JsonErrorKind::Type, self.pos)),
+            None => Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
         }
     }
 
@@ -115,8 +115,8 @@ impl<'a> Cursor<'a> {
             let key = self.string()?;
             self.expect(b':')?;
             match key.as_ref() {
-                "type" if kind_seen => return Err(JsonError::Duplicate(at)),
-                "data" if data_seen => return Err(JsonError::Duplicate(at)),
+                "type" if kind_seen => return Err(JsonError::new(JsonErrorKind::Duplicate, at)),
+                "data" if data_seen => return Err(JsonError::new(JsonErrorKind::Duplicate, at)),
                 "type" => {
                     kind_seen = true;
                     envelope.kind = self.kind()?;
@@ -147,7 +147,7 @@ impl<'a> Cursor<'a> {
         if self.item_follows()? {
             envelope.data = self.data()?;
             if self.item_follows()? {
-                return Err(JsonError::Trailing(self.pos));
+                return Err(JsonError::new(JsonErrorKind::Trailing, self.pos));
             }
         }
         Ok(())
@@ -159,7 +159,7 @@ impl<'a> Cursor<'a> {
             Some(b',') => {
                 self.pos += 1;
                 match self.ws() {
-                    Some(b']') => Err(JsonError::Unexpected(self.pos)),
+                    Some(b']') => Err(JsonError::new(JsonErrorKind::Unexpected, self.pos)),
                     _ => Ok(true),
                 }
             }
@@ -178,7 +178,7 @@ impl<'a> Cursor<'a> {
         let mut nest = Nest::default();
         loop {
             match self.ws() {
-                None => return Err(JsonError::Eof(self.pos)),
+                None => return Err(JsonError::new(JsonErrorKind::Eof, self.pos)),
                 Some(b'n') => self.literal(b"null")?,
                 Some(b't') => self.literal(b"true")?,
                 Some(b'f') => self.literal(b"false")?,
@@ -201,7 +201,7 @@ impl<'a> Cursor<'a> {
                         continue;
                     }
                 }
-                Some(_) => return Err(JsonError::Unexpected(self.pos)),
+                Some(_) => return Err(JsonError::new(JsonErrorKind::Unexpected, self.pos)),
             }
             // After a value: close what it ends, or go on to the next item.
             loop {

@@ -243,7 +243,10 @@ fn nesting_stops_where_serde_json_stops() {
         same_as_serde(&format!("{{\"type\":\"x\",\"junk\":{arrays}}}"));
         same_as_serde(&format!("{{\"type\":\"x\",\"junk\":{arrays}"));
     }
-    assert_eq!(parse(&"[".repeat(1_000_000)), Err(JsonError::Depth(127)));
+    assert_eq!(
+        parse(&"[".repeat(1_000_000)),
+        Err(JsonError::new(JsonErrorKind::Depth, 127))
+    );
 }
 
 #[test]
@@ -260,6 +263,12 @@ fn errors_are_short_and_say_where() {
         parse("[1,]").unwrap_err().to_string(),
         "unexpected character at 3"
     );
-    assert_eq!(parse("{\"a\"").unwrap_err(), JsonError::Eof(4));
-    assert_eq!(parse("01").unwrap_err(), JsonError::Number(1));
+    assert_eq!(
+        parse("{\"a\"").unwrap_err(),
+        JsonError::new(JsonErrorKind::Eof, 4)
+    );
+    assert_eq!(
+        parse("01").unwrap_err(),
+        JsonError::new(JsonErrorKind::Number, 1)
+    );
 }
