@@ -2,7 +2,8 @@
 //! path (derived envelope, `RawValue` fields, `from_str::<Value>` per field) and by this
 //! module's (envelope and fields scanner, `parse` per field), in the same run, alternated, and
 //! the ratio printed (above 1: the new path is faster). Run it with
-//! `cargo test --release -p telemetry-core --lib json::bench -- --ignored --nocapture`.
+//! `cargo test --release -p telemetry-core --lib json::bench -- --ignored --nocapture`
+//! (`frame_reading_parts` times the envelope, the fields and the per-field `parse` separately).
 
 use super::serde_reference::{old_envelope, old_fields};
 use super::tests::recorded_texts;
