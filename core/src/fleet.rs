@@ -68,9 +68,9 @@ pub fn remove(list: &[FleetServer], address: &str) -> Vec<FleetServer> {
 /// What was stored, read leniently (stored text is input): an entry that is not a valid, new
 /// server is skipped, so one bad entry (an older format, a hand edit) never hides the others.
 pub fn decode(text: &str) -> Vec<FleetServer> {
-    // Through `Value`, whose reader the page has anyway (a `Vec<Value>` is its own
-    // deserializer): anything but an array holds no server.
-    let stored = serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+    // Through `Value` (a `Vec<Value>` would be its own deserializer): anything but an array
+    // holds no server.
+    let stored = crate::json::parse(text).unwrap_or_default();
     let entries = stored.as_array().map(Vec::as_slice).unwrap_or_default();
     entries.iter().fold(Vec::new(), |list, entry| {
         let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or("");
@@ -79,7 +79,17 @@ pub fn decode(text: &str) -> Vec<FleetServer> {
 }
 
 pub fn encode(list: &[FleetServer]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+    // Written by hand, as the `Serialize` derive writes it (fields in declaration order).
+    let mut out = String::from("[");
+    for (i, server) in list.iter().enumerate() {
+        out.push_str(if i > 0 { ",{\"name\":" } else { "{\"name\":" });
+        crate::json::write_str(&mut out, &server.name);
+        out.push_str(",\"address\":");
+        crate::json::write_str(&mut out, &server.address);
+        out.push('}');
+    }
+    out.push(']');
+    out
 }
 
 /// The fleet's drain time: servers work in parallel, so the fleet's queues are empty when the
@@ -178,6 +188,26 @@ pub fn card(conn: &ConnectionInfo, queue: &QueueState, current: Option<&Run>) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn encodes_what_the_derive_encodes() {
+        let list = [
+            FleetServer {
+                name: "a \"quoted\" \u{1} name é".into(),
+                address: "http://127.0.0.1:8188".into(),
+            },
+            FleetServer {
+                name: String::new(),
+                address: "x\\y".into(),
+            },
+        ];
+        for n in 0..=list.len() {
+            assert_eq!(
+                encode(&list[..n]),
+                serde_json::to_string(&list[..n]).unwrap()
+            );
+        }
+    }
+
     use super::*;
     use crate::connection::{ConnectionState, EndpointKind};
     use crate::run::RunSource;

@@ -31,13 +31,26 @@ impl Default for QueuePolicy {
 }
 
 impl QueuePolicy {
+    /// The policy as stored: the JSON object its `Serialize` derive writes (fields in
+    /// declaration order), written by hand so the page links no serde serializer for it.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"max_wait_s\":{},\"poll_interval_s\":{},\"max_attempts\":{},\"post_execution_timeout_s\":{},\"retry_budget\":{}}}",
+            self.max_wait_s,
+            self.poll_interval_s,
+            self.max_attempts,
+            self.post_execution_timeout_s,
+            self.retry_budget
+        )
+    }
+
     /// The policy as stored (the JSON object its `Serialize` writes), or `None` when the text is
     /// not one: the caller falls back to the defaults. Read from a `Value`, not through the
     /// derive, whose own field matcher and map loop were compiled into the live page's wasm only
     /// for this (issue #22). The derive's rules: every field present, each an integer that fits
     /// a `u32`; other fields are ignored.
     pub fn from_json(text: &str) -> Option<QueuePolicy> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let value = crate::json::parse(text).ok()?;
         let map = value.as_object()?;
         let field = |key: &str| {
             map.get(key)
@@ -224,6 +237,22 @@ mod tests {
     /// What the derive reads, for comparison.
     fn derived(text: &str) -> Option<QueuePolicy> {
         serde_json::from_str(text).ok()
+    }
+
+    #[test]
+    fn writes_what_the_derive_writes() {
+        for policy in [
+            QueuePolicy::default(),
+            QueuePolicy {
+                max_wait_s: u32::MAX,
+                poll_interval_s: 0,
+                max_attempts: 7,
+                post_execution_timeout_s: 45,
+                retry_budget: 3,
+            },
+        ] {
+            assert_eq!(policy.to_json(), serde_json::to_string(&policy).unwrap());
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod history;
 pub mod inflight;
 pub mod input;
 pub mod insight;
+pub mod json;
 pub mod lifecycle_feed;
 pub mod link;
 pub mod lowercase;

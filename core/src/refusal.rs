@@ -44,7 +44,7 @@ struct RefusalBody {
 
 impl RefusalBody {
     fn parse(body: &str) -> Option<RefusalBody> {
-        let value: Value = serde_json::from_str(body).ok()?;
+        let value = crate::json::parse(body).ok()?;
         let map = value.as_object()?;
         Some(RefusalBody {
             error: text(map, "error")?,

@@ -56,9 +56,9 @@ impl RunEndNotifier {
         if self.synced.as_deref() == Some(saved) {
             return;
         }
-        // Through `Value`, whose reader the page has anyway (a `Vec<String>` is its own
-        // deserializer): an array of strings, else nothing, as `Vec<String>` reads it.
-        let ids = match serde_json::from_str::<serde_json::Value>(saved) {
+        // Through `Value` (a `Vec<String>` would be its own deserializer): an array of strings,
+        // else nothing, as `Vec<String>` reads it.
+        let ids = match crate::json::parse(saved) {
             Ok(serde_json::Value::Array(ids)) if ids.iter().all(serde_json::Value::is_string) => {
                 ids
             }
@@ -73,7 +73,16 @@ impl RunEndNotifier {
 
     /// What to save: the remembered ids, oldest first, as a JSON array.
     pub fn saved(&self) -> String {
-        serde_json::to_string(&self.notified).unwrap_or_else(|_| "[]".to_owned())
+        // Written by hand, as `serde_json::to_string` of the list writes it.
+        let mut out = String::from("[");
+        for (i, id) in self.notified.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            crate::json::write_str(&mut out, id);
+        }
+        out.push(']');
+        out
     }
 
     /// [`saved`](Self::saved) when it changed since it was last absorbed or handed out, else
@@ -142,5 +151,23 @@ impl RunEndNotifier {
             title: "ComfyUI run".to_owned(),
             body: format!("Prompt {} {what}", short_id(&event.run_id)),
         })
+    }
+}
+
+#[cfg(test)]
+mod saved_text_tests {
+    use super::RunEndNotifier;
+
+    #[test]
+    fn saved_text_is_what_serde_json_writes_for_the_list() {
+        let mut n = RunEndNotifier::new(8);
+        assert_eq!(n.saved(), "[]");
+        for id in ["a", "b\"c", "d\\e\u{1}é"] {
+            n.mark(id);
+        }
+        assert_eq!(n.saved(), serde_json::to_string(&n.notified).unwrap());
+        let mut back = RunEndNotifier::new(8);
+        back.absorb_saved(&n.saved());
+        assert_eq!(back.notified, n.notified);
     }
 }

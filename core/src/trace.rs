@@ -25,10 +25,10 @@ pub fn parse_trace(jsonl: &str) -> Vec<TraceFrame> {
 }
 
 fn parse_line(line: &str) -> Option<TraceFrame> {
-    let v: Value = serde_json::from_str(line.trim()).ok()?;
+    let v = crate::json::parse(line.trim()).ok()?;
     let t_ms = v.get("t_mono_ms").and_then(Value::as_f64)?;
     let payload = match v.get("kind")?.as_str()? {
-        "text" => Payload::Text(v.get("msg")?.to_string()),
+        "text" => Payload::Text(crate::json::to_string(v.get("msg")?)),
         "binary" => Payload::Binary(
             base64::engine::general_purpose::STANDARD
                 .decode(v.get("b64")?.as_str()?)

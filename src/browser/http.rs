@@ -11,8 +11,16 @@ pub enum HttpError {
     Status(u16),
 }
 
-fn network(e: impl std::fmt::Display) -> HttpError {
-    HttpError::Network(e.to_string())
+/// The failure's text. Matched rather than formatted whole: `gloo_net::Error`'s `Display` also
+/// formats its `serde_json::Error` variant (never produced here: no body is read as JSON by
+/// gloo), which alone kept serde_json's error messages in the live page's wasm (issue #22).
+fn network(e: gloo_net::Error) -> HttpError {
+    HttpError::Network(match e {
+        gloo_net::Error::JsError(e) => e.to_string(),
+        gloo_net::Error::GlooError(s) => s,
+        #[allow(unreachable_patterns)]
+        _ => "unreadable response".to_owned(),
+    })
 }
 
 /// A response with a 2xx status, or why there is none.

@@ -44,8 +44,8 @@ pub fn load_policy() -> telemetry_core::follow::QueuePolicy {
 }
 
 pub fn save_policy(policy: &telemetry_core::follow::QueuePolicy) {
-    if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(policy)) {
-        let _ = s.set_item(POLICY_KEY, &json);
+    if let Some(s) = storage() {
+        let _ = s.set_item(POLICY_KEY, &policy.to_json());
     }
 }
 

@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 /// stay readable by key paths.
 pub fn encode(run: &StoredRun) -> Result<JsValue, StoreError> {
     let value = stored_form::to_value(&normalize(run.clone()));
-    js_sys::JSON::parse(&value.to_string())
+    js_sys::JSON::parse(&telemetry_core::json::to_string(&value))
         .map_err(|_| StoreError::Failed("record encoding: not JSON".to_owned()))
 }
 
@@ -24,13 +24,12 @@ pub fn encode(run: &StoredRun) -> Result<JsValue, StoreError> {
 /// consumed, so nothing is copied to be normalized, and one `JSON.parse` replaces one per
 /// record (issue 22, throughput: the spill encodes hundreds of runs a second in a flood).
 pub fn encode_all(runs: impl IntoIterator<Item = StoredRun>) -> Result<JsValue, StoreError> {
-    use std::fmt::Write;
     let mut text = String::from("[");
     for (i, run) in runs.into_iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
-        let _ = write!(text, "{}", stored_form::to_value(&normalize(run)));
+        telemetry_core::json::write_value(&mut text, &stored_form::to_value(&normalize(run)));
     }
     text.push(']');
     js_sys::JSON::parse(&text)
@@ -46,7 +45,7 @@ pub fn decode(value: JsValue) -> Option<StoredRun> {
 /// A plain JS value as JSON; `None` when it is not one.
 fn from_js(value: &JsValue) -> Option<Value> {
     let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    telemetry_core::json::parse(&text).ok()
 }
 
 /// IndexedDB keys cannot be NaN (the record would silently drop out of every index) and treat

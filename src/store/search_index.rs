@@ -25,7 +25,6 @@ use super::search_snapshot;
 use super::StoreError;
 use futures::lock::Mutex;
 use rexie::{Direction, KeyRange, Rexie, TransactionMode};
-use serde::Deserialize;
 use std::rc::{Rc, Weak};
 use telemetry_core::history::TextArena;
 use wasm_bindgen::JsValue;
@@ -35,14 +34,23 @@ const BUILD_CHUNK: u32 = 5_000;
 /// Entries read since the stored snapshot above which the history page writes a new one.
 const SNAPSHOT_AFTER: usize = 2_000;
 
-/// One entry as `JSON.stringify` gives it back.
-#[derive(Deserialize)]
+/// One entry as `JSON.stringify` gives it back (`{k, t, s}`), read from its `Value`: the serde
+/// derive it had compiled a typed JSON reader of its own (issue #22). The derive's rules: `k`
+/// and `t` strings, `s` a number, other fields ignored; an entry without them fails the read.
 struct Entry<'a> {
-    #[serde(borrow)]
-    k: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    t: std::borrow::Cow<'a, str>,
+    k: &'a str,
+    t: &'a str,
     s: f64,
+}
+
+impl<'a> Entry<'a> {
+    fn of(value: &'a serde_json::Value) -> Option<Entry<'a>> {
+        Some(Entry {
+            k: value.get("k")?.as_str()?,
+            t: value.get("t")?.as_str()?,
+            s: value.get("s")?.as_f64()?,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -260,10 +268,17 @@ fn apply(state: &mut State, values: Vec<JsValue>) -> Result<(), StoreError> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| StoreError::Failed("reading the search store".to_owned()))?;
-    let entries: Vec<Entry<'_>> = serde_json::from_str(&text)
-        .map_err(|e| StoreError::Failed(format!("reading the search store: {e}")))?;
+    let bad =
+        |e: &dyn std::fmt::Display| StoreError::Failed(format!("reading the search store: {e}"));
+    let value = telemetry_core::json::parse(&text).map_err(|e| bad(&e))?;
+    let entries = value
+        .as_array()
+        .ok_or_else(|| bad(&"not a list"))?
+        .iter()
+        .map(|v| Entry::of(v).ok_or_else(|| bad(&"an entry without k, t or s")))
+        .collect::<Result<Vec<_>, _>>()?;
     for e in entries {
-        state.texts.upsert(&e.k, &e.t);
+        state.texts.upsert(e.k, e.t);
         state.seq = state.seq.max(e.s);
     }
     Ok(())

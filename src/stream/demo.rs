@@ -18,9 +18,8 @@ pub async fn load_playlist(base: &str) -> Result<Vec<TraceFrame>, String> {
         .await
         .map_err(|e| format!("no bundled recording: {e}"))?;
     // A `Value`, not `Vec<String>`: the live page already has the `Value` reader, and a typed
-    // `from_str` would compile a sequence reader of its own (issue #22).
-    let list: serde_json::Value =
-        serde_json::from_str(&list).map_err(|e| format!("bad playlist: {e}"))?;
+    // reader would be code of its own (issue #22).
+    let list = telemetry_core::json::parse(&list).map_err(|e| format!("bad playlist: {e}"))?;
     let files = list
         .as_array()
         .filter(|files| files.iter().all(serde_json::Value::is_string))

@@ -57,7 +57,18 @@ fn url(server: &ServerBase, request: &Request) -> Option<String> {
 /// The JSON body of a request that writes (`POST /api/queue`), `None` for reads.
 fn write_body(request: &Request) -> Option<String> {
     Some(match request {
-        Request::DeleteQueued(ids) => serde_json::json!({ "delete": ids }).to_string(),
+        Request::DeleteQueued(ids) => {
+            // `{"delete":[ids]}`, written as `serde_json::json!` wrote it.
+            let mut body = String::from("{\"delete\":[");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                telemetry_core::json::write_str(&mut body, id);
+            }
+            body.push_str("]}");
+            body
+        }
         Request::ClearQueue => r#"{"clear":true}"#.to_owned(),
         _ => return None,
     })

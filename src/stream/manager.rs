@@ -224,7 +224,9 @@ impl StreamManager {
     /// still the one running, so a late click cannot stop the next prompt in the queue.
     pub async fn interrupt(&self, prompt_id: &str) -> Result<(), crate::browser::http::HttpError> {
         let url = self.server().api("interrupt");
-        let body = serde_json::json!({ "prompt_id": prompt_id }).to_string();
+        let mut body = String::from("{\"prompt_id\":");
+        telemetry_core::json::write_str(&mut body, prompt_id);
+        body.push('}');
         crate::browser::http::post_json(&url, &body).await
     }
 }

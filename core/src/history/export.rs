@@ -4,6 +4,7 @@ use super::query::format_iso;
 use crate::format::MIB;
 use crate::run::Run;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub const JSON_FORMAT: &str = "comfy-dashboard-runs";
 pub const JSON_VERSION: u32 = 1;
@@ -155,14 +156,14 @@ pub fn json(mut runs: Vec<Run>, now_ms: f64) -> String {
     }
     // `Backup`'s shape, written by the store's hand-written form (`stored_form`): serde's
     // derive for the run types would be a second serializer per type in the wasm.
-    let backup = serde_json::json!({
-        "format": JSON_FORMAT,
-        "version": JSON_VERSION,
-        "exported_at": format_iso(now_ms),
-        "count": runs.len(),
-        "runs": runs.iter().map(super::stored_form::run_to_value).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&backup).unwrap_or_else(|_| "{}".into())
+    let mut backup = serde_json::Map::new();
+    backup.insert("format".into(), JSON_FORMAT.into());
+    backup.insert("version".into(), JSON_VERSION.into());
+    backup.insert("exported_at".into(), format_iso(now_ms).into());
+    backup.insert("count".into(), runs.len().into());
+    let runs = runs.iter().map(super::stored_form::run_to_value).collect();
+    backup.insert("runs".into(), Value::Array(runs));
+    crate::json::to_string_pretty(&Value::Object(backup))
 }
 
 /// A file name without characters that some systems refuse (the React export used ":").

@@ -40,7 +40,7 @@ pub const GEMDIRECT_SERVER: &str = "gemDirect1";
 
 /// Reads either format, deciding by content, not file name.
 pub fn import(text: &str) -> Result<Imported, ImportError> {
-    let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+    let value = crate::json::parse(text.trim_start_matches('\u{feff}'))
         .map_err(|e| ImportError::NotJson(e.to_string()))?;
     let imported = if value.get("format").and_then(Value::as_str) == Some(JSON_FORMAT) {
         backup(value)?

@@ -20,7 +20,7 @@ pub struct ServerPage {
 /// live records, so the two merge). A record that does not read as a run is skipped: the rest
 /// of the log stays usable. `None` when the body is not a listing at all.
 pub fn decode_page(body: &str, server: &str) -> Option<ServerPage> {
-    let mut value: Value = serde_json::from_str(body).ok()?;
+    let mut value = crate::json::parse(body).ok()?;
     let next_cursor = value
         .get("next_cursor")
         .and_then(Value::as_str)
@@ -127,7 +127,7 @@ pub fn param_text(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+        other => Some(crate::json::to_string(other)),
     }
 }
 

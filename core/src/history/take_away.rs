@@ -62,7 +62,7 @@ pub fn remove_secrets(value: &mut Value) -> usize {
 /// The prompt of `prompt_id` from a `/history/<id>` (or `/history`) body, secrets removed,
 /// as JSON with one node a line, in their id order (no pretty printer: it costs the page bytes).
 pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwayError> {
-    let body: Value = serde_json::from_str(history_body).map_err(|_| TakeAwayError::NotJson)?;
+    let body = crate::json::parse(history_body).map_err(|_| TakeAwayError::NotJson)?;
     let entry = body.get(prompt_id).ok_or(TakeAwayError::NotInHistory)?;
     let mut prompt = entry
         .get("prompt")
@@ -79,11 +79,10 @@ pub fn api_prompt(history_body: &str, prompt_id: &str) -> Result<String, TakeAwa
     crate::sort::sort_by(&mut nodes, |a, b| crate::run::node_order(&a.0, &b.0));
     let mut out = String::from("{");
     for (i, (id, node)) in nodes.iter().enumerate() {
-        let key = Value::String(id.clone()).to_string();
         out.push_str(if i == 0 { "\n  " } else { ",\n  " });
-        out.push_str(&key);
+        crate::json::write_str(&mut out, id);
         out.push_str(": ");
-        out.push_str(&node.to_string());
+        crate::json::write_value(&mut out, node);
     }
     out.push_str("\n}\n");
     Ok(out)

@@ -199,7 +199,7 @@ impl Pipeline {
     fn features(&mut self, body: Result<&str, ()>) {
         let flags = body
             .ok()
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .and_then(|b| crate::json::parse(b).ok())
             .unwrap_or(serde_json::Value::Null);
         self.tracker.apply_features(flags);
     }

@@ -57,11 +57,10 @@ pub fn decode_binary(frame: &[u8]) -> Result<ServerMessage, DecodeError> {
                 declared: len,
                 available: body.len(),
             })?;
-            // Through `str` and `from_str`: `from_slice` would compile a second copy of the JSON
-            // reader (for byte slices) into the live page (issue #22).
+            // Through `str`: the one JSON reader works on text.
             let meta: Value = std::str::from_utf8(meta)
                 .map_err(|e| e.to_string())
-                .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+                .and_then(|text| crate::json::parse(text).map_err(|e| e.to_string()))
                 .map_err(DecodeError::BadPreviewMetadata)?;
             if !meta.is_object() {
                 return Err(DecodeError::BadPreviewMetadata("not an object".into()));

@@ -8,25 +8,21 @@
 //! costs what reading that field costs.
 
 use super::DecodeError;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use crate::json;
 use serde_json::Value;
-use std::borrow::Cow;
-use std::fmt;
 
 /// The fields of one JSON object, in the frame's order (a repeated key: the last one counts,
-/// as in `serde_json::Map`).
-pub(crate) struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// as in `serde_json::Map`); each value is its JSON text, checked but not yet parsed.
+pub(crate) struct Fields<'a>(json::RawFields<'a>);
 
 impl<'a> Fields<'a> {
     /// `data` as an object; anything else makes the frame malformed.
     pub(crate) fn parse(kind: &str, data: &'a str) -> Result<Fields<'a>, DecodeError> {
-        serde_json::from_str(data).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => {
-                DecodeError::bad_data(kind, "data is not an object")
-            }
-            _ => DecodeError::bad_data(kind, e),
-        })
+        match json::fields(data) {
+            Ok(Some(fields)) => Ok(Fields(fields)),
+            Ok(None) => Err(DecodeError::bad_data(kind, "data is not an object")),
+            Err(e) => Err(DecodeError::bad_data(kind, e)),
+        }
     }
 
     /// No fields (a value that is not an object reads as one with none).
@@ -55,7 +51,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The field's JSON text.
-    pub(crate) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+    pub(crate) fn raw(&self, name: &str) -> Option<&'a str> {
         self.0
             .iter()
             .rev()
@@ -69,7 +65,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Every field, in the frame's order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &'a str)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), *v))
     }
 
@@ -79,59 +75,18 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A value already checked as JSON; `Null` in the impossible case that it no longer reads.
-pub(crate) fn value(raw: &RawValue) -> Value {
-    serde_json::from_str(raw.get()).unwrap_or(Value::Null)
+/// A value's text already checked by the scanner; `Null` when it does not read as a value
+/// (a lone surrogate or an out-of-range number, which the scanner does not check, as
+/// serde_json's skipping did not).
+pub(crate) fn value(raw: &str) -> Value {
+    json::parse(raw).unwrap_or(Value::Null)
 }
 
 /// The value's fields when it is an object.
-pub(crate) fn object_of(raw: &RawValue) -> Option<Fields<'_>> {
-    raw.get()
-        .starts_with('{')
-        .then(|| serde_json::from_str(raw.get()).ok())
+pub(crate) fn object_of(raw: &str) -> Option<Fields<'_>> {
+    raw.starts_with('{')
+        .then(|| json::fields(raw).ok().flatten().map(Fields))
         .flatten()
-}
-
-/// A key, borrowed unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Fields<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor;
-        impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = Fields<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(Key(key)) = map.next_key()? {
-                    fields.push((key, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Fields(fields))
-            }
-        }
-        d.deserialize_map(FieldsVisitor)
-    }
 }
 
 #[cfg(test)]
@@ -142,7 +97,7 @@ mod tests {
     fn reads_fields_lazily_and_the_last_repeat_counts() {
         let f = Fields::parse("t", r#"{"a":1,"b\u0021":{"c":[true]},"a":"x"}"#).unwrap();
         assert_eq!(f.get("a"), Some(Value::String("x".into())));
-        assert_eq!(f.raw("b!").map(RawValue::get), Some(r#"{"c":[true]}"#));
+        assert_eq!(f.raw("b!"), Some(r#"{"c":[true]}"#));
         let inner = f.object("b!").unwrap();
         assert_eq!(inner.get("c"), Some(serde_json::json!([true])));
         assert!(f.object("a").is_none());

@@ -59,7 +59,7 @@ fn link_source(input: &Value) -> Option<String> {
 }
 
 fn parse_json(what: &str, body: &str) -> Result<Value, DecodeError> {
-    serde_json::from_str(body).map_err(|e| DecodeError::bad_data(what, e))
+    crate::json::parse(body).map_err(|e| DecodeError::bad_data(what, e))
 }
 
 pub fn decode_queue(body: &str) -> Result<QueueSnapshot, DecodeError> {
@@ -213,7 +213,7 @@ fn history_entry(prompt_id: &str, entry: &Value) -> Option<HistoryEntry> {
 fn history_message(pair: &Value) -> Option<ServerMessage> {
     let pair = pair.as_array()?;
     let kind = pair.first()?.as_str()?;
-    let data = pair.get(1)?.to_string();
+    let data = crate::json::to_string(pair.get(1)?);
     decode_payload(kind, &data).ok()
 }
 

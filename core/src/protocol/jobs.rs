@@ -70,7 +70,7 @@ fn job(v: &Value) -> Option<Job> {
 /// Decodes a jobs list (`{"jobs": [...], ...}` or a bare array) or one job's detail (an
 /// object with an `id`). Jobs that cannot be read are skipped.
 pub fn decode_jobs(body: &str) -> Result<Vec<Job>, DecodeError> {
-    let value: Value = serde_json::from_str(body).map_err(|e| DecodeError::bad_data("jobs", e))?;
+    let value = crate::json::parse(body).map_err(|e| DecodeError::bad_data("jobs", e))?;
     let list = match &value {
         Value::Array(items) => items.as_slice(),
         Value::Object(map) => match map.get("jobs") {

@@ -31,7 +31,7 @@ pub fn number_of(v: &Value) -> Option<f64> {
 }
 
 /// A numeric string as `str::parse::<f64>` reads it (sign, digits, point, exponent; surrounding
-/// whitespace ignored), but converted by serde_json's number reader, which the wasm has anyway:
+/// whitespace ignored), but converted by the JSON reader's number reading (`crate::json`, serde_json's
 /// core's own float parser brings 15 kB of code and tables into the live page (issue #22). JSON's
 /// grammar is stricter ("+1", ".5", "5.", "007" are not JSON), so the text is rewritten into it
 /// first. `inf`/`nan` give `None`, as they would be dropped as non-finite anyway.
@@ -71,7 +71,7 @@ pub(crate) fn decimal(s: &str) -> Option<f64> {
         json.push('e');
         json.push_str(e);
     }
-    json.parse::<serde_json::Number>().ok()?.as_f64()
+    crate::json::parse(&json).ok()?.as_f64()
 }
 
 #[cfg(test)]

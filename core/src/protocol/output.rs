@@ -71,7 +71,7 @@ pub fn artifacts_of(node_id: &str, output: &Map<String, Value>) -> Vec<Artifact>
                 }
                 Value::String(s) if key == "text" => found.push(text_artifact(node_id, s)),
                 other if key == "text" => {
-                    found.push(text_artifact(node_id, &other.to_string()));
+                    found.push(text_artifact(node_id, &crate::json::to_string(other)));
                 }
                 _ => {}
             }

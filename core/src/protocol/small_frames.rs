@@ -157,7 +157,7 @@ fn dropped(map: &Object) -> Dropped {
 
 /// A frame's `data` as a JSON object (the rare frames that read it whole).
 pub(super) fn object(kind: &str, data: &str) -> Result<Map<String, Value>, DecodeError> {
-    match serde_json::from_str::<Value>(data) {
+    match crate::json::parse(data) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(DecodeError::bad_data(kind, "data is not an object")),
         Err(e) => Err(DecodeError::bad_data(kind, e)),

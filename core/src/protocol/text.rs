@@ -1,33 +1,22 @@
 use super::fields::{self, Fields};
 use super::small_frames::{self, id_list, object, opt_id, required_id};
 use super::{lenient, output::artifacts_of, *};
-use serde::Deserialize;
-use serde_json::{value::RawValue, Map, Value};
+use crate::json;
+use serde_json::{Map, Value};
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    /// Borrowed from the frame (a type has no escapes): no allocation per frame.
-    #[serde(rename = "type", borrow, default)]
-    kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    data: Option<&'a RawValue>,
-}
-
-/// Decodes one text frame. The envelope is parsed first with the payload left raw, so a flood of
-/// `progress` frames costs one pass over each frame, not a generic JSON tree per message.
+/// Decodes one text frame. The envelope is read first with the payload left raw (its `type` and
+/// the text of its `data`), so a flood of `progress` frames costs one pass over each frame, not a
+/// generic JSON tree per message.
 pub fn decode_text(frame: &str) -> Result<ServerMessage, DecodeError> {
-    let envelope: Envelope<'_> =
-        serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+    let envelope = json::envelope(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     let Some(kind) = envelope.kind else {
         return decode_untyped(frame);
     };
-    let data = envelope.data.map(RawValue::get).unwrap_or("null");
-    decode_payload(&kind, data)
+    decode_payload(&kind, envelope.data.unwrap_or("null"))
 }
 
 fn decode_untyped(frame: &str) -> Result<ServerMessage, DecodeError> {
-    let value: Value =
-        serde_json::from_str(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+    let value = json::parse(frame).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     match value.as_object() {
         Some(obj) if obj.contains_key("sceneId") => seed_telemetry(obj),
         _ => Err(DecodeError::MissingType),
@@ -81,7 +70,7 @@ fn status(kind: &str, data: &str) -> Result<Status, DecodeError> {
 fn progress_state(kind: &str, data: &str) -> Result<ProgressState, DecodeError> {
     let map = Fields::parse(kind, data)?;
     let prompt_id = required_id(kind, &map, "prompt_id")?;
-    let nodes = match map.raw("nodes").map(RawValue::get) {
+    let nodes = match map.raw("nodes") {
         Some(raw) if raw.starts_with('{') => Fields::parse(kind, raw)?.without_repeats(),
         Some("null") | None => Fields::none(),
         Some(_) => return Err(DecodeError::bad_data(kind, "\"nodes\" is not an object")),

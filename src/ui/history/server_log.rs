@@ -152,7 +152,7 @@ pub async fn read_one(server: &ServerBase, writer: &crate::store::StoreWriter, i
     let Ok(body) = get_text(&url).await else {
         return false;
     };
-    let run = serde_json::from_str(&body)
+    let run = telemetry_core::json::parse(&body)
         .ok()
         .and_then(|v| decode_run(v, &server.label()));
     match run {
