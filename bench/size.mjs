@@ -93,10 +93,12 @@ if (loaderFile) {
     return { raw: buf.length, gzip: gzip(buf), brotli: brotli(buf) };
   };
   const chunks = new Map();
-  for (const m of js.matchAll(/const (__chunk_\d+) = makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"/g)) chunks.set(m[1], m[2]);
+  // The loader as the splitter writes it, or minified (terser renames its locals): a shared chunk
+  // is `NAME = LOAD(() => { const X = fetch(new URL("./chunk_….wasm" …`.
+  for (const m of js.matchAll(/(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/(chunk_[^"]+)"/g)) chunks.set(m[1], m[2]);
   L.push("Loaded when a page is first visited (its split and the shared chunks it needs; a chunk loads once):", "");
   L.push(`| page (split point) | files | raw | gzip -9 | brotli 11 |`, `|---|---:|---:|---:|---:|`);
-  const splits = /export const __wasm_split_load_(\w+) = wrapAsyncCb\(makeLoad\((?:\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)"[^]*?\}\s*|[^,]*), \[([^\]]*)\]\)\)/g;
+  const splits = /export const __wasm_split_load_(\w+)\s*=\s*\w+\(\w+\((?:\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/([^"]+)"[^]*?\}\s*|[^,]*),\s*\[([^\]]*)\]\)\)/g;
   for (const m of js.matchAll(splits)) {
     const files = [m[2], ...m[3].split(",").map((v) => chunks.get(v.trim())).filter(Boolean)].filter(Boolean);
     const sum = files.map(size).reduce((a, x) => ({ raw: a.raw + x.raw, gzip: a.gzip + x.gzip, brotli: a.brotli + x.brotli }), { raw: 0, gzip: 0, brotli: 0 });
