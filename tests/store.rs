@@ -362,6 +362,16 @@ async fn removed_runs_are_not_added_back_from_history() {
     assert!(finished.len() >= 3 && !going.is_empty());
     assert_eq!(store.put_merged(&finished[..3]).await.unwrap(), 0);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
+    // Nor its start alone, replayed (it reads as running): it had ended when it was cleared.
+    let mut replayed = finished[0].run.clone();
+    replayed.status = RunStatus::Running;
+    assert_eq!(
+        store
+            .put_merged(&[StoredRun::from_run(&replayed)])
+            .await
+            .unwrap(),
+        0
+    );
     // A run removed while still going is written again as it goes on, and its end too.
     assert_eq!(store.put_merged(&going[..1]).await.unwrap(), 1);
     let mut ended = going[0].run.clone();
@@ -382,6 +392,44 @@ async fn removed_runs_are_not_added_back_from_history() {
     run.notes.push("from the stream".into());
     let richer = StoredRun::from_run(&run);
     assert_eq!(store.put_merged(&[richer]).await.unwrap(), 1);
+    cleanup(store).await;
+}
+
+/// A run removed after it ended stays out even when a replay shows it running again (the
+/// extension's catch-up split over two batches: its start alone reads as running); one removed
+/// while it ran comes back as it goes on.
+#[wasm_bindgen_test]
+async fn a_removed_run_returns_only_if_it_was_still_going() {
+    let store = RunStore::open_named(&db_name("tomb-kinds")).await.unwrap();
+    let mut ended = Run::new("s", "ended", RunSource::Stream, BASE);
+    ended.status = RunStatus::Succeeded;
+    let mut going = Run::new("s", "going", RunSource::Stream, BASE);
+    going.status = RunStatus::Running;
+    let (ended_rec, going_rec) = (StoredRun::from_run(&ended), StoredRun::from_run(&going));
+    store
+        .put(&[ended_rec.clone(), going_rec.clone()])
+        .await
+        .unwrap();
+    store
+        .delete(&[ended_rec.key.clone(), going_rec.key.clone()])
+        .await
+        .unwrap();
+    let mut replayed = ended.clone();
+    replayed.status = RunStatus::Running;
+    assert_eq!(
+        store
+            .put_merged(&[StoredRun::from_run(&replayed)])
+            .await
+            .unwrap(),
+        0,
+        "a run removed after it ended stays out"
+    );
+    assert_eq!(
+        store.put_merged(&[going_rec]).await.unwrap(),
+        1,
+        "a run removed while it ran comes back as it goes on"
+    );
+    assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 1);
     cleanup(store).await;
 }
 

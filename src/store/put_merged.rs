@@ -16,7 +16,7 @@ use super::insight_touch;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
 use super::search_entries;
-use super::tombstones::{self, Buried};
+use super::tombstones::{self, Buried, Tomb};
 use super::StoreError;
 use futures::future::join;
 use rexie::{Transaction, TransactionMode};
@@ -120,23 +120,24 @@ pub(super) async fn merge_in(
     // A second wait only where the person ever removed a run.
     let removed = if any_buried? {
         let keys: Vec<String> = runs.iter().map(|r| r.key.clone()).collect();
-        tombstones::buried(&meta, &keys).await?
+        tombstones::tombs(&meta, &keys).await?
     } else {
-        vec![false; runs.len()]
+        vec![None; runs.len()]
     };
     let mut written = Vec::new();
     let mut texts = Vec::new();
     let mut values = Vec::new();
     let mut alive = Vec::new();
     for ((run, stored), removed) in runs.iter().zip(stored).zip(removed) {
-        if removed {
-            // A finished run the person removed stays removed; one still going was removed
-            // while it ran and is written again as it goes on (and its tombstone lifted, so
-            // its end is written too).
-            if run.run.status.is_terminal() {
-                continue;
-            }
-            alive.push(run.key.as_str());
+        match removed {
+            // Removed after it ended: a prompt id never runs twice, so whatever arrives of it
+            // now is a replay (a catch-up's start alone reads as running), and it stays out.
+            Some(Tomb::Ended) => continue,
+            // Removed while it ran: written again as it goes on (and its tombstone lifted, so
+            // its end is written too); an end that arrives first stays out, as it always did.
+            Some(Tomb::Going) if run.run.status.is_terminal() => continue,
+            Some(Tomb::Going) => alive.push(run.key.as_str()),
+            None => {}
         }
         let stored = stored?.and_then(codec::decode);
         let Some(merged) = run.merged_into(stored.as_ref()) else {

@@ -13,7 +13,9 @@ use super::search_entries;
 use super::spill;
 use super::tombstones::{self, MAX_TOMBSTONES};
 use super::StoreError;
-use rexie::{KeyRange, TransactionMode};
+use rexie::{KeyRange, Store, TransactionMode};
+use telemetry_core::hash::HashSet;
+use telemetry_core::RunStatus;
 use wasm_bindgen::JsValue;
 
 impl RunStore {
@@ -23,12 +25,21 @@ impl RunStore {
                 self.transaction_on(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
             let store = tx.store(RUNS)?;
             let keys: Vec<JsValue> = chunk.iter().map(|k| JsValue::from_str(k)).collect();
+            // Which were still going, read in the same transaction (their tombstones say so).
+            let stored =
+                asks::all(keys.iter().map(|k| asks::get(&store, k.clone())).collect()).await;
+            let mut going = HashSet::default();
+            for (key, record) in chunk.iter().zip(stored) {
+                if record?.is_some_and(|r| tombstones::still_going(&r)) {
+                    going.insert(key.as_str());
+                }
+            }
             asks::delete_all(&store, keys.iter().cloned()).await?;
             search_entries::forget(&tx, &keys).await?;
             let keys: Vec<&str> = chunk.iter().map(String::as_str).collect();
             let meta = tx.store(META)?;
             insight_touch::touch_all(&meta, &keys).await?;
-            tombstones::bury(&meta, chunk, js_sys::Date::now()).await?;
+            tombstones::bury(&meta, chunk, |k| going.contains(k), js_sys::Date::now()).await?;
             finish(tx).await?;
             if let Some(hook) = self.insight_hook() {
                 hook.removed(self, chunk);
@@ -45,11 +56,12 @@ impl RunStore {
         let keys = runs.index("start_ms")?.get_all_keys(None, None).await?;
         let newest = &keys[keys.len().saturating_sub(MAX_TOMBSTONES as usize)..];
         let keys: Vec<String> = newest.iter().filter_map(JsValue::as_string).collect();
+        let going = going_keys(&runs).await?;
         runs.clear().await?;
         search_entries::forget_all(&tx).await?;
         insight_touch::forget(&meta).await?;
         spill::forget(&meta).await?;
-        tombstones::bury(&meta, &keys, js_sys::Date::now()).await?;
+        tombstones::bury(&meta, &keys, |k| going.contains(k), js_sys::Date::now()).await?;
         finish(tx).await?;
         if let Some(hook) = self.insight_hook() {
             hook.cleared(self);
@@ -119,11 +131,31 @@ impl RunStore {
                 break;
             }
         }
-        tombstones::bury(&meta, &gone, js_sys::Date::now()).await?;
+        // The oldest runs: ended long ago (the newest run, the one that may still go, is never
+        // the oldest beyond a kept count or a number of days).
+        tombstones::bury(&meta, &gone, |_| false, js_sys::Date::now()).await?;
         finish(tx).await?;
         if let (Some(hook), false) = (self.insight_hook(), gone.is_empty()) {
             hook.removed(self, &gone);
         }
         Ok(deleted)
     }
+}
+
+/// The keys of the runs whose stored status is not terminal yet (queued or running), from the
+/// `status` index (`[status, start_ms, key]`): `[status]` sorts before and `[status, []]` after
+/// every key of that status.
+async fn going_keys(runs: &Store) -> Result<HashSet<String>, StoreError> {
+    let index = runs.index("status")?;
+    let mut keys = HashSet::default();
+    for status in [RunStatus::Queued, RunStatus::Running] {
+        let name = JsValue::from_str(status.as_str());
+        let from = js_sys::Array::of1(&name);
+        let to = js_sys::Array::of2(&name, &js_sys::Array::new());
+        let range =
+            KeyRange::bound(&from, &to, Some(false), Some(false)).map_err(rexie::Error::from)?;
+        let found = index.get_all_keys(Some(range), None).await?;
+        keys.extend(found.iter().filter_map(JsValue::as_string));
+    }
+    Ok(keys)
 }

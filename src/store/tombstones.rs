@@ -3,15 +3,18 @@
 //! reconnect's history read add what the store lacks (`RunStore::to_backfill`), so without a trace
 //! a deleted run came back on the next load.
 //!
-//! Each removed run leaves a `meta` entry `deleted:<run key>` (its value: when), put in the
-//! removal's own transaction. `to_backfill` leaves those keys out, and the merged writes of the
-//! page's writer (`merge_in` with `Buried::StayOut`) skip them once the run has finished: our
-//! extension greets a new page with a catch-up replay of the newest frames, so a removed run can
-//! reach the writer again from the stream too (a prompt id never runs twice, so a finished one
-//! can only be a replay). A run removed while still going is written again as it goes on, as
-//! the page's writer always did (`StoreWriter::forget`), and its tombstone is lifted. What the
-//! person imports is written whole and lifts the tombstone (`put`), and the server's run log
-//! brings its runs back by design (`Buried::Return`: it is deleted from on the server first).
+//! Each removed run leaves a `meta` entry `deleted:<run key>` (its value: when; `going: true`
+//! when its stored status was not terminal yet), put in the removal's own transaction.
+//! `to_backfill` leaves those keys out, and the merged writes of the page's writer (`merge_in`
+//! with `Buried::StayOut`) skip them: our extension greets a new page with a catch-up replay of
+//! the newest frames, so a removed run can reach the writer again from the stream too. A prompt
+//! id never runs twice, so a run removed after it ended stays out whatever the replay shows:
+//! its start alone (a replay split over two batches) reads as running, and once brought that
+//! run back (CI's `runlog.spec.ts` "deleting stays local" failed that way under load). A run
+//! removed while still going is written again as it goes on, as the page's writer always did
+//! (`StoreWriter::forget`), and its tombstone is lifted. What the person imports is written
+//! whole and lifts the tombstone (`put`), and the server's run log brings its runs back by
+//! design (`Buried::Return`: it is deleted from on the server first).
 //!
 //! Bounded: past `2 × MAX_TOMBSTONES` entries the oldest are dropped down to `MAX_TOMBSTONES`.
 //! A run removed that long ago has left ComfyUI's own history (at most 10 000 prompts, and
@@ -38,16 +41,38 @@ fn range() -> Result<KeyRange, StoreError> {
     name_range(FROM, TO)
 }
 
+/// How a removed run left the store.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Tomb {
+    /// After it ended (or before tombstones said): nothing of it is written again.
+    Ended,
+    /// While it was still going: written again as it goes on.
+    Going,
+}
+
 /// Leaves a tombstone for each of `keys` (removed at `now_ms`, the newest last: beyond
-/// [`MAX_TOMBSTONES`] only the last are kept) in the removal's transaction.
-pub(super) async fn bury(meta: &Store, keys: &[String], now_ms: f64) -> Result<(), StoreError> {
+/// [`MAX_TOMBSTONES`] only the last are kept) in the removal's transaction; `going` says which
+/// were still going.
+pub(super) async fn bury(
+    meta: &Store,
+    keys: &[String],
+    going: impl Fn(&str) -> bool,
+    now_ms: f64,
+) -> Result<(), StoreError> {
     if keys.is_empty() {
         return Ok(());
     }
     let entries = keys[keys.len().saturating_sub(MAX_TOMBSTONES as usize)..]
         .iter()
-        .map(|k| meta_entry(&name(k), now_ms).map(|v| (v, None)))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|k| {
+            let entry = meta_entry(&name(k), now_ms)?;
+            if going(k) {
+                js_sys::Reflect::set(&entry, &JsValue::from_str("going"), &JsValue::TRUE)
+                    .map_err(|_| StoreError::Failed("building a tombstone".to_owned()))?;
+            }
+            Ok((entry, None))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     meta.put_all(entries.into_iter()).await?;
     let count = meta.count(Some(range()?)).await?;
     if count > 2 * MAX_TOMBSTONES {
@@ -87,6 +112,36 @@ pub(super) async fn buried(meta: &Store, keys: &[String]) -> Result<Vec<bool>, S
         .into_iter()
         .map(|r| r.map(|v| v.is_some()).map_err(Into::into))
         .collect()
+}
+
+/// The tombstone of each of `keys`, if any, in `meta`'s transaction.
+pub(super) async fn tombs(meta: &Store, keys: &[String]) -> Result<Vec<Option<Tomb>>, StoreError> {
+    let found = asks::all(
+        keys.iter()
+            .map(|k| asks::get(meta, JsValue::from_str(&name(k))))
+            .collect(),
+    )
+    .await;
+    found
+        .into_iter()
+        .map(|r| {
+            let entry = r?;
+            Ok(entry.map(
+                |e| match super::codec::field(&e, "going").and_then(|g| g.as_bool()) {
+                    Some(true) => Tomb::Going,
+                    _ => Tomb::Ended,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Whether a stored record's status says its run was still going.
+pub(super) fn still_going(record: &JsValue) -> bool {
+    super::codec::field(record, "status")
+        .and_then(|s| s.as_string())
+        .and_then(|s| telemetry_core::RunStatus::parse(&s))
+        .is_some_and(|s| !s.is_terminal())
 }
 
 /// Whether removed runs may be written again by a merged write.
