@@ -363,24 +363,12 @@ async fn removed_runs_are_not_added_back_from_history() {
     assert_eq!(store.put_merged(&finished[..3]).await.unwrap(), 0);
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 0);
     // Nor its start alone, replayed (it reads as running): it had ended when it was cleared.
-    let mut replayed = finished[0].run.clone();
-    replayed.status = RunStatus::Running;
-    assert_eq!(
-        store
-            .put_merged(&[StoredRun::from_run(&replayed)])
-            .await
-            .unwrap(),
-        0
-    );
+    let replayed = &finished[0].run;
+    assert_eq!(merge_as(&store, replayed, RunStatus::Running).await, 0);
     // A run removed while still going is written again as it goes on, and its end too.
     assert_eq!(store.put_merged(&going[..1]).await.unwrap(), 1);
-    let mut ended = going[0].run.clone();
-    ended.status = RunStatus::Succeeded;
     assert_eq!(
-        store
-            .put_merged(&[StoredRun::from_run(&ended)])
-            .await
-            .unwrap(),
+        merge_as(&store, &going[0].run, RunStatus::Succeeded).await,
         1
     );
     // The server's run log lists its runs again after a clear.
@@ -414,13 +402,8 @@ async fn a_removed_run_returns_only_if_it_was_still_going() {
         .delete(&[ended_rec.key.clone(), going_rec.key.clone()])
         .await
         .unwrap();
-    let mut replayed = ended.clone();
-    replayed.status = RunStatus::Running;
     assert_eq!(
-        store
-            .put_merged(&[StoredRun::from_run(&replayed)])
-            .await
-            .unwrap(),
+        merge_as(&store, &ended, RunStatus::Running).await,
         0,
         "a run removed after it ended stays out"
     );
@@ -431,6 +414,16 @@ async fn a_removed_run_returns_only_if_it_was_still_going() {
     );
     assert_eq!(store.count(&HistoryQuery::default()).await.unwrap(), 1);
     cleanup(store).await;
+}
+
+/// A merged write of `run` with `status` (a replayed or a later state of it): records written.
+async fn merge_as(store: &RunStore, run: &Run, status: RunStatus) -> usize {
+    let mut run = run.clone();
+    run.status = status;
+    store
+        .put_merged(&[StoredRun::from_run(&run)])
+        .await
+        .unwrap()
 }
 
 /// Tombstones are bounded: past twice the limit, the oldest go.

@@ -101,20 +101,15 @@ async fn prune(meta: &Store, excess: u32) -> Result<(), StoreError> {
 
 /// Which of `keys` have a tombstone, as a flag per key, in `meta`'s transaction.
 pub(super) async fn buried(meta: &Store, keys: &[String]) -> Result<Vec<bool>, StoreError> {
-    // All requests go out in the first poll, in one transaction.
-    let found = asks::all(
-        keys.iter()
-            .map(|k| asks::exists(meta, JsValue::from_str(&name(k))))
-            .collect(),
-    )
-    .await;
-    found
+    Ok(tombs(meta, keys)
+        .await?
         .into_iter()
-        .map(|r| r.map(|v| v.is_some()).map_err(Into::into))
-        .collect()
+        .map(|t| t.is_some())
+        .collect())
 }
 
-/// The tombstone of each of `keys`, if any, in `meta`'s transaction.
+/// The tombstone of each of `keys`, if any, in `meta`'s transaction (all requests go out in the
+/// first poll, in one transaction).
 pub(super) async fn tombs(meta: &Store, keys: &[String]) -> Result<Vec<Option<Tomb>>, StoreError> {
     let found = asks::all(
         keys.iter()
