@@ -69,9 +69,7 @@ impl ReportData {
         }
     }
 
-    /// The report as JSON, for download. The one use of serde_json's serializer left in the wasm
-    /// (the report's chunk only): its derived `Serialize` keeps the fields in declaration order.
-    #[allow(clippy::disallowed_methods)]
+    /// The report as JSON, for download.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
