@@ -142,13 +142,13 @@ impl RunStore {
     }
 }
 
-/// The keys of the runs whose stored status is not terminal yet (queued or running), from the
-/// `status` index (`[status, start_ms, key]`): `[status]` sorts before and `[status, []]` after
-/// every key of that status.
+/// The keys of the runs whose stored status is not terminal yet (`RunStatus::is_terminal`
+/// decides which statuses those are), from the `status` index (`[status, start_ms, key]`):
+/// `[status]` sorts before and `[status, []]` after every key of that status.
 async fn going_keys(runs: &Store) -> Result<HashSet<String>, StoreError> {
     let index = runs.index("status")?;
     let mut keys = HashSet::default();
-    for status in [RunStatus::Queued, RunStatus::Running] {
+    for status in RunStatus::ALL.into_iter().filter(|s| !s.is_terminal()) {
         let name = JsValue::from_str(status.as_str());
         let from = js_sys::Array::of1(&name);
         let to = js_sys::Array::of2(&name, &js_sys::Array::new());
