@@ -14,6 +14,7 @@
 mod cursor;
 mod error;
 mod number;
+mod pow10;
 mod pretty;
 mod read;
 mod scan;
