@@ -6,12 +6,15 @@
 //! key (the shell reads the latest value at flush time); events are kept in order, never merged.
 //! Memory is bounded: keys are a bounded set, and when events pile up past `max_events` the batch
 //! is due at once rather than dropping any.
-
-use std::collections::BTreeSet;
+//!
+//! The keys are a sorted `Vec` without repeats, not a `BTreeSet`: the same order and uniqueness
+//! for the few keys a window collects, without a B-tree's code compiled into the page for them
+//! (issue #22).
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch<K, E> {
-    pub fields: BTreeSet<K>,
+    /// The keys that changed, in order, each once.
+    pub fields: Vec<K>,
     pub events: Vec<E>,
 }
 
@@ -20,7 +23,7 @@ pub struct Coalescer<K: Ord, E> {
     window_ms: f64,
     max_events: usize,
     first_pending_ms: Option<f64>,
-    fields: BTreeSet<K>,
+    fields: Vec<K>,
     events: Vec<E>,
 }
 
@@ -30,7 +33,7 @@ impl<K: Ord, E> Coalescer<K, E> {
             window_ms,
             max_events: max_events.max(1),
             first_pending_ms: None,
-            fields: BTreeSet::new(),
+            fields: Vec::new(),
             events: Vec::new(),
         }
     }
@@ -44,7 +47,9 @@ impl<K: Ord, E> Coalescer<K, E> {
     pub fn mark(&mut self, key: K, now_ms: f64) -> bool {
         let opened = self.first_pending_ms.is_none();
         self.pending_since(now_ms);
-        self.fields.insert(key);
+        if let Err(at) = self.fields.binary_search(&key) {
+            self.fields.insert(at, key);
+        }
         opened
     }
 

@@ -4,7 +4,6 @@
 use crate::gpu::GpuReading;
 use crate::protocol::http::SystemStats;
 use crate::protocol::{DecodeError, MonitorSample, Preview};
-use std::collections::BTreeMap;
 
 /// What changed. Fields collapse to their latest value; lifecycle events are never collapsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +166,9 @@ pub struct Counters {
     pub messages: u64,
     pub binary: u64,
     pub malformed: u64,
-    pub unknown: BTreeMap<String, u64>,
+    /// Messages of types this dashboard does not read (other extensions' broadcasts), by type,
+    /// in name order: a sorted list, not a `BTreeMap`, for the few types a server sends.
+    pub unknown: Vec<(String, u64)>,
     pub last_error: Option<DecodeError>,
     /// Messages the extension dropped for us because we read too slowly.
     pub dropped: u64,

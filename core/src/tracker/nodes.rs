@@ -13,7 +13,6 @@ use crate::protocol::{
     NodeState, Progress, ProgressState,
 };
 use crate::run::NodeOrigin;
-use std::collections::BTreeMap;
 
 /// ComfyUI's `exception_type` for an `ExecutionBlocker` with a message: the node was blocked
 /// on purpose, the prompt goes on and its history records success.
@@ -94,10 +93,22 @@ impl Tracker {
             return;
         };
         run.server_node_states = true;
-        let mut groups: BTreeMap<String, Aggregate<'_>> = BTreeMap::new();
-        for p in &m.nodes {
-            let home = run.attribute(&p.node_id, origin_of(p));
-            let group = groups.entry(home.clone()).or_default();
+        // Each reported node under the node it counts for, grouped in id order: sorted pairs,
+        // not a `BTreeMap`, for this one use (issue #22).
+        let mut homes: Vec<(String, &NodeProgress)> = m
+            .nodes
+            .iter()
+            .map(|p| (run.attribute(&p.node_id, origin_of(p)), p))
+            .collect();
+        crate::sort::sort_by(&mut homes, |a, b| a.0.cmp(&b.0));
+        let mut groups: Vec<(String, Aggregate<'_>)> = Vec::new();
+        for (home, p) in homes {
+            if groups.last().is_none_or(|(id, _)| *id != home) {
+                groups.push((home.clone(), Aggregate::default()));
+            }
+            let Some((_, group)) = groups.last_mut() else {
+                continue;
+            };
             if home == p.node_id {
                 group.own = Some(p);
             } else {

@@ -48,7 +48,11 @@ impl Tracker {
             ServerMessage::TelemetryDropped(d) => self.dropped(d, out),
             ServerMessage::Unknown { kind } => {
                 // Harmless by design: `assets.seed.*` and other extensions' broadcasts.
-                *self.counters.unknown.entry(kind.clone()).or_insert(0) += 1;
+                let unknown = &mut self.counters.unknown;
+                match unknown.binary_search_by(|(k, _)| k.as_str().cmp(kind)) {
+                    Ok(at) => unknown[at].1 += 1,
+                    Err(at) => unknown.insert(at, (kind.clone(), 1)),
+                }
                 out.push(Change::Field(Field::Counters));
             }
         }
