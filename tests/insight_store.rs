@@ -3,8 +3,8 @@
 //! every write and delete since the snapshot is seen after a reload, whichever path wrote it.
 #![cfg(target_arch = "wasm32")]
 
+use comfy_dashboard::store::idb::{Database, TransactionMode};
 use comfy_dashboard::store::{InsightLoad, RunStore};
-use rexie::TransactionMode;
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::{Run, RunSource, RunStatus};
 use wasm_bindgen::JsValue;
@@ -122,7 +122,7 @@ async fn snapshot_and_touch_log_survive_reloads() {
     store.close();
     let (n, _, how) = reopen(&name).await;
     assert_eq!((n, how), (0, InsightLoad::Rebuilt));
-    let _ = rexie::Rexie::delete(&name).await;
+    let _ = Database::delete(&name).await;
 }
 
 #[wasm_bindgen_test]
@@ -135,7 +135,7 @@ async fn a_snapshot_of_another_version_is_rebuilt() {
         InsightLoad::Rebuilt
     );
     store.close();
-    let raw = rexie::Rexie::builder(&name).build().await.expect("raw");
+    let raw = Database::open_plain(&name, None, None).await.expect("raw");
     let tx = raw
         .transaction(&["meta"], TransactionMode::ReadWrite)
         .expect("tx");
@@ -156,5 +156,5 @@ async fn a_snapshot_of_another_version_is_rebuilt() {
     raw.close();
     let (n, _, how) = reopen(&name).await;
     assert_eq!((n, how), (40, InsightLoad::Rebuilt));
-    let _ = rexie::Rexie::delete(&name).await;
+    let _ = Database::delete(&name).await;
 }

@@ -5,6 +5,7 @@
 //! measured in the same run. Also the snapshot save (once per burst of writes) and its size.
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
+use comfy_dashboard::store::idb::Database;
 use comfy_dashboard::store::{InsightLoad, RunStore};
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::protocol::ExecutionError;
@@ -101,7 +102,7 @@ fn generate(i: usize) -> Run {
 #[wasm_bindgen_test]
 async fn insight_aggregates_at_100k_runs() {
     let name = "bench-insight-100k";
-    let _ = rexie::Rexie::delete(name).await;
+    let _ = Database::delete(name).await;
     let store = RunStore::open_named(name).await.expect("store opens");
     let fill_start = now();
     for records in chunks(RUNS, CHUNK, generate) {
@@ -207,5 +208,5 @@ async fn insight_aggregates_at_100k_runs() {
         console_log!("{l}");
     }
     store.close();
-    let _ = rexie::Rexie::delete(name).await;
+    let _ = Database::delete(name).await;
 }

@@ -5,8 +5,8 @@
 //! --test search_read_bench -- --nocapture`.
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
+use comfy_dashboard::store::idb::{Database, KeyRange, TransactionMode};
 use comfy_dashboard::store::RunStore;
-use rexie::{KeyRange, TransactionMode};
 use serde::Deserialize;
 use std::borrow::Cow;
 use telemetry_core::history::TextArena;
@@ -36,7 +36,9 @@ mod bench_texts;
 use bench_texts::text;
 
 async fn fill(name: &str, len: usize) {
-    let db = rexie::Rexie::builder(name).build().await.expect("raw open");
+    let db = Database::open_plain(name, None, None)
+        .await
+        .expect("raw open");
     for from in (0..RUNS).step_by(CHUNK as usize) {
         let tx = db
             .transaction(&["search"], TransactionMode::ReadWrite)
@@ -61,7 +63,7 @@ async fn fill(name: &str, len: usize) {
 
 /// Reads every entry in seq order, `chunk` per read-only transaction, as the index's catch-up
 /// does; `each` gets every chunk's values.
-async fn read(db: &rexie::Rexie, chunk: u32, mut each: impl FnMut(Vec<JsValue>)) -> usize {
+async fn read(db: &Database, chunk: u32, mut each: impl FnMut(Vec<JsValue>)) -> usize {
     let mut seq = 0.0;
     let mut n = 0;
     loop {
@@ -141,7 +143,7 @@ async fn first_search_split_at_100k_runs() {
     console_log!("|---|---|---|");
     for len in [70, 300] {
         let name = format!("bench-search-read-{len}");
-        let _ = rexie::Rexie::delete(&name).await;
+        let _ = Database::delete(&name).await;
         let store = RunStore::open_named(&name).await.expect("store opens");
         store.close();
         let t = now();
@@ -150,8 +152,7 @@ async fn first_search_split_at_100k_runs() {
             "filled {RUNS} entries of ~{len} bytes in {:.1} s",
             (now() - t) / 1000.0
         );
-        let db = rexie::Rexie::builder(&name)
-            .build()
+        let db = Database::open_plain(&name, None, None)
             .await
             .expect("raw open");
         let line = |what: &str, ms: f64| console_log!("| {len} | {what} | {ms:.1} |");
@@ -299,6 +300,6 @@ async fn first_search_split_at_100k_runs() {
             );
         }
         db.close();
-        let _ = rexie::Rexie::delete(&name).await;
+        let _ = Database::delete(&name).await;
     }
 }

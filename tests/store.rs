@@ -3,6 +3,7 @@
 //! filtered with `HistoryQuery::matches` and sorted with `HistoryQuery::compare` in memory.
 #![cfg(target_arch = "wasm32")]
 
+use comfy_dashboard::store::idb::{Database, TransactionMode};
 use comfy_dashboard::store::RunStore;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
 use telemetry_core::run::{Run, RunSource, RunStatus};
@@ -433,9 +434,9 @@ async fn tombstones_are_pruned_oldest_first() {
     let store = RunStore::open_named(&name).await.unwrap();
     // 20 000 old tombstones, as if written long ago.
     {
-        let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+        let raw = Database::open_plain(&name, None, None).await.unwrap();
         let tx = raw
-            .transaction(&["meta"], rexie::TransactionMode::ReadWrite)
+            .transaction(&["meta"], TransactionMode::ReadWrite)
             .unwrap();
         let old = (0..20_000).map(|i| {
             let entry = js_sys::Object::new();

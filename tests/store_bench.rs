@@ -4,8 +4,8 @@
 //! shared and noisy, so absolute times mean little on their own.
 #![cfg(all(target_arch = "wasm32", feature = "bench"))]
 
+use comfy_dashboard::store::idb::{Database, Direction, TransactionMode};
 use comfy_dashboard::store::RunStore;
-use rexie::{Direction, TransactionMode};
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::run::{NodeRecord, Run, RunSource, RunStatus};
 use wasm_bindgen_test::*;
@@ -86,7 +86,7 @@ where
 #[wasm_bindgen_test]
 async fn history_store_at_100k_runs() {
     let name = "bench-history-100k";
-    let _ = rexie::Rexie::delete(name).await;
+    let _ = Database::delete(name).await;
     let store = RunStore::open_named(name).await.expect("store opens");
     // Filled through the live writer's path (merged with what is stored, search entries in the
     // same transaction).
@@ -95,7 +95,9 @@ async fn history_store_at_100k_runs() {
         store.put_merged(&records).await.expect("put");
     }
     let fill_ms = now() - fill_start;
-    let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
+    let raw = Database::open_plain(name, None, None)
+        .await
+        .expect("raw open");
     // The same store without the index: today's scan, the baseline for free text.
     let scan = RunStore::open_named(name).await.expect("scan open");
 
@@ -372,5 +374,5 @@ async fn history_store_at_100k_runs() {
     store.close();
     scan.close();
     raw.close();
-    let _ = rexie::Rexie::delete(name).await;
+    let _ = Database::delete(name).await;
 }

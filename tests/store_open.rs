@@ -3,6 +3,7 @@
 //! how DOM errors are sorted. Every test uses its own database name and deletes it afterwards.
 #![cfg(target_arch = "wasm32")]
 
+use comfy_dashboard::store::idb::Database;
 use comfy_dashboard::store::{classify, schema, RunStore, StoreError};
 use futures::future::{select, Either};
 use gloo_timers::future::TimeoutFuture;
@@ -147,7 +148,7 @@ async fn our_connection_never_blocks_another_tab() {
     assert!(matches!(store.get("x").await, Err(StoreError::Failed(_))));
     newer.close();
     store.close();
-    let _ = rexie::Rexie::delete(&name).await;
+    let _ = Database::delete(&name).await;
 }
 
 #[wasm_bindgen_test]

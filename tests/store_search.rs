@@ -6,6 +6,7 @@
 #[path = "support/store_data.rs"]
 mod data;
 
+use comfy_dashboard::store::idb::{Database, Direction, TransactionMode};
 use comfy_dashboard::store::RunStore;
 use data::*;
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -155,13 +156,9 @@ async fn text_search_backfills_runs_stored_before_the_search_store() {
     let runs = generate(1_100, 13);
     let expected = stored(&runs);
     create_v1(&name, &[]).await;
-    let db = rexie::Rexie::builder(&name)
-        .version(1)
-        .build()
-        .await
-        .unwrap();
+    let db = Database::open_plain(&name, Some(1), None).await.unwrap();
     let tx = db
-        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
+        .transaction(&["runs"], TransactionMode::ReadWrite)
         .unwrap();
     let values: Vec<JsValue> = expected
         .iter()
@@ -214,16 +211,16 @@ async fn epoch_and_seq(name: &str) -> (f64, f64) {
         .into_iter()
         .find(|(k, _)| k == "search_epoch")
         .map_or(0.0, |(_, v)| number(&v, "value"));
-    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let raw = Database::open_plain(name, None, None).await.unwrap();
     let tx = raw
-        .transaction(&["search"], rexie::TransactionMode::ReadOnly)
+        .transaction(&["search"], TransactionMode::ReadOnly)
         .unwrap();
     let top = tx
         .store("search")
         .unwrap()
         .index("seq")
         .unwrap()
-        .scan(None, Some(1), None, Some(rexie::Direction::Prev))
+        .scan(None, Some(1), None, Some(Direction::Prev))
         .await
         .unwrap();
     raw.close();
@@ -258,9 +255,9 @@ async fn plant(name: &str, text: &str, ends: &[u32]) {
     set("epoch", epoch.into());
     set("text", js_sys::Uint8Array::from(text.as_bytes()).into());
     set("ends", js_sys::Uint32Array::from(ends).into());
-    let raw = rexie::Rexie::builder(name).build().await.unwrap();
+    let raw = Database::open_plain(name, None, None).await.unwrap();
     let tx = raw
-        .transaction(&["meta"], rexie::TransactionMode::ReadWrite)
+        .transaction(&["meta"], TransactionMode::ReadWrite)
         .unwrap();
     tx.store("meta")
         .unwrap()

@@ -4,14 +4,14 @@
 //! the migration both use it without importing each other.
 
 use super::estimate;
+use super::idb::{Database, KeyRange, Transaction};
 use super::StoreError;
-use rexie::{KeyRange, Rexie};
 use wasm_bindgen::JsValue;
 
 /// Closes the connection when dropped. Operations hold their own `Rc`, so `close()` during a
-/// read lets that read finish. Without this, a dropped `Rexie` would leave an open connection
+/// read lets that read finish. Without this, a dropped `Database` would leave an open connection
 /// whose `versionchange` handler is gone, and it would block every later upgrade.
-pub(super) struct Conn(pub(super) Option<Rexie>);
+pub(super) struct Conn(pub(super) Option<Database>);
 
 impl Drop for Conn {
     fn drop(&mut self) {
@@ -22,7 +22,7 @@ impl Drop for Conn {
 }
 
 impl Conn {
-    pub(super) fn db(&self) -> Result<&Rexie, StoreError> {
+    pub(super) fn db(&self) -> Result<&Database, StoreError> {
         self.0.as_ref().ok_or_else(closed)
     }
 }
@@ -54,9 +54,7 @@ pub(super) fn bounds(lower: Option<(JsValue, bool)>, upper: Option<(JsValue, boo
 /// The keys after `after`, the last key a keyset walk has read; all keys before the first page.
 pub(super) fn keys_after(after: Option<&JsValue>) -> Result<Option<KeyRange>, StoreError> {
     match after {
-        Some(k) => Ok(Some(
-            KeyRange::lower_bound(k, Some(true)).map_err(rexie::Error::from)?,
-        )),
+        Some(k) => Ok(Some(KeyRange::lower_bound(k, Some(true))?)),
         None => Ok(None),
     }
 }
@@ -68,15 +66,14 @@ pub(super) fn name_range(from: &str, to: &str) -> Result<KeyRange, StoreError> {
         &JsValue::from_str(to),
         Some(false),
         Some(true),
-    )
-    .map_err(rexie::Error::from)?)
+    )?)
 }
 
 /// Waits for a write transaction to commit. An abort without a reason is what Chrome does when
 /// the disk quota is hit, so it is reported as `QuotaExceeded` when storage is nearly full.
-pub(crate) async fn finish(tx: rexie::Transaction) -> Result<(), StoreError> {
+pub(crate) async fn finish(tx: Transaction) -> Result<(), StoreError> {
     match tx.done().await {
-        Ok(r) if r.is_committed() => Ok(()),
+        Ok(end) if end.is_committed() => Ok(()),
         Ok(_) => Err(write_error(StoreError::Failed("the write was aborted".to_owned())).await),
         Err(e) => Err(write_error(e.into()).await),
     }

@@ -2,6 +2,7 @@
 //! (`Unavailable`), ask the person to close another tab (`Blocked`), free space
 //! (`QuotaExceeded`), or show the message (`Failed`).
 
+use super::idb::IdbError;
 use wasm_bindgen::{JsCast, JsValue};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -63,11 +64,12 @@ fn classify_name(name: &str, message: &str) -> StoreError {
     }
 }
 
-/// `rexie` wraps `idb::Error`, which this crate cannot name (no direct `idb` dependency), so the
-/// `DOMException` inside is only reachable through its display text
-/// (`DOM exception: QuotaExceededError: …`).
-pub(crate) fn from_rexie(error: rexie::Error) -> StoreError {
-    classify_text(&error.to_string())
+/// The IndexedDB layer keeps the `DOMException`'s name apart from its message, so a failed
+/// request is sorted as a thrown one (`rexie` showed only "idb error" and hid the name).
+impl From<IdbError> for StoreError {
+    fn from(e: IdbError) -> Self {
+        classify_name(&e.name, &e.message)
+    }
 }
 
 fn classify_text(text: &str) -> StoreError {
@@ -81,14 +83,5 @@ fn classify_text(text: &str) -> StoreError {
             return classify_name(name, text);
         }
     }
-    if text.contains("indexed db not found") {
-        return StoreError::Unavailable(text.to_owned());
-    }
     StoreError::Failed(text.to_owned())
-}
-
-impl From<rexie::Error> for StoreError {
-    fn from(e: rexie::Error) -> Self {
-        from_rexie(e)
-    }
 }

@@ -13,8 +13,8 @@ pub async fn estimate() -> Option<(f64, f64)> {
 }
 
 /// Whether storage is nearly full. Chrome reports a full disk as an aborted transaction whose
-/// `error` is a `QuotaExceededError`, but `rexie` hands back only "aborted"; this is the
-/// best remaining evidence.
+/// `error` is a `QuotaExceededError` (the IndexedDB layer reports that as such), but an abort
+/// can also come without any error; this is the best remaining evidence then.
 pub async fn nearly_full() -> bool {
     match estimate().await {
         Some((usage, quota)) if quota > 0.0 => usage / quota >= 0.95,

@@ -15,10 +15,10 @@
 //! the snapshot and empties the log in one transaction.
 
 use super::codec;
+use super::idb::Store;
 use super::insight_touch::{touch_name, touch_range, SNAPSHOT, TOUCH_FROM};
 use super::StoreError;
 use futures::channel::oneshot;
-use rexie::Store;
 use std::cell::RefCell;
 use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::StoredRun;

@@ -7,13 +7,13 @@
 //! the aggregates in memory, and a save follows.
 
 use super::codec;
+use super::idb::TransactionMode;
 use super::insight_book::{self, InsightBook, SAVE_AFTER_MS};
 use super::run_store::RunStore;
 use super::schema::{META, RUNS};
 use super::InsightHook;
 use super::StoreError;
 use gloo_timers::callback::Timeout;
-use rexie::TransactionMode;
 use std::rc::Rc;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::insight::InsightAggregates;

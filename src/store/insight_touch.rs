@@ -9,9 +9,9 @@
 //! touch entries accumulate, and the next load folds them in (`insight_book`).
 
 use super::conn::name_range;
+use super::idb::{KeyRange, Store};
 use super::search_entries::meta_entry;
 use super::StoreError;
-use rexie::{KeyRange, Store};
 use wasm_bindgen::JsValue;
 
 /// The snapshot's name in `meta`.

@@ -4,13 +4,13 @@
 use super::asks;
 use super::codec;
 use super::conn::{bounds, Bounds};
+use super::idb::{Direction, TransactionMode};
 use super::plan::{Lead, Part, Range};
 use super::run_store::{RunStore, KEYS_CHUNK, MAX_CHUNK};
 use super::schema::{META, RUNS};
 use super::tombstones;
 use super::StoreError;
 use futures::future::join;
-use rexie::{Direction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::RunStatus;
 use wasm_bindgen::JsValue;

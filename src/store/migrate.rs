@@ -12,10 +12,10 @@
 
 use super::codec;
 use super::conn::{finish, keys_after, Conn};
+use super::idb::{Database, Direction, TransactionMode};
 use super::schema::{DATA_VERSION, META, RUNS, SEARCH};
 use super::search_entries;
 use super::StoreError;
-use rexie::{Direction, Rexie, TransactionMode};
 use std::rc::Rc;
 use telemetry_core::history::record::RECORD_VERSION;
 use telemetry_core::history::StoredRun;
@@ -23,7 +23,7 @@ use wasm_bindgen::JsValue;
 
 const CHUNK: u32 = 200;
 
-pub async fn data_version(db: &Rexie) -> Result<u32, StoreError> {
+pub async fn data_version(db: &Database) -> Result<u32, StoreError> {
     let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
     let value = tx.store(META)?.get(JsValue::from_str(DATA_VERSION)).await?;
     Ok(value
@@ -33,7 +33,7 @@ pub async fn data_version(db: &Rexie) -> Result<u32, StoreError> {
         .unwrap_or(0))
 }
 
-async fn set_data_version(db: &Rexie, version: u32) -> Result<(), StoreError> {
+async fn set_data_version(db: &Database, version: u32) -> Result<(), StoreError> {
     let entry = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&entry, &JsValue::from_str(k), &v);
     set("name", JsValue::from_str(DATA_VERSION))
@@ -80,7 +80,7 @@ async fn rewrite_in_chunk(conn: Rc<Conn>) -> Result<u32, StoreError> {
     rewrite(conn.db()?).await
 }
 
-async fn rewrite(db: &Rexie) -> Result<u32, StoreError> {
+async fn rewrite(db: &Database) -> Result<u32, StoreError> {
     let mut rewritten = 0;
     let mut after: Option<JsValue> = None;
     loop {

@@ -7,6 +7,8 @@ mod codec;
 mod conn;
 mod error;
 mod estimate;
+#[doc(hidden)]
+pub mod idb;
 mod insight_book;
 mod insight_io;
 mod insight_touch;

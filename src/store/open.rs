@@ -1,11 +1,9 @@
-//! Opening the database: the upgrade handshake, with the failure modes `rexie` cannot see.
+//! Opening the database: the upgrade handshake, with the failure modes a plain open cannot see.
 //!
-//! `rexie`'s builder awaits only success or error, so an upgrade blocked by another tab would
-//! hang forever, and its future cannot be dropped safely while the request is pending. We
-//! therefore open through `web-sys`, listening for `blocked`, run our own upgrade, and hand the
-//! open connection to `rexie` (`Rexie::from_database`, in the patched copy under `vendor/`). The
-//! builder is not used: its upgrade handler (idb's `DatabaseBuilder`) would be the live page's
-//! code for nothing (issue #22).
+//! Awaiting only success or error (as `rexie`'s builder did), an upgrade blocked by another tab
+//! would hang forever. We therefore open through `web-sys`, listening for `blocked` and giving
+//! up on a silent IndexedDB, run our own upgrade, and hand the open connection to the store's
+//! IndexedDB layer (`idb::Database`).
 
 use super::error::classify;
 use super::schema;
@@ -166,7 +164,7 @@ fn install_handlers(
 }
 
 /// Closes `db` when another connection asks for a version change (a newer tab's upgrade), as
-/// `rexie`'s builder did: an open connection would block that upgrade. Its operations then fail
+/// `rexie`'s builder used to: an open connection would block that upgrade. Its operations then fail
 /// as on a closed store.
 fn step_aside_for_newer(db: &IdbDatabase) {
     let on_version_change = Closure::once_into_js(|event: web_sys::Event| {

@@ -12,6 +12,7 @@
 use super::asks;
 use super::codec;
 use super::conn::{finish, write_error};
+use super::idb::{Transaction, TransactionMode};
 use super::insight_touch;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
@@ -19,7 +20,6 @@ use super::search_entries;
 use super::tombstones::{self, Buried, Tomb};
 use super::StoreError;
 use futures::future::join;
-use rexie::{Transaction, TransactionMode};
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;
 

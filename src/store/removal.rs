@@ -6,6 +6,7 @@
 
 use super::asks;
 use super::conn::finish;
+use super::idb::{KeyRange, Store, TransactionMode};
 use super::insight_touch;
 use super::run_store::{RunStore, KEYS_CHUNK};
 use super::schema::{META, RUNS, SEARCH};
@@ -13,7 +14,6 @@ use super::search_entries;
 use super::spill;
 use super::tombstones::{self, MAX_TOMBSTONES};
 use super::StoreError;
-use rexie::{KeyRange, Store, TransactionMode};
 use telemetry_core::hash::HashSet;
 use telemetry_core::RunStatus;
 use wasm_bindgen::JsValue;
@@ -111,7 +111,7 @@ impl RunStore {
         let mut deleted = 0u32;
         while left > 0 {
             let range = match &before {
-                Some(b) => Some(KeyRange::upper_bound(b, Some(true)).map_err(rexie::Error::from)?),
+                Some(b) => Some(KeyRange::upper_bound(b, Some(true))?),
                 None => None,
             };
             let want = left.min(KEYS_CHUNK as u32);
@@ -152,8 +152,7 @@ async fn going_keys(runs: &Store) -> Result<HashSet<String>, StoreError> {
         let name = JsValue::from_str(status.as_str());
         let from = js_sys::Array::of1(&name);
         let to = js_sys::Array::of2(&name, &js_sys::Array::new());
-        let range =
-            KeyRange::bound(&from, &to, Some(false), Some(false)).map_err(rexie::Error::from)?;
+        let range = KeyRange::bound(&from, &to, Some(false), Some(false))?;
         let found = index.get_all_keys(Some(range), None).await?;
         keys.extend(found.iter().filter_map(JsValue::as_string));
     }

@@ -6,12 +6,12 @@
 use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
+use super::idb::{Database, Direction, TransactionMode};
 use super::plan::{self, PageCursor, Range};
 use super::schema::RUNS;
 use super::InsightHook;
 use super::{migrate, open, StoreError};
 use futures::future::LocalBoxFuture;
-use rexie::{Direction, TransactionMode};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
@@ -83,7 +83,7 @@ impl RunStore {
     /// record version (see `migrate`). Errors of the data pass are returned: records are only
     /// ever rewritten whole, so a failed pass leaves them as they were and the next open retries.
     pub async fn open_named(name: &str) -> Result<RunStore, StoreError> {
-        let db = rexie::Rexie::from_database(open::open(name).await?.into())?;
+        let db = Database::from(open::open(name).await?);
         let store = RunStore {
             inner: Rc::new(Inner {
                 name: name.to_owned(),
@@ -134,7 +134,7 @@ impl RunStore {
     pub(super) fn transaction(
         &self,
         mode: TransactionMode,
-    ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
+    ) -> Result<(Rc<Conn>, super::idb::Transaction), StoreError> {
         self.transaction_on(&[RUNS], mode)
     }
 
@@ -142,7 +142,7 @@ impl RunStore {
         &self,
         stores: &[&str],
         mode: TransactionMode,
-    ) -> Result<(Rc<Conn>, rexie::Transaction), StoreError> {
+    ) -> Result<(Rc<Conn>, super::idb::Transaction), StoreError> {
         let conn = self.conn()?;
         let tx = conn.db()?.transaction(stores, mode)?;
         Ok((conn, tx))

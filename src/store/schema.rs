@@ -7,10 +7,10 @@
 //! compound keys give exactly the order of `HistoryQuery::compare`, and every entry's index key
 //! is unique, so a page can resume strictly after the last run shown with an open key range.
 //!
-//! Upgrades run in the `upgradeneeded` handler through `web-sys`, not through `rexie`'s builder:
-//! that builder diffs the declared schema (deleting anything not declared) and cannot report a
-//! blocked upgrade, which we must turn into `StoreError::Blocked`. The connection that upgraded
-//! is the one the store keeps (`open.rs`).
+//! Upgrades run in the `upgradeneeded` handler through `web-sys`, not through a schema builder:
+//! `rexie`'s (used before issue #22) diffed the declared schema, deleting anything not declared,
+//! and could not report a blocked upgrade, which we must turn into `StoreError::Blocked`. The
+//! connection that upgraded is the one the store keeps (`open.rs`).
 
 use telemetry_core::history::record::RECORD_VERSION;
 use wasm_bindgen::JsValue;

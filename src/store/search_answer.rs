@@ -4,6 +4,7 @@
 
 use super::asks;
 use super::codec::{self, Matcher};
+use super::idb::TransactionMode;
 use super::plan::PageCursor;
 use super::run_store::{Page, RunStore, TextSearch};
 use super::schema::RUNS;
@@ -11,7 +12,6 @@ use super::search_index::{Found, SearchIndex};
 use super::StoreError;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
-use rexie::TransactionMode;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::sort::sort_by;
 use wasm_bindgen::JsValue;

@@ -4,10 +4,10 @@
 
 use super::codec;
 use super::conn::{finish, keys_after};
+use super::idb::{Database, Direction, TransactionMode};
 use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY};
 use super::search_entries::{meta_entry, write};
 use super::StoreError;
-use rexie::{Direction, Rexie, TransactionMode};
 use wasm_bindgen::JsValue;
 
 /// Runs read per read-write transaction.
@@ -17,7 +17,7 @@ const CHUNK: u32 = 500;
 /// (each reads its runs and writes their entries atomically, so a run written meanwhile cannot
 /// be overwritten with an older text), then marks the store complete. Interrupted, it starts
 /// over on the next search: entries are rewritten, never duplicated.
-pub(super) async fn backfill(db: &Rexie) -> Result<(), StoreError> {
+pub(super) async fn backfill(db: &Database) -> Result<(), StoreError> {
     let mut after: Option<JsValue> = None;
     loop {
         let range = keys_after(after.as_ref())?;

@@ -10,9 +10,9 @@
 //! older epoch is rebuilt.
 
 use super::asks;
+use super::idb::{Direction, Transaction};
 use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD, SEQ_INDEX};
 use super::StoreError;
-use rexie::{Direction, Transaction};
 use wasm_bindgen::JsValue;
 
 /// In `meta`: bumped by every deletion from the search store.

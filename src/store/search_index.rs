@@ -17,6 +17,7 @@
 //! written before the search store existed are copied in once (`backfill`), on the first build.
 
 use super::conn::{keys_after, Conn};
+use super::idb::{Database, Direction, KeyRange, TransactionMode};
 use super::run_store::RunStore;
 use super::schema::{META, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_backfill::backfill;
@@ -24,7 +25,6 @@ use super::search_entries::{meta_number, EPOCH};
 use super::search_snapshot;
 use super::StoreError;
 use futures::lock::Mutex;
-use rexie::{Direction, KeyRange, Rexie, TransactionMode};
 use std::rc::{Rc, Weak};
 use telemetry_core::history::TextArena;
 use wasm_bindgen::JsValue;
@@ -116,7 +116,7 @@ impl SearchIndex {
 
     /// Loads or catches up the texts without searching: the history page starts this when it
     /// opens, so the first search finds the texts (mostly) loaded.
-    async fn warm(&self, db: &Rexie) -> Result<(), StoreError> {
+    async fn warm(&self, db: &Database) -> Result<(), StoreError> {
         catch_up(&mut *self.state.lock().await, db).await?;
         self.save(db).await
     }
@@ -134,7 +134,7 @@ impl SearchIndex {
 
     /// Stores the texts in one piece when many were read entry by entry since the stored
     /// snapshot, so the next page load reads them at once (`search_snapshot`).
-    async fn save(&self, db: &Rexie) -> Result<(), StoreError> {
+    async fn save(&self, db: &Database) -> Result<(), StoreError> {
         let (parts, seq, epoch) = {
             let mut state = self.state.lock().await;
             match state.epoch {
@@ -153,7 +153,7 @@ impl SearchIndex {
 /// since the last call (any tab's), `BUILD_CHUNK` at a time in seq order, one read-only
 /// transaction each: reading 100 000 entries then never holds the page for more than a
 /// chunk's worth. An epoch that moved (a deletion) reads everything again, also mid-build.
-async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
+async fn catch_up(state: &mut State, db: &Database) -> Result<(), StoreError> {
     if !state.ready {
         if meta_number(read_meta(db, READY).await?) < 1.0 {
             backfill(db).await?;
@@ -179,8 +179,7 @@ async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
             read_here += read_all(state, db).await?;
             continue;
         }
-        let after = KeyRange::lower_bound(&JsValue::from_f64(state.seq), Some(true))
-            .map_err(rexie::Error::from)?;
+        let after = KeyRange::lower_bound(&JsValue::from_f64(state.seq), Some(true))?;
         let values = tx
             .store(SEARCH)?
             .index(SEQ_INDEX)?
@@ -208,7 +207,7 @@ async fn catch_up(state: &mut State, db: &Rexie) -> Result<(), StoreError> {
 /// leaves `seq` at the highest seq there was when it began: the catch-up after it reads every
 /// entry written since again (the same text again changes nothing). A deletion meanwhile (the
 /// epoch moved) starts it over. Returns how many entries it read.
-async fn read_all(state: &mut State, db: &Rexie) -> Result<usize, StoreError> {
+async fn read_all(state: &mut State, db: &Database) -> Result<usize, StoreError> {
     let mut read_here = 0;
     'fresh: loop {
         state.texts.clear();
@@ -252,7 +251,7 @@ async fn read_all(state: &mut State, db: &Rexie) -> Result<usize, StoreError> {
     }
 }
 
-async fn read_meta(db: &Rexie, name: &str) -> Result<Option<JsValue>, StoreError> {
+async fn read_meta(db: &Database, name: &str) -> Result<Option<JsValue>, StoreError> {
     let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
     Ok(tx.store(META)?.get(JsValue::from_str(name)).await?)
 }

@@ -11,10 +11,10 @@
 //! path.
 
 use super::conn::finish;
+use super::idb::{Database, TransactionMode};
 use super::schema::META;
 use super::search_entries::{meta_number, EPOCH};
 use super::StoreError;
-use rexie::{Rexie, TransactionMode};
 use telemetry_core::history::TextArena;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -30,7 +30,7 @@ pub(super) struct Snapshot {
 }
 
 /// The stored snapshot, when there is one of this layout built under the current epoch.
-pub(super) async fn read(db: &Rexie) -> Result<Option<Snapshot>, StoreError> {
+pub(super) async fn read(db: &Database) -> Result<Option<Snapshot>, StoreError> {
     let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
     let meta = tx.store(META)?;
     let epoch = meta_number(meta.get(JsValue::from_str(EPOCH)).await?);
@@ -56,7 +56,7 @@ fn decode(entry: &JsValue, epoch: f64) -> Option<Snapshot> {
 /// meanwhile (checked in the same transaction, so a stale snapshot is never written).
 /// `parts` is `TextArena::snapshot`'s.
 pub(super) async fn write(
-    db: &Rexie,
+    db: &Database,
     parts: (String, Vec<u32>),
     seq: f64,
     epoch: f64,

@@ -13,13 +13,13 @@
 
 use super::codec::{self, field};
 use super::conn::{finish, name_range, write_error};
+use super::idb::{KeyRange, Store, TransactionMode};
 use super::put_merged::merge_in;
 use super::run_store::RunStore;
 use super::schema::{META, RUNS, SEARCH};
 use super::tombstones::Buried;
 use super::StoreError;
 use futures::future::join;
-use rexie::{KeyRange, Store, TransactionMode};
 use std::future::Future;
 use telemetry_core::history::StoredRun;
 use wasm_bindgen::JsValue;

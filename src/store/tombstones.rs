@@ -22,9 +22,9 @@
 
 use super::asks;
 use super::conn::name_range;
+use super::idb::{KeyRange, Store};
 use super::search_entries::meta_entry;
 use super::StoreError;
-use rexie::{KeyRange, Store};
 use wasm_bindgen::JsValue;
 
 /// Tombstones kept (at least; pruned when twice as many).

@@ -3,6 +3,7 @@
 //! store, a version-1 database, and the `meta` entries as stored.
 #![allow(dead_code)]
 
+use comfy_dashboard::store::idb::{Database, TransactionMode};
 use comfy_dashboard::store::{PageCursor, RunStore};
 use telemetry_core::follow::{ExitReason, FollowRecord, QueuePolicy};
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -24,7 +25,7 @@ pub async fn cleanup(store: RunStore) {
     let name = store.name().to_owned();
     store.close();
     drop(store);
-    let _ = rexie::Rexie::delete(&name).await;
+    let _ = Database::delete(&name).await;
 }
 
 pub struct Rng(u64);
@@ -142,18 +143,15 @@ pub fn legacy_record(run: &Run) -> JsValue {
 }
 
 pub async fn create_v1(name: &str, runs: &[Run]) {
-    let db = rexie::Rexie::builder(name)
-        .version(1)
-        .add_object_store(
-            rexie::ObjectStore::new("runs")
-                .key_path("key")
-                .add_index(rexie::Index::new("start_ms", "start_ms")),
-        )
-        .build()
-        .await
-        .unwrap();
+    let db = Database::open_plain(
+        name,
+        Some(1),
+        Some(comfy_dashboard::store::schema::create_v1),
+    )
+    .await
+    .unwrap();
     let tx = db
-        .transaction(&["runs"], rexie::TransactionMode::ReadWrite)
+        .transaction(&["runs"], TransactionMode::ReadWrite)
         .unwrap();
     let store = tx.store("runs").unwrap();
     store
@@ -167,9 +165,11 @@ pub async fn create_v1(name: &str, runs: &[Run]) {
 /// Every `meta` entry of the database, by key, read through a connection of its own (the
 /// store's `meta` holds the schema version, the search epoch and the insight snapshot and log).
 pub async fn meta_entries(name: &str) -> Vec<(String, JsValue)> {
-    let raw = rexie::Rexie::builder(name).build().await.expect("raw open");
+    let raw = Database::open_plain(name, None, None)
+        .await
+        .expect("raw open");
     let tx = raw
-        .transaction(&["meta"], rexie::TransactionMode::ReadOnly)
+        .transaction(&["meta"], TransactionMode::ReadOnly)
         .expect("tx");
     let entries = tx
         .store("meta")
