@@ -55,11 +55,14 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     sorted.get(rank.min(sorted.len()) - 1).copied()
 }
 
+/// A workflow's runs, succeeded runs and timed durations.
+type WorkflowSums = (u64, u64, Vec<f64>);
+
 #[derive(Debug, Default)]
 pub struct TrendsBuilder {
     trends: Trends,
     /// By workflow, in name order.
-    durations: Vec<(String, (u64, u64, Vec<f64>))>,
+    durations: Vec<(String, WorkflowSums)>,
     duration_points: Vec<Point>,
     vram_points: Vec<Point>,
     /// By day, in order.
