@@ -5,8 +5,8 @@
 //! The report's download (`insight::report_json`) writes through it, so the report page links no
 //! serde `Serialize` code.
 
-use super::write::write_str;
-use serde_json::Number;
+use super::write::{write_str, write_value};
+use serde_json::{Number, Value};
 use std::fmt::Write;
 
 /// An indented JSON text being written; [`PrettyWriter::finish`] gives it.
@@ -124,6 +124,29 @@ impl PrettyWriter {
             each(self, item);
         }
         self.close(']');
+    }
+
+    /// A whole `Value`, indented from the current level (its map's order: sorted by key).
+    pub fn value(&mut self, value: &Value) {
+        match value {
+            Value::Array(items) => {
+                self.open('[');
+                for item in items {
+                    self.item();
+                    self.value(item);
+                }
+                self.close(']');
+            }
+            Value::Object(map) => {
+                self.open('{');
+                for (key, item) in map {
+                    self.key(key);
+                    self.value(item);
+                }
+                self.close('}');
+            }
+            other => write_value(&mut self.out, other),
+        }
     }
 
     fn number(&mut self, n: Number) {
