@@ -124,6 +124,7 @@ fn the_report_follows_the_history_filter() {
     let runs = week();
     let q = HistoryQuery::from_pairs([("server", "http://gpu-b:8188"), ("from", "2026-11-18")]);
     let data = report(&runs, &q, at(), &ReportOptions::default());
+    same_json(&data);
     assert_eq!(data.totals.runs, 20);
     assert_eq!(data.period.from_ms, q.from_ms);
     assert_eq!(data.scope.server.as_deref(), Some("http://gpu-b:8188"));
@@ -135,6 +136,7 @@ fn the_report_follows_the_history_filter() {
     // Free text filters too, and stays in the scope's query string.
     let text = HistoryQuery::from_pairs([("q", "outofmemory")]);
     let data = report(&runs, &text, at(), &ReportOptions::default());
+    same_json(&data);
     assert_eq!(data.totals.runs, 12);
     assert_eq!(data.scope.query, "q=outofmemory");
     // A long list is cut, and says how much was left out.
@@ -143,6 +145,7 @@ fn the_report_follows_the_history_filter() {
         ..ReportOptions::default()
     };
     let data = report(&runs, &HistoryQuery::default(), at(), &short);
+    same_json(&data);
     assert_eq!((data.runs.len(), data.runs_omitted), (10, 71));
 }
 

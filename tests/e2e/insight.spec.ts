@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page, TestInfo } from '@playwright/test';
 import { test, expect, byId } from './replay';
-import { RUN, LONG, waitForRunEnd, shot } from './helpers';
+import { RUN, LONG, waitForRunEnd, shot, download } from './helpers';
 import { pdfText, squeeze } from './pdf-text';
 
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -164,6 +164,20 @@ test('the panel, the run page and the printed report show a planted slowdown and
   expect(titles.length).toBeGreaterThanOrEqual(2);
   const totals = (await byId(page, 'report-totals').locator('p').textContent())!;
   expect(totals).toContain('302 runs');
+  // The JSON download (written by the core's own writer, byte for byte what serde_json wrote:
+  // the core's tests compare them): the report's sections in their declared order, indented.
+  const json = await download(page, byId(page, 'report-json'));
+  expect(json.name).toBe('comfy-report.json');
+  expect(json.text.startsWith('{\n  "generated_at_ms": ')).toBe(true);
+  const data = JSON.parse(json.text);
+  expect(Object.keys(data)).toEqual(['generated_at_ms', 'scope', 'period', 'totals', 'success_rate', 'workflows',
+    'slowest_nodes', 'failures', 'queue_wait', 'memory', 'findings', 'runs', 'runs_omitted']);
+  expect(data.totals.runs).toBe(302);
+  expect(data.runs.length + data.runs_omitted).toBe(302);
+  const rules = data.findings.map((f: { rule: string }) => f.rule);
+  expect(rules).toEqual(expect.arrayContaining(['workflow-slower', 'failure-cluster']));
+  expect(data.findings.length).toBe(titles.length);
+  await shot(page, 'report.png', testInfo);
   for (const format of ['A4', 'Letter'] as const) {
     const pdf = await page.pdf({ format });
     await testInfo.attach(`report-${format}.pdf`, { body: pdf, contentType: 'application/pdf' });

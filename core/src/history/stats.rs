@@ -4,7 +4,7 @@
 
 use super::StoredRun;
 use crate::sort::{sort_by, sort_by_key, sort_floats};
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 
 const MAX_POINTS: usize = 400;
 
@@ -55,13 +55,36 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     sorted.get(rank.min(sorted.len()) - 1).copied()
 }
 
+/// A workflow's runs, succeeded runs and timed durations.
+type WorkflowSums = (u64, u64, Vec<f64>);
+
 #[derive(Debug, Default)]
 pub struct TrendsBuilder {
     trends: Trends,
-    durations: BTreeMap<String, (u64, u64, Vec<f64>)>,
+    /// By workflow, in name order.
+    durations: Vec<(String, WorkflowSums)>,
     duration_points: Vec<Point>,
     vram_points: Vec<Point>,
-    days: BTreeMap<i64, (u64, u64)>,
+    /// By day, in order.
+    days: Vec<(i64, (u64, u64))>,
+}
+
+/// The value under a key of a list kept in key order (as a `BTreeMap` keeps it), added when new:
+/// `cmp` compares an entry's key with the one sought. A sorted `Vec` instead of a map per key
+/// and value type: the history page's wasm had two (~2.9 kB, issue #22).
+fn slot<K, V: Default>(
+    list: &mut Vec<(K, V)>,
+    cmp: impl Fn(&K) -> Ordering,
+    key: impl FnOnce() -> K,
+) -> &mut V {
+    let i = match list.binary_search_by(|e| cmp(&e.0)) {
+        Ok(i) => i,
+        Err(i) => {
+            list.insert(i, (key(), V::default()));
+            i
+        }
+    };
+    &mut list[i].1
 }
 
 impl TrendsBuilder {
@@ -79,7 +102,11 @@ impl TrendsBuilder {
             r.status.as_str(),
             "succeeded" | "failed" | "interrupted" | "lost"
         );
-        let entry = self.durations.entry(r.workflow.clone()).or_default();
+        let entry = slot(
+            &mut self.durations,
+            |w| w.as_str().cmp(&r.workflow),
+            || r.workflow.clone(),
+        );
         entry.0 += 1;
         if r.status == "succeeded" {
             entry.1 += 1;
@@ -99,7 +126,7 @@ impl TrendsBuilder {
         }
         if finished {
             let day = (r.start_ms / 86_400_000.0).floor() as i64;
-            let e = self.days.entry(day).or_default();
+            let e = slot(&mut self.days, |d: &i64| d.cmp(&day), || day);
             e.0 += 1;
             if r.status == "succeeded" {
                 e.1 += 1;

@@ -3,10 +3,13 @@
 
 use super::stats::confidence;
 use crate::history::StoredRun;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(feature = "serde-reference")]
+use serde::Serialize;
 
 /// Stable rule ids (`data-rule`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     WorkflowSlower,
@@ -37,7 +40,8 @@ impl Rule {
 }
 
 /// Ordered: `Critical` > `Warning` > `Info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -55,7 +59,8 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 #[serde(rename_all = "lowercase")]
 pub enum SubjectKind {
     Workflow,
@@ -65,7 +70,8 @@ pub enum SubjectKind {
 }
 
 /// What a finding is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Subject {
     pub kind: SubjectKind,
     /// The workflow, server or device name.
@@ -117,14 +123,16 @@ impl Subject {
 }
 
 /// A run a finding rests on (linked as `/history/{prompt_id}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct EvidenceRun {
     pub prompt_id: String,
     pub server: String,
     pub start_ms: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 #[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// A duration in milliseconds.
@@ -142,14 +150,16 @@ pub enum Unit {
 }
 
 /// One number of the evidence, machine-readable: a stable snake_case name, a value, a unit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Figure {
     pub name: String,
     pub value: f64,
     pub unit: Unit,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Evidence {
     /// Example runs, at most [`MAX_EVIDENCE_RUNS`], the most telling first.
     pub runs: Vec<EvidenceRun>,
@@ -186,7 +196,8 @@ impl Evidence {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,

@@ -29,6 +29,7 @@ mod period;
 mod queue_wait;
 pub mod report;
 pub mod report_data;
+mod report_json;
 mod report_sections;
 mod runs_lost;
 mod scope;

@@ -69,8 +69,8 @@ impl ReportData {
         }
     }
 
-    /// The report as JSON, for download.
+    /// The report as JSON, for download (`report_json.rs`).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
+        super::report_json::report_json(self)
     }
 }

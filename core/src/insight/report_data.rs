@@ -7,9 +7,12 @@ use super::scope::InsightScope;
 use super::Finding;
 use crate::history::series::MemoryKind;
 use crate::run::RunStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(feature = "serde-reference")]
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct ReportOptions {
     /// Runs listed at most (newest first); the rest are counted in `runs_omitted`.
     pub max_runs: usize,
@@ -29,7 +32,8 @@ impl Default for ReportOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Period {
     /// The filter's bounds (epoch ms), when it had them.
     pub from_ms: Option<f64>,
@@ -39,7 +43,8 @@ pub struct Period {
     pub last_run_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct Totals {
     pub runs: usize,
     pub succeeded: usize,
@@ -54,7 +59,8 @@ pub struct Totals {
     pub wall_time_ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct DayPoint {
     /// UTC midnight, epoch ms.
     pub day_ms: f64,
@@ -62,7 +68,8 @@ pub struct DayPoint {
     pub p50_ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct WorkflowSummary {
     pub workflow: String,
     pub runs: usize,
@@ -74,7 +81,8 @@ pub struct WorkflowSummary {
     pub trend: Vec<DayPoint>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct NodeSummary {
     pub node_type: String,
     pub executions: usize,
@@ -84,7 +92,8 @@ pub struct NodeSummary {
     pub p95_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct FailureSummary {
     pub class: ErrorClass,
     pub label: String,
@@ -98,7 +107,8 @@ pub struct FailureSummary {
     pub runs: Vec<EvidenceRun>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct QueueWaitSummary {
     pub server: String,
     pub runs: usize,
@@ -108,7 +118,8 @@ pub struct QueueWaitSummary {
     pub total_ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct MemorySummary {
     pub server: String,
     pub device: String,
@@ -120,7 +131,8 @@ pub struct MemorySummary {
     pub peak_max_bytes: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct ReportRun {
     pub prompt_id: String,
     pub server: String,
@@ -133,7 +145,8 @@ pub struct ReportRun {
     pub peak_bytes: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct ReportData {
     pub generated_at_ms: f64,
     pub scope: InsightScope,

@@ -1,7 +1,7 @@
 //! The report's sections, each computed in one pass over the facts in start order.
 
 use super::error_class::ErrorClass;
-use super::facts::{Names, RunFact};
+use super::facts::{Names, NodeFact, RunFact, Sym};
 use super::finding::EvidenceRun;
 use super::report_data::{
     DayPoint, FailureSummary, MemorySummary, NodeSummary, QueueWaitSummary, ReportOptions,
@@ -9,10 +9,8 @@ use super::report_data::{
 };
 use super::runs_lost::is_lost;
 use super::stats::{percentile, sorted_median};
-use crate::history::series::MemoryKind;
 use crate::run::RunStatus;
 use crate::sort::{sort_by, sort_floats};
-use std::collections::BTreeMap;
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     sort_floats(&mut v);
@@ -45,51 +43,84 @@ pub fn totals(facts: &[&RunFact], now_ms: f64) -> Totals {
     totals
 }
 
+/// Items keyed by one or two names: the item's index, under its keys.
+type Keyed<'a> = (&'a str, &'a str, usize);
+
+/// The items grouped by their keys, groups in key order and the items of a group in the order
+/// given: what a `BTreeMap` keyed by the names gives, with one copy of the code for every
+/// section (a map per key and value type was ~9 kB of the report page's wasm, issue #22).
+fn grouped<'a>(mut keyed: Vec<Keyed<'a>>) -> Vec<(&'a str, &'a str, Vec<usize>)> {
+    sort_by(&mut keyed, |a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut groups: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    for (k, k2, i) in keyed {
+        match groups.last_mut() {
+            Some(g) if g.0 == k && g.1 == k2 => g.2.push(i),
+            _ => groups.push((k, k2, vec![i])),
+        }
+    }
+    groups
+}
+
+/// Each fact under one name of it.
+fn by_name<'a>(facts: &[&RunFact], names: &'a Names, name: fn(&RunFact) -> Sym) -> Vec<Keyed<'a>> {
+    facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (names.get(name(f)), "", i))
+        .collect()
+}
+
 /// Per workflow: counts, success rate, p50/p95 of succeeded runs, the latest days' medians.
 pub fn workflows(
     facts: &[&RunFact],
     names: &Names,
     options: &ReportOptions,
 ) -> Vec<WorkflowSummary> {
-    // Per workflow: counts, percentiles, daily medians.
-    type Acc = (usize, usize, usize, Vec<f64>, BTreeMap<i64, Vec<f64>>);
-    let mut wf: BTreeMap<&str, Acc> = BTreeMap::new();
-    for f in facts {
-        let e = wf.entry(names.get(f.workflow)).or_default();
-        e.0 += 1;
-        if matches!(
-            f.status,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted
-        ) {
-            e.2 += 1;
-        }
-        if f.status == RunStatus::Succeeded {
-            e.1 += 1;
-        }
-        if let Some(d) = f.timed_success() {
-            e.3.push(d);
-            e.4.entry((f.start_ms / 86_400_000.0).floor() as i64)
-                .or_default()
-                .push(d);
-        }
-    }
-    let mut workflows: Vec<WorkflowSummary> = wf
+    let mut workflows: Vec<WorkflowSummary> = grouped(by_name(facts, names, |f| f.workflow))
         .into_iter()
-        .map(|(w, (runs, ok, ended, d, days))| {
+        .map(|(w, _, members)| {
+            let (mut ok, mut ended) = (0, 0);
+            let mut d = Vec::new();
+            let mut days: Vec<(i64, f64)> = Vec::new();
+            for &i in &members {
+                let f = facts[i];
+                if matches!(
+                    f.status,
+                    RunStatus::Succeeded | RunStatus::Failed | RunStatus::Interrupted
+                ) {
+                    ended += 1;
+                }
+                if f.status == RunStatus::Succeeded {
+                    ok += 1;
+                }
+                if let Some(t) = f.timed_success() {
+                    d.push(t);
+                    days.push(((f.start_ms / 86_400_000.0).floor() as i64, t));
+                }
+            }
             let d = sorted(d);
-            let skip = days.len().saturating_sub(options.max_trend_days);
+            // Daily medians, the days in order.
+            sort_by(&mut days, |a, b| a.0.cmp(&b.0));
+            let mut daily: Vec<(i64, Vec<f64>)> = Vec::new();
+            for (day, t) in days {
+                match daily.last_mut() {
+                    Some(g) if g.0 == day => g.1.push(t),
+                    _ => daily.push((day, vec![t])),
+                }
+            }
+            let skip = daily.len().saturating_sub(options.max_trend_days);
             WorkflowSummary {
                 workflow: if w.is_empty() {
                     "unknown workflow".into()
                 } else {
                     w.to_owned()
                 },
-                runs,
+                runs: members.len(),
                 succeeded: ok,
                 success_rate: (ended > 0).then(|| ok as f64 / ended as f64),
                 p50_ms: p(&d, 50.0),
                 p95_ms: p(&d, 95.0),
-                trend: days
+                trend: daily
                     .into_iter()
                     .skip(skip)
                     .map(|(day, v)| DayPoint {
@@ -115,34 +146,42 @@ pub fn slowest_nodes(
     options: &ReportOptions,
 ) -> Vec<NodeSummary> {
     // Node types by total time.
-    let mut nodes: BTreeMap<&str, (usize, Vec<f64>)> = BTreeMap::new();
+    let mut nodes: Vec<&NodeFact> = Vec::new();
+    let mut keyed = Vec::new();
     for f in facts {
         for n in &f.nodes {
             let class = names.get(n.class);
-            if class.is_empty() {
-                continue;
-            }
-            let e = nodes.entry(class).or_default();
-            if n.cached {
-                e.0 += 1;
-            } else if let Some(ms) = n.ms {
-                e.1.push(ms as f64);
+            if !class.is_empty() {
+                keyed.push((class, "", nodes.len()));
+                nodes.push(n);
             }
         }
     }
-    let mut slowest_nodes: Vec<NodeSummary> = nodes
+    let mut slowest_nodes: Vec<NodeSummary> = grouped(keyed)
         .into_iter()
-        .filter(|(_, (_, t))| !t.is_empty())
-        .map(|(c, (cached, t))| {
+        .filter_map(|(c, _, members)| {
+            let mut cached = 0;
+            let mut t = Vec::new();
+            for i in members {
+                let n = nodes[i];
+                if n.cached {
+                    cached += 1;
+                } else if let Some(ms) = n.ms {
+                    t.push(ms as f64);
+                }
+            }
+            if t.is_empty() {
+                return None;
+            }
             let t = sorted(t);
-            NodeSummary {
+            Some(NodeSummary {
                 node_type: c.to_owned(),
                 executions: t.len(),
                 cached,
                 total_ms: t.iter().sum(),
                 p50_ms: p(&t, 50.0),
                 p95_ms: p(&t, 95.0),
-            }
+            })
         })
         .collect();
     sort_by(&mut slowest_nodes, |a, b| b.total_ms.total_cmp(&a.total_ms));
@@ -168,11 +207,10 @@ pub fn failures(facts: &[&RunFact], names: &Names) -> Vec<FailureSummary> {
                 .filter(|f| f.error.as_ref().is_some_and(|e| e.class == *class))
                 .collect();
             let last = of.last()?;
-            let mut by_wf: BTreeMap<&str, usize> = BTreeMap::new();
-            for f in &of {
-                *by_wf.entry(names.get(f.workflow)).or_default() += 1;
-            }
-            let mut top: Vec<(&str, usize)> = by_wf.into_iter().collect();
+            let mut top: Vec<(&str, usize)> = grouped(by_name(&of, names, |f| f.workflow))
+                .into_iter()
+                .map(|(w, _, members)| (w, members.len()))
+                .collect();
             sort_by(&mut top, |a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             Some(FailureSummary {
                 class: *class,
@@ -203,24 +241,25 @@ pub fn queue_and_memory(
     names: &Names,
 ) -> (Vec<QueueWaitSummary>, Vec<MemorySummary>) {
     // Queue wait per server, memory per device.
-    let mut waits: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut memory: BTreeMap<(&str, &str), (MemoryKind, f64, Vec<f64>)> = BTreeMap::new();
-    for f in facts {
-        if let Some(w) = f.queue_wait_ms {
-            waits.entry(names.get(f.server)).or_default().push(w);
+    let (mut waits, mut devices) = (Vec::new(), Vec::new());
+    for (i, f) in facts.iter().enumerate() {
+        let server = names.get(f.server);
+        if f.queue_wait_ms.is_some() {
+            waits.push((server, "", i));
         }
-        if let Some(m) = f.memory {
-            let e = memory
-                .entry((names.get(f.server), names.get(f.gpu)))
-                .or_insert((m.kind, m.total, Vec::new()));
-            e.1 = e.1.max(m.total);
-            e.2.push(m.peak);
+        if f.memory.is_some() {
+            devices.push((server, names.get(f.gpu), i));
         }
     }
-    let queue_wait: Vec<QueueWaitSummary> = waits
+    let queue_wait: Vec<QueueWaitSummary> = grouped(waits)
         .into_iter()
-        .map(|(s, w)| {
-            let w = sorted(w);
+        .map(|(s, _, members)| {
+            let w = sorted(
+                members
+                    .iter()
+                    .filter_map(|&i| facts[i].queue_wait_ms)
+                    .collect(),
+            );
             QueueWaitSummary {
                 server: s.to_owned(),
                 runs: w.len(),
@@ -231,20 +270,24 @@ pub fn queue_and_memory(
             }
         })
         .collect();
-    let memory: Vec<MemorySummary> = memory
+    let memory: Vec<MemorySummary> = grouped(devices)
         .into_iter()
-        .map(|((s, g), (kind, total, peaks))| {
-            let peaks = sorted(peaks);
-            MemorySummary {
+        .filter_map(|(s, g, members)| {
+            let all: Vec<_> = members.iter().filter_map(|&i| facts[i].memory).collect();
+            // The first run's kind; the largest total (`f64::max`, from the first run's).
+            let first = all.first()?;
+            let total = all.iter().fold(first.total, |t, m| t.max(m.total));
+            let peaks = sorted(all.iter().map(|m| m.peak).collect());
+            Some(MemorySummary {
                 server: s.to_owned(),
                 device: g.to_owned(),
-                kind,
+                kind: first.kind,
                 runs: peaks.len(),
                 total_bytes: total,
                 peak_p50_bytes: p(&peaks, 50.0),
                 peak_p95_bytes: percentile(&peaks, 95.0),
                 peak_max_bytes: peaks.last().copied().unwrap_or(0.0),
-            }
+            })
         })
         .collect();
 

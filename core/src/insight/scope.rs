@@ -3,12 +3,15 @@
 use super::facts::{Names, RunFact};
 use crate::history::HistoryQuery;
 use crate::run::RunStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(feature = "serde-reference")]
+use serde::Serialize;
 
 /// The part of a history filter the aggregates can answer: everything but free text (a fact
 /// does not keep the search text; for a text filter, evaluate the filtered runs with
 /// [`super::recommend`] instead).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "serde-reference", derive(Serialize))]
 pub struct InsightScope {
     pub status: Option<RunStatus>,
     pub exit_reason: Option<String>,

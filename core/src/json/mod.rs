@@ -9,13 +9,15 @@
 //!
 //! - [`parse`]: a whole text to a `Value` (nesting limit 128, numbers as serde_json reads them);
 //! - [`fields`], [`envelope`]: the frame decoder's borrowed one-pass scanner;
-//! - [`to_string`], [`to_string_pretty`]: a `Value` to compact or indented text.
+//! - [`to_string`], [`to_string_pretty`]: a `Value` to compact or indented text;
+//! - [`PrettyWriter`]: indented text member by member, in a struct's field order.
 
 mod cursor;
 mod error;
 mod number;
 mod pow10;
 mod pretty;
+mod pretty_writer;
 mod read;
 mod scan;
 mod write;
@@ -31,6 +33,7 @@ mod tests_random;
 
 pub use error::{JsonError, JsonErrorKind};
 pub use pretty::to_string_pretty;
+pub use pretty_writer::PrettyWriter;
 pub use read::parse;
 pub use scan::{envelope, fields, Envelope, RawFields};
 pub use write::{to_string, write_str, write_value};

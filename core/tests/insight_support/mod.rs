@@ -214,13 +214,19 @@ pub fn build(specs: &[Spec]) -> Vec<StoredRun> {
     specs.iter().map(Spec::build).collect()
 }
 
-/// The findings of one rule.
+/// The findings of one rule (each rule's findings also written as the report's JSON, checked
+/// against serde_json's).
 pub fn of(findings: &[Finding], rule: Rule) -> Vec<Finding> {
-    findings
+    let found: Vec<Finding> = findings
         .iter()
         .filter(|f| f.rule == rule)
         .cloned()
-        .collect()
+        .collect();
+    same_json(&ReportData {
+        findings: found.clone(),
+        ..report_all(&[], T0)
+    });
+    found
 }
 
 /// A minute after the last run started (and no earlier than [`T0`]).
@@ -228,12 +234,22 @@ pub fn now(runs: &[StoredRun]) -> f64 {
     runs.iter().map(|r| r.start_ms).fold(T0, f64::max) + 60_000.0
 }
 
-/// The report of every run (no filter), with the default options.
+/// The report of every run (no filter), with the default options; its JSON checked against serde_json's (see [`same_json`]).
 pub fn report_all(runs: &[StoredRun], now_ms: f64) -> ReportData {
-    report(
+    let data = report(
         runs,
         &HistoryQuery::default(),
         now_ms,
         &ReportOptions::default(),
-    )
+    );
+    same_json(&data);
+    data
+}
+
+/// The report's download is byte for byte what `serde_json::to_string_pretty` of the report
+/// types' derived `Serialize` writes (the derive is there for this reference only: the
+/// `serde-reference` feature, which the core's tests turn on).
+pub fn same_json(data: &ReportData) {
+    let reference = serde_json::to_string_pretty(data).expect("serializes");
+    assert_eq!(data.to_json(), reference);
 }

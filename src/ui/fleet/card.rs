@@ -23,10 +23,9 @@ pub fn FleetCard(
         let open = state.connection.with(|c| c.state.as_str() == "open");
         let estimate = state.drain.get();
         drains.update(|d| {
+            d.retain(|(k, _)| *k != key);
             if open {
-                d.insert(key.clone(), estimate);
-            } else {
-                d.remove(&key);
+                d.push((key.clone(), estimate));
             }
         });
     });
