@@ -31,57 +31,9 @@ impl Store {
         self.0.index(name).map(StoreIndex).map_err(thrown)
     }
 
-    /// The value stored under `key` (a key or a key range: the first match).
-    pub fn get(&self, key: JsValue) -> impl Future<Output = Result<Option<JsValue>, IdbError>> {
-        read_one(self.0.get(&key))
-    }
-
     /// Whether `key` is stored, without reading its value.
     pub fn key_exists(&self, key: JsValue) -> impl Future<Output = Result<bool, IdbError>> {
         read_exists(self.0.get_key(&key))
-    }
-
-    pub fn get_all(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-    ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
-        let q = query(range);
-        read_list(match limit {
-            Some(n) => self.0.get_all_with_key_and_limit(&q, n),
-            None => self.0.get_all_with_key(&q),
-        })
-    }
-
-    pub fn get_all_keys(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-    ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
-        let q = query(range);
-        read_list(match limit {
-            Some(n) => self.0.get_all_keys_with_key_and_limit(&q, n),
-            None => self.0.get_all_keys_with_key(&q),
-        })
-    }
-
-    /// `(primary key, value)` pairs in `direction` (`Next` by default); see `cursor::scan`.
-    pub fn scan(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-        offset: Option<u32>,
-        direction: Option<Direction>,
-    ) -> impl Future<Output = Result<Vec<(JsValue, JsValue)>, IdbError>> {
-        let dir = direction.unwrap_or(Direction::Next).raw();
-        let open = self
-            .0
-            .open_cursor_with_range_and_direction(&query(range), dir);
-        cursor::scan(open, limit, offset)
-    }
-
-    pub fn count(&self, range: Option<KeyRange>) -> impl Future<Output = Result<u32, IdbError>> {
-        read_count(self.0.count_with_key(&query(range)))
     }
 
     /// Adds or replaces a value; the key it was stored under. `key` only for stores without a
@@ -130,56 +82,74 @@ impl Store {
     }
 }
 
-impl StoreIndex {
-    /// The first value whose index key is `key`.
-    pub fn get(&self, key: JsValue) -> impl Future<Output = Result<Option<JsValue>, IdbError>> {
-        read_one(self.0.get(&key))
-    }
+/// The reads a store and its indexes both answer (`IdbObjectStore` and `IdbIndex` have the same
+/// methods but no common trait): written once for both. `$key` names what the type is ordered
+/// by, for the docs.
+macro_rules! reads {
+    ($type:ident, $key:literal) => {
+        impl $type {
+            #[doc = concat!("The first value whose ", $key, " is `key` (or falls in a key range).")]
+            pub fn get(
+                &self,
+                key: JsValue,
+            ) -> impl Future<Output = Result<Option<JsValue>, IdbError>> {
+                read_one(self.0.get(&key))
+            }
 
-    pub fn get_all(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-    ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
-        let q = query(range);
-        read_list(match limit {
-            Some(n) => self.0.get_all_with_key_and_limit(&q, n),
-            None => self.0.get_all_with_key(&q),
-        })
-    }
+            #[doc = concat!("The values in `range`, in ", $key, " order, at most `limit`.")]
+            pub fn get_all(
+                &self,
+                range: Option<KeyRange>,
+                limit: Option<u32>,
+            ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
+                let q = query(range);
+                read_list(match limit {
+                    Some(n) => self.0.get_all_with_key_and_limit(&q, n),
+                    None => self.0.get_all_with_key(&q),
+                })
+            }
 
-    /// The primary keys of the records in `range`, in index order.
-    pub fn get_all_keys(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-    ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
-        let q = query(range);
-        read_list(match limit {
-            Some(n) => self.0.get_all_keys_with_key_and_limit(&q, n),
-            None => self.0.get_all_keys_with_key(&q),
-        })
-    }
+            #[doc = concat!("The primary keys of the records in `range`, in ", $key, " order.")]
+            pub fn get_all_keys(
+                &self,
+                range: Option<KeyRange>,
+                limit: Option<u32>,
+            ) -> impl Future<Output = Result<Vec<JsValue>, IdbError>> {
+                let q = query(range);
+                read_list(match limit {
+                    Some(n) => self.0.get_all_keys_with_key_and_limit(&q, n),
+                    None => self.0.get_all_keys_with_key(&q),
+                })
+            }
 
-    /// `(index key, value)` pairs in `direction` (`Next` by default); see `cursor::scan`.
-    pub fn scan(
-        &self,
-        range: Option<KeyRange>,
-        limit: Option<u32>,
-        offset: Option<u32>,
-        direction: Option<Direction>,
-    ) -> impl Future<Output = Result<Vec<(JsValue, JsValue)>, IdbError>> {
-        let dir = direction.unwrap_or(Direction::Next).raw();
-        let open = self
-            .0
-            .open_cursor_with_range_and_direction(&query(range), dir);
-        cursor::scan(open, limit, offset)
-    }
+            #[doc = concat!("`(", $key, ", value)` pairs in `direction` (`Next` by default); see `cursor::scan`.")]
+            pub fn scan(
+                &self,
+                range: Option<KeyRange>,
+                limit: Option<u32>,
+                offset: Option<u32>,
+                direction: Option<Direction>,
+            ) -> impl Future<Output = Result<Vec<(JsValue, JsValue)>, IdbError>> {
+                let dir = direction.unwrap_or(Direction::Next).raw();
+                let open = self
+                    .0
+                    .open_cursor_with_range_and_direction(&query(range), dir);
+                cursor::scan(open, limit, offset)
+            }
 
-    pub fn count(&self, range: Option<KeyRange>) -> impl Future<Output = Result<u32, IdbError>> {
-        read_count(self.0.count_with_key(&query(range)))
-    }
+            #[doc = concat!("How many records are in `range` (by ", $key, ").")]
+            pub fn count(
+                &self,
+                range: Option<KeyRange>,
+            ) -> impl Future<Output = Result<u32, IdbError>> {
+                read_count(self.0.count_with_key(&query(range)))
+            }
+        }
+    };
 }
+
+reads!(Store, "primary key");
+reads!(StoreIndex, "index key");
 
 async fn read_one(request: Result<IdbRequest, JsValue>) -> Result<Option<JsValue>, IdbError> {
     send(request).await.map(optional)
