@@ -11,7 +11,7 @@ use telemetry_core::run::Run;
 /// Every output of a run, loaded from ComfyUI's `/api/view` with each query part encoded.
 /// A file that is gone shows a placeholder instead of a broken image.
 #[component]
-pub fn ArtifactViewer(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
+pub fn ArtifactViewer(run: RwSignal<Option<Run>>) -> impl IntoView {
     let outputs = move || run.with(|r| r.as_ref().map(|r| r.outputs.clone()).unwrap_or_default());
     let large = RwSignal::new(None::<(String, String)>);
     let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();

@@ -9,7 +9,7 @@ use telemetry_core::warnings::{refusal_warning, warnings_for, WarningContext};
 /// Every degraded path behind the numbers of a run, or a plain statement that it is clean.
 #[component]
 pub fn FallbackWarningsCard(
-    #[prop(into)] run: Signal<Option<Run>>,
+    run: RwSignal<Option<Run>>,
     #[prop(optional)] live_session: bool,
 ) -> impl IntoView {
     let live = use_live();

@@ -8,7 +8,7 @@ use telemetry_core::run::Run;
 /// A waterfall of the run's nodes: when each started and how long it ran, cached nodes marked.
 /// Times are receive times; ComfyUI sends no per-node timestamps.
 #[component]
-pub fn NodeTimeline(#[prop(into)] run: Signal<Option<Run>>) -> impl IntoView {
+pub fn NodeTimeline(run: RwSignal<Option<Run>>) -> impl IntoView {
     let bars = move || run.with(|r| r.as_ref().map(timeline).unwrap_or_default());
     let span = move || {
         bars()

@@ -12,7 +12,7 @@ use telemetry_core::run::Run;
 /// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
 #[component]
 pub fn TelemetryBadges(
-    #[prop(into)] run: Signal<Option<Run>>,
+    run: RwSignal<Option<Run>>,
     #[prop(optional)] streaming: bool,
 ) -> impl IntoView {
     let live = use_live();

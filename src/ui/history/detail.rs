@@ -6,6 +6,7 @@ use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
     RunError, TelemetryBadges,
 };
+use crate::ui::effect::effect;
 use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
 use leptos::prelude::*;
@@ -71,10 +72,14 @@ pub fn RunDetailPage() -> impl IntoView {
     };
     // A run still in memory is shown live, with what the stored record knew merged in (after a
     // reload the live one may be a poorer replay: no workflow, replayed node timings).
-    let run = Signal::derive(move || {
+    // The cards take the live page's signal type (`RwSignal`, issue #22: one type's reactive code,
+    // not a `Signal` per value type): the merge is made once per change and written to it, not
+    // once per read.
+    let run = RwSignal::new(None::<telemetry_core::run::Run>);
+    effect(move || {
         let id = run_id.get();
         let earlier = record().map(|r| r.run);
-        match live
+        let now = match live
             .runs
             .with(|runs| runs.iter().find(|r| r.prompt_id == id).cloned())
         {
@@ -85,14 +90,22 @@ pub fn RunDetailPage() -> impl IntoView {
                 Some(now)
             }
             None => earlier,
+        };
+        if run.with_untracked(|r| *r != now) {
+            run.set(now);
         }
     });
     // The live series while the run is the one being watched, else the one stored with it.
-    let series = Signal::derive(move || {
+    let series = RwSignal::new(None);
+    effect(move || {
         let id = run_id.get();
-        live.series
+        let now = live
+            .series
             .with(|s| s.as_ref().filter(|s| s.prompt_id == id).cloned())
-            .or_else(|| record().and_then(|r| r.series))
+            .or_else(|| record().and_then(|r| r.series));
+        if series.with_untracked(|s| *s != now) {
+            series.set(now);
+        }
     });
     let params = Signal::derive(move || record().and_then(|r| r.params));
     view! {

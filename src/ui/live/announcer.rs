@@ -13,7 +13,11 @@ use telemetry_core::tracker::LifecycleKind;
 pub fn RunAnnouncer() -> impl IntoView {
     let live = use_live();
     let seen = StoredValue::new(0u64);
-    let said = Memo::new(move |prev: Option<&(String, String)>| {
+    // What was said last (kind, sentence): a signal of a type the location already has, written
+    // by the shared effect, not a memo of a type of its own (issue #22: each value type a memo
+    // or signal holds compiles its own reactive code).
+    let said = RwSignal::new((String::new(), String::new()));
+    effect(move || {
         let last_seen = seen.get_value();
         let newest = live.lifecycle.with(|events| {
             events
@@ -36,12 +40,11 @@ pub fn RunAnnouncer() -> impl IntoView {
                 })
                 .next_back()
         });
-        match newest {
-            Some((seq, kind, line)) => {
-                seen.set_value(seq);
-                (kind.to_owned(), line)
+        if let Some((seq, kind, line)) = newest {
+            seen.set_value(seq);
+            if said.with_untracked(|(k, l)| (k.as_str(), l) != (kind, &line)) {
+                said.set((kind.to_owned(), line));
             }
-            None => prev.cloned().unwrap_or_default(),
         }
     });
     // The tab's title carries the running run's progress, for a tab left in the background.
