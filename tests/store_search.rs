@@ -112,12 +112,12 @@ async fn text_search_after_a_deletion_reads_only_the_removal() {
     let ours = page_load(&name).await;
     // Another tab: its own connection and its own text index.
     let theirs = page_load(&name).await;
-    let mut all = stored(&generate(600, 23));
+    let mut all = stored(&generate(150, 23));
     ours.put(&all).await.unwrap();
     same_as_oracle(&[&ours, &theirs], &all).await;
     let read = |s: &RunStore| s.text_index_entries_read().unwrap();
     let (ours_before, theirs_before) = (read(&ours), read(&theirs));
-    assert!(ours_before >= 600 && theirs_before >= 600);
+    assert!(ours_before >= 150 && theirs_before >= 150);
 
     // Deleted by key, in one tab: both find exactly the rest, each reading one marker.
     let gone: Vec<String> = all.iter().step_by(15).map(|r| r.key.clone()).collect();
@@ -144,7 +144,7 @@ async fn text_search_after_a_deletion_reads_only_the_removal() {
     assert_eq!(read(&theirs), theirs_before + 2);
 
     // A removed run written again (an import) is found again: its entry comes after the marker.
-    let back = stored(&generate(600, 23))
+    let back = stored(&generate(150, 23))
         .into_iter()
         .find(|r| r.key == gone[3])
         .unwrap();
