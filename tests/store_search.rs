@@ -6,7 +6,7 @@
 #[path = "support/store_data.rs"]
 mod data;
 
-use comfy_dashboard::store::idb::{Database, Direction, TransactionMode};
+use comfy_dashboard::store::idb::{Database, Direction, KeyRange, TransactionMode};
 use comfy_dashboard::store::RunStore;
 use data::*;
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -86,6 +86,81 @@ async fn text_search_sees_every_tabs_writes_and_deletes() {
     assert!(text_hits(&ours, "out of memory").await.is_empty());
     theirs.clear().await.unwrap();
     assert!(text_hits(&ours, "ksampler").await.is_empty());
+    theirs.close();
+    cleanup(ours).await;
+}
+
+/// The texts a few searches find, by every page given, against the oracle of `all`.
+async fn same_as_oracle(pages: &[&RunStore], all: &[StoredRun]) {
+    for text in ["ksampler", "p0042-23", "-23", "vaedecode", "1-1", "zzz"] {
+        let q = HistoryQuery {
+            text: Some(text.into()),
+            ..Default::default()
+        };
+        for page in pages {
+            assert_eq!(text_hits(page, text).await, oracle(all, &q), "{text}");
+        }
+    }
+}
+
+/// A deletion (by key, or retention's oldest runs) leaves one removal marker in the search
+/// store: every tab's index takes the removed runs out by reading it alone, not every entry
+/// again (issue #22), and finds exactly the runs left. A clear empties them.
+#[wasm_bindgen_test]
+async fn text_search_after_a_deletion_reads_only_the_removal() {
+    let name = db_name("text-delete");
+    let ours = page_load(&name).await;
+    // Another tab: its own connection and its own text index.
+    let theirs = page_load(&name).await;
+    let mut all = stored(&generate(150, 23));
+    ours.put(&all).await.unwrap();
+    same_as_oracle(&[&ours, &theirs], &all).await;
+    let read = |s: &RunStore| s.text_index_entries_read().unwrap();
+    let (ours_before, theirs_before) = (read(&ours), read(&theirs));
+    assert!(ours_before >= 150 && theirs_before >= 150);
+
+    // Deleted by key, in one tab: both find exactly the rest, each reading one marker.
+    let gone: Vec<String> = all.iter().step_by(15).map(|r| r.key.clone()).collect();
+    ours.delete(&gone).await.unwrap();
+    all.retain(|r| !gone.contains(&r.key));
+    same_as_oracle(&[&ours, &theirs], &all).await;
+    assert_eq!(read(&ours), ours_before + 1);
+    assert_eq!(read(&theirs), theirs_before + 1);
+
+    // Retention's oldest runs, by the other tab.
+    let keep = all.len() as u32 - 60;
+    assert_eq!(
+        theirs
+            .apply_retention(Some(keep), None, BASE)
+            .await
+            .unwrap(),
+        60
+    );
+    let left = page_all(&ours, &HistoryQuery::default(), 500).await;
+    all.retain(|r| left.contains(&r.key));
+    assert_eq!(all.len(), keep as usize);
+    same_as_oracle(&[&ours, &theirs], &all).await;
+    assert_eq!(read(&ours), ours_before + 2);
+    assert_eq!(read(&theirs), theirs_before + 2);
+
+    // A removed run written again (an import) is found again: its entry comes after the marker.
+    let back = stored(&generate(150, 23))
+        .into_iter()
+        .find(|r| r.key == gone[3])
+        .unwrap();
+    theirs.put(std::slice::from_ref(&back)).await.unwrap();
+    all.push(back);
+    same_as_oracle(&[&ours, &theirs], &all).await;
+
+    // A page loaded now (no snapshot: fewer than 2000 entries) reads only what is stored.
+    let fresh = page_load(&name).await;
+    same_as_oracle(&[&fresh], &all).await;
+    assert_eq!(read(&fresh), all.len() + 2);
+    fresh.close();
+
+    theirs.clear().await.unwrap();
+    assert!(text_hits(&ours, "ksampler").await.is_empty());
+    assert!(text_hits(&theirs, "1-1").await.is_empty());
     theirs.close();
     cleanup(ours).await;
 }
@@ -276,6 +351,23 @@ async fn text_count(store: &RunStore, text: &str) -> u64 {
     store.count(&q).await.unwrap()
 }
 
+/// How many removal markers the search store holds (array keys: after every string).
+async fn markers(name: &str) -> u32 {
+    let raw = Database::open_plain(name, None, None).await.unwrap();
+    let tx = raw
+        .transaction(&["search"], TransactionMode::ReadOnly)
+        .unwrap();
+    let range = KeyRange::lower_bound(&js_sys::Array::new(), Some(false)).unwrap();
+    let n = tx
+        .store("search")
+        .unwrap()
+        .count(Some(range))
+        .await
+        .unwrap();
+    raw.close();
+    n
+}
+
 /// A new page (connection) with search turned on.
 async fn page_load(name: &str) -> RunStore {
     let store = RunStore::open_named(name).await.unwrap();
@@ -284,8 +376,8 @@ async fn page_load(name: &str) -> RunStore {
 }
 
 /// The texts stored in one piece (`search_snapshot`) answer later page loads as the entries
-/// would, with the runs written since; a snapshot from before a deletion is not used, nor is a
-/// damaged one.
+/// would, with the runs written since and the runs deleted since taken out (their removal
+/// markers); a damaged snapshot is not used, nor is one below the floor of pruned markers.
 #[wasm_bindgen_test]
 async fn text_search_from_the_snapshot_equals_the_oracle() {
     let name = db_name("snapshot");
@@ -312,17 +404,28 @@ async fn text_search_from_the_snapshot_equals_the_oracle() {
     writer.put(&later).await.unwrap();
     all[0] = later.pop().unwrap();
     all.extend(later);
-    let check = |store: RunStore, all: Vec<StoredRun>| async move {
+    let check = |stage: &'static str, store: RunStore, all: Vec<StoredRun>| async move {
         for text in ["KSampler", "p0042-17", "-18", "vaedecode", "1-1", "zzz"] {
             let q = HistoryQuery {
                 text: Some(text.into()),
                 ..Default::default()
             };
-            assert_eq!(text_hits(&store, text).await, oracle(&all, &q), "{text}");
+            let (found, want) = (text_hits(&store, text).await, oracle(&all, &q));
+            assert!(
+                found == want,
+                "{stage}: {text}: {} found, {} expected; read {:?}",
+                found.len(),
+                want.len(),
+                store.text_index_entries_read()
+            );
         }
         store.close();
     };
-    check(page_load(&name).await, all.clone()).await;
+    check("stage 1", page_load(&name).await, all.clone()).await;
+    // A page whose index stops here, before the deletions below (its background load done).
+    let stale = page_load(&name).await;
+    assert!(text_count(&stale, "ksampler").await > 0);
+    gloo_timers::future::TimeoutFuture::new(300).await;
 
     // A page load trusts a snapshot of the current epoch and reads only the entries after it.
     // (One run, with a text of our own.)
@@ -345,18 +448,52 @@ async fn text_search_from_the_snapshot_equals_the_oracle() {
     trusting.close();
     all.push(newest);
 
-    // A deletion moves the epoch: that snapshot is no longer read.
-    let gone = vec![all[5].key.clone()];
+    // A deletion leaves a marker after the snapshot's seq: the snapshot from before it is still
+    // read (the page reads two entries: the run written since and the marker), and the run it
+    // took out is not brought back by it.
+    let gone = vec![key.clone(), all[5].key.clone()];
     writer.delete(&gone).await.unwrap();
-    all.retain(|r| !gone.contains(&r.key));
+    let third = all[7].key.clone();
+    writer.delete(std::slice::from_ref(&third)).await.unwrap();
+    all.retain(|r| !gone.contains(&r.key) && r.key != third);
     let after_delete = page_load(&name).await;
     assert_eq!(text_count(&after_delete, "planted").await, 0);
-    check(after_delete, all.clone()).await;
+    assert_eq!(after_delete.text_index_entries_read(), Some(3));
+    after_delete.close();
 
-    // A damaged snapshot (offsets past its text) is read past.
-    wait_for_snapshot(&name).await;
+    // A damaged snapshot (offsets past its text) is read past; that page reads every entry and
+    // stores a new snapshot, which drops the markers it covers but the newest and raises the
+    // floor past the older one.
     plant(&name, &format!("{key}planted"), &[k, k + 99]).await;
-    check(page_load(&name).await, all.clone()).await;
+    check("stage 2", page_load(&name).await, all.clone()).await;
+    let top = epoch_and_seq(&name).await.1;
+    let mut saved = false;
+    for _ in 0..300 {
+        if let Some(s) = snapshot_of(&name).await {
+            let ends = js_sys::Reflect::get(&s, &"ends".into()).unwrap();
+            if js_sys::Uint32Array::from(ends).length() as usize == 2 * all.len() {
+                assert_eq!(number(&s, "value"), top);
+                saved = true;
+                break;
+            }
+        }
+        gloo_timers::future::TimeoutFuture::new(100).await;
+    }
+    assert!(saved, "no new snapshot");
+    assert_eq!(markers(&name).await, 1);
+    let floor = meta_entries(&name)
+        .await
+        .into_iter()
+        .find(|(k, _)| k == "search_floor")
+        .map_or(0.0, |(_, v)| number(&v, "value"));
+    assert_eq!(floor, top - 1.0);
+    // The page still below the floor missed a marker that is gone: it starts again from the
+    // new snapshot (reading no entry), and finds what the others find.
+    let stale_read = stale.text_index_entries_read();
+    assert_eq!(text_count(&stale, "planted").await, 0);
+    assert_eq!(stale.text_index_entries_read(), stale_read);
+    check("stage 3", stale, all.clone()).await;
+    check("stage 4", page_load(&name).await, all.clone()).await;
     writer.close();
     cleanup(RunStore::open_named(&name).await.unwrap()).await;
 }

@@ -24,6 +24,7 @@ mod search_answer;
 mod search_backfill;
 mod search_entries;
 mod search_index;
+mod search_removed;
 mod search_snapshot;
 pub mod sink;
 mod spill;

@@ -70,6 +70,9 @@ pub(super) trait TextSearch {
         store: &'a RunStore,
         query: &'a HistoryQuery,
     ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>>;
+
+    /// Entries the index read from the search store so far (tests and benchmarks).
+    fn entries_read(&self) -> usize;
 }
 
 impl RunStore {
@@ -117,6 +120,13 @@ impl RunStore {
             *text = Some(make());
         }
         fresh
+    }
+
+    /// How many search entries this page's text index read so far (`None` before
+    /// `enable_text_index`): a deletion adds one marker, not every entry.
+    #[doc(hidden)]
+    pub fn text_index_entries_read(&self) -> Option<usize> {
+        self.text_search().map(|t| t.entries_read())
     }
 
     fn text_search(&self) -> Option<Rc<dyn TextSearch>> {

@@ -125,4 +125,8 @@ impl TextSearch for SearchIndex {
     ) -> LocalBoxFuture<'a, Result<Option<u64>, StoreError>> {
         self.count_of(store, query).boxed_local()
     }
+
+    fn entries_read(&self) -> usize {
+        SearchIndex::entries_read(self)
+    }
 }

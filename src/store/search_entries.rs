@@ -5,17 +5,19 @@
 //!
 //! Each entry carries a `seq`, one more than the highest stored, allocated inside the write's
 //! read-write transaction (IndexedDB runs those one at a time, so seqs commit in order): a
-//! page's index catches up by reading the entries above the highest seq it has seen. Deletions
-//! leave no entry to read, so they bump an epoch in `meta` instead, and an index built under an
-//! older epoch is rebuilt.
+//! page's index catches up by reading the entries above the highest seq it has seen. A deletion
+//! leaves a marker entry listing the removed keys, numbered the same way (`search_removed`), so
+//! the index takes them out without reading the rest again; a clear bumps an epoch in `meta`
+//! instead, and an index built under an older epoch is rebuilt.
 
 use super::asks;
-use super::idb::{Direction, Transaction};
-use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD, SEQ_INDEX};
+use super::idb::Transaction;
+use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD};
+use super::search_removed;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 
-/// In `meta`: bumped by every deletion from the search store.
+/// In `meta`: bumped by every clear of the search store.
 pub(super) const EPOCH: &str = "search_epoch";
 
 fn entry(key: &str, text: &str, seq: f64) -> Result<JsValue, StoreError> {
@@ -38,11 +40,7 @@ pub(super) async fn write(
         return Ok(());
     }
     let store = tx.store(SEARCH)?;
-    let top = store
-        .index(SEQ_INDEX)?
-        .scan(None, Some(1), None, Some(Direction::Prev))
-        .await?;
-    let mut seq = top.first().and_then(|(k, _)| k.as_f64()).unwrap_or(0.0);
+    let mut seq = search_removed::top_seq(&store).await?;
     let values = entries
         .iter()
         .map(|(k, t)| {
@@ -54,17 +52,20 @@ pub(super) async fn write(
     Ok(())
 }
 
-/// Deletes the entries of these runs in `tx` (which must cover `search` and `meta`) and bumps
-/// the epoch, so every tab's index is rebuilt before its next search.
+/// Deletes the entries of these runs in `tx` (which must cover `search` and `meta`) and puts
+/// the marker that lists them, numbered after every entry it removes, so every tab's index
+/// takes them out before its next search (`search_removed`).
 pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), StoreError> {
     let store = tx.store(SEARCH)?;
+    let seq = search_removed::top_seq(&store).await? + 1.0;
     asks::delete_all(&store, keys.iter().cloned()).await?;
-    bump_epoch(tx).await
+    search_removed::mark(&store, &tx.store(META)?, keys, seq).await
 }
 
-/// Empties the store (with the runs) and bumps the epoch.
+/// Empties the store (with the runs, and its markers) and bumps the epoch: seqs start again.
 pub(super) async fn forget_all(tx: &Transaction) -> Result<(), StoreError> {
     tx.store(SEARCH)?.clear().await?;
+    search_removed::forget_floor(&tx.store(META)?).await?;
     bump_epoch(tx).await
 }
 

@@ -7,7 +7,9 @@
 //! over them: the same results as the scan by construction. It loads them in the background as
 //! soon as the history list turns search on (`RunStore::enable_text_index`): the texts the
 //! last history page stored in one piece (`search_snapshot`), then the entries written since,
-//! by any tab; before each search it reads the entries written since again (usually none). Why
+//! by any tab; before each search it reads the entries written since again (usually none). A
+//! deletion is one more entry to read (a marker listing the removed keys, `search_removed`),
+//! taken out of the arena, not a reason to read everything again. Why
 //! not an index in IndexedDB: a posting list per trigram would be rewritten on every progress
 //! write of every run, or, as a multi-entry index, cost ~60 index rows per run on disk and on
 //! every write; the texts cost one small row.
@@ -17,14 +19,16 @@
 //! written before the search store existed are copied in once (`backfill`), on the first build.
 
 use super::conn::{keys_after, Conn};
-use super::idb::{Database, Direction, KeyRange, TransactionMode};
+use super::idb::{Database, KeyRange, TransactionMode};
 use super::run_store::RunStore;
 use super::schema::{META, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_backfill::backfill;
 use super::search_entries::{meta_number, EPOCH};
+use super::search_removed::{self, REMOVED};
 use super::search_snapshot;
 use super::StoreError;
 use futures::lock::Mutex;
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 use telemetry_core::history::TextArena;
 use wasm_bindgen::JsValue;
@@ -34,21 +38,35 @@ const BUILD_CHUNK: u32 = 5_000;
 /// Entries read since the stored snapshot above which the history page writes a new one.
 const SNAPSHOT_AFTER: usize = 2_000;
 
-/// One entry as `JSON.stringify` gives it back (`{k, t, s}`), read from its `Value`: the serde
-/// derive it had compiled a typed JSON reader of its own (issue #22). The derive's rules: `k`
-/// and `t` strings, `s` a number, other fields ignored; an entry without them fails the read.
-struct Entry<'a> {
-    k: &'a str,
-    t: &'a str,
-    s: f64,
+/// One entry as `JSON.stringify` gives it back (`{k, t, s}`, or a removal marker
+/// `{k: [s], s, g: [keys]}`), read from its `Value`: the serde derive it had compiled a typed
+/// JSON reader of its own (issue #22). The derive's rules: `k` and `t` strings, `s` a number,
+/// other fields ignored; an entry without them fails the read.
+enum Entry<'a> {
+    Text {
+        k: &'a str,
+        t: &'a str,
+        s: f64,
+    },
+    Removed {
+        keys: &'a [serde_json::Value],
+        s: f64,
+    },
 }
 
 impl<'a> Entry<'a> {
     fn of(value: &'a serde_json::Value) -> Option<Entry<'a>> {
-        Some(Entry {
+        let s = value.get("s")?.as_f64()?;
+        if let Some(keys) = value.get(REMOVED) {
+            return Some(Entry::Removed {
+                keys: keys.as_array()?,
+                s,
+            });
+        }
+        Some(Entry::Text {
             k: value.get("k")?.as_str()?,
             t: value.get("t")?.as_str()?,
-            s: value.get("s")?.as_f64()?,
+            s,
         })
     }
 }
@@ -61,8 +79,6 @@ struct State {
     /// The epoch the texts were read under; `None` before the first build.
     epoch: Option<f64>,
     ready: bool,
-    /// Whether the stored snapshot was tried (once per page).
-    tried_snapshot: bool,
     /// Entries read since the stored snapshot (or since none).
     unsaved: usize,
 }
@@ -77,6 +93,8 @@ pub(super) struct Found {
 /// Searches take turns (an async lock), so two catch-ups never apply entries out of order.
 pub(super) struct SearchIndex {
     state: Mutex<State>,
+    /// Entries read so far (texts and markers), for the tests and benchmarks.
+    read: Cell<usize>,
     /// Itself, for the snapshot written after a search (`save_later`).
     me: Weak<SearchIndex>,
 }
@@ -85,6 +103,7 @@ impl SearchIndex {
     fn new() -> Rc<SearchIndex> {
         Rc::new_cyclic(|me| SearchIndex {
             state: Mutex::new(State::default()),
+            read: Cell::new(0),
             me: me.clone(),
         })
     }
@@ -98,7 +117,7 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Found, StoreError> {
         let mut state = self.state.lock().await;
-        catch_up(&mut state, conn.db()?).await?;
+        catch_up(&mut state, conn.db()?, &self.read).await?;
         let mut keys = Vec::new();
         let count = state.texts.matching(needle, |k| {
             if keys.len() <= limit {
@@ -117,8 +136,13 @@ impl SearchIndex {
     /// Loads or catches up the texts without searching: the history page starts this when it
     /// opens, so the first search finds the texts (mostly) loaded.
     async fn warm(&self, db: &Database) -> Result<(), StoreError> {
-        catch_up(&mut *self.state.lock().await, db).await?;
+        catch_up(&mut *self.state.lock().await, db, &self.read).await?;
         self.save(db).await
+    }
+
+    /// Entries (texts and removal markers) read from the search store by this page so far.
+    pub(super) fn entries_read(&self) -> usize {
+        self.read.get()
     }
 
     /// `save`, once the search that asked for it has answered.
@@ -149,34 +173,29 @@ impl SearchIndex {
     }
 }
 
-/// Backfills once if needed, loads the stored snapshot once, then applies the entries written
-/// since the last call (any tab's), `BUILD_CHUNK` at a time in seq order, one read-only
-/// transaction each: reading 100 000 entries then never holds the page for more than a
-/// chunk's worth. An epoch that moved (a deletion) reads everything again, also mid-build.
-async fn catch_up(state: &mut State, db: &Database) -> Result<(), StoreError> {
+/// Backfills once if needed, then applies the entries written since the last call (any tab's),
+/// `BUILD_CHUNK` at a time in seq order, one read-only transaction each: reading 100 000
+/// entries then never holds the page for more than a chunk's worth. Removal markers among them
+/// take their keys out. An index with nothing yet, built under an older epoch (a clear), or
+/// below the floor (markers it needed were compacted) is rebuilt first: from the stored
+/// snapshot when there is a usable one, else by reading every entry (`read_all`). `read`
+/// counts the entries read.
+async fn catch_up(state: &mut State, db: &Database, read: &Cell<usize>) -> Result<(), StoreError> {
     if !state.ready {
         if meta_number(read_meta(db, READY).await?) < 1.0 {
             backfill(db).await?;
         }
         state.ready = true;
     }
-    if !state.tried_snapshot {
-        state.tried_snapshot = true;
-        // An unreadable snapshot is only slower: every entry is read instead.
-        if let Ok(Some(snap)) = search_snapshot::read(db).await {
-            state.texts = snap.texts;
-            state.seq = snap.seq;
-            state.epoch = Some(snap.epoch);
-            state.unsaved = 0;
-        }
-    }
     let mut read_here = 0;
     loop {
         let tx = db.transaction(&[SEARCH, META], TransactionMode::ReadOnly)?;
-        let epoch = meta_number(tx.store(META)?.get(JsValue::from_str(EPOCH)).await?);
-        if state.epoch != Some(epoch) {
+        let meta = tx.store(META)?;
+        let epoch = meta_number(meta.get(JsValue::from_str(EPOCH)).await?);
+        let floor = search_removed::floor(&meta).await?;
+        if state.epoch != Some(epoch) || state.seq < floor {
             drop(tx);
-            read_here += read_all(state, db).await?;
+            read_here += rebuild(state, db).await?;
             continue;
         }
         let after = KeyRange::lower_bound(&JsValue::from_f64(state.seq), Some(true))?;
@@ -186,14 +205,15 @@ async fn catch_up(state: &mut State, db: &Database) -> Result<(), StoreError> {
             .get_all(Some(after), Some(BUILD_CHUNK))
             .await?;
         drop(tx);
-        let read = values.len();
-        apply(state, values)?;
-        state.unsaved += read;
-        read_here += read;
-        if (read as u32) < BUILD_CHUNK {
+        let n = values.len();
+        apply(state, values, true)?;
+        state.unsaved += n;
+        read_here += n;
+        if (n as u32) < BUILD_CHUNK {
             break;
         }
     }
+    read.set(read.get() + read_here);
     if read_here >= BUILD_CHUNK as usize {
         // A build grows the arena by doubling; give the rest back once.
         state.texts.shrink_to_fit();
@@ -201,12 +221,27 @@ async fn catch_up(state: &mut State, db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The stored snapshot when it is usable (an unreadable one is only slower: every entry is
+/// read instead); returns how many entries it read.
+async fn rebuild(state: &mut State, db: &Database) -> Result<usize, StoreError> {
+    if let Ok(Some(snap)) = search_snapshot::read(db).await {
+        state.texts = snap.texts;
+        state.seq = snap.seq;
+        state.epoch = Some(snap.epoch);
+        state.unsaved = 0;
+        return Ok(0);
+    }
+    read_all(state, db).await
+}
+
 /// Reads every entry afresh, in key order, `BUILD_CHUNK` per read-only transaction: IndexedDB
 /// hands a store over in key order faster than through the `seq` index (which looks each
 /// record up by its key). Entries written meanwhile may be missed by the key order, so this
 /// leaves `seq` at the highest seq there was when it began: the catch-up after it reads every
-/// entry written since again (the same text again changes nothing). A deletion meanwhile (the
-/// epoch moved) starts it over. Returns how many entries it read.
+/// entry written since again (the same text again changes nothing), and the markers of the
+/// deletions since (numbered after it too). The markers read here are skipped: the entries read
+/// are the store after them. A clear meanwhile (the epoch moved) starts it over. Returns how
+/// many entries it read.
 async fn read_all(state: &mut State, db: &Database) -> Result<usize, StoreError> {
     let mut read_here = 0;
     'fresh: loop {
@@ -220,14 +255,7 @@ async fn read_all(state: &mut State, db: &Database) -> Result<usize, StoreError>
             let store = tx.store(SEARCH)?;
             let (began, seq) = match from {
                 Some(f) => f,
-                None => {
-                    let top = store
-                        .index(SEQ_INDEX)?
-                        .scan(None, Some(1), None, Some(Direction::Prev))
-                        .await?;
-                    let seq = top.first().and_then(|(k, _)| k.as_f64()).unwrap_or(0.0);
-                    *from.insert((epoch, seq))
-                }
+                None => *from.insert((epoch, search_removed::top_seq(&store).await?)),
             };
             if epoch != began {
                 continue 'fresh;
@@ -239,7 +267,7 @@ async fn read_all(state: &mut State, db: &Database) -> Result<usize, StoreError>
             after = values
                 .last()
                 .and_then(|v| js_sys::Reflect::get(v, &JsValue::from_str(SEARCH_KEY)).ok());
-            apply(state, values)?;
+            apply(state, values, false)?;
             state.unsaved += read;
             read_here += read;
             if (read as u32) < BUILD_CHUNK {
@@ -257,8 +285,9 @@ async fn read_meta(db: &Database, name: &str) -> Result<Option<JsValue>, StoreEr
 }
 
 /// Entries cross as one JSON text: one call into JavaScript for all of them instead of three
-/// property reads per entry.
-fn apply(state: &mut State, values: Vec<JsValue>) -> Result<(), StoreError> {
+/// property reads per entry. Removal markers take their keys out when `removals` (in seq
+/// order), and are skipped otherwise (in key order).
+fn apply(state: &mut State, values: Vec<JsValue>, removals: bool) -> Result<(), StoreError> {
     if values.is_empty() {
         return Ok(());
     }
@@ -277,8 +306,20 @@ fn apply(state: &mut State, values: Vec<JsValue>) -> Result<(), StoreError> {
         .map(|v| Entry::of(v).ok_or_else(|| bad(&"an entry without k, t or s")))
         .collect::<Result<Vec<_>, _>>()?;
     for e in entries {
-        state.texts.upsert(e.k, e.t);
-        state.seq = state.seq.max(e.s);
+        let s = match e {
+            Entry::Text { k, t, s } => {
+                state.texts.upsert(k, t);
+                s
+            }
+            Entry::Removed { keys, s } if removals => {
+                for key in keys.iter().filter_map(|k| k.as_str()) {
+                    state.texts.remove(key);
+                }
+                s
+            }
+            Entry::Removed { .. } => continue,
+        };
+        state.seq = state.seq.max(s);
     }
     Ok(())
 }

@@ -5,15 +5,18 @@
 //! Chromium (0.6 s at 100 000 runs, most of the first search of a page load); the same texts as
 //! one byte array and one offset array read as two copies. The snapshot is the arena's
 //! `TextArena::snapshot`, tagged with the highest seq it covers and the epoch it was built
-//! under: a page loads it, then reads the entries written after that seq as before. A deletion
-//! since (the epoch moved) makes it unusable, and the page reads every entry and writes a new
-//! one. It is written only by the history page (`SearchIndex::save`), never on the live page's
-//! path.
+//! under: a page loads it, then reads the entries written after that seq as before, with the
+//! removal markers of the deletions since (`search_removed`), so a run deleted after the
+//! snapshot is taken out again, never brought back. A clear since (the epoch moved) makes it
+//! unusable, and so does a floor above its seq (markers it needs were compacted away): the page
+//! then reads every entry and writes a new one. Writing it drops the markers it covers. It is
+//! written only by the history page (`SearchIndex::save`), never on the live page's path.
 
 use super::conn::finish;
 use super::idb::{Database, TransactionMode};
-use super::schema::META;
+use super::schema::{META, SEARCH};
 use super::search_entries::{meta_number, EPOCH};
+use super::search_removed;
 use super::StoreError;
 use telemetry_core::history::TextArena;
 use wasm_bindgen::{JsCast, JsValue};
@@ -29,22 +32,27 @@ pub(super) struct Snapshot {
     pub epoch: f64,
 }
 
-/// The stored snapshot, when there is one of this layout built under the current epoch.
+/// The stored snapshot, when there is one of this layout built under the current epoch and at
+/// or above the floor.
 pub(super) async fn read(db: &Database) -> Result<Option<Snapshot>, StoreError> {
     let tx = db.transaction(&[META], TransactionMode::ReadOnly)?;
     let meta = tx.store(META)?;
     let epoch = meta_number(meta.get(JsValue::from_str(EPOCH)).await?);
+    let floor = search_removed::floor(&meta).await?;
     let entry = meta.get(JsValue::from_str(SNAPSHOT)).await?;
     drop(tx);
-    Ok(entry.and_then(|e| decode(&e, epoch)))
+    Ok(entry.and_then(|e| decode(&e, epoch, floor)))
 }
 
-fn decode(entry: &JsValue, epoch: f64) -> Option<Snapshot> {
+fn decode(entry: &JsValue, epoch: f64, floor: f64) -> Option<Snapshot> {
     let field = |name: &str| js_sys::Reflect::get(entry, &JsValue::from_str(name)).ok();
     if field("version")?.as_f64()? != VERSION || field("epoch")?.as_f64()? != epoch {
         return None;
     }
     let seq = field("value")?.as_f64()?;
+    if seq < floor {
+        return None;
+    }
     let text = field("text")?.dyn_into::<js_sys::Uint8Array>().ok()?;
     let ends = field("ends")?.dyn_into::<js_sys::Uint32Array>().ok()?;
     let text = String::from_utf8(text.to_vec()).ok()?;
@@ -52,9 +60,10 @@ fn decode(entry: &JsValue, epoch: f64) -> Option<Snapshot> {
     Some(Snapshot { texts, seq, epoch })
 }
 
-/// Stores `texts` as the snapshot of `seq` under `epoch`, unless a deletion moved the epoch
-/// meanwhile (checked in the same transaction, so a stale snapshot is never written).
-/// `parts` is `TextArena::snapshot`'s.
+/// Stores `texts` as the snapshot of `seq` under `epoch`, unless a clear moved the epoch or
+/// the floor rose above `seq` meanwhile (checked in the same transaction, so a stale snapshot
+/// is never written), and drops the removal markers it covers. `parts` is
+/// `TextArena::snapshot`'s.
 pub(super) async fn write(
     db: &Database,
     parts: (String, Vec<u32>),
@@ -72,10 +81,13 @@ pub(super) async fn write(
         .and_then(|_| set("ends", &js_sys::Uint32Array::from(&ends[..]).into()))
         .map_err(|_| StoreError::Failed("building the search snapshot".to_owned()))?;
     drop(all);
-    let tx = db.transaction(&[META], TransactionMode::ReadWrite)?;
+    let tx = db.transaction(&[SEARCH, META], TransactionMode::ReadWrite)?;
     let meta = tx.store(META)?;
-    if meta_number(meta.get(JsValue::from_str(EPOCH)).await?) == epoch {
+    if meta_number(meta.get(JsValue::from_str(EPOCH)).await?) == epoch
+        && search_removed::floor(&meta).await? <= seq
+    {
         meta.put(&entry.into(), None).await?;
+        search_removed::prune(&tx.store(SEARCH)?, &meta, seq).await?;
     }
     finish(tx).await
 }
