@@ -164,8 +164,10 @@ if ! { start_replay 18188 && start_replay 18189 --no-telemetry; }; then
 fi
 # wasm-bindgen-test-runner drives Debian's chromium through chromedriver (it adds --headless,
 # --no-sandbox and --disable-dev-shm-usage itself). No tests yet also passes ("no tests to run!").
+# The timeout guards against a hung binary, not a slow one: store_search (five multi-tab tests
+# over IndexedDB in a debug wasm) takes 60-80 s on these machines.
 step "browser unit tests (wasm32, headless chromium)" \
-	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=90 \
+	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=180 \
 	CHROMEDRIVER="$(command -v chromedriver)" \
 	cargo test -p comfy-dashboard --target wasm32-unknown-unknown
 stop_replays
