@@ -10,7 +10,7 @@
 
 use super::conn::name_range;
 use super::idb::{KeyRange, Store};
-use super::search_entries::meta_entry;
+use super::meta_entry::meta_entry;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 

@@ -13,6 +13,7 @@ mod insight_book;
 mod insight_io;
 mod insight_touch;
 mod lookup;
+mod meta_entry;
 mod migrate;
 mod open;
 mod plan;

@@ -5,8 +5,9 @@
 use super::codec;
 use super::conn::{finish, keys_after};
 use super::idb::{Database, Direction, TransactionMode};
+use super::meta_entry::meta_entry;
 use super::schema::{META, RUNS, SEARCH, SEARCH_READY as READY};
-use super::search_entries::{meta_entry, write};
+use super::search_entries::write;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 

@@ -12,6 +12,7 @@
 
 use super::asks;
 use super::idb::Transaction;
+use super::meta_entry::{meta_entry, meta_number};
 use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD};
 use super::search_removed;
 use super::StoreError;
@@ -74,20 +75,4 @@ async fn bump_epoch(tx: &Transaction) -> Result<(), StoreError> {
     let now = meta_number(meta.get(JsValue::from_str(EPOCH)).await?);
     meta.put(&meta_entry(EPOCH, now + 1.0)?, None).await?;
     Ok(())
-}
-
-pub(super) fn meta_number(value: Option<JsValue>) -> f64 {
-    value
-        .and_then(|v| js_sys::Reflect::get(&v, &JsValue::from_str("value")).ok())
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
-}
-
-pub(super) fn meta_entry(name: &str, value: f64) -> Result<JsValue, StoreError> {
-    let obj = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v);
-    set("name", JsValue::from_str(name))
-        .and_then(|_| set("value", JsValue::from_f64(value)))
-        .map_err(|_| StoreError::Failed("building a meta entry".to_owned()))?;
-    Ok(obj.into())
 }

@@ -20,10 +20,11 @@
 
 use super::conn::{keys_after, Conn};
 use super::idb::{Database, KeyRange, TransactionMode};
+use super::meta_entry::meta_number;
 use super::run_store::RunStore;
 use super::schema::{META, SEARCH, SEARCH_KEY, SEARCH_READY as READY, SEQ_INDEX};
 use super::search_backfill::backfill;
-use super::search_entries::{meta_number, EPOCH};
+use super::search_entries::EPOCH;
 use super::search_removed::{self, REMOVED};
 use super::search_snapshot;
 use super::StoreError;

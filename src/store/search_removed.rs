@@ -19,8 +19,8 @@
 //! marker always stays, so the highest seq does not go down.
 
 use super::idb::{Direction, KeyRange, Store};
+use super::meta_entry::{meta_entry, meta_number};
 use super::schema::{SEQ_FIELD, SEQ_INDEX};
-use super::search_entries::{meta_entry, meta_number};
 use super::StoreError;
 use wasm_bindgen::JsValue;
 

@@ -14,8 +14,9 @@
 
 use super::conn::finish;
 use super::idb::{Database, TransactionMode};
+use super::meta_entry::meta_number;
 use super::schema::{META, SEARCH};
-use super::search_entries::{meta_number, EPOCH};
+use super::search_entries::EPOCH;
 use super::search_removed;
 use super::StoreError;
 use telemetry_core::history::TextArena;
