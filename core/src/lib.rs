@@ -38,6 +38,7 @@ pub mod run_end;
 pub mod series_book;
 pub mod server_watch;
 pub mod sort;
+mod sorted_list;
 pub mod trace;
 pub mod tracker;
 pub mod warnings;

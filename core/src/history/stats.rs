@@ -4,7 +4,7 @@
 
 use super::StoredRun;
 use crate::sort::{sort_by, sort_by_key, sort_floats};
-use std::cmp::Ordering;
+use crate::sorted_list::slot;
 
 const MAX_POINTS: usize = 400;
 
@@ -67,24 +67,6 @@ pub struct TrendsBuilder {
     vram_points: Vec<Point>,
     /// By day, in order.
     days: Vec<(i64, (u64, u64))>,
-}
-
-/// The value under a key of a list kept in key order (as a `BTreeMap` keeps it), added when new:
-/// `cmp` compares an entry's key with the one sought. A sorted `Vec` instead of a map per key
-/// and value type: the history page's wasm had two (~2.9 kB, issue #22).
-fn slot<K, V: Default>(
-    list: &mut Vec<(K, V)>,
-    cmp: impl Fn(&K) -> Ordering,
-    key: impl FnOnce() -> K,
-) -> &mut V {
-    let i = match list.binary_search_by(|e| cmp(&e.0)) {
-        Ok(i) => i,
-        Err(i) => {
-            list.insert(i, (key(), V::default()));
-            i
-        }
-    };
-    &mut list[i].1
 }
 
 impl TrendsBuilder {

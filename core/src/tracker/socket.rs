@@ -49,10 +49,7 @@ impl Tracker {
             ServerMessage::Unknown { kind } => {
                 // Harmless by design: `assets.seed.*` and other extensions' broadcasts.
                 let unknown = &mut self.counters.unknown;
-                match unknown.binary_search_by(|(k, _)| k.as_str().cmp(kind)) {
-                    Ok(at) => unknown[at].1 += 1,
-                    Err(at) => unknown.insert(at, (kind.clone(), 1)),
-                }
+                *crate::sorted_list::slot(unknown, |k| k.as_str().cmp(kind), || kind.clone()) += 1;
                 out.push(Change::Field(Field::Counters));
             }
         }
