@@ -21,3 +21,18 @@ pub(crate) fn slot<K, V: Default>(
     };
     &mut list[i].1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::slot;
+
+    #[test]
+    fn keys_stay_in_order_and_each_is_there_once() {
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for kind in ["b", "a", "c", "a", "b", "a"] {
+            *slot(&mut counts, |k| k.as_str().cmp(kind), || kind.to_owned()) += 1;
+        }
+        let expected: Vec<(String, u64)> = vec![("a".into(), 3), ("b".into(), 2), ("c".into(), 1)];
+        assert_eq!(counts, expected);
+    }
+}
