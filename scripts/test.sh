@@ -15,6 +15,12 @@ cd "$ROOT"
 export CI="${CI:-}"
 # Colours in captured logs only get in the way of the count parsing below.
 export CARGO_TERM_COLOR=never FORCE_COLOR=0 NO_COLOR=1
+# Disk: a CI run died of a full disk in the release build (ENOSPC, after 608 s). With debug info each
+# wasm test binary was 146 MB (about 20 of them, and Chromium kept an HTTP-cached copy of each); without
+# it they are 2-5 MB and the whole wasm test build is 0.6 GB instead of 14 GB. Incremental state is
+# worth nothing to a run that starts from scratch. A caller's own setting wins.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 START=$SECONDS
 PASSED=0
@@ -166,8 +172,13 @@ fi
 # --no-sandbox and --disable-dev-shm-usage itself). No tests yet also passes ("no tests to run!").
 # The timeout guards against a hung binary, not a slow one: store_search (five multi-tab tests
 # over IndexedDB in a debug wasm) takes 60-80 s on these machines.
+# chromedriver leaves each run's Chromium profile (org.chromium.Chromium.scoped_dir.*) in TMPDIR:
+# keep them in LOGDIR, which the exit trap removes.
+CHROME_TMP="$LOGDIR/chromium-tmp"
+mkdir -p "$CHROME_TMP"
 step "browser unit tests (wasm32, headless chromium)" \
 	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=180 \
+	TMPDIR="$CHROME_TMP" \
 	CHROMEDRIVER="$(command -v chromedriver)" \
 	cargo test -p comfy-dashboard --target wasm32-unknown-unknown
 stop_replays

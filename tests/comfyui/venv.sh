@@ -48,7 +48,8 @@ else
 	say "creating $VENV (~3 GB from PyPI, ~5 min on 2 cores; once per requirements)"
 	rm -rf "$VENV"
 	python3 -m venv "$VENV"
-	"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+	# --no-cache-dir: pip would otherwise keep another ~3 GB of wheels it never reads again.
+	"$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check --no-input \
 		"${PINS[@]}" -r "$SRC/requirements.txt"
 	touch "$VENV/.complete"
 	# Older venvs of other keys are dead weight of ~5 GB each.
