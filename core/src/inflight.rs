@@ -22,7 +22,8 @@
 //! what it spent beyond a page that only counts messages went to its reads), for a list shown
 //! at most once per coalescing window anyway.
 
-use crate::hash::{HashMap, HashSet};
+use crate::hash::HashMap;
+use crate::str_map::StrSet;
 use crate::tracker::{Request, HISTORY_PAGE};
 use std::collections::VecDeque;
 
@@ -82,7 +83,7 @@ pub struct InFlight {
     busy: HashMap<Slot, Busy>,
     /// Runs whose details wait for the one read in flight, in the order they were asked.
     details: VecDeque<String>,
-    details_waiting: HashSet<String>,
+    details_waiting: StrSet,
     /// Queue or jobs reads remembered while one was in flight, answered sooner than
     /// [`QUEUE_SPACING_MS`]: each goes out at its time (see [`InFlight::due`]).
     spaced: Vec<(Slot, Request, f64)>,

@@ -39,6 +39,7 @@ pub mod series_book;
 pub mod server_watch;
 pub mod sort;
 mod sorted_list;
+pub mod str_map;
 pub mod trace;
 pub mod tracker;
 pub mod warnings;

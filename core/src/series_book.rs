@@ -11,8 +11,8 @@
 //! first (the store keeps them).
 
 use crate::coalesce::Batch;
-use crate::hash::{HashMap, HashSet};
 use crate::history::series::RunSeries;
+use crate::str_map::{StrMap, StrSet};
 use crate::tracker::{Field, Lifecycle, LifecycleKind, Tracker};
 use std::collections::VecDeque;
 
@@ -21,9 +21,9 @@ pub const MAX_SERIES: usize = 64;
 
 #[derive(Debug, Clone, Default)]
 pub struct SeriesBook {
-    series: HashMap<String, RunSeries>,
+    series: StrMap<RunSeries>,
     /// Runs whose series has its last sample.
-    closed: HashSet<String>,
+    closed: StrSet,
     /// Series in the order they started, for eviction.
     order: VecDeque<String>,
 }
@@ -36,7 +36,7 @@ impl SeriesBook {
         batch: &Batch<Field, Lifecycle>,
         now_ms: f64,
     ) -> Vec<String> {
-        let started: HashSet<&str> = batch
+        let started: StrSet = batch
             .events
             .iter()
             .filter(|e| e.kind == LifecycleKind::Started)
@@ -50,7 +50,7 @@ impl SeriesBook {
                 _ => None,
             })
             .collect();
-        ids.extend(started.iter().copied());
+        ids.extend(started.iter().map(String::as_str));
         crate::sort::sort(&mut ids);
         ids.dedup();
         let mut changed = Vec::new();

@@ -14,7 +14,7 @@ use super::search_entries;
 use super::spill;
 use super::tombstones::{self, MAX_TOMBSTONES};
 use super::StoreError;
-use telemetry_core::hash::HashSet;
+use telemetry_core::str_map::StrSet;
 use telemetry_core::RunStatus;
 use wasm_bindgen::JsValue;
 
@@ -28,7 +28,7 @@ impl RunStore {
             // Which were still going, read in the same transaction (their tombstones say so).
             let stored =
                 asks::all(keys.iter().map(|k| asks::get(&store, k.clone())).collect()).await;
-            let mut going = HashSet::default();
+            let mut going = StrSet::new();
             for (key, record) in chunk.iter().zip(stored) {
                 if record?.is_some_and(|r| tombstones::still_going(&r)) {
                     going.insert(key.as_str());
@@ -145,9 +145,9 @@ impl RunStore {
 /// The keys of the runs whose stored status is not terminal yet (`RunStatus::is_terminal`
 /// decides which statuses those are), from the `status` index (`[status, start_ms, key]`):
 /// `[status]` sorts before and `[status, []]` after every key of that status.
-async fn going_keys(runs: &Store) -> Result<HashSet<String>, StoreError> {
+async fn going_keys(runs: &Store) -> Result<StrSet, StoreError> {
     let index = runs.index("status")?;
-    let mut keys = HashSet::default();
+    let mut keys = StrSet::new();
     for status in RunStatus::ALL.into_iter().filter(|s| !s.is_terminal()) {
         let name = JsValue::from_str(status.as_str());
         let from = js_sys::Array::of1(&name);

@@ -6,9 +6,9 @@
 use super::{StoreError, StoreWriter};
 use crate::stream::{StreamManager, StreamObserver};
 use std::rc::Rc;
-use telemetry_core::hash::HashSet;
 use telemetry_core::history::StoredRun;
 use telemetry_core::pipeline::{Pipeline, UpdateBatch};
+use telemetry_core::str_map::StrSet;
 use telemetry_core::tracker::Field;
 
 struct StoreSink {
@@ -17,7 +17,7 @@ struct StoreSink {
 
 impl StreamObserver for StoreSink {
     fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64) {
-        let mut ids: HashSet<&str> = batch
+        let mut ids: StrSet = batch
             .fields
             .iter()
             .filter_map(|f| match f {
@@ -26,7 +26,7 @@ impl StreamObserver for StoreSink {
             })
             .collect();
         ids.extend(batch.events.iter().map(|e| e.run_id.as_str()));
-        for id in ids {
+        for id in &ids {
             if let Some(run) = pipeline.tracker().run(id) {
                 self.writer.note(run, pipeline.series(id), now_ms);
             }

@@ -7,10 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use telemetry_core::endpoint::ServerBase;
-use telemetry_core::hash::HashSet;
 use telemetry_core::history::record::key_of;
 use telemetry_core::input::Reply;
 use telemetry_core::protocol::http::{decode_history, HistoryEntry};
+use telemetry_core::str_map::StrSet;
 use telemetry_core::tracker::Request;
 
 /// Which of these run keys the page's store already holds. `None` while the store is still
@@ -137,7 +137,7 @@ async fn held(io: &Io, entries: &[HistoryEntry]) -> Vec<String> {
         .iter()
         .map(|e| key_of(&label, &e.prompt_id))
         .collect();
-    let held: HashSet<String> = lookup(keys).await.into_iter().collect();
+    let held: StrSet = lookup(keys).await.into_iter().collect();
     entries
         .iter()
         .filter(|e| held.contains(&key_of(&label, &e.prompt_id)))

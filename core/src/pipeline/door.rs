@@ -128,7 +128,7 @@ impl Pipeline {
     /// A history list: every entry settles the run it names when the page has it open, and
     /// adds a run the page does not know unless the store already holds it (`stored`).
     fn apply_history_list(&mut self, entries: Vec<HistoryEntry>, stored: &[String], now_ms: f64) {
-        let stored: crate::hash::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        let stored: crate::str_map::StrSet = stored.iter().map(String::as_str).collect();
         let wanted: Vec<HistoryEntry> = entries
             .into_iter()
             .filter(|e| match self.tracker.run(&e.prompt_id) {

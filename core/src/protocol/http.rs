@@ -3,7 +3,7 @@
 
 use super::ServerMessage;
 use super::{lenient, output::artifacts_of, text::decode_payload, Artifact, DecodeError};
-use crate::hash::HashSet;
+use crate::str_map::StrSet;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,11 +34,11 @@ impl QueueItem {
     /// The nodes ComfyUI had to run for this prompt: its outputs to execute and every node they
     /// link to, directly or not (ComfyUI runs nothing else). `None` when the item does not say
     /// which outputs it executes.
-    pub fn needed(&self) -> Option<HashSet<&str>> {
+    pub fn needed(&self) -> Option<StrSet> {
         if self.outputs_to_execute.is_empty() {
             return None;
         }
-        let mut needed: HashSet<&str> = HashSet::default();
+        let mut needed = StrSet::new();
         let mut todo: Vec<&str> = self.outputs_to_execute.iter().map(String::as_str).collect();
         while let Some(id) = todo.pop() {
             if needed.insert(id) {

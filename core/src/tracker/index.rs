@@ -130,16 +130,18 @@ impl Tracker {
     /// Whether the indexes agree with a full scan of the runs (for tests).
     #[doc(hidden)]
     pub fn index_is_consistent(&self) -> bool {
-        let open: HashSet<String> = self
+        let open: StrSet = self
             .runs
             .values()
             .filter(|r| r.source != RunSource::Seed && !r.status.is_terminal())
             .map(|r| r.prompt_id.clone())
             .collect();
-        let unasked: HashSet<String> = open
+        let unasked: StrSet = open
             .iter()
             .filter(|id| {
-                self.runs[id.as_str()].status == RunStatus::Running
+                self.runs
+                    .get(id)
+                    .is_some_and(|r| r.status == RunStatus::Running)
                     && !self.asked.contains(id.as_str())
             })
             .cloned()
@@ -148,7 +150,7 @@ impl Tracker {
     }
 }
 
-fn set_member(set: &mut HashSet<String>, id: &str, member: bool) {
+fn set_member(set: &mut StrSet, id: &str, member: bool) {
     if member {
         if !set.contains(id) {
             set.insert(id.to_owned());

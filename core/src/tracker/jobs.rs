@@ -37,8 +37,8 @@ impl Tracker {
     pub fn apply_jobs(&mut self, jobs: &[Job], asked_ms: f64, now_ms: f64, out: &mut Vec<Change>) {
         let asked_ms = asked_ms.min(now_ms);
         self.features.jobs = Some(true);
-        let mut listed = HashSet::default();
-        let mut queued = HashSet::default();
+        let mut listed = StrSet::new();
+        let mut queued = StrSet::new();
         for job in jobs {
             listed.insert(job.id.clone());
             if matches!(job.status, JobStatus::Pending | JobStatus::InProgress) {
@@ -73,11 +73,11 @@ impl Tracker {
         let mut absent: Vec<String> = self
             .open
             .iter()
-            .filter(|id| !listed.contains(*id))
+            .filter(|id| !listed.contains(id))
             .filter(|id| self.streaming.as_deref() != Some(id.as_str()))
             .filter(|id| {
                 self.runs
-                    .get(*id)
+                    .get(id)
                     .is_some_and(|r| r.first_seen_ms <= asked_ms)
             })
             .cloned()

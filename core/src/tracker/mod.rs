@@ -23,9 +23,10 @@ pub use reconcile::{Request, HISTORY_PAGE};
 
 use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
-use crate::hash::{HashMap, HashSet};
+use crate::hash::HashSet;
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
+use crate::str_map::{StrMap, StrSet};
 use std::collections::VecDeque;
 
 /// Runs kept in memory; older finished ones live only in the store.
@@ -36,7 +37,7 @@ const RECENT_ENDS_SHOWN: usize = 32;
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
     server: String,
-    runs: HashMap<String, Run>,
+    runs: StrMap<Run>,
     /// The prompt whose execution events we are receiving now.
     active: Option<String>,
     /// The prompt whose `execution_start` arrived on the socket we have now: its end will
@@ -56,22 +57,22 @@ pub struct Tracker {
     /// Policy for runs followed by polling.
     pub policy: QueuePolicy,
     /// When each followed run is next due for a history poll (local ms).
-    follow_next: HashMap<String, f64>,
+    follow_next: StrMap<f64>,
     /// What the shell should ask the server, in order, without duplicates (the set beside it
     /// makes the check O(1), however many requests wait).
     requests: Vec<Request>,
     requested: HashSet<Request>,
     /// See `index.rs`: open runs, running runs not in doubt, ended runs in the order they ended,
     /// and runs that ended in the last minute.
-    open: HashSet<String>,
-    unasked: HashSet<String>,
+    open: StrSet,
+    unasked: StrSet,
     /// Runs that looked running when another started, whose history entry has been asked for
     /// and not yet answered.
-    asked: HashSet<String>,
+    asked: StrSet,
     /// The socket dropped: the next connect settles every open run by asking the server.
     reconnecting: bool,
     /// Ended runs whose history entry was read for what the stream missed (once each).
-    details_asked: HashSet<String>,
+    details_asked: StrSet,
     ended: VecDeque<String>,
     /// Ends seen so far: how far back in the server's history a run that ended is (a details
     /// page read is sized by it).
@@ -79,10 +80,10 @@ pub struct Tracker {
     recent_ends: VecDeque<(f64, String)>,
     /// Runs whose end must be read from the server, with the queue snapshot generation at the
     /// time: a run missing from history is lost only when a later queue snapshot lacks it too.
-    awaiting: HashMap<String, u64>,
+    awaiting: StrMap<u64>,
     /// Snapshots of `/api/queue` applied so far, and the prompt ids the last one listed.
     queue_generation: u64,
-    queue_ids: HashSet<String>,
+    queue_ids: StrSet,
     /// Sequence number of the last lifecycle event.
     lifecycle_seq: u64,
     /// Runs whose end arrived on the socket since the last `status` frame: when the queue
@@ -97,9 +98,9 @@ pub struct Tracker {
     /// What the server offers beyond 0.3.64's API, learned by asking it.
     pub features: ServerFeatures,
     /// Pending prompts the page asked the server to delete, until each run ends.
-    cancelling: HashSet<String>,
+    cancelling: StrSet,
     /// Runs whose history read failed: when each is next read, and how many reads failed.
-    read_retry: HashMap<String, (f64, u32)>,
+    read_retry: StrMap<(f64, u32)>,
     /// Earlier runs' durations from the page's store, for the drain estimate.
     stored_durations: crate::drain::StoredDurations,
 }
@@ -237,7 +238,7 @@ impl Tracker {
         // Borrowed, not cloned: `touch` runs several times per frame.
         let server = &self.server;
         let mut created = false;
-        let run = self.runs.entry(prompt_id.to_owned()).or_insert_with(|| {
+        let run = self.runs.get_or_insert_with(prompt_id, || {
             created = true;
             Run::new(server, prompt_id, source, now_ms)
         });

@@ -49,7 +49,7 @@ impl Tracker {
         let mut ids: Vec<&Run> = self
             .open
             .iter()
-            .filter(|id| !self.queue_ids.contains(*id))
+            .filter(|id| !self.queue_ids.contains(id))
             .filter_map(|id| self.runs.get(id))
             // Seen after the read went out: the snapshot cannot list it yet.
             .filter(|r| r.first_seen_ms <= asked_ms)
@@ -85,7 +85,7 @@ impl Tracker {
         &mut self,
         running: u32,
         pending: u32,
-        ids: HashSet<String>,
+        ids: StrSet,
         now_ms: f64,
         out: &mut Vec<Change>,
     ) {

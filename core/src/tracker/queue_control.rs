@@ -101,7 +101,7 @@ impl Tracker {
             .iter()
             .filter(|id| {
                 self.runs
-                    .get(*id)
+                    .get(id)
                     .is_some_and(|r| r.status == RunStatus::Queued)
             })
             .cloned()

@@ -118,9 +118,7 @@ impl Tracker {
     /// We no longer know how this run stands: its end is read from the server.
     pub(super) fn await_server(&mut self, prompt_id: &str) {
         let generation = self.queue_generation;
-        self.awaiting
-            .entry(prompt_id.to_owned())
-            .or_insert(generation);
+        self.awaiting.get_or_insert_with(prompt_id, || generation);
         self.reindex(prompt_id);
     }
 
@@ -136,7 +134,7 @@ impl Tracker {
         let listed: Vec<String> = self
             .awaiting
             .keys()
-            .filter(|id| self.queue_ids.contains(*id))
+            .filter(|id| self.queue_ids.contains(id))
             .cloned()
             .collect();
         for id in listed {
@@ -145,7 +143,7 @@ impl Tracker {
         }
         for id in absent {
             // Marked before this snapshot: it counts as read after we began to wonder.
-            self.awaiting.entry(id.clone()).or_insert(generation - 1);
+            self.awaiting.get_or_insert_with(id, || generation - 1);
             self.reindex(id);
             self.request(Request::ReadHistoryEntry(id.clone()));
         }

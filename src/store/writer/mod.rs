@@ -15,11 +15,11 @@ use super::{RunStore, StoreError};
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
-use telemetry_core::hash::{HashMap, HashSet};
 use telemetry_core::history::record::key_of;
 use telemetry_core::history::series::RunSeries;
 use telemetry_core::history::StoredRun;
 use telemetry_core::run::{Run, RunStatus};
+use telemetry_core::str_map::{StrMap, StrSet};
 
 /// Timers fire a little late; entries due this close to the firing go along.
 const SLACK_MS: f64 = 50.0;
@@ -43,9 +43,9 @@ pub struct StoreWriter {
 struct State {
     store: RunStore,
     interval_ms: f64,
-    pending: HashMap<String, Pending>,
+    pending: StrMap<Pending>,
     /// Status last handed to a write, to tell "became terminal" from "still terminal".
-    written_status: HashMap<String, RunStatus>,
+    written_status: StrMap<RunStatus>,
     timer: Option<(f64, Timeout)>,
     /// The caller's clock minus `Date.now()`: `note` takes the caller's time, timers run on
     /// the browser's.
@@ -65,7 +65,7 @@ struct State {
     /// Runs the person deleted while this page was open. A finished run's later notes (the
     /// start-up history read settling it, a details read) would otherwise write it again and
     /// the deleted row would come back; a run still going is written again as it goes on.
-    forgotten: HashSet<String>,
+    forgotten: StrSet,
     /// Spill entries may be waiting to be folded into `runs`: this page spilled, or a page
     /// before it may have (checked once at the start).
     spilled: bool,
@@ -117,8 +117,8 @@ impl StoreWriter {
             state: Rc::new(RefCell::new(State {
                 store,
                 interval_ms: f64::from(interval_ms),
-                pending: HashMap::default(),
-                written_status: HashMap::default(),
+                pending: StrMap::new(),
+                written_status: StrMap::new(),
                 timer: None,
                 clock_offset: 0.0,
                 stopped: false,
@@ -126,7 +126,7 @@ impl StoreWriter {
                 listeners: Vec::new(),
                 written: 0,
                 in_flight: 0,
-                forgotten: HashSet::default(),
+                forgotten: StrSet::new(),
                 spilled: true,
                 spilling: 0,
             })),

@@ -11,8 +11,8 @@ use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::endpoint::{encode, ServerBase};
-use telemetry_core::hash::HashSet;
 use telemetry_core::history::server_log::{decode_page, decode_run};
+use telemetry_core::str_map::StrSet;
 use wasm_bindgen::JsValue;
 
 /// Runs read per request, and requests per visit: the newest 1 000 runs of the log.
@@ -34,7 +34,7 @@ pub enum LogState {
 pub struct ServerLog {
     /// A `Load` rather than an effect: the page's one type-erased reader costs no new code.
     pub state: Load<LogState>,
-    pub listed: RwSignal<HashSet<String>>,
+    pub listed: RwSignal<StrSet>,
     pub server: RwSignal<Option<ServerBase>>,
 }
 
@@ -71,7 +71,7 @@ pub fn use_server_log() -> ServerLog {
 pub fn provide_server_log() -> ServerLog {
     let live = use_live();
     let store = use_store();
-    let listed = RwSignal::new(HashSet::default());
+    let listed = RwSignal::new(StrSet::new());
     let state = Load::new(move || {
         let server = live.server.get();
         store.status.track();
@@ -103,12 +103,12 @@ pub fn provide_server_log() -> ServerLog {
 async fn read(
     server: &ServerBase,
     writer: &crate::store::StoreWriter,
-    listed_now: RwSignal<HashSet<String>>,
+    listed_now: RwSignal<StrSet>,
 ) -> LogState {
     let label = server.label();
     let mut cursor: Option<String> = None;
     let mut read = 0;
-    let mut listed = HashSet::default();
+    let mut listed = StrSet::new();
     for _ in 0..PAGES {
         let mut url = server.api(&format!("telemetry/runs?limit={PAGE}"));
         if let Some(c) = &cursor {
