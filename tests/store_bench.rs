@@ -240,6 +240,43 @@ async fn history_store_at_100k_runs() {
         }
     })
     .await;
+    // A person deleted runs: the next search reads the removal markers (`search_removed.rs`),
+    // not every entry again. Ten runs each time, none of them a match.
+    let mut gone = 0;
+    let ours_after_delete = median_ms(|| {
+        let keys: Vec<String> = (0..10)
+            .map(|_| {
+                gone += 1;
+                StoredRun::from_run(&generate(gone * 7)).key
+            })
+            .collect();
+        let store = store.clone();
+        let text = text.clone();
+        async move {
+            store.delete(&keys).await.expect("delete");
+            store.page(&text, None, 50).await.expect("page");
+        }
+    })
+    .await;
+    // And on the next page load: the snapshot, then the entries and removals since.
+    let mut loads = Vec::new();
+    for i in 0..REPEATS {
+        let cold = RunStore::open_named(name)
+            .await
+            .expect("open after deletions");
+        let t = now();
+        cold.enable_text_index();
+        let first = cold.page(&text, None, 50).await.expect("page");
+        loads.push(now() - t);
+        assert_eq!(first.runs.len(), 10);
+        if i == 0 {
+            same_as_scan(&cold, &scan, &short).await;
+            same_as_scan(&cold, &scan, &text_failed).await;
+        }
+        cold.close();
+    }
+    loads.sort_by(|a, b| a.total_cmp(b));
+    let ours_load_after_delete = loads[loads.len() / 2];
     // The naive way: read every record with a cursor and filter in the page.
     let raw_scan = median_ms(|| async {
         let tx = raw
@@ -264,7 +301,7 @@ async fn history_store_at_100k_runs() {
     })
     .await;
     let count = store.count(&all).await.expect("count");
-    assert_eq!(count as usize, RUNS + extra);
+    assert_eq!(count as usize, RUNS + extra - gone);
 
     let line = |what: &str, ours: f64, base: &str, raw: f64| {
         format!(
@@ -340,6 +377,18 @@ async fn history_store_at_100k_runs() {
         line(
             "put 1 run, then first page of `bench-09999`",
             ours_after_write,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "delete 10 runs, then first page of `bench-09999`",
+            ours_after_delete,
+            "raw full scan + filter",
+            raw_scan,
+        ),
+        line(
+            "first page of `bench-09999` right after a page load, after those deletions",
+            ours_load_after_delete,
             "raw full scan + filter",
             raw_scan,
         ),
