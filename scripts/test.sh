@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks, in order, stopping at the first failure (this is what .ci/run executes):
 #   setup -> fmt -> clippy (native + wasm) -> native tests -> browser unit tests (wasm-bindgen-test in
-#   headless Chromium, against replay servers on :18188/:18189) -> release build -> Playwright
+#   headless Chromium, against two replay servers on free ports) -> release build -> Playwright
 #   end-to-end -> the extension's pytest suite (scripts/test-extension.sh) -> the real-ComfyUI layer:
 #   the extension inside ComfyUI 0.3.64 (scripts/test-comfyui.sh) and the dashboard beside it
 #   (Playwright, tests/e2e/*.real.ts). ComfyUI's venv (~3 GB, tests/comfyui/venv.sh) is installed in
@@ -126,28 +126,32 @@ step "build replay server" cargo build -p comfy-replay
 REPLAY_BIN="$REPLAY_TARGET_DIR/debug/comfy-replay"
 
 # --- d. browser unit tests ----------------------------------------------------------------------------
-# tests/*.rs (wasm-bindgen-test, run_in_browser) talk to replay servers on fixed ports for the duration
-# of this step: 127.0.0.1:18188 (with /telemetry, as with the extension) and 127.0.0.1:18189
-# (`--no-telemetry`, a stock ComfyUI), both with their control API (`POST /__replay/outage`, ...).
+# tests/*.rs (wasm-bindgen-test, run_in_browser) talk to two replay servers for the duration of this
+# step: one with /telemetry (as with the extension) and one with `--no-telemetry` (a stock ComfyUI),
+# both with their control API (`POST /__replay/outage`, ...). Each takes a free port; the tests are
+# built with their addresses (REPLAY_URL, REPLAY_STOCK_URL; without them tests/stream_reconnect.rs
+# uses 127.0.0.1:18188 and :18189, for a developer who starts the servers by hand).
 REPLAY_PIDS=()
-# start_replay PORT EXTRA-FLAGS...: start one in the background, wait for its `listening on` line.
+# start_replay NAME EXTRA-FLAGS...: start one in the background, wait for its `listening on` line,
+# and set REPLAY_ADDR to its address.
 start_replay() {
-	local port="$1" log="$LOGDIR/replay-$1.log" pid fixtures="$ROOT/../shared/fixtures/comfyui"
+	local log="$LOGDIR/replay-$1.log" pid fixtures="$ROOT/../shared/fixtures/comfyui"
 	shift
 	[ -d "$fixtures" ] || fixtures="$ROOT/demo/recordings"
-	"$REPLAY_BIN" --host 127.0.0.1 --port "$port" --fixtures "$fixtures" \
+	"$REPLAY_BIN" --host 127.0.0.1 --port 0 --fixtures "$fixtures" \
 		--enable-cors-header --speed 4 --loop --autostart --scenario a_success "$@" >"$log" 2>&1 &
 	pid=$!
 	REPLAY_PIDS+=("$pid")
 	for _ in $(seq 300); do # at most ~30 s
 		if grep -q '^listening on ' "$log"; then
-			echo "replay server (pid $pid $*): $(grep '^listening on ' "$log")"
+			REPLAY_ADDR="$(sed -n 's/^listening on //p' "$log" | head -1)"
+			echo "replay server (pid $pid $*): $REPLAY_ADDR"
 			return 0
 		fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "replay server did not start on 127.0.0.1:$port (port already taken?):"
+	echo "replay server did not start:"
 	cat "$log"
 	return 1
 }
@@ -161,8 +165,9 @@ stop_replays() {
 }
 # Not through `step`: its pipe would run this in a subshell and lose REPLAY_PIDS.
 echo
-echo "=== start replay servers on :18188 and :18189"
-if ! { start_replay 18188 && start_replay 18189 --no-telemetry; }; then
+echo "=== start replay servers"
+if ! { start_replay telemetry && REPLAY_URL="$REPLAY_ADDR" &&
+	start_replay stock --no-telemetry && REPLAY_STOCK_URL="$REPLAY_ADDR"; }; then
 	echo "FAILED: start replay servers"
 	[ "$FAILED" -gt 0 ] || FAILED=1
 	summary
@@ -178,7 +183,7 @@ CHROME_TMP="$LOGDIR/chromium-tmp"
 mkdir -p "$CHROME_TMP"
 step "browser unit tests (wasm32, headless chromium)" \
 	env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner WASM_BINDGEN_TEST_TIMEOUT=180 \
-	TMPDIR="$CHROME_TMP" \
+	TMPDIR="$CHROME_TMP" REPLAY_URL="$REPLAY_URL" REPLAY_STOCK_URL="$REPLAY_STOCK_URL" \
 	CHROMEDRIVER="$(command -v chromedriver)" \
 	cargo test -p comfy-dashboard --target wasm32-unknown-unknown
 stop_replays

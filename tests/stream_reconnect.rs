@@ -1,9 +1,9 @@
 //! The stream manager against a real server in a real browser: it connects, survives the server
 //! dying with attempts after 1, 2, 4, 8 and 16 units, goes offline, and a manual retry works.
 //!
-//! Needs the replay server on 127.0.0.1:18188 with `--enable-cors-header` (scripts/test.sh
-//! starts it). The backoff unit is scaled to 100 ms through `StreamConfig`; the dashboard's
-//! default stays 1000 ms.
+//! Needs the replay server with `--enable-cors-header` at `REPLAY_URL` (as the tests were built),
+//! else on 127.0.0.1:18188; scripts/test.sh starts it on a free port. The backoff unit is
+//! scaled to 100 ms through `StreamConfig`; the dashboard's default stays 1000 ms.
 #![cfg(target_arch = "wasm32")]
 
 use comfy_dashboard::stream::{StreamConfig, StreamManager, StreamObserver};
@@ -21,7 +21,10 @@ use wait::wait_for;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:18188";
+const SERVER: &str = match option_env!("REPLAY_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:18188",
+};
 
 #[derive(Default)]
 struct Recorder {
@@ -197,8 +200,12 @@ async fn after_giving_up_the_watch_reconnects_by_itself_when_the_server_returns(
     m.stop();
 }
 
-/// A stock ComfyUI (no extension): the replay server on 18189 runs with `--no-telemetry`.
-const STOCK_SERVER: &str = "http://127.0.0.1:18189";
+/// A stock ComfyUI (no extension): the replay server at `REPLAY_STOCK_URL` (else on 18189) runs
+/// with `--no-telemetry`.
+const STOCK_SERVER: &str = match option_env!("REPLAY_STOCK_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:18189",
+};
 
 #[wasm_bindgen_test]
 async fn missing_telemetry_endpoint_falls_back_to_ws_without_spending_an_attempt() {
