@@ -55,6 +55,20 @@ impl StrSet {
         self.position(key).is_some()
     }
 
+    /// The key at `at` (positions are insertion order until a removal).
+    pub fn at(&self, at: usize) -> Option<&str> {
+        self.keys.get(at).map(String::as_str)
+    }
+
+    /// The keys in their order.
+    pub fn as_slice(&self) -> &[String] {
+        &self.keys
+    }
+
+    pub fn into_vec(self) -> Vec<String> {
+        self.keys
+    }
+
     /// Adds `key` at the end; `false` (and nothing changes) when it was here already.
     pub fn insert(&mut self, key: impl Into<String> + AsRef<str>) -> bool {
         match self.position(key.as_ref()) {
@@ -313,8 +327,7 @@ impl<V> StrMap<V> {
 
     /// Takes every entry out, leaving the map empty.
     pub fn drain(&mut self) -> impl Iterator<Item = (String, V)> + '_ {
-        let keys: Vec<String> = self.keys.drain().collect();
-        keys.into_iter().zip(self.values.drain(..))
+        self.keys.drain().zip(self.values.drain(..))
     }
 }
 

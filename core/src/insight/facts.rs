@@ -4,51 +4,55 @@
 //! never re-read the store.
 
 use super::error_class::{classify, ErrorClass};
-use crate::hash::FxHashMap;
 use crate::history::series::MemoryKind;
 use crate::history::StoredRun;
 use crate::run::{NodeStatus, RunStatus};
+use crate::str_map::StrSet;
 
 /// An interned name: an index into [`Names`].
 pub type Sym = u32;
 
-/// Every distinct name seen, once. A snapshot keeps the plain list; the lookup is rebuilt.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Every distinct name seen, once, numbered in the order first seen (a set never removed from,
+/// so a name's position is its symbol). A snapshot keeps the plain list; the lookup is rebuilt.
+#[derive(Debug, Clone, Default)]
 pub struct Names {
-    names: Vec<String>,
-    index: FxHashMap<String, Sym>,
+    names: StrSet,
+}
+
+impl PartialEq for Names {
+    /// The same names with the same symbols.
+    fn eq(&self, other: &Names) -> bool {
+        self.names.as_slice() == other.names.as_slice()
+    }
 }
 
 impl From<Vec<String>> for Names {
+    /// A snapshot's list. A name listed twice (never written so) is kept once, so the names
+    /// after it would be numbered one lower: `from_snapshot` refuses such a list.
     fn from(names: Vec<String>) -> Names {
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as Sym))
-            .collect();
-        Names { names, index }
+        Names {
+            names: names.into_iter().collect(),
+        }
     }
 }
 
 impl From<Names> for Vec<String> {
     fn from(n: Names) -> Vec<String> {
-        n.names
+        n.names.into_vec()
     }
 }
 
 impl Names {
     pub fn intern(&mut self, name: &str) -> Sym {
-        if let Some(s) = self.index.get(name) {
-            return *s;
+        if let Some(s) = self.names.position(name) {
+            return s as Sym;
         }
-        let s = self.names.len() as Sym;
-        self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), s);
-        s
+        self.names.insert(name);
+        (self.names.len() - 1) as Sym
     }
 
     pub fn get(&self, s: Sym) -> &str {
-        self.names.get(s as usize).map_or("", String::as_str)
+        self.names.at(s as usize).unwrap_or("")
     }
 
     pub fn len(&self) -> usize {
@@ -60,7 +64,7 @@ impl Names {
     }
 
     pub fn lookup(&self, name: &str) -> Option<Sym> {
-        self.index.get(name).copied()
+        self.names.position(name).map(|s| s as Sym)
     }
 }
 

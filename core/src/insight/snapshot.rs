@@ -50,6 +50,10 @@ impl InsightAggregates {
             .map(|_| lines.next().and_then(unescape))
             .collect::<Option<_>>()?;
         let names = Names::from(names);
+        if names.len() != n {
+            // A name listed twice: the symbols after it would be off by one.
+            return None;
+        }
         let facts = lines
             .map(|line| read_fact(line, names.len()))
             .collect::<Option<Vec<_>>>()?;

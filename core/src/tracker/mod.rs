@@ -14,6 +14,7 @@ mod queue;
 mod queue_control;
 mod read_retry;
 mod reconcile;
+mod request_set;
 mod seed;
 mod socket;
 
@@ -23,7 +24,6 @@ pub use reconcile::{Request, HISTORY_PAGE};
 
 use crate::follow::FollowRecord;
 use crate::follow::QueuePolicy;
-use crate::hash::HashSet;
 use crate::protocol::{Artifact, DecodeError};
 use crate::run::{NodeStatus, Run, RunSource, RunStatus};
 use crate::str_map::{StrMap, StrSet};
@@ -61,7 +61,7 @@ pub struct Tracker {
     /// What the shell should ask the server, in order, without duplicates (the set beside it
     /// makes the check O(1), however many requests wait).
     requests: Vec<Request>,
-    requested: HashSet<Request>,
+    requested: request_set::RequestSet,
     /// See `index.rs`: open runs, running runs not in doubt, ended runs in the order they ended,
     /// and runs that ended in the last minute.
     open: StrSet,

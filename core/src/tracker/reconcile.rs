@@ -16,7 +16,7 @@ pub const HISTORY_PAGE: u32 = 64;
 
 /// Something the shell should ask the server. Carried out in order; each answer goes back as
 /// `Input::Answer { request, reply }` (`Reply::Failed` when it failed).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// `GET /api/queue`.
     ReadQueue,
@@ -67,8 +67,7 @@ impl Tracker {
             }
             other => other,
         };
-        if !self.requested.contains(&request) {
-            self.requested.insert(request.clone());
+        if self.requested.insert(&request) {
             self.requests.push(request);
         }
     }
