@@ -22,7 +22,9 @@
 //! what it spent beyond a page that only counts messages went to its reads), for a list shown
 //! at most once per coalescing window anyway.
 
-use crate::hash::HashMap;
+mod slots;
+
+use slots::{slot_of, Busy, BusyTable, Slot};
 use crate::str_map::StrSet;
 use crate::tracker::{Request, HISTORY_PAGE};
 use std::collections::VecDeque;
@@ -39,48 +41,9 @@ pub const QUEUE_SPACING_MS: f64 = 200.0;
 /// and the queue grew with every run seen (issue 22).
 pub const DETAILS_WAITING: usize = 500;
 
-/// Which requests share one slot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Slot {
-    Queue,
-    Jobs,
-    History,
-    Entry(String),
-    Details,
-    Features,
-    Stats,
-}
-
-fn slot_of(request: &Request) -> Option<Slot> {
-    Some(match request {
-        Request::ReadQueue => Slot::Queue,
-        Request::ReadJobs => Slot::Jobs,
-        Request::ReadHistory { .. } => Slot::History,
-        Request::ReadHistoryEntry(id) => Slot::Entry(id.clone()),
-        Request::ReadHistoryDetails(_) => Slot::Details,
-        Request::ReadFeatures => Slot::Features,
-        Request::ReadSystemStats => Slot::Stats,
-        // Not performed by the shell: folded into the stats cadence.
-        Request::ReadGpuSoon => return None,
-        // Single-flighted and spaced by `DetailsReads`, which knows the runs it answers.
-        Request::ReadDetailsPage { .. } => return None,
-        // Writes a person asked for: never merged or held back (see `InFlight::ask`).
-        Request::DeleteQueued(_) | Request::ClearQueue => return None,
-    })
-}
-
-#[derive(Debug, Clone)]
-struct Busy {
-    /// The request being performed (its answer frees the slot).
-    request: Request,
-    since_ms: f64,
-    /// Asked again while in flight: made once the answer is in.
-    again: Option<Request>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct InFlight {
-    busy: HashMap<Slot, Busy>,
+    busy: BusyTable,
     /// Runs whose details wait for the one read in flight, in the order they were asked.
     details: VecDeque<String>,
     details_waiting: StrSet,
@@ -130,7 +93,7 @@ impl InFlight {
             }
         }
         self.busy.insert(
-            slot,
+            &slot,
             Busy {
                 request: request.clone(),
                 since_ms: now_ms,
