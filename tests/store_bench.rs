@@ -83,6 +83,35 @@ where
     times[times.len() / 2]
 }
 
+/// The first search of a page load (a fresh connection reads its snapshot, then the entries and
+/// removals written since), median of [`REPEATS`] ms; `text` has 10 matches. The first load's
+/// answers to `checks` are compared with the scan's.
+async fn first_search_of_a_page_load(
+    name: &str,
+    text: &HistoryQuery,
+    scan: &RunStore,
+    checks: [&HistoryQuery; 2],
+) -> f64 {
+    let mut times = Vec::new();
+    for i in 0..REPEATS {
+        let cold = RunStore::open_named(name).await.expect("page load");
+        let t = now();
+        cold.enable_text_index();
+        let first = cold.page(text, None, 50).await.expect("page");
+        times.push(now() - t);
+        assert_eq!(first.runs.len(), 10);
+        if i == 0 {
+            // Read from the snapshot: still the scan's answers.
+            for q in checks {
+                same_as_scan(&cold, scan, q).await;
+            }
+        }
+        cold.close();
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
+}
+
 #[wasm_bindgen_test]
 async fn history_store_at_100k_runs() {
     let name = "bench-history-100k";
@@ -210,23 +239,8 @@ async fn history_store_at_100k_runs() {
         same(q.clone()).await;
     }
     // Every later page load: the snapshot, then the entries written since (none here).
-    let mut warm_first = Vec::new();
-    for i in 0..REPEATS {
-        let cold = RunStore::open_named(name).await.expect("third open");
-        let t = now();
-        cold.enable_text_index();
-        let first = cold.page(&text, None, 50).await.expect("page");
-        warm_first.push(now() - t);
-        assert_eq!(first.runs.len(), 10);
-        if i == 0 {
-            // Read from the snapshot: still the scan's answers.
-            same_as_scan(&cold, &scan, &short).await;
-            same_as_scan(&cold, &scan, &text_failed).await;
-        }
-        cold.close();
-    }
-    warm_first.sort_by(|a, b| a.total_cmp(b));
-    let ours_text_load = warm_first[warm_first.len() / 2];
+    let checks = [&short, &text_failed];
+    let ours_text_load = first_search_of_a_page_load(name, &text, &scan, checks).await;
     // After another write, the next search first reads the new search entries.
     let mut extra = 0;
     let ours_after_write = median_ms(|| {
@@ -259,24 +273,7 @@ async fn history_store_at_100k_runs() {
     })
     .await;
     // And on the next page load: the snapshot, then the entries and removals since.
-    let mut loads = Vec::new();
-    for i in 0..REPEATS {
-        let cold = RunStore::open_named(name)
-            .await
-            .expect("open after deletions");
-        let t = now();
-        cold.enable_text_index();
-        let first = cold.page(&text, None, 50).await.expect("page");
-        loads.push(now() - t);
-        assert_eq!(first.runs.len(), 10);
-        if i == 0 {
-            same_as_scan(&cold, &scan, &short).await;
-            same_as_scan(&cold, &scan, &text_failed).await;
-        }
-        cold.close();
-    }
-    loads.sort_by(|a, b| a.total_cmp(b));
-    let ours_load_after_delete = loads[loads.len() / 2];
+    let ours_load_after_delete = first_search_of_a_page_load(name, &text, &scan, checks).await;
     // The naive way: read every record with a cursor and filter in the page.
     let raw_scan = median_ms(|| async {
         let tx = raw
