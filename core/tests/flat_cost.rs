@@ -74,7 +74,10 @@ fn requests_per_frame_stay_flat_when_the_server_settles_nothing() {
         let frame = format!(r#"{{"type":"execution_start","data":{{"prompt_id":"d{i}"}}}}"#);
         for r in door.step(Input::Text(&frame), i as f64).requests {
             // By its debug form: `Request` has no `Hash` (its set in the tracker needs none).
-            assert!(asked.insert(format!("{r:?}")), "{r:?} asked again while in flight");
+            assert!(
+                asked.insert(format!("{r:?}")),
+                "{r:?} asked again while in flight"
+            );
         }
     }
     let templates = templates();

@@ -24,9 +24,9 @@
 
 mod slots;
 
-use slots::{slot_of, Busy, BusyTable, Slot};
 use crate::str_map::StrSet;
 use crate::tracker::{Request, HISTORY_PAGE};
+use slots::{slot_of, Busy, BusyTable, Slot};
 use std::collections::VecDeque;
 
 /// After this long without an answer a request is presumed lost.
