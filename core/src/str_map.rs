@@ -43,12 +43,36 @@ impl StrSet {
 
     /// Where `key` is, if it is here.
     pub fn position(&self, key: &str) -> Option<usize> {
-        let h = hash(key);
+        self.find(key, hash(key))
+    }
+
+    fn find(&self, key: &str, h: u64) -> Option<usize> {
         self.table
             .find(h, |&i| {
                 self.hashes[i as usize] == h && self.keys[i as usize] == key
             })
             .map(|&i| i as usize)
+    }
+
+    /// Where `key` is, adding it at the end when it is not here (`true`): the key is hashed
+    /// once, and made a `String` only when added.
+    fn find_or_push(&mut self, key: impl Into<String> + AsRef<str>) -> (usize, bool) {
+        let h = hash(key.as_ref());
+        if let Some(at) = self.find(key.as_ref(), h) {
+            return (at, false);
+        }
+        let at = self.keys.len();
+        let hashes = &self.hashes;
+        self.table
+            .insert_unique(h, at as u32, |&i| hashes[i as usize]);
+        self.hashes.push(h);
+        self.keys.push(key.into());
+        (at, true)
+    }
+
+    /// Where `key` is, added at the end if it was not here (a name's number when interning).
+    pub fn position_or_insert(&mut self, key: &str) -> usize {
+        self.find_or_push(key).0
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -71,23 +95,7 @@ impl StrSet {
 
     /// Adds `key` at the end; `false` (and nothing changes) when it was here already.
     pub fn insert(&mut self, key: impl Into<String> + AsRef<str>) -> bool {
-        match self.position(key.as_ref()) {
-            Some(_) => false,
-            None => {
-                self.push(key.into());
-                true
-            }
-        }
-    }
-
-    /// Adds a key known to be absent; its position is `len() - 1`.
-    fn push(&mut self, key: String) {
-        let h = hash(&key);
-        let at = self.keys.len() as u32;
-        let hashes = &self.hashes;
-        self.table.insert_unique(h, at, |&i| hashes[i as usize]);
-        self.hashes.push(h);
-        self.keys.push(key);
+        self.find_or_push(key).1
     }
 
     /// Removes `key`; `false` when it was not here.
@@ -247,10 +255,9 @@ impl<V> StrMap<V> {
 
     /// Sets `key`'s value; the one it replaces, if any.
     pub fn insert(&mut self, key: impl Into<String> + AsRef<str>, value: V) -> Option<V> {
-        match self.keys.position(key.as_ref()) {
-            Some(at) => Some(std::mem::replace(&mut self.values[at], value)),
-            None => {
-                self.keys.push(key.into());
+        match self.keys.find_or_push(key) {
+            (at, false) => Some(std::mem::replace(&mut self.values[at], value)),
+            (_, true) => {
                 self.values.push(value);
                 None
             }
@@ -260,14 +267,10 @@ impl<V> StrMap<V> {
     /// `key`'s value, made by `make` when it has none yet (the `entry().or_insert_with()` of a
     /// `HashMap`).
     pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> &mut V {
-        let at = match self.keys.position(key) {
-            Some(at) => at,
-            None => {
-                self.keys.push(key.to_owned());
-                self.values.push(make());
-                self.values.len() - 1
-            }
-        };
+        let (at, added) = self.keys.find_or_push(key);
+        if added {
+            self.values.push(make());
+        }
         &mut self.values[at]
     }
 

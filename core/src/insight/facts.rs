@@ -44,11 +44,7 @@ impl From<Names> for Vec<String> {
 
 impl Names {
     pub fn intern(&mut self, name: &str) -> Sym {
-        if let Some(s) = self.names.position(name) {
-            return s as Sym;
-        }
-        self.names.insert(name);
-        (self.names.len() - 1) as Sym
+        self.names.position_or_insert(name) as Sym
     }
 
     pub fn get(&self, s: Sym) -> &str {

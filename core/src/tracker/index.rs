@@ -152,9 +152,8 @@ impl Tracker {
 
 fn set_member(set: &mut StrSet, id: &str, member: bool) {
     if member {
-        if !set.contains(id) {
-            set.insert(id.to_owned());
-        }
+        // Made a `String` only when added.
+        set.insert(id);
     } else {
         set.remove(id);
     }
