@@ -17,8 +17,8 @@ export CI="${CI:-}"
 export CARGO_TERM_COLOR=never FORCE_COLOR=0 NO_COLOR=1
 # Disk: a CI run died of a full disk in the release build (ENOSPC, after 608 s). With debug info each
 # wasm test binary was 146 MB (about 20 of them, and Chromium kept an HTTP-cached copy of each); without
-# it they are 2-5 MB and the whole wasm test build is 0.6 GB instead of 14 GB. Incremental state is
-# worth nothing to a run that starts from scratch. A caller's own setting wins.
+# it they are 2-5 MB and the whole wasm test build is 0.6 GB (a fresh run's target peaks at 2.0 GB).
+# Incremental state is worth nothing to a run that starts from scratch. A caller's own setting wins.
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
