@@ -55,19 +55,25 @@ impl StrSet {
     }
 
     /// Where `key` is, adding it at the end when it is not here (`true`): the key is hashed
-    /// once, and made a `String` only when added.
+    /// once, and made a `String` only when added. Only this wrapper is generic (one per key
+    /// type); the table work is in `find` and `push`.
     fn find_or_push(&mut self, key: impl Into<String> + AsRef<str>) -> (usize, bool) {
         let h = hash(key.as_ref());
-        if let Some(at) = self.find(key.as_ref(), h) {
-            return (at, false);
+        match self.find(key.as_ref(), h) {
+            Some(at) => (at, false),
+            None => (self.push(key.into(), h), true),
         }
+    }
+
+    /// Adds a key known to be absent, with its hash; its position.
+    fn push(&mut self, key: String, h: u64) -> usize {
         let at = self.keys.len();
         let hashes = &self.hashes;
         self.table
             .insert_unique(h, at as u32, |&i| hashes[i as usize]);
         self.hashes.push(h);
-        self.keys.push(key.into());
-        (at, true)
+        self.keys.push(key);
+        at
     }
 
     /// Where `key` is, added at the end if it was not here (a name's number when interning).
