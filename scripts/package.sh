@@ -168,7 +168,7 @@ with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(info, f.read())
 PY
 
-# What /telemetry/ui/ costs, per encoding: a cold load of the live page (index.html, js, css and
+# What /telemetry/ui/ costs, per encoding: the first load of the live page (index.html, js, css and
 # the main wasm) and every file (with the wasm chunks other pages load when first visited).
 python3 - "$RELEASE" <<'PY'
 import os, sys
@@ -179,7 +179,7 @@ def size(n, suffix):
     p = os.path.join(dist, n)
     return os.path.getsize(p + suffix) if os.path.exists(p + suffix) else os.path.getsize(p)
 for label, suffix in (("raw", ""), ("gzip", ".gz"), ("brotli", ".br")):
-    print(f"package: cold load of the live page {label}: {sum(size(n, suffix) for n in first) / 1000:.1f} kB"
+    print(f"package: first load of the live page {label}: {sum(size(n, suffix) for n in first) / 1000:.1f} kB"
           f" ({len(first)} files); every file: {sum(size(n, suffix) for n in every) / 1000:.1f} kB ({len(every)})")
 PY
 say "wheel  $wheel ($(du -h "$wheel" | cut -f1))"

@@ -1,6 +1,6 @@
 //! The page going away hands the coalescing window's batch on at once: a run's end that came in
-//! just before a reload reaches the store's writer (which the page then flushes), instead of
-//! waiting for a window the page no longer lives to see.
+//! just before a reload reaches the store's writer, and then the writer is told to write out what
+//! it holds (`on_leave`), instead of waiting for a window the page no longer lives to see.
 #![cfg(target_arch = "wasm32")]
 
 use comfy_dashboard::stream::{StreamConfig, StreamManager, StreamObserver};
@@ -15,7 +15,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The status of run "P" in each batch it was handed.
+/// The status of run "P" in each batch it was handed, and `None` for each time it was told the
+/// page is leaving.
 #[derive(Default)]
 struct Recorder {
     seen: RefCell<Vec<Option<RunStatus>>>,
@@ -25,6 +26,10 @@ impl StreamObserver for Recorder {
     fn on_batch(&self, pipeline: &Pipeline, _: &UpdateBatch, _: f64) {
         let status = pipeline.tracker().run("P").map(|r| r.status);
         self.seen.borrow_mut().push(status);
+    }
+
+    fn on_leave(&self) {
+        self.seen.borrow_mut().push(None);
     }
 }
 
@@ -63,10 +68,12 @@ async fn a_run_end_inside_the_window_is_handed_on_when_the_page_flushes() {
     );
 
     manager.flush_pending();
-    assert_eq!(recorder.seen.borrow().last(), Some(&ended));
-    // Nothing is handed on twice: the window's batch is gone.
+    // The run's end first, then "leaving", so the writer's flush includes it.
+    let seen = recorder.seen.borrow().clone();
+    assert_eq!(seen[seen.len() - 2..], [ended, None], "{seen:?}");
+    // Nothing is handed on twice: the window's batch is gone (only "leaving" again).
     let handed = recorder.seen.borrow().len();
     manager.flush_pending();
-    assert_eq!(recorder.seen.borrow().len(), handed);
+    assert_eq!(recorder.seen.borrow()[handed..], [None]);
     manager.stop();
 }

@@ -1,15 +1,15 @@
-//! Start-up, in the order that loses nothing: resolve the server, open the store, restore the
-//! runs that were open when the page closed, then connect, with the signals and the store
-//! attached as the stream's sinks. Runs again whenever the server setting changes (a new
-//! manager replaces the old one).
+//! Start-up: resolve the server and connect at once with the signals as the stream's sink, while
+//! the store opens from its own chunk (`store_boot.rs`); once open, it is attached as the second
+//! sink, restores the runs that were open when the page closed and backfills. Nothing is lost by
+//! this order: the sink first writes every run the stream already holds, and a restored run
+//! merges with what the stream learned (a record only gains information). Runs again whenever
+//! the server setting changes (a new manager replaces the old one).
 
-use super::backfill::{self, BACKFILL_ITEMS};
 use super::signal_sink::SignalObserver;
+use super::store_boot::{self, StoreJob};
 use crate::browser::client_id::new_client_id;
 use crate::state::{LiveState, StoreState, StoreStatus, StreamHandle};
-use crate::store::{sink, RunStore, StoreWriter};
 use crate::stream::{StreamConfig, StreamManager};
-use futures::future::select;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use std::rc::Rc;
@@ -17,9 +17,8 @@ use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::endpoint::ServerBase;
 use telemetry_core::follow::QueuePolicy;
 
-/// How long connecting waits for the store to open (restoring first); a store that takes
-/// longer (another tab blocks its upgrade) is wired in when it opens.
-const STORE_WAIT_MS: u32 = 2_000;
+/// How often a stream waiting for the store looks whether it has opened.
+const STORE_POLL_MS: u32 = 20;
 
 fn page_origin() -> String {
     web_sys::window()
@@ -53,34 +52,26 @@ fn demo_requested() -> bool {
         .is_some_and(|p| p.has("demo"))
 }
 
-/// Opens the run store once for the page; the live tab works in memory without it.
+/// Opens the run store once for the page, from the store's chunk; the live tab works in
+/// memory without it.
 pub fn open_store(store: StoreState) {
+    leptos::task::spawn_local(store_boot::run(StoreJob::Open(store)));
+}
+
+/// Attaches the store to `manager` once it has opened; a store that failed is never attached.
+/// The stream is already running: what it learned meanwhile is written when the sink attaches.
+fn wire_when_open(manager: StreamManager, store: StoreState) {
     leptos::task::spawn_local(async move {
-        match RunStore::open().await {
-            Ok(runs) => {
-                let writer = StoreWriter::new(runs.clone(), 1000);
-                let write_error = store.write_error;
-                writer.on_error(move |e| write_error.set(Some(e)));
-                store.writer.set_value(Some(writer));
-                store.store.set_value(Some(runs));
-                store.status.set(StoreStatus::Ready);
-            }
-            Err(e) => store.status.set(StoreStatus::Failed(e)),
+        while store.status.get_untracked() == StoreStatus::Opening {
+            TimeoutFuture::new(STORE_POLL_MS).await;
+        }
+        if store.status.get_untracked() == StoreStatus::Ready {
+            store_boot::run(StoreJob::Wire(manager, store)).await;
         }
     });
 }
 
-/// Resolves when the store is no longer opening, or after `STORE_WAIT_MS`.
-async fn store_settled(store: StoreState) {
-    let opened = async move {
-        while store.status.get_untracked() == StoreStatus::Opening {
-            TimeoutFuture::new(10).await;
-        }
-    };
-    let _ = select(Box::pin(opened), TimeoutFuture::new(STORE_WAIT_MS)).await;
-}
-
-/// Builds this server's stream and starts it once the store had its chance to restore.
+/// Builds this server's stream, starts it, and attaches the store when it has opened.
 pub fn connect(
     handle: StreamHandle,
     state: LiveState,
@@ -103,26 +94,12 @@ pub fn connect(
         crate::ui::live::start_demo(handle);
         return;
     }
-    leptos::task::spawn_local(async move {
-        store_settled(store).await;
-        if store.status.get_untracked() == StoreStatus::Ready {
-            wire_store(&manager, store).await;
-            manager.start();
-        } else {
-            manager.start();
-            // Opened late (another tab held its upgrade): wired in when it opens.
-            while store.status.get_untracked() == StoreStatus::Opening {
-                TimeoutFuture::new(100).await;
-            }
-            if store.status.get_untracked() == StoreStatus::Ready {
-                wire_store(&manager, store).await;
-            }
-        }
-    });
+    manager.start();
+    wire_when_open(manager, store);
 }
 
-/// One fleet server's stream: its own state and manager, started once the store had its
-/// chance (its runs are written and restored like the live page's, under its own server key).
+/// One fleet server's stream: its own state and manager, started at once; its runs are written
+/// and restored like the live page's, under its own server key, once the store has opened.
 pub fn connect_fleet_server(
     server: ServerBase,
     store: StoreState,
@@ -139,36 +116,7 @@ pub fn connect_fleet_server(
     let observer = Rc::new(SignalObserver::new(state));
     let manager = StreamManager::new(config, server, client_id, observer);
     manager.set_policy(policy);
-    let started = manager.clone();
-    leptos::task::spawn_local(async move {
-        store_settled(store).await;
-        if store.status.get_untracked() == StoreStatus::Ready {
-            wire_store(&started, store).await;
-        }
-        started.start();
-    });
+    manager.start();
+    wire_when_open(manager.clone(), store);
     (state, manager)
-}
-
-/// The store is open: history reads skip what it holds, its sink takes every run, the runs
-/// that were open when the page closed continue, and what ran meanwhile is backfilled.
-async fn wire_store(manager: &StreamManager, store: StoreState) {
-    let (Some(runs), Some(writer)) = (store.get(), store.writer.get_value()) else {
-        return;
-    };
-    manager.set_stored_keys(backfill::stored_keys(runs.clone()));
-    if let Ok(open) = runs.unfinished().await {
-        let server = manager.server().label();
-        let (runs, series): (Vec<_>, Vec<_>) = open
-            .into_iter()
-            .filter(|r| r.server == server)
-            .map(|r| (r.run, r.series))
-            .unzip();
-        if !runs.is_empty() {
-            manager.restore(runs, series.into_iter().flatten().collect());
-        }
-    }
-    backfill::durations(manager.clone(), runs.clone());
-    sink::attach(manager, writer);
-    backfill::read(manager.clone(), BACKFILL_ITEMS);
 }

@@ -7,6 +7,7 @@ mod boot;
 mod lazy_pages;
 mod routes;
 mod signal_sink;
+mod store_boot;
 
 pub use signal_sink::SignalObserver;
 
@@ -59,12 +60,10 @@ pub fn App() -> impl IntoView {
     crate::state::notify_on_run_end(state);
     let location = provide_location(Route::exists);
     // Pending progress is written before the page goes away or to the background: the
-    // coalescing window's batch first (a run's end may be in it), then the store's writer.
+    // coalescing window's batch first (a run's end may be in it), then the store's writer
+    // (through the stream's store sink, so the writer's code stays in the store's chunk).
     let flush = move || {
         handle.with(|m| m.flush_pending());
-        if let Some(writer) = store.writer.get_value() {
-            writer.flush_now();
-        }
     };
     // One closure type for both listeners: one copy of the listener's code.
     let on = move |event: &str| window_event_listener_untyped(event, move |_| flush());

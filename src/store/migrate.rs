@@ -5,10 +5,6 @@
 //! tab cannot slip a newer write in between (IndexedDB runs overlapping read-write transactions
 //! one after the other), and a pass interrupted by a reload simply resumes: only records still
 //! below the current version are touched.
-//!
-//! The pass runs once after an update, so in the split build (`scripts/build.sh`) its code is a
-//! wasm chunk of its own, fetched only when `data_version` says a pass is due (issue #22): the
-//! live page's first load carries just the version check.
 
 use super::codec;
 use super::conn::{finish, keys_after, Conn};
@@ -51,32 +47,6 @@ pub async fn migrate(conn: Rc<Conn>) -> Result<u32, StoreError> {
     if data_version(conn.db()?).await? >= RECORD_VERSION {
         return Ok(0);
     }
-    rewrite_in_chunk(conn).await
-}
-
-/// The pass, from its own wasm chunk. A chunk that cannot be fetched (a tab opened before an
-/// update asks for one the new build no longer has) fails the open like any other error of the
-/// pass: nothing was rewritten, and the next open tries again.
-#[cfg(feature = "split")]
-async fn rewrite_in_chunk(conn: Rc<Conn>) -> Result<u32, StoreError> {
-    use futures::future::LocalBoxFuture;
-    use leptos::wasm_split::SplitLoaderError;
-
-    type Pass = LocalBoxFuture<'static, Result<u32, StoreError>>;
-    #[leptos::wasm_split::wasm_split(Migrate, wasm_split_path = ::leptos::wasm_split, fallible)]
-    fn pass(conn: Rc<Conn>) -> Result<Pass, SplitLoaderError> {
-        Ok(Box::pin(async move { rewrite(conn.db()?).await }))
-    }
-    match pass(conn).await {
-        Ok(pass) => pass.await,
-        Err(_) => Err(StoreError::Failed(
-            "the history's update code could not be loaded".to_owned(),
-        )),
-    }
-}
-
-#[cfg(not(feature = "split"))]
-async fn rewrite_in_chunk(conn: Rc<Conn>) -> Result<u32, StoreError> {
     rewrite(conn.db()?).await
 }
 

@@ -32,6 +32,10 @@ impl StreamObserver for StoreSink {
             }
         }
     }
+
+    fn on_leave(&self) {
+        self.writer.flush_now();
+    }
 }
 
 /// Sends the stream's runs to `writer` from now on, starting with every run the stream already

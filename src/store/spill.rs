@@ -81,10 +81,6 @@ impl RunStore {
     /// Folds the oldest spill entry into `runs` (merged, with its search and touch entries) and
     /// deletes it, in one transaction; how many records it wrote, or `None` when no entry is
     /// left. Records `skip` names (runs deleted on this page) are dropped.
-    ///
-    /// Only the look for an entry is the live page's own code: the fold runs after a flood
-    /// IndexedDB could not keep up with (this page's or an earlier one's), so in the split build
-    /// it is a wasm chunk of its own (`split_Unspill`, issue #22), fetched when an entry waits.
     pub async fn unspill(
         &self,
         skip: impl Fn(&StoredRun) -> bool + 'static,
@@ -96,7 +92,7 @@ impl RunStore {
         if !self.has_spill().await? {
             return Ok(None);
         }
-        fold_in_chunk(self.clone(), Box::new(skip)).await
+        self.fold_oldest(&skip).await
     }
 
     /// The fold itself (see `unspill`).
@@ -121,34 +117,6 @@ impl RunStore {
         }
         Ok(Some(written.len()))
     }
-}
-
-type Skip = Box<dyn Fn(&StoredRun) -> bool>;
-
-/// The fold, from its own wasm chunk. A chunk that cannot be fetched (a tab opened before an
-/// update asks for one the new build no longer has) fails like a failed fold: the entries stay
-/// for the next page's writer.
-#[cfg(feature = "split")]
-async fn fold_in_chunk(store: RunStore, skip: Skip) -> Result<Option<usize>, StoreError> {
-    use futures::future::LocalBoxFuture;
-    use leptos::wasm_split::SplitLoaderError;
-
-    type Fold = LocalBoxFuture<'static, Result<Option<usize>, StoreError>>;
-    #[leptos::wasm_split::wasm_split(Unspill, wasm_split_path = ::leptos::wasm_split, fallible)]
-    fn fold(store: RunStore, skip: Skip) -> Result<Fold, SplitLoaderError> {
-        Ok(Box::pin(async move { store.fold_oldest(&*skip).await }))
-    }
-    match fold(store, skip).await {
-        Ok(fold) => fold.await,
-        Err(_) => Err(StoreError::Failed(
-            "the history's spill code could not be loaded".to_owned(),
-        )),
-    }
-}
-
-#[cfg(not(feature = "split"))]
-async fn fold_in_chunk(store: RunStore, skip: Skip) -> Result<Option<usize>, StoreError> {
-    store.fold_oldest(&*skip).await
 }
 
 impl RunStore {

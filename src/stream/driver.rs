@@ -20,6 +20,8 @@ use telemetry_core::pipeline::{Pipeline, UpdateBatch};
 pub trait StreamObserver {
     fn on_connection(&self, _info: &ConnectionInfo) {}
     fn on_batch(&self, pipeline: &Pipeline, batch: &UpdateBatch, now_ms: f64);
+    /// The page is going away or to the background: write out what is held, now.
+    fn on_leave(&self) {}
 }
 
 pub struct Driver {
@@ -111,6 +113,15 @@ fn arm_flush(driver: &DriverRef, at: f64, now: f64) {
         }
     });
     d.flush_timer = Some((at, timeout));
+}
+
+/// Hands the pending batch to the sinks, then tells them the page is leaving.
+pub fn leave(driver: &DriverRef) {
+    flush(driver);
+    let sinks = driver.borrow().sinks.clone();
+    for sink in sinks {
+        sink.on_leave();
+    }
 }
 
 /// Hands the pending batch to the sinks now, ahead of its window's end (also what the flush

@@ -138,11 +138,11 @@ impl StreamManager {
         self.driver.borrow_mut().stop();
     }
 
-    /// Hands what the coalescing window holds to the sinks now: the page is going away or to
-    /// the background, and a run's end that arrived in the last 200 ms must reach the store's
-    /// writer before the writer's own flush.
+    /// Hands what the coalescing window holds to the sinks now, then has them write out what
+    /// they hold: the page is going away or to the background, and a run's end that arrived in
+    /// the last 200 ms must reach the store's writer before the writer's own flush.
     pub fn flush_pending(&self) {
-        driver::flush(&self.driver);
+        driver::leave(&self.driver);
     }
 
     /// Continues runs that were open when the page was last closed, with their charts.

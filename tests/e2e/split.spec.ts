@@ -1,6 +1,7 @@
 // The split build (scripts/build.sh, issue #22): a cold load of the live page fetches only the main
-// wasm; the history page's code arrives as its own wasm when the page is first visited, and a
-// page whose chunk is already there does not fetch it again.
+// wasm, then the store's code (its own chunk, fetched while the page connects); the history
+// page's code arrives as its own wasm when the page is first visited, and a page whose chunk is
+// already there does not fetch it again.
 import { test, expect, byId } from './replay';
 import { LONG, shot, waitForRunEnd } from './helpers';
 import type { Page } from '@playwright/test';
@@ -15,19 +16,23 @@ function wasmRequests(page: Page): string[] {
   return wasm;
 }
 
+/** The split points the live page itself loads: the store's code and the run chart's drawing. */
+const LIVE_SPLITS = /^split_(Store|Chart)-/;
+
 test('the live page loads no page chunk; history fetches its chunk on first visit, once', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 4 });
   const wasm = wasmRequests(page);
 
   await page.goto(server.url);
   await expect(byId(page, 'current-run')).toBeVisible();
-  // The live page has followed a whole run: the main wasm and the run chart's drawing (its own
-  // split point, with the shared chunks it needs, fetched once for the run's first sample), no
+  // The live page has followed a whole run: the main wasm, the store's code and the run chart's
+  // drawing (their own split points, with the shared chunks they need, each fetched once), no
   // page's split point.
   await waitForRunEnd(page, 'succeeded');
   expect(wasm.filter((f) => f.startsWith('comfy-dashboard-'))).toHaveLength(1);
+  expect(wasm.filter((f) => f.startsWith('split_Store-'))).toHaveLength(1);
   expect(wasm.filter((f) => f.startsWith('split_Chart-'))).toHaveLength(1);
-  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
+  expect(wasm.filter((f) => f.startsWith('split_') && !LIVE_SPLITS.test(f))).toEqual([]);
   expect(new Set(wasm).size).toBe(wasm.length);
 
   await page.locator('a[href$="/history"]').first().click();
@@ -68,18 +73,17 @@ test('a page whose chunk cannot be fetched says so, the app keeps running, and t
   await expect(byId(page, 'page-unavailable')).toHaveCount(0);
 });
 
-test('the history migration and the demo are chunks of their own: fetched when needed, not on a first visit', async ({ page, replay }) => {
+test('the history migration runs from the store chunk, and the demo is a chunk of its own, fetched when asked for', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 4 });
   const wasm = wasmRequests(page);
 
-  // A new history database has nothing to migrate: the migration's chunk stays on the server
-  // (the run chart's is the only one a run fetches).
+  // The store's and the run chart's chunks are the only ones a run fetches.
   await page.goto(server.url);
   await waitForRunEnd(page, 'succeeded');
-  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
+  expect(wasm.filter((f) => f.startsWith('split_') && !LIVE_SPLITS.test(f))).toEqual([]);
 
-  // A history an older build wrote (its data version below the records' own): the next load
-  // fetches the migration's chunk, which runs its pass to the end and records the new version.
+  // A history an older build wrote (its data version below the records' own): the next load's
+  // store runs the migration's pass to the end and records the new version.
   const dataVersion = (set?: number) =>
     page.evaluate(async (set) => {
       const db = await new Promise<IDBDatabase>((ok, fail) => {
@@ -102,8 +106,8 @@ test('the history migration and the demo are chunks of their own: fetched when n
   expect(typeof current).toBe('number');
   await dataVersion(0);
   await page.reload();
-  await expect.poll(() => wasm.filter((f) => f.startsWith('split_Migrate-')).length).toBe(1);
   await expect.poll(() => dataVersion()).toBe(current);
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
 
   // Asking for the demo fetches its chunk, and it plays.
   await page.goto(new URL('/?demo', server.url).href);
@@ -116,7 +120,7 @@ test('the run chart is drawn by a chunk of its own: not fetched before a run, fe
   const wasm = wasmRequests(page);
 
   // No ComfyUI answering (no run, no series): the live page is up, the chart says it fills in
-  // later, and no chunk at all was fetched.
+  // later, and no chunk was fetched but the store's.
   await server.control('/__replay/outage');
   await page.goto(server.url);
   await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', /reconnecting|offline/, { timeout: LONG });
@@ -124,7 +128,8 @@ test('the run chart is drawn by a chunk of its own: not fetched before a run, fe
   await expect(chart).toContainText('fills in');
   expect(await chart.getAttribute('data-points')).toBe('0');
   expect(wasm.filter((f) => f.startsWith('comfy-dashboard-'))).toHaveLength(1);
-  expect(wasm.filter((f) => !f.startsWith('comfy-dashboard-'))).toEqual([]);
+  expect(wasm.filter((f) => f.startsWith('split_'))).toEqual([expect.stringMatching(/^split_Store-/)]);
+  const storeFiles = wasm.length;
 
   // The server answers, a run plays: the drawing's split point (and the shared chunks it needs)
   // arrives once and the chart is drawn.
@@ -134,7 +139,8 @@ test('the run chart is drawn by a chunk of its own: not fetched before a run, fe
   await expect(chart.locator('.legend')).toContainText('steps per second');
   await waitForRunEnd(page, 'succeeded');
   expect(wasm.filter((f) => f.startsWith('split_Chart-'))).toHaveLength(1);
-  expect(wasm.filter((f) => f.startsWith('split_') && !f.startsWith('split_Chart-'))).toEqual([]);
+  expect(wasm.length).toBeGreaterThan(storeFiles);
+  expect(wasm.filter((f) => f.startsWith('split_') && !LIVE_SPLITS.test(f))).toEqual([]);
   expect(new Set(wasm).size).toBe(wasm.length);
   await shot(page, 'split-chart-drawn.png', testInfo);
 });
@@ -155,12 +161,23 @@ test('a run chart whose chunk cannot be fetched says so where the chart would be
   await shot(page, 'split-chart-unavailable.png', testInfo);
 });
 
-test('a spill an earlier page left is folded in by a chunk of its own, fetched only then', async ({ page, replay }) => {
-  const server = await replay({ scenario: 'a_success', speed: 4 });
-  const wasm = wasmRequests(page);
+test('a store whose chunk cannot be fetched: the live page follows the run, the history tab says why', async ({ page, replay }, testInfo) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  await page.route(/split_Store-[^/]*\.wasm$/, (route) => route.fulfill({ status: 404, body: '' }));
+
   await page.goto(server.url);
   await waitForRunEnd(page, 'succeeded');
-  expect(wasm.filter((f) => f.startsWith('split_Unspill-'))).toEqual([]);
+  await expect(byId(page, 'artifact-viewer')).toHaveAttribute('data-count', /[1-9]/, { timeout: LONG });
+  await page.locator('a[href$="/history"]').first().click();
+  const unavailable = page.locator('section[role="alert"]', { hasText: 'History is unavailable' });
+  await expect(unavailable).toContainText('its code could not be fetched (reload the page)', { timeout: LONG });
+  await shot(page, 'split-store-unavailable.png', testInfo);
+});
+
+test('a spill an earlier page left is folded in by the next page writer', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 4 });
+  await page.goto(server.url);
+  await waitForRunEnd(page, 'succeeded');
 
   // What a page that fell behind in a flood leaves (`store/spill.rs`): a `spill:` entry in
   // `meta` holding encoded records, here a copy of the stored run under a key of its own.
@@ -188,11 +205,10 @@ test('a spill an earlier page left is folded in by a chunk of its own, fetched o
   expect(await idb(true)).toEqual({ spills: 1, folded: false });
 
   // The next page's writer looks once it has written and is idle (a run plays again here),
-  // finds the entry, fetches the fold's chunk once and folds the entry in.
+  // finds the entry and folds it in.
   await page.reload();
   await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
   await server.control('/__replay/restart');
   await expect.poll(() => idb(false), { timeout: LONG }).toEqual({ spills: 0, folded: true });
-  expect(wasm.filter((f) => f.startsWith('split_Unspill-'))).toHaveLength(1);
   await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open', { timeout: LONG });
 });
