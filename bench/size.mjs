@@ -98,7 +98,9 @@ if (loaderFile) {
   const chunks = new Map();
   // The loader as the splitter writes it, or minified (terser renames its locals): a shared chunk
   // is `NAME = LOAD(() => { const X = fetch(new URL("./chunk_….wasm" …`.
-  for (const m of js.matchAll(/(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/(chunk_[^"]+)"/g)) chunks.set(m[1], m[2]);
+  // A split point merged with its shared chunks (scripts/merge-start-chunks.py) is such a chunk too,
+  // `split_….wasm`, and its split point loads just that: `__wasm_split_load_NAME = WRAP(CHUNK)`.
+  for (const m of js.matchAll(/(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/((?:chunk|split)_[^"]+)"/g)) chunks.set(m[1], m[2]);
   L.push("Loaded when a page is first visited (its split and the shared chunks it needs; a chunk loads once).", "");
   L.push(`The live page fetches the ${AT_START.join(", ")} split point's chunks as it starts (while it connects); "after start" is what a page adds to those:`, "");
   L.push(`| page (split point) | files | raw | gzip -9 | brotli 11 | after start: files | gzip -9 |`, `|---|---:|---:|---:|---:|---:|---:|`);
@@ -108,6 +110,9 @@ if (loaderFile) {
     name: m[1].replace(/^__/, "").replace(/_\d+$/, ""),
     files: [m[2], ...m[3].split(",").map((v) => chunks.get(v.trim())).filter(Boolean)].filter(Boolean),
   }));
+  for (const m of js.matchAll(/export const __wasm_split_load_(\w+)\s*=\s*\w+\((\w+)\)\s*[;,]/g)) {
+    if (chunks.has(m[2])) pages.push({ name: m[1], files: [chunks.get(m[2])] });
+  }
   const atStart = new Set(pages.filter((p) => AT_START.includes(p.name)).flatMap((p) => p.files));
   for (const p of pages) {
     const sum = sumOf(p.files);
