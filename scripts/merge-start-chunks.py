@@ -19,96 +19,52 @@ instead: the loader memoizes each chunk, so nothing is fetched or instantiated t
 
     scripts/merge-start-chunks.py SPLIT_DIR NAME [NAME ...]
 """
+import os
 import re
 import subprocess
 import sys
+from importlib import import_module
 from pathlib import Path
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_wasm = import_module("shorten-imports")
+uleb, to_uleb, read_name, write_name = _wasm.uleb, _wasm.to_uleb, _wasm.read_name, _wasm.write_name
 
 IMPORT_MODULE = "__wasm_split"
 
 
-def leb(b: bytes, i: int) -> tuple[int, int]:
-    r = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        r |= (x & 0x7F) << s
-        s += 7
-        if x < 0x80:
-            return r, i
-
-
-def uleb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        x, n = n & 0x7F, n >> 7
-        out.append(x | 0x80 if n else x)
-        if not n:
-            return bytes(out)
-
-
-def sections(d: bytes):
-    """(id, body) of each section after the 8-byte header."""
-    i = 8
-    while i < len(d):
-        size, j = leb(d, i + 1)
-        yield d[i], d[j:j + size]
-        i = j + size
-
-
-def imports(body: bytes):
-    """(module, field, kind, descriptor bytes) of an import section."""
-    n, k = leb(body, 0)
-    for _ in range(n):
-        ml, k = leb(body, k)
-        mod = body[k:k + ml].decode()
-        k += ml
-        fl, k = leb(body, k)
-        field = body[k:k + fl].decode()
-        k += fl
-        kind = body[k]
-        k += 1
-        start = k
-        if kind == 0:  # function: a type index
-            _, k = leb(body, k)
-        elif kind in (1, 2):  # table (reftype, limits) or memory (limits)
-            if kind == 1:
-                k += 1
-            flags, k = leb(body, k)
-            _, k = leb(body, k)
-            if flags & 1:
-                _, k = leb(body, k)
-        elif kind == 3:  # global: valtype, mutability
-            k += 2
-        else:
-            raise SystemExit(f"merge-start-chunks: unknown import kind {kind}")
-        yield mod, field, kind, body[start:k]
-
-
 def section(sid: int, body: bytes) -> bytes:
-    return bytes([sid]) + uleb(len(body)) + body
-
-
-def name(s: str) -> bytes:
-    return uleb(len(s.encode())) + s.encode()
+    return bytes([sid]) + to_uleb(len(body)) + body
 
 
 def rename_imports(src: Path, dst: Path, to: str) -> list[tuple[str, int, bytes]]:
-    """Writes `src` with its imports from IMPORT_MODULE taken from `to`; returns those imports."""
-    d = src.read_bytes()
-    out, seen = bytearray(d[:8]), []
-    for sid, body in sections(d):
-        if sid == 2:
-            entries = list(imports(body))
-            new = bytearray(uleb(len(entries)))
-            for mod, field, kind, desc in entries:
-                if mod == IMPORT_MODULE:
-                    seen.append((field, kind, desc))
-                    mod = to
-                new += name(mod) + name(field) + bytes([kind]) + desc
-            body = bytes(new)
-        out += section(sid, body)
-    dst.write_bytes(out)
+    """Writes `src` with its imports from IMPORT_MODULE taken from `to`; returns those imports
+    (field, kind, descriptor bytes)."""
+    seen = []
+
+    def rewrite(wasm, body, end):
+        count, k = uleb(wasm, body)
+        out = bytearray(to_uleb(count))
+        for _ in range(count):
+            mod, k = read_name(wasm, k)
+            field, k = read_name(wasm, k)
+            kind, desc = wasm[k], k + 1
+            if kind in (1, 2):  # table (element type, limits) or memory (limits)
+                k = _wasm.skip_limits(wasm, desc + (kind == 1))
+            elif kind == 3:  # global: value type, mutability
+                k = desc + 2
+            else:
+                raise SystemExit(f"merge-start-chunks: a piece imports {field} of kind {kind}")
+            if mod == IMPORT_MODULE:
+                seen.append((field, kind, wasm[desc:k]))
+                mod = to
+            out += write_name(mod) + write_name(field) + bytes([kind]) + wasm[desc:k]
+        if k != end:
+            raise SystemExit("merge-start-chunks: an import section did not parse")
+        return bytes(out)
+
+    dst.write_bytes(_wasm.rewrite_section(src.read_bytes(), 2, rewrite))
     return seen
 
 
@@ -118,14 +74,12 @@ def base_module(entries: list[tuple[str, int, bytes]]) -> bytes:
     for field, kind, desc in entries:
         if unique.setdefault(field, (kind, desc)) != (kind, desc):
             raise SystemExit(f"merge-start-chunks: the pieces import {field} differently")
-    imp = bytearray(uleb(len(unique)))
-    exp = bytearray(uleb(len(unique)))
+    imp = bytearray(to_uleb(len(unique)))
+    exp = bytearray(to_uleb(len(unique)))
     counts = {}
     for field, (kind, desc) in unique.items():
-        if kind == 0:
-            raise SystemExit(f"merge-start-chunks: a piece imports a function ({field})")
-        imp += name(IMPORT_MODULE) + name(field) + bytes([kind]) + desc
-        exp += name(field) + bytes([kind]) + uleb(counts.get(kind, 0))
+        imp += write_name(IMPORT_MODULE) + write_name(field) + bytes([kind]) + desc
+        exp += write_name(field) + bytes([kind]) + to_uleb(counts.get(kind, 0))
         counts[kind] = counts.get(kind, 0) + 1
     return b"\0asm\1\0\0\0" + section(2, bytes(imp)) + section(7, bytes(exp))
 

@@ -3,7 +3,7 @@
 // page's code arrives as its own wasm when the page is first visited, and a page whose chunk is
 // already there does not fetch it again.
 import { test, expect, byId } from './replay';
-import { LONG, shot, waitForRunEnd } from './helpers';
+import { LONG, historyRows, shot, waitForRunEnd } from './helpers';
 import type { Page } from '@playwright/test';
 
 /** The names of the wasm files the page fetches from now on, in order. */
@@ -175,6 +175,48 @@ test('a store whose chunk cannot be fetched: the live page follows the run; hist
   await shot(page, 'split-store-unavailable.png', testInfo);
   await page.locator('nav a[href="/"]').first().click();
   await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded');
+});
+
+test('the live page does not wait for the store: a run shown while its chunk is held back is stored once it arrives', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  // The store's chunk is held until the run has been followed to its end.
+  let release: () => void = () => {};
+  const released = new Promise<void>((ok) => (release = ok));
+  await page.route(/split_Store-[^/]*\.wasm$/, async (route) => {
+    await released;
+    await route.continue();
+  });
+  const storedRuns = () =>
+    page.evaluate(async () => {
+      if (!(await indexedDB.databases()).some((d) => d.name === 'comfy-dashboard')) return -1;
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open('comfy-dashboard');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      if (!db.objectStoreNames.contains('runs')) return db.close(), -1;
+      const n = await new Promise<number>((ok) => {
+        const c = db.transaction(['runs']).objectStore('runs').count();
+        c.onsuccess = () => ok(c.result);
+      });
+      db.close();
+      return n;
+    });
+
+  await page.goto(server.url);
+  await waitForRunEnd(page, 'succeeded');
+  await expect(byId(page, 'connection-status')).toHaveAttribute('data-state', 'open');
+  const runId = await byId(page, 'current-run').getAttribute('data-run-id');
+  expect(runId).toBeTruthy();
+  // Nothing was opened yet: the store's code has not arrived.
+  expect(await storedRuns()).toBe(-1);
+
+  // It arrives: the store opens, its sink writes the run the stream already holds.
+  release();
+  await expect.poll(storedRuns, { timeout: LONG }).toBe(1);
+  await page.locator('a[href$="/history"]').first().click();
+  await expect(byId(page, 'history-row')).toHaveCount(1, { timeout: LONG });
+  expect(await historyRows(page)).toEqual([{ id: runId, status: 'succeeded' }]);
 });
 
 test('a spill an earlier page left is folded in by the next page writer', async ({ page, replay }) => {
