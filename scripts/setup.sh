@@ -119,7 +119,7 @@ else
 	cargo install --quiet --locked --force "wasm_split_cli_support@${WS_VERSION}" --features build-binary
 fi
 
-# --- npm: @playwright/test (no browser download), binaryen 132 (wasm-opt) and terser (the glue). ----
+# --- npm: @playwright/test (no browser download), binaryen 132 (wasm-opt, wasm-merge), terser. -----
 # `npm ci` only when node_modules is missing or older than the committed lockfile; the stamp holds
 # the lockfile's hash from the last successful install.
 E2E="$ROOT/tests/e2e"
@@ -133,6 +133,8 @@ else
 	echo "$lock_hash" >"$E2E/node_modules/.setup-stamp"
 fi
 wasm-opt --version | grep -q 'version 132' || die "wasm-opt on PATH is not binaryen 132: $(command -v wasm-opt)"
+# binaryen's wasm-merge, from the same package: scripts/merge-start-chunks.py.
+wasm-merge --version | grep -q 'version 132' || die "wasm-merge on PATH is not binaryen 132: $(command -v wasm-merge)"
 command -v terser >/dev/null || die "terser is not on PATH (tests/e2e/node_modules/.bin)"
 
 # --- crates: Trunk builds with `cargo --offline`, so every dependency must be in the cache. --------
