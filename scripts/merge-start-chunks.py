@@ -29,7 +29,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 _wasm = import_module("shorten-imports")
-uleb, to_uleb, read_name, write_name = _wasm.uleb, _wasm.to_uleb, _wasm.read_name, _wasm.write_name
+to_uleb, write_name = _wasm.to_uleb, _wasm.write_name
 
 IMPORT_MODULE = "__wasm_split"
 
@@ -43,28 +43,15 @@ def rename_imports(src: Path, dst: Path, to: str) -> list[tuple[str, int, bytes]
     (field, kind, descriptor bytes)."""
     seen = []
 
-    def rewrite(wasm, body, end):
-        count, k = uleb(wasm, body)
-        out = bytearray(to_uleb(count))
-        for _ in range(count):
-            mod, k = read_name(wasm, k)
-            field, k = read_name(wasm, k)
-            kind, desc = wasm[k], k + 1
-            if kind in (1, 2):  # table (element type, limits) or memory (limits)
-                k = _wasm.skip_limits(wasm, desc + (kind == 1))
-            elif kind == 3:  # global: value type, mutability
-                k = desc + 2
-            else:
-                raise SystemExit(f"merge-start-chunks: a piece imports {field} of kind {kind}")
-            if mod == IMPORT_MODULE:
-                seen.append((field, kind, wasm[desc:k]))
-                mod = to
-            out += write_name(mod) + write_name(field) + bytes([kind]) + wasm[desc:k]
-        if k != end:
-            raise SystemExit("merge-start-chunks: an import section did not parse")
-        return bytes(out)
+    def rename(mod, field, kind, descriptor):
+        if kind == 0:
+            raise SystemExit(f"merge-start-chunks: a piece imports a function ({field})")
+        if mod != IMPORT_MODULE:
+            return mod, field
+        seen.append((field, kind, descriptor))
+        return to, field
 
-    dst.write_bytes(_wasm.rewrite_section(src.read_bytes(), 2, rewrite))
+    dst.write_bytes(_wasm.rewrite_imports(src.read_bytes(), rename))
     return seen
 
 
@@ -150,7 +137,7 @@ def merge(split: Path, split_name: str) -> None:
     js = js[:at] + f"export const __wasm_split_load_{split_name} = wrapAsyncCb({chunk});" + js[end:]
     for dep in deps:
         m = re.search(rf"(/\*[^*]*\*/\n)?const {re.escape(dep)} = makeLoad\(", js)
-        js = js[:m.start()] + js[block(js, m.start() + (len(m.group(1)) if m.group(1) else 0)):]
+        js = js[:m.start()] + js[block(js, m.end() - 1):]
     first_export = js.index("export const __wasm_split_load_")
     js = js[:first_export] + f"/* {split_name}, merged with its shared chunks */\nconst {chunk} = {own_loader}\n" + js[first_export:]
 

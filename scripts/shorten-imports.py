@@ -95,11 +95,9 @@ def rewrite_section(wasm, section_id, rewrite):
 SHORT_MODULE = "a"
 
 
-def rename_imports(wasm, module):
-    """The wasm with MODULE's imports (and MODULE itself) renamed, and {old: new}."""
-    if wasm[:8] != b"\0asm\1\0\0\0":
-        raise SystemExit("shorten-imports: not a wasm module")
-    renames = {}
+def rewrite_imports(wasm, rename):
+    """The wasm with each import's module and field replaced by what
+    rename(module, field, kind, descriptor) returns (descriptor: the bytes after the kind)."""
 
     def rewrite(wasm, body, end):
         count, k = uleb(wasm, body)
@@ -107,30 +105,41 @@ def rename_imports(wasm, module):
         for _ in range(count):
             mod, k = read_name(wasm, k)
             field, k = read_name(wasm, k)
-            desc = k
             kind = wasm[k]
-            k += 1
+            desc = k + 1
             if kind == 0:  # function: its type index
-                _, k = uleb(wasm, k)
+                _, k = uleb(wasm, desc)
             elif kind == 1:  # table: element type, limits
-                k = skip_limits(wasm, k + 1)
+                k = skip_limits(wasm, desc + 1)
             elif kind == 2:  # memory: limits
-                k = skip_limits(wasm, k)
+                k = skip_limits(wasm, desc)
             elif kind == 3:  # global: value type, mutability
-                k += 2
+                k = desc + 2
             else:
-                raise SystemExit(f"shorten-imports: import kind {kind} not known")
-            if mod == SHORT_MODULE:
-                raise SystemExit(f"shorten-imports: the wasm already imports from a module {mod!r}")
-            if mod == module:
-                field = renames.setdefault(field, short_name(len(renames)))
-                mod = SHORT_MODULE
-            imports += write_name(mod) + write_name(field) + wasm[desc:k]
+                raise SystemExit(f"wasm import kind {kind} not known")
+            mod, field = rename(mod, field, kind, wasm[desc:k])
+            imports += write_name(mod) + write_name(field) + wasm[desc - 1 : k]
         if k != end:
-            raise SystemExit("shorten-imports: the import section did not parse")
+            raise SystemExit("the wasm's import section did not parse")
         return imports
 
-    return rewrite_section(wasm, 2, rewrite), renames
+    return rewrite_section(wasm, 2, rewrite)
+
+
+def rename_imports(wasm, module):
+    """The wasm with MODULE's imports (and MODULE itself) renamed, and {old: new}."""
+    if wasm[:8] != b"\0asm\1\0\0\0":
+        raise SystemExit("shorten-imports: not a wasm module")
+    renames = {}
+
+    def rename(mod, field, _kind, _descriptor):
+        if mod == SHORT_MODULE:
+            raise SystemExit(f"shorten-imports: the wasm already imports from a module {mod!r}")
+        if mod == module:
+            return SHORT_MODULE, renames.setdefault(field, short_name(len(renames)))
+        return mod, field
+
+    return rewrite_imports(wasm, rename), renames
 
 
 # wasm-bindgen's exports of closure shims, named after their whole Rust signature (up to 334
