@@ -1,10 +1,13 @@
 //! The page going away hands the coalescing window's batch on at once: a run's end that came in
 //! just before a reload reaches the store's writer, and then the writer is told to write out what
-//! it holds (`on_leave`), instead of waiting for a window the page no longer lives to see.
+//! it holds (`on_leave`), instead of waiting for a window the page no longer lives to see. Every
+//! stream's flush runs on both page-leave events, until its owner stops listening.
 #![cfg(target_arch = "wasm32")]
 
+use comfy_dashboard::browser::page_leave::on_page_leave;
 use comfy_dashboard::stream::{StreamConfig, StreamManager, StreamObserver};
 use gloo_timers::future::TimeoutFuture;
+use std::cell::Cell;
 use std::cell::RefCell;
 use std::rc::Rc;
 use telemetry_core::endpoint::ServerBase;
@@ -76,4 +79,35 @@ async fn a_run_end_inside_the_window_is_handed_on_when_the_page_flushes() {
     manager.flush_pending();
     assert_eq!(recorder.seen.borrow()[handed..], [None]);
     manager.stop();
+}
+
+fn dispatch(event: &str) {
+    let window = web_sys::window().expect("window");
+    let ev = web_sys::Event::new(event).expect("event");
+    window.dispatch_event(&ev).expect("dispatched");
+}
+
+#[wasm_bindgen_test]
+fn every_registered_flush_runs_when_the_page_leaves_until_it_stops_listening() {
+    // Two streams (the live page's and a fleet card's), each with its own flush.
+    let live = Rc::new(Cell::new(0));
+    let fleet = Rc::new(Cell::new(0));
+    let stop_live = on_page_leave({
+        let live = live.clone();
+        move || live.set(live.get() + 1)
+    });
+    let stop_fleet = on_page_leave({
+        let fleet = fleet.clone();
+        move || fleet.set(fleet.get() + 1)
+    });
+    dispatch("pagehide");
+    dispatch("visibilitychange");
+    assert_eq!((live.get(), fleet.get()), (2, 2));
+    // The fleet card went away: its stream is no longer flushed, the live page's still is.
+    stop_fleet();
+    dispatch("pagehide");
+    assert_eq!((live.get(), fleet.get()), (3, 2));
+    stop_live();
+    dispatch("pagehide");
+    assert_eq!((live.get(), fleet.get()), (3, 2));
 }

@@ -13,6 +13,7 @@ pub use signal_sink::SignalObserver;
 
 use crate::browser::base_path::app_href;
 use crate::browser::location::{provide_location, use_location};
+use crate::browser::page_leave::on_page_leave;
 use crate::state::{
     provide_handles, provide_ticker, use_live, FleetConnect, FleetSetting, Handles, LiveState,
     PolicySetting, ServerSetting, StoreState, StreamHandle,
@@ -62,16 +63,11 @@ pub fn App() -> impl IntoView {
     // Pending progress is written before the page goes away or to the background: the
     // coalescing window's batch first (a run's end may be in it), then the store's writer
     // (through the stream's store sink, so the writer's code stays in the store's chunk).
-    let flush = move || {
+    let stop_flushing = on_page_leave(move || {
         handle.with(|m| m.flush_pending());
-    };
-    // One closure type for both listeners: one copy of the listener's code.
-    let on = move |event: &str| window_event_listener_untyped(event, move |_| flush());
-    let hidden = on("pagehide");
-    let visibility = on("visibilitychange");
+    });
     on_cleanup(move || {
-        hidden.remove();
-        visibility.remove();
+        stop_flushing();
         handle.with(|m| m.stop());
     });
     view! {

@@ -9,4 +9,5 @@ pub mod download;
 pub mod http;
 pub mod location;
 pub mod notify;
+pub mod page_leave;
 pub mod settings_store;
