@@ -4,13 +4,15 @@
 // emulated link, so the ratio between them is measured in the same run on the same machine.
 //
 //   node bench/cold_start.mjs --dist new=dist --dist old=/path/to/old/dist \
-//     [--runs 9] [--kbps 20000] [--rtt-ms 40] [--replay target/debug/comfy-replay]
+//     [--runs 9] [--kbps 20000] [--rtt-ms 40] [--replay target/debug/comfy-replay] [--history]
 //
 // For each load, from the navigation's start (`performance.now()` in the page):
 //   painted    the app's top bar is on the page (the main wasm ran);
 //   connected  the connection pill says "open" (the socket is up and the core said so);
 //   run        the recorded run's header is shown (its first frames went through the pipeline);
 //   stored     the run is in IndexedDB (the store opened, was wired and wrote it), polled.
+//   history    with `--history`: ms from a click on the History tab, once the run is stored, to
+//              the history list on the page (the pages' code fetched and run: its first visit).
 // `--kbps 0` leaves the link as it is (loopback).
 import path from "node:path";
 import { spawn } from "node:child_process";
@@ -26,6 +28,7 @@ const arg = (k, d) => {
 const all = (k) => argv.flatMap((a, i) => (a === `--${k}` ? [argv[i + 1]] : []));
 
 const RUNS = Number(arg("runs", 9));
+const HISTORY = argv.includes("--history");
 const KBPS = Number(arg("kbps", 20000));
 const RTT = Number(arg("rtt-ms", 40));
 const REPLAY = arg("replay", path.join(ROOT, "target/debug/comfy-replay"));
@@ -36,6 +39,7 @@ const DISTS = all("dist").map((d) => {
 });
 if (DISTS.length === 0) throw new Error("give at least one --dist LABEL=DIR");
 const log = (...a) => console.error("cold_start:", ...a);
+const KEYS = ["painted", "connected", "run", "stored", ...(HISTORY ? ["history"] : [])];
 
 /** A replay server for `dir` on a free port; resolves with its URL once it listens. */
 function serve(dir) {
@@ -64,6 +68,7 @@ const MARKS = () => {
     if (document.querySelector("header.topbar")) mark("painted");
     if (document.querySelector('[data-testid="connection-status"][data-state="open"]')) mark("connected");
     if (document.querySelector('[data-testid="current-run"][data-run-id]:not([data-run-id=""])')) mark("run");
+    if (document.querySelector('[data-testid="history-list"]')) mark("history");
   }).observe(document, { subtree: true, childList: true, attributes: true });
 };
 
@@ -107,9 +112,16 @@ async function load(browser, url) {
     if (await page.evaluate(STORED)) stored = await page.evaluate(() => performance.now());
     else await page.waitForTimeout(25);
   }
+  if (HISTORY) {
+    await page.evaluate(() => {
+      window.__marks.clicked = performance.now();
+      document.querySelector('nav a[href$="/history"]').click();
+    });
+    await page.waitForFunction(() => window.__marks?.history !== undefined, null, { timeout: 60_000 });
+  }
   const marks = await page.evaluate(() => window.__marks);
   await context.close();
-  return { ...marks, stored };
+  return { ...marks, stored, history: HISTORY ? marks.history - marks.clicked : undefined };
 }
 
 const median = (xs) => {
@@ -128,24 +140,24 @@ try {
     for (const s of order) {
       const r = await load(browser, s.url + "/");
       results.get(s.label).push(r);
-      log(`${s.label} #${i + 1}: ${["painted", "connected", "run", "stored"].map((k) => `${k} ${r[k]?.toFixed(0)}`).join(", ")}`);
+      log(`${s.label} #${i + 1}: ${KEYS.map((k) => `${k} ${r[k]?.toFixed(0)}`).join(", ")}`);
     }
   }
   await browser.close();
   const link = KBPS > 0 ? `${KBPS / 1000} Mbit/s, ${RTT} ms round trip` : "loopback, not throttled";
   const lines = [`Cold start of the live page (${link}; median of ${RUNS} loads each, ms from navigation):`, ""];
-  lines.push("| build | painted | connected | run shown | run stored |", "|---|---:|---:|---:|---:|");
+  const heads = ["painted", "connected", "run shown", "run stored", "history shown"].slice(0, KEYS.length);
+  lines.push(`| build | ${heads.join(" | ")} |`, `|---|${heads.map(() => "---:|").join("")}`);
   const med = new Map();
   for (const d of DISTS) {
     const rs = results.get(d.label);
-    const m = Object.fromEntries(["painted", "connected", "run", "stored"].map((k) => [k, median(rs.map((r) => r[k]))]));
+    const m = Object.fromEntries(KEYS.map((k) => [k, median(rs.map((r) => r[k]))]));
     med.set(d.label, m);
-    lines.push(`| ${d.label} | ${m.painted.toFixed(0)} | ${m.connected.toFixed(0)} | ${m.run.toFixed(0)} | ${m.stored.toFixed(0)} |`);
+    lines.push(`| ${d.label} | ${KEYS.map((k) => m[k].toFixed(0)).join(" | ")} |`);
   }
   if (DISTS.length === 2) {
     const [a, b] = DISTS.map((d) => med.get(d.label));
-    const r = (k) => (a[k] / b[k]).toFixed(2);
-    lines.push(`| ${DISTS[0].label} / ${DISTS[1].label} | ${r("painted")} | ${r("connected")} | ${r("run")} | ${r("stored")} |`);
+    lines.push(`| ${DISTS[0].label} / ${DISTS[1].label} | ${KEYS.map((k) => (a[k] / b[k]).toFixed(2)).join(" | ")} |`);
   }
   console.log(lines.join("\n"));
 } finally {

@@ -98,9 +98,14 @@ if (loaderFile) {
   const chunks = new Map();
   // The loader as the splitter writes it, or minified (terser renames its locals): a shared chunk
   // is `NAME = LOAD(() => { const X = fetch(new URL("./chunk_….wasm" …`.
-  // A split point merged with its shared chunks (scripts/merge-start-chunks.py) is such a chunk too,
+  // A split point merged with its shared chunks (scripts/merge-chunks.py) is such a chunk too,
   // `split_….wasm`, and its split point loads just that: `__wasm_split_load_NAME = WRAP(CHUNK)`.
-  for (const m of js.matchAll(/(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/((?:chunk|split)_[^"]+)"/g)) chunks.set(m[1], m[2]);
+  // A merged chunk waits for chunks of its own (`…, [A, B])`), which its pages load with it.
+  const waits = new Map();
+  for (const m of js.matchAll(/(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\.\/((?:chunk|split)_[^"]+)"[^]*?\}\s*,\s*\[([^\]]*)\]\)/g)) {
+    chunks.set(m[1], m[2]);
+    waits.set(m[1], m[3].split(",").map((v) => v.trim()).filter(Boolean));
+  }
   L.push("Loaded when a page is first visited (its split and the shared chunks it needs; a chunk loads once).", "");
   L.push(`The live page fetches the ${AT_START.join(", ")} split point's chunks as it starts (while it connects); "after start" is what a page adds to those:`, "");
   L.push(`| page (split point) | files | raw | gzip -9 | brotli 11 | after start: files | gzip -9 |`, `|---|---:|---:|---:|---:|---:|---:|`);
@@ -111,7 +116,7 @@ if (loaderFile) {
     files: [m[2], ...m[3].split(",").map((v) => chunks.get(v.trim())).filter(Boolean)].filter(Boolean),
   }));
   for (const m of js.matchAll(/export const __wasm_split_load_(\w+)\s*=\s*\w+\((\w+)\)\s*[;,]/g)) {
-    if (chunks.has(m[2])) pages.push({ name: m[1], files: [chunks.get(m[2])] });
+    if (chunks.has(m[2])) pages.push({ name: m[1], files: [m[2], ...waits.get(m[2])].map((c) => chunks.get(c)).filter(Boolean) });
   }
   const atStart = new Set(pages.filter((p) => AT_START.includes(p.name)).flatMap((p) => p.files));
   for (const p of pages) {
@@ -121,6 +126,9 @@ if (loaderFile) {
   }
   const started = sumOf([...atStart]);
   L.push("", `**The live page's first load and the chunks it fetches as it starts: ${kB(b.total.gzip + started.gzip)} kB gzip, ${kB(b.total.brotli + started.brotli)} kB brotli** (${atStart.size} more files).`);
+  // Issue #22's budget: every file of the build, as after a visit to every page.
+  const every = sumOf([...new Set(pages.flatMap((p) => p.files))]);
+  L.push("", `**Every file together (the first load and every chunk, as after a visit to every page): ${kB(b.total.gzip + every.gzip)} kB gzip, ${kB(b.total.brotli + every.brotli)} kB brotli** (${b.rows.length + new Set(pages.flatMap((p) => p.files)).size} files).`);
   L.push("");
 }
 let t = null;

@@ -133,7 +133,7 @@ else
 	echo "$lock_hash" >"$E2E/node_modules/.setup-stamp"
 fi
 wasm-opt --version | grep -q 'version 132' || die "wasm-opt on PATH is not binaryen 132: $(command -v wasm-opt)"
-# binaryen's wasm-merge, from the same package: scripts/merge-start-chunks.py.
+# binaryen's wasm-merge, from the same package: scripts/merge-chunks.py.
 wasm-merge --version | grep -q 'version 132' || die "wasm-merge on PATH is not binaryen 132: $(command -v wasm-merge)"
 command -v terser >/dev/null || die "terser is not on PATH (tests/e2e/node_modules/.bin)"
 

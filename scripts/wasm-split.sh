@@ -9,8 +9,8 @@
 #   2. wasm-split-cli: the main wasm, one wasm per split point, shared chunks, and the JS loader
 #      that the main wasm imports its split loaders from (__wasm_split.js); the main wasm's
 #      function-table slots only the classes dropped in step 3 reach are emptied; the split
-#      point the page loads as it starts (Store) is merged with the shared chunks it waits for
-#      (scripts/merge-start-chunks.py);
+#      point the page loads as it starts (Store) is merged with the shared chunks it waits for,
+#      and the pages' split points with theirs (scripts/merge-chunks.py);
 #   3. wasm-bindgen on the main wasm only, keeping the exports the chunks link against
 #      (--keep-lld-exports: memory, the function table, the stack pointer, shared functions),
 #      then short names for its imports, in the wasm and the JS (scripts/shorten-imports.py),
@@ -74,8 +74,10 @@ wasm-split-cli --target web --out-name "$NAME" "$RAW" "$STAGE/split"
 	exit 1
 }
 # The store's split point, which the page loads as it starts, and every shared chunk it waits for
-# as one file (binaryen's wasm-merge): one request instead of twelve, -4 kB gzip.
-python3 "$ROOT/scripts/merge-start-chunks.py" "$STAGE/split" Store
+# as one file (binaryen's wasm-merge): one request instead of twelve, -4 kB gzip. Then every
+# page's split point (src/app/lazy_pages.rs) with the chunks only pages wait for: one file that
+# the first page visited loads for all of them, -30 kB gzip in all (scripts/merge-chunks.py).
+python3 "$ROOT/scripts/merge-chunks.py" "$STAGE/split" Store 'Pages=*Route'
 
 # The function-table slots that only wasm-streams' classes reach (their exports go below) are
 # emptied, proven on cargo's relocations (the table is exported, so wasm-opt keeps whatever a slot

@@ -61,7 +61,7 @@ from harness import REPO, ComfyServer
 # compiled once, `core/src/str_map.rs`): 230 950 B (282 919 B gzip), with ~0.8 % to spare.
 # The fourteenth round moved the store's code (IndexedDB, the writer, the backfill) to a chunk
 # the page fetches as it starts, while it connects (`src/app/store_boot.rs`, one file with the
-# shared chunks it waits for: scripts/merge-start-chunks.py), so this counts that file too:
+# shared chunks it waits for: scripts/merge-chunks.py), so this counts that file too:
 # 239 245 B brotli (288 944 B gzip), of which the first load (what index.html names) is
 # 192 117 B (234 457 B gzip). The split costs ~8 kB brotli more in all than one main wasm held.
 # Both keep ~0.8 % for what comes next; FIRST_LOAD_LIMIT holds the first load alone.
@@ -74,7 +74,7 @@ AT_START = ("Store",)
 # In the (minified) split loader: a shared chunk's loader, `NAME=LOAD(()=>{const X=fetch(new
 # URL("./chunk_….wasm"`, and a split point's, with its own file and the shared chunks it waits for.
 CHUNK = re.compile(r'(\w+)\s*=\s*\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*fetch\(new URL\("\./((?:chunk|split)_[^"]+)"')
-# A split point merged with the shared chunks it waits for (scripts/merge-start-chunks.py) loads
+# A split point merged with the shared chunks it waits for (scripts/merge-chunks.py) loads
 # one such chunk: `__wasm_split_load_NAME=WRAP(CHUNK)`.
 MERGED = re.compile(r'export const __wasm_split_load_(\w+)\s*=\s*\w+\((\w+)\)\s*[;,]')
 SPLIT = re.compile(r'export const __wasm_split_load_(\w+)\s*=\s*\w+\(\w+\(\(\)\s*=>\s*\{\s*const \w+\s*=\s*'

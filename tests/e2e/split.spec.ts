@@ -1,7 +1,7 @@
 // The split build (scripts/build.sh, issue #22): a cold load of the live page fetches only the main
-// wasm, then the store's code (its own chunk, fetched while the page connects); the history
-// page's code arrives as its own wasm when the page is first visited, and a page whose chunk is
-// already there does not fetch it again.
+// wasm, then the store's code (its own chunk, fetched while the page connects); the other pages'
+// code arrives as one wasm (scripts/merge-chunks.py) when the first of them is visited, and no
+// page fetches it again.
 import { test, expect, byId } from './replay';
 import { LONG, historyRows, shot, waitForRunEnd } from './helpers';
 import type { Page } from '@playwright/test';
@@ -19,7 +19,7 @@ function wasmRequests(page: Page): string[] {
 /** The split points the live page itself loads: the store's code and the run chart's drawing. */
 const LIVE_SPLITS = /^split_(Store|Chart)-/;
 
-test('the live page loads no page chunk; history fetches its chunk on first visit, once', async ({ page, replay }) => {
+test('the live page loads no page chunk; history fetches the pages\' chunk on first visit, once, and the other pages need nothing more', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 4 });
   const wasm = wasmRequests(page);
 
@@ -37,8 +37,8 @@ test('the live page loads no page chunk; history fetches its chunk on first visi
 
   await page.locator('a[href$="/history"]').first().click();
   await expect(byId(page, 'history-list')).toBeVisible();
-  const history = wasm.filter((f) => f.startsWith('split_HistoryRoute-'));
-  expect(history).toHaveLength(1);
+  const pages = wasm.filter((f) => f.startsWith('split_Pages-'));
+  expect(pages).toHaveLength(1);
   const afterHistory = wasm.length;
 
   // Back to live and to history again: nothing is fetched twice.
@@ -46,6 +46,12 @@ test('the live page loads no page chunk; history fetches its chunk on first visi
   await expect(byId(page, 'current-run')).toBeVisible();
   await page.locator('a[href$="/history"]').first().click();
   await expect(byId(page, 'history-list')).toBeVisible();
+  // Settings and fleet are pages of the same file: shown without fetching any wasm.
+  await page.locator('nav a[href$="/settings"]').first().click();
+  await expect(byId(page, 'settings-server')).toBeVisible();
+  await page.locator('nav a[href$="/fleet"]').first().click();
+  await expect(page.locator('h1.page-title', { hasText: 'Fleet' })).toBeVisible();
+  await expect(byId(page, 'page-unavailable')).toHaveCount(0);
   expect(wasm.length).toBe(afterHistory);
 });
 
@@ -53,7 +59,7 @@ test('a page whose chunk cannot be fetched says so, the app keeps running, and t
   const server = await replay({ scenario: 'a_success', speed: 4 });
   // As in a tab opened before the dashboard was updated: the chunk it asks for is gone.
   let blocked = true;
-  await page.route(/split_HistoryRoute-[^/]*\.wasm$/, (route) => (blocked ? route.fulfill({ status: 404, body: '' }) : route.continue()));
+  await page.route(/split_Pages-[^/]*\.wasm$/, (route) => (blocked ? route.fulfill({ status: 404, body: '' }) : route.continue()));
 
   await page.goto(server.url);
   await expect(byId(page, 'current-run')).toBeVisible();
@@ -168,7 +174,7 @@ test('a store whose chunk cannot be fetched: the live page follows the run; hist
   await page.goto(server.url);
   await waitForRunEnd(page, 'succeeded');
   await expect(byId(page, 'artifact-viewer')).toHaveAttribute('data-count', /[1-9]/, { timeout: LONG });
-  // The history page's code includes the store's (scripts/merge-start-chunks.py): it cannot load
+  // The history page's code includes the store's (scripts/merge-chunks.py): it cannot load
   // either, and says so; the app keeps running.
   await page.locator('a[href$="/history"]').first().click();
   await expect(byId(page, 'page-unavailable')).toBeVisible({ timeout: LONG });
