@@ -139,9 +139,16 @@ def merge(split: Path, group: str, members: list[str], start: bool) -> None:
     if len(files) < 2:
         return
 
+    # The merged file's loader: the first member's, as the splitter wrote it, with the merged
+    # file's name and the chunks it still waits for.
+    out = f"split_{group}.wasm"
+    at, end, _ = loaders[members[0]]
+    own = js[at:end]
+    own = own[own.index("makeLoad("):].replace(f'"./{files[members[0]]}"', f'"./{out}"')
+    own = own[:own.rindex("[")] + f"[{', '.join(kept)}]);"
+
     # The wasm: every piece imports the main wasm's three from "base", merged with it.
     pieces = [files[n] for n in members + merged]
-    out = f"split_{group}.wasm"
     work = split / f".merge-{group}"
     work.mkdir(exist_ok=True)
     entries, args = [], []
@@ -176,10 +183,6 @@ def merge(split: Path, group: str, members: list[str], start: bool) -> None:
         else:
             js = js[:at] + js[end + (js[end:end + 1] == "\n"):]
     first_export = js.index("export const __wasm_split_load_")
-    own = (f'makeLoad(() => {{\n    const src = fetch(new URL("./{out}", import.meta.url));\n'
-           f"    src.catch(() => {{}});\n"
-           f"    return async (imports) => (WebAssembly.instantiateStreaming(src, imports));\n}}\n"
-           f", [{', '.join(kept)}]);")
     js = (js[:first_export] + f"/* {', '.join(members)}, merged with the shared chunks {'it waits' if start else 'only they wait'} for */\n"
           f"const {chunk} = {own}\n" + js[first_export:])
 
