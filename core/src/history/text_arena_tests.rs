@@ -139,12 +139,40 @@ fn a_snapshot_loads_back_and_a_damaged_one_not_at_all() {
     }
     let b = TextArena::from_snapshot("kgröße".into(), &[1, 8]).expect("loads");
     assert_eq!(found(&b, "grö"), BTreeSet::from(["k".into()]));
+    // Keys out of order (an older snapshot's write order) load through the map.
+    let mut b = TextArena::from_snapshot("kbja".into(), &[1, 2, 3, 4]).expect("loads");
+    assert_eq!(b.sorted, 0);
+    b.upsert("j", "c");
+    assert_eq!(found(&b, "a"), BTreeSet::new());
+    assert_eq!(found(&b, "c"), BTreeSet::from(["j".into()]));
     // A key twice: the later text.
     let b = TextArena::from_snapshot("kaka2".into(), &[1, 2, 3, 5]).expect("loads");
     assert_eq!(b.len(), 1);
     assert_eq!(found(&b, "a2"), BTreeSet::from(["k".into()]));
     assert!(found(&b, "a").len() == 1);
     assert!(TextArena::from_snapshot(String::new(), &[]).is_some_and(|a| a.is_empty()));
+}
+
+#[test]
+fn a_loaded_snapshot_stays_findable_through_a_compaction() {
+    let mut arena = TextArena::new();
+    for i in 0..100 {
+        arena.upsert(&format!("k{i:03}"), "old");
+    }
+    let (all, ends) = arena.snapshot();
+    let mut loaded = TextArena::from_snapshot(all, &ends).expect("loads");
+    // One run rewritten until its dead copies outweigh the rest: the arena is rewritten.
+    for n in 0..400 {
+        loaded.upsert("k000", &format!("churn {n} {}", "x".repeat(40)));
+    }
+    assert!(loaded.text_bytes() < 4_000, "compacted");
+    assert_eq!(loaded.sorted, 99, "the sorted docs still live stay sorted");
+    // The sorted docs are still found: replaced and removed, not doubled.
+    loaded.upsert("k050", "new");
+    loaded.remove("k051");
+    assert_eq!(loaded.len(), 99);
+    assert_eq!(found(&loaded, "old").len(), 97);
+    assert_eq!(found(&loaded, "new"), BTreeSet::from(["k050".into()]));
 }
 
 /// A key that starts and ends with letters the texts and needles use, so occurrences can run
@@ -178,6 +206,7 @@ proptest! {
     #[test]
     fn arena_search_equals_scan(
         ops in prop::collection::vec(op(), 0..2_000),
+        later in prop::collection::vec(op(), 0..600),
         needles in prop::collection::vec("[abcé ]{0,5}", 1..12),
     ) {
         let mut arena = TextArena::new();
@@ -196,8 +225,11 @@ proptest! {
         }
         prop_assert_eq!(arena.len(), texts.len());
         let (all, ends) = arena.snapshot();
-        let loaded = TextArena::from_snapshot(all, &ends).expect("a snapshot loads");
+        let mut loaded = TextArena::from_snapshot(all, &ends).expect("a snapshot loads");
         prop_assert_eq!(loaded.len(), texts.len());
+        // A snapshot is in key order, so it loads as sorted docs found without the map.
+        prop_assert_eq!(loaded.sorted as usize, texts.len());
+        prop_assert!(loaded.heads.is_empty());
         let substrings: Vec<String> = texts
             .values()
             .filter_map(|t| {
@@ -210,6 +242,24 @@ proptest! {
         for needle in needles.iter().chain(&substrings) {
             prop_assert_eq!(found(&arena, needle), scan(&texts, needle), "needle {:?}", needle);
             prop_assert_eq!(found(&loaded, needle), scan(&texts, needle), "loaded, needle {:?}", needle);
+        }
+        // Written to after the load: replacing and removing runs of the sorted docs, adding new
+        // ones to the map, compacting both.
+        for op in later {
+            match op {
+                Op::Upsert(k, t) => {
+                    loaded.upsert(&key(k), &t);
+                    texts.insert(key(k), t);
+                }
+                Op::Remove(k) => {
+                    loaded.remove(&key(k));
+                    texts.remove(&key(k));
+                }
+            }
+        }
+        prop_assert_eq!(loaded.len(), texts.len());
+        for needle in needles.iter().chain(&substrings) {
+            prop_assert_eq!(found(&loaded, needle), scan(&texts, needle), "written after the load, needle {:?}", needle);
         }
     }
 }
