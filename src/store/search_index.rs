@@ -84,9 +84,11 @@ struct State {
     unsaved: usize,
 }
 
-/// What a search found: how many runs, and their keys when they are at most the limit asked.
+/// What a search found: how many runs of how many, and their keys when they are at most the
+/// limit asked.
 pub(super) struct Found {
     pub count: usize,
+    pub total: usize,
     pub keys: Option<Vec<String>>,
 }
 
@@ -130,8 +132,14 @@ impl SearchIndex {
         }
         Ok(Found {
             count,
+            total: state.texts.len(),
             keys: (count <= limit).then_some(keys),
         })
+    }
+
+    /// The texts as last caught up, held until dropped (searches wait meanwhile).
+    pub(super) async fn texts(&self) -> impl std::ops::Deref<Target = TextArena> + '_ {
+        Texts(self.state.lock().await)
     }
 
     /// Loads or catches up the texts without searching: the history page starts this when it
@@ -171,6 +179,16 @@ impl SearchIndex {
             }
         };
         search_snapshot::write(db, parts, seq, epoch).await
+    }
+}
+
+/// The arena behind a held lock on the state.
+struct Texts<'a>(futures::lock::MutexGuard<'a, State>);
+
+impl std::ops::Deref for Texts<'_> {
+    type Target = TextArena;
+    fn deref(&self) -> &TextArena {
+        &self.0.texts
     }
 }
 

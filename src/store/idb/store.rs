@@ -11,7 +11,7 @@ use super::error::{thrown, IdbError};
 use super::key_range::{query, Direction, KeyRange};
 use super::request::{send, Request};
 use std::future::Future;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbIndex, IdbObjectStore, IdbRequest};
 
 /// An object store, in the transaction it was taken from.
@@ -135,6 +135,33 @@ macro_rules! reads {
                     .0
                     .open_cursor_with_range_and_direction(&query(range), dir);
                 cursor::scan(open, limit, offset)
+            }
+
+            #[doc = concat!("The primary keys of the records in `range`, in ", $key, " order walked in `direction`, at most `limit`, in one request. `None` when this browser cannot read backwards in one request (`getAllKeys` with an options dictionary: Chromium 141 and later).")]
+            pub fn get_all_keys_toward(
+                &self,
+                range: Option<KeyRange>,
+                limit: u32,
+                direction: Direction,
+            ) -> Option<impl Future<Output = Result<Vec<JsValue>, IdbError>>> {
+                let request = match direction {
+                    Direction::Next => self.0.get_all_keys_with_key_and_limit(&query(range), limit),
+                    Direction::Prev => {
+                        // Browsers without the dictionary read it as a key and throw.
+                        let method = js_sys::Reflect::get(&self.0, &JsValue::from_str("getAllKeys"))
+                            .ok()?
+                            .dyn_into::<js_sys::Function>()
+                            .ok()?;
+                        let options = js_sys::Object::new();
+                        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&options, &JsValue::from_str(k), v);
+                        set("query", &query(range))
+                            .and_then(|_| set("count", &JsValue::from_f64(f64::from(limit))))
+                            .and_then(|_| set("direction", &JsValue::from_str("prev")))
+                            .ok()?;
+                        method.call1(&self.0, &options).ok()?.dyn_into::<IdbRequest>()
+                    }
+                };
+                request.ok().map(|r| read_list(Ok(r)))
             }
 
             #[doc = concat!("How many records are in `range` (by ", $key, ").")]
