@@ -16,6 +16,7 @@ mod lookup;
 mod meta_entry;
 mod migrate;
 mod open;
+mod page_fill;
 mod plan;
 mod put_merged;
 mod removal;

@@ -7,6 +7,7 @@ use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
 use super::idb::{Database, Direction, TransactionMode};
+use super::page_fill::PageFill;
 use super::plan::{self, PageCursor, Range};
 use super::schema::RUNS;
 use super::InsightHook;
@@ -226,33 +227,15 @@ impl RunStore {
             }
         }
         let resume = after.map(|c| walk.key_of(c));
-        let mut runs = Vec::new();
-        let mut more = false;
         let first_chunk = u32::try_from(limit + 1).unwrap_or(MAX_CHUNK);
-        let mut matcher = Matcher::new(query);
+        let mut page = PageFill::new(query, limit);
+        let mut more = false;
         self.walk(&walk, direction(query), resume, first_chunk, |value| {
-            if !matcher.accepts(&value) {
-                return true;
-            }
-            match codec::decode(value).filter(|r| query.matches(r)) {
-                Some(_) if runs.len() == limit => {
-                    more = true;
-                    false
-                }
-                Some(run) => {
-                    runs.push(run);
-                    true
-                }
-                None => true,
-            }
+            more = page.take_one(value);
+            !more
         })
         .await?;
-        let next = if more {
-            runs.last().map(|r| PageCursor::of(query, r))
-        } else {
-            None
-        };
-        Ok(Page { runs, next })
+        Ok(page.done(more))
     }
 
     /// For a duration or status sort with a selective filter: the filters' range is small, so

@@ -5,8 +5,9 @@
 //! object the store holds once search is turned on.
 
 use super::asks;
-use super::codec::{self, Matcher};
+use super::codec::Matcher;
 use super::idb::TransactionMode;
+use super::page_fill::PageFill;
 use super::plan::{self, PageCursor};
 use super::run_store::{direction, Page, RunStore, TextSearch};
 use super::schema::RUNS;
@@ -81,21 +82,9 @@ impl SearchIndex {
             .filter(|(flat, _)| after.is_none_or(|c| c.is_before(query, flat)))
             .collect();
         sort_by(&mut found, |a, b| query.compare(&a.0, &b.0));
-        let mut runs = Vec::new();
-        let mut more = false;
-        for (_, value) in found {
-            if runs.len() == limit {
-                more = true;
-                break;
-            }
-            runs.extend(codec::decode(value).filter(|r| query.matches(r)));
-        }
-        let next = if more {
-            runs.last().map(|r| PageCursor::of(query, r))
-        } else {
-            None
-        };
-        Ok(Some(Page { runs, next }))
+        let mut page = PageFill::new(query, limit);
+        let more = page.take(found.into_iter().map(|(_, v)| v).collect());
+        Ok(Some(page.done(more)))
     }
 
     /// A page of a needle found in too many runs to read and sort them all (`42` is in 8 000 of
@@ -144,7 +133,7 @@ impl SearchIndex {
                         }
                     }
                 }
-                if page.take(store, &batch).await? {
+                if !batch.is_empty() && page.take(store.get_many(&batch).await?) {
                     return Ok(Some(page.done(true)));
                 }
             }
@@ -175,68 +164,6 @@ impl SearchIndex {
         Ok(Some(
             values.iter().filter(|v| matcher.accepts(v)).count() as u64
         ))
-    }
-}
-
-/// A page being filled from candidate keys in the list's order: each batch read, filtered as
-/// the scan filters, until one more run than the page holds shows there is a next page.
-struct PageFill<'q> {
-    query: &'q HistoryQuery,
-    matcher: Matcher<'q>,
-    limit: usize,
-    runs: Vec<StoredRun>,
-}
-
-impl<'q> PageFill<'q> {
-    fn new(query: &'q HistoryQuery, limit: usize) -> PageFill<'q> {
-        PageFill {
-            query,
-            matcher: Matcher::new(query),
-            limit,
-            runs: Vec::new(),
-        }
-    }
-
-    /// Candidates still worth reading: enough to fill the page and tell whether it goes on.
-    fn missing(&self) -> usize {
-        self.limit + 1 - self.runs.len()
-    }
-
-    /// Not already on the page (a key read twice when a write moved the keys between reads).
-    fn wants(&self, key: &str) -> bool {
-        !self.runs.iter().any(|r| r.key == key)
-    }
-
-    /// Reads and filters `keys` in order; true once the page is full and another run matched.
-    async fn take(&mut self, store: &RunStore, keys: &[String]) -> Result<bool, StoreError> {
-        if keys.is_empty() {
-            return Ok(false);
-        }
-        for value in store.get_many(keys).await? {
-            if !self.matcher.accepts(&value) {
-                continue;
-            }
-            let Some(run) = codec::decode(value).filter(|r| self.query.matches(r)) else {
-                continue;
-            };
-            if self.runs.len() == self.limit {
-                return Ok(true);
-            }
-            self.runs.push(run);
-        }
-        Ok(false)
-    }
-
-    fn done(self, more: bool) -> Page {
-        let next = if more {
-            self.runs.last().map(|r| PageCursor::of(self.query, r))
-        } else {
-            None
-        };
-        Page {
-            runs: self.runs,
-            next,
-        }
     }
 }
 
