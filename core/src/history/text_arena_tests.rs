@@ -190,6 +190,22 @@ enum Op {
     Remove(u8),
 }
 
+/// Applies `ops` to the arena and to the plain map it is checked against.
+fn apply(ops: Vec<Op>, arena: &mut TextArena, texts: &mut BTreeMap<String, String>) {
+    for op in ops {
+        match op {
+            Op::Upsert(k, t) => {
+                arena.upsert(&key(k), &t);
+                texts.insert(key(k), t);
+            }
+            Op::Remove(k) => {
+                arena.remove(&key(k));
+                texts.remove(&key(k));
+            }
+        }
+    }
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0u8..24, "[abcé ]{0,12}").prop_map(|(k, t)| Op::Upsert(k, t)),
@@ -211,18 +227,7 @@ proptest! {
     ) {
         let mut arena = TextArena::new();
         let mut texts = BTreeMap::new();
-        for op in ops {
-            match op {
-                Op::Upsert(k, t) => {
-                    arena.upsert(&key(k), &t);
-                    texts.insert(key(k), t);
-                }
-                Op::Remove(k) => {
-                    arena.remove(&key(k));
-                    texts.remove(&key(k));
-                }
-            }
-        }
+        apply(ops, &mut arena, &mut texts);
         prop_assert_eq!(arena.len(), texts.len());
         let (all, ends) = arena.snapshot();
         let mut loaded = TextArena::from_snapshot(all, &ends).expect("a snapshot loads");
@@ -245,18 +250,7 @@ proptest! {
         }
         // Written to after the load: replacing and removing runs of the sorted docs, adding new
         // ones to the map, compacting both.
-        for op in later {
-            match op {
-                Op::Upsert(k, t) => {
-                    loaded.upsert(&key(k), &t);
-                    texts.insert(key(k), t);
-                }
-                Op::Remove(k) => {
-                    loaded.remove(&key(k));
-                    texts.remove(&key(k));
-                }
-            }
-        }
+        apply(later, &mut loaded, &mut texts);
         prop_assert_eq!(loaded.len(), texts.len());
         for needle in needles.iter().chain(&substrings) {
             prop_assert_eq!(found(&loaded, needle), scan(&texts, needle), "written after the load, needle {:?}", needle);
