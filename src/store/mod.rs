@@ -31,12 +31,14 @@ mod search_snapshot;
 pub mod sink;
 mod spill;
 mod tombstones;
+mod walk;
 mod writer;
 
 pub use error::{classify, StoreError};
 pub use insight_io::InsightLoad;
+pub use page_fill::Page;
 pub use plan::PageCursor;
-pub use run_store::{Page, RunStore};
+pub use run_store::RunStore;
 pub use writer::StoreWriter;
 
 use insight_book::InsightBook;

@@ -3,9 +3,15 @@
 
 use super::codec::{self, Matcher};
 use super::plan::PageCursor;
-use super::run_store::Page;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use wasm_bindgen::JsValue;
+
+/// Up to a page of runs in the list's order.
+pub struct Page {
+    pub runs: Vec<StoredRun>,
+    /// Where the next page starts; `None` when nothing matching is left.
+    pub next: Option<PageCursor>,
+}
 
 /// A page being filled from records in the list's order, filtered as the scan filters, until
 /// one more run than the page holds shows there is a next page.

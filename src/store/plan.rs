@@ -7,6 +7,7 @@
 //!   bounds on the `start_ms` part after it: one index then narrows by both.
 //! - Whatever the range does not express is left to `HistoryQuery::matches`.
 
+use super::idb::Direction;
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
 use wasm_bindgen::JsValue;
 
@@ -177,6 +178,15 @@ pub fn filter_range(q: &HistoryQuery) -> Range {
         from_ms: q.from_ms,
         to_ms: q.to_ms,
         exact: unresolved_fixed == 0 && q.gpu.is_none() && q.text.is_none(),
+    }
+}
+
+/// The direction to walk a `sort_range` in: the query's order.
+pub fn direction(query: &HistoryQuery) -> Direction {
+    if query.ascending {
+        Direction::Next
+    } else {
+        Direction::Prev
     }
 }
 

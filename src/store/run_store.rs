@@ -7,8 +7,8 @@ use super::codec::{self, Matcher};
 use super::conn::{bounds, closed, Bounds, Conn};
 use super::estimate;
 use super::idb::{Database, Direction, TransactionMode};
-use super::page_fill::PageFill;
-use super::plan::{self, PageCursor, Range};
+use super::page_fill::{Page, PageFill};
+use super::plan::{self, direction, PageCursor, Range};
 use super::schema::RUNS;
 use super::InsightHook;
 use super::{migrate, open, StoreError};
@@ -16,7 +16,6 @@ use futures::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use telemetry_core::history::{HistoryQuery, SortKey, StoredRun};
-use wasm_bindgen::JsValue;
 
 /// Largest read per cursor pass: big enough to amortise a transaction, small enough that a
 /// sparse filter over 100 000 runs never holds more than this many records at once.
@@ -26,12 +25,6 @@ pub(super) const MAX_CHUNK: u32 = 500;
 const CANDIDATES: u64 = 2_000;
 /// Keys handled per write transaction by delete, retention and `missing`.
 pub(super) const KEYS_CHUNK: usize = 500;
-
-pub struct Page {
-    pub runs: Vec<StoredRun>,
-    /// Where the next page starts; `None` when nothing matching is left.
-    pub next: Option<PageCursor>,
-}
 
 /// Shared by every clone; the connection closes when the last clone goes (or on `close`).
 #[derive(Clone)]
@@ -337,90 +330,5 @@ impl RunStore {
     /// `Failed`. Reads already under way finish first.
     pub fn close(&self) {
         self.inner.conn.borrow_mut().take();
-    }
-
-    /// Walks `range` in `dir` from just after `resume`, a chunk per read-only transaction,
-    /// until `visit` says stop or the range ends. Each chunk resumes after the last index key
-    /// read, which is unique (it ends with the primary key), so nothing is skipped or repeated.
-    pub(super) async fn walk(
-        &self,
-        range: &Range,
-        dir: Direction,
-        mut resume: Option<JsValue>,
-        first_chunk: u32,
-        mut visit: impl FnMut(JsValue) -> bool,
-    ) -> Result<(), StoreError> {
-        let mut chunk = first_chunk.clamp(1, MAX_CHUNK);
-        loop {
-            let key_range = match resumed(range, dir, resume.as_ref()) {
-                Bounds::Empty => return Ok(()),
-                Bounds::All => None,
-                Bounds::Range(r) => Some(r),
-            };
-            let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-            let rows = tx
-                .store(RUNS)?
-                .index(range.index)?
-                .scan(key_range, Some(chunk), None, Some(dir))
-                .await?;
-            let read = rows.len();
-            for (key, value) in rows {
-                resume = Some(key);
-                if !visit(value) {
-                    return Ok(());
-                }
-            }
-            if (read as u32) < chunk {
-                return Ok(());
-            }
-            chunk = (chunk * 2).min(MAX_CHUNK);
-        }
-    }
-}
-
-impl RunStore {
-    /// The primary keys of `range` in `dir` from just after `resume`, at most `limit`, in one
-    /// read (`StoreIndex::get_all_keys_toward`): a cursor costs a task per record, about 40 µs
-    /// in Chromium. `None` when the browser cannot read them so (Firefox and Safari as of
-    /// 2026): the index walk reading records answers instead.
-    pub(super) async fn keys_toward(
-        &self,
-        range: &Range,
-        dir: Direction,
-        resume: Option<&JsValue>,
-        limit: u32,
-    ) -> Result<Option<Vec<JsValue>>, StoreError> {
-        let key_range = match resumed(range, dir, resume) {
-            Bounds::Empty => return Ok(Some(Vec::new())),
-            Bounds::All => None,
-            Bounds::Range(r) => Some(r),
-        };
-        if self.first_keys() == Some(0) {
-            return Ok(None);
-        }
-        let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
-        let index = tx.store(RUNS)?.index(range.index)?;
-        match index.get_all_keys_toward(key_range, limit, dir) {
-            Some(read) => Ok(Some(read.await?)),
-            None => Ok(None),
-        }
-    }
-}
-
-/// `range` from just after the index key `resume`, walking in `dir`.
-fn resumed(range: &Range, dir: Direction, resume: Option<&JsValue>) -> Bounds {
-    let (lower, upper) = match (resume, dir) {
-        (Some(k), Direction::Prev) => (range.lower(), Some((k.clone(), true))),
-        (Some(k), _) => (Some((k.clone(), true)), range.upper()),
-        (None, _) => (range.lower(), range.upper()),
-    };
-    bounds(lower, upper)
-}
-
-pub(super) fn direction(query: &HistoryQuery) -> Direction {
-    if query.ascending {
-        Direction::Next
-    } else {
-        Direction::Prev
     }
 }

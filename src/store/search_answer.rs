@@ -7,9 +7,9 @@
 use super::asks;
 use super::codec::Matcher;
 use super::idb::TransactionMode;
-use super::page_fill::PageFill;
-use super::plan::{self, PageCursor};
-use super::run_store::{direction, Page, RunStore, TextSearch};
+use super::page_fill::{Page, PageFill};
+use super::plan::{self, direction, PageCursor};
+use super::run_store::{RunStore, TextSearch};
 use super::schema::RUNS;
 use super::search_index::{Found, SearchIndex};
 use super::StoreError;
