@@ -143,10 +143,13 @@ impl SearchIndex {
     }
 
     /// Loads or catches up the texts without searching: the history page starts this when it
-    /// opens, so the first search finds the texts (mostly) loaded.
-    async fn warm(&self, db: &Database) -> Result<(), StoreError> {
-        catch_up(&mut *self.state.lock().await, db, &self.read).await?;
-        self.save(db).await
+    /// opens, so the first search finds the texts (mostly) loaded. The snapshot is saved in a
+    /// task of its own, queued after a search that waited for the load: saving sorts and copies
+    /// every text, which that search need not wait for.
+    async fn warm(&self, conn: Rc<Conn>) -> Result<(), StoreError> {
+        catch_up(&mut *self.state.lock().await, conn.db()?, &self.read).await?;
+        self.save_later(conn);
+        Ok(())
     }
 
     /// Entries (texts and removal markers) read from the search store by this page so far.
@@ -357,10 +360,8 @@ impl RunStore {
         }
         let Ok(conn) = self.conn() else { return };
         wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(db) = conn.db() {
-                // A failure here is the search's to report (it falls back to the scan).
-                let _ = index.warm(db).await;
-            }
+            // A failure here is the search's to report (it falls back to the scan).
+            let _ = index.warm(conn).await;
         });
     }
 }
