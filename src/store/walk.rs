@@ -64,9 +64,6 @@ impl RunStore {
             Bounds::All => None,
             Bounds::Range(r) => Some(r),
         };
-        if self.first_keys() == Some(0) {
-            return Ok(None);
-        }
         let (_conn, tx) = self.transaction(TransactionMode::ReadOnly)?;
         let index = tx.store(RUNS)?.index(range.index)?;
         match index.get_all_keys_toward(key_range, limit, dir) {
