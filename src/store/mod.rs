@@ -28,6 +28,7 @@ mod search_entries;
 mod search_index;
 mod search_removed;
 mod search_snapshot;
+mod search_spans;
 pub mod sink;
 mod spill;
 mod tombstones;

@@ -26,6 +26,8 @@ pub const SEQ_INDEX: &str = "seq";
 pub const SEQ_FIELD: &str = "s";
 /// In `meta`: set once every run has its search entry.
 pub const SEARCH_READY: &str = "search_ready";
+/// In `meta`: removal markers at or below this seq may be gone (`search_removed`).
+pub const SEARCH_FLOOR: &str = "search_floor";
 pub const DATA_VERSION: &str = "data_version";
 
 /// Index name and key path. The names are the fields they lead with.

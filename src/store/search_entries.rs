@@ -15,6 +15,7 @@ use super::idb::Transaction;
 use super::meta_entry::{meta_entry, meta_number};
 use super::schema::{META, SEARCH, SEARCH_KEY, SEQ_FIELD};
 use super::search_removed;
+use super::search_spans;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 
@@ -31,8 +32,9 @@ fn entry(key: &str, text: &str, seq: f64) -> Result<JsValue, StoreError> {
     Ok(obj.into())
 }
 
-/// Writes the search entries of `(key, text)` pairs in `tx` (which must cover `search`),
-/// numbered after the highest seq stored.
+/// Writes the search entries of `(key, text)` pairs in `tx` (which must cover `search` and
+/// `meta`), numbered after the highest seq stored, and seals the spans they complete
+/// (`search_spans`).
 pub(super) async fn write(
     tx: &Transaction,
     entries: &[(String, String)],
@@ -41,7 +43,8 @@ pub(super) async fn write(
         return Ok(());
     }
     let store = tx.store(SEARCH)?;
-    let mut seq = search_removed::top_seq(&store).await?;
+    let top = search_removed::top_seq(&store).await?;
+    let mut seq = top;
     let values = entries
         .iter()
         .map(|(k, t)| {
@@ -50,23 +53,26 @@ pub(super) async fn write(
         })
         .collect::<Result<Vec<_>, _>>()?;
     store.put_all(values.into_iter()).await?;
-    Ok(())
+    search_spans::seal(&store, &tx.store(META)?, top, seq).await
 }
 
 /// Deletes the entries of these runs in `tx` (which must cover `search` and `meta`) and puts
 /// the marker that lists them, numbered after every entry it removes, so every tab's index
 /// takes them out before its next search (`search_removed`).
 pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), StoreError> {
-    let store = tx.store(SEARCH)?;
+    let (store, meta) = (tx.store(SEARCH)?, tx.store(META)?);
     let seq = search_removed::top_seq(&store).await? + 1.0;
     asks::delete_all(&store, keys.iter().cloned()).await?;
-    search_removed::mark(&store, &tx.store(META)?, keys, seq).await
+    search_removed::mark(&store, &meta, keys, seq).await?;
+    search_spans::seal(&store, &meta, seq - 1.0, seq).await
 }
 
 /// Empties the store (with the runs, and its markers) and bumps the epoch: seqs start again.
 pub(super) async fn forget_all(tx: &Transaction) -> Result<(), StoreError> {
     tx.store(SEARCH)?.clear().await?;
-    search_removed::forget_floor(&tx.store(META)?).await?;
+    let meta = tx.store(META)?;
+    search_removed::forget_floor(&meta).await?;
+    search_spans::forget_all(&meta).await?;
     bump_epoch(tx).await
 }
 

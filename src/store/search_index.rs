@@ -6,8 +6,9 @@
 //! (`telemetry_core::history::TextArena`), and answers free text with the scan's own `contains`
 //! over them: the same results as the scan by construction. It loads them in the background as
 //! soon as the history list turns search on (`RunStore::enable_text_index`): the texts the
-//! last history page stored in one piece (`search_snapshot`), then the entries written since,
-//! by any tab; before each search it reads the entries written since again (usually none). A
+//! last history page stored in one piece (`search_snapshot`) and the spans of 5 000 entries
+//! the writes sealed since (`search_spans`), then the entries written after them, by any tab;
+//! before each search it reads the entries written since again (usually none). A
 //! deletion is one more entry to read (a marker listing the removed keys, `search_removed`),
 //! taken out of the arena, not a reason to read everything again. Why
 //! not an index in IndexedDB: a posting list per trigram would be rewritten on every progress
@@ -243,17 +244,29 @@ async fn catch_up(state: &mut State, db: &Database, read: &Cell<usize>) -> Resul
     Ok(())
 }
 
-/// The stored snapshot when it is usable (an unreadable one is only slower: every entry is
-/// read instead); returns how many entries it read.
+/// The stored snapshot and the spans sealed after it (`search_spans`) when they are usable (an
+/// unreadable one is only slower: every entry is read instead); returns how many entries it
+/// read one by one.
 async fn rebuild(state: &mut State, db: &Database) -> Result<usize, StoreError> {
     if let Ok(Some(snap)) = search_snapshot::read(db).await {
-        state.texts = snap.texts;
-        state.seq = snap.seq;
-        state.epoch = Some(snap.epoch);
-        state.unsaved = 0;
-        return Ok(0);
+        if load(state, snap).is_ok() {
+            return Ok(0);
+        }
     }
     read_all(state, db).await
+}
+
+fn load(state: &mut State, snap: search_snapshot::Snapshot) -> Result<(), StoreError> {
+    state.texts = snap.texts;
+    state.seq = snap.seq;
+    state.epoch = Some(snap.epoch);
+    state.unsaved = 0;
+    for json in &snap.spans {
+        // Applied entry by entry: worth a snapshot of their own, as if read.
+        state.unsaved += apply_text(state, json, true, snap.seq)?;
+    }
+    state.seq = state.seq.max(snap.end);
+    Ok(())
 }
 
 /// Reads every entry afresh, in key order, `BUILD_CHUNK` per read-only transaction: IndexedDB
@@ -318,17 +331,30 @@ fn apply(state: &mut State, values: Vec<JsValue>, removals: bool) -> Result<(), 
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| StoreError::Failed("reading the search store".to_owned()))?;
+    apply_text(state, &text, removals, 0.0).map(|_| ())
+}
+
+/// `apply` of entries already as a JSON list (a span's), skipping those numbered at most
+/// `after` (the part of a span a snapshot already holds); returns how many it applied.
+fn apply_text(
+    state: &mut State,
+    text: &str,
+    removals: bool,
+    after: f64,
+) -> Result<usize, StoreError> {
     let bad =
         |e: &dyn std::fmt::Display| StoreError::Failed(format!("reading the search store: {e}"));
-    let value = telemetry_core::json::parse(&text).map_err(|e| bad(&e))?;
+    let value = telemetry_core::json::parse(text).map_err(|e| bad(&e))?;
     let entries = value
         .as_array()
         .ok_or_else(|| bad(&"not a list"))?
         .iter()
         .map(|v| Entry::of(v).ok_or_else(|| bad(&"an entry without k, t or s")))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut applied = 0;
     for e in entries {
         let s = match e {
+            Entry::Text { s, .. } | Entry::Removed { s, .. } if s <= after => continue,
             Entry::Text { k, t, s } => {
                 state.texts.upsert(k, t);
                 s
@@ -341,9 +367,10 @@ fn apply(state: &mut State, values: Vec<JsValue>, removals: bool) -> Result<(), 
             }
             Entry::Removed { .. } => continue,
         };
+        applied += 1;
         state.seq = state.seq.max(s);
     }
-    Ok(())
+    Ok(applied)
 }
 
 impl RunStore {

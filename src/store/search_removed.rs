@@ -15,17 +15,18 @@
 //! Bounded: markers go once a stored snapshot covers them (`prune`, in the snapshot's write),
 //! and past [`MAX_MARKERS`] all but the newest go at the next deletion (`mark`). Either raises
 //! the floor (`search_floor` in `meta`): an index, or a snapshot, whose seq is below it may have
-//! missed a removal and is rebuilt (from the snapshot when that is at or above it). The newest
-//! marker always stays, so the highest seq does not go down.
+//! missed a removal and is rebuilt (from the snapshot and the spans after it when they reach
+//! it). The newest marker always stays, so the highest seq does not go down. Past the limit,
+//! the markers of the newest span stay too, as no sealed span holds them yet
+//! (`search_spans`): at most `MAX_MARKERS` + 5 000 markers.
 
 use super::idb::{Direction, KeyRange, Store};
 use super::meta_entry::{meta_entry, meta_number};
-use super::schema::{SEQ_FIELD, SEQ_INDEX};
+use super::schema::{SEARCH_FLOOR as FLOOR, SEQ_FIELD, SEQ_INDEX};
+use super::search_spans;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 
-/// In `meta`: markers at or below this seq may be gone.
-pub(super) const FLOOR: &str = "search_floor";
 /// Markers kept before the next deletion compacts them (each lists up to `KEYS_CHUNK` keys).
 const MAX_MARKERS: u32 = 1_000;
 /// A marker's field listing the removed run keys.
@@ -76,7 +77,8 @@ pub(super) async fn mark(
         .map_err(|_| StoreError::Failed("building a removal marker".to_owned()))?;
     search.put(&obj.into(), None).await?;
     if search.count(Some(all_markers()?)).await? > MAX_MARKERS {
-        raise_floor(search, meta, seq - 1.0).await?;
+        // Not into the newest span: no sealed span holds its markers yet (`search_spans`).
+        raise_floor(search, meta, (seq - 1.0).min(search_spans::floor_cap(seq))).await?;
     }
     Ok(())
 }
