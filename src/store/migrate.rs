@@ -55,7 +55,7 @@ async fn rewrite(db: &Database) -> Result<u32, StoreError> {
     let mut after: Option<JsValue> = None;
     loop {
         let range = keys_after(after.as_ref())?;
-        let tx = db.transaction(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let store = tx.store(RUNS)?;
         let rows = store
             .scan(range, Some(CHUNK), None, Some(Direction::Next))

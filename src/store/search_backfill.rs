@@ -22,7 +22,7 @@ pub(super) async fn backfill(db: &Database) -> Result<(), StoreError> {
     let mut after: Option<JsValue> = None;
     loop {
         let range = keys_after(after.as_ref())?;
-        let tx = db.transaction(&[RUNS, SEARCH, META], TransactionMode::ReadWrite)?;
+        let tx = db.transaction(&[RUNS, SEARCH], TransactionMode::ReadWrite)?;
         let rows = tx
             .store(RUNS)?
             .scan(range, Some(CHUNK), None, Some(Direction::Next))

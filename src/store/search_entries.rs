@@ -32,8 +32,8 @@ fn entry(key: &str, text: &str, seq: f64) -> Result<JsValue, StoreError> {
     Ok(obj.into())
 }
 
-/// Writes the search entries of `(key, text)` pairs in `tx` (which must cover `search` and
-/// `meta`), numbered after the highest seq stored, and seals the spans they complete
+/// Writes the search entries of `(key, text)` pairs in `tx` (which must cover `search`),
+/// numbered after the highest seq stored; the spans they complete are sealed once it has ended
 /// (`search_spans`).
 pub(super) async fn write(
     tx: &Transaction,
@@ -53,7 +53,8 @@ pub(super) async fn write(
         })
         .collect::<Result<Vec<_>, _>>()?;
     store.put_all(values.into_iter()).await?;
-    search_spans::seal(&store, &tx.store(META)?, top, seq).await
+    search_spans::seal_after(tx, top, seq);
+    Ok(())
 }
 
 /// Deletes the entries of these runs in `tx` (which must cover `search` and `meta`) and puts
@@ -63,8 +64,10 @@ pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), Sto
     let (store, meta) = (tx.store(SEARCH)?, tx.store(META)?);
     let seq = search_removed::top_seq(&store).await? + 1.0;
     asks::delete_all(&store, keys.iter().cloned()).await?;
-    search_removed::mark(&store, &meta, keys, seq).await?;
-    search_spans::seal(&store, &meta, seq - 1.0, seq).await
+    let cap = search_spans::floor_cap(seq);
+    search_removed::mark(&store, &meta, keys, (seq, cap)).await?;
+    search_spans::seal_after(tx, seq - 1.0, seq);
+    Ok(())
 }
 
 /// Empties the store (with the runs, and its markers) and bumps the epoch: seqs start again.

@@ -262,8 +262,9 @@ fn load(state: &mut State, snap: search_snapshot::Snapshot) -> Result<(), StoreE
     state.epoch = Some(snap.epoch);
     state.unsaved = 0;
     for json in &snap.spans {
+        let json = json.as_string().unwrap_or_default();
         // Applied entry by entry: worth a snapshot of their own, as if read.
-        state.unsaved += apply_text(state, json, true, snap.seq)?;
+        state.unsaved += apply_text(state, &json, true, snap.seq)?;
     }
     state.seq = state.seq.max(snap.end);
     Ok(())

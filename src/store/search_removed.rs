@@ -23,7 +23,6 @@
 use super::idb::{Direction, KeyRange, Store};
 use super::meta_entry::{meta_entry, meta_number};
 use super::schema::{SEARCH_FLOOR as FLOOR, SEQ_FIELD, SEQ_INDEX};
-use super::search_spans;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 
@@ -61,12 +60,14 @@ pub(super) async fn top_seq(store: &Store) -> Result<f64, StoreError> {
 }
 
 /// Puts the marker of `keys` removed at `seq` in the search store (`search`), in the deletion's
-/// transaction; past `MAX_MARKERS` the older ones go and the floor rises (`meta`).
+/// transaction; past `MAX_MARKERS` the older ones go and the floor rises (`meta`), to `cap` at
+/// most: the start of the newest span, whose markers no sealed span holds yet
+/// (`search_spans::floor_cap`).
 pub(super) async fn mark(
     search: &Store,
     meta: &Store,
     keys: &[JsValue],
-    seq: f64,
+    (seq, cap): (f64, f64),
 ) -> Result<(), StoreError> {
     let obj = js_sys::Object::new();
     let removed: js_sys::Array = keys.iter().collect();
@@ -77,8 +78,7 @@ pub(super) async fn mark(
         .map_err(|_| StoreError::Failed("building a removal marker".to_owned()))?;
     search.put(&obj.into(), None).await?;
     if search.count(Some(all_markers()?)).await? > MAX_MARKERS {
-        // Not into the newest span: no sealed span holds its markers yet (`search_spans`).
-        raise_floor(search, meta, (seq - 1.0).min(search_spans::floor_cap(seq))).await?;
+        raise_floor(search, meta, (seq - 1.0).min(cap)).await?;
     }
     Ok(())
 }

@@ -35,7 +35,7 @@ pub(super) struct Snapshot {
     pub texts: TextArena,
     pub seq: f64,
     pub epoch: f64,
-    pub spans: Vec<String>,
+    pub spans: Vec<JsValue>,
     pub end: f64,
 }
 

@@ -4,13 +4,13 @@
 //! 100 000 runs the entries took ~0.5 s of the first search's 0.65 s (issue #22), the same
 //! entries as twenty texts ~40 ms.
 //!
-//! A span is sealed by the write that completes it, in that write's transaction (`seal`): the
-//! entries numbered in `(m·SPAN, (m+1)·SPAN]` that are still stored, removal markers included,
-//! read through the `seq` index and stored as `JSON.stringify` gives them (on the live page's
-//! path: no copy into wasm memory). IndexedDB runs read-write transactions over a store one at
-//! a time and seqs are given out inside them, so every seq of the span is written by then. An
-//! entry rewritten later is in a later span, or among the entries after the last span; a
-//! deletion later is a later marker. So a page that applies the spans in order, then the
+//! A span is sealed right after the write that completes it, in a transaction of its own
+//! (`seal_after`): the entries numbered in `(m·SPAN, (m+1)·SPAN]` that are still stored, removal
+//! markers included, read through the `seq` index and stored as `JSON.stringify` gives them (on
+//! the live page's path: no copy into wasm memory). IndexedDB runs read-write transactions over
+//! a store one at a time and seqs are given out inside them, so every seq of the span is
+//! written by then. An entry rewritten later is in a later span, or among the entries after the
+//! last span; a deletion later is a later marker. So a page that applies the spans in order, then the
 //! entries after them, gets what reading the entries one by one gets (`search_index`).
 //!
 //! A sealed span holds its removal markers, so a compaction of markers (`search_removed`) may
@@ -24,9 +24,10 @@
 //! them (`prune`); a clear drops all of them with the entries.
 
 use super::conn::name_range;
-use super::idb::{KeyRange, Store};
+use super::idb::{Database, KeyRange, Store, Transaction, TransactionMode};
 use super::meta_entry::{meta_entry, meta_number};
-use super::schema::{SEARCH_FLOOR, SEQ_INDEX};
+use super::schema::{META, SEARCH, SEARCH_FLOOR, SEQ_INDEX};
+use super::search_removed;
 use super::StoreError;
 use wasm_bindgen::JsValue;
 
@@ -59,20 +60,38 @@ fn spans_from(m: f64) -> Result<KeyRange, StoreError> {
     name_range(&name(m), TO)
 }
 
-/// Stores every span that a write completed, its seqs having gone from `from` to `to`, in the
-/// write's transaction over the `search` store and `meta`.
-pub(super) async fn seal(
-    search: &Store,
-    meta: &Store,
-    from: f64,
-    to: f64,
-) -> Result<(), StoreError> {
-    // Span m is complete once seq (m+1)·SPAN is written.
-    let (first, end) = ((from / SPAN).floor(), (to / SPAN).floor());
-    if first >= end {
-        return Ok(());
+/// After a write in `tx` took the seqs from `from` to `to`: when that completed a span, seals
+/// it in a read-write transaction of its own. IndexedDB starts that one once the write's has
+/// ended (read-write transactions over the same stores run in the order they were created), so
+/// a span that cannot be stored (a full disk) never fails the write, and a write that failed
+/// seals nothing (`seal` only takes spans below the highest seq stored).
+pub(super) fn seal_after(tx: &Transaction, from: f64, to: f64) {
+    let first = (from / SPAN).floor();
+    if first >= (to / SPAN).floor() {
+        return;
     }
-    let floor = meta_number(meta.get(JsValue::from_str(SEARCH_FLOOR)).await?);
+    let db = Database::from(tx.0.db());
+    let Ok(sealing) = db.transaction(&[SEARCH, META], TransactionMode::ReadWrite) else {
+        return;
+    };
+    let Ok(meta) = sealing.store(META) else {
+        return;
+    };
+    // A request now: a transaction left without one until this task ends commits empty.
+    let floor = meta.get(JsValue::from_str(SEARCH_FLOOR));
+    wasm_bindgen_futures::spawn_local(async move {
+        // Not sealed is only slower: a page reads those entries one by one instead.
+        let _ = seal(&sealing, first, meta_number(floor.await.ok().flatten())).await;
+    });
+}
+
+/// Stores the spans from `first` on that the stored seqs complete, in `tx` (over the `search`
+/// store and `meta`), with the markers' floor as of now. Sealed after later writes, a span
+/// only lacks what moved on (an entry rewritten or deleted since is in a later span or after
+/// the spans), which is what a page reads there anyway.
+async fn seal(tx: &Transaction, first: f64, floor: f64) -> Result<(), StoreError> {
+    let (search, meta) = (tx.store(SEARCH)?, tx.store(META)?);
+    let end = (search_removed::top_seq(&search).await? / SPAN).floor();
     let mut kept = meta.count(Some(name_range(FROM, TO)?)).await?;
     let mut m = first;
     while m < end && kept < MAX_SPANS {
@@ -98,15 +117,15 @@ pub(super) async fn seal(
     Ok(())
 }
 
-/// The spans a page holding every entry up to `seq` reads next, as JSON texts in order, and
-/// the seq they end at: up to the first one missing or sealed under a floor above both `seq`
-/// and its start; none when they end below `floor` (the entries after them could not be read
-/// whole).
+/// The spans a page holding every entry up to `seq` reads next, in order, as JavaScript strings
+/// of JSON (the page copies one at a time into its memory), and the seq they end at: up to the
+/// first one missing or sealed under a floor above both `seq` and its start; none when they end
+/// below `floor` (the entries after them could not be read whole).
 pub(super) async fn after(
     meta: &Store,
     seq: f64,
     floor: f64,
-) -> Result<(Vec<String>, f64), StoreError> {
+) -> Result<(Vec<JsValue>, f64), StoreError> {
     let mut next = span_of(seq + 1.0);
     let mut texts = Vec::new();
     for value in meta.get_all(Some(spans_from(next)?), None).await? {
@@ -115,7 +134,7 @@ pub(super) async fn after(
         let (Some(m), Some(sealed_under), Some(json)) = (
             number("value"),
             number("floor"),
-            field("json").and_then(|v| v.as_string()),
+            field("json").filter(|v| v.is_string()),
         ) else {
             break;
         };
