@@ -1,7 +1,8 @@
 //! The search entries' spans (`search_spans`): a page with no usable snapshot applies the spans
 //! the writes sealed instead of reading every entry, and finds what the oracle finds, with runs
 //! rewritten and deleted after their span; a snapshot drops the spans it covers, a clear drops
-//! them all; a span sealed after its range's markers were pruned is not used from before them.
+//! them all; a span sealed after its range's markers were pruned is not used from before them;
+//! two tabs writing at once seal spans that still answer as the entries would.
 #![cfg(target_arch = "wasm32")]
 
 #[path = "support/store_data.rs"]
@@ -179,5 +180,42 @@ async fn a_span_missing_pruned_markers_is_not_used_from_below_them() {
     let read = check(&name, &all, &["p0010-41", "p0020-41", "p0030-41"]).await;
     assert!(read > 9_000, "read {read} entries one by one");
     writer.close();
+    cleanup(RunStore::open_named(&name).await.unwrap()).await;
+}
+
+/// Two tabs write at once, across span boundaries, with deletions between: each span is sealed
+/// in a transaction of its own, queued behind whatever writes came first, and a new page still
+/// finds what the oracle finds.
+#[wasm_bindgen_test]
+async fn spans_sealed_while_two_tabs_write_answer_as_the_entries_would() {
+    let name = db_name("spans-tabs");
+    let ours = RunStore::open_named(&name).await.unwrap();
+    let theirs = RunStore::open_named(&name).await.unwrap();
+    let write = |store: RunStore, runs: Vec<StoredRun>| async move {
+        let mut gone = Vec::new();
+        for (i, chunk) in runs.chunks(500).enumerate() {
+            store.put(chunk).await.unwrap();
+            if i % 3 == 1 {
+                store.delete(&[chunk[7].key.clone()]).await.unwrap();
+                gone.push(chunk[7].key.clone());
+            }
+        }
+        gone
+    };
+    let (a, b) = (stored(&generate(6_000, 51)), stored(&generate(6_000, 52)));
+    let (gone_a, gone_b) = futures::join!(
+        write(ours.clone(), a.clone()),
+        write(theirs.clone(), b.clone())
+    );
+    let mut all = a;
+    all.extend(b);
+    all.retain(|r| !gone_a.contains(&r.key) && !gone_b.contains(&r.key));
+    // 12 000 entries and 8 markers: two spans.
+    assert_eq!(spans(&name).await, vec![0.0, 1.0]);
+    let narrow = ["p0007-51", "p0507-52", "p1507-51", "p5999-52"];
+    let read = check(&name, &all, &narrow).await;
+    assert!(read < 2_100, "read {read} entries one by one");
+    theirs.close();
+    ours.close();
     cleanup(RunStore::open_named(&name).await.unwrap()).await;
 }
