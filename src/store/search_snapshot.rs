@@ -8,9 +8,10 @@
 //! under: a page loads it, applies the spans sealed since (`search_spans`), then reads the
 //! entries written after them as before, with the removal markers of the deletions since
 //! (`search_removed`), so a run deleted after the snapshot is taken out again, never brought
-//! back. Without a snapshot the spans alone are applied, from the first seq on. A clear since (the epoch moved) makes it
-//! unusable, and so does a floor above its seq (markers it needs were compacted away): the page
-//! then reads every entry and writes a new one. Writing it drops the markers and the spans
+//! back. Without a snapshot the spans alone are applied, from the first seq on. A clear since
+//! (the epoch moved) makes it unusable, and so does a floor above its seq (markers it needs were
+//! compacted away): the page then applies the spans from the first seq on or, without them,
+//! reads every entry, and writes a new one. Writing it drops the markers and the spans
 //! (`search_spans`) it covers. It is written only by the history page (`SearchIndex::save`),
 //! never on the live page's path.
 

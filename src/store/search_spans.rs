@@ -70,7 +70,7 @@ pub(super) fn seal_after(tx: &Transaction, from: f64, to: f64) {
     if first >= (to / SPAN).floor() {
         return;
     }
-    let db = Database::from(tx.0.db());
+    let db = Database::of(tx);
     let Ok(sealing) = db.transaction(&[SEARCH, META], TransactionMode::ReadWrite) else {
         return;
     };

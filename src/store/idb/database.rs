@@ -38,6 +38,11 @@ impl Database {
             .map_err(thrown)
     }
 
+    /// The connection `tx` was started on, to start the next transaction from.
+    pub fn of(tx: &Transaction) -> Database {
+        Database(tx.0.db())
+    }
+
     /// Closes the connection once its transactions are done.
     pub fn close(self) {
         self.0.close();
