@@ -54,6 +54,9 @@ if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
 		"$RAW" --after-bindgen "$WORK/comfy-dashboard_bg.wasm" IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource >/dev/null
 fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
+if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
+	bash "$ROOT/scripts/order-functions.sh" "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
+fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wasm" "$WORK/comfy-dashboard_bg.wasm"
 if ! cmp -s "$WORK/check.wasm" "$SHIPPED"; then
 	echo "size: WARNING: $RAW does not rebuild to the shipped $SHIPPED; the breakdown is of the cargo output" >&2

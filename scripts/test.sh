@@ -119,7 +119,7 @@ step "clippy (wasm32, comfy-dashboard, split)" \
 	cargo clippy -p comfy-dashboard --target wasm32-unknown-unknown --all-targets --features split -- -D warnings
 
 # --- c. native tests --------------------------------------------------------------------------------
-step "native tests (telemetry-core, comfy-replay)" cargo test -p telemetry-core -p comfy-replay
+step "native tests (telemetry-core, comfy-replay, wasm-order)" cargo test -p telemetry-core -p comfy-replay -p wasm-order
 
 # The replay server binary: used by the browser unit tests and by Playwright (tests/e2e/replay.ts).
 step "build replay server" cargo build -p comfy-replay

@@ -16,7 +16,8 @@
 #      then short names for its imports, in the wasm and the JS (scripts/shorten-imports.py),
 #      and without the classes nothing uses (scripts/drop-exported-classes.py) nor the
 #      function-table slots nothing uses (scripts/drop-dead-table-slots.py);
-#   4. wasm-opt on every piece, at the level and with the parameters index.html gives Trunk;
+#   4. wasm-opt on every piece, at the level and with the parameters index.html gives Trunk, then
+#      its functions ordered so that alike code sits together (tools/wasm-order);
 #   5. names: each chunk by its content; the main JS and the loader import each other, so both
 #      carry one hash of the pair (and of every chunk name inside the loader).
 #
@@ -104,6 +105,10 @@ if [ "${KEEP_NAMES:-}" = 1 ]; then PARAMS+=(-g); fi
 opt() {
 	# The splitter keeps a name section binaryen does not know all of; it drops it anyway.
 	wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$2" "$1" 2> >(grep -v 'unknown name subsection' >&2)
+	# Alike functions together (tools/wasm-order), unless the names are kept for a profile.
+	if [ "${KEEP_NAMES:-}" != 1 ]; then
+		bash "$ROOT/scripts/order-functions.sh" "$2" "$1"
+	fi
 }
 echo "wasm-split: wasm-opt -O${LEVEL:-s} on each piece"
 main_hash=""
