@@ -15,6 +15,7 @@ use super::search_index::{Found, SearchIndex};
 use super::StoreError;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
+use telemetry_core::history::key_resume::KeyResume;
 use telemetry_core::history::{HistoryQuery, StoredRun};
 use telemetry_core::sort::sort_by;
 use wasm_bindgen::JsValue;
@@ -93,8 +94,9 @@ impl SearchIndex {
     /// filters. Reading every record on the way instead cost 140 ms for that first page.
     ///
     /// The keys come in one read of a growing count (`keys_toward`, four times as many each
-    /// time), each read again from the page's start and only its new keys looked at: nothing
-    /// to resume from but the count. `None` in a browser that cannot read keys backwards in
+    /// time), each read again from the page's start; the walk goes on after the last key it
+    /// looked at, found again by its value (`KeyResume`: another tab's deletion between two
+    /// reads would otherwise skip a key). `None` in a browser that cannot read keys backwards in
     /// one read, or when `first` is 0 (tests of that browser): the index walk reading every
     /// record answers, as before.
     async fn page_by_walk(
@@ -113,21 +115,23 @@ impl SearchIndex {
         let dir = direction(query);
         let start = after.map(|c| walk.key_of(c));
         let mut page = PageFill::new(query, limit);
-        let mut seen = 0;
+        let mut place = KeyResume::new();
         let mut count = first;
         loop {
             let Some(keys) = store.keys_toward(&walk, dir, start.as_ref(), count).await? else {
                 return Ok(None);
             };
             let ended = keys.len() < count as usize;
-            let mut fresh = keys.into_iter().skip(seen).peekable();
+            let from = place.resume(keys.len(), &|i| keys.get(i).and_then(JsValue::as_string));
+            let mut fresh = keys.into_iter().skip(from).peekable();
             while fresh.peek().is_some() {
                 let mut batch = Vec::new();
                 {
                     let texts = self.texts().await;
                     for key in fresh.by_ref() {
-                        seen += 1;
-                        let Some(key) = key.as_string() else { continue };
+                        let key = key.as_string();
+                        place.pass(key.as_deref());
+                        let Some(key) = key else { continue };
                         // The text first: only the few matches are checked against the page.
                         if texts.text_of(&key).is_some_and(|t| t.contains(&*needle))
                             && page.wants(&key)

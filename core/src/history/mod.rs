@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod export;
 pub mod import;
+pub mod key_resume;
 pub mod merge;
 pub mod plot;
 pub mod query;
