@@ -55,6 +55,7 @@ if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
 fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} --output "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
 if [ ${#BINDGEN_ARGS[@]} -gt 0 ]; then
+	cargo build --quiet --offline --release -p wasm-order
 	bash "$ROOT/scripts/order-functions.sh" "$WORK/check.wasm" "$WORK/comfy-dashboard_bg.wasm"
 fi
 wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wasm" "$WORK/comfy-dashboard_bg.wasm"

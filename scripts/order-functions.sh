@@ -3,7 +3,8 @@
 # (tools/wasm-order), for the compressors: gzip looks back only 32 kB, and wasm-opt leaves
 # functions in the order of how often they are called. Over every file of dist/: -27.7 kB gzip,
 # -12.4 kB brotli (docs/bytes.md, "Eighteenth round"). Called by scripts/wasm-split.sh after
-# wasm-opt on each piece, and by bench/size.sh to rebuild the shipped main wasm.
+# wasm-opt on each piece, and by bench/size.sh to rebuild the shipped main wasm; each builds
+# tools/wasm-order once first (a cargo call per piece cost ~0.7 s each).
 #
 #   scripts/order-functions.sh OPTIMISED.wasm SOURCE.wasm
 #
@@ -23,9 +24,10 @@ z) levels=(-ol 2 -s 2) ;;
 s) levels=(-ol 2 -s 1) ;;
 *) levels=(-ol "$LEVEL" -s 0) ;;
 esac
-(cd "$ROOT" && cargo build --quiet --offline --release -p wasm-order)
+ORDER="${CARGO_TARGET_DIR:-$ROOT/target}/release/wasm-order"
+[ -x "$ORDER" ] || { echo "order-functions: $ORDER missing: cargo build --release -p wasm-order" >&2; exit 1; }
 mapfile -t features < <(wasm-opt --print-features "$SOURCE" 2>/dev/null)
-"${CARGO_TARGET_DIR:-$ROOT/target}/release/wasm-order" "$OUT" "$OUT.named" >/dev/null
+"$ORDER" "$OUT" "$OUT.named" >/dev/null
 wasm-opt --mvp-features "${features[@]}" "${levels[@]}" --reorder-functions-by-name \
 	--generate-stack-ir --optimize-stack-ir --strip-debug --output "$OUT" "$OUT.named"
 rm "$OUT.named"

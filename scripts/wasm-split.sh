@@ -110,6 +110,7 @@ opt() {
 		bash "$ROOT/scripts/order-functions.sh" "$2" "$1"
 	fi
 }
+cargo build --quiet --offline --release -p wasm-order
 echo "wasm-split: wasm-opt -O${LEVEL:-s} on each piece"
 main_hash=""
 opt "$STAGE/bindgen/${NAME}_bg.wasm" "$STAGE/bindgen/opt.wasm"

@@ -65,7 +65,7 @@ pub(super) async fn forget(tx: &Transaction, keys: &[JsValue]) -> Result<(), Sto
     let seq = search_removed::top_seq(&store).await? + 1.0;
     asks::delete_all(&store, keys.iter().cloned()).await?;
     let cap = search_spans::floor_cap(seq);
-    search_removed::mark(&store, &meta, keys, (seq, cap)).await?;
+    search_removed::mark(&store, &meta, keys, seq, cap).await?;
     search_spans::seal_after(tx, seq - 1.0, seq);
     Ok(())
 }

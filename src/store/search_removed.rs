@@ -67,7 +67,8 @@ pub(super) async fn mark(
     search: &Store,
     meta: &Store,
     keys: &[JsValue],
-    (seq, cap): (f64, f64),
+    seq: f64,
+    cap: f64,
 ) -> Result<(), StoreError> {
     let obj = js_sys::Object::new();
     let removed: js_sys::Array = keys.iter().collect();
