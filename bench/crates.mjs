@@ -8,7 +8,7 @@ export function crateOf(name) {
   if (name.startsWith("export ")) return "(exports)";
   if (/^code\[\d+\]$/.test(name)) return "(unnamed functions)";
   if (name.startsWith("__wbg") || name.startsWith("__wbindgen") || name.startsWith("__externref")) return "wasm_bindgen";
-  const clean = name.replace(/\[[0-9a-f]{16}\]/g, "");
+  const clean = name.replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
   const head = (s) => {
     s = s.replace(/^(<|&mut |&|\*const |\*mut |dyn |impl |\(|\[)+/, "");
     const m = /^([a-z_][a-z0-9_]*)::/.exec(s);

@@ -1,13 +1,16 @@
 // Where the bytes go, without a browser: the bundle (gzip -9 and brotli 11 of every file index.html
 // loads, as bench.mjs measures it), the wasm by crate, and the largest functions, from twiggy on a
-// build with a name section. Run through bench/size.sh, which builds that named wasm.
+// build with a name section, each function's gzip measured in the shipped order
+// (bench/wasm_costs.mjs). Run through bench/size.sh, which builds that named wasm.
 //
-//   node bench/size.mjs --dist dist [--named-wasm named.wasm --twiggy twiggy] [--top 40] [--json out.json]
+//   node bench/size.mjs --dist dist [--named-wasm named.wasm --twiggy twiggy] [--order wasm-order]
+//                       [--top 40] [--json out.json]
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { crateOf } from "./crates.mjs";
+import { gzipInPlace } from "./wasm_costs.mjs";
 
 const argv = process.argv.slice(2);
 const arg = (k, d) => {
@@ -17,6 +20,7 @@ const arg = (k, d) => {
 const DIST = path.resolve(arg("dist", "dist"));
 const NAMED_WASM = arg("named-wasm", "");
 const TWIGGY = arg("twiggy", "twiggy");
+const ORDER = arg("order", "");
 const TOP = Number(arg("top", 40));
 const JSON_OUT = arg("json", "");
 const kB = (b) => (b / 1000).toFixed(1);
@@ -59,26 +63,37 @@ function madeFor(name) {
   return ours.length ? `${ours[ours.length - 1][1]}::${ours[ours.length - 1][2]}` : null;
 }
 
-function twiggy(wasm) {
+function twiggy(wasm, gz) {
   const items = JSON.parse(execFileSync(TWIGGY, ["top", "-n", "1000000", "-f", "json", wasm], { maxBuffer: 1 << 28 }).toString());
   const crates = new Map();
   const forOurs = new Map();
+  const gzCrates = new Map();
+  const gzOurs = new Map();
   const fns = [];
   let total = 0;
+  const add = (m, k, n) => m.set(k, (m.get(k) || 0) + n);
   for (const it of items) {
     // v0 mangling (the release wasm's std-from-source build) names crates as `crate[hash]`.
-    const name = it.name.replace(/\[[0-9a-f]{16}\]/g, "");
+    const name = it.name.replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
     const c = crateOf(name);
     if (c === null) continue;
-    crates.set(c, (crates.get(c) || 0) + it.shallow_size);
+    // A function's measured gzip (each name once: twiggy lists a function once).
+    const g = gz.byName.get(name) || 0;
+    gz.byName.delete(name);
+    add(crates, c, it.shallow_size);
+    add(gzCrates, c, g);
     total += it.shallow_size;
     const m = madeFor(name);
-    if (m) forOurs.set(m, (forOurs.get(m) || 0) + it.shallow_size);
-    fns.push({ name, crate: c, bytes: it.shallow_size });
+    if (m) {
+      add(forOurs, m, it.shallow_size);
+      add(gzOurs, m, g);
+    }
+    fns.push({ name, crate: c, bytes: it.shallow_size, gzip: g });
   }
-  fns.sort((a, b) => b.bytes - a.bytes);
-  const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, bytes]) => ({ k, bytes }));
-  return { total, crates: sorted(crates), modules: sorted(forOurs), fns };
+  fns.sort((a, b) => b.gzip - a.gzip || b.bytes - a.bytes);
+  const sorted = (m, g) =>
+    [...m.entries()].map(([k, bytes]) => ({ k, bytes, gzip: g.get(k) || 0 })).sort((a, b) => b.gzip - a.gzip || b.bytes - a.bytes);
+  return { total, crates: sorted(crates, gzCrates), modules: sorted(forOurs, gzOurs), fns };
 }
 
 const b = bundle();
@@ -134,20 +149,27 @@ if (loaderFile) {
 }
 let t = null;
 if (NAMED_WASM) {
-  t = twiggy(NAMED_WASM);
-  const w = b.rows.find((r) => r.file.endsWith(".wasm"));
-  const est = (bytes) => `${kB((bytes / t.total) * w.gzip)} kB`;
-  L.push(`wasm by crate (twiggy shallow sizes, ${kB(t.total)} kB without the name section; gzip attributed pro rata):`, "");
-  L.push(`| crate | raw | share | ≈ gzip |`, `|---|---:|---:|---:|`);
-  for (const c of t.crates.slice(0, 20)) L.push(`| ${c.k} | ${kB(c.bytes)} kB | ${((c.bytes / t.total) * 100).toFixed(1)} % | ${est(c.bytes)} |`);
-  const rest = t.crates.slice(20).reduce((s, c) => s + c.bytes, 0);
-  if (rest) L.push(`| ${t.crates.length - 20} more | ${kB(rest)} kB | ${((rest / t.total) * 100).toFixed(1)} % | ${est(rest)} |`);
+  const gz = await gzipInPlace(NAMED_WASM, ORDER);
+  const gzTotal = gz.total;
+  t = twiggy(NAMED_WASM, gz);
+  const share = (g) => `${((g / gzTotal) * 100).toFixed(1)} %`;
+  L.push(
+    `wasm by crate: twiggy's shallow sizes (${kB(t.total)} kB without the name section), and each function's gzip in place: ` +
+      `its bodies fed to one zlib stream in the shipped order (${ORDER ? "tools/wasm-order's" : "wasm-opt's"}), flushed after each ` +
+      `(${kB(gzTotal)} kB in all, a few per cent above the file's own gzip; bench/wasm_costs.mjs). Static data and tables count raw only:`,
+    "",
+  );
+  L.push(`| crate | raw | gzip in place | share of the gzip |`, `|---|---:|---:|---:|`);
+  for (const c of t.crates.slice(0, 20)) L.push(`| ${c.k} | ${kB(c.bytes)} kB | ${kB(c.gzip)} kB | ${share(c.gzip)} |`);
+  const rest = t.crates.slice(20);
+  const restSum = (k) => rest.reduce((s, c) => s + c[k], 0);
+  if (rest.length) L.push(`| ${rest.length} more | ${kB(restSum("bytes"))} kB | ${kB(restSum("gzip"))} kB | ${share(restSum("gzip"))} |`);
   L.push("", `Code whose symbol names one of our modules (any crate's generic code instantiated for it counts for the last of ours it names):`, "");
-  L.push(`| module | raw | ≈ gzip |`, `|---|---:|---:|`);
-  for (const m of t.modules.slice(0, 25)) L.push(`| ${m.k} | ${kB(m.bytes)} kB | ${est(m.bytes)} |`);
-  L.push("", `Largest ${TOP} functions:`, "");
-  L.push(`| bytes | crate | function |`, `|---:|---|---|`);
-  for (const f of t.fns.slice(0, TOP)) L.push(`| ${f.bytes} | ${f.crate} | \`${f.name.replace(/\|/g, "\\|").slice(0, 150)}\` |`);
+  L.push(`| module | raw | gzip in place |`, `|---|---:|---:|`);
+  for (const m of t.modules.slice(0, 25)) L.push(`| ${m.k} | ${kB(m.bytes)} kB | ${kB(m.gzip)} kB |`);
+  L.push("", `The ${TOP} functions that cost the most gzip:`, "");
+  L.push(`| gzip in place | raw | crate | function |`, `|---:|---:|---|---|`);
+  for (const f of t.fns.slice(0, TOP)) L.push(`| ${f.gzip} | ${f.bytes} | ${f.crate} | \`${f.name.replace(/\|/g, "\\|").slice(0, 150)}\` |`);
 }
 process.stdout.write(L.join("\n") + "\n");
 if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ bundle: b, twiggy: t && { ...t, fns: t.fns.slice(0, 500) } }, null, 1));

@@ -62,4 +62,5 @@ wasm-opt "-O${LEVEL:-s}" ${PARAMS[@]+"${PARAMS[@]}"} -g --output "$WORK/named.wa
 if ! cmp -s "$WORK/check.wasm" "$SHIPPED"; then
 	echo "size: WARNING: $RAW does not rebuild to the shipped $SHIPPED; the breakdown is of the cargo output" >&2
 fi
-node "$BENCH/size.mjs" --dist dist --named-wasm "$WORK/named.wasm" --twiggy "$TWIGGY" ${ARGS[@]+"${ARGS[@]}"}
+node "$BENCH/size.mjs" --dist dist --named-wasm "$WORK/named.wasm" --twiggy "$TWIGGY" \
+	--order "${CARGO_TARGET_DIR:-$ROOT/target}/release/wasm-order" ${ARGS[@]+"${ARGS[@]}"}
