@@ -51,7 +51,8 @@ hash16() { cat "$@" | sha256sum | cut -c1-16; }
 #                            without its fast path.
 # Of std's crates, `core` (formatting, str and slice code) and the allocator stay compiled for
 # speed (opt-level 3, as std comes prebuilt); `alloc` and `std` take our "z": 5.1 kB gzip less
-# over every file for ~2 % more main-thread CPU at 10 000 msg/s (all four at "z" cost ~7.5 %).
+# over every file for ~2 % more main-thread CPU at 10 000 msg/s (with only the allocator at 3,
+# 3.7 kB less for ~7 % more: docs/bytes.md, "Nineteenth round").
 # `--config` adds to .cargo/config.toml's rustflags (erase_components stays).
 std_speed=()
 for crate in core dlmalloc; do
