@@ -1,6 +1,5 @@
 use crate::state::{LiveState, PreviewImage};
 use crate::stream::StreamObserver;
-use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::lifecycle_feed::FeedNumbering;

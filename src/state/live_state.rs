@@ -1,4 +1,4 @@
-use leptos::prelude::*;
+use super::live::Live;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::drain::DrainEstimate;
 use telemetry_core::endpoint::ServerBase;
@@ -23,51 +23,51 @@ pub struct PreviewImage {
 /// bar and not the event log.
 #[derive(Clone, Copy)]
 pub struct LiveState {
-    pub connection: RwSignal<ConnectionInfo>,
-    pub queue: RwSignal<QueueState>,
+    pub connection: Live<ConnectionInfo>,
+    pub queue: Live<QueueState>,
     /// Pending prompts in run order, and apart from them the drain estimate, which changes
     /// as the running prompt runs (the list is not rebuilt for it).
-    pub pending: RwSignal<Vec<PendingPrompt>>,
-    pub drain: RwSignal<DrainEstimate>,
+    pub pending: Live<Vec<PendingPrompt>>,
+    pub drain: Live<DrainEstimate>,
     /// The run a person watching wants to see: running now, else the latest.
-    pub current: RwSignal<Option<Run>>,
+    pub current: Live<Option<Run>>,
     /// Runs seen since the page opened, newest first.
-    pub runs: RwSignal<Vec<Run>>,
-    pub preview: RwSignal<Option<PreviewImage>>,
-    pub gpu: RwSignal<GpuState>,
-    pub counters: RwSignal<Counters>,
-    pub log: RwSignal<Vec<LogLine>>,
+    pub runs: Live<Vec<Run>>,
+    pub preview: Live<Option<PreviewImage>>,
+    pub gpu: Live<GpuState>,
+    pub counters: Live<Counters>,
+    pub log: Live<Vec<LogLine>>,
     /// Local time of the last flush that carried data, for "updated 3 s ago".
-    pub last_update_ms: RwSignal<Option<f64>>,
+    pub last_update_ms: Live<Option<f64>>,
     /// Recent lifecycle events, newest last (bounded).
-    pub lifecycle: RwSignal<Vec<Lifecycle>>,
+    pub lifecycle: Live<Vec<Lifecycle>>,
     /// The server in use, for `/api/view` links.
-    pub server: RwSignal<Option<ServerBase>>,
+    pub server: Live<Option<ServerBase>>,
     /// The extension said hello: every client's runs stream to this page.
-    pub extension: RwSignal<Option<ExtensionInfo>>,
+    pub extension: Live<Option<ExtensionInfo>>,
     /// The current run over time, for the run chart. Its own signal: a new sample redraws the
     /// chart and nothing else.
-    pub series: RwSignal<Option<RunSeries>>,
+    pub series: Live<Option<RunSeries>>,
 }
 
 impl LiveState {
     pub fn new(connection: ConnectionInfo) -> LiveState {
         LiveState {
-            connection: RwSignal::new(connection),
-            queue: RwSignal::new(QueueState::default()),
-            pending: RwSignal::new(Vec::new()),
-            drain: RwSignal::new(DrainEstimate::default()),
-            current: RwSignal::new(None),
-            runs: RwSignal::new(Vec::new()),
-            preview: RwSignal::new(None),
-            gpu: RwSignal::new(GpuState::default()),
-            counters: RwSignal::new(Counters::default()),
-            log: RwSignal::new(Vec::new()),
-            last_update_ms: RwSignal::new(None),
-            lifecycle: RwSignal::new(Vec::new()),
-            server: RwSignal::new(None),
-            extension: RwSignal::new(None),
-            series: RwSignal::new(None),
+            connection: Live::new(connection),
+            queue: Live::new(QueueState::default()),
+            pending: Live::new(Vec::new()),
+            drain: Live::new(DrainEstimate::default()),
+            current: Live::new(None),
+            runs: Live::new(Vec::new()),
+            preview: Live::new(None),
+            gpu: Live::new(GpuState::default()),
+            counters: Live::new(Counters::default()),
+            log: Live::new(Vec::new()),
+            last_update_ms: Live::new(None),
+            lifecycle: Live::new(Vec::new()),
+            server: Live::new(None),
+            extension: Live::new(None),
+            series: Live::new(None),
         }
     }
 }

@@ -1,6 +1,7 @@
 use super::Rows;
 use super::Show;
 use crate::state::use_live;
+use crate::state::Live;
 use crate::ui::effect::effect;
 use crate::ui::handler::handler;
 use crate::ui::text::{part, text};
@@ -11,7 +12,7 @@ use telemetry_core::run::Run;
 /// Every output of a run, loaded from ComfyUI's `/api/view` with each query part encoded.
 /// A file that is gone shows a placeholder instead of a broken image.
 #[component]
-pub fn ArtifactViewer(run: RwSignal<Option<Run>>) -> impl IntoView {
+pub fn ArtifactViewer(run: Live<Option<Run>>) -> impl IntoView {
     let outputs = move || run.with(|r| r.as_ref().map(|r| r.outputs.clone()).unwrap_or_default());
     let large = RwSignal::new(None::<(String, String)>);
     let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();

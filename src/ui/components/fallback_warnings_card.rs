@@ -1,6 +1,7 @@
 use super::Rows;
 use super::Show;
 use crate::state::use_live;
+use crate::state::Live;
 use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
@@ -9,7 +10,7 @@ use telemetry_core::warnings::{refusal_warning, warnings_for, WarningContext};
 /// Every degraded path behind the numbers of a run, or a plain statement that it is clean.
 #[component]
 pub fn FallbackWarningsCard(
-    run: RwSignal<Option<Run>>,
+    run: Live<Option<Run>>,
     #[prop(optional)] live_session: bool,
 ) -> impl IntoView {
     let live = use_live();

@@ -1,5 +1,6 @@
 use super::Show;
 use crate::state::use_live;
+use crate::state::Live;
 use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
@@ -69,7 +70,7 @@ pub fn GpuStatus() -> impl IntoView {
 #[component]
 pub fn GpuDevices(
     /// The server's GPU state (the live page's, or a fleet card's own).
-    gpu: RwSignal<GpuState>,
+    gpu: Live<GpuState>,
 ) -> impl IntoView {
     let g = gpu;
     let devices = move || {

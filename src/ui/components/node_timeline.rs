@@ -1,5 +1,6 @@
 use super::Rows;
 use super::Show;
+use crate::state::Live;
 use leptos::prelude::*;
 use telemetry_core::format::{self, fixed};
 use telemetry_core::history::compare::timeline;
@@ -8,7 +9,7 @@ use telemetry_core::run::Run;
 /// A waterfall of the run's nodes: when each started and how long it ran, cached nodes marked.
 /// Times are receive times; ComfyUI sends no per-node timestamps.
 #[component]
-pub fn NodeTimeline(run: RwSignal<Option<Run>>) -> impl IntoView {
+pub fn NodeTimeline(run: Live<Option<Run>>) -> impl IntoView {
     let bars = move || run.with(|r| r.as_ref().map(timeline).unwrap_or_default());
     let span = move || {
         bars()

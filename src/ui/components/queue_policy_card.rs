@@ -1,4 +1,5 @@
 use super::Rows;
+use crate::state::Live;
 use leptos::prelude::*;
 use telemetry_core::follow::QueuePolicy;
 use telemetry_core::format;
@@ -110,7 +111,7 @@ fn knobs(policy: &QueuePolicy, run: Option<&Run>) -> Vec<Knob> {
 /// The follow policy in effect for a run and how much of each limit it used. A run that
 /// streamed used none of it, and the card says so rather than showing zeros.
 #[component]
-pub fn QueuePolicyCard(run: RwSignal<Option<Run>>) -> impl IntoView {
+pub fn QueuePolicyCard(run: Live<Option<Run>>) -> impl IntoView {
     let setting = crate::state::handles().policy;
     let items = move || {
         let current = setting.0.get();

@@ -1,3 +1,4 @@
+use crate::state::Live;
 use crate::ui::effect::effect;
 use leptos::prelude::*;
 use std::cell::Cell;
@@ -36,7 +37,7 @@ thread_local! {
 /// fetched when the first series arrives: the live page paints without it. A chunk that cannot
 /// be fetched leaves the page working and says so in the figure.
 #[component]
-pub fn RunChart(series: RwSignal<Option<RunSeries>>) -> impl IntoView {
+pub fn RunChart(series: Live<Option<RunSeries>>) -> impl IntoView {
     let figure = NodeRef::<leptos::html::Figure>::new();
     let drawer = RwSignal::new(LOADED.get().map_or(Drawer::Pending, Drawer::Ready));
     let asked = Rc::new(Cell::new(false));

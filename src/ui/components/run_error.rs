@@ -1,3 +1,4 @@
+use crate::state::Live;
 use crate::ui::text::part;
 use leptos::prelude::*;
 use telemetry_core::run::Run;
@@ -5,7 +6,7 @@ use telemetry_core::run::Run;
 /// A failed run's error: node, type, exception and the traceback, collapsed. Server text is
 /// rendered as text.
 #[component]
-pub fn RunError(run: RwSignal<Option<Run>>) -> impl IntoView {
+pub fn RunError(run: Live<Option<Run>>) -> impl IntoView {
     let error = move || run.with(|r| r.as_ref().and_then(|r| r.error.clone()));
     view! {
         {part(move || error().map(|e| {

@@ -2,6 +2,7 @@ use super::Rows;
 use super::Show;
 use crate::state::use_live;
 use crate::state::use_ticking_now;
+use crate::state::Live;
 use crate::ui::text::{flag, text};
 use leptos::prelude::*;
 use telemetry_core::badges::badges;
@@ -11,10 +12,7 @@ use telemetry_core::run::Run;
 
 /// Every telemetry field of a run as a badge; unknown values say "unknown", never a number.
 #[component]
-pub fn TelemetryBadges(
-    run: RwSignal<Option<Run>>,
-    #[prop(optional)] streaming: bool,
-) -> impl IntoView {
+pub fn TelemetryBadges(run: Live<Option<Run>>, #[prop(optional)] streaming: bool) -> impl IntoView {
     let live = use_live();
     let now = use_ticking_now();
     let items = move || {

@@ -1,7 +1,7 @@
 use super::run_download::RunDownload;
 use crate::browser::base_path::app_href;
 use crate::browser::location::{decode_segment, use_location};
-use crate::state::{use_live, use_store, StoreStatus};
+use crate::state::{use_live, use_store, Live, StoreStatus};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
     RunError, TelemetryBadges,
@@ -72,10 +72,10 @@ pub fn RunDetailPage() -> impl IntoView {
     };
     // A run still in memory is shown live, with what the stored record knew merged in (after a
     // reload the live one may be a poorer replay: no workflow, replayed node timings).
-    // The cards take the live page's signal type (`RwSignal`, issue #22: one type's reactive code,
+    // The cards take the live page's value type (`Live`, issue #22: one type's reactive code,
     // not a `Signal` per value type): the merge is made once per change and written to it, not
     // once per read.
-    let run = RwSignal::new(None::<telemetry_core::run::Run>);
+    let run = Live::new(None::<telemetry_core::run::Run>);
     effect(move || {
         let id = run_id.get();
         let earlier = record().map(|r| r.run);
@@ -96,7 +96,7 @@ pub fn RunDetailPage() -> impl IntoView {
         }
     });
     // The live series while the run is the one being watched, else the one stored with it.
-    let series = RwSignal::new(None);
+    let series = Live::new(None);
     effect(move || {
         let id = run_id.get();
         let now = live

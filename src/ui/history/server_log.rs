@@ -5,7 +5,7 @@
 //! runs the log lists now says where each row came from. Deleting a run deletes it there too.
 
 use crate::browser::http::{get_text, post_json, HttpError};
-use crate::state::{use_live, use_store};
+use crate::state::{use_live, use_store, Live};
 use crate::store::sink::take_server_runs;
 use crate::ui::load::Load;
 use leptos::prelude::*;
@@ -35,7 +35,7 @@ pub struct ServerLog {
     /// A `Load` rather than an effect: the page's one type-erased reader costs no new code.
     pub state: Load<LogState>,
     pub listed: RwSignal<StrSet>,
-    pub server: RwSignal<Option<ServerBase>>,
+    pub server: Live<Option<ServerBase>>,
 }
 
 impl ServerLog {
