@@ -5,6 +5,7 @@
 //
 //   node bench/bench.mjs --dist <dist snapshot> [--named-wasm <wasm with names>] [--quick]
 //   node bench/bench.mjs --dist dist --memory-only [--memory-rate 10000] [--memory-steps …]
+//   node bench/bench.mjs --dist dist --latency-only
 //   node bench/bench.mjs --dist dist --throughput-only [--rates 5000,10000] [--no-baseline] [--no-indexeddb]
 import fs from "node:fs";
 import path from "node:path";
@@ -588,6 +589,17 @@ async function main() {
   log(`server ${server.url()} (fixtures ${FIXTURES}: ${server.templates.map((t) => t.name).join(", ")})`);
   const browser = await launch();
   let base, dash, lat, mem, prof;
+  if (flag("latency-only")) {
+    // Phase 3 alone (e.g. builds alternated): both latency readings as JSON on stdout.
+    try {
+      lat = [await latency(browser, server, "idle", 0), await latency(browser, server, "1k background", 1000)];
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    console.log(JSON.stringify({ meta, lat }, null, 1));
+    return;
+  }
   if (flag("memory-only")) {
     // Phase 4 alone (e.g. a 2 000 000-message flood: --memory-steps 100000,1000000,2000000
     // --memory-budget-s 900): the readings as JSON on stdout, no report.
