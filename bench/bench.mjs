@@ -304,6 +304,11 @@ function markerId(k) {
   return `beacf00d-0000-4000-8000-${String(k).padStart(12, "0")}`;
 }
 
+/** Phase 3's two readings: idle, and under a 1 000 msg/s background. */
+async function latencies(browser, server) {
+  return [await latency(browser, server, "idle", 0), await latency(browser, server, "1k background", 1000)];
+}
+
 async function latency(browser, server, label, backgroundRate) {
   log(`latency: ${label}`);
   const { context, page } = await openPage(browser, server, "/", dashboardReady);
@@ -592,7 +597,7 @@ async function main() {
   if (flag("latency-only")) {
     // Phase 3 alone (e.g. builds alternated): both latency readings as JSON on stdout.
     try {
-      lat = [await latency(browser, server, "idle", 0), await latency(browser, server, "1k background", 1000)];
+      lat = await latencies(browser, server);
     } finally {
       await browser.close();
       await server.close();
@@ -629,7 +634,7 @@ async function main() {
   try {
     base = await ladder(browser, server, "plain JS", "/__bench/baseline.html", baselineReady);
     dash = await ladder(browser, server, "dashboard", "/", dashboardReady);
-    lat = [await latency(browser, server, "idle", 0), await latency(browser, server, "1k background", 1000)];
+    lat = await latencies(browser, server);
     mem = await memory(browser, server, Math.min(20000, Math.max(10000, dash.best)));
     // Profile where the dashboard first failed, else at the highest rate tried.
     const failed = dash.results.find((r) => !r.sustained);

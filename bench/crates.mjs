@@ -1,5 +1,10 @@
 // Which crate a wasm item belongs to, for bench.mjs and size.mjs alike.
 
+/** A demangled v0 symbol without its crates' disambiguating hashes (`tachys[17a9e…]::` → `tachys::`). */
+export function withoutHashes(name) {
+  return name.replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
+}
+
 /** Crate of a demangled Rust symbol (twiggy's names), or a bucket for non-function items. */
 export function crateOf(name) {
   if (name.startsWith('"function names"') || name.startsWith("custom section") || name === "\"name\" section headers") return null;
@@ -8,7 +13,7 @@ export function crateOf(name) {
   if (name.startsWith("export ")) return "(exports)";
   if (/^code\[\d+\]$/.test(name)) return "(unnamed functions)";
   if (name.startsWith("__wbg") || name.startsWith("__wbindgen") || name.startsWith("__externref")) return "wasm_bindgen";
-  const clean = name.replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
+  const clean = withoutHashes(name);
   const head = (s) => {
     s = s.replace(/^(<|&mut |&|\*const |\*mut |dyn |impl |\(|\[)+/, "");
     const m = /^([a-z_][a-z0-9_]*)::/.exec(s);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { crateOf } from "./crates.mjs";
+import { crateOf, withoutHashes } from "./crates.mjs";
 import { gzipInPlace } from "./wasm_costs.mjs";
 
 const argv = process.argv.slice(2);
@@ -74,7 +74,7 @@ function twiggy(wasm, gz) {
   const add = (m, k, n) => m.set(k, (m.get(k) || 0) + n);
   for (const it of items) {
     // v0 mangling (the release wasm's std-from-source build) names crates as `crate[hash]`.
-    const name = it.name.replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
+    const name = withoutHashes(it.name);
     const c = crateOf(name);
     if (c === null) continue;
     // A function's measured gzip (each name once: twiggy lists a function once).

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { execFileSync } from "node:child_process";
+import { withoutHashes } from "./crates.mjs";
 
 function leb(buf, at) {
   let value = 0;
@@ -124,7 +125,7 @@ export async function gzipInPlace(namedWasm, orderTool) {
   const costs = await inPlace(order.map((i) => named.bodies[i]));
   const byName = new Map();
   order.forEach((i, k) => {
-    const name = (named.names.get(named.imported + i) || `code[${i}]`).replace(/\[[0-9a-f]{1,16}\](?=::)/g, "");
+    const name = withoutHashes(named.names.get(named.imported + i) || `code[${i}]`);
     byName.set(name, (byName.get(name) || 0) + costs[k]);
   });
   return { byName, total: costs.reduce((s, c) => s + c, 0) };

@@ -63,6 +63,7 @@ impl<T: 'static> Live<T> {
     /// `f` of the value, without tracking it.
     pub fn with_untracked<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         let cell = self.cell();
+        // Bound first: the borrow must end before `cell` is dropped.
         let r = f(&value::<T>(&cell).borrow());
         r
     }
