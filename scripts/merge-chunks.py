@@ -159,11 +159,13 @@ def merge(split: Path, group: str, members: list[str], start: bool) -> None:
     features = subprocess.run(["wasm-opt", "--print-features", str(split / pieces[0])],
                               check=True, capture_output=True, text=True).stdout.split()
     joined = work / "merged.wasm"
-    subprocess.run(["wasm-merge", str(work / "base.wasm"), "base", *args, *features,
+    # KEEP_NAMES=1 (scripts/wasm-split.sh): the function names through the merge, for twiggy.
+    names = ["-g"] if os.environ.get("KEEP_NAMES") == "1" else []
+    subprocess.run(["wasm-merge", str(work / "base.wasm"), "base", *args, *features, *names,
                     "-o", str(joined)], check=True, stderr=subprocess.DEVNULL)
     # wasm-merge writes no target-features section; the build's wasm-opt reads the features
     # from it, as it does from the splitter's pieces.
-    subprocess.run(["wasm-opt", "--mvp-features", *features, "--emit-target-features", str(joined),
+    subprocess.run(["wasm-opt", "--mvp-features", *features, *names, "--emit-target-features", str(joined),
                     "-o", str(split / out)], check=True, stderr=subprocess.DEVNULL)
     for f in pieces:
         if f != out:
