@@ -53,10 +53,20 @@ async fn a_run_end_inside_the_window_is_handed_on_when_the_page_flushes() {
     };
     let server = ServerBase::parse("http://127.0.0.1:1").expect("address");
     let manager = StreamManager::new(config, server, "c-test".into(), recorder.clone());
-    manager.play_recording(vec![
-        frame(r#"{"type":"execution_start","data":{"prompt_id":"P","timestamp":1000}}"#),
-        frame(r#"{"type":"execution_success","data":{"prompt_id":"P","timestamp":2000}}"#),
-    ]);
+    // The start leads (shown a display frame after it came); the end then falls inside the
+    // window that began at that flush.
+    manager.play_recording(vec![frame(
+        r#"{"type":"execution_start","data":{"prompt_id":"P","timestamp":1000}}"#,
+    )]);
+    TimeoutFuture::new(100).await;
+    assert_eq!(
+        recorder.seen.borrow().last(),
+        Some(&Some(RunStatus::Running)),
+        "the start was shown at once"
+    );
+    manager.play_recording(vec![frame(
+        r#"{"type":"execution_success","data":{"prompt_id":"P","timestamp":2000}}"#,
+    )]);
     TimeoutFuture::new(100).await;
     let ended = Some(RunStatus::Succeeded);
     assert!(

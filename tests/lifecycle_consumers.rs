@@ -51,7 +51,7 @@ impl Page {
             "execution_success",
             serde_json::json!({"prompt_id": id, "timestamp": ts + 5}),
         );
-        let batch = self.pipeline.take();
+        let batch = self.pipeline.take(self.now);
         self.observer.on_batch(&self.pipeline, &batch, self.now);
         leptos::task::tick().await;
     }

@@ -37,7 +37,7 @@ fn a_preview_gets_its_image_only_while_its_run_is_shown() {
     let mut step = |pipeline: &mut Pipeline, input: Input<'_>| {
         now += 10.0;
         pipeline.step(input, now);
-        let batch = pipeline.take();
+        let batch = pipeline.take(now);
         observer.on_batch(pipeline, &batch, now);
     };
     let start = |id: &str| {

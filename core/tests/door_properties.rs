@@ -119,7 +119,7 @@ proptest! {
                 prop_assert!(!in_flight.contains(r), "{:?} handed out twice", r);
                 in_flight.push(r.clone());
             }
-            p.take();
+            p.take(now);
             prop_assert!(p.tracker().index_is_consistent());
             for run in p.tracker().runs() {
                 let rank = run.status.rank();

@@ -58,7 +58,7 @@ fn play_loop(
             // flight (reads about one run are kinds of their own), as with a server that hangs.
             asked += p.step(Input::Text(&frame), *t).requests.len();
             if (*t as u64) % 200 == 0 {
-                p.take();
+                p.take(*t);
             }
         }
     }

@@ -158,7 +158,7 @@ impl Flood {
                 self.sent += 1;
                 if self.flush_at.is_some_and(|at| at <= self.t) {
                     self.flush_at = None;
-                    self.p.take();
+                    self.p.take(self.t);
                 }
                 if self.t >= self.next_tick {
                     self.next_tick += 1000.0;
@@ -226,7 +226,7 @@ fn memory_stays_flat_over_a_long_flood_of_short_runs() {
     for step in 0..5 {
         flood.until(total / 2 + step * total / 8);
         // Read after a flush, as the benchmark reads after the page drained.
-        flood.p.take();
+        flood.p.take(flood.t);
         let live = live_bytes();
         let footprint = flood.p.footprint();
         println!(

@@ -33,9 +33,10 @@ fn connecting_asks_what_settles_the_page_and_flushes_the_connection() {
         .requests
         .iter()
         .any(|r| matches!(r, Request::ReadHistory { .. })));
-    assert_eq!(step.flush_at, Some(1200.0), "one window after the change");
+    // Nothing was flushed before: the throttle's leading edge, a display frame after the change.
+    assert_eq!(step.flush_at, Some(1016.0), "at once after a quiet spell");
     assert_eq!(p.endpoint(), Some(EndpointKind::Ws));
-    let batch = p.take();
+    let batch = p.take(1016.0);
     assert!(batch.fields.contains(&Field::Connection));
 }
 
@@ -110,7 +111,7 @@ fn a_recorded_run_through_the_door_ends_as_its_history_says() {
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(run.nodes_done(), 3);
     assert!(last > 0.0);
-    let batch = p.take();
+    let batch = p.take(last);
     assert!(batch.events.iter().any(|e| e.kind.is_end()));
 }
 
@@ -166,7 +167,7 @@ fn restore_and_backfill_enter_through_the_door() {
         p.tracker().run(&id).map(|r| r.status),
         Some(RunStatus::Succeeded)
     );
-    assert_eq!(step.flush_at, Some(205.0));
+    assert_eq!(step.flush_at, Some(21.0));
     let mut open = telemetry_core::run::Run::new(
         "http://127.0.0.1:8188",
         "restored",

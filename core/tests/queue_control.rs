@@ -133,7 +133,7 @@ fn cancelling_the_third_removes_exactly_it_and_stores_it_as_cancelled() {
         .expect("deleted");
     assert!(server.asked[after..].contains(&Request::ReadQueue));
     assert!(server.asked[after..].contains(&Request::ReadHistoryEntry(third.clone())));
-    let batch = p.take();
+    let batch = p.take(1e9);
     assert!(batch
         .events
         .iter()
@@ -308,7 +308,7 @@ fn after_a_reload_the_drain_rests_on_the_stored_runs_of_the_workflow() {
     server.pending = ids(5);
     let mut p = connect(&mut server);
     assert_eq!(p.tracker().pending_queue(1.0).drain.total_ms, None);
-    p.take();
+    p.take(1.0);
     let workflow = "EmptyImage → TelemetrySleep → SaveImage".to_owned();
     let mut stored: Vec<(String, String, f64)> = (0..10)
         .map(|i| {
@@ -323,7 +323,7 @@ fn after_a_reload_the_drain_rests_on_the_stored_runs_of_the_workflow() {
     stored.push(("Other".into(), "other-1".into(), 1.0));
     let step = p.step(Input::StoredDurations(stored), 2.0);
     assert!(step.flush_at.is_some(), "the queue card is redrawn");
-    assert!(p.take().fields.contains(&Field::Queue));
+    assert!(p.take(2.0).fields.contains(&Field::Queue));
     let queue = p.tracker().pending_queue(2.0);
     assert_eq!(queue.drain.total_ms, Some(5.0 * 10_250.0));
     assert_eq!(queue.drain.basis_runs, 10);

@@ -75,7 +75,7 @@ fn a_running_run_the_restarted_server_no_longer_knows_ends_lost_and_what_ran_sin
     );
     // Nothing left open that the server does not list.
     assert_eq!(p.tracker().open_run_count(), 1);
-    let batch = p.take();
+    let batch = p.take(1e9);
     assert!(batch
         .events
         .iter()

@@ -14,8 +14,8 @@ use telemetry_core::trace::{Payload, TraceFrame};
 fn play(p: &mut Pipeline, frames: &[TraceFrame]) {
     let mut flush_at: Option<f64> = None;
     for f in frames {
-        if flush_at.is_some_and(|at| at <= f.t_ms) {
-            p.take();
+        if let Some(at) = flush_at.filter(|at| *at <= f.t_ms) {
+            p.take(at);
         }
         let step = match &f.payload {
             Payload::Text(t) => p.step(Input::Text(t), f.t_ms),
@@ -23,7 +23,7 @@ fn play(p: &mut Pipeline, frames: &[TraceFrame]) {
         };
         flush_at = step.flush_at;
     }
-    p.take();
+    p.take(frames.last().map_or(0.0, |f| f.t_ms));
 }
 
 fn run_id(p: &Pipeline, pick: impl Fn(&telemetry_core::Run) -> bool) -> String {
@@ -85,7 +85,7 @@ fn a_run_seen_only_after_it_ended_has_no_chart() {
         },
         10.0,
     );
-    p.take();
+    p.take(10.0);
     assert!(p.tracker().run(&id).is_some());
     assert!(p.series(&id).is_none());
 }
@@ -99,14 +99,14 @@ fn series_memory_is_bounded_and_open_runs_keep_theirs() {
         let start =
             format!(r#"{{"type":"execution_start","data":{{"prompt_id":"r{i}","timestamp":1}}}}"#);
         p.step(Input::Text(&start), t);
-        p.take();
+        p.take(t);
         if i > 0 {
             let end = format!(
                 r#"{{"type":"execution_success","data":{{"prompt_id":"r{}","timestamp":2}}}}"#,
                 i - 1
             );
             p.step(Input::Text(&end), t + 1.0);
-            p.take();
+            p.take(t + 1.0);
         }
     }
     assert!(

@@ -81,9 +81,68 @@ fn steady_flood_flushes_every_window_not_after_it_stops() {
         assert!((200.0..=201.0).contains(&gap), "gap {gap} in {flushes:?}");
     }
     assert_eq!(
-        flushes[0], 200.0,
-        "the window starts at the first pending update"
+        flushes[0], 1.0,
+        "the first update of a quiet spell is released at once (the leading edge)"
     );
+}
+
+#[test]
+fn a_quiet_spell_releases_the_next_update_after_the_lead_not_a_window_later() {
+    let mut c: Coalescer<u32, Ev> = Coalescer::new(200.0, 10_000).with_lead(16.0);
+    assert!(c.push_event(Ev::Started(1), 1000.0));
+    // What comes with it, inside the lead, goes out with it.
+    c.mark(1, 1008.0);
+    assert_eq!(c.deadline(), Some(1016.0));
+    assert!(c.poll(1015.0).is_none());
+    let first = c.poll(1016.0).expect("due at the end of the lead");
+    assert_eq!((first.events.len(), first.fields.len()), (1, 1));
+    // An update soon after waits out the window that began at that flush: a throttle.
+    c.mark(2, 1050.0);
+    assert_eq!(c.deadline(), Some(1216.0));
+    assert!(c.poll(1215.0).is_none());
+    assert!(c.poll(1216.0).is_some());
+    // After a window without a flush, the next update leads again.
+    c.push_event(Ev::Finished(1), 2000.0);
+    assert_eq!(c.deadline(), Some(2016.0));
+    // A batch taken ahead of its time (the page hiding) starts the window there.
+    c.take(2005.0);
+    c.mark(3, 2010.0);
+    assert_eq!(c.deadline(), Some(2205.0));
+}
+
+#[test]
+fn flushes_are_never_closer_than_a_window_under_any_arrival_pattern() {
+    // Bursts, gaps and trickles: whatever the pattern, two flushes by the timer (not by the
+    // event bound) are at least one window apart, and nothing waits longer than a window after
+    // the previous flush or a lead after it came.
+    let mut c: Coalescer<u32, u32> = Coalescer::new(200.0, 10_000).with_lead(16.0);
+    let mut last_flush: Option<f64> = None;
+    let mut waiting_since: Option<f64> = None;
+    let mut arrivals = 0u64;
+    for ms in 0..20_000u32 {
+        let now = ms as f64;
+        if let Some(b) = c.poll(now) {
+            if let Some(prev) = last_flush {
+                assert!(now - prev >= 200.0, "flushes at {prev} and {now}");
+            }
+            let since = waiting_since.take().expect("something was pending");
+            let bound = last_flush.map_or(since + 16.0, |p| (p + 200.0).max(since + 16.0));
+            assert_eq!(now, bound, "released when due, not later");
+            assert!(!b.events.is_empty());
+            last_flush = Some(now);
+        }
+        // A deterministic irregular pattern: two busy seconds (an update in about one
+        // millisecond of sixteen, at random), one quiet one, and a lone update every 997 ms.
+        arrivals = arrivals
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let busy = (ms / 1000) % 3 != 2;
+        if busy && arrivals >> 60 == 0 || ms % 997 == 0 {
+            c.push_event(ms, now);
+            waiting_since.get_or_insert(now);
+        }
+    }
+    assert!(last_flush.is_some());
 }
 
 #[test]
@@ -102,7 +161,7 @@ fn lifecycle_events_survive_coalescing_in_order() {
             delivered.extend(b.events);
         }
     }
-    delivered.extend(c.take().events);
+    delivered.extend(c.take(400.0).events);
     let expected: Vec<Ev> = (0..50)
         .flat_map(|i| [Ev::Started(i), Ev::Finished(i)])
         .collect();
@@ -120,7 +179,7 @@ fn memory_stays_bounded_under_an_event_storm() {
             delivered += b.events.len();
         }
     }
-    delivered += c.take().events.len();
+    delivered += c.take(0.0).events.len();
     assert_eq!(delivered, 100_000, "nothing dropped");
 }
 
@@ -128,6 +187,8 @@ fn memory_stays_bounded_under_an_event_storm() {
 fn new_window_is_reported_so_the_shell_arms_one_timer() {
     let mut c: Coalescer<u32, ()> = Coalescer::new(200.0, 10);
     assert!(c.mark(1, 0.0));
+    assert!(c.poll(0.0).is_some(), "the leading edge");
+    assert!(c.mark(1, 10.0));
     assert!(!c.mark(2, 50.0));
     assert_eq!(c.deadline(), Some(200.0));
     assert!(c.poll(199.0).is_none());

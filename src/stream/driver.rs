@@ -131,7 +131,7 @@ pub fn flush(driver: &DriverRef) {
     let (batch, sinks) = {
         let mut d = driver.borrow_mut();
         d.flush_timer = None;
-        (d.pipeline.take(), d.sinks.clone())
+        (d.pipeline.take(now), d.sinks.clone())
     };
     if batch.fields.is_empty() && batch.events.is_empty() {
         return;

@@ -23,6 +23,11 @@ mod door;
 
 /// Pending lifecycle events before a batch is due regardless of the window.
 const MAX_PENDING_EVENTS: usize = 1024;
+/// The throttle's leading edge: after a quiet spell the first update is shown this long after it
+/// comes, not a window later. One display frame: the frames ComfyUI sends together (a run's
+/// start, its cached nodes, its first `executing`) come within it, in the socket worker's 8 ms
+/// batches, and are shown together.
+const LEAD_MS: f64 = 16.0;
 const LOG_LINES: usize = 200;
 
 pub type UpdateBatch = Batch<Field, Lifecycle>;
@@ -51,7 +56,7 @@ impl Pipeline {
         Pipeline {
             tracker: Tracker::new(server),
             log: EventLog::new(LOG_LINES),
-            buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS),
+            buffer: Coalescer::new(window_ms, MAX_PENDING_EVENTS).with_lead(LEAD_MS),
             scratch: Vec::new(),
             endpoint: None,
             inflight: InFlight::default(),
@@ -204,9 +209,10 @@ impl Pipeline {
         self.tracker.apply_features(flags);
     }
 
-    /// Takes whatever is pending (the flush `Step::flush_at` asked for), sampling the series of
-    /// every run it names: read them with [`Pipeline::series`].
-    pub fn take(&mut self) -> UpdateBatch {
+    /// Takes whatever is pending at `now_ms` (the flush `Step::flush_at` asked for, or one
+    /// ahead of it), sampling the series of every run it names: read them with
+    /// [`Pipeline::series`]. The next window starts at `now_ms`.
+    pub fn take(&mut self, now_ms: f64) -> UpdateBatch {
         // The flush comes when the window ends (or at once when it filled up): sampled then,
         // never before the latest input.
         let at = self
@@ -214,7 +220,7 @@ impl Pipeline {
             .deadline()
             .unwrap_or(self.last_ms)
             .max(self.last_ms);
-        let batch = self.buffer.take();
+        let batch = self.buffer.take(now_ms);
         self.series.sample(&self.tracker, &batch, at);
         batch
     }
