@@ -62,3 +62,33 @@ fn a_value_is_freed_with_its_owner() {
         "freed when its owner is cleaned up"
     );
 }
+
+#[wasm_bindgen_test]
+fn track_subscribes_without_reading_and_writes_after_the_owner_is_gone_do_nothing() {
+    let outer = Owner::new();
+    outer.set();
+    let revision = Live::new(0u64);
+    let runs = StoredValue::new(0);
+    let counted = Memo::new(move |_| {
+        revision.track();
+        runs.update_value(|n| *n += 1);
+        runs.get_value()
+    });
+    assert_eq!(counted.get(), 1);
+    revision.update(|r| *r += 1);
+    assert_eq!(
+        counted.get(),
+        2,
+        "a tracked value that changed runs it again"
+    );
+
+    // Work that outlived its page (a fetch answering late) writes into a value that is gone:
+    // nothing happens, nothing panics (the release build would abort).
+    let child = outer.child();
+    let late = child.with(|| Live::new(String::from("before")));
+    assert!(late.try_set("while alive".into()));
+    child.cleanup();
+    assert!(!late.try_set("after".into()), "no owner, no write");
+    assert!(!late.try_update(|s| s.push('!')));
+    late.set("ignored".into());
+}

@@ -11,7 +11,6 @@ use crate::browser::client_id::new_client_id;
 use crate::state::{LiveState, StoreState, StoreStatus, StreamHandle};
 use crate::stream::{StreamConfig, StreamManager};
 use gloo_timers::future::TimeoutFuture;
-use leptos::prelude::*;
 use std::rc::Rc;
 use telemetry_core::connection::ConnectionInfo;
 use telemetry_core::endpoint::ServerBase;

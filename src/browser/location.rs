@@ -10,6 +10,7 @@
 //! the browser. `App` picks the page from [`Location::path`].
 
 use crate::browser::base_path::{app_href, base_path};
+use crate::state::Live;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -18,7 +19,7 @@ use wasm_bindgen::JsCast;
 /// change and the router is not re-run by a query change.
 #[derive(Clone, Copy)]
 pub struct Location {
-    url: RwSignal<(String, String)>,
+    url: Live<(String, String)>,
     pub path: Memo<String>,
     pub query: Memo<String>,
 }
@@ -54,7 +55,7 @@ pub fn use_location() -> Location {
 /// Starts following the page's location: reads it now, follows back and forward, and takes over
 /// clicks on links to the app's own routes. `is_route` says which paths are the app's.
 pub fn provide_location(is_route: fn(&str) -> bool) -> Location {
-    let url = RwSignal::new(current());
+    let url = Live::new(current());
     let location = Location {
         url,
         path: Memo::new(move |_| url.with(|u| u.0.clone())),

@@ -1,9 +1,10 @@
 use crate::browser::settings_store;
+use crate::state::Live;
 use leptos::prelude::*;
 
 /// The ComfyUI server the person chose, or `None` for the dashboard's own origin.
 #[derive(Clone, Copy)]
-pub struct ServerSetting(pub RwSignal<Option<String>>);
+pub struct ServerSetting(pub Live<Option<String>>);
 
 impl ServerSetting {
     /// `?server=` wins and is remembered; otherwise what was remembered last time.
@@ -15,7 +16,7 @@ impl ServerSetting {
             }
             None => settings_store::load_server(),
         };
-        ServerSetting(RwSignal::new(value))
+        ServerSetting(Live::new(value))
     }
 
     pub fn set(&self, server: Option<String>) {
@@ -26,11 +27,11 @@ impl ServerSetting {
 
 /// The follow policy for runs that do not stream, remembered across reloads.
 #[derive(Clone, Copy)]
-pub struct PolicySetting(pub RwSignal<telemetry_core::follow::QueuePolicy>);
+pub struct PolicySetting(pub Live<telemetry_core::follow::QueuePolicy>);
 
 impl PolicySetting {
     pub fn load() -> PolicySetting {
-        PolicySetting(RwSignal::new(settings_store::load_policy()))
+        PolicySetting(Live::new(settings_store::load_policy()))
     }
 
     pub fn set(&self, policy: telemetry_core::follow::QueuePolicy) {
@@ -45,14 +46,14 @@ impl PolicySetting {
 /// settings pages do, so the reading stays in their chunks, not in the live page's wasm.
 #[derive(Clone, Copy)]
 pub struct FleetSetting(
-    pub RwSignal<Vec<telemetry_core::fleet::FleetServer>>,
+    pub Live<Vec<telemetry_core::fleet::FleetServer>>,
     StoredValue<bool>,
 );
 
 impl FleetSetting {
     /// Not read yet: empty until a page calls [`FleetSetting::loaded`].
     pub fn unread() -> FleetSetting {
-        FleetSetting(RwSignal::new(Vec::new()), StoredValue::new(false))
+        FleetSetting(Live::new(Vec::new()), StoredValue::new(false))
     }
 
     /// The setting from context, read from storage on the first call.

@@ -1,6 +1,7 @@
 //! The run store as app-wide state: whether it opened, a revision counter that lists watch to
 //! refresh when new writes land, and the writer the stream's store sink hands runs to.
 
+use crate::state::Live;
 use crate::store::{RunStore, StoreError, StoreWriter};
 use leptos::prelude::*;
 
@@ -17,11 +18,11 @@ pub struct StoreState {
     pub store: StoredValue<Option<RunStore>, LocalStorage>,
     /// Writes the stream's runs as they happen (attached to the stream by the app's boot).
     pub writer: StoredValue<Option<StoreWriter>, LocalStorage>,
-    pub status: RwSignal<StoreStatus>,
+    pub status: Live<StoreStatus>,
     /// Bumped after writes, imports and deletes so that views re-query.
-    pub revision: RwSignal<u64>,
+    pub revision: Live<u64>,
     /// The last write error (quota, blocked), shown on the history tab.
-    pub write_error: RwSignal<Option<StoreError>>,
+    pub write_error: Live<Option<StoreError>>,
 }
 
 impl StoreState {
@@ -29,9 +30,9 @@ impl StoreState {
         StoreState {
             store: StoredValue::new_local(None),
             writer: StoredValue::new_local(None),
-            status: RwSignal::new(StoreStatus::Opening),
-            revision: RwSignal::new(0),
-            write_error: RwSignal::new(None),
+            status: Live::new(StoreStatus::Opening),
+            revision: Live::new(0),
+            write_error: Live::new(None),
         }
     }
 

@@ -11,6 +11,7 @@
 //! every view shares one copy of it. `Load::get` keeps the previous answer while the next one
 //! loads, as `<Transition>` does.
 
+use crate::state::Live;
 use crate::ui::effect::effect;
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
@@ -25,7 +26,7 @@ type Fetch = Box<dyn Fn() -> LocalBoxFuture<'static, Answer>>;
 /// A read that starts again whenever a signal it read changes, showing the newest answer (and the
 /// previous one while the next loads).
 pub struct Load<T: 'static> {
-    answer: RwSignal<Option<Answer>, LocalStorage>,
+    answer: Live<Option<Answer>>,
     of: PhantomData<fn() -> T>,
 }
 
@@ -66,8 +67,8 @@ impl<T: 'static> Load<T> {
 }
 
 /// The one implementation every `Load` shares.
-fn follow(fetch: Fetch) -> RwSignal<Option<Answer>, LocalStorage> {
-    let answer = RwSignal::new_local(None);
+fn follow(fetch: Fetch) -> Live<Option<Answer>> {
+    let answer = Live::new(None);
     let newest = StoredValue::new(0u64);
     effect(move || {
         let work = fetch();
@@ -100,15 +101,15 @@ impl Job {
 /// `value()` the note of the latest one started (an earlier job finishing later is not shown).
 #[derive(Clone, Copy)]
 pub struct Jobs {
-    note: RwSignal<Option<Note>>,
-    running: RwSignal<u32>,
+    note: Live<Option<Note>>,
+    running: Live<u32>,
     newest: StoredValue<u64>,
 }
 
 pub fn use_jobs() -> Jobs {
     Jobs {
-        note: RwSignal::new(None),
-        running: RwSignal::new(0),
+        note: Live::new(None),
+        running: Live::new(0),
         newest: StoredValue::new(0),
     }
 }
@@ -133,8 +134,8 @@ impl Jobs {
     }
 
     /// The note of the latest job started, once it has ended.
-    pub fn value(&self) -> ReadSignal<Option<Note>> {
-        self.note.read_only()
+    pub fn value(&self) -> Live<Option<Note>> {
+        self.note
     }
 
     pub fn pending(&self) -> Signal<bool> {

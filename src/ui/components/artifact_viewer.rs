@@ -14,7 +14,7 @@ use telemetry_core::run::Run;
 #[component]
 pub fn ArtifactViewer(run: Live<Option<Run>>) -> impl IntoView {
     let outputs = move || run.with(|r| r.as_ref().map(|r| r.outputs.clone()).unwrap_or_default());
-    let large = RwSignal::new(None::<(String, String)>);
+    let large = Live::new(None::<(String, String)>);
     let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();
     // The element that had focus when the lightbox opened gets it back when it closes, so a
     // keyboard user continues where they were.
@@ -70,13 +70,13 @@ pub fn ArtifactViewer(run: Live<Option<Run>>) -> impl IntoView {
 }
 
 #[component]
-fn ArtifactItem(artifact: Artifact, large: RwSignal<Option<(String, String)>>) -> impl IntoView {
+fn ArtifactItem(artifact: Artifact, large: Live<Option<(String, String)>>) -> impl IntoView {
     let live = use_live();
     let url = live
         .server
         .with_untracked(|s| s.as_ref().map(|s| s.view(&artifact)))
         .unwrap_or_default();
-    let missing = RwSignal::new(false);
+    let missing = Live::new(false);
     let name = artifact.filename.clone();
     let caption = if artifact.kind == ArtifactKind::Text {
         format!("text from node {}", artifact.node_id)

@@ -39,7 +39,7 @@ thread_local! {
 #[component]
 pub fn RunChart(series: Live<Option<RunSeries>>) -> impl IntoView {
     let figure = NodeRef::<leptos::html::Figure>::new();
-    let drawer = RwSignal::new(LOADED.get().map_or(Drawer::Pending, Drawer::Ready));
+    let drawer = Live::new(LOADED.get().map_or(Drawer::Pending, Drawer::Ready));
     let asked = Rc::new(Cell::new(false));
     effect(move || {
         let Some(el) = figure.get() else { return };

@@ -6,6 +6,7 @@ mod card;
 
 use crate::browser::base_path::app_href;
 use crate::state::FleetSetting;
+use crate::state::Live;
 use crate::ui::components::Rows;
 use card::FleetCard;
 use leptos::prelude::*;
@@ -15,12 +16,12 @@ use telemetry_core::fleet::fleet_text;
 /// Each connected server's drain estimate, by address, for the fleet's total (a list: a fleet is
 /// a few servers, and a `BTreeMap`'s insert and remove were ~4.5 kB of the page's wasm).
 #[derive(Clone, Copy)]
-pub struct FleetDrains(pub RwSignal<Vec<(String, DrainEstimate)>>);
+pub struct FleetDrains(pub Live<Vec<(String, DrainEstimate)>>);
 
 #[component]
 pub fn FleetPage() -> impl IntoView {
     let fleet = FleetSetting::loaded();
-    let drains = FleetDrains(RwSignal::new(Vec::new()));
+    let drains = FleetDrains(Live::new(Vec::new()));
     provide_context(drains);
     // Servers work in parallel: the fleet is drained when its slowest connected server is.
     let total = move || {

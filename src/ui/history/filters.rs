@@ -1,6 +1,7 @@
 use super::local_json;
 use super::use_history_query;
 use crate::browser::location::{use_location, Location};
+use crate::state::Live;
 use crate::ui::components::Rows;
 use js_sys::Array;
 use leptos::prelude::*;
@@ -132,8 +133,8 @@ pub fn FilterBar() -> impl IntoView {
         .chain(RunStatus::ALL.iter().map(|s| (s.as_str(), s.as_str())))
         .collect();
     let exits = any.chain(EXIT_REASONS.iter().map(|e| (*e, *e))).collect();
-    let presets = RwSignal::new(load_presets());
-    let preset_name = RwSignal::new(String::new());
+    let presets = Live::new(load_presets());
+    let preset_name = Live::new(String::new());
     view! {
         <section class="card filters" aria-label="Filters">
             <div class="filter-grid">

@@ -1,5 +1,6 @@
 use super::use_history_query;
 use crate::browser::base_path::app_href;
+use crate::state::Live;
 use crate::state::{use_live, use_store};
 use crate::store::StoreError;
 use crate::ui::components::{LocalTime, Rows};
@@ -13,7 +14,7 @@ const PAGE: usize = 50;
 
 /// Selected run ids, shared by the list and the actions bar.
 #[derive(Clone, Copy)]
-pub struct Selection(pub RwSignal<Vec<String>>);
+pub struct Selection(pub Live<Vec<String>>);
 
 /// One read of the list: the first `limit` matching runs, whether more match, how many in all.
 struct Listing {
@@ -32,7 +33,7 @@ pub fn HistoryList() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
     // Pages asked for, with the query they were asked under: a new filter starts at one page.
-    let asked = RwSignal::new(None::<(HistoryQuery, usize)>);
+    let asked = Live::new(None::<(HistoryQuery, usize)>);
     let limit = move || {
         let q = query.get();
         asked.with(|a| {

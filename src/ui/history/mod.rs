@@ -17,6 +17,7 @@ pub use compare::ComparePage;
 pub use detail::RunDetailPage;
 
 use crate::browser::location::use_location;
+use crate::state::Live;
 use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
 use crate::ui::insight::InsightPanel;
 use actions::HistoryActions;
@@ -46,7 +47,7 @@ pub fn use_history_query() -> Memo<HistoryQuery> {
 pub fn HistoryPage() -> impl IntoView {
     let store = use_store();
     let live = use_live();
-    provide_context(list::Selection(RwSignal::new(Vec::new())));
+    provide_context(list::Selection(Live::new(Vec::new())));
     server_log::provide_server_log();
     // Runs finishing live land in the store a moment later; refresh the list then.
     // By sequence number: the feed is bounded, so its length stops changing once it is full.

@@ -2,17 +2,17 @@
 //! tabindex), the arrow keys move between rows, Home/End jump to the ends, Enter opens the
 //! run and Space selects it. Tab then leaves the list instead of visiting every row.
 
-use leptos::prelude::*;
+use crate::state::Live;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 /// Which row is in the tab order, by run id; `None` means the first row.
 #[derive(Clone, Copy)]
-pub struct Roving(pub RwSignal<Option<String>>);
+pub struct Roving(pub Live<Option<String>>);
 
 impl Default for Roving {
     fn default() -> Roving {
-        Roving(RwSignal::new(None))
+        Roving(Live::new(None))
     }
 }
 

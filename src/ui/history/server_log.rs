@@ -34,7 +34,7 @@ pub enum LogState {
 pub struct ServerLog {
     /// A `Load` rather than an effect: the page's one type-erased reader costs no new code.
     pub state: Load<LogState>,
-    pub listed: RwSignal<StrSet>,
+    pub listed: Live<StrSet>,
     pub server: Live<Option<ServerBase>>,
 }
 
@@ -71,7 +71,7 @@ pub fn use_server_log() -> ServerLog {
 pub fn provide_server_log() -> ServerLog {
     let live = use_live();
     let store = use_store();
-    let listed = RwSignal::new(StrSet::new());
+    let listed = Live::new(StrSet::new());
     let state = Load::new(move || {
         let server = live.server.get();
         store.status.track();
@@ -103,7 +103,7 @@ pub fn provide_server_log() -> ServerLog {
 async fn read(
     server: &ServerBase,
     writer: &crate::store::StoreWriter,
-    listed_now: RwSignal<StrSet>,
+    listed_now: Live<StrSet>,
 ) -> LogState {
     let label = server.label();
     let mut cursor: Option<String> = None;

@@ -1,6 +1,7 @@
 use super::local_json;
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
+use crate::state::Live;
 use crate::store::RunStore;
 use crate::ui::load::{use_jobs, Job, Load};
 use leptos::prelude::*;
@@ -38,8 +39,8 @@ pub fn StorageStatus() -> impl IntoView {
     });
     let estimate = move || estimate.get().and_then(|e| *e);
     let (last, days) = load_retention();
-    let keep_last = RwSignal::new(last.map(|v| v.to_string()).unwrap_or_default());
-    let keep_days = RwSignal::new(days.map(|v| v.to_string()).unwrap_or_default());
+    let keep_last = Live::new(last.map(|v| v.to_string()).unwrap_or_default());
+    let keep_days = Live::new(days.map(|v| v.to_string()).unwrap_or_default());
     let jobs = use_jobs();
     let apply = move |_| {
         let parse = |s: String| s.trim().parse::<u32>().ok().filter(|v| *v > 0);

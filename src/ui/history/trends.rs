@@ -1,6 +1,7 @@
 use super::use_history_query;
 use crate::browser::settings_store;
 use crate::state::use_store;
+use crate::state::Live;
 use crate::ui::components::LineChart;
 use crate::ui::load::Load;
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use telemetry_core::history::StoredRun;
 pub fn TrendsPanel() -> impl IntoView {
     let store = use_store();
     let query = use_history_query();
-    let open = RwSignal::new(settings_store::load_trends_open());
+    let open = Live::new(settings_store::load_trends_open());
     let trends = Load::new(move || {
         let q = open.get().then(|| query.get());
         store.revision.track();

@@ -1,4 +1,5 @@
 use crate::browser::{notify, settings_store};
+use crate::state::Live;
 use crate::state::{use_live, use_stream};
 use crate::ui::components::Show;
 use crate::ui::handler::handler;
@@ -61,7 +62,7 @@ pub fn InterruptButton() -> impl IntoView {
 /// Opt-in: a desktop notification when a run ends.
 #[component]
 pub fn NotifyToggle() -> impl IntoView {
-    let on = RwSignal::new(settings_store::load_notify() && notify::granted());
+    let on = Live::new(settings_store::load_notify() && notify::granted());
     let jobs = use_jobs();
     let toggle = move |_| {
         if on.get_untracked() {

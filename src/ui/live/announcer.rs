@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::state::Live;
 use crate::ui::effect::effect;
 use crate::ui::text::text;
 use leptos::prelude::*;
@@ -16,7 +17,7 @@ pub fn RunAnnouncer() -> impl IntoView {
     // What was said last (kind, sentence): a signal of a type the location already has, written
     // by the shared effect, not a memo of a type of its own (issue #22: each value type a memo
     // or signal holds compiles its own reactive code).
-    let said = RwSignal::new((String::new(), String::new()));
+    let said = Live::new((String::new(), String::new()));
     effect(move || {
         let last_seen = seen.get_value();
         let newest = live.lifecycle.with(|events| {

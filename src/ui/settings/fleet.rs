@@ -1,4 +1,5 @@
 use crate::state::FleetSetting;
+use crate::state::Live;
 use crate::ui::components::Rows;
 use leptos::prelude::*;
 use telemetry_core::fleet;
@@ -8,9 +9,9 @@ use telemetry_core::fleet;
 #[component]
 pub fn FleetForm() -> impl IntoView {
     let setting = FleetSetting::loaded();
-    let name = RwSignal::new(String::new());
-    let address = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
+    let name = Live::new(String::new());
+    let address = Live::new(String::new());
+    let problem = Live::new(None::<String>);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let list = setting.0.get_untracked();

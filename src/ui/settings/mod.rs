@@ -3,6 +3,7 @@
 mod fleet;
 
 use crate::state::use_live;
+use crate::state::Live;
 use fleet::FleetForm;
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
@@ -12,8 +13,8 @@ use telemetry_core::follow::QueuePolicy;
 pub fn SettingsPage() -> impl IntoView {
     let setting = crate::state::handles().server;
     let live = use_live();
-    let draft = RwSignal::new(setting.0.get_untracked().unwrap_or_default());
-    let problem = RwSignal::new(None::<String>);
+    let draft = Live::new(setting.0.get_untracked().unwrap_or_default());
+    let problem = Live::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = draft.get_untracked();
@@ -102,11 +103,8 @@ fn PolicyForm() -> impl IntoView {
             current.retry_budget,
         ),
     ];
-    let values: Vec<RwSignal<String>> = fields
-        .iter()
-        .map(|f| RwSignal::new(f.3.to_string()))
-        .collect();
-    let saved = RwSignal::new(None::<String>);
+    let values: Vec<Live<String>> = fields.iter().map(|f| Live::new(f.3.to_string())).collect();
+    let saved = Live::new(None::<String>);
     let vals = values.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
