@@ -1,5 +1,7 @@
 use crate::browser::download::download_text;
 use crate::browser::http::get_text;
+use crate::state::Live;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use telemetry_core::endpoint::ServerBase;
@@ -15,11 +17,11 @@ pub fn RunDownload(
     /// The run's server, as stored with it.
     server: String,
 ) -> impl IntoView {
-    let (status, set_status) = signal(String::new());
+    let status = Live::new(String::new());
     let id = prompt_id.clone();
     let fetch = move |_| {
         let (id, server) = (id.clone(), server.clone());
-        set_status.set("Reading the prompt from the server…".into());
+        status.set("Reading the prompt from the server…".into());
         spawn_local(async move {
             let result = match ServerBase::parse(&server) {
                 Err(e) => Err(e.to_string()),
@@ -34,12 +36,12 @@ pub fn RunDownload(
                     |e| format!("Could not download the prompt: {e}."),
                     |_| String::new(),
                 );
-            set_status.set(said);
+            status.set(said);
         });
     };
     view! {
         <button type="button" data-testid="run-download" data-run-id=prompt_id on:click=fetch
             title="The prompt as ComfyUI API JSON, keys and tokens removed">"Download prompt (API JSON)"</button>
-        <span class="small muted" role="status">{status}</span>
+        <span class="small muted" role="status">{text(move || status.get())}</span>
     }
 }
