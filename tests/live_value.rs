@@ -3,7 +3,7 @@
 //! with the owner it was made under (its cleanup frees what it holds).
 #![cfg(target_arch = "wasm32")]
 
-use comfy_dashboard::state::Live;
+use comfy_dashboard::state::{Kept, Live};
 use leptos::prelude::*;
 use std::rc::Rc;
 use wasm_bindgen_test::*;
@@ -91,4 +91,30 @@ fn track_subscribes_without_reading_and_writes_after_the_owner_is_gone_do_nothin
     assert!(!late.try_set("after".into()), "no owner, no write");
     assert!(!late.try_update(|s| s.push('!')));
     late.set("ignored".into());
+}
+
+#[wasm_bindgen_test]
+fn a_kept_value_is_read_and_written_as_a_stored_value_and_freed_with_its_owner() {
+    let outer = Owner::new();
+    outer.set();
+    let held = Rc::new(());
+    let child = outer.child();
+    let kept = child.with(|| Kept::new((0u32, Rc::clone(&held))));
+    kept.update_value(|(n, _)| *n += 2);
+    kept.set_value((kept.with_value(|(n, _)| n + 1), Rc::clone(&held)));
+    assert_eq!(kept.get_value().0, 3);
+    assert_eq!(kept.try_get_value().map(|(n, _)| n), Some(3));
+    child.cleanup();
+    assert_eq!(Rc::strong_count(&held), 1, "freed with its owner");
+    assert_eq!(kept.try_get_value().map(|(n, _)| n), None);
+    assert!(
+        !kept.try_update_value(|(n, _)| *n += 1),
+        "no owner, no write"
+    );
+    kept.set_value((9, Rc::clone(&held)));
+    assert_eq!(
+        Rc::strong_count(&held),
+        1,
+        "a write after that keeps nothing"
+    );
 }

@@ -14,7 +14,6 @@ use super::backfill::{self, BACKFILL_ITEMS};
 use crate::state::{StoreState, StoreStatus};
 use crate::store::{sink, RunStore, StoreWriter};
 use crate::stream::StreamManager;
-use leptos::prelude::*;
 
 /// What the boot asks of the store's chunk.
 pub enum StoreJob {

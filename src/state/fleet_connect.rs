@@ -1,6 +1,6 @@
 use super::LiveState;
+use crate::state::Kept;
 use crate::stream::StreamManager;
-use leptos::prelude::*;
 use std::rc::Rc;
 use telemetry_core::endpoint::ServerBase;
 
@@ -10,11 +10,11 @@ use telemetry_core::endpoint::ServerBase;
 type Connect = Rc<dyn Fn(ServerBase) -> (LiveState, StreamManager)>;
 
 #[derive(Clone, Copy)]
-pub struct FleetConnect(pub StoredValue<Connect, LocalStorage>);
+pub struct FleetConnect(pub Kept<Connect>);
 
 impl FleetConnect {
     pub fn new(connect: impl Fn(ServerBase) -> (LiveState, StreamManager) + 'static) -> Self {
-        FleetConnect(StoredValue::new_local(Rc::new(connect)))
+        FleetConnect(Kept::new(Rc::new(connect)))
     }
 
     pub fn connect(&self, server: ServerBase) -> (LiveState, StreamManager) {

@@ -3,6 +3,7 @@
 //! changing once the list is full (see `telemetry_core::lifecycle_feed`).
 
 use super::LiveState;
+use crate::state::Kept;
 use leptos::prelude::*;
 use telemetry_core::lifecycle_feed::FeedCursor;
 use telemetry_core::tracker::Lifecycle;
@@ -23,7 +24,7 @@ pub fn on_new_lifecycle(
     start: FeedStart,
     handle: impl Fn(&[Lifecycle]) + 'static,
 ) {
-    let cursor = StoredValue::new(match start {
+    let cursor = Kept::new(match start {
         FeedStart::Beginning => FeedCursor::new(),
         FeedStart::Now => state.lifecycle.with_untracked(|l| FeedCursor::at_end_of(l)),
     });

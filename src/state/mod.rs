@@ -5,6 +5,7 @@
 mod clock;
 mod fleet_connect;
 mod handles;
+mod kept;
 mod lifecycle_feed;
 mod live;
 mod live_state;
@@ -16,6 +17,7 @@ mod stream_handle;
 pub use clock::{provide_ticker, use_ticking_now};
 pub use fleet_connect::{use_fleet_connect, FleetConnect};
 pub use handles::{handles, provide_handles, Handles};
+pub use kept::Kept;
 pub use lifecycle_feed::{on_new_lifecycle, FeedStart};
 pub use live::Live;
 pub use live_state::{LiveState, PreviewImage};

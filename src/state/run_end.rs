@@ -6,15 +6,15 @@
 use super::lifecycle_feed::{on_new_lifecycle, FeedStart};
 use super::LiveState;
 use crate::browser::{notify, settings_store};
-use leptos::prelude::*;
+use crate::state::Kept;
 use telemetry_core::run_end::RunEndNotifier;
 
 /// The page's run-end notifier. `Copy`, so the boot code can mark runs it restores.
 #[derive(Clone, Copy)]
 pub struct RunEnds {
-    notifier: StoredValue<RunEndNotifier, LocalStorage>,
+    notifier: Kept<RunEndNotifier>,
     /// Ends announced since the page opened (shown when notifications are on), for tests.
-    announced: StoredValue<u32>,
+    announced: Kept<u32>,
 }
 
 impl RunEnds {
@@ -51,8 +51,8 @@ pub fn notify_on_run_end(state: LiveState) -> RunEnds {
     let mut notifier = RunEndNotifier::default();
     absorb(&mut notifier);
     let ends = RunEnds {
-        notifier: StoredValue::new_local(notifier),
-        announced: StoredValue::new(0),
+        notifier: Kept::new(notifier),
+        announced: Kept::new(0),
     };
     on_new_lifecycle(state, FeedStart::Beginning, move |events| {
         if !events.iter().any(|e| e.kind.is_end()) {

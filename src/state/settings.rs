@@ -1,6 +1,6 @@
 use crate::browser::settings_store;
+use crate::state::Kept;
 use crate::state::Live;
-use leptos::prelude::*;
 
 /// The ComfyUI server the person chose, or `None` for the dashboard's own origin.
 #[derive(Clone, Copy)]
@@ -47,13 +47,13 @@ impl PolicySetting {
 #[derive(Clone, Copy)]
 pub struct FleetSetting(
     pub Live<Vec<telemetry_core::fleet::FleetServer>>,
-    StoredValue<bool>,
+    Kept<bool>,
 );
 
 impl FleetSetting {
     /// Not read yet: empty until a page calls [`FleetSetting::loaded`].
     pub fn unread() -> FleetSetting {
-        FleetSetting(Live::new(Vec::new()), StoredValue::new(false))
+        FleetSetting(Live::new(Vec::new()), Kept::new(false))
     }
 
     /// The setting from context, read from storage on the first call.

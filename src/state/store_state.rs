@@ -1,9 +1,9 @@
 //! The run store as app-wide state: whether it opened, a revision counter that lists watch to
 //! refresh when new writes land, and the writer the stream's store sink hands runs to.
 
+use crate::state::Kept;
 use crate::state::Live;
 use crate::store::{RunStore, StoreError, StoreWriter};
-use leptos::prelude::*;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreStatus {
@@ -15,9 +15,9 @@ pub enum StoreStatus {
 
 #[derive(Clone, Copy)]
 pub struct StoreState {
-    pub store: StoredValue<Option<RunStore>, LocalStorage>,
+    pub store: Kept<Option<RunStore>>,
     /// Writes the stream's runs as they happen (attached to the stream by the app's boot).
-    pub writer: StoredValue<Option<StoreWriter>, LocalStorage>,
+    pub writer: Kept<Option<StoreWriter>>,
     pub status: Live<StoreStatus>,
     /// Bumped after writes, imports and deletes so that views re-query.
     pub revision: Live<u64>,
@@ -28,8 +28,8 @@ pub struct StoreState {
 impl StoreState {
     pub fn new() -> StoreState {
         StoreState {
-            store: StoredValue::new_local(None),
-            writer: StoredValue::new_local(None),
+            store: Kept::new(None),
+            writer: Kept::new(None),
             status: Live::new(StoreStatus::Opening),
             revision: Live::new(0),
             write_error: Live::new(None),

@@ -1,11 +1,11 @@
 use super::LiveState;
+use crate::state::Kept;
 use crate::stream::StreamManager;
-use leptos::prelude::*;
 
 /// The stream manager lives in the browser's single thread; `LocalStorage` lets a `Copy`
 /// handle to it sit in a context, which requires `Send + Sync`.
 #[derive(Clone, Copy)]
-pub struct StreamHandle(pub StoredValue<Option<StreamManager>, LocalStorage>);
+pub struct StreamHandle(pub Kept<Option<StreamManager>>);
 
 impl StreamHandle {
     pub fn with<R>(&self, f: impl FnOnce(&StreamManager) -> R) -> Option<R> {
@@ -25,7 +25,7 @@ impl StreamHandle {
 impl StreamHandle {
     /// No manager yet: the boot puts one in.
     pub fn empty() -> StreamHandle {
-        StreamHandle(StoredValue::new_local(None))
+        StreamHandle(Kept::new(None))
     }
 }
 

@@ -11,6 +11,7 @@
 //! every view shares one copy of it. `Load::get` keeps the previous answer while the next one
 //! loads, as `<Transition>` does.
 
+use crate::state::Kept;
 use crate::state::Live;
 use crate::ui::effect::effect;
 use futures::future::LocalBoxFuture;
@@ -69,7 +70,7 @@ impl<T: 'static> Load<T> {
 /// The one implementation every `Load` shares.
 fn follow(fetch: Fetch) -> Live<Option<Answer>> {
     let answer = Live::new(None);
-    let newest = StoredValue::new(0u64);
+    let newest = Kept::new(0u64);
     effect(move || {
         let work = fetch();
         newest.update_value(|n| *n += 1);
@@ -103,14 +104,14 @@ impl Job {
 pub struct Jobs {
     note: Live<Option<Note>>,
     running: Live<u32>,
-    newest: StoredValue<u64>,
+    newest: Kept<u64>,
 }
 
 pub fn use_jobs() -> Jobs {
     Jobs {
         note: Live::new(None),
         running: Live::new(0),
-        newest: StoredValue::new(0),
+        newest: Kept::new(0),
     }
 }
 

@@ -1,6 +1,7 @@
 use super::Rows;
 use super::Show;
 use crate::state::use_live;
+use crate::state::Kept;
 use crate::state::Live;
 use crate::ui::effect::effect;
 use crate::ui::handler::handler;
@@ -18,7 +19,7 @@ pub fn ArtifactViewer(run: Live<Option<Run>>) -> impl IntoView {
     let indexed = move || outputs().into_iter().enumerate().collect::<Vec<_>>();
     // The element that had focus when the lightbox opened gets it back when it closes, so a
     // keyboard user continues where they were.
-    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    let opener = Kept::new(None::<web_sys::HtmlElement>);
     let close_button = NodeRef::<leptos::html::Button>::new();
     let close = move || {
         if large.with_untracked(Option::is_some) {

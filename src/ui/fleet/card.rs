@@ -1,6 +1,7 @@
 use crate::browser::base_path::app_href;
 use crate::browser::page_leave::on_page_leave;
 use crate::state::use_fleet_connect;
+use crate::state::Kept;
 use crate::ui::components::GpuDevices;
 use leptos::prelude::*;
 use telemetry_core::endpoint::{encode, ServerBase};
@@ -31,7 +32,7 @@ pub fn FleetCard(
         });
     });
     // The manager is not `Send`; a local stored value lets the cleanup reach it.
-    let manager = StoredValue::new_local(manager);
+    let manager = Kept::new(manager);
     // Its batch and the store's writer are written before the page goes away, as the live
     // page's are (a `?demo` page has no live stream to do it for the store).
     let stop_flushing = on_page_leave(move || manager.with_value(|m| m.flush_pending()));

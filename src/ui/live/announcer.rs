@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::state::Kept;
 use crate::state::Live;
 use crate::ui::effect::effect;
 use crate::ui::text::text;
@@ -13,7 +14,7 @@ use telemetry_core::tracker::LifecycleKind;
 #[component]
 pub fn RunAnnouncer() -> impl IntoView {
     let live = use_live();
-    let seen = StoredValue::new(0u64);
+    let seen = Kept::new(0u64);
     // What was said last (kind, sentence): a signal of a type the location already has, written
     // by the shared effect, not a memo of a type of its own (issue #22: each value type a memo
     // or signal holds compiles its own reactive code).

@@ -1,4 +1,5 @@
 use crate::state::use_live;
+use crate::state::Kept;
 use crate::ui::effect::effect;
 use leptos::prelude::*;
 use telemetry_core::event_log::LogLine;
@@ -16,7 +17,7 @@ use web_sys::{Document, Element};
 pub fn EventLog() -> impl IntoView {
     let live = use_live();
     let list = NodeRef::<leptos::html::Ol>::new();
-    let rows = StoredValue::new_local(Vec::<Row>::new());
+    let rows = Kept::new(Vec::<Row>::new());
     effect(move || {
         let Some(ol) = list.get() else { return };
         live.log
