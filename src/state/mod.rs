@@ -3,6 +3,7 @@
 //! clock. Nothing here starts anything: the composition root (`crate::app`) does.
 
 mod clock;
+mod computed;
 mod fleet_connect;
 mod handles;
 mod kept;
@@ -15,6 +16,7 @@ mod store_state;
 mod stream_handle;
 
 pub use clock::{provide_ticker, use_ticking_now};
+pub use computed::Computed;
 pub use fleet_connect::{use_fleet_connect, FleetConnect};
 pub use handles::{handles, provide_handles, Handles};
 pub use kept::Kept;

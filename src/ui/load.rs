@@ -11,11 +11,11 @@
 //! every view shares one copy of it. `Load::get` keeps the previous answer while the next one
 //! loads, as `<Transition>` does.
 
+use crate::state::Computed;
 use crate::state::Kept;
 use crate::state::Live;
 use crate::ui::effect::effect;
 use futures::future::LocalBoxFuture;
-use leptos::prelude::*;
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -139,8 +139,8 @@ impl Jobs {
         self.note
     }
 
-    pub fn pending(&self) -> Signal<bool> {
+    pub fn pending(&self) -> Computed<bool> {
         let running = self.running;
-        Signal::derive(move || running.get() > 0)
+        Computed::new(move || running.get() > 0)
     }
 }

@@ -1,4 +1,5 @@
 use super::local_time::{local, local_date};
+use crate::state::Computed;
 use leptos::prelude::*;
 use telemetry_core::format::{self, fixed};
 use telemetry_core::history::query::format_date;
@@ -13,7 +14,7 @@ use telemetry_core::history::stats::Point;
 pub fn LineChart(
     title: &'static str,
     unit: &'static str,
-    #[prop(into)] points: Signal<Vec<Point>>,
+    #[prop(into)] points: Computed<Vec<Point>>,
     #[prop(optional)] percent: bool,
     #[prop(optional)] utc_days: bool,
 ) -> impl IntoView {

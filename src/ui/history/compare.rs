@@ -1,5 +1,6 @@
 use crate::browser::base_path::app_href;
 use crate::browser::location::use_location;
+use crate::state::Computed;
 use crate::state::{use_live, use_store};
 use crate::ui::components::Rows;
 use crate::ui::load::Load;
@@ -49,14 +50,14 @@ pub fn ComparePage() -> impl IntoView {
             (ids, found)
         }
     });
-    let records = Signal::derive(move || {
+    let records = Computed::new(move || {
         let ids = ids.get();
         found.with(|f| match f {
             Some((of, runs)) if *of == ids => runs.clone(),
             _ => Vec::<StoredRun>::new(),
         })
     });
-    let runs = Signal::derive(move || {
+    let runs = Computed::new(move || {
         records.with(|r| r.iter().map(|r| r.run.clone()).collect::<Vec<_>>())
     });
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));

@@ -1,6 +1,7 @@
 use super::run_download::RunDownload;
 use crate::browser::base_path::app_href;
 use crate::browser::location::{decode_segment, use_location};
+use crate::state::Computed;
 use crate::state::{use_live, use_store, Live, StoreStatus};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
@@ -107,7 +108,7 @@ pub fn RunDetailPage() -> impl IntoView {
             series.set(now);
         }
     });
-    let params = Signal::derive(move || record().and_then(|r| r.params));
+    let params = Computed::new(move || record().and_then(|r| r.params));
     view! {
         <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
         <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
@@ -148,7 +149,7 @@ pub fn RunDetailPage() -> impl IntoView {
             <FallbackWarningsCard run=run/>
             <NodeTimeline run=run/>
             <ArtifactViewer run=run/>
-            <RunFindings record=Signal::derive(record)/>
+            <RunFindings record=Computed::new(record)/>
         </div>
     }
 }

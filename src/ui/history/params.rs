@@ -1,6 +1,7 @@
 //! A run's parameters (checkpoint, sampler, steps, seed, versions...) as the server's run log
 //! recorded them: listed on the run page, and on Compare exactly the ones that differ.
 
+use crate::state::Computed;
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::record::Params;
@@ -9,7 +10,7 @@ use telemetry_core::history::StoredRun;
 
 /// The run page's parameters (`run-params`).
 #[component]
-pub fn RunParams(params: Signal<Option<Params>>) -> impl IntoView {
+pub fn RunParams(params: Computed<Option<Params>>) -> impl IntoView {
     view! {
         <section class="card span-2" data-testid="run-params">
             <h2>"Parameters"</h2>
@@ -37,7 +38,7 @@ pub fn RunParams(params: Signal<Option<Params>>) -> impl IntoView {
 /// What differs between the compared runs' parameters (`compare-diff`), one `data-value-N`
 /// (N from 1) per run, empty when that run does not record it.
 #[component]
-pub fn CompareDiff(records: Signal<Vec<StoredRun>>) -> impl IntoView {
+pub fn CompareDiff(records: Computed<Vec<StoredRun>>) -> impl IntoView {
     let diff = move || records.with(|r| param_diff(&r.iter().collect::<Vec<_>>()));
     view! {
         <div data-testid="compare-diff" data-count=move || diff().len().to_string()>

@@ -1,6 +1,7 @@
 use super::use_history_query;
 use crate::browser::settings_store;
 use crate::state::use_store;
+use crate::state::Computed;
 use crate::state::Live;
 use crate::ui::components::LineChart;
 use crate::ui::load::Load;
@@ -31,9 +32,9 @@ pub fn TrendsPanel() -> impl IntoView {
             Some(b.finish())
         }
     });
-    let trends = Signal::derive(move || trends.get().and_then(|t| (*t).clone()));
+    let trends = Computed::new(move || trends.get().and_then(|t| (*t).clone()));
     let series = move |f: fn(&Trends) -> Vec<telemetry_core::history::stats::Point>| {
-        Signal::derive(move || trends.with(|t| t.as_ref().map(f).unwrap_or_default()))
+        Computed::new(move || trends.with(|t| t.as_ref().map(f).unwrap_or_default()))
     };
     view! {
         <section class="card span-2" data-testid="trends">

@@ -4,12 +4,13 @@
 use super::{finding_item, InsightStyle};
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
+use crate::state::Computed;
 use crate::ui::load::Load;
 use leptos::prelude::*;
 use telemetry_core::history::StoredRun;
 
 #[component]
-pub fn RunFindings(#[prop(into)] record: Signal<Option<StoredRun>>) -> impl IntoView {
+pub fn RunFindings(#[prop(into)] record: Computed<Option<StoredRun>>) -> impl IntoView {
     let store = use_store();
     let found = Load::new(move || {
         let run = record.get();
