@@ -4,7 +4,7 @@
 
 use super::LiveState;
 use crate::state::Kept;
-use leptos::prelude::*;
+use leptos::prelude::Effect;
 use telemetry_core::lifecycle_feed::FeedCursor;
 use telemetry_core::tracker::Lifecycle;
 
@@ -17,6 +17,9 @@ pub enum FeedStart {
     Now,
 }
 
+/// What a consumer does with the events new to it.
+type Handler = Box<dyn Fn(&[Lifecycle])>;
+
 /// Calls `handle` with the events after the last ones it was given, oldest first, each time
 /// the feed changes. Lives as long as the calling owner (component or app).
 pub fn on_new_lifecycle(
@@ -24,6 +27,12 @@ pub fn on_new_lifecycle(
     start: FeedStart,
     handle: impl Fn(&[Lifecycle]) + 'static,
 ) {
+    follow_feed(state, start, Box::new(handle));
+}
+
+/// [`on_new_lifecycle`] with its handler boxed: one copy of the effect for every consumer, not
+/// one per handler type (issue #22).
+fn follow_feed(state: LiveState, start: FeedStart, handle: Handler) {
     let cursor = Kept::new(match start {
         FeedStart::Beginning => FeedCursor::new(),
         FeedStart::Now => state.lifecycle.with_untracked(|l| FeedCursor::at_end_of(l)),

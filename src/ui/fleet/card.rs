@@ -3,6 +3,7 @@ use crate::browser::page_leave::on_page_leave;
 use crate::state::use_fleet_connect;
 use crate::state::Kept;
 use crate::ui::components::GpuDevices;
+use crate::ui::effect::effect;
 use leptos::prelude::*;
 use telemetry_core::endpoint::{encode, ServerBase};
 use telemetry_core::fleet::{card, queue_text, FleetServer};
@@ -21,7 +22,7 @@ pub fn FleetCard(
     // This server's estimate counts towards the fleet's while it is connected.
     let drains = expect_context::<super::FleetDrains>().0;
     let key = server.address.clone();
-    Effect::new(move |_| {
+    effect(move || {
         let open = state.connection.with(|c| c.state.as_str() == "open");
         let estimate = state.drain.get();
         drains.update(|d| {
