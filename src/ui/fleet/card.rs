@@ -4,9 +4,10 @@ use crate::state::use_fleet_connect;
 use crate::state::Kept;
 use crate::ui::components::GpuDevices;
 use crate::ui::effect::effect;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::endpoint::{encode, ServerBase};
-use telemetry_core::fleet::{card, queue_text, FleetServer};
+use telemetry_core::fleet::{card, queue_text, Card, FleetServer};
 use telemetry_core::format;
 
 /// One server's card: its own stream, started when the card appears and stopped when it goes.
@@ -46,28 +47,34 @@ pub fn FleetCard(
         let queue = state.queue.get();
         state.current.with(|r| card(&conn, &queue, r.as_ref()))
     });
-    let count = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    // Every text of the card through one closure type (bytes, issue #22).
+    let shown = move |f: fn(&Card) -> String| text(move || summary.with(f));
     let live_href = app_href(&format!("/?server={}", encode(&server.address)));
     let name = server.name.clone();
     view! {
         <section class="card fleet-card" data-testid="fleet-server" data-server=server.name.clone()
-            data-state=move || summary.with(|c| c.state) data-endpoint=move || summary.with(|c| c.endpoint)
-            data-running=move || summary.with(|c| count(c.running)) data-pending=move || summary.with(|c| count(c.pending))
-            data-run-id=move || summary.with(|c| c.run_id.clone())>
+            data-state=shown(|c| c.state.into()) data-endpoint=shown(|c| c.endpoint.into())
+            data-running=shown(|c| count(c.running)) data-pending=shown(|c| count(c.pending))
+            data-run-id=shown(|c| c.run_id.clone())>
             <h2><a href=live_href aria-label=format!("{name}: open its live page")>{name.clone()}</a></h2>
             <p class="small muted">{server.address.clone()}</p>
-            <p><span class="status-badge" data-status=move || summary.with(|c| c.state)>{move || summary.with(|c| c.state)}</span>
-                {move || summary.with(|c| (!c.endpoint.is_empty()).then(|| format!(" via /{}", c.endpoint)))}</p>
-            <p>{move || summary.with(|c| c.run_text.clone())}
-                {move || summary.with(|c| c.progress).map(|f| format!(" · {}", format::percent(f)))}</p>
-            <p class="small">{move || summary.with(|c| queue_text(c.running, c.pending))}</p>
+            <p><span class="status-badge" data-status=shown(|c| c.state.into())>{shown(|c| c.state.into())}</span>
+                {shown(|c| if c.endpoint.is_empty() { String::new() } else { format!(" via /{}", c.endpoint) })}</p>
+            <p>{shown(|c| c.run_text.clone())}
+                {shown(|c| c.progress.map(|f| format!(" · {}", format::percent(f))).unwrap_or_default())}</p>
+            <p class="small">{shown(|c| queue_text(c.running, c.pending))}</p>
             <p class="small" data-testid="queue-eta" data-server=server.address.clone()
-                data-seconds=move || state.drain.with(|d| d.total_ms.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default())>
+                data-seconds=text(move || state.drain.with(|d| d.total_ms.map(|ms| telemetry_core::format::fixed(ms / 1000.0, 0)).unwrap_or_default()))>
                 // A server that does not answer has no queue to drain, not an empty one.
-                {move || if summary.with(|c| c.pending.is_none()) { String::new() } else { state.drain.with(|d| d.text()) }}</p>
+                {text(move || if summary.with(|c| c.pending.is_none()) { String::new() } else { state.drain.with(|d| d.text()) })}</p>
             <GpuDevices gpu=state.gpu/>
-            {move || summary.with(|c| c.problem.clone()).map(|p| view! { <p class="warn-text small">{p}</p> })}
+            {part(move || summary.with(|c| c.problem.clone()).map(|p| view! { <p class="warn-text small">{p}</p> }).into_any())}
         </section>
     }
     .into_any()
+}
+
+/// A count for a data attribute, empty when unknown.
+fn count(n: Option<u32>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
 }

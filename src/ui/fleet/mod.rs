@@ -8,6 +8,7 @@ use crate::browser::base_path::app_href;
 use crate::state::FleetSetting;
 use crate::state::Live;
 use crate::ui::components::Rows;
+use crate::ui::components::Show;
 use card::FleetCard;
 use leptos::prelude::*;
 use telemetry_core::drain::DrainEstimate;

@@ -4,7 +4,9 @@ use crate::browser::clock::now_ms;
 use crate::browser::download::{download_text, read_file};
 use crate::browser::location::use_location;
 use crate::state::use_store;
+use crate::ui::handler::handler;
 use crate::ui::load::{use_jobs, Job};
+use crate::ui::text::{flag, part, text};
 use leptos::prelude::*;
 use telemetry_core::history::export::{csv_header, csv_row, file_name, json};
 use telemetry_core::history::import::{import, ImportKind};
@@ -215,19 +217,19 @@ pub fn HistoryActions() -> impl IntoView {
     view! {
         <section class="card actions-bar" aria-label="Actions">
             <div class="row">
-                <button data-testid="export-csv" on:click=move |_| export(true) disabled=move || busy.get()>"Export CSV"</button>
-                <button data-testid="export-json" on:click=move |_| export(false) disabled=move || busy.get()>"Export JSON"</button>
+                <button data-testid="export-csv" on:click=handler(move |_| export(true)) disabled=flag(move || busy.get())>"Export CSV"</button>
+                <button data-testid="export-json" on:click=handler(move |_| export(false)) disabled=flag(move || busy.get())>"Export JSON"</button>
                 <label class="file-button">"Import JSON…"
-                    <input type="file" data-testid="import-file" accept=".json,application/json" on:change=on_import/>
+                    <input type="file" data-testid="import-file" accept=".json,application/json" on:change=handler(on_import)/>
                 </label>
-                <button data-testid="compare-selected" on:click=compare disabled=move || !(2..=4).contains(&selected())>
-                    {move || format!("Compare {} selected", selected())}
+                <button data-testid="compare-selected" on:click=handler(compare) disabled=flag(move || !(2..=4).contains(&selected()))>
+                    {text(move || format!("Compare {} selected", selected()))}
                 </button>
-                <button class="danger" data-testid="delete-selected" on:click=delete_selected disabled=move || selected() == 0>"Delete selected"</button>
-                <button class="danger" data-testid="clear-all" on:click=clear_all>"Clear all"</button>
+                <button class="danger" data-testid="delete-selected" on:click=handler(delete_selected) disabled=flag(move || selected() == 0)>"Delete selected"</button>
+                <button class="danger" data-testid="clear-all" on:click=handler(clear_all)>"Clear all"</button>
             </div>
             <p class="muted small">"Exports cover the runs matching the current filter. Import accepts a JSON export (runs already stored are updated, not duplicated) or a gemDirect1 artifact-metadata.json."</p>
-            {move || jobs.value().get().map(|(ok, m)| view! { <p class=if ok { "ok-text small" } else { "error-text small" } role="status" data-testid="action-message">{m}</p> })}
+            {part(move || jobs.value().get().map(|(ok, m)| view! { <p class=if ok { "ok-text small" } else { "error-text small" } role="status" data-testid="action-message">{m}</p> }).into_any())}
         </section>
     }
 }

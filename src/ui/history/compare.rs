@@ -3,7 +3,9 @@ use crate::browser::location::use_location;
 use crate::state::Computed;
 use crate::state::{use_live, use_store};
 use crate::ui::components::Rows;
+use crate::ui::components::Show;
 use crate::ui::load::Load;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::compare::{aligned_nodes, compare, timeline};
@@ -62,20 +64,20 @@ pub fn ComparePage() -> impl IntoView {
     });
     let rows = move || runs.with(|r| compare(&r.iter().collect::<Vec<_>>()));
     view! {
-        <section class="card" data-testid="compare-view" data-runs=move || ids.get().join(",")>
+        <section class="card" data-testid="compare-view" data-runs=text(move || ids.get().join(","))>
             <p class="small"><a href=app_href("/history")>"← All runs"</a></p>
             <h1 class="page-title">"Compare runs"</h1>
             <Show when=move || runs.with(|r| r.len() >= 2) fallback=move || view! {
-                <p class="muted">{move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }}</p>
+                <p class="muted">{text(move || if ids.with(Vec::len) < 2 { "Pick two to four runs on the history tab to compare them." } else { "Loading the runs…" }.into())}</p>
             }>
                 <super::params::CompareDiff records=records/>
                 <h2>"Every field"</h2>
                 <div class="table-scroll">
                 <table class="runs compare">
                     <thead><tr><th>"Field"</th>
-                        {move || runs.get().into_iter().map(|r| view! {
+                        {part(move || runs.get().into_iter().map(|r| view! {
                             <th class="mono"><a href=app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id)))>{format::short_id(&r.prompt_id).to_owned()}</a></th>
-                        }).collect_view()}
+                        }).collect_view().into_any())}
                     </tr></thead>
                     <tbody>
                         <Rows each=rows key=|r| (r.field, r.values.clone()) let:row>
@@ -88,7 +90,7 @@ pub fn ComparePage() -> impl IntoView {
                 </table>
                 </div>
                 <h2>"Node timelines"</h2>
-                {move || {
+                {part(move || {
                     let list = runs.get();
                     let refs: Vec<&Run> = list.iter().collect();
                     let nodes = aligned_nodes(&refs);
@@ -118,7 +120,8 @@ pub fn ComparePage() -> impl IntoView {
                             </tbody>
                         </table>
                     }
-                }}
+                    .into_any()
+                })}
             </Show>
         </section>
     }

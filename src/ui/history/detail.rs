@@ -10,6 +10,7 @@ use crate::ui::components::{
 use crate::ui::effect::effect;
 use crate::ui::insight::RunFindings;
 use crate::ui::load::Load;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 
@@ -110,11 +111,11 @@ pub fn RunDetailPage() -> impl IntoView {
     });
     let params = Computed::new(move || record().and_then(|r| r.params));
     view! {
-        <h1 class="page-title">{move || format!("Run {}", format::short_id(&run_id.get()))}</h1>
-        <div class="live-grid" data-testid="run-detail" data-run-id=move || run_id.get()>
+        <h1 class="page-title">{text(move || format!("Run {}", format::short_id(&run_id.get())))}</h1>
+        <div class="live-grid" data-testid="run-detail" data-run-id=text(move || run_id.get())>
             <section class="card span-2">
                 <p class="small"><a href=app_href("/history")>"← All runs"</a></p>
-                {move || match run.get() {
+                {part(move || match run.get() {
                     Some(r) => view! {
                         <div class="run-header">
                             <span class="status-badge" data-status=r.status.as_str()>{r.status.as_str()}</span>
@@ -132,14 +133,14 @@ pub fn RunDetailPage() -> impl IntoView {
                         <p class="row"><RunDownload prompt_id=r.prompt_id.clone() server=r.server.clone()/></p>
                     }.into_any(),
                     None => view! {
-                        <h2>{move || format!("Run {}", format::short_id(&run_id.get()))}</h2>
-                        <p class="muted">{move || match state() {
+                        <h2>{text(move || format!("Run {}", format::short_id(&run_id.get())))}</h2>
+                        <p class="muted">{text(move || match state() {
                             "loading" => "Loading…",
                             "unavailable" => "The run store is unavailable in this browser.",
                             _ => "This run is not stored in this browser.",
-                        }}</p>
+                        }.into())}</p>
                     }.into_any(),
-                }}
+                })}
                 <RunError run=run/>
             </section>
             <super::params::RunParams params=params/>

@@ -3,6 +3,7 @@ use super::use_history_query;
 use crate::browser::location::{use_location, Location};
 use crate::state::Live;
 use crate::ui::components::Rows;
+use crate::ui::handler::handler;
 use js_sys::Array;
 use leptos::prelude::*;
 use telemetry_core::history::query::{format_date, parse_date};
@@ -168,7 +169,7 @@ pub fn FilterBar() -> impl IntoView {
                     |q, v| q.ascending = v == "asc")}
             </div>
             <div class="row presets">
-                <button on:click=move |_| f.go(&HistoryQuery::default())>"Clear filters"</button>
+                <button on:click=handler(move |_| f.go(&HistoryQuery::default()))>"Clear filters"</button>
                 <input type="text" placeholder="preset name" aria-label="Preset name" prop:value=move || preset_name.get()
                     on:input:target=move |ev| preset_name.set(ev.target().value())/>
                 <button data-testid="save-preset" on:click=move |_| {
@@ -184,8 +185,8 @@ pub fn FilterBar() -> impl IntoView {
                         let remove = name.clone();
                         view! {
                             <span class="preset">
-                                <button class="link" on:click=move |_| location.navigate(&format!("/history?{q}"))>{name.clone()}</button>
-                                <button class="link" aria-label=format!("Delete preset {name}") on:click=move |_| presets.update(|p| { p.retain(|(n, _)| *n != remove); save_presets(p); })>"×"</button>
+                                <button class="link" on:click=handler(move |_| location.navigate(&format!("/history?{q}")))>{name.clone()}</button>
+                                <button class="link" aria-label=format!("Delete preset {name}") on:click=handler(move |_| presets.update(|p| { p.retain(|(n, _)| *n != remove); save_presets(p); }))>"×"</button>
                             </span>
                         }
                     }

@@ -3,8 +3,10 @@ use crate::browser::base_path::app_href;
 use crate::state::Live;
 use crate::state::{use_live, use_store};
 use crate::store::StoreError;
-use crate::ui::components::{LocalTime, Rows};
+use crate::ui::components::{LocalTime, Rows, Show};
+use crate::ui::handler::handler;
 use crate::ui::load::Load;
+use crate::ui::text::{flag, part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::server_log::RowSource;
@@ -110,11 +112,11 @@ pub fn HistoryList() -> impl IntoView {
         <section class="card span-2">
             <div class="card-head">
                 <h2>"Runs"</h2>
-                <p data-testid="history-count" data-count=move || count().map(|c| c.to_string()).unwrap_or_default()>
-                    {move || match count() { Some(1) => "1 matching run".to_owned(), Some(n) => format!("{n} matching runs"), None => "counting…".into() }}
+                <p data-testid="history-count" data-count=text(move || count().map(|c| c.to_string()).unwrap_or_default())>
+                    {text(move || match count() { Some(1) => "1 matching run".to_owned(), Some(n) => format!("{n} matching runs"), None => "counting…".into() })}
                 </p>
             </div>
-            {move || error().map(|e| view! { <p class="error-text" role="alert">{e}</p> })}
+            {part(move || error().map(|e| view! { <p class="error-text" role="alert">{e}</p> }).into_any())}
             <div class="table-scroll">
             <table class="runs" data-testid="history-list" aria-label="Stored runs (arrow keys move between rows, Enter opens one)">
                 <thead><tr>
@@ -138,15 +140,16 @@ pub fn HistoryList() -> impl IntoView {
                                 let listed = log.listed.with(|l| l.contains(&listed_id));
                                 RowSource::of(server_only, listed).as_str()
                             };
+                            let source = text(move || source().into());
                             let source_attr = source.clone();
                             view! {
                                 <tr data-testid="history-row" data-run-id=row_id data-status=r.status.clone() data-exit-reason=r.exit_reason.clone() data-source=source_attr
-                                    tabindex=move || roving.tabindex(&tab_id, first())
-                                    on:focusin=move |_| roving.0.set(Some(focus_id.clone()))
-                                    on:keydown=move |ev| if roving.keydown(&ev) { ev.prevent_default() }>
+                                    tabindex=text(move || roving.tabindex(&tab_id, first()).into())
+                                    on:focusin=handler(move |_| roving.0.set(Some(focus_id.clone())))
+                                    on:keydown=handler(move |ev: web_sys::KeyboardEvent| if roving.keydown(&ev) { ev.prevent_default() })>
                                     <td><input type="checkbox" aria-label=label
                                         prop:checked=move || selection.0.with(|s| s.contains(&checked_id))
-                                        on:change=move |_| toggle(toggle_id.clone())/></td>
+                                        on:change=handler(move |_| toggle(toggle_id.clone()))/></td>
                                     <td class="mono"><a href=href>{short}</a></td>
                                     <td><span class="status-badge" data-status=r.status.clone()>{r.status.clone()}</span></td>
                                     <td class="small"><LocalTime ms=r.start_ms/></td>
@@ -168,7 +171,7 @@ pub fn HistoryList() -> impl IntoView {
                 <p class="muted">"No stored run matches. Runs appear here as they happen, and runs that finished while this page was closed are added from ComfyUI's history."</p>
             </Show>
             <Show when=move || read(|l| l.more)>
-                <button data-testid="load-more" on:click=more disabled=loading>"Load more"</button>
+                <button data-testid="load-more" on:click=handler(more) disabled=flag(loading)>"Load more"</button>
             </Show>
         </section>
     }
@@ -181,8 +184,8 @@ pub fn SessionRuns() -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Runs this session"</h2>
-            <p data-testid="history-count" data-count=move || live.runs.with(Vec::len).to_string()>
-                {move || format!("{} run(s) in memory", live.runs.with(Vec::len))}
+            <p data-testid="history-count" data-count=text(move || live.runs.with(Vec::len).to_string())>
+                {text(move || format!("{} run(s) in memory", live.runs.with(Vec::len)))}
             </p>
             <table class="runs" data-testid="history-list">
                 <tbody>

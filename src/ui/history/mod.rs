@@ -20,6 +20,7 @@ use crate::browser::location::use_location;
 use crate::state::Live;
 use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
 use crate::ui::insight::InsightPanel;
+use crate::ui::text::part;
 use actions::HistoryActions;
 use filters::FilterBar;
 use leptos::prelude::*;
@@ -56,7 +57,7 @@ pub fn HistoryPage() -> impl IntoView {
     });
     view! {
         <h1 class="page-title">"History"</h1>
-        {move || match store.status.get() {
+        {part(move || match store.status.get() {
             StoreStatus::Opening => view! { <p class="muted">"Opening the run store…"</p> }.into_any(),
             StoreStatus::Failed(e) => view! {
                 <section class="card" role="alert">
@@ -77,6 +78,6 @@ pub fn HistoryPage() -> impl IntoView {
                     <StorageStatus/>
                 </div>
             }.into_any(),
-        }}
+        })}
     }
 }

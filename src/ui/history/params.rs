@@ -2,6 +2,7 @@
 //! recorded them: listed on the run page, and on Compare exactly the ones that differ.
 
 use crate::state::Computed;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::record::Params;
@@ -14,7 +15,7 @@ pub fn RunParams(params: Computed<Option<Params>>) -> impl IntoView {
     view! {
         <section class="card span-2" data-testid="run-params">
             <h2>"Parameters"</h2>
-            {move || match params.get() {
+            {part(move || match params.get() {
                 Some(p) => view! {
                     <dl class="params">
                         {param_rows(&p).into_iter().map(|(k, v)| {
@@ -30,7 +31,7 @@ pub fn RunParams(params: Computed<Option<Params>>) -> impl IntoView {
                 None => view! {
                     <p class="muted small">"Not recorded: parameters come from the server's run log (the extension), and this run is not in one."</p>
                 }.into_any(),
-            }}
+            })}
         </section>
     }
 }
@@ -41,9 +42,9 @@ pub fn RunParams(params: Computed<Option<Params>>) -> impl IntoView {
 pub fn CompareDiff(records: Computed<Vec<StoredRun>>) -> impl IntoView {
     let diff = move || records.with(|r| param_diff(&r.iter().collect::<Vec<_>>()));
     view! {
-        <div data-testid="compare-diff" data-count=move || diff().len().to_string()>
+        <div data-testid="compare-diff" data-count=text(move || diff().len().to_string())>
             <h2>"Parameters that differ"</h2>
-            {move || {
+            {part(move || {
                 let rows = diff();
                 if rows.is_empty() {
                     return view! { <p class="muted small">"None recorded differ (parameters come from the server's run log)."</p> }.into_any();
@@ -68,7 +69,7 @@ pub fn CompareDiff(records: Computed<Vec<StoredRun>>) -> impl IntoView {
                         </tbody>
                     </table>
                 }.into_any()
-            }}
+            })}
         </div>
     }
 }

@@ -3,7 +3,9 @@ use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::state::Live;
 use crate::store::RunStore;
+use crate::ui::handler::handler;
 use crate::ui::load::{use_jobs, Job, Load};
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format::{fixed, MIB};
 use wasm_bindgen::JsValue;
@@ -62,20 +64,20 @@ pub fn StorageStatus() -> impl IntoView {
     };
     view! {
         <section class="card" data-testid="storage-status"
-            data-used-bytes=move || estimate().map(|(u, _)| (u as u64).to_string()).unwrap_or_default()
-            data-quota-bytes=move || estimate().map(|(_, q)| (q as u64).to_string()).unwrap_or_default()>
+            data-used-bytes=text(move || estimate().map(|(u, _)| (u as u64).to_string()).unwrap_or_default())
+            data-quota-bytes=text(move || estimate().map(|(_, q)| (q as u64).to_string()).unwrap_or_default())>
             <h2>"Storage"</h2>
-            <p>{move || match estimate() {
+            <p>{text(move || match estimate() {
                 Some((used, quota)) => format!("{} MB used of {} MB the browser allows ({}%).", fixed(used / MIB, 1), fixed(quota / MIB, 0), fixed(if quota > 0.0 { used / quota * 100.0 } else { 0.0 }, 2)),
                 None => "This browser does not report storage use.".into(),
-            }}</p>
-            {move || store.write_error.get().map(|e| view! { <p class="error-text small" role="alert">{format!("Saving runs failed: {e}. The live tab keeps working; delete old runs or lower retention to free space.")}</p> })}
+            })}</p>
+            {part(move || store.write_error.get().map(|e| view! { <p class="error-text small" role="alert">{format!("Saving runs failed: {e}. The live tab keeps working; delete old runs or lower retention to free space.")}</p> }).into_any())}
             <div class="row">
                 <label>"Keep the last " <input type="number" min="1" class="num" aria-label="runs to keep" prop:value=move || keep_last.get() on:input:target=move |ev| keep_last.set(ev.target().value())/> " runs"</label>
                 <label>"and at most " <input type="number" min="1" class="num" aria-label="days to keep" prop:value=move || keep_days.get() on:input:target=move |ev| keep_days.set(ev.target().value())/> " days"</label>
-                <button data-testid="apply-retention" on:click=apply>"Apply retention"</button>
+                <button data-testid="apply-retention" on:click=handler(apply)>"Apply retention"</button>
             </div>
-            {move || jobs.value().get().map(|(_, n)| view! { <p class="small">{n}</p> })}
+            {part(move || jobs.value().get().map(|(_, n)| view! { <p class="small">{n}</p> }).into_any())}
         </section>
     }
 }

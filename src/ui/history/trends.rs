@@ -4,7 +4,10 @@ use crate::state::use_store;
 use crate::state::Computed;
 use crate::state::Live;
 use crate::ui::components::LineChart;
+use crate::ui::components::Show;
+use crate::ui::handler::handler;
 use crate::ui::load::Load;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::stats::{Trends, TrendsBuilder};
@@ -40,18 +43,18 @@ pub fn TrendsPanel() -> impl IntoView {
         <section class="card span-2" data-testid="trends">
             <div class="card-head">
                 <h2>"Trends"</h2>
-                <button aria-expanded=move || open.get().to_string() aria-controls="trends-body" data-testid="trends-toggle"
-                    on:click=move |_| { open.update(|o| *o = !*o); settings_store::save_trends_open(open.get_untracked()); }>
-                    {move || if open.get() { "Hide trends" } else { "Show trends" }}
+                <button aria-expanded=text(move || open.get().to_string()) aria-controls="trends-body" data-testid="trends-toggle"
+                    on:click=handler(move |_| { open.update(|o| *o = !*o); settings_store::save_trends_open(open.get_untracked()); })>
+                    {text(move || if open.get() { "Hide trends" } else { "Show trends" }.into())}
                 </button>
             </div>
             <div id="trends-body">
             <Show when=move || open.get()>
-                {move || trends.get().map(|t| view! {
+                {part(move || trends.get().map(|t| view! {
                     <p>{format!("{} runs · success rate {} · {} failed · {} interrupted{}", t.runs,
                         t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted,
                         if t.lost > 0 { format!(" · {} lost", t.lost) } else { String::new() })}</p>
-                })}
+                }).into_any())}
                 <div class="charts">
                     <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>
                     <LineChart title="VRAM delta" unit=" MB" points=series(|t| t.vram_delta_mb.clone())/>
@@ -60,13 +63,13 @@ pub fn TrendsPanel() -> impl IntoView {
                 <table class="runs">
                     <thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Succeeded"</th><th>"p50"</th><th>"p95"</th></tr></thead>
                     <tbody>
-                        {move || trends.with(|t| t.as_ref().map(|t| t.workflows.iter().map(|w| view! {
+                        {part(move || trends.with(|t| t.as_ref().map(|t| t.workflows.iter().map(|w| view! {
                             <tr>
                                 <td>{w.workflow.clone()}</td><td>{w.runs}</td><td>{w.succeeded}</td>
                                 <td>{w.p50_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
                                 <td>{w.p95_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
                             </tr>
-                        }).collect_view()))}
+                        }).collect_view())).into_any())}
                     </tbody>
                 </table>
             </Show>

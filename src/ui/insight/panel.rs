@@ -8,6 +8,7 @@ use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::ui::history::use_history_query;
 use crate::ui::load::Load;
+use crate::ui::text::{part, text};
 use leptos::prelude::*;
 use telemetry_core::history::StoredRun;
 use telemetry_core::insight::{recommend, Finding, InsightScope};
@@ -62,15 +63,15 @@ pub fn InsightPanel() -> impl IntoView {
     };
     view! {
         <section class="card span-2" data-testid="recommendations"
-            data-count=move || count().map(|n| n.to_string()).unwrap_or_default()>
+            data-count=text(move || count().map(|n| n.to_string()).unwrap_or_default())>
             <InsightStyle/>
             <details open>
-                <summary><h2 class="inline">{move || match count() {
+                <summary><h2 class="inline">{text(move || match count() {
                     Some(n) => format!("Recommendations ({n})"),
                     None => "Recommendations".to_owned(),
-                }}</h2></summary>
+                })}</h2></summary>
                 <p class="small"><a href=report>"Printable report of these runs"</a></p>
-                {move || found.with(|f| match f {
+                {part(move || found.with(|f| match f {
                     None => view! { <p class="muted">"Looking for patterns…"</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="muted">{format!("Recommendations are unavailable: {e}.")}</p> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! {
@@ -79,7 +80,7 @@ pub fn InsightPanel() -> impl IntoView {
                     Some(Ok(list)) => view! {
                         <ul class="findings">{list.iter().map(finding_item).collect_view()}</ul>
                     }.into_any(),
-                })}
+                }))}
             </details>
         </section>
     }

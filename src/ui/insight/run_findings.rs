@@ -5,7 +5,9 @@ use super::{finding_item, InsightStyle};
 use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::state::Computed;
+use crate::ui::components::Show;
 use crate::ui::load::Load;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::history::StoredRun;
 
@@ -38,7 +40,7 @@ pub fn RunFindings(#[prop(into)] record: Computed<Option<StoredRun>>) -> impl In
     };
     view! {
         <Show when=move || count() != 0>
-            <section class="card span-2" data-testid="recommendations" data-count=move || count().to_string()>
+            <section class="card span-2" data-testid="recommendations" data-count=text(move || count().to_string())>
                 <InsightStyle/>
                 <h2>"Recommendations about this run"</h2>
                 <ul class="findings">{items}</ul>

@@ -13,9 +13,11 @@ use crate::browser::download::download_text;
 use crate::browser::location::use_location;
 use crate::state::{use_store, StoreStatus};
 use crate::ui::components::LocalTime;
+use crate::ui::handler::handler;
 use crate::ui::history::use_history_query;
 use crate::ui::insight::InsightStyle;
 use crate::ui::load::Load;
+use crate::ui::text::{flag, part, text};
 use leptos::prelude::*;
 use telemetry_core::history::query::format_date;
 use telemetry_core::history::{HistoryQuery, StoredRun};
@@ -116,16 +118,16 @@ pub fn ReportPage() -> impl IntoView {
         <h1 class="page-title">"Report"</h1>
         <div class="controls no-print">
             <label>"Period "
-                <select data-testid="report-period" on:change=choose_period prop:value=move || period().value()>
+                <select data-testid="report-period" on:change=handler(choose_period) prop:value=move || period().value()>
                     {ReportPeriod::PRESETS.map(|p| view! { <option value=p.value()>{p.label(&HistoryQuery::default())}</option> })}
-                    <option value="custom" disabled hidden=move || period() != ReportPeriod::Custom>{custom_label}</option>
+                    <option value="custom" disabled hidden=flag(move || period() != ReportPeriod::Custom)>{custom_label}</option>
                 </select>
             </label>
-            <button data-testid="report-print" on:click=print>"Print / Save as PDF"</button>
-            <button data-testid="report-json" on:click=download>"Download JSON"</button>
-            <a href=move || app_href(&format!("/history?{}", query.with(|q| q.to_query_string())))>"Back to the history"</a>
+            <button data-testid="report-print" on:click=handler(print)>"Print / Save as PDF"</button>
+            <button data-testid="report-json" on:click=handler(download)>"Download JSON"</button>
+            <a href=text(move || app_href(&format!("/history?{}", query.with(|q| q.to_query_string()))))>"Back to the history"</a>
         </div>
-        {move || data.get().map(|d| match &*d {
+        {part(move || data.get().map(|d| match &*d {
             None => view! { <p class="muted">"Opening the run store…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="muted">{format!("The report is unavailable: {e}.")}</p> }.into_any(),
             Some(Ok(d)) => {
@@ -147,6 +149,6 @@ pub fn ReportPage() -> impl IntoView {
                     </div>
                 }.into_any()
             }
-        })}
+        }).into_any())}
     }
 }

@@ -1,6 +1,8 @@
 use crate::state::FleetSetting;
 use crate::state::Live;
 use crate::ui::components::Rows;
+use crate::ui::handler::handler;
+use crate::ui::text::part;
 use leptos::prelude::*;
 use telemetry_core::fleet;
 
@@ -39,20 +41,20 @@ pub fn FleetForm() -> impl IntoView {
                             <li class="row">
                                 <span><strong>{server.name.clone()}</strong>" "<span class="muted small">{server.address.clone()}</span></span>
                                 <button type="button" aria-label=format!("Remove {} from the fleet", server.name)
-                                    on:click=move |_| setting.set(fleet::remove(&setting.0.get_untracked(), &gone))>"Remove"</button>
+                                    on:click=handler(move |_| setting.set(fleet::remove(&setting.0.get_untracked(), &gone)))>"Remove"</button>
                             </li>
                         }
                     }
                 </Rows>
             </ul>
-            <form on:submit=add class="stack">
+            <form on:submit=handler(add) class="stack">
                 <label for="fleet-name">"Name"</label>
                 <input id="fleet-name" data-testid="fleet-name" type="text" placeholder="e.g. render box"
                     prop:value=move || name.get() on:input:target=move |ev| name.set(ev.target().value())/>
                 <label for="fleet-address">"Address"</label>
                 <input id="fleet-address" data-testid="fleet-address" type="text" inputmode="url" placeholder="192.168.1.5:8188"
                     prop:value=move || address.get() on:input:target=move |ev| address.set(ev.target().value())/>
-                {move || problem.get().map(|p| view! { <p class="error-text small" role="alert">{p}</p> })}
+                {part(move || problem.get().map(|p| view! { <p class="error-text small" role="alert">{p}</p> }).into_any())}
                 <div class="row"><button type="submit" data-testid="fleet-add">"Add to the fleet"</button></div>
             </form>
             <p class="small">

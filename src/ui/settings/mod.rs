@@ -4,6 +4,8 @@ mod fleet;
 
 use crate::state::use_live;
 use crate::state::Live;
+use crate::ui::handler::handler;
+use crate::ui::text::{part, text};
 use fleet::FleetForm;
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
@@ -41,20 +43,20 @@ pub fn SettingsPage() -> impl IntoView {
         <h1 class="page-title">"Settings"</h1>
         <section class="card narrow">
             <h2>"ComfyUI server"</h2>
-            <form on:submit=save class="stack">
+            <form on:submit=handler(save) class="stack">
                 <label for="server-url">"Server address"</label>
                 <input id="server-url" data-testid="settings-server" type="text" inputmode="url"
                     placeholder="empty: this page's own address"
                     prop:value=move || draft.get()
                     on:input:target=move |ev| draft.set(ev.target().value())/>
-                {move || problem.get().map(|p| view! { <p class="error-text small" role="alert">{p}</p> })}
+                {part(move || problem.get().map(|p| view! { <p class="error-text small" role="alert">{p}</p> }).into_any())}
                 <div class="row">
                     <button type="submit" class="primary" data-testid="settings-save">"Save and reconnect"</button>
-                    <button type="button" on:click=use_origin>"Use this page's address"</button>
+                    <button type="button" on:click=handler(use_origin)>"Use this page's address"</button>
                 </div>
             </form>
             <p class="muted small">
-                {move || live.connection.with(|c| format!("Now watching {}", c.server))}
+                {text(move || live.connection.with(|c| format!("Now watching {}", c.server)))}
             </p>
             <PolicyForm/>
             <p class="small">
@@ -153,7 +155,7 @@ fn PolicyForm() -> impl IntoView {
     view! {
         <h2>"Queue policy"</h2>
         <p class="muted small">"Used to follow runs whose events do not reach this page (queued by another client on a server without the /telemetry extension)."</p>
-        <form class="stack" on:submit=save>
+        <form class="stack" on:submit=handler(save)>
             {fields.iter().zip(values.iter()).map(|((key, label, help, _), value)| {
                 let value = *value;
                 view! {
@@ -165,9 +167,9 @@ fn PolicyForm() -> impl IntoView {
             }).collect_view()}
             <div class="row">
                 <button type="submit" class="primary" data-testid="policy-save">"Save policy"</button>
-                <button type="button" on:click=reset>"Restore defaults"</button>
+                <button type="button" on:click=handler(reset)>"Restore defaults"</button>
             </div>
-            {move || saved.get().map(|m| view! { <p class="ok-text small" role="status">{m}</p> })}
+            {part(move || saved.get().map(|m| view! { <p class="ok-text small" role="status">{m}</p> }).into_any())}
         </form>
     }
 }
