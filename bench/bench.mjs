@@ -165,13 +165,19 @@ const INIT = `(() => {
   }
   addEventListener("TrunkApplicationStarted", (e) => { if (e.detail && e.detail.wasm && e.detail.wasm.memory) b.wasm = e.detail.wasm; });
   b.wasmBytes = () => (b.wasm && b.wasm.memory ? b.wasm.memory.buffer.byteLength : null);
-  // Latency markers: the first time a marker prompt id shows in the current-run card.
+  // Latency markers: the first time a marker prompt id shows in the current-run card, whether
+  // an element's data-run-id changed or an element that carries one was inserted (a view made
+  // again for the new run sets the attribute before it is in the page).
   const seen = (el) => {
     const id = el.getAttribute && el.getAttribute("data-run-id");
     if (id && id.startsWith("beacf00d") && !(id in b.marks)) b.marks[id] = performance.timeOrigin + performance.now();
   };
-  new MutationObserver((ms) => { for (const m of ms) seen(m.target); })
-    .observe(document, { attributes: true, attributeFilter: ["data-run-id"], subtree: true });
+  new MutationObserver((ms) => {
+    for (const m of ms) {
+      if (m.type === "attributes") seen(m.target);
+      else for (const n of m.addedNodes) if (n.nodeType === 1) { seen(n); n.querySelectorAll("[data-run-id]").forEach(seen); }
+    }
+  }).observe(document, { attributes: true, attributeFilter: ["data-run-id"], childList: true, subtree: true });
 })();`;
 
 async function launch() {
