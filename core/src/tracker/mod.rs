@@ -161,15 +161,17 @@ impl Tracker {
                 .total_cmp(&b.last_update_ms)
                 .then_with(|| a.number.cmp(&b.number))
         };
-        // The run that ended last: among the latest ends, not among every run kept.
+        // The run that ended last, in the order the ends were learned: what is learned about a
+        // run afterwards (its details read from /api/history, a replayed frame) updates it but
+        // does not make it the latest again, or a late answer about the previous run would take
+        // the card back from a cached one that ended in the meantime.
         let recent = self
             .ended
             .iter()
             .rev()
             .take(RECENT_ENDS_SHOWN)
             .filter_map(|id| self.runs.get(id))
-            .filter(|r| r.status.is_terminal())
-            .max_by(latest);
+            .find(|r| r.status.is_terminal());
         recent.or_else(|| {
             self.runs
                 .values()
