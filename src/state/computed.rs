@@ -4,8 +4,8 @@
 //! Leptos' `Signal<T>` (`Signal::derive`) is an enum over its kinds of source, and compiles its
 //! arena, its dispatch and its reads once per `T`. A `Computed<T>` is the function itself, kept
 //! in a [`Kept`]: reading it calls the function, so a reactive context that reads it tracks
-//! what the function reads, as with a derived signal. Nothing is cached: for a value worth
-//! caching, compute it into a [`Live`](super::Live) in an effect.
+//! what the function reads, as with a derived signal. Nothing is cached, as with
+//! `Signal::derive`: a value worth caching is a `Memo`.
 
 use super::Kept;
 use std::rc::Rc;

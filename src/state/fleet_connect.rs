@@ -1,5 +1,5 @@
+use super::Kept;
 use super::LiveState;
-use crate::state::Kept;
 use crate::stream::StreamManager;
 use std::rc::Rc;
 use telemetry_core::endpoint::ServerBase;

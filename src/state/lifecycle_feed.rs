@@ -2,8 +2,8 @@
 //! [`FeedCursor`] (the last `seq` it handled), never through the feed's length, which stops
 //! changing once the list is full (see `telemetry_core::lifecycle_feed`).
 
+use super::Kept;
 use super::LiveState;
-use crate::state::Kept;
 use leptos::prelude::Effect;
 use telemetry_core::lifecycle_feed::FeedCursor;
 use telemetry_core::tracker::Lifecycle;

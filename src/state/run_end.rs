@@ -4,9 +4,9 @@
 //! tabs on one server share them.
 
 use super::lifecycle_feed::{on_new_lifecycle, FeedStart};
+use super::Kept;
 use super::LiveState;
 use crate::browser::{notify, settings_store};
-use crate::state::Kept;
 use telemetry_core::run_end::RunEndNotifier;
 
 /// The page's run-end notifier. `Copy`, so the boot code can mark runs it restores.

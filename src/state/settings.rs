@@ -1,6 +1,5 @@
+use super::{Kept, Live};
 use crate::browser::settings_store;
-use crate::state::Kept;
-use crate::state::Live;
 
 /// The ComfyUI server the person chose, or `None` for the dashboard's own origin.
 #[derive(Clone, Copy)]

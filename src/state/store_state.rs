@@ -1,8 +1,7 @@
 //! The run store as app-wide state: whether it opened, a revision counter that lists watch to
 //! refresh when new writes land, and the writer the stream's store sink hands runs to.
 
-use crate::state::Kept;
-use crate::state::Live;
+use super::{Kept, Live};
 use crate::store::{RunStore, StoreError, StoreWriter};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,5 @@
+use super::Kept;
 use super::LiveState;
-use crate::state::Kept;
 use crate::stream::StreamManager;
 
 /// The stream manager lives in the browser's single thread; `LocalStorage` lets a `Copy`

@@ -11,9 +11,7 @@
 //! every view shares one copy of it. `Load::get` keeps the previous answer while the next one
 //! loads, as `<Transition>` does.
 
-use crate::state::Computed;
-use crate::state::Kept;
-use crate::state::Live;
+use crate::state::{Computed, Kept, Live};
 use crate::ui::effect::effect;
 use futures::future::LocalBoxFuture;
 use std::any::Any;

@@ -1,8 +1,6 @@
 use super::Rows;
 use super::Show;
-use crate::state::use_live;
-use crate::state::Kept;
-use crate::state::Live;
+use crate::state::{use_live, Kept, Live};
 use crate::ui::effect::effect;
 use crate::ui::handler::handler;
 use crate::ui::text::{part, text};

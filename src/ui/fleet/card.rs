@@ -1,7 +1,6 @@
 use crate::browser::base_path::app_href;
 use crate::browser::page_leave::on_page_leave;
-use crate::state::use_fleet_connect;
-use crate::state::Kept;
+use crate::state::{use_fleet_connect, Kept};
 use crate::ui::components::GpuDevices;
 use crate::ui::effect::effect;
 use crate::ui::text::{part, text};

@@ -5,8 +5,7 @@
 mod card;
 
 use crate::browser::base_path::app_href;
-use crate::state::FleetSetting;
-use crate::state::Live;
+use crate::state::{FleetSetting, Live};
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
 use card::FleetCard;

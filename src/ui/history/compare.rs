@@ -1,7 +1,6 @@
 use crate::browser::base_path::app_href;
 use crate::browser::location::use_location;
-use crate::state::Computed;
-use crate::state::{use_live, use_store};
+use crate::state::{use_live, use_store, Computed};
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
 use crate::ui::load::Load;

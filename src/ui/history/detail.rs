@@ -1,8 +1,7 @@
 use super::run_download::RunDownload;
 use crate::browser::base_path::app_href;
 use crate::browser::location::{decode_segment, use_location};
-use crate::state::Computed;
-use crate::state::{use_live, use_store, Live, StoreStatus};
+use crate::state::{use_live, use_store, Computed, Live, StoreStatus};
 use crate::ui::components::{
     ArtifactViewer, FallbackWarningsCard, LocalTime, NodeTimeline, QueuePolicyCard, RunChart,
     RunError, TelemetryBadges,

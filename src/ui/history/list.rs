@@ -1,7 +1,6 @@
 use super::use_history_query;
 use crate::browser::base_path::app_href;
-use crate::state::Live;
-use crate::state::{use_live, use_store};
+use crate::state::{use_live, use_store, Live};
 use crate::store::StoreError;
 use crate::ui::components::{LocalTime, Rows, Show};
 use crate::ui::handler::handler;

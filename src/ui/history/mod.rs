@@ -17,8 +17,7 @@ pub use compare::ComparePage;
 pub use detail::RunDetailPage;
 
 use crate::browser::location::use_location;
-use crate::state::Live;
-use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, StoreStatus};
+use crate::state::{on_new_lifecycle, use_live, use_store, FeedStart, Live, StoreStatus};
 use crate::ui::insight::InsightPanel;
 use crate::ui::text::part;
 use actions::HistoryActions;

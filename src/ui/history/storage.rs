@@ -1,7 +1,6 @@
 use super::local_json;
 use crate::browser::clock::now_ms;
-use crate::state::use_store;
-use crate::state::Live;
+use crate::state::{use_store, Live};
 use crate::store::RunStore;
 use crate::ui::handler::handler;
 use crate::ui::load::{use_jobs, Job, Load};

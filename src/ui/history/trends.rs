@@ -1,8 +1,6 @@
 use super::use_history_query;
 use crate::browser::settings_store;
-use crate::state::use_store;
-use crate::state::Computed;
-use crate::state::Live;
+use crate::state::{use_store, Computed, Live};
 use crate::ui::components::LineChart;
 use crate::ui::components::Show;
 use crate::ui::handler::handler;

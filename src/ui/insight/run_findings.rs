@@ -3,8 +3,7 @@
 
 use super::{finding_item, InsightStyle};
 use crate::browser::clock::now_ms;
-use crate::state::use_store;
-use crate::state::Computed;
+use crate::state::{use_store, Computed};
 use crate::ui::components::Show;
 use crate::ui::load::Load;
 use crate::ui::text::text;

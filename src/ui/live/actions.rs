@@ -1,6 +1,5 @@
 use crate::browser::{notify, settings_store};
-use crate::state::Live;
-use crate::state::{use_live, use_stream};
+use crate::state::{use_live, use_stream, Live};
 use crate::ui::components::Show;
 use crate::ui::handler::handler;
 use crate::ui::load::{use_jobs, Job};

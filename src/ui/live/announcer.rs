@@ -1,6 +1,4 @@
-use crate::state::use_live;
-use crate::state::Kept;
-use crate::state::Live;
+use crate::state::{use_live, Kept, Live};
 use crate::ui::effect::effect;
 use crate::ui::text::text;
 use leptos::prelude::*;

@@ -1,5 +1,4 @@
-use crate::state::use_live;
-use crate::state::Kept;
+use crate::state::{use_live, Kept};
 use crate::ui::effect::effect;
 use leptos::prelude::*;
 use telemetry_core::event_log::LogLine;

@@ -1,5 +1,4 @@
-use crate::state::FleetSetting;
-use crate::state::Live;
+use crate::state::{FleetSetting, Live};
 use crate::ui::components::Rows;
 use crate::ui::handler::handler;
 use crate::ui::text::part;

@@ -2,8 +2,7 @@
 
 mod fleet;
 
-use crate::state::use_live;
-use crate::state::Live;
+use crate::state::{use_live, Live};
 use crate::ui::handler::handler;
 use crate::ui::text::{part, text};
 use fleet::FleetForm;
