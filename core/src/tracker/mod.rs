@@ -31,7 +31,8 @@ use std::collections::VecDeque;
 
 /// Runs kept in memory; older finished ones live only in the store.
 const MAX_RUNS: usize = 500;
-/// How many of the latest ends `current_run` compares when nothing runs.
+/// How far back through the latest ends `current_run` looks, when nothing runs, for one whose
+/// run is still kept in memory (older ones may have been evicted).
 const RECENT_ENDS_SHOWN: usize = 32;
 
 #[derive(Debug, Clone, Default)]
