@@ -170,9 +170,7 @@ pub fn describe(msg: &ServerMessage) -> String {
         },
         ServerMessage::CrystoolsMonitor(m) => format!(
             "monitor: cpu {}%",
-            m.cpu_utilization
-                .map(crate::format::number)
-                .unwrap_or_else(|| "n/a".into())
+            crate::format::or_na(m.cpu_utilization, crate::format::number)
         ),
         ServerMessage::SeedTelemetry(t) => format!(
             "scene {} {}",
@@ -196,9 +194,7 @@ pub fn describe(msg: &ServerMessage) -> String {
         ServerMessage::TelemetryGpu(g) => format!(
             "gpu {}: {} free",
             g.name.as_deref().unwrap_or("?"),
-            g.vram_free
-                .map(crate::format::mb)
-                .unwrap_or_else(|| "n/a".into())
+            crate::format::or_na(g.vram_free, crate::format::mb)
         ),
         ServerMessage::TelemetryDropped(d) => format!(
             "the extension dropped {} message(s) for this slow client",

@@ -19,6 +19,12 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// An optional figure as `shown` writes it, "n/a" when it is unknown: the same word
+/// [`number`] and [`duration_ms`] give a figure that is not finite.
+pub fn or_na(v: Option<f64>, shown: fn(f64) -> String) -> String {
+    v.map(shown).unwrap_or_else(|| "n/a".into())
+}
+
 /// "45.2s" below a minute, "3m 05s" below an hour, "1h 02m" above.
 pub fn duration_ms(ms: f64) -> String {
     if !ms.is_finite() || ms < 0.0 {

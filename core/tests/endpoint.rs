@@ -67,6 +67,8 @@ fn formats_match_the_contract() {
     assert_eq!(format::signed_mb(1048576.0 * 3.0), "+3 MB");
     assert_eq!(format::number(10.0), "10");
     assert_eq!(format::number(0.25), "0.25");
+    assert_eq!(format::or_na(Some(45_210.0), format::duration_ms), "45.2s");
+    assert_eq!(format::or_na(None, format::duration_ms), "n/a");
     assert_eq!(
         format::short_id("f265f327-46cd-4648-b93f-013611d81e1b"),
         "f265f327"
