@@ -120,7 +120,7 @@ fn ArtifactItem(artifact: Artifact, large: Live<Option<(String, String)>>) -> im
             <Show when=move || !missing.get() fallback=|| view! {
                 <div class="missing-file" role="img" aria-label="File not found">"File not found on the server"</div>
             }>
-                {media.clone()}
+                {part(media.clone())}
             </Show>
             <span class="small muted caption">{caption}</span>
         </li>

@@ -1,7 +1,7 @@
 use super::Show;
 use crate::state::use_live;
 use crate::state::Live;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::format::{self, MIB};
 use telemetry_core::tracker::GpuState;
@@ -100,7 +100,7 @@ pub fn GpuDevices(
                             data-name=d.name data-vram-total-mb=mb(d.vram_total)
                             data-vram-free-mb=mb(d.vram_free)>{text}</li>
                     }
-                }).collect_view().into_any())}
+                }).collect_any().into_any())}
             </ul>
         </Show>
     }

@@ -1,5 +1,6 @@
 use super::local_time::{local, local_date};
 use crate::state::Computed;
+use crate::ui::text::CollectAny;
 use leptos::prelude::*;
 use telemetry_core::format::{self, fixed};
 use telemetry_core::history::query::format_date;
@@ -55,7 +56,7 @@ pub fn LineChart(
                 let dots = pts.iter().map(|p| {
                     let tip = format!("{}: {}", moment(p.start_ms), shown(p.value));
                     view! { <circle cx=fixed(x(p.start_ms), 1) cy=fixed(y(p.value), 1) r="2.5"><title>{tip}</title></circle> }
-                }).collect_view();
+                }).collect_any();
                 view! {
                     <svg viewBox=format!("0 0 {} {}", n(W), n(H)) role="img" aria-label=title class="chart-svg">
                         <line x1=n(PAD) y1=n(H - PAD / 2.0) x2=n(W - PAD) y2=n(H - PAD / 2.0) class="axis"/>

@@ -13,6 +13,7 @@ mod run_chart;
 mod run_error;
 mod show;
 mod telemetry_badges;
+mod text_row;
 
 pub use artifact_viewer::ArtifactViewer;
 pub use fallback_warnings_card::FallbackWarningsCard;
@@ -26,3 +27,4 @@ pub use run_chart::RunChart;
 pub use run_error::RunError;
 pub use show::Show;
 pub use telemetry_badges::TelemetryBadges;
+pub use text_row::{text_row, LastCell};

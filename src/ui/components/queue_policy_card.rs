@@ -1,5 +1,6 @@
 use super::Rows;
 use crate::state::Live;
+use crate::ui::text::text;
 use leptos::prelude::*;
 use telemetry_core::follow::QueuePolicy;
 use telemetry_core::format;
@@ -151,7 +152,7 @@ pub fn QueuePolicyCard(run: Live<Option<Run>>) -> impl IntoView {
                     </li>
                 </Rows>
             </ul>
-            <p class="muted small">"Following a run that does not stream " {window} "."</p>
+            <p class="muted small">"Following a run that does not stream " {text(window)} "."</p>
         </section>
     }
 }

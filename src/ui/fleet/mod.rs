@@ -8,6 +8,7 @@ use crate::browser::base_path::app_href;
 use crate::state::{FleetSetting, Live};
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
+use crate::ui::text::text;
 use card::FleetCard;
 use leptos::prelude::*;
 use telemetry_core::drain::DrainEstimate;
@@ -39,7 +40,7 @@ pub fn FleetPage() -> impl IntoView {
                     <p class="muted">"Add each ComfyUI by name and address in "<a href=app_href("/settings")>"Settings"</a>"."</p>
                 </section>
             }>
-            <p data-testid="fleet-eta">{total}</p>
+            <p data-testid="fleet-eta">{text(total)}</p>
             <div class="live-grid">
                 <Rows each=move || fleet.0.get() key=|s| s.address.clone() let:server>
                     <FleetCard server=server/>

@@ -4,7 +4,7 @@ use crate::state::{use_live, use_store, Computed};
 use crate::ui::components::Rows;
 use crate::ui::components::Show;
 use crate::ui::load::Load;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::compare::{aligned_nodes, compare, timeline};
@@ -76,13 +76,13 @@ pub fn ComparePage() -> impl IntoView {
                     <thead><tr><th>"Field"</th>
                         {part(move || runs.get().into_iter().map(|r| view! {
                             <th class="mono"><a href=app_href(&format!("/history/{}", telemetry_core::endpoint::encode(&r.prompt_id)))>{format::short_id(&r.prompt_id).to_owned()}</a></th>
-                        }).collect_view().into_any())}
+                        }).collect_any().into_any())}
                     </tr></thead>
                     <tbody>
                         <Rows each=rows key=|r| (r.field, r.values.clone()) let:row>
                             <tr class:differs=row.differs data-field=row.field data-differs=row.differs.to_string()>
                                 <th scope="row">{row.label}</th>
-                                {row.values.iter().map(|v| view! { <td>{v.clone()}</td> }).collect_view()}
+                                {row.values.iter().map(|v| view! { <td>{v.clone()}</td> }).collect_any()}
                             </tr>
                         </Rows>
                     </tbody>
@@ -98,7 +98,7 @@ pub fn ComparePage() -> impl IntoView {
                     view! {
                         <table class="runs timelines">
                             <thead><tr><th>"Node"</th>
-                                {list.iter().map(|r| view! { <th class="mono">{format::short_id(&r.prompt_id).to_owned()}</th> }).collect_view()}
+                                {list.iter().map(|r| view! { <th class="mono">{format::short_id(&r.prompt_id).to_owned()}</th> }).collect_any()}
                             </tr></thead>
                             <tbody>
                                 {nodes.into_iter().map(|id| view! {
@@ -113,9 +113,9 @@ pub fn ComparePage() -> impl IntoView {
                                                     style:left=telemetry_core::format::fixed(left, 2) + "%" style:width=telemetry_core::format::fixed(width, 2) + "%"
                                                     title=b.duration_ms.map(format::duration_ms).unwrap_or_else(|| if b.cached { "cached".into() } else { "no timing".into() })></span> }
                                             })}</td> }
-                                        }).collect_view()}
+                                        }).collect_any()}
                                     </tr>
-                                }).collect_view()}
+                                }).collect_any()}
                             </tbody>
                         </table>
                     }

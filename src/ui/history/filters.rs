@@ -4,6 +4,7 @@ use crate::browser::location::{use_location, Location};
 use crate::state::Live;
 use crate::ui::components::Rows;
 use crate::ui::handler::handler;
+use crate::ui::text::CollectAny;
 use js_sys::Array;
 use leptos::prelude::*;
 use telemetry_core::history::query::{format_date, parse_date};
@@ -102,7 +103,7 @@ fn select_filter(
         <label>{label}
             <select data-testid=testid prop:value=move || f.query.with(get)
                 on:change:target=move |ev| f.set(put, ev.target().value())>
-                {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_any()}
             </select>
         </label>
     }

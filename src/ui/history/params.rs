@@ -2,7 +2,7 @@
 //! recorded them: listed on the run page, and on Compare exactly the ones that differ.
 
 use crate::state::Computed;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::record::Params;
@@ -25,7 +25,7 @@ pub fn RunParams(params: Computed<Option<Params>>) -> impl IntoView {
                                     <dt>{k}</dt><dd class="mono">{v}</dd>
                                 </div>
                             }
-                        }).collect_view()}
+                        }).collect_any()}
                     </dl>
                 }.into_any(),
                 None => view! {
@@ -52,7 +52,7 @@ pub fn CompareDiff(records: Computed<Vec<StoredRun>>) -> impl IntoView {
                 view! {
                     <table class="runs compare">
                         <thead><tr><th>"Parameter"</th>
-                            {records.with(|r| r.iter().map(|r| view! { <th class="mono">{format::short_id(&r.run.prompt_id).to_owned()}</th> }).collect_view())}
+                            {records.with(|r| r.iter().map(|r| view! { <th class="mono">{format::short_id(&r.run.prompt_id).to_owned()}</th> }).collect_any())}
                         </tr></thead>
                         <tbody>
                             {rows.into_iter().map(|d| {
@@ -62,10 +62,10 @@ pub fn CompareDiff(records: Computed<Vec<StoredRun>>) -> impl IntoView {
                                     <tr class="differs" data-testid="compare-diff-row" data-param=name
                                         data-value-1=a data-value-2=b data-value-3=c data-value-4=e>
                                         <th scope="row">{d.param.clone()}</th>
-                                        {d.values.iter().map(|v| view! { <td class="mono">{if v.is_empty() { "unknown".to_owned() } else { v.clone() }}</td> }).collect_view()}
+                                        {d.values.iter().map(|v| view! { <td class="mono">{if v.is_empty() { "unknown".to_owned() } else { v.clone() }}</td> }).collect_any()}
                                     </tr>
                                 }
-                            }).collect_view()}
+                            }).collect_any()}
                         </tbody>
                     </table>
                 }.into_any()

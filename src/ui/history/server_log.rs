@@ -8,6 +8,7 @@ use crate::browser::http::{get_text, post_json, HttpError};
 use crate::state::{use_live, use_store, Live};
 use crate::store::sink::take_server_runs;
 use crate::ui::load::Load;
+use crate::ui::text::part;
 use leptos::prelude::*;
 use telemetry_core::connection::EndpointKind;
 use telemetry_core::endpoint::{encode, ServerBase};
@@ -165,9 +166,9 @@ pub async fn read_one(server: &ServerBase, writer: &crate::store::StoreWriter, i
 #[component]
 pub fn HistorySource() -> impl IntoView {
     let log = use_server_log();
-    move || {
+    part(move || {
         let (yes, text) = match log.state.get().as_deref().cloned() {
-            None | Some(LogState::Checking) => return None,
+            None | Some(LogState::Checking) => return ().into_any(),
             Some(LogState::Present { read }) => (
                 "yes",
                 format!("This server's run log ({read} newest runs) merged with the runs this browser keeps."),
@@ -177,8 +178,7 @@ pub fn HistorySource() -> impl IntoView {
                 format!("Runs this browser keeps; {why}."),
             ),
         };
-        Some(
-            view! { <p class="muted small" data-testid="history-source" data-server-log=yes>{text}</p> },
-        )
-    }
+        view! { <p class="muted small" data-testid="history-source" data-server-log=yes>{text}</p> }
+            .into_any()
+    })
 }

@@ -1,11 +1,11 @@
 use super::use_history_query;
 use crate::browser::settings_store;
 use crate::state::{use_store, Computed, Live};
-use crate::ui::components::LineChart;
 use crate::ui::components::Show;
+use crate::ui::components::{text_row, LastCell, LineChart};
 use crate::ui::handler::handler;
 use crate::ui::load::Load;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::format;
 use telemetry_core::history::stats::{Trends, TrendsBuilder};
@@ -33,9 +33,12 @@ pub fn TrendsPanel() -> impl IntoView {
             Some(b.finish())
         }
     });
-    let trends = Computed::new(move || trends.get().and_then(|t| (*t).clone()));
+    // Read in place (`Option<&Option<Trends>>`): each part takes what it shows, not a copy of
+    // the whole trends.
     let series = move |f: fn(&Trends) -> Vec<telemetry_core::history::stats::Point>| {
-        Computed::new(move || trends.with(|t| t.as_ref().map(f).unwrap_or_default()))
+        Computed::new(move || {
+            trends.with(|t| t.and_then(Option::as_ref).map(f).unwrap_or_default())
+        })
     };
     view! {
         <section class="card span-2" data-testid="trends">
@@ -48,11 +51,11 @@ pub fn TrendsPanel() -> impl IntoView {
             </div>
             <div id="trends-body">
             <Show when=move || open.get()>
-                {part(move || trends.get().map(|t| view! {
+                {part(move || trends.with(|t| t.and_then(Option::as_ref).map(|t| view! {
                     <p>{format!("{} runs · success rate {} · {} failed · {} interrupted{}", t.runs,
-                        t.success_rate().map(format::percent).unwrap_or_else(|| "n/a".into()), t.failed, t.interrupted,
+                        format::or_na(t.success_rate(), format::percent), t.failed, t.interrupted,
                         if t.lost > 0 { format!(" · {} lost", t.lost) } else { String::new() })}</p>
-                }).into_any())}
+                })).into_any())}
                 <div class="charts">
                     <LineChart title="Duration of succeeded runs" unit=" s" points=series(|t| t.duration.clone())/>
                     <LineChart title="VRAM delta" unit=" MB" points=series(|t| t.vram_delta_mb.clone())/>
@@ -61,13 +64,11 @@ pub fn TrendsPanel() -> impl IntoView {
                 <table class="runs">
                     <thead><tr><th>"Workflow"</th><th>"Runs"</th><th>"Succeeded"</th><th>"p50"</th><th>"p95"</th></tr></thead>
                     <tbody>
-                        {part(move || trends.with(|t| t.as_ref().map(|t| t.workflows.iter().map(|w| view! {
-                            <tr>
-                                <td>{w.workflow.clone()}</td><td>{w.runs}</td><td>{w.succeeded}</td>
-                                <td>{w.p50_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
-                                <td>{w.p95_ms.map(format::duration_ms).unwrap_or_else(|| "n/a".into())}</td>
-                            </tr>
-                        }).collect_view())).into_any())}
+                        {part(move || trends.with(|t| t.and_then(Option::as_ref).map(|t| t.workflows.iter().map(|w| {
+                            let ms = |v: Option<f64>| format::or_na(v, format::duration_ms);
+                            let cells = vec![w.workflow.clone(), w.runs.to_string(), w.succeeded.to_string(), ms(w.p50_ms), ms(w.p95_ms)];
+                            text_row(cells, LastCell::Plain)
+                        }).collect_any())).into_any())}
                     </tbody>
                 </table>
             </Show>

@@ -4,6 +4,7 @@
 
 use crate::browser::base_path::app_href;
 use crate::ui::components::LocalTime;
+use crate::ui::text::CollectAny;
 use leptos::prelude::*;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
@@ -77,7 +78,7 @@ pub fn finding_item(f: &Finding) -> AnyView {
         .iter()
         .enumerate()
         .map(|(i, fig)| view! { {(i > 0).then_some(" · ")}{figure(fig)} })
-        .collect_view();
+        .collect_any();
     let runs = f
         .evidence
         .runs
@@ -87,7 +88,7 @@ pub fn finding_item(f: &Finding) -> AnyView {
             let (id, start) = (format::short_id(&r.prompt_id).to_owned(), r.start_ms);
             view! { <li><a href=href>{id}" ("<LocalTime ms=start/>")"</a></li> }
         })
-        .collect_view();
+        .collect_any();
     view! {
         <li class="finding" data-testid="recommendation" data-rule=f.rule.as_str()
             data-severity=f.severity.as_str() data-confidence=three_decimals(f.confidence) data-runs=f.run_ids()>

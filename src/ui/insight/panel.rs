@@ -8,7 +8,7 @@ use crate::browser::clock::now_ms;
 use crate::state::use_store;
 use crate::ui::history::use_history_query;
 use crate::ui::load::Load;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::history::StoredRun;
 use telemetry_core::insight::{recommend, Finding, InsightScope};
@@ -78,7 +78,7 @@ pub fn InsightPanel() -> impl IntoView {
                         <p class="muted">"Nothing stands out in these runs: no rule found a clear pattern (each needs enough runs to be sure)."</p>
                     }.into_any(),
                     Some(Ok(list)) => view! {
-                        <ul class="findings">{list.iter().map(finding_item).collect_view()}</ul>
+                        <ul class="findings">{list.iter().map(finding_item).collect_any()}</ul>
                     }.into_any(),
                 }))}
             </details>

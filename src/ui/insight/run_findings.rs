@@ -6,7 +6,7 @@ use crate::browser::clock::now_ms;
 use crate::state::{use_store, Computed};
 use crate::ui::components::Show;
 use crate::ui::load::Load;
-use crate::ui::text::text;
+use crate::ui::text::{part, text, CollectAny};
 use leptos::prelude::*;
 use telemetry_core::history::StoredRun;
 
@@ -34,7 +34,8 @@ pub fn RunFindings(#[prop(into)] record: Computed<Option<StoredRun>>) -> impl In
     let items = move || {
         found.with(|f| {
             f.and_then(Option::as_ref)
-                .map(|list| list.iter().map(finding_item).collect_view())
+                .map(|list| list.iter().map(finding_item).collect_any())
+                .into_any()
         })
     };
     view! {
@@ -42,7 +43,7 @@ pub fn RunFindings(#[prop(into)] record: Computed<Option<StoredRun>>) -> impl In
             <section class="card span-2" data-testid="recommendations" data-count=text(move || count().to_string())>
                 <InsightStyle/>
                 <h2>"Recommendations about this run"</h2>
-                <ul class="findings">{items}</ul>
+                <ul class="findings">{part(items)}</ul>
             </section>
         </Show>
     }

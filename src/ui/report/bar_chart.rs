@@ -3,6 +3,7 @@
 //! Coordinates are written to a tenth of a pixel (`format::fixed`), not with `f64`'s `Display`,
 //! which would bring core's float formatter (~12 kB) into the page (issue #22).
 
+use crate::ui::text::CollectAny;
 use leptos::prelude::*;
 use telemetry_core::format::fixed;
 
@@ -68,7 +69,7 @@ pub fn BarChart(title: &'static str, bars: Vec<Bar>) -> impl IntoView {
                 </g>
             }
         })
-        .collect_view();
+        .collect_any();
     view! {
         <figure class="chart bars">
             <figcaption>{title}</figcaption>

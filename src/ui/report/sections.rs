@@ -5,8 +5,9 @@
 
 use super::bar_chart::{Bar, BarChart};
 use crate::browser::base_path::app_href;
-use crate::ui::components::LocalTime;
+use crate::ui::components::{text_row, LastCell, LocalTime};
 use crate::ui::insight::finding_item;
+use crate::ui::text::CollectAny;
 use leptos::prelude::*;
 use telemetry_core::endpoint::encode;
 use telemetry_core::format;
@@ -14,11 +15,11 @@ use telemetry_core::history::query::format_date;
 use telemetry_core::insight::ReportData;
 
 fn ms(v: Option<f64>) -> String {
-    v.map(format::duration_ms).unwrap_or_else(|| "n/a".into())
+    format::or_na(v, format::duration_ms)
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(format::percent).unwrap_or_else(|| "n/a".into())
+    format::or_na(v, format::percent)
 }
 
 pub fn totals(data: &ReportData) -> AnyView {
@@ -45,15 +46,34 @@ pub fn workflows(data: &ReportData) -> AnyView {
             text: format!("p50 {} · p95 {}", ms(w.p50_ms), ms(w.p95_ms)),
         })
         .collect();
-    let rows = data.workflows.iter().map(|w| {
-        let trend = w.trend.iter().map(|d| format!("{} {}", format_date(d.day_ms), format::duration_ms(d.p50_ms)));
-        let trend: Vec<String> = trend.collect();
-        let name = if w.workflow.is_empty() { "(unnamed)".to_owned() } else { w.workflow.clone() };
-        view! {
-            <tr><td>{name}</td><td>{w.runs}</td><td>{pct(w.success_rate)}</td><td>{ms(w.p50_ms)}</td><td>{ms(w.p95_ms)}</td>
-                <td class="small">{trend.join(" · ")}</td></tr>
-        }
-    }).collect_view();
+    let rows = data
+        .workflows
+        .iter()
+        .map(|w| {
+            let trend = w.trend.iter().map(|d| {
+                format!(
+                    "{} {}",
+                    format_date(d.day_ms),
+                    format::duration_ms(d.p50_ms)
+                )
+            });
+            let trend: Vec<String> = trend.collect();
+            let name = if w.workflow.is_empty() {
+                "(unnamed)".to_owned()
+            } else {
+                w.workflow.clone()
+            };
+            let cells = vec![
+                name,
+                w.runs.to_string(),
+                pct(w.success_rate),
+                ms(w.p50_ms),
+                ms(w.p95_ms),
+                trend.join(" · "),
+            ];
+            text_row(cells, LastCell::Small)
+        })
+        .collect_any();
     view! {
         <section class="card span-2" data-testid="report-workflows">
             <h2>"Duration per workflow"</h2>
@@ -76,9 +96,21 @@ pub fn nodes(data: &ReportData) -> AnyView {
             text: format::duration_ms(n.total_ms),
         })
         .collect();
-    let rows = data.slowest_nodes.iter().map(|n| view! {
-        <tr><td>{n.node_type.clone()}</td><td>{n.executions}</td><td>{n.cached}</td><td>{format::duration_ms(n.total_ms)}</td><td>{ms(n.p50_ms)}</td><td>{ms(n.p95_ms)}</td></tr>
-    }).collect_view();
+    let rows = data
+        .slowest_nodes
+        .iter()
+        .map(|n| {
+            let cells = vec![
+                n.node_type.clone(),
+                n.executions.to_string(),
+                n.cached.to_string(),
+                format::duration_ms(n.total_ms),
+                ms(n.p50_ms),
+                ms(n.p95_ms),
+            ];
+            text_row(cells, LastCell::Plain)
+        })
+        .collect_any();
     view! {
         <section class="card span-2" data-testid="report-nodes">
             <h2>"Slowest nodes"</h2>
@@ -101,9 +133,20 @@ pub fn failures(data: &ReportData) -> AnyView {
             text: format!("{} ({})", f.count, format::percent(f.share)),
         })
         .collect();
-    let rows = data.failures.iter().map(|f| view! {
-        <tr><td>{f.label.clone()}</td><td>{f.count}</td><td>{format::percent(f.share)}</td><td>{f.workflows.join(", ")}</td><td class="small">{f.example.clone()}</td></tr>
-    }).collect_view();
+    let rows = data
+        .failures
+        .iter()
+        .map(|f| {
+            let cells = vec![
+                f.label.clone(),
+                f.count.to_string(),
+                format::percent(f.share),
+                f.workflows.join(", "),
+                f.example.clone(),
+            ];
+            text_row(cells, LastCell::Small)
+        })
+        .collect_any();
     view! {
         <section class="card span-2" data-testid="report-failures">
             <h2>"Failures by class"</h2>
@@ -117,16 +160,36 @@ pub fn failures(data: &ReportData) -> AnyView {
 }
 
 pub fn queue_and_memory(data: &ReportData) -> AnyView {
-    let waits = data.queue_wait.iter().map(|q| view! {
-        <tr><td>{q.server.clone()}</td><td>{q.runs}</td><td>{ms(q.p50_ms)}</td><td>{ms(q.p95_ms)}</td><td>{format::duration_ms(q.max_ms)}</td></tr>
-    }).collect_view();
-    let memory = data.memory.iter().map(|m| {
-        let mb = |v: Option<f64>| v.map(format::mb).unwrap_or_else(|| "n/a".into());
-        view! {
-            <tr><td>{format!("{} ({})", m.device, m.server)}</td><td>{m.runs}</td><td>{format::mb(m.total_bytes)}</td>
-                <td>{mb(m.peak_p50_bytes)}</td><td>{mb(m.peak_p95_bytes)}</td><td>{format::mb(m.peak_max_bytes)}</td></tr>
-        }
-    }).collect_view();
+    let waits = data
+        .queue_wait
+        .iter()
+        .map(|q| {
+            let cells = vec![
+                q.server.clone(),
+                q.runs.to_string(),
+                ms(q.p50_ms),
+                ms(q.p95_ms),
+                format::duration_ms(q.max_ms),
+            ];
+            text_row(cells, LastCell::Plain)
+        })
+        .collect_any();
+    let memory = data
+        .memory
+        .iter()
+        .map(|m| {
+            let mb = |v: Option<f64>| format::or_na(v, format::mb);
+            let cells = vec![
+                format!("{} ({})", m.device, m.server),
+                m.runs.to_string(),
+                format::mb(m.total_bytes),
+                mb(m.peak_p50_bytes),
+                mb(m.peak_p95_bytes),
+                format::mb(m.peak_max_bytes),
+            ];
+            text_row(cells, LastCell::Plain)
+        })
+        .collect_any();
     view! {
         <section class="card span-2" data-testid="report-queue">
             <h2>"Queue wait"</h2>
@@ -146,7 +209,7 @@ pub fn findings(data: &ReportData) -> AnyView {
         <section class="card span-2" data-testid="report-findings">
             <h2>{format!("Recommendations ({n})")}</h2>
             {if n == 0 { Some(view! { <p class="muted">"No rule found a clear pattern in these runs."</p> }) } else { None }}
-            <ul class="findings">{data.findings.iter().map(finding_item).collect_view()}</ul>
+            <ul class="findings">{data.findings.iter().map(finding_item).collect_any()}</ul>
         </section>
     }
     .into_any()
@@ -161,7 +224,7 @@ pub fn run_list(data: &ReportData) -> AnyView {
             <td><LocalTime ms=r.start_ms/></td><td>{r.workflow.clone()}</td><td>{r.status.as_str()}</td>
             <td>{ms(r.duration_ms)}</td><td>{r.error_class.map(|c| c.as_str()).unwrap_or("")}</td>
         </tr>
-    }}).collect_view();
+    }}).collect_any();
     view! {
         <section class="card span-2" data-testid="report-runs">
             <h2>"Runs"</h2>

@@ -4,7 +4,7 @@ mod fleet;
 
 use crate::state::{use_live, Live};
 use crate::ui::handler::handler;
-use crate::ui::text::{part, text};
+use crate::ui::text::{part, text, CollectAny};
 use fleet::FleetForm;
 use leptos::prelude::*;
 use telemetry_core::endpoint::ServerBase;
@@ -163,7 +163,7 @@ fn PolicyForm() -> impl IntoView {
                             on:input:target=move |ev| value.set(ev.target().value())/>
                     </label>
                 }
-            }).collect_view()}
+            }).collect_any()}
             <div class="row">
                 <button type="submit" class="primary" data-testid="policy-save">"Save policy"</button>
                 <button type="button" on:click=handler(reset)>"Restore defaults"</button>
