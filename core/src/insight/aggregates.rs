@@ -11,15 +11,22 @@ use super::facts::{Names, NoExtras, RunExtras, RunFact, Sym};
 use super::report_data::{ReportData, ReportOptions};
 use super::scope::InsightScope;
 use super::{evaluate, Finding};
-use crate::hash::FxHashMap;
 use crate::history::StoredRun;
+use crate::str_map::StrSet;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InsightAggregates {
     names: Names,
     facts: Vec<RunFact>,
-    /// `(server, prompt id)` → index into `facts`.
-    index: FxHashMap<(Sym, Box<str>), usize>,
+    /// Each fact's [`key`] at the fact's own position in `facts`: a [`StrSet`] moves its last
+    /// key into a removed one's place as `Vec::swap_remove` does. Its table code is the one the
+    /// live path already has (bytes, issue #22).
+    index: StrSet,
+}
+
+/// A fact's key: its prompt id and its server's name number.
+fn key(server: Sym, prompt_id: &str) -> String {
+    format!("{prompt_id}\0{server}")
 }
 
 impl InsightAggregates {
@@ -28,7 +35,7 @@ impl InsightAggregates {
         let mut a = InsightAggregates {
             names,
             facts: Vec::with_capacity(facts.len()),
-            index: FxHashMap::default(),
+            index: StrSet::new(),
         };
         for f in facts {
             a.put(f);
@@ -66,13 +73,12 @@ impl InsightAggregates {
     }
 
     fn put(&mut self, fact: RunFact) {
-        let key = (fact.server, fact.prompt_id.clone());
-        match self.index.get(&key) {
-            Some(&i) => self.facts[i] = fact,
-            None => {
-                self.index.insert(key, self.facts.len());
-                self.facts.push(fact);
-            }
+        let i = self
+            .index
+            .position_or_insert(&key(fact.server, &fact.prompt_id));
+        match self.facts.get_mut(i) {
+            Some(known) => *known = fact,
+            None => self.facts.push(fact),
         }
     }
 
@@ -81,14 +87,12 @@ impl InsightAggregates {
         let Some(s) = self.names.lookup(server) else {
             return false;
         };
-        let Some(i) = self.index.remove(&(s, prompt_id.into())) else {
+        let key = key(s, prompt_id);
+        let Some(i) = self.index.position(&key) else {
             return false;
         };
+        self.index.remove(&key);
         self.facts.swap_remove(i);
-        if let Some(moved) = self.facts.get(i) {
-            self.index
-                .insert((moved.server, moved.prompt_id.clone()), i);
-        }
         true
     }
 

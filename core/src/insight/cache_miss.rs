@@ -18,7 +18,7 @@ use super::finding::{fig, Evidence, Finding, Rule, Severity, Subject, Unit};
 use super::stats::{median, proportion_above_p, significant};
 use super::Ctx;
 use crate::format::duration_ms;
-use crate::hash::FxHashMap;
+use crate::hash::HashMap;
 use crate::run::RunStatus;
 
 pub const MIN_MISSES: usize = 3;
@@ -54,8 +54,10 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
     };
     for (server, runs) in &ctx.servers {
         let server = *server;
-        let mut tallies: FxHashMap<(Sym, Sym), Tally> = FxHashMap::default();
-        let mut order: Vec<(Sym, Sym)> = Vec::new();
+        // (workflow, node type) → its tally's index; the tallies in the order first seen. A
+        // `u64 → u32` table is the one the search arena already compiles (bytes, issue #22).
+        let mut slots: HashMap<u64, u32> = HashMap::default();
+        let mut tallies: Vec<((Sym, Sym), Tally)> = Vec::new();
         for pair in runs.windows(2) {
             let (prev, next) = (pair[0], pair[1]);
             if ctx.name(next.workflow).is_empty() {
@@ -73,10 +75,13 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                     continue;
                 }
                 let key = (next.workflow, node.class);
-                let t = tallies.entry(key).or_insert_with(|| {
-                    order.push(key);
-                    Tally::default()
-                });
+                let slot = *slots
+                    .entry(u64::from(key.0) << 32 | u64::from(key.1))
+                    .or_insert_with(|| {
+                        tallies.push((key, Tally::default()));
+                        (tallies.len() - 1) as u32
+                    });
+                let t = &mut tallies[slot as usize].1;
                 t.opportunities += 1;
                 t.hashed |= hashed;
                 if node.cached {
@@ -86,8 +91,7 @@ pub(super) fn find(ctx: &Ctx, out: &mut Vec<Finding>) {
                 }
             }
         }
-        for key in order {
-            let Some(t) = tallies.get(&key) else { continue };
+        for (key, t) in &tallies {
             let m = t.misses.len();
             if m < MIN_MISSES {
                 continue;
