@@ -32,9 +32,16 @@ impl StoreJob {
     }
 }
 
-/// Runs `job` from the store's chunk; a chunk that cannot be fetched (a tab opened before an
-/// update asks for one the new build no longer has) fails the open, so the history tab says
-/// why and the live tab carries on in memory.
+/// Waits before each new fetch of the store's chunk when one failed: the packaged node is served
+/// by ComfyUI itself, so a server restarting as the page loads is back within them, and the
+/// history then works without a reload. The loader keeps no failed fetch, so each try is a new one.
+#[cfg(feature = "split")]
+const RETRY_MS: [u32; 5] = [1_000, 2_000, 4_000, 8_000, 16_000];
+
+/// Runs `job` from the store's chunk. Opening tries again after each of [`RETRY_MS`] when the
+/// chunk cannot be fetched; after the last, the open fails (a tab opened before an update asks
+/// for a chunk the new build no longer has), so the history tab says why and the live tab carries
+/// on in memory. Wiring comes after an open, when the chunk is here.
 #[cfg(feature = "split")]
 pub async fn run(job: StoreJob) {
     use futures::future::LocalBoxFuture;
@@ -44,20 +51,23 @@ pub async fn run(job: StoreJob) {
     fn start(job: StoreJob) -> Result<LocalBoxFuture<'static, ()>, SplitLoaderError> {
         Ok(Box::pin(job.run()))
     }
-    let opening = match &job {
-        StoreJob::Open(store) => Some(*store),
-        StoreJob::Wire(..) => None,
+    let StoreJob::Open(store) = job else {
+        if let Ok(job) = start(job).await {
+            job.await;
+        }
+        return;
     };
-    match start(job).await {
-        Ok(job) => job.await,
-        Err(_) => {
-            if let Some(store) = opening {
-                store
-                    .status
-                    .set(StoreStatus::Failed(crate::store::StoreError::Failed(
-                        "its code could not be fetched (reload the page)".to_owned(),
-                    )));
-            }
+    for wait in RETRY_MS.map(Some).into_iter().chain([None]) {
+        if let Ok(job) = start(StoreJob::Open(store)).await {
+            return job.await;
+        }
+        match wait {
+            Some(ms) => gloo_timers::future::TimeoutFuture::new(ms).await,
+            None => store
+                .status
+                .set(StoreStatus::Failed(crate::store::StoreError::Failed(
+                    "its code could not be fetched (reload the page)".to_owned(),
+                ))),
         }
     }
 }

@@ -183,6 +183,36 @@ test('a store whose chunk cannot be fetched: the live page follows the run; hist
   await expect(byId(page, 'current-run')).toHaveAttribute('data-status', 'succeeded');
 });
 
+test('a store chunk that fails to arrive is fetched again: the run is stored and history lists it, without a reload', async ({ page, replay }) => {
+  const server = await replay({ scenario: 'a_success', speed: 2 });
+  // As when ComfyUI, which serves the packaged dashboard, restarts as the page loads: the first
+  // two fetches of the store's code fail, the third arrives.
+  let refused = 0;
+  let served = 0;
+  await page.route(/split_Store-[^/]*\.wasm$/, async (route) => {
+    if (refused < 2) {
+      refused += 1;
+      await route.fulfill({ status: 503, body: '' });
+      return;
+    }
+    served += 1;
+    await route.continue();
+  });
+
+  await page.goto(server.url);
+  await waitForRunEnd(page, 'succeeded');
+  const runId = await byId(page, 'current-run').getAttribute('data-run-id');
+  expect(runId).toBeTruthy();
+  // Tried again after 1 s and after 2 s more, then fetched once.
+  await expect.poll(() => served, { timeout: LONG }).toBe(1);
+  expect(refused).toBe(2);
+  await page.locator('a[href$="/history"]').first().click();
+  await expect(byId(page, 'history-row')).toHaveCount(1, { timeout: LONG });
+  expect(await historyRows(page)).toEqual([{ id: runId, status: 'succeeded' }]);
+  await expect(byId(page, 'page-unavailable')).toHaveCount(0);
+  expect(served).toBe(1);
+});
+
 test('the live page does not wait for the store: a run shown while its chunk is held back is stored once it arrives', async ({ page, replay }) => {
   const server = await replay({ scenario: 'a_success', speed: 2 });
   // The store's chunk is held until the run has been followed to its end.
