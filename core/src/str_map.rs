@@ -106,13 +106,15 @@ impl StrSet {
 
     /// Removes `key`; `false` when it was not here.
     pub fn remove(&mut self, key: &str) -> bool {
-        match self.position(key) {
-            Some(at) => {
-                self.swap_remove(at);
-                true
-            }
-            None => false,
-        }
+        self.remove_position(key).is_some()
+    }
+
+    /// Removes `key` and says where it was: the last key now stands there (as with
+    /// `Vec::swap_remove`), so a vector kept in step swap-removes the same position.
+    pub fn remove_position(&mut self, key: &str) -> Option<usize> {
+        let at = self.position(key)?;
+        self.swap_remove(at);
+        Some(at)
     }
 
     /// Removes the key at `at`; the last key takes its place (as `Vec::swap_remove`).

@@ -131,3 +131,14 @@ fn many_keys_grow_the_table_and_every_one_is_still_found() {
         );
     }
 }
+
+#[test]
+fn a_set_says_where_a_removed_key_was_and_moves_the_last_one_there() {
+    let mut s: StrSet = ["a", "b", "c", "d"].into_iter().collect();
+    assert_eq!(s.remove_position("b"), Some(1));
+    assert_eq!(s.as_slice(), ["a", "d", "c"]);
+    assert_eq!(s.position("d"), Some(1));
+    assert_eq!(s.remove_position("b"), None);
+    assert_eq!(s.remove_position("c"), Some(2));
+    assert_eq!(s.as_slice(), ["a", "d"]);
+}

@@ -87,11 +87,9 @@ impl InsightAggregates {
         let Some(s) = self.names.lookup(server) else {
             return false;
         };
-        let key = key(s, prompt_id);
-        let Some(i) = self.index.position(&key) else {
+        let Some(i) = self.index.remove_position(&key(s, prompt_id)) else {
             return false;
         };
-        self.index.remove(&key);
         self.facts.swap_remove(i);
         true
     }
